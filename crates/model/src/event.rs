@@ -1,0 +1,95 @@
+//! Custody events: what can happen to a vault and its items, as recorded in the ledger.
+//!
+//! The ledger crate owns the bytes of an entry; this module owns what the entry means.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::Timestamp;
+
+/// The kind of a custody event. Unknown actions from newer versions are kept verbatim
+/// so that an older reader can still list and verify them.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Action {
+    VaultCreated,
+    KeyCreated,
+    ItemCollected,
+    ItemRead,
+    ItemAnnotated,
+    VaultVerified,
+    Other(String),
+}
+
+impl Action {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::VaultCreated => "vault.created",
+            Action::KeyCreated => "key.created",
+            Action::ItemCollected => "item.collected",
+            Action::ItemRead => "item.read",
+            Action::ItemAnnotated => "item.annotated",
+            Action::VaultVerified => "vault.verified",
+            Action::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "vault.created" => Action::VaultCreated,
+            "key.created" => Action::KeyCreated,
+            "item.collected" => Action::ItemCollected,
+            "item.read" => Action::ItemRead,
+            "item.annotated" => Action::ItemAnnotated,
+            "vault.verified" => Action::VaultVerified,
+            other => Action::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Action::parse(&String::deserialize(d)?))
+    }
+}
+
+/// File-system times of a collected file, as the collecting machine reported them. They
+/// are evidence of the copy, not of the capture: copying usually resets them.
+#[derive(Clone, Default, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FsTimes {
+    pub accessed: Option<Timestamp>,
+    pub created: Option<Timestamp>,
+    pub modified: Option<Timestamp>,
+}
+
+/// `details` of an `item.collected` entry. Members are declared in lexicographic order
+/// because that is the order the ledger writes them in (formats.md §3.1).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CollectedDetails {
+    pub case: Option<String>,
+    pub collected_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<crate::ItemId>,
+    pub fs: FsTimes,
+    pub media_type: String,
+    pub method: Option<String>,
+    pub note: Option<String>,
+    pub original_name: String,
+    pub original_path: String,
+    pub size: u64,
+    pub source: Option<String>,
+}
