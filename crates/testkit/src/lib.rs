@@ -1,1 +1,5 @@
-//! placeholder
+//! Shared test support: conformance suites that every backend of a trait must pass, and
+//! fixtures. A dev-dependency only; nothing here ships in the binary.
+
+pub mod blobs;
+pub mod data;

@@ -1,1 +1,71 @@
-//! placeholder
+//! Content-addressed blob storage: the original bytes of every item, by SHA-256.
+//!
+//! [`BlobStore`] is deliberately narrow: stage incoming bytes, promote or discard what was
+//! staged, and get / stat / list blobs by digest. Staging is what makes ingest crash-safe:
+//! a blob becomes visible only after the ledger entry that names it is durable
+//! (formats.md §6). Backends:
+//!
+//! - [`LocalBlobStore`]: files under the vault directory (the embedded default).
+//! - [`MemoryBlobStore`]: for fast tests.
+//!
+//! Cross-cutting behaviour wraps a backend instead of living in it: [`VerifyingReader`]
+//! checks the digest of everything read.
+
+mod buffer;
+pub mod error;
+pub mod local;
+pub mod memory;
+pub mod verify;
+
+use std::io::Read;
+
+pub use custody_model::Digest;
+pub use error::{BlobError, Result};
+pub use local::LocalBlobStore;
+pub use memory::MemoryBlobStore;
+pub use verify::{VerifyingReader, hash_reader};
+
+/// Bytes that are durably staged, known by their digest, not yet visible as a blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Staged {
+    pub digest: Digest,
+    pub size: u64,
+}
+
+/// Called with the number of bytes just processed, for progress bars.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+pub trait BlobStore: Send + Sync {
+    /// Copies `src` into staging while hashing it. On return the staged copy is durable
+    /// (but see [`BlobStore::sync_staging`]) and named by its digest.
+    fn stage(&self, src: &mut (dyn Read + Send), progress: Progress<'_>) -> Result<Staged>;
+
+    /// Makes the names of everything staged so far durable.
+    fn sync_staging(&self) -> Result<()>;
+
+    /// Staged digests waiting for promotion or removal.
+    fn staged(&self) -> Result<Vec<Digest>>;
+
+    /// Moves staged bytes into the store, durably. A digest already stored just has its
+    /// staged copy removed. Returns how many blobs were new.
+    fn promote(&self, digests: &[Digest]) -> Result<usize>;
+
+    /// Drops a staged copy that will not be promoted.
+    fn discard(&self, digest: &Digest) -> Result<()>;
+
+    /// Removes leftovers of interrupted staging (never-completed copies).
+    fn clean_partial(&self) -> Result<usize>;
+
+    /// Opens a stored blob for reading. The reader is not verified: wrap it in
+    /// [`VerifyingReader`] unless the caller hashes the bytes itself.
+    fn get(&self, digest: &Digest) -> Result<Box<dyn Read + Send>>;
+
+    /// The size of a stored blob, or `None` when it is absent.
+    fn stat(&self, digest: &Digest) -> Result<Option<u64>>;
+
+    /// Every stored blob with its size.
+    fn list(&self) -> Result<Vec<(Digest, u64)>>;
+
+    /// Human-readable location of a blob, for messages.
+    fn locate(&self, digest: &Digest) -> String;
+}

@@ -1,0 +1,447 @@
+//! The embedded default: blobs as read-only files under `blobs/sha256/ab/cd/<hex>`, with
+//! incoming bytes staged under `staging/` (formats.md §1, §6).
+//!
+//! Copies run as a three-stage pipeline (read → hash → write) over page-aligned buffers,
+//! so hashing and I/O overlap on separate cores and memory stays constant whatever the
+//! file size. Where the file system allows it, blobs are written and read with direct I/O
+//! (`O_DIRECT`): evidence bytes do not pass through the page cache twice, and a later
+//! verification reads what is on the disk rather than a cached copy.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use custody_model::{Digest, Sha256};
+
+use crate::buffer::{ALIGN, AlignedBuf, round_up};
+use crate::error::{BlobError, Result};
+use crate::{BlobStore, Progress, Staged};
+
+/// Size of one pipeline buffer.
+const CHUNK: usize = 4 << 20;
+/// Buffers in flight per copy: memory per copy is `BUFFERS × CHUNK`.
+const BUFFERS: usize = 4;
+
+pub struct LocalBlobStore {
+    blobs: PathBuf,
+    staging: PathBuf,
+    direct: bool,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BlobError + '_ {
+    move |e| BlobError::io(path, e)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+fn random_name() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the operating system's random source works");
+    hex::encode(b)
+}
+
+impl LocalBlobStore {
+    /// Opens (creating the directories if needed) a store rooted at `blobs` that stages
+    /// under `staging`. Both must be on the same file system.
+    pub fn open(blobs: &Path, staging: &Path) -> Result<Self> {
+        fs::create_dir_all(blobs.join("sha256")).map_err(io_err(blobs))?;
+        fs::create_dir_all(staging).map_err(io_err(staging))?;
+        let direct = std::env::var_os("CUSTODY_NO_DIRECT_IO").is_none() && probe_direct(staging);
+        Ok(Self {
+            blobs: blobs.to_owned(),
+            staging: staging.to_owned(),
+            direct,
+        })
+    }
+
+    /// Turns direct I/O off (it is used by default wherever the file system accepts it).
+    pub fn without_direct_io(mut self) -> Self {
+        self.direct = false;
+        self
+    }
+
+    /// Whether direct I/O is in use.
+    pub fn direct_io(&self) -> bool {
+        self.direct
+    }
+
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        let hex = d.to_hex();
+        self.blobs
+            .join("sha256")
+            .join(&hex[..2])
+            .join(&hex[2..4])
+            .join(hex)
+    }
+
+    fn staged_path(&self, d: &Digest) -> PathBuf {
+        self.staging.join(format!("{}.staged", d.to_hex()))
+    }
+
+    fn create_part(&self) -> Result<(PathBuf, File, bool)> {
+        let path = self.staging.join(format!("{}.part", random_name()));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true).mode(0o444);
+        if self.direct {
+            let mut direct = opts.clone();
+            direct.custom_flags(libc::O_DIRECT);
+            if let Ok(f) = direct.open(&path) {
+                return Ok((path, f, true));
+            }
+        }
+        let f = opts.open(&path).map_err(io_err(&path))?;
+        Ok((path, f, false))
+    }
+}
+
+fn probe_direct(dir: &Path) -> bool {
+    let path = dir.join(format!("{}.part", random_name()));
+    let ok = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(&path)
+        .and_then(|f| f.write_all_at(AlignedBuf::new(ALIGN).as_slice(), 0))
+        .is_ok();
+    let _ = fs::remove_file(&path);
+    ok
+}
+
+/// Fills `buf` from `src` until it is full or the source ends; returns the byte count.
+fn fill(src: &mut (dyn Read + Send), buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Copies `src` into `dst` while hashing, on three threads. `direct` means `dst` was
+/// opened with O_DIRECT: every write is a whole number of pages, and the padding of the
+/// last one is cut off afterwards.
+fn copy_hashing(
+    src: &mut (dyn Read + Send),
+    dst: &File,
+    direct: bool,
+    progress: Progress<'_>,
+) -> Result<(Digest, u64), CopyError> {
+    std::thread::scope(|s| {
+        let (to_hash, hash_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
+        let (to_write, write_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
+        let (free_tx, free_rx) = sync_channel::<AlignedBuf>(BUFFERS);
+        for _ in 0..BUFFERS {
+            free_tx
+                .send(AlignedBuf::new(CHUNK))
+                .expect("receiver is alive");
+        }
+        let hasher = s.spawn(move || {
+            let mut h = Sha256::new();
+            for (buf, n) in hash_rx {
+                h.update(&buf.as_slice()[..n]);
+                if to_write.send((buf, n)).is_err() {
+                    break;
+                }
+            }
+            h.finish()
+        });
+        let writer = s.spawn(move || -> io::Result<u64> {
+            let mut offset = 0u64;
+            for (mut buf, n) in write_rx {
+                let len = if direct && n % ALIGN != 0 {
+                    let padded = round_up(n);
+                    buf.as_mut_slice()[n..padded].fill(0);
+                    padded
+                } else {
+                    n
+                };
+                dst.write_all_at(&buf.as_slice()[..len], offset)?;
+                offset += n as u64;
+                // The reader may have stopped; then the buffer is simply dropped.
+                let _ = free_tx.send(buf);
+            }
+            Ok(offset)
+        });
+
+        let mut read_result = Ok(());
+        while let Ok(mut buf) = free_rx.recv() {
+            match fill(src, buf.as_mut_slice()) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let last = n < buf.len();
+                    if to_hash.send((buf, n)).is_err() {
+                        break;
+                    }
+                    progress(n as u64);
+                    if last {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    read_result = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(to_hash);
+        drop(free_rx);
+        let digest = hasher.join().expect("hasher thread does not panic");
+        let written = writer.join().expect("writer thread does not panic");
+        read_result.map_err(CopyError::Source)?;
+        let written = written.map_err(CopyError::Dest)?;
+        Ok((digest, written))
+    })
+}
+
+enum CopyError {
+    Source(io::Error),
+    Dest(io::Error),
+}
+
+impl BlobStore for LocalBlobStore {
+    fn stage(&self, src: &mut (dyn Read + Send), progress: Progress<'_>) -> Result<Staged> {
+        let (part, file, direct) = self.create_part()?;
+        let result = (|| {
+            let (digest, size) =
+                copy_hashing(src, &file, direct, progress).map_err(|e| match e {
+                    CopyError::Source(e) => BlobError::Source(e),
+                    CopyError::Dest(e) => BlobError::io(&part, e),
+                })?;
+            if direct && size % ALIGN as u64 != 0 {
+                file.set_len(size).map_err(io_err(&part))?;
+            }
+            file.sync_all().map_err(io_err(&part))?;
+            let staged = self.staged_path(&digest);
+            fs::rename(&part, &staged).map_err(io_err(&staged))?;
+            Ok(Staged { digest, size })
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&part);
+        }
+        result
+    }
+
+    fn sync_staging(&self) -> Result<()> {
+        sync_dir(&self.staging)
+    }
+
+    fn staged(&self) -> Result<Vec<Digest>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.staging).map_err(io_err(&self.staging))? {
+            let entry = entry.map_err(io_err(&self.staging))?;
+            let name = entry.file_name();
+            if let Some(hex) = name.to_str().and_then(|n| n.strip_suffix(".staged")) {
+                if let Ok(d) = hex.parse() {
+                    out.push(d);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn promote(&self, digests: &[Digest]) -> Result<usize> {
+        let mut dirs = BTreeSet::new();
+        let mut new = 0;
+        for d in digests {
+            let staged = self.staged_path(d);
+            let blob = self.blob_path(d);
+            let dir = blob.parent().expect("blob paths have a parent").to_owned();
+            if blob.exists() {
+                match fs::remove_file(&staged) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(BlobError::io(&staged, e)),
+                }
+                continue;
+            }
+            if !staged.exists() {
+                return Err(BlobError::NotStaged(*d));
+            }
+            if !dir.exists() {
+                fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+                // New directories must themselves be durable in their parents.
+                let mid = dir.parent().expect("has parent").to_owned();
+                dirs.insert(mid.parent().expect("has parent").to_owned());
+                dirs.insert(mid);
+            }
+            fs::rename(&staged, &blob).map_err(io_err(&blob))?;
+            dirs.insert(dir);
+            new += 1;
+        }
+        for dir in &dirs {
+            sync_dir(dir)?;
+        }
+        sync_dir(&self.staging)?;
+        Ok(new)
+    }
+
+    fn discard(&self, digest: &Digest) -> Result<()> {
+        let staged = self.staged_path(digest);
+        match fs::remove_file(&staged) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(BlobError::io(&staged, e)),
+        }
+    }
+
+    fn clean_partial(&self) -> Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.staging).map_err(io_err(&self.staging))? {
+            let entry = entry.map_err(io_err(&self.staging))?;
+            let path = entry.path();
+            let is_part = path.extension().is_some_and(|e| e == "part" || e == "tmp");
+            if is_part {
+                fs::remove_file(&path).map_err(io_err(&path))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn get(&self, digest: &Digest) -> Result<Box<dyn Read + Send>> {
+        let path = self.blob_path(digest);
+        if self.direct {
+            if let Ok(f) = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECT)
+                .open(&path)
+            {
+                return Ok(Box::new(DirectReader::new(f, path)));
+            }
+        }
+        match File::open(&path) {
+            Ok(f) => Ok(Box::new(io::BufReader::with_capacity(1 << 20, f))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(BlobError::Missing(*digest)),
+            Err(e) => Err(BlobError::io(&path, e)),
+        }
+    }
+
+    fn stat(&self, digest: &Digest) -> Result<Option<u64>> {
+        let path = self.blob_path(digest);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(BlobError::io(&path, e)),
+        }
+    }
+
+    fn list(&self) -> Result<Vec<(Digest, u64)>> {
+        let root = self.blobs.join("sha256");
+        let mut out = Vec::new();
+        for a in read_dir_sorted(&root)? {
+            for b in read_dir_sorted(&a)? {
+                for f in read_dir_sorted(&b)? {
+                    let Some(d) = f
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| n.parse().ok())
+                    else {
+                        continue;
+                    };
+                    let len = fs::symlink_metadata(&f).map_err(io_err(&f))?.len();
+                    out.push((d, len));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn locate(&self, digest: &Digest) -> String {
+        self.blob_path(digest).display().to_string()
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(Vec::new()),
+        Err(e) => return Err(BlobError::io(dir, e)),
+    };
+    v.sort();
+    Ok(v)
+}
+
+/// Reads a file opened with O_DIRECT in aligned chunks and hands out ordinary slices.
+struct DirectReader {
+    file: File,
+    path: PathBuf,
+    buf: AlignedBuf,
+    start: usize,
+    end: usize,
+    offset: u64,
+    eof: bool,
+}
+
+impl DirectReader {
+    fn new(file: File, path: PathBuf) -> Self {
+        Self {
+            file,
+            path,
+            buf: AlignedBuf::new(CHUNK),
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+}
+
+impl Read for DirectReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end {
+            if self.eof {
+                return Ok(0);
+            }
+            let len = self.buf.len();
+            let mut n = 0;
+            while n < len {
+                let k = self
+                    .file
+                    .read_at(&mut self.buf.as_mut_slice()[n..len], self.offset + n as u64)
+                    .map_err(|e| {
+                        io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+                    })?;
+                if k == 0 {
+                    self.eof = true;
+                    break;
+                }
+                n += k;
+                if k % ALIGN != 0 {
+                    self.eof = true;
+                    break;
+                }
+            }
+            self.offset += n as u64;
+            self.start = 0;
+            self.end = n;
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let k = out.len().min(self.end - self.start);
+        out[..k].copy_from_slice(&self.buf.as_slice()[self.start..self.start + k]);
+        self.start += k;
+        Ok(k)
+    }
+}
+
+/// Makes a stored blob read-only for everyone; used by tests that need to damage blobs
+/// to restore write access first.
+pub fn set_writable(path: &Path, writable: bool) -> io::Result<()> {
+    let mut perm = fs::metadata(path)?.permissions();
+    perm.set_mode(if writable { 0o644 } else { 0o444 });
+    fs::set_permissions(path, perm)
+}
