@@ -1,1 +1,16 @@
-//! placeholder
+//! Custody's use cases. This is the only crate that joins the adapters (ledger, blob
+//! store, catalog) together; the command line and the HTTP API call into it.
+
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod lock;
+pub mod media;
+pub mod projection;
+pub mod vault;
+
+pub use error::{AppError, Result};
+pub use vault::{Mode, Vault};
+pub mod items;
+pub mod log;
+pub mod verify;

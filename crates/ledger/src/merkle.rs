@@ -40,7 +40,7 @@ impl Tree {
         }
         self.levels[0].push(leaf);
         let mut k = 0;
-        while self.levels[k].len() % 2 == 0 {
+        while self.levels[k].len().is_multiple_of(2) {
             let n = self.levels[k].len();
             let parent = Hash::node(&self.levels[k][n - 2], &self.levels[k][n - 1]);
             if self.levels.len() == k + 1 {
@@ -85,7 +85,7 @@ impl Tree {
     fn subtree(&self, start: u64, size: u64) -> Hash {
         match size {
             0 => Hash::empty(),
-            _ if size.is_power_of_two() && start % size == 0 => {
+            _ if size.is_power_of_two() && start.is_multiple_of(size) => {
                 let k = size.trailing_zeros() as usize;
                 self.levels[k][(start >> k) as usize]
             }

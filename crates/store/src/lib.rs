@@ -1,1 +1,95 @@
-//! placeholder
+//! The catalog: the SQL view of a vault that answers "what is here" quickly.
+//!
+//! The catalog is a projection of the custody ledger. It is written only by applying
+//! [`Change`]s derived from ledger entries, in the same transaction that records the last
+//! applied entry, so it can always be brought up to date by replaying the ledger and
+//! checked by replaying it into an empty catalog ([`Catalog::dump`]).
+//!
+//! Backends: [`SqliteCatalog`] (embedded default). SQL is kept per dialect, with
+//! migrations under `migrations/<dialect>/`.
+
+pub mod error;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use custody_model::{Digest, Item, ItemId};
+
+pub use error::{CatalogError, Result};
+pub use sqlite::SqliteCatalog;
+
+/// One ledger entry as the catalog indexes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: u64,
+    pub time: String,
+    pub actor: String,
+    pub action: String,
+    pub item: Option<ItemId>,
+    pub sha256: Option<Digest>,
+}
+
+/// A change to the catalog, derived from one ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Every entry is indexed for history queries.
+    Event(EventRow),
+    /// An `item.collected` entry.
+    InsertItem(Box<Item>),
+    /// An `item.annotated` entry.
+    Annotate {
+        seq: u64,
+        item: ItemId,
+        note: String,
+    },
+}
+
+/// Which items to list.
+#[derive(Clone, Debug, Default)]
+pub struct ItemFilter {
+    pub case: Option<String>,
+    pub sha256: Option<Digest>,
+    pub limit: Option<u64>,
+}
+
+/// One row of a projected table in a canonical textual form, for comparing catalogs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DumpRow {
+    pub table: &'static str,
+    pub key: String,
+    pub row: String,
+}
+
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    /// The last ledger entry applied, or `None` when none has been.
+    async fn applied_seq(&self) -> Result<Option<u64>>;
+
+    /// Applies changes and records `last_seq` as applied, in one transaction.
+    async fn apply(&self, changes: &[Change], last_seq: u64) -> Result<()>;
+
+    async fn item(&self, id: ItemId) -> Result<Option<Item>>;
+
+    /// Items whose SHA-256 starts with `hex_prefix` (at least 4 hex digits).
+    async fn items_by_sha256_prefix(&self, hex_prefix: &str) -> Result<Vec<Item>>;
+
+    async fn items(&self, filter: &ItemFilter) -> Result<Vec<Item>>;
+
+    /// The highest item number so far (0 when there are none).
+    async fn max_item_number(&self) -> Result<u64>;
+
+    /// Ledger entries that concern an item or its bytes, oldest first.
+    async fn history(&self, item: ItemId, sha256: &Digest) -> Result<Vec<EventRow>>;
+
+    /// Notes added to an item after collection, oldest first: (ledger seq, note).
+    async fn annotations(&self, item: ItemId) -> Result<Vec<(u64, String)>>;
+
+    /// Counts: (items, distinct blobs, total bytes of distinct blobs).
+    async fn totals(&self) -> Result<(u64, u64, u64)>;
+
+    /// Every projected row, sorted, in canonical form.
+    async fn dump(&self) -> Result<Vec<DumpRow>>;
+
+    /// Closes connections cleanly.
+    async fn close(&self);
+}

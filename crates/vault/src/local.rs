@@ -241,10 +241,10 @@ impl BlobStore for LocalBlobStore {
         for entry in fs::read_dir(&self.staging).map_err(io_err(&self.staging))? {
             let entry = entry.map_err(io_err(&self.staging))?;
             let name = entry.file_name();
-            if let Some(hex) = name.to_str().and_then(|n| n.strip_suffix(".staged")) {
-                if let Ok(d) = hex.parse() {
-                    out.push(d);
-                }
+            if let Some(hex) = name.to_str().and_then(|n| n.strip_suffix(".staged"))
+                && let Ok(d) = hex.parse()
+            {
+                out.push(d);
             }
         }
         out.sort();
@@ -312,14 +312,13 @@ impl BlobStore for LocalBlobStore {
 
     fn get(&self, digest: &Digest) -> Result<Box<dyn Read + Send>> {
         let path = self.blob_path(digest);
-        if self.direct {
-            if let Ok(f) = OpenOptions::new()
+        if self.direct
+            && let Ok(f) = OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_DIRECT)
                 .open(&path)
-            {
-                return Ok(Box::new(DirectReader::new(f, path)));
-            }
+        {
+            return Ok(Box::new(DirectReader::new(f, path)));
         }
         match File::open(&path) {
             Ok(f) => Ok(Box::new(io::BufReader::with_capacity(1 << 20, f))),

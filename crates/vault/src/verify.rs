@@ -33,18 +33,18 @@ impl<R: Read> Read for VerifyingReader<R> {
             }
             return Ok(n);
         }
-        if !buf.is_empty() {
-            if let Some(h) = self.hasher.take() {
-                let actual = h.finish();
-                if actual != self.expected {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "blob {} is damaged: its bytes hash to {actual}",
-                            self.expected
-                        ),
-                    ));
-                }
+        if !buf.is_empty()
+            && let Some(h) = self.hasher.take()
+        {
+            let actual = h.finish();
+            if actual != self.expected {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "blob {} is damaged: its bytes hash to {actual}",
+                        self.expected
+                    ),
+                ));
             }
         }
         Ok(0)

@@ -1,0 +1,617 @@
+//! Ingest: files and folders into the vault, each as an item with its custody record.
+//!
+//! Planning walks the inputs (symbolic links are not followed unless asked; special
+//! files are refused; the same file given twice is taken once). Two workers copy files
+//! into staging while hashing them. The committer groups staged files into batches and
+//! commits each (formats.md §6); an item is reported only once its batch is committed.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, Metadata, OpenOptions};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use custody_model::{Action, CollectedDetails, Digest, FsTimes, ItemId, Timestamp};
+use custody_vault::{BlobError, BlobStore, Staged};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::error::{AppError, Result};
+use crate::media;
+use crate::vault::{Pending, Vault};
+
+/// Who collected the material, from where, how, and for which case.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Collection {
+    pub case: Option<String>,
+    pub collected_by: Option<String>,
+    pub source: Option<String>,
+    pub method: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    pub follow_symlinks: bool,
+    pub workers: usize,
+    /// A batch is committed when it holds this many files...
+    pub batch_files: usize,
+    /// ...or when its first file has waited this long.
+    pub batch_wait: Duration,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            follow_symlinks: false,
+            workers: 2,
+            batch_files: 64,
+            batch_wait: Duration::from_millis(250),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum FileOutcome {
+    Ingested {
+        path: String,
+        item: ItemId,
+        sha256: Digest,
+        size: u64,
+        media_type: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duplicate_of: Option<ItemId>,
+        ledger_seq: u64,
+    },
+    Failed {
+        path: String,
+        reason: String,
+    },
+    Skipped {
+        path: String,
+        reason: String,
+    },
+}
+
+/// Receives progress while an ingest runs. Called from several threads.
+pub trait IngestObserver: Send + Sync {
+    fn planned(&self, _files: u64, _bytes: u64) {}
+    fn bytes(&self, _n: u64) {}
+    fn outcome(&self, _outcome: &FileOutcome) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl IngestObserver for Quiet {}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IngestSummary {
+    pub ingested: u64,
+    pub duplicates: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub files: Vec<FileOutcome>,
+}
+
+struct Candidate {
+    order: usize,
+    path: PathBuf,
+    size: u64,
+}
+
+fn display(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied; check that you may read it".into()
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn special_kind(m: &Metadata) -> &'static str {
+    let t = m.file_type();
+    if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_char_device() {
+        "a character device"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Expands the inputs into the files to ingest, in a stable order.
+fn plan(inputs: &[PathBuf], follow: bool, out: &mut Vec<FileOutcome>) -> Vec<Candidate> {
+    let mut files = Vec::new();
+    let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut dirs_seen: HashSet<(u64, u64)> = HashSet::new();
+    for input in inputs {
+        visit(
+            input,
+            follow,
+            true,
+            &mut files,
+            &mut seen,
+            &mut dirs_seen,
+            out,
+        );
+    }
+    files
+}
+
+fn visit(
+    path: &Path,
+    follow: bool,
+    top: bool,
+    files: &mut Vec<Candidate>,
+    seen: &mut HashMap<(u64, u64), PathBuf>,
+    dirs_seen: &mut HashSet<(u64, u64)>,
+    out: &mut Vec<FileOutcome>,
+) {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            out.push(FileOutcome::Failed {
+                path: display(path),
+                reason: format!("cannot read: {}", describe_io(&e)),
+            });
+            return;
+        }
+    };
+    let meta = if meta.file_type().is_symlink() {
+        if !follow {
+            out.push(FileOutcome::Skipped {
+                path: display(path),
+                reason: "is a symbolic link; not followed (pass --follow-symlinks to ingest what it points to)".into(),
+            });
+            return;
+        }
+        match fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(FileOutcome::Failed {
+                    path: display(path),
+                    reason: format!("symbolic link to nothing readable: {}", describe_io(&e)),
+                });
+                return;
+            }
+        }
+    } else {
+        meta
+    };
+    let key = (meta.dev(), meta.ino());
+    if meta.is_dir() {
+        if !dirs_seen.insert(key) {
+            if top {
+                out.push(FileOutcome::Skipped {
+                    path: display(path),
+                    reason: "folder given twice; taken once".into(),
+                });
+            }
+            return;
+        }
+        let mut children: Vec<PathBuf> = match fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                out.push(FileOutcome::Failed {
+                    path: display(path),
+                    reason: format!("cannot list folder: {}", describe_io(&e)),
+                });
+                return;
+            }
+        };
+        children.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+        for child in children {
+            visit(&child, follow, false, files, seen, dirs_seen, out);
+        }
+        return;
+    }
+    if !meta.is_file() {
+        out.push(FileOutcome::Failed {
+            path: display(path),
+            reason: format!(
+                "is {}, not a regular file; only files are ingested",
+                special_kind(&meta)
+            ),
+        });
+        return;
+    }
+    if let Some(first) = seen.get(&key) {
+        out.push(FileOutcome::Skipped {
+            path: display(path),
+            reason: format!(
+                "same file as {} (given twice); ingested once",
+                display(first)
+            ),
+        });
+        return;
+    }
+    seen.insert(key, path.to_owned());
+    files.push(Candidate {
+        order: files.len(),
+        path: path.to_owned(),
+        size: meta.len(),
+    });
+}
+
+/// A file copied into staging, waiting for its batch.
+struct StagedFile {
+    order: usize,
+    path: PathBuf,
+    staged: Staged,
+    media_type: String,
+    fs: FsTimes,
+}
+
+enum WorkerMsg {
+    Staged(Box<StagedFile>),
+    Failed(FileOutcome),
+}
+
+fn system_time(t: std::io::Result<SystemTime>) -> Option<Timestamp> {
+    let t = t.ok()?;
+    let nanos = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    };
+    Timestamp::from_unix_nanos(nanos)
+}
+
+fn stage_one(
+    blobs: &dyn BlobStore,
+    c: &Candidate,
+    follow: bool,
+    observer: &dyn IngestObserver,
+) -> WorkerMsg {
+    let fail = |reason: String| {
+        WorkerMsg::Failed(FileOutcome::Failed {
+            path: display(&c.path),
+            reason,
+        })
+    };
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    // Never block on a file that turned into a pipe; never follow a link that appeared
+    // after planning unless links are followed.
+    let mut flags = libc::O_NONBLOCK;
+    if !follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    opts.custom_flags(flags);
+    let file = match opts.open(&c.path) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return fail("became a symbolic link after it was listed; not followed".into());
+        }
+        Err(e) => return fail(format!("cannot open: {}", describe_io(&e))),
+    };
+    let meta = match file.metadata() {
+        Ok(m) => m,
+        Err(e) => return fail(format!("cannot read: {}", describe_io(&e))),
+    };
+    if !meta.is_file() {
+        return fail(format!("is {}, not a regular file", special_kind(&meta)));
+    }
+    let mut header = vec![0u8; 8192.min(meta.len() as usize)];
+    let mut got = 0;
+    while got < header.len() {
+        match file.read_at(&mut header[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return fail(format!("cannot read: {}", describe_io(&e))),
+        }
+    }
+    header.truncate(got);
+    let fs_times = FsTimes {
+        accessed: system_time(meta.accessed()),
+        created: system_time(meta.created()),
+        modified: system_time(meta.modified()),
+    };
+    let mut reader = &file;
+    let staged = match blobs.stage(&mut reader, &|n| observer.bytes(n)) {
+        Ok(s) => s,
+        Err(BlobError::Source(e)) => {
+            return fail(format!("reading failed part-way: {}", describe_io(&e)));
+        }
+        Err(e) if e.is_disk_full() => {
+            return fail("the vault's disk is full; free space and ingest this file again".into());
+        }
+        Err(e) => return fail(format!("could not store a copy: {e}")),
+    };
+    let after = file.metadata().map(|m| m.len()).unwrap_or(staged.size);
+    if staged.size != meta.len() || after != meta.len() {
+        let _ = blobs.discard(&staged.digest);
+        return fail(format!(
+            "changed while it was being read ({} bytes listed, {} read, {} now); ingest it again once it is complete",
+            meta.len(),
+            staged.size,
+            after
+        ));
+    }
+    WorkerMsg::Staged(Box::new(StagedFile {
+        order: c.order,
+        path: c.path.clone(),
+        media_type: media::sniff(&header, staged.size),
+        staged,
+        fs: fs_times,
+    }))
+}
+
+fn none_if_blank(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Ingests `inputs` into the vault (which must be open for writing).
+pub async fn ingest(
+    vault: &Vault,
+    inputs: &[PathBuf],
+    collection: &Collection,
+    options: &IngestOptions,
+    observer: Arc<dyn IngestObserver>,
+) -> Result<IngestSummary> {
+    if !vault.is_writer() {
+        return Err(AppError::Invalid(
+            "ingest needs the vault opened for writing".into(),
+        ));
+    }
+    if inputs.is_empty() {
+        return Err(AppError::Invalid(
+            "nothing to ingest: give one or more files or folders".into(),
+        ));
+    }
+    let started = Instant::now();
+    let mut outcomes = Vec::new();
+    let candidates = plan(inputs, options.follow_symlinks, &mut outcomes);
+    for o in &outcomes {
+        observer.outcome(o);
+    }
+    observer.planned(
+        candidates.len() as u64,
+        candidates.iter().map(|c| c.size).sum(),
+    );
+
+    let collection = Collection {
+        case: none_if_blank(&collection.case),
+        collected_by: none_if_blank(&collection.collected_by),
+        source: none_if_blank(&collection.source),
+        method: none_if_blank(&collection.method),
+        note: none_if_blank(&collection.note),
+    };
+
+    // Workers take candidates in order and send staged files to the committer.
+    let queue = Arc::new(std::sync::Mutex::new(
+        candidates
+            .into_iter()
+            .collect::<std::collections::VecDeque<_>>(),
+    ));
+    let (tx, mut rx) = mpsc::channel::<WorkerMsg>(options.batch_files.max(1) * 2);
+    let mut workers = Vec::new();
+    for _ in 0..options.workers.max(1) {
+        let queue = queue.clone();
+        let tx = tx.clone();
+        let blobs = vault.blobs().clone();
+        let observer = observer.clone();
+        let follow = options.follow_symlinks;
+        workers.push(std::thread::spawn(move || {
+            loop {
+                let next = queue.lock().expect("not poisoned").pop_front();
+                let Some(c) = next else { break };
+                if tx
+                    .blocking_send(stage_one(blobs.as_ref(), &c, follow, observer.as_ref()))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(tx);
+
+    let mut summary = IngestSummary::default();
+    let mut known: HashMap<Digest, ItemId> = HashMap::new();
+    let mut batch: Vec<StagedFile> = Vec::new();
+    let mut batch_started: Option<Instant> = None;
+    let mut fatal: Option<AppError> = None;
+    loop {
+        let deadline = batch_started.map(|t| t + options.batch_wait);
+        let msg = match deadline {
+            Some(d) => match tokio::time::timeout_at(d.into(), rx.recv()).await {
+                Ok(m) => m,
+                Err(_) => {
+                    if let Err(e) = commit_batch(
+                        vault,
+                        &collection,
+                        &mut batch,
+                        &mut known,
+                        &mut summary,
+                        observer.as_ref(),
+                    )
+                    .await
+                    {
+                        fatal = Some(e);
+                        break;
+                    }
+                    batch_started = None;
+                    continue;
+                }
+            },
+            None => rx.recv().await,
+        };
+        match msg {
+            Some(WorkerMsg::Staged(f)) => {
+                batch.push(*f);
+                batch_started.get_or_insert_with(Instant::now);
+                if batch.len() >= options.batch_files {
+                    if let Err(e) = commit_batch(
+                        vault,
+                        &collection,
+                        &mut batch,
+                        &mut known,
+                        &mut summary,
+                        observer.as_ref(),
+                    )
+                    .await
+                    {
+                        fatal = Some(e);
+                        break;
+                    }
+                    batch_started = None;
+                }
+            }
+            Some(WorkerMsg::Failed(o)) => {
+                observer.outcome(&o);
+                outcomes.push(o);
+            }
+            None => break,
+        }
+    }
+    if fatal.is_none() {
+        if let Err(e) = commit_batch(
+            vault,
+            &collection,
+            &mut batch,
+            &mut known,
+            &mut summary,
+            observer.as_ref(),
+        )
+        .await
+        {
+            fatal = Some(e);
+        }
+    }
+    if fatal.is_some() {
+        // Stop the workers and throw away whatever they staged; none of it was committed.
+        queue.lock().expect("not poisoned").clear();
+        while let Some(msg) = rx.recv().await {
+            if let WorkerMsg::Staged(f) = msg {
+                let _ = vault.blobs().discard(&f.staged.digest);
+            }
+        }
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    summary.files.splice(0..0, outcomes);
+    for o in &summary.files {
+        match o {
+            FileOutcome::Failed { .. } => summary.failed += 1,
+            FileOutcome::Skipped { .. } => summary.skipped += 1,
+            FileOutcome::Ingested { .. } => {}
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+async fn commit_batch(
+    vault: &Vault,
+    collection: &Collection,
+    batch: &mut Vec<StagedFile>,
+    known: &mut HashMap<Digest, ItemId>,
+    summary: &mut IngestSummary,
+    observer: &dyn IngestObserver,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut files = std::mem::take(batch);
+    // Workers finish out of order; number items in the order the inputs were listed.
+    files.sort_by_key(|f| f.order);
+    let mut pending = Vec::with_capacity(files.len());
+    let mut staged = Vec::with_capacity(files.len());
+    let mut planned = Vec::with_capacity(files.len());
+    for f in &files {
+        let d = f.staged.digest;
+        let duplicate_of = match known.get(&d) {
+            Some(id) => Some(*id),
+            None => {
+                let filter = custody_store::ItemFilter {
+                    sha256: Some(d),
+                    limit: Some(1),
+                    ..Default::default()
+                };
+                vault.catalog().items(&filter).await?.first().map(|i| i.id)
+            }
+        };
+        let id = vault.next_item_id();
+        known.entry(d).or_insert(id);
+        let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let details = CollectedDetails {
+            case: collection.case.clone(),
+            collected_by: collection.collected_by.clone(),
+            duplicate_of,
+            fs: f.fs.clone(),
+            media_type: f.media_type.clone(),
+            method: collection.method.clone(),
+            note: collection.note.clone(),
+            original_name: name,
+            original_path: abs.to_string_lossy().into_owned(),
+            size: f.staged.size,
+            source: collection.source.clone(),
+        };
+        let mut details = serde_json::to_value(&details).expect("details serialise");
+        if std::str::from_utf8(abs.as_os_str().as_bytes()).is_err() {
+            // The name is not UTF-8: keep its exact bytes too, so nothing is lost.
+            details["original_path_hex"] = hex::encode(abs.as_os_str().as_bytes()).into();
+        }
+        pending.push(Pending {
+            action: Action::ItemCollected,
+            item: Some(id),
+            sha256: Some(d),
+            details,
+        });
+        staged.push(d);
+        planned.push((id, duplicate_of));
+    }
+    let entries = match vault.commit(pending, &staged).await {
+        Ok(e) => e,
+        Err(e) => {
+            for f in &files {
+                let _ = vault.blobs().discard(&f.staged.digest);
+            }
+            return Err(e);
+        }
+    };
+    for ((f, (id, dup)), entry) in files.iter().zip(planned).zip(entries) {
+        let o = FileOutcome::Ingested {
+            path: display(&f.path),
+            item: id,
+            sha256: f.staged.digest,
+            size: f.staged.size,
+            media_type: f.media_type.clone(),
+            duplicate_of: dup,
+            ledger_seq: entry.seq,
+        };
+        summary.ingested += 1;
+        summary.bytes += f.staged.size;
+        if dup.is_some() {
+            summary.duplicates += 1;
+        }
+        observer.outcome(&o);
+        summary.files.push(o);
+    }
+    Ok(())
+}

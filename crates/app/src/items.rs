@@ -1,0 +1,267 @@
+//! Finding, showing and reading items.
+
+use std::fs::{self, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use custody_ledger::Entry;
+use custody_model::{Action, Item, ItemId};
+use custody_store::ItemFilter;
+use custody_vault::VerifyingReader;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{AppError, Result};
+use crate::vault::{Pending, Vault};
+
+/// Resolves an item id (`ITM-000042`) or a SHA-256 prefix (at least 4 hex digits).
+pub async fn resolve(vault: &Vault, query: &str) -> Result<Item> {
+    let q = query.trim();
+    if let Ok(id) = q.parse::<ItemId>() {
+        return vault
+            .catalog()
+            .item(id)
+            .await?
+            .ok_or_else(|| AppError::NoSuchItem(q.to_owned()));
+    }
+    let hex = q.strip_prefix("sha256:").unwrap_or(q);
+    if hex.len() < 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::Invalid(format!(
+            "{q:?} is neither an item id (ITM-000042) nor a SHA-256 prefix of at least 4 hex digits"
+        )));
+    }
+    let mut found = vault.catalog().items_by_sha256_prefix(hex).await?;
+    match found.len() {
+        0 => Err(AppError::NoSuchItem(q.to_owned())),
+        1 => Ok(found.remove(0)),
+        n => {
+            let examples: Vec<String> = found.iter().take(4).map(|i| i.id.to_string()).collect();
+            let more = if n > 4 { ", …" } else { "" };
+            Err(AppError::AmbiguousItem {
+                query: q.to_owned(),
+                count: n,
+                examples: format!("{}{more}", examples.join(", ")),
+            })
+        }
+    }
+}
+
+pub async fn list(vault: &Vault, filter: &ItemFilter) -> Result<Vec<Item>> {
+    Ok(vault.catalog().items(filter).await?)
+}
+
+/// One ledger entry in an item's history, as the ledger holds it.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryEntry {
+    pub seq: u64,
+    pub time: String,
+    pub actor: String,
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemView {
+    pub item: Item,
+    pub annotations: Vec<serde_json::Value>,
+    pub history: Vec<HistoryEntry>,
+    /// Other items holding the same bytes.
+    pub same_bytes: Vec<ItemId>,
+    pub blob_present: bool,
+    pub ledger: LedgerPosition,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LedgerPosition {
+    pub collected_entry: u64,
+    pub tree_size: u64,
+    pub latest_checkpoint: u64,
+    pub origin: String,
+}
+
+pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
+    let item = resolve(vault, query).await?;
+    let events = vault.catalog().history(item.id, &item.sha256).await?;
+    let mut history = Vec::with_capacity(events.len());
+    {
+        let ledger = vault.ledger();
+        for ev in events {
+            let bytes = ledger.read(ev.seq)?;
+            let e = Entry::parse(&bytes, ev.seq)?;
+            history.push(HistoryEntry {
+                seq: e.seq,
+                time: e.time.to_string(),
+                actor: e.actor,
+                action: e.action.to_string(),
+                details: e.details,
+            });
+        }
+    }
+    let annotations = vault
+        .catalog()
+        .annotations(item.id)
+        .await?
+        .into_iter()
+        .map(|(seq, note)| json!({"ledger_seq": seq, "note": note}))
+        .collect();
+    let filter = ItemFilter {
+        sha256: Some(item.sha256),
+        ..Default::default()
+    };
+    let same_bytes = vault
+        .catalog()
+        .items(&filter)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .filter(|id| *id != item.id)
+        .collect();
+    let blob_present = vault.blobs().stat(&item.sha256)?.is_some();
+    let (tree_size, latest_checkpoint) = {
+        let ledger = vault.ledger();
+        (
+            ledger.len(),
+            ledger.checkpoint_sizes()?.last().copied().unwrap_or(0),
+        )
+    };
+    Ok(ItemView {
+        ledger: LedgerPosition {
+            collected_entry: item.ledger_seq,
+            tree_size,
+            latest_checkpoint,
+            origin: vault.config().origin.clone(),
+        },
+        item,
+        annotations,
+        history,
+        same_bytes,
+        blob_present,
+    })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GetReport {
+    pub item: ItemId,
+    pub sha256: custody_model::Digest,
+    pub size: u64,
+    pub out: String,
+    pub ledger_seq: u64,
+}
+
+/// Copies an item's bytes to `out`, verifying them on the way, and records the read in
+/// the ledger. Nothing appears at `out` unless the bytes verified and the read was
+/// recorded.
+pub async fn get(
+    vault: &Vault,
+    query: &str,
+    out: &Path,
+    force: bool,
+    purpose: Option<&str>,
+) -> Result<GetReport> {
+    let item = resolve(vault, query).await?;
+    if !force && fs::symlink_metadata(out).is_ok() {
+        return Err(AppError::OutputExists {
+            path: out.to_owned(),
+        });
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let mut rand = [0u8; 6];
+    getrandom::fill(&mut rand).map_err(|e| AppError::Invalid(format!("no random source: {e}")))?;
+    let tmp = dir.join(format!(".custody-get-{}.part", hex::encode(rand)));
+    let copied = (|| -> Result<u64> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| AppError::io(format!("creating a file in {}", dir.display()), e))?;
+        let mut src = VerifyingReader::new(vault.blobs().get(&item.sha256)?, item.sha256);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    return Err(AppError::DamagedBlob {
+                        item: item.id.to_string(),
+                    });
+                }
+                Err(e) => return Err(AppError::io(format!("reading the blob of {}", item.id), e)),
+            };
+            f.write_all(&buf[..n])
+                .map_err(|e| AppError::io(format!("writing {}", tmp.display()), e))?;
+            total += n as u64;
+        }
+        f.sync_all()
+            .map_err(|e| AppError::io(format!("writing {}", tmp.display()), e))?;
+        Ok(total)
+    })();
+    let size = match copied {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    let placed = if force {
+        fs::rename(&tmp, out)
+    } else {
+        fs::hard_link(&tmp, out).and_then(|_| fs::remove_file(&tmp))
+    };
+    if let Err(e) = placed {
+        let _ = fs::remove_file(&tmp);
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            return Err(AppError::OutputExists {
+                path: out.to_owned(),
+            });
+        }
+        return Err(AppError::io(format!("writing {}", out.display()), e));
+    }
+    let abs = std::path::absolute(out).unwrap_or_else(|_| out.to_owned());
+    let pending = Pending {
+        action: Action::ItemRead,
+        item: Some(item.id),
+        sha256: Some(item.sha256),
+        details: json!({
+            "destination": abs.to_string_lossy(),
+            "purpose": purpose.map(str::trim).filter(|p| !p.is_empty()),
+            "size": size,
+            "verified": true,
+        }),
+    };
+    match vault.commit(vec![pending], &[]).await {
+        Ok(entries) => Ok(GetReport {
+            item: item.id,
+            sha256: item.sha256,
+            size,
+            out: abs.to_string_lossy().into_owned(),
+            ledger_seq: entries[0].seq,
+        }),
+        Err(e) => {
+            // An unrecorded read must not leave a copy behind.
+            let _ = fs::remove_file(out);
+            Err(e)
+        }
+    }
+}
+
+/// Adds a note to an item; the note is a ledger entry of its own.
+pub async fn annotate(vault: &Vault, query: &str, note: &str) -> Result<u64> {
+    let item = resolve(vault, query).await?;
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(AppError::Invalid("the note is empty".into()));
+    }
+    let pending = Pending {
+        action: Action::ItemAnnotated,
+        item: Some(item.id),
+        sha256: Some(item.sha256),
+        details: json!({"note": note}),
+    };
+    Ok(vault.commit(vec![pending], &[]).await?[0].seq)
+}

@@ -1,0 +1,65 @@
+//! From ledger entries to catalog changes: the one place that decides what the catalog
+//! holds. Replaying every entry through [`changes`] rebuilds the catalog exactly.
+
+use custody_ledger::Entry;
+use custody_model::{Action, CollectedDetails, Item};
+use custody_store::{Change, EventRow};
+
+use crate::error::{AppError, Result};
+
+pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
+    let mut out = vec![Change::Event(EventRow {
+        seq: entry.seq,
+        time: entry.time.to_string(),
+        actor: entry.actor.clone(),
+        action: entry.action.to_string(),
+        item: entry.item,
+        sha256: entry.sha256,
+    })];
+    let bad = |why: &str| {
+        AppError::Invalid(format!(
+            "ledger entry {} ({}) {why}",
+            entry.seq, entry.action
+        ))
+    };
+    match &entry.action {
+        Action::ItemCollected => {
+            let id = entry.item.ok_or_else(|| bad("names no item"))?;
+            let sha256 = entry.sha256.ok_or_else(|| bad("names no digest"))?;
+            let d: CollectedDetails = serde_json::from_value(entry.details.clone())
+                .map_err(|e| bad(&format!("has unreadable details: {e}")))?;
+            out.push(Change::InsertItem(Box::new(Item {
+                id,
+                sha256,
+                size: d.size,
+                media_type: d.media_type,
+                original_name: d.original_name,
+                original_path: d.original_path,
+                fs: d.fs,
+                collected_by: d.collected_by,
+                source: d.source,
+                method: d.method,
+                case: d.case,
+                note: d.note,
+                ingested_at: entry.time,
+                actor: entry.actor.clone(),
+                ledger_seq: entry.seq,
+                duplicate_of: d.duplicate_of,
+            })));
+        }
+        Action::ItemAnnotated => {
+            let item = entry.item.ok_or_else(|| bad("names no item"))?;
+            let note = entry
+                .detail_str("note")
+                .ok_or_else(|| bad("has no note"))?
+                .to_owned();
+            out.push(Change::Annotate {
+                seq: entry.seq,
+                item,
+                note,
+            });
+        }
+        _ => {}
+    }
+    Ok(out)
+}

@@ -1,0 +1,147 @@
+//! Flags and commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "custody",
+    version,
+    about = "An evidence vault: preserve files bit for bit, prove their custody with a signed ledger.",
+    long_about = "Custody stores evidence content-addressed by SHA-256 and records every action in an \
+append-only, signed custody ledger (an RFC 6962 Merkle tree with C2SP checkpoints) that anyone can \
+verify without trusting the vault.\n\nExit status: 0 success; 1 something failed or a check found \
+problems; 2 the command could not run."
+)]
+pub struct Cli {
+    /// The vault directory. Defaults to $CUSTODY_VAULT, else the nearest enclosing vault.
+    #[arg(long, global = true, env = "CUSTODY_VAULT", value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+
+    /// Print machine-readable JSON on standard output instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Who is acting, as recorded in the ledger. Defaults to $CUSTODY_ACTOR, else user@host.
+    #[arg(long, global = true, env = "CUSTODY_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new vault: catalog, blob store, ledger and its signing key.
+    Init {
+        /// Directory to create (must not exist, or be empty).
+        dir: PathBuf,
+        /// The organisation or unit that keeps the vault, as shown in checkpoints and reports.
+        #[arg(long)]
+        name: String,
+    },
+    /// Preserve files and folders as evidence items, with who collected them, where and how.
+    Ingest(IngestArgs),
+    /// List items.
+    List {
+        /// Only items of this case.
+        #[arg(long)]
+        case: Option<String>,
+        /// At most this many items.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Show an item: its metadata, custody history and place in the ledger.
+    Show {
+        /// Item id (ITM-000042) or SHA-256 prefix (at least 4 hex digits).
+        item: String,
+    },
+    /// Write an item's bytes to a file, verified on the way; the read is logged.
+    Get {
+        /// Item id or SHA-256 prefix.
+        item: String,
+        /// Output file (it must not exist unless --force).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Why the item is read, recorded in the ledger (e.g. "expert examination").
+        #[arg(long)]
+        purpose: Option<String>,
+    },
+    /// Add a note to an item (the note becomes a ledger entry; the item itself never changes).
+    Annotate {
+        /// Item id or SHA-256 prefix.
+        item: String,
+        /// The note.
+        note: String,
+    },
+    /// Check the whole vault: ledger, signatures, catalog against ledger, blobs.
+    Verify {
+        /// Re-hash every blob (reads every byte; uses all cores).
+        #[arg(long)]
+        full: bool,
+        /// A checkpoint published earlier: the ledger must still be consistent with it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// The custody ledger: checkpoints, verifier key, entries and proofs for third parties.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Files or folders (folders are walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The case the material belongs to (e.g. BUCHA-2022).
+    #[arg(long)]
+    pub case: Option<String>,
+    /// Who collected it (person or role).
+    #[arg(long, value_name = "WHO")]
+    pub collected_by: Option<String>,
+    /// Where it came from (team, organisation, device, platform).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// How it was collected (e.g. "copied from SD card").
+    #[arg(long)]
+    pub method: Option<String>,
+    /// A free-text note kept with each item.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Follow symbolic links (by default they are reported and skipped).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogCommand {
+    /// Print the latest signed checkpoint (C2SP tlog-checkpoint), or the one of --size.
+    Checkpoint {
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// List the tree sizes of all signed checkpoints.
+    Checkpoints,
+    /// Print the vault's verifier key (C2SP signed-note vkey).
+    Key,
+    /// Print ledger entry N (pretty JSON, or its exact bytes with --raw).
+    Entry {
+        n: u64,
+        /// The exact bytes that are hashed into the ledger, without a trailing newline.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Inclusion proof for entry N, as JSON.
+    Prove {
+        n: u64,
+        /// Tree size to prove against (default: the latest checkpoint).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between two tree sizes, as JSON.
+    Consistency { old: u64, new: u64 },
+}

@@ -1,0 +1,106 @@
+//! Progress bars on standard error, hidden when it is not a terminal.
+
+use std::io::IsTerminal;
+
+use custody_app::ingest::{FileOutcome, IngestObserver};
+use custody_app::verify::VerifyObserver;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+fn bar() -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg:10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    pb
+}
+
+/// Prints each file's outcome as it happens (unless JSON was asked for) above a bar.
+pub struct IngestProgress {
+    pb: ProgressBar,
+    print: bool,
+}
+
+impl IngestProgress {
+    pub fn new(print: bool) -> Self {
+        let pb = bar();
+        pb.set_message("ingesting");
+        Self { pb, print }
+    }
+    pub fn finish(&self) {
+        self.pb.finish_and_clear();
+    }
+}
+
+pub fn outcome_line(o: &FileOutcome) -> String {
+    match o {
+        FileOutcome::Ingested {
+            path,
+            item,
+            sha256,
+            size,
+            media_type,
+            duplicate_of,
+            ..
+        } => {
+            let dup = duplicate_of
+                .map(|d| format!("  (same bytes as {d})"))
+                .unwrap_or_default();
+            format!(
+                "ingested {item}  {}  {:>9}  {media_type:<24} {path}{dup}",
+                &sha256.to_hex()[..16],
+                crate::output::size(*size)
+            )
+        }
+        FileOutcome::Failed { path, reason } => format!("FAILED   {path}: {reason}"),
+        FileOutcome::Skipped { path, reason } => format!("skipped  {path}: {reason}"),
+    }
+}
+
+impl IngestObserver for IngestProgress {
+    fn planned(&self, _files: u64, bytes: u64) {
+        self.pb.set_length(bytes);
+    }
+    fn bytes(&self, n: u64) {
+        self.pb.inc(n);
+    }
+    fn outcome(&self, o: &FileOutcome) {
+        let line = outcome_line(o);
+        if self.print {
+            // Print through the bar so lines and bar do not interleave.
+            self.pb.suspend(|| println!("{line}"));
+        } else if !matches!(o, FileOutcome::Ingested { .. }) {
+            self.pb.suspend(|| eprintln!("{line}"));
+        }
+    }
+}
+
+pub struct VerifyProgress {
+    pb: ProgressBar,
+}
+
+impl VerifyProgress {
+    pub fn new() -> Self {
+        let pb = bar();
+        pb.set_message("hashing");
+        Self { pb }
+    }
+    pub fn finish(&self) {
+        self.pb.finish_and_clear();
+    }
+}
+
+impl VerifyObserver for VerifyProgress {
+    fn hashing(&self, total: u64) {
+        self.pb.set_length(total);
+    }
+    fn bytes(&self, n: u64) {
+        self.pb.inc(n);
+    }
+}

@@ -1,0 +1,398 @@
+//! Runs one command.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use custody_app::config::locate;
+use custody_app::ingest::{self, Collection, IngestOptions};
+use custody_app::verify::{self, VerifyOptions};
+use custody_app::{Mode, Vault, items, log, vault::default_actor};
+use custody_store::ItemFilter;
+use serde::Serialize;
+
+use crate::cli::{Cli, Command, LogCommand};
+use crate::output::{opt, size};
+use crate::progress::{IngestProgress, VerifyProgress};
+
+fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn vault_dir(cli: &Cli) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    Ok(locate(cli.vault.as_deref(), &cwd)?)
+}
+
+async fn open(cli: &Cli, mode: Mode, actor: &str) -> Result<Vault> {
+    let dir = vault_dir(cli)?;
+    let vault = Vault::open(&dir, mode, actor).await?;
+    let r = vault.recovery();
+    if !r.is_clean() {
+        eprintln!(
+            "note: recovered from an interrupted command: {} torn ledger bytes cut, {} index records rebuilt, \
+             {} partial copies removed, {} staged copies promoted, {} discarded, {} entries replayed into the catalog{}",
+            r.torn_ledger_bytes,
+            r.index_records_rebuilt,
+            r.partial_copies_removed,
+            r.staged_promoted,
+            r.staged_discarded,
+            r.entries_replayed,
+            if r.checkpoint_signed {
+                ", checkpoint signed"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(vault)
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let actor = cli
+        .actor
+        .clone()
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(default_actor);
+    match &cli.command {
+        Command::Init { dir, name } => {
+            let vault = Vault::init(dir, name, &actor).await?;
+            let vkey = log::verifier_key(&vault);
+            if cli.json {
+                print_json(&serde_json::json!({
+                    "vault": vault.dir(),
+                    "name": vault.config().name,
+                    "origin": vault.config().origin,
+                    "vkey": vkey,
+                }))?;
+            } else {
+                println!(
+                    "created vault {:?} in {}",
+                    vault.config().name,
+                    vault.dir().display()
+                );
+                println!("log origin:   {}", vault.config().origin);
+                println!("verifier key: {vkey}");
+                println!(
+                    "keep keys/ledger.key private; publish the verifier key so others can check checkpoints"
+                );
+            }
+            vault.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest(a) => {
+            let vault = open(&cli, Mode::Write, &actor).await?;
+            let collection = Collection {
+                case: a.case.clone(),
+                collected_by: a.collected_by.clone(),
+                source: a.source.clone(),
+                method: a.method.clone(),
+                note: a.note.clone(),
+            };
+            let options = IngestOptions {
+                follow_symlinks: a.follow_symlinks,
+                ..Default::default()
+            };
+            let progress = Arc::new(IngestProgress::new(!cli.json));
+            let result =
+                ingest::ingest(&vault, &a.paths, &collection, &options, progress.clone()).await;
+            progress.finish();
+            vault.close().await;
+            let summary = result?;
+            if cli.json {
+                print_json(&summary)?;
+            } else {
+                let mb = summary.bytes as f64 / 1e6;
+                println!(
+                    "{} ingested ({} with bytes already in the vault), {} failed, {} skipped; {} in {:.1} s ({:.0} MB/s)",
+                    summary.ingested,
+                    summary.duplicates,
+                    summary.failed,
+                    summary.skipped,
+                    size(summary.bytes),
+                    summary.seconds,
+                    if summary.seconds > 0.0 {
+                        mb / summary.seconds
+                    } else {
+                        0.0
+                    }
+                );
+            }
+            Ok(if summary.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::List { case, limit } => {
+            let vault = open(&cli, Mode::Read, &actor).await?;
+            let filter = ItemFilter {
+                case: case.clone(),
+                limit: *limit,
+                ..Default::default()
+            };
+            let list = items::list(&vault, &filter).await?;
+            if cli.json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("no items");
+            } else {
+                println!(
+                    "{:<11} {:<16} {:>9}  {:<24} {:<16} NAME",
+                    "ITEM", "SHA-256", "SIZE", "TYPE", "CASE"
+                );
+                for i in &list {
+                    println!(
+                        "{:<11} {:<16} {:>9}  {:<24} {:<16} {}",
+                        i.id.to_string(),
+                        &i.sha256.to_hex()[..16],
+                        size(i.size),
+                        i.media_type,
+                        opt(&i.case),
+                        i.original_name
+                    );
+                }
+            }
+            vault.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { item } => {
+            let vault = open(&cli, Mode::Read, &actor).await?;
+            let view = items::show(&vault, item).await?;
+            if cli.json {
+                print_json(&view)?;
+            } else {
+                print_item(&view);
+            }
+            vault.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Get {
+            item,
+            out,
+            force,
+            purpose,
+        } => {
+            let vault = open(&cli, Mode::Write, &actor).await?;
+            let result = items::get(&vault, item, out, *force, purpose.as_deref()).await;
+            vault.close().await;
+            let r = result?;
+            if cli.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "wrote {} ({}, sha256 {} verified) to {}; read logged as ledger entry {}",
+                    r.item,
+                    size(r.size),
+                    r.sha256,
+                    r.out,
+                    r.ledger_seq
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Annotate { item, note } => {
+            let vault = open(&cli, Mode::Write, &actor).await?;
+            let result = items::annotate(&vault, item, note).await;
+            vault.close().await;
+            let seq = result?;
+            if cli.json {
+                print_json(&serde_json::json!({"ledger_seq": seq}))?;
+            } else {
+                println!("note recorded as ledger entry {seq}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { full, checkpoint } => {
+            let dir = vault_dir(&cli)?;
+            let (vault, read_only_because) = verify::open_for_verify(&dir, &actor).await?;
+            if let Some(why) = &read_only_because {
+                eprintln!("note: verifying read-only, nothing will be recorded: {why}");
+            }
+            let opts = VerifyOptions {
+                full: *full,
+                checkpoint_file: checkpoint.clone(),
+                threads: 2,
+            };
+            let progress = VerifyProgress::new();
+            let result = verify::verify(&vault, &opts, &progress).await;
+            progress.finish();
+            let mut report = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    vault.close().await;
+                    return Err(e.into());
+                }
+            };
+            let recorded = verify::record(&vault, &mut report).await;
+            vault.close().await;
+            recorded?;
+            if cli.json {
+                print_json(&report)?;
+            } else {
+                print_verify(&report);
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Log(cmd) => {
+            let vault = open(&cli, Mode::Read, &actor).await?;
+            let result = run_log(&cli, &vault, cmd);
+            vault.close().await;
+            result?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
+    match cmd {
+        LogCommand::Checkpoint { size } => {
+            let note = match size {
+                Some(s) => log::checkpoint_at(vault, *s)?,
+                None => log::checkpoint(vault)?,
+            };
+            if cli.json {
+                print_json(&serde_json::json!({"checkpoint": note}))?;
+            } else {
+                print!("{note}");
+            }
+        }
+        LogCommand::Checkpoints => {
+            let sizes = log::checkpoint_sizes(vault)?;
+            if cli.json {
+                print_json(&sizes)?;
+            } else {
+                for s in sizes {
+                    println!("{s}");
+                }
+            }
+        }
+        LogCommand::Key => {
+            let vkey = log::verifier_key(vault);
+            if cli.json {
+                print_json(&serde_json::json!({"vkey": vkey}))?;
+            } else {
+                println!("{vkey}");
+            }
+        }
+        LogCommand::Entry { n, raw } => {
+            let bytes = log::entry(vault, *n)?;
+            if *raw {
+                std::io::stdout().lock().write_all(&bytes)?;
+            } else {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&bytes).context("the entry is not JSON")?;
+                print_json(&v)?;
+            }
+        }
+        LogCommand::Prove { n, size } => {
+            let proof = log::prove(vault, *n, *size)?;
+            println!("{}", serde_json::to_string(&proof)?);
+        }
+        LogCommand::Consistency { old, new } => {
+            let proof = log::consistency(vault, *old, *new)?;
+            println!("{}", serde_json::to_string(&proof)?);
+        }
+    }
+    Ok(())
+}
+
+fn print_item(v: &items::ItemView) {
+    let i = &v.item;
+    println!("{}  {}", i.id, i.original_name);
+    println!("  sha256        {}", i.sha256);
+    println!("  size          {} ({} bytes)", size(i.size), i.size);
+    println!("  media type    {} (from content)", i.media_type);
+    println!("  case          {}", opt(&i.case));
+    println!("  collected by  {}", opt(&i.collected_by));
+    println!("  source        {}", opt(&i.source));
+    println!("  method        {}", opt(&i.method));
+    println!("  note          {}", opt(&i.note));
+    println!("  original path {}", i.original_path);
+    let t = |t: &Option<custody_model::Timestamp>| {
+        t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "  file times    modified {}, created {}, accessed {} (of the collected copy)",
+        t(&i.fs.modified),
+        t(&i.fs.created),
+        t(&i.fs.accessed)
+    );
+    println!("  ingested      {} by {}", i.ingested_at, i.actor);
+    if let Some(d) = i.duplicate_of {
+        println!("  same bytes as {d} (stored once)");
+    }
+    if !v.same_bytes.is_empty() {
+        let ids: Vec<String> = v.same_bytes.iter().map(|i| i.to_string()).collect();
+        println!("  also collected as {}", ids.join(", "));
+    }
+    if !v.blob_present {
+        println!("  WARNING: the blob is missing from the store; run `custody verify`");
+    }
+    for a in &v.annotations {
+        println!(
+            "  annotation    {} (ledger entry {})",
+            a["note"].as_str().unwrap_or(""),
+            a["ledger_seq"]
+        );
+    }
+    println!("custody history:");
+    for h in &v.history {
+        let extra = match h.action.as_str() {
+            "item.read" => format!(" to {}", h.details["destination"].as_str().unwrap_or("?")),
+            "item.annotated" => format!(": {}", h.details["note"].as_str().unwrap_or("")),
+            _ => String::new(),
+        };
+        println!(
+            "  #{:<6} {}  {:<16} by {}{extra}",
+            h.seq, h.time, h.action, h.actor
+        );
+    }
+    println!(
+        "ledger: collected in entry {} of {} ({}); latest checkpoint covers {} entries",
+        v.ledger.collected_entry, v.ledger.tree_size, v.ledger.origin, v.ledger.latest_checkpoint
+    );
+    println!(
+        "  prove it: custody log prove {} > proof.json",
+        v.ledger.collected_entry
+    );
+}
+
+fn print_verify(r: &verify::VerifyReport) {
+    if r.ok {
+        println!("OK: the vault verifies");
+    } else {
+        println!(
+            "FAILED: {} problem{} found",
+            r.problems.len(),
+            if r.problems.len() == 1 { "" } else { "s" }
+        );
+        for p in &r.problems {
+            println!("  {}: {}", p.kind, p.message);
+        }
+    }
+    for n in &r.notes {
+        println!("  note: {n}");
+    }
+    let hashed = if r.full {
+        format!(", {} re-hashed", size(r.bytes_hashed))
+    } else {
+        " (sizes only; --full re-hashes)".into()
+    };
+    println!(
+        "checked {} ledger entries, {} checkpoints, {} items, {} blobs{hashed}",
+        r.entries, r.checkpoints, r.items, r.blobs
+    );
+    if let Some(seq) = r.ledger_seq {
+        println!("this verification is recorded as ledger entry {seq}");
+    }
+}

@@ -1,0 +1,360 @@
+//! The SQLite catalog, the embedded default.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use custody_model::{Digest, FsTimes, Item, ItemId, Timestamp};
+use serde_json::json;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+
+use crate::error::{CatalogError, Result};
+use crate::{Catalog, Change, DumpRow, EventRow, ItemFilter};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteCatalog {
+    pool: SqlitePool,
+}
+
+const ITEM_COLUMNS: &str = "id, number, sha256, size, media_type, original_name, original_path, \
+     fs_modified, fs_created, fs_accessed, collected_by, source, method, case_id, note, \
+     ingested_at, actor, ledger_seq, duplicate_of";
+
+impl SqliteCatalog {
+    /// Opens (creating if asked) the catalog file and brings its schema up to date.
+    pub async fn open(path: &Path, create: bool) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            // The ledger is the durable record; a lost last catalog transaction is
+            // replayed from it on the next open.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A private catalog in memory, for replaying the ledger during verification.
+    pub async fn in_memory() -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn opt_ts(s: Option<String>, table: &'static str, key: &str) -> Result<Option<Timestamp>> {
+    s.map(|s| {
+        s.parse().map_err(|_| CatalogError::BadRow {
+            table,
+            key: key.to_owned(),
+            reason: format!("bad time {s:?}"),
+        })
+    })
+    .transpose()
+}
+
+fn item_from_row(row: &SqliteRow) -> Result<Item> {
+    let id_text: String = row.try_get("id")?;
+    let bad = |reason: String| CatalogError::BadRow {
+        table: "items",
+        key: id_text.clone(),
+        reason,
+    };
+    let id: ItemId = id_text
+        .parse()
+        .map_err(|e: custody_model::ItemIdParseError| bad(e.to_string()))?;
+    let sha: String = row.try_get("sha256")?;
+    let dup: Option<String> = row.try_get("duplicate_of")?;
+    Ok(Item {
+        id,
+        sha256: sha
+            .parse()
+            .map_err(|e: custody_model::DigestParseError| bad(e.to_string()))?,
+        size: row.try_get::<i64, _>("size")? as u64,
+        media_type: row.try_get("media_type")?,
+        original_name: row.try_get("original_name")?,
+        original_path: row.try_get("original_path")?,
+        fs: FsTimes {
+            modified: opt_ts(row.try_get("fs_modified")?, "items", &id_text)?,
+            created: opt_ts(row.try_get("fs_created")?, "items", &id_text)?,
+            accessed: opt_ts(row.try_get("fs_accessed")?, "items", &id_text)?,
+        },
+        collected_by: row.try_get("collected_by")?,
+        source: row.try_get("source")?,
+        method: row.try_get("method")?,
+        case: row.try_get("case_id")?,
+        note: row.try_get("note")?,
+        ingested_at: opt_ts(Some(row.try_get("ingested_at")?), "items", &id_text)?
+            .expect("present"),
+        actor: row.try_get("actor")?,
+        ledger_seq: row.try_get::<i64, _>("ledger_seq")? as u64,
+        duplicate_of: dup
+            .map(|d| {
+                d.parse()
+                    .map_err(|e: custody_model::ItemIdParseError| bad(e.to_string()))
+            })
+            .transpose()?,
+    })
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<EventRow> {
+    let seq = row.try_get::<i64, _>("seq")? as u64;
+    let bad = |reason: String| CatalogError::BadRow {
+        table: "events",
+        key: seq.to_string(),
+        reason,
+    };
+    let item: Option<String> = row.try_get("item")?;
+    let sha: Option<String> = row.try_get("sha256")?;
+    Ok(EventRow {
+        seq,
+        time: row.try_get("time")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        item: item
+            .map(|i| {
+                i.parse()
+                    .map_err(|e: custody_model::ItemIdParseError| bad(e.to_string()))
+            })
+            .transpose()?,
+        sha256: sha
+            .map(|s| {
+                s.parse()
+                    .map_err(|e: custody_model::DigestParseError| bad(e.to_string()))
+            })
+            .transpose()?,
+    })
+}
+
+fn ts(t: &Option<Timestamp>) -> Option<String> {
+    t.map(|t| t.to_string())
+}
+
+#[async_trait]
+impl Catalog for SqliteCatalog {
+    async fn applied_seq(&self) -> Result<Option<u64>> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT applied_seq FROM catalog_state WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(v.map(|v| v as u64))
+    }
+
+    async fn apply(&self, changes: &[Change], last_seq: u64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for change in changes {
+            match change {
+                Change::Event(e) => {
+                    sqlx::query("INSERT INTO events (seq, time, actor, action, item, sha256) VALUES (?, ?, ?, ?, ?, ?)")
+                        .bind(e.seq as i64)
+                        .bind(&e.time)
+                        .bind(&e.actor)
+                        .bind(&e.action)
+                        .bind(e.item.map(|i| i.to_string()))
+                        .bind(e.sha256.map(|d| d.to_hex()))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Change::InsertItem(item) => {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO items ({ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    )))
+                    .bind(item.id.to_string())
+                    .bind(item.id.number() as i64)
+                    .bind(item.sha256.to_hex())
+                    .bind(item.size as i64)
+                    .bind(&item.media_type)
+                    .bind(&item.original_name)
+                    .bind(&item.original_path)
+                    .bind(ts(&item.fs.modified))
+                    .bind(ts(&item.fs.created))
+                    .bind(ts(&item.fs.accessed))
+                    .bind(&item.collected_by)
+                    .bind(&item.source)
+                    .bind(&item.method)
+                    .bind(&item.case)
+                    .bind(&item.note)
+                    .bind(item.ingested_at.to_string())
+                    .bind(&item.actor)
+                    .bind(item.ledger_seq as i64)
+                    .bind(item.duplicate_of.map(|d| d.to_string()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Change::Annotate { seq, item, note } => {
+                    sqlx::query("INSERT INTO annotations (seq, item, note) VALUES (?, ?, ?)")
+                        .bind(*seq as i64)
+                        .bind(item.to_string())
+                        .bind(note)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        sqlx::query("UPDATE catalog_state SET applied_seq = ? WHERE id = 1")
+            .bind(last_seq as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn item(&self, id: ItemId) -> Result<Option<Item>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(item_from_row).transpose()
+    }
+
+    async fn items_by_sha256_prefix(&self, hex_prefix: &str) -> Result<Vec<Item>> {
+        let prefix = hex_prefix.to_ascii_lowercase();
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Vec::new());
+        }
+        // Range scan on the index: every hex string with this prefix sorts in [p, p~).
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE sha256 >= ? AND sha256 < ? ORDER BY number"
+        )))
+        .bind(&prefix)
+        .bind(format!("{prefix}~"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn items(&self, filter: &ItemFilter) -> Result<Vec<Item>> {
+        let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1");
+        if filter.case.is_some() {
+            sql.push_str(" AND case_id = ?");
+        }
+        if filter.sha256.is_some() {
+            sql.push_str(" AND sha256 = ?");
+        }
+        sql.push_str(" ORDER BY number");
+        if filter.limit.is_some() {
+            sql.push_str(" LIMIT ?");
+        }
+        // Only fixed fragments are concatenated; every value is bound.
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        if let Some(c) = &filter.case {
+            q = q.bind(c);
+        }
+        if let Some(d) = &filter.sha256 {
+            q = q.bind(d.to_hex());
+        }
+        if let Some(l) = filter.limit {
+            q = q.bind(l as i64);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn max_item_number(&self) -> Result<u64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(number) FROM items")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(0) as u64)
+    }
+
+    async fn history(&self, item: ItemId, sha256: &Digest) -> Result<Vec<EventRow>> {
+        // Entries about this item, plus item-less entries about its bytes.
+        let rows = sqlx::query(
+            "SELECT seq, time, actor, action, item, sha256 FROM events \
+             WHERE item = ? OR (item IS NULL AND sha256 = ?) ORDER BY seq",
+        )
+        .bind(item.to_string())
+        .bind(sha256.to_hex())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn annotations(&self, item: ItemId) -> Result<Vec<(u64, String)>> {
+        let rows = sqlx::query("SELECT seq, note FROM annotations WHERE item = ? ORDER BY seq")
+            .bind(item.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>("seq")? as u64, r.try_get("note")?)))
+            .collect()
+    }
+
+    async fn totals(&self) -> Result<(u64, u64, u64)> {
+        let (items,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
+            .fetch_one(&self.pool)
+            .await?;
+        let (blobs, bytes): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(size) FROM (SELECT sha256, MAX(size) AS size FROM items GROUP BY sha256)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((items as u64, blobs as u64, bytes.unwrap_or(0) as u64))
+    }
+
+    async fn dump(&self) -> Result<Vec<DumpRow>> {
+        let mut out = Vec::new();
+        for row in sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM items ORDER BY number"
+        )))
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let item = item_from_row(&row)?;
+            out.push(DumpRow {
+                table: "items",
+                key: item.id.to_string(),
+                row: serde_json::to_string(&item).expect("serialises"),
+            });
+        }
+        for row in
+            sqlx::query("SELECT seq, time, actor, action, item, sha256 FROM events ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?
+        {
+            let e = event_from_row(&row)?;
+            out.push(DumpRow {
+                table: "events",
+                key: e.seq.to_string(),
+                row: json!([e.seq, e.time, e.actor, e.action, e.item, e.sha256]).to_string(),
+            });
+        }
+        for row in sqlx::query("SELECT seq, item, note FROM annotations ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let seq: i64 = row.try_get("seq")?;
+            let item: String = row.try_get("item")?;
+            let note: String = row.try_get("note")?;
+            out.push(DumpRow {
+                table: "annotations",
+                key: seq.to_string(),
+                row: json!([seq, item, note]).to_string(),
+            });
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
