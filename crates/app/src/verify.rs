@@ -507,7 +507,12 @@ pub async fn open_for_verify(
 ) -> Result<(Vault, Option<String>)> {
     match Vault::open(dir, crate::Mode::Write, actor).await {
         Ok(v) => Ok((v, None)),
-        Err(e @ (AppError::LedgerMismatch { .. } | AppError::Ledger(_) | AppError::Catalog(_))) => {
+        Err(
+            e @ (AppError::LedgerMismatch { .. }
+            | AppError::Ledger(_)
+            | AppError::Catalog(_)
+            | AppError::BadConfig { .. }),
+        ) => {
             let why = e.to_string();
             let v = Vault::open(dir, crate::Mode::Read, actor).await?;
             Ok((v, Some(why)))

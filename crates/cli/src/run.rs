@@ -32,6 +32,11 @@ fn vault_dir(cli: &Cli) -> Result<PathBuf> {
 async fn open(cli: &Cli, mode: Mode, actor: &str) -> Result<Vault> {
     let dir = vault_dir(cli)?;
     let vault = Vault::open(&dir, mode, actor).await?;
+    report_recovery(&vault);
+    Ok(vault)
+}
+
+fn report_recovery(vault: &Vault) {
     let r = vault.recovery();
     if !r.is_clean() {
         eprintln!(
@@ -50,7 +55,6 @@ async fn open(cli: &Cli, mode: Mode, actor: &str) -> Result<Vault> {
             }
         );
     }
-    Ok(vault)
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -96,8 +100,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let options = IngestOptions {
                 follow_symlinks: a.follow_symlinks,
+                batch_files: usize::from(a.batch),
                 ..Default::default()
             };
+
             let progress = Arc::new(IngestProgress::new(!cli.json));
             let result =
                 ingest::ingest(&vault, &a.paths, &collection, &options, progress.clone()).await;
@@ -211,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { full, checkpoint } => {
             let dir = vault_dir(&cli)?;
             let (vault, read_only_because) = verify::open_for_verify(&dir, &actor).await?;
+            report_recovery(&vault);
             if let Some(why) = &read_only_because {
                 eprintln!("note: verifying read-only, nothing will be recorded: {why}");
             }

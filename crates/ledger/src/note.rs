@@ -121,7 +121,8 @@ impl Verifier {
 
     pub fn from_vkey(vkey: &str) -> Result<Self> {
         let bad = |why: &str| LedgerError::MalformedKey(format!("{why} in {vkey:?}"));
-        let parts: Vec<&str> = vkey.trim().split('+').collect();
+        // The name and the hex key id hold no '+'; the base64 key may.
+        let parts: Vec<&str> = vkey.trim().splitn(3, '+').collect();
         let [name, id_hex, data] = parts[..] else {
             return Err(bad("expected name+keyid+key"));
         };
@@ -248,6 +249,17 @@ mod tests {
         let forged = format!("{}+00000000+{}", parts[0], parts[2]);
         assert!(Verifier::from_vkey(&forged).is_err());
         assert!(Verifier::from_vkey("nonsense").is_err());
+    }
+
+    #[test]
+    fn vkeys_whose_base64_contains_plus_round_trip() {
+        // Find a seed whose public key encodes with a '+' somewhere in its base64.
+        let signer = (0u8..=255)
+            .map(|b| Signer::from_seed("custody/test/00000000", [b; 32]).unwrap())
+            .find(|s| s.verifier().to_vkey().matches('+').count() > 2)
+            .expect("some key has a + in its base64");
+        let vkey = signer.verifier().to_vkey();
+        assert_eq!(Verifier::from_vkey(&vkey).unwrap(), signer.verifier());
     }
 
     #[test]

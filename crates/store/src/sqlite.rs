@@ -318,11 +318,16 @@ impl Catalog for SqliteCatalog {
         .fetch_all(&self.pool)
         .await?
         {
-            let item = item_from_row(&row)?;
+            // A row that cannot be read is still a row: it is reported, not fatal.
+            let key: String = row.try_get("id")?;
+            let text = match item_from_row(&row) {
+                Ok(item) => serde_json::to_string(&item).expect("serialises"),
+                Err(e) => format!("unreadable row: {e}"),
+            };
             out.push(DumpRow {
                 table: "items",
-                key: item.id.to_string(),
-                row: serde_json::to_string(&item).expect("serialises"),
+                key,
+                row: text,
             });
         }
         for row in
@@ -330,11 +335,15 @@ impl Catalog for SqliteCatalog {
                 .fetch_all(&self.pool)
                 .await?
         {
-            let e = event_from_row(&row)?;
+            let key = row.try_get::<i64, _>("seq")?.to_string();
+            let text = match event_from_row(&row) {
+                Ok(e) => json!([e.seq, e.time, e.actor, e.action, e.item, e.sha256]).to_string(),
+                Err(e) => format!("unreadable row: {e}"),
+            };
             out.push(DumpRow {
                 table: "events",
-                key: e.seq.to_string(),
-                row: json!([e.seq, e.time, e.actor, e.action, e.item, e.sha256]).to_string(),
+                key,
+                row: text,
             });
         }
         for row in sqlx::query("SELECT seq, item, note FROM annotations ORDER BY seq")

@@ -1,0 +1,247 @@
+//! Bad input: each problem gets a clear message, a non-zero exit, nothing half-written,
+//! and the rest of the batch is still ingested.
+
+use std::os::unix::ffi::OsStrExt;
+
+use crate::support::*;
+
+fn staging_is_empty(env: &Env) {
+    let left: Vec<_> = std::fs::read_dir(env.path("vault/staging"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "staging must be empty, found {left:?}");
+}
+
+#[test]
+fn problems_are_reported_per_file_and_the_rest_is_ingested() {
+    let env = Env::new();
+    env.init();
+    env.write("in/good.bin", &bytes(1, 5000));
+    env.write("in/empty", b"");
+    env.write("in/target.txt", b"pointed to\n");
+    std::os::unix::fs::symlink("target.txt", env.path("in/link")).unwrap();
+    mkfifo(&env.path("in/pipe"));
+    // A file the kernel refuses to read from offset 0.
+    let out = env.run(&[
+        "ingest",
+        "in",
+        "in/good.bin",
+        "missing.bin",
+        "/proc/self/mem",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let s = &out.stdout;
+    assert!(
+        s.contains("skipped  in/link: is a symbolic link; not followed (pass --follow-symlinks"),
+        "{s}"
+    );
+    assert!(
+        s.contains("FAILED   in/pipe: is a named pipe, not a regular file"),
+        "{s}"
+    );
+    assert!(
+        s.contains("FAILED   missing.bin: cannot read: no such file or directory"),
+        "{s}"
+    );
+    assert!(
+        s.contains("FAILED   /proc/self/mem: reading failed part-way"),
+        "{s}"
+    );
+    assert!(
+        s.contains("skipped  in/good.bin: same file as in/good.bin (given twice); ingested once"),
+        "{s}"
+    );
+    assert!(
+        s.contains("application/x-empty"),
+        "empty files are ingested: {s}"
+    );
+    assert!(s.contains("3 ingested"), "{s}");
+    staging_is_empty(&env);
+    env.run(&["verify", "--full"]).ok();
+
+    let followed = env.run(&["ingest", "in/link", "--follow-symlinks"]).ok();
+    assert!(
+        followed.stdout.contains("text/plain"),
+        "{}",
+        followed.stdout
+    );
+}
+
+/// Makes a named pipe with the mkfifo tool.
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn non_utf8_names_keep_their_exact_bytes() {
+    let env = Env::new();
+    env.init();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9 report.txt");
+    std::fs::write(env.dir.path().join(name), b"latin-1 named file\n").unwrap();
+    env.run(&["ingest", "."]).ok();
+    let list = env.run(&["list", "--json"]).ok().json();
+    let item = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["size"] == 19)
+        .expect("the file was ingested");
+    assert_eq!(item["original_name"], "caf\u{FFFD} report.txt");
+    let seq = item["ledger_seq"].as_u64().unwrap();
+    let entry = env.run(&["log", "entry", &seq.to_string()]).ok().json();
+    let hex = entry["details"]["original_path_hex"]
+        .as_str()
+        .expect("exact bytes are kept");
+    assert!(hex.ends_with(&hex::encode(b"caf\xe9 report.txt")), "{hex}");
+}
+
+#[test]
+fn a_directory_that_is_not_a_vault() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("vault")).unwrap();
+    let out = env.run(&["list"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains(
+            "vault is not a Custody vault (no vault.json); create one with `custody init vault`"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = env.run_bare(&["init", "vault", "--name", "x"]);
+    assert_eq!(
+        out.code, 0,
+        "an empty directory may become a vault: {}",
+        out.stderr
+    );
+    let out = env.run_bare(&["init", "vault", "--name", "x"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("already holds a vault or other files"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_second_writer_is_refused_with_a_clear_message() {
+    let env = Env::new();
+    env.init();
+    env.write("f.bin", b"x");
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(env.path("vault/lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(
+        env.path("vault/lock"),
+        b"pid 4242: custody ingest elsewhere",
+    )
+    .unwrap();
+    let out = env.run(&["ingest", "f.bin"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("is in use by another custody process (pid 4242: custody ingest elsewhere); wait for it to finish"),
+        "{}",
+        out.stderr
+    );
+    // Readers are not blocked.
+    env.run(&["list"]).ok();
+    drop(lock);
+    env.run(&["ingest", "f.bin"]).ok();
+}
+
+#[test]
+fn bad_item_references_say_what_to_do() {
+    let env = Env::new();
+    env.init();
+    let out = env.run(&["show", "ITM-000099"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("no item matches \"ITM-000099\"; `custody list` shows the items"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["show", "xyz"]);
+    assert!(
+        out.stderr
+            .contains("neither an item id (ITM-000042) nor a SHA-256 prefix"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["log", "entry", "999"]);
+    assert!(
+        out.stderr
+            .contains("ledger entry 999 does not exist (the ledger holds 2 entries)"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["log", "prove", "5"]);
+    assert!(
+        out.stderr.contains("entry 5 is not in a tree of size 2"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_full_disk_fails_the_file_cleanly_and_keeps_the_vault_valid() {
+    // Needs a small file system of its own: a tmpfs mount (root only).
+    let env = Env::new();
+    let mnt = env.path("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&mnt)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let out = env
+        .run_bare(&["init", "small/vault", "--name", "Small"])
+        .ok();
+    drop(out);
+    env.write("in/big.bin", &bytes(5, 8 << 20));
+    env.write("in/small.bin", &bytes(6, 10_000));
+    let out = env.run_bare(&[
+        "--vault",
+        "small/vault",
+        "ingest",
+        "in/big.bin",
+        "in/small.bin",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "FAILED   in/big.bin: the vault's disk is full; free space and ingest this file again"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("ingested ITM-000001"),
+        "the rest of the batch goes in: {}",
+        out.stdout
+    );
+    let left: Vec<_> = std::fs::read_dir(mnt.join("vault/staging"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "no partial copy left: {left:?}");
+    let v = env.run_bare(&["--vault", "small/vault", "verify", "--full"]);
+    assert_eq!(v.code, 0, "{}\n{}", v.stdout, v.stderr);
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `custody` binary: one test binary, one module per concern.
+
+mod bad_input;
+mod crash;
+mod damage;
+mod e2e;
+mod interop;
+mod support;
