@@ -1,0 +1,75 @@
+//! Media type from the first bytes, for callers that pass `application/octet-stream`
+//! and to catch a caller's type that does not match the content.
+
+/// The media type the leading bytes indicate, if one this crate reads.
+pub fn sniff(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some("image/jpeg");
+    }
+    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some("image/png");
+    }
+    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        return Some("image/tiff");
+    }
+    if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    if head.starts_with(b"%PDF-") {
+        return Some("application/pdf");
+    }
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        let brand = &head[8..12];
+        return Some(match brand {
+            b"heic" | b"heix" | b"mif1" | b"msf1" | b"heim" | b"heis" | b"hevc" => "image/heif",
+            b"avif" => "image/avif",
+            b"qt  " => "video/quicktime",
+            _ => "video/mp4",
+        });
+    }
+    // QuickTime files without ftyp start with moov/mdat/wide/free boxes.
+    if head.len() >= 8 && matches!(&head[4..8], b"moov" | b"mdat" | b"wide" | b"free" | b"skip") {
+        return Some("video/quicktime");
+    }
+    None
+}
+
+/// Which reader handles a media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Jpeg,
+    Png,
+    Tiff,
+    Webp,
+    Bmff,
+    Pdf,
+    Other,
+}
+
+pub fn family(media_type: &str) -> Family {
+    let base = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match base.as_str() {
+        "image/jpeg" | "image/jpg" | "image/pjpeg" => Family::Jpeg,
+        "image/png" | "image/apng" => Family::Png,
+        "image/tiff" | "image/tiff-fx" | "image/x-adobe-dng" | "image/dng" => Family::Tiff,
+        "image/webp" => Family::Webp,
+        "image/heif"
+        | "image/heic"
+        | "image/heif-sequence"
+        | "image/heic-sequence"
+        | "image/avif"
+        | "video/mp4"
+        | "video/quicktime"
+        | "audio/mp4"
+        | "video/3gpp"
+        | "video/x-m4v"
+        | "audio/x-m4a" => Family::Bmff,
+        "application/pdf" => Family::Pdf,
+        _ => Family::Other,
+    }
+}
