@@ -90,6 +90,12 @@ pub enum Command {
     /// The custody ledger: checkpoints, verifier key, entries and proofs for third parties.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Build a demonstration vault from synthetic material and verify it.
+    Demo {
+        /// Directory for the demo (created; must not hold a vault already).
+        #[arg(default_value = "custody-demo")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

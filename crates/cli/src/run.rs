@@ -250,6 +250,33 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Demo { dir } => {
+            let progress = Arc::new(IngestProgress::new(false));
+            let result = custody_app::demo::run(dir, &actor, progress.clone()).await;
+            progress.finish();
+            let r = result?;
+            if cli.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "demo vault: {} ({} items from {}, {} ledger entries)",
+                    r.vault.display(),
+                    r.ingested,
+                    r.samples.display(),
+                    r.ledger_entries
+                );
+                println!("verification: {}", if r.verified { "OK" } else { "FAILED" });
+                let v = r.vault.display();
+                println!(
+                    "\ntry:\n  custody --vault {v} list\n  custody --vault {v} show ITM-000001\n  custody --vault {v} log checkpoint\n  custody --vault {v} verify --full"
+                );
+            }
+            Ok(if r.verified {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Log(cmd) => {
             let vault = open(&cli, Mode::Read, &actor).await?;
             let result = run_log(&cli, &vault, cmd);
