@@ -80,7 +80,7 @@ pub async fn run(dir: &Path, actor: &str, observer: Arc<dyn IngestObserver>) -> 
     };
     let summary = ingest::ingest(
         &vault,
-        &[samples.clone()],
+        std::slice::from_ref(&samples),
         &collection,
         &IngestOptions::default(),
         observer,
