@@ -290,7 +290,8 @@ pub fn gps(date: &str, hms: [f64; 3]) -> Option<Parsed> {
         return None;
     }
     let whole = s.trunc();
-    let nanos = ((s - whole) * 1e9).round() as u32;
+    // Rationals such as 724/100 do not survive f64 exactly; microseconds do.
+    let nanos = (((s - whole) * 1e6).round() as u32).saturating_mul(1000);
     let time = make_time(h as u32, m as u32, whole as u32, nanos.min(999_999_999))?;
     Some(Parsed {
         date: Some(date),
@@ -409,6 +410,7 @@ pub fn compare(times: &[Clock]) -> Vec<Note> {
                         sources,
                         difference_s: Some(d),
                         difference_range_s: None,
+                        value: None,
                         text: format!("{} is {} {}.", name(sb), relation(d), name(sa)),
                     });
                 }
@@ -419,6 +421,7 @@ pub fn compare(times: &[Clock]) -> Vec<Note> {
                         sources,
                         difference_s: Some(d),
                         difference_range_s: None,
+                        value: None,
                         text: format!(
                             "{} reads {} {} (both local times without offset; the difference is exact only if both came from the same clock).",
                             name(sb),
@@ -478,6 +481,7 @@ fn unknown_offset(
         sources,
         difference_s: None,
         difference_range_s: Some(range),
+        value: None,
         text,
     }
 }

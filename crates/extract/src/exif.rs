@@ -132,7 +132,21 @@ const CLOCKS: [(Tag, Tag, Tag, &str); 3] = [
 /// Fills the record from the EXIF block.
 pub fn apply(ex: &Exif, md: &mut Metadata, image: &mut ImageInfo) {
     for (tag, off_tag, sub_tag, source) in CLOCKS {
-        let Some(text) = ex.text(tag) else { continue };
+        let Some(text) = ex.text(tag) else {
+            if let Some(o) = ex.text(off_tag) {
+                md.notes.push(Note {
+                    kind: "offset_without_time".into(),
+                    sources: vec![format!("exif.{off_tag}")],
+                    difference_s: None,
+                    difference_range_s: None,
+                    text: format!(
+                        "exif.{off_tag} is {o:?} but {source} is absent; the offset applies to no recorded time."
+                    ),
+                    value: Some(o),
+                });
+            }
+            continue;
+        };
         let offset_text = ex.text(off_tag);
         let sub_text = ex.text(sub_tag);
         let mut parsed = clock::exif(&text);
@@ -335,6 +349,7 @@ pub fn cross_check(blob: &[u8], md: &mut Metadata) {
                 sources: vec!["kamadak-exif".into(), "nom-exif".into()],
                 difference_s: None,
                 difference_range_s: None,
+                value: None,
                 text: format!(
                     "nom-exif could not read the EXIF block ({e}); values rest on one parser."
                 ),

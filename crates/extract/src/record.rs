@@ -418,9 +418,10 @@ pub struct C2paReport {
 /// A statement comparing two readings, e.g. two clocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
-    /// `clock_difference` (the readings disagree), `clock_agreement` (a UTC clock and a
-    /// local clock agree), `clock_unknown_offset` (a comparison only possible as a range),
-    /// or `cross_check` (two parsers or two sources disagree).
+    /// `clock_difference` (two readings differ), `clock_unknown_offset` (a UTC reading
+    /// and a local reading without offset that could be the same instant, but only
+    /// under an offset that is not recorded), `offset_without_time` (an EXIF offset
+    /// whose date and time are absent), or `cross_check` (about the two EXIF parsers).
     pub kind: String,
     /// Sources compared, e.g. `["exif.DateTimeOriginal", "gps"]`.
     pub sources: Vec<String>,
@@ -430,6 +431,10 @@ pub struct Note {
     /// Possible range of `second - first` in seconds, when an offset is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difference_range_s: Option<[i64; 2]>,
+    /// The value the note is about, as read, when it is a single value (e.g. the
+    /// offset text of an `offset_without_time` note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// One sentence a person can read.
     pub text: String,
 }

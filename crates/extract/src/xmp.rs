@@ -77,9 +77,22 @@ fn key(ns: &str, local: &str) -> Option<String> {
     KEPT.contains(&k.as_str()).then_some(k)
 }
 
-/// The property element being captured: its key, depth, text so far, and whether
-/// the first array item with text has ended.
-type Capture = Option<(String, usize, String, bool)>;
+/// The property element being captured.
+struct Capture {
+    key: String,
+    /// Depth of the property element.
+    depth: usize,
+    /// Text directly inside the property element (simple values).
+    direct: String,
+    /// Text of the first array item that has text (`rdf:Seq`/`Bag`/`Alt`).
+    item: String,
+    /// Depth of the `rdf:li` being read, if any.
+    in_item: Option<usize>,
+    /// An array item has been seen; its text, not the direct text, is the value.
+    has_items: bool,
+    /// The first item with text has ended.
+    item_done: bool,
+}
 
 /// Parses the packet; returns the kept properties, or the reason it failed.
 pub fn parse(packet: &[u8]) -> Result<BTreeMap<String, String>, String> {
@@ -88,7 +101,7 @@ pub fn parse(packet: &[u8]) -> Result<BTreeMap<String, String>, String> {
     let text = text.trim_end_matches(['\0', ' ', '\n', '\r', '\t']);
     let mut reader = NsReader::from_str(text);
     let mut props = BTreeMap::new();
-    let mut capture: Capture = None;
+    let mut capture: Option<Capture> = None;
     let mut depth = 0usize;
     for _ in 0..MAX_EVENTS {
         let (ns, ev) = match reader.read_resolved_event() {
@@ -125,10 +138,27 @@ pub fn parse(packet: &[u8]) -> Result<BTreeMap<String, String>, String> {
             }
             if opens {
                 depth += 1;
-                if capture.is_none() {
-                    if let Some(ns) = &ns {
-                        if let Some(k) = key(ns, e.local_name().as_ref()) {
-                            capture = Some((k, depth, String::new(), false));
+                match capture.as_mut() {
+                    None => {
+                        if let Some(k) = ns
+                            .as_deref()
+                            .and_then(|ns| key(ns, e.local_name().as_ref()))
+                        {
+                            capture = Some(Capture {
+                                key: k,
+                                depth,
+                                direct: String::new(),
+                                item: String::new(),
+                                in_item: None,
+                                has_items: false,
+                                item_done: false,
+                            });
+                        }
+                    }
+                    Some(c) => {
+                        if e.local_name().as_ref() == "li" && c.in_item.is_none() && !c.item_done {
+                            c.in_item = Some(depth);
+                            c.has_items = true;
                         }
                     }
                 }
@@ -136,27 +166,26 @@ pub fn parse(packet: &[u8]) -> Result<BTreeMap<String, String>, String> {
             continue;
         }
         match ev {
-            Event::End(e) => {
-                if let Some((k, d, v, _)) = &capture {
-                    if *d == depth {
-                        let v = v.trim().to_string();
-                        if !v.is_empty() {
-                            props.entry(k.clone()).or_insert(v);
+            Event::End(_) => {
+                if let Some(c) = capture.as_mut() {
+                    if c.in_item == Some(depth) {
+                        c.in_item = None;
+                        if !c.item.trim().is_empty() {
+                            c.item_done = true;
+                        }
+                    }
+                    if c.depth == depth {
+                        let v = if c.has_items { &c.item } else { &c.direct };
+                        if !v.trim().is_empty() {
+                            props.entry(c.key.clone()).or_insert_with(|| v.clone());
                         }
                         capture = None;
-                    } else if e.local_name().as_ref() == "li" {
-                        // Within an array, only the first item with text is kept.
-                        if let Some(c) = capture.as_mut() {
-                            if !c.2.trim().is_empty() {
-                                c.3 = true;
-                            }
-                        }
                     }
                 }
                 depth = depth.saturating_sub(1);
             }
-            Event::Text(t) => push_text(&mut capture, &t.xml10_content()),
-            Event::CData(t) => push_text(&mut capture, &t.xml10_content()),
+            Event::Text(t) => push_text(&mut capture, depth, &t.xml10_content()),
+            Event::CData(t) => push_text(&mut capture, depth, &t.xml10_content()),
             Event::GeneralRef(r) => {
                 let s = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
@@ -169,7 +198,7 @@ pub fn parse(packet: &[u8]) -> Result<BTreeMap<String, String>, String> {
                         other => format!("&{other};"),
                     },
                 };
-                push_text(&mut capture, &s);
+                push_text(&mut capture, depth, &s);
             }
             Event::Eof => return Ok(props),
             _ => {}
@@ -178,11 +207,17 @@ pub fn parse(packet: &[u8]) -> Result<BTreeMap<String, String>, String> {
     Err("too many XML events".into())
 }
 
-fn push_text(capture: &mut Capture, s: &str) {
-    if let Some((_, _, v, done)) = capture.as_mut() {
-        if !*done && v.len() + s.len() <= MAX_VALUE {
-            v.push_str(s);
-        }
+fn push_text(capture: &mut Option<Capture>, depth: usize, s: &str) {
+    let Some(c) = capture.as_mut() else { return };
+    let buf = if c.in_item.is_some() {
+        &mut c.item
+    } else if depth == c.depth {
+        &mut c.direct
+    } else {
+        return;
+    };
+    if buf.len() + s.len() <= MAX_VALUE {
+        buf.push_str(s);
     }
 }
 
@@ -230,7 +265,7 @@ pub fn apply(packet: &[u8], md: &mut Metadata) {
     let from = |keys: &[&str]| {
         keys.iter().find_map(|k| {
             props.get(*k).map(|v| Sourced {
-                value: v.clone(),
+                value: v.trim().to_string(),
                 source: format!("xmp.{k}"),
             })
         })
