@@ -11,6 +11,7 @@ pub mod vault;
 
 pub use error::{AppError, Result};
 pub use vault::{Mode, Vault};
+pub mod catalog;
 pub mod demo;
 pub mod items;
 pub mod log;

@@ -88,7 +88,7 @@ fn read_signing_seed(dir: &Path) -> Result<[u8; 32]> {
     Ok(seed)
 }
 
-fn read_verifier(dir: &Path) -> Result<Verifier> {
+pub(crate) fn read_verifier(dir: &Path) -> Result<Verifier> {
     let path = dir.join(KEYS_DIR).join(VERIFIER_KEY);
     let text = fs::read_to_string(&path)
         .map_err(|e| AppError::io(format!("reading the verifier key {}", path.display()), e))?;
@@ -361,39 +361,7 @@ impl Vault {
     /// Refuses to write on top of a ledger that no longer matches its latest signed
     /// checkpoint: signing a new checkpoint would hide the damage.
     fn check_against_latest_checkpoint(&self) -> Result<()> {
-        let ledger = self.ledger();
-        let Some((size, note)) = ledger.latest_checkpoint()? else {
-            return Ok(());
-        };
-        let cp = Checkpoint::open(&note, &self.verifier).map_err(|e| AppError::LedgerMismatch {
-            size,
-            reason: format!("the checkpoint itself is invalid: {e}"),
-        })?;
-        if cp.size != size {
-            return Err(AppError::LedgerMismatch {
-                size,
-                reason: format!(
-                    "the file for size {size} holds a checkpoint of size {}",
-                    cp.size
-                ),
-            });
-        }
-        if size > ledger.len() {
-            return Err(AppError::LedgerMismatch {
-                size,
-                reason: format!(
-                    "the ledger holds only {} entries (entries were removed)",
-                    ledger.len()
-                ),
-            });
-        }
-        if ledger.tree().root_at(size)? != cp.root {
-            return Err(AppError::LedgerMismatch {
-                size,
-                reason: "its root differs (entries were changed or reordered)".into(),
-            });
-        }
-        Ok(())
+        check_ledger_against_checkpoint(&self.ledger(), &self.verifier)
     }
 
     fn sign_checkpoint(&self) -> Result<()> {
@@ -499,4 +467,43 @@ impl Vault {
     pub async fn close(self) {
         self.catalog.close().await;
     }
+}
+
+/// Checks that the ledger still matches its latest signed checkpoint.
+pub(crate) fn check_ledger_against_checkpoint(
+    ledger: &FileLedger,
+    verifier: &Verifier,
+) -> Result<()> {
+    let Some((size, note)) = ledger.latest_checkpoint()? else {
+        return Ok(());
+    };
+    let cp = Checkpoint::open(&note, verifier).map_err(|e| AppError::LedgerMismatch {
+        size,
+        reason: format!("the checkpoint itself is invalid: {e}"),
+    })?;
+    if cp.size != size {
+        return Err(AppError::LedgerMismatch {
+            size,
+            reason: format!(
+                "the file for size {size} holds a checkpoint of size {}",
+                cp.size
+            ),
+        });
+    }
+    if size > ledger.len() {
+        return Err(AppError::LedgerMismatch {
+            size,
+            reason: format!(
+                "the ledger holds only {} entries (entries were removed)",
+                ledger.len()
+            ),
+        });
+    }
+    if ledger.tree().root_at(size)? != cp.root {
+        return Err(AppError::LedgerMismatch {
+            size,
+            reason: "its root differs (entries were changed or reordered)".into(),
+        });
+    }
+    Ok(())
 }

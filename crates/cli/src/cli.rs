@@ -90,6 +90,9 @@ pub enum Command {
     /// The custody ledger: checkpoints, verifier key, entries and proofs for third parties.
     #[command(subcommand)]
     Log(LogCommand),
+    /// The catalog (the SQL view of the ledger).
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Build a demonstration vault from synthetic material and verify it.
     Demo {
         /// Directory for the demo (created; must not hold a vault already).
@@ -154,4 +157,11 @@ pub enum LogCommand {
     },
     /// Consistency proof between two tree sizes, as JSON.
     Consistency { old: u64, new: u64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Replace the catalog with one rebuilt from the ledger (after checking the ledger
+    /// against its signed checkpoint). The old catalog file is kept beside the new one.
+    Rebuild,
 }

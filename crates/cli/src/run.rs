@@ -13,7 +13,7 @@ use custody_app::{Mode, Vault, items, log, vault::default_actor};
 use custody_store::ItemFilter;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, LogCommand};
+use crate::cli::{CatalogCommand, Cli, Command, LogCommand};
 use crate::output::{opt, size};
 use crate::progress::{IngestProgress, VerifyProgress};
 
@@ -276,6 +276,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Catalog(CatalogCommand::Rebuild) => {
+            let dir = vault_dir(&cli)?;
+            let r = custody_app::catalog::rebuild(&dir, &actor).await?;
+            if cli.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "catalog rebuilt from {} ledger entries ({} items); recorded as ledger entry {}",
+                    r.entries, r.items, r.ledger_seq
+                );
+                if let Some(p) = &r.previous_catalog {
+                    println!("the previous catalog is kept as {}", p.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Log(cmd) => {
             let vault = open(&cli, Mode::Read, &actor).await?;

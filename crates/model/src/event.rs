@@ -19,6 +19,7 @@ pub enum Action {
     ItemRead,
     ItemAnnotated,
     VaultVerified,
+    CatalogRebuilt,
     Other(String),
 }
 
@@ -31,6 +32,7 @@ impl Action {
             Action::ItemRead => "item.read",
             Action::ItemAnnotated => "item.annotated",
             Action::VaultVerified => "vault.verified",
+            Action::CatalogRebuilt => "catalog.rebuilt",
             Action::Other(s) => s,
         }
     }
@@ -43,6 +45,8 @@ impl Action {
             "item.read" => Action::ItemRead,
             "item.annotated" => Action::ItemAnnotated,
             "vault.verified" => Action::VaultVerified,
+            "catalog.rebuilt" => Action::CatalogRebuilt,
+
             other => Action::Other(other.to_owned()),
         }
     }

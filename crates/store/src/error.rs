@@ -3,7 +3,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CatalogError {
-    #[error("catalog database: {0}")]
+    #[error(
+        "catalog database: {0}; if the catalog file is damaged, `custody catalog rebuild` recreates it from the ledger"
+    )]
     Db(#[from] sqlx::Error),
     #[error(
         "catalog schema migration failed: {0}; the catalog can be rebuilt from the ledger with `custody catalog rebuild`"

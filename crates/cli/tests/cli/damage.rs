@@ -315,3 +315,56 @@ fn a_replaced_signing_key() {
         "  key: keys/ledger.key does not match keys/ledger.vkey"
     );
 }
+
+#[test]
+fn a_destroyed_catalog_is_rebuilt_from_the_ledger() {
+    let env = fixture();
+    let before = env.run(&["list", "--json"]).ok().json();
+    std::fs::write(env.path("vault/catalog.sqlite"), b"this is not a database").unwrap();
+    let _ = std::fs::remove_file(env.path("vault/catalog.sqlite-wal"));
+    let _ = std::fs::remove_file(env.path("vault/catalog.sqlite-shm"));
+    let broken = env.run(&["list"]);
+    assert_eq!(broken.code, 2);
+    assert!(
+        broken
+            .stderr
+            .contains("`custody catalog rebuild` recreates it from the ledger"),
+        "{}",
+        broken.stderr
+    );
+
+    let out = env.run(&["catalog", "rebuild"]).ok();
+    assert!(
+        out.stdout.contains(
+            "catalog rebuilt from 7 ledger entries (3 items); recorded as ledger entry 7"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("the previous catalog is kept as"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.run(&["list", "--json"]).ok().json(), before);
+    let (code, out) = verify(&env, &[]);
+    assert_eq!(code, 0, "{out}");
+    let entry = env.run(&["log", "entry", "7"]).ok().json();
+    assert_eq!(entry["action"], "catalog.rebuilt");
+}
+
+#[test]
+fn the_catalog_is_not_rebuilt_from_a_tampered_ledger() {
+    let env = fixture();
+    edit_line(&env.path("vault/ledger/entries.jsonl"), 3, |l| {
+        l.replace("Investigator 7", "Investigator 9")
+    });
+    let out = env.run(&["catalog", "rebuild"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("the entries differ from what the checkpoint signed"),
+        "{}",
+        out.stderr
+    );
+}
