@@ -650,10 +650,7 @@ fn check_imprint(report: &mut Report, token: &ParsedToken, expected: Expected<'_
     }
 }
 
-fn attribute<'a>(
-    attrs: &'a [Attribute],
-    oid: ObjectIdentifier,
-) -> Result<Option<&'a der::Any>, String> {
+fn attribute(attrs: &[Attribute], oid: ObjectIdentifier) -> Result<Option<&der::Any>, String> {
     let mut found = attrs.iter().filter(|a| a.oid == oid);
     let Some(attr) = found.next() else {
         return Ok(None);

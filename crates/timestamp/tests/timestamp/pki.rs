@@ -1,0 +1,463 @@
+//! A throwaway PKI made with the real openssl binary: roots, intermediates and TSA
+//! certificates with chosen keys, extensions and validity periods.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+/// Whether an openssl binary is on the PATH; tests print a skip message without one.
+pub fn openssl_available() -> bool {
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs openssl and returns its stdout; panics with its stderr when it fails.
+pub fn openssl(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {} failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs openssl and returns (success, stdout + stderr).
+pub fn openssl_status(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Key {
+    Rsa2048,
+    P256,
+    P384,
+}
+
+/// How the TSA certificate's extendedKeyUsage looks.
+#[derive(Clone, Copy, Debug)]
+pub enum Eku {
+    /// `critical, timeStamping`, as RFC 3161 requires.
+    CriticalTimeStamping,
+    /// `timeStamping`, not critical.
+    NonCritical,
+    /// No extendedKeyUsage at all.
+    Missing,
+    /// `critical, timeStamping, codeSigning`.
+    ExtraPurpose,
+}
+
+/// A certificate and its key, as PEM files.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The certificate as DER.
+    pub der: Vec<u8>,
+}
+
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    counter: std::cell::Cell<u32>,
+}
+
+const REQ_CNF: &str = "\
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = placeholder
+[ v3_root ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+";
+
+const CA_CNF: &str = "\
+[ ca ]
+default_ca = ca_section
+[ ca_section ]
+database = DIR/index.txt
+new_certs_dir = DIR/newcerts
+serial = DIR/serial
+default_md = sha256
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+[ policy_any ]
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
+[ ext_intermediate ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_not_ca ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_tsa ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = critical,timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_tsa_noncritical ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_tsa_missing ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_tsa_extra ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = critical,timeStamping,codeSigning
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+";
+
+/// `YYYYMMDDHHMMSSZ` for openssl's -startdate/-enddate.
+pub fn asn1_time(t: SystemTime) -> String {
+    let d = der::DateTime::from_system_time(t).expect("time in range");
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minutes(),
+        d.seconds()
+    )
+}
+
+pub const DAY: Duration = Duration::from_secs(86_400);
+
+impl Pki {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("req.cnf"), REQ_CNF).unwrap();
+        Self {
+            dir,
+            counter: std::cell::Cell::new(0),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn fresh(&self, stem: &str) -> String {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        format!("{stem}-{n}")
+    }
+
+    fn key(&self, kind: Key, stem: &str) -> PathBuf {
+        let path = self.path().join(format!("{stem}.key"));
+        let p = path.to_str().unwrap();
+        match kind {
+            Key::Rsa2048 => openssl(
+                self.path(),
+                &[
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                    "-out",
+                    p,
+                ],
+            ),
+            Key::P256 | Key::P384 => openssl(
+                self.path(),
+                &[
+                    "genpkey",
+                    "-algorithm",
+                    "EC",
+                    "-pkeyopt",
+                    if matches!(kind, Key::P256) {
+                        "ec_paramgen_curve:P-256"
+                    } else {
+                        "ec_paramgen_curve:P-384"
+                    },
+                    "-pkeyopt",
+                    "ec_param_enc:named_curve",
+                    "-out",
+                    p,
+                ],
+            ),
+        };
+        path
+    }
+
+    fn der_of(&self, pem: &Path) -> Vec<u8> {
+        let der = pem.with_extension("der");
+        openssl(
+            self.path(),
+            &[
+                "x509",
+                "-in",
+                pem.to_str().unwrap(),
+                "-outform",
+                "DER",
+                "-out",
+                der.to_str().unwrap(),
+            ],
+        );
+        std::fs::read(der).unwrap()
+    }
+
+    /// A self-signed root CA valid for ten years from yesterday.
+    pub fn root(&self, key: Key, cn: &str) -> Issued {
+        let stem = self.fresh("root");
+        let key_path = self.key(key, &stem);
+        let cert = self.path().join(format!("{stem}.pem"));
+        openssl(
+            self.path(),
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-config",
+                "req.cnf",
+                "-extensions",
+                "v3_root",
+                "-key",
+                key_path.to_str().unwrap(),
+                "-subj",
+                &format!("/O=Custody Test/CN={cn}"),
+                "-days",
+                "3650",
+                "-sha256",
+                "-out",
+                cert.to_str().unwrap(),
+            ],
+        );
+        let der = self.der_of(&cert);
+        Issued {
+            cert,
+            key: key_path,
+            der,
+        }
+    }
+
+    /// A certificate issued by `ca` with the `openssl ca` extension section `ext`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue(
+        &self,
+        ca: &Issued,
+        key: Key,
+        subject: &str,
+        ext: &str,
+        not_before: SystemTime,
+        not_after: SystemTime,
+        md: &str,
+    ) -> Issued {
+        let stem = self.fresh("cert");
+        let key_path = self.key(key, &stem);
+        let csr = self.path().join(format!("{stem}.csr"));
+        openssl(
+            self.path(),
+            &[
+                "req",
+                "-new",
+                "-config",
+                "req.cnf",
+                "-key",
+                key_path.to_str().unwrap(),
+                "-subj",
+                subject,
+                "-out",
+                csr.to_str().unwrap(),
+            ],
+        );
+        // Each issuing CA keeps its own openssl ca database.
+        let ca_dir = ca.cert.with_extension("ca");
+        if !ca_dir.exists() {
+            std::fs::create_dir_all(ca_dir.join("newcerts")).unwrap();
+            std::fs::write(ca_dir.join("index.txt"), "").unwrap();
+            std::fs::write(ca_dir.join("serial"), "1000\n").unwrap();
+            std::fs::write(
+                ca_dir.join("ca.cnf"),
+                CA_CNF.replace("DIR", ca_dir.to_str().unwrap()),
+            )
+            .unwrap();
+        }
+        let cert = self.path().join(format!("{stem}.pem"));
+        openssl(
+            self.path(),
+            &[
+                "ca",
+                "-batch",
+                "-notext",
+                "-config",
+                ca_dir.join("ca.cnf").to_str().unwrap(),
+                "-extensions",
+                ext,
+                "-md",
+                md,
+                "-startdate",
+                &asn1_time(not_before),
+                "-enddate",
+                &asn1_time(not_after),
+                "-cert",
+                ca.cert.to_str().unwrap(),
+                "-keyfile",
+                ca.key.to_str().unwrap(),
+                "-in",
+                csr.to_str().unwrap(),
+                "-out",
+                cert.to_str().unwrap(),
+            ],
+        );
+        let der = self.der_of(&cert);
+        Issued {
+            cert,
+            key: key_path,
+            der,
+        }
+    }
+
+    /// An intermediate CA under `ca`, valid from yesterday for five years.
+    pub fn intermediate(&self, ca: &Issued, key: Key, cn: &str) -> Issued {
+        let now = SystemTime::now();
+        self.issue(
+            ca,
+            key,
+            &format!("/O=Custody Test/CN={cn}"),
+            "ext_intermediate",
+            now - DAY,
+            now + 5 * 365 * DAY,
+            "sha256",
+        )
+    }
+
+    /// A TSA certificate under `ca` with the given validity and extendedKeyUsage.
+    pub fn tsa(
+        &self,
+        ca: &Issued,
+        key: Key,
+        cn: &str,
+        eku: Eku,
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Issued {
+        let ext = match eku {
+            Eku::CriticalTimeStamping => "ext_tsa",
+            Eku::NonCritical => "ext_tsa_noncritical",
+            Eku::Missing => "ext_tsa_missing",
+            Eku::ExtraPurpose => "ext_tsa_extra",
+        };
+        self.issue(
+            ca,
+            key,
+            &format!("/O=Custody Test/CN={cn}"),
+            ext,
+            not_before,
+            not_after,
+            "sha256",
+        )
+    }
+
+    /// Writes `contents` to a file in the PKI directory and returns its path.
+    pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// Concatenates PEM files into one (a `-chain`, `-CAfile` or `-untrusted` file).
+    pub fn bundle(&self, name: &str, parts: &[&Issued]) -> PathBuf {
+        let mut text = Vec::new();
+        for p in parts {
+            text.extend(std::fs::read(&p.cert).unwrap());
+        }
+        self.write(name, &text)
+    }
+
+    /// Re-signs the TSTInfo of `token` with `signer` through `openssl cms`, the way a TSA
+    /// would (signed attributes, ESS signingCertificateV2 when `cades`), so that tokens
+    /// can be made with certificates `openssl ts -reply` refuses to use.
+    pub fn resign(&self, token: &[u8], signer: &Issued, extra: &[&Issued], cades: bool) -> Vec<u8> {
+        let stem = self.fresh("resign");
+        let input = self.write(&format!("{stem}.tst"), token);
+        let tst = self.path().join(format!("{stem}.tstinfo"));
+        openssl(
+            self.path(),
+            &[
+                "cms",
+                "-verify",
+                "-noverify",
+                "-inform",
+                "DER",
+                "-in",
+                input.to_str().unwrap(),
+                "-out",
+                tst.to_str().unwrap(),
+            ],
+        );
+        let out = self.path().join(format!("{stem}.out"));
+        let mut args: Vec<String> = [
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-nosmimecap",
+            "-md",
+            "sha256",
+            "-econtent_type",
+            "1.2.840.113549.1.9.16.1.4",
+            "-outform",
+            "DER",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if cades {
+            args.push("-cades".into());
+        }
+        for a in [
+            "-in",
+            tst.to_str().unwrap(),
+            "-signer",
+            signer.cert.to_str().unwrap(),
+            "-inkey",
+            signer.key.to_str().unwrap(),
+            "-out",
+            out.to_str().unwrap(),
+        ] {
+            args.push(a.into());
+        }
+        if !extra.is_empty() {
+            let bundle = self.bundle(&format!("{stem}.extra.pem"), extra);
+            args.push("-certfile".into());
+            args.push(bundle.to_str().unwrap().into());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        openssl(self.path(), &refs);
+        std::fs::read(out).unwrap()
+    }
+}
