@@ -4,6 +4,8 @@
 //! repository); when it is absent, each test that needs it says so and passes.
 
 mod exiftool_reference;
+mod formats;
+mod synth;
 
 use std::path::PathBuf;
 

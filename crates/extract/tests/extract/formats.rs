@@ -1,0 +1,352 @@
+//! Formats without shared samples (MP4, PDF, GeoTIFF, PNG, WebP), and EXIF values
+//! the shared samples lack (offsets, altitude below sea level, positioning error):
+//! synthetic files, written or enriched by exiftool, read by both exiftool and us.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use custody_extract::{Basis, Metadata, extract_path};
+use serde_json::Value;
+
+use crate::{shared, synth};
+
+/// Runs exiftool with `args`; `None` (with a message) when exiftool is not installed.
+fn exiftool(args: &[&str]) -> Option<String> {
+    match Command::new("exiftool").args(args).output() {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "exiftool {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Some(String::from_utf8_lossy(&o.stdout).into_owned())
+        }
+        Err(_) => {
+            eprintln!("skipped: exiftool not found (apt-get install libimage-exiftool-perl)");
+            None
+        }
+    }
+}
+
+fn read_by_exiftool(path: &Path) -> Option<Value> {
+    let out = exiftool(&["-j", "-n", "-G1", "-a", path.to_str().unwrap()])?;
+    let v: Vec<Value> = serde_json::from_str(&out).expect("exiftool JSON");
+    v.into_iter().next()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write sample");
+    p
+}
+
+fn num(e: &Value, k: &str) -> f64 {
+    match &e[k] {
+        Value::Number(n) => n.as_f64().unwrap(),
+        Value::String(s) => s.parse().unwrap_or_else(|_| panic!("{k}: {s}")),
+        other => panic!("exiftool has no number {k}: {other}"),
+    }
+}
+
+fn s(e: &Value, k: &str) -> String {
+    match &e[k] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => panic!("exiftool has no {k}: {other}"),
+    }
+}
+
+fn clock<'a>(md: &'a Metadata, source: &str) -> &'a custody_extract::Clock {
+    md.clock(source)
+        .unwrap_or_else(|| panic!("no clock {source} in {:#?}", md.times))
+}
+
+#[test]
+fn mp4_container_metadata_matches_exiftool() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clip.mp4", &synth::mp4());
+    let md = extract_path(&path, "video/mp4");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let v = md.video.as_ref().expect("video info");
+    assert_eq!(v.major_brand.as_deref(), Some("isom"));
+    assert_eq!((v.width, v.height), (Some(1920), Some(1080)));
+    assert_eq!(v.tracks[0].codec.as_deref(), Some("avc1"));
+    assert_eq!(v.tracks[0].handler, "vide");
+    assert_eq!(v.tracks[0].language.as_deref(), Some("eng"));
+    let created = clock(&md, "quicktime.mvhd.creation_time");
+    assert_eq!(created.basis, Basis::UtcBySpecification);
+    assert_eq!(created.utc.as_deref(), Some("2022-02-24T03:10:00Z"));
+    let apple = clock(&md, "quicktime.keys.creationdate");
+    assert_eq!(apple.basis, Basis::LocalWithOffset);
+    assert_eq!(apple.utc.as_deref(), Some("2022-02-24T03:10:00Z"));
+    assert_eq!(apple.original, "2022-02-24T05:10:00+0200");
+    let pos = md.position("quicktime.udta.©xyz").expect("©xyz position");
+
+    let Some(e) = read_by_exiftool(&path) else {
+        return;
+    };
+    assert_eq!(s(&e, "QuickTime:CreateDate"), "2022:02:24 03:10:00");
+    assert!((v.duration_s.unwrap() - num(&e, "QuickTime:Duration")).abs() < 1e-9);
+    assert_eq!(v.width, Some(num(&e, "Track1:ImageWidth") as u32));
+    assert_eq!(v.height, Some(num(&e, "Track1:ImageHeight") as u32));
+    assert_eq!(
+        v.tracks[0].codec.as_deref(),
+        Some(s(&e, "Track1:CompressorID").as_str())
+    );
+    let gps: Vec<f64> = s(&e, "UserData:GPSCoordinates")
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!((pos.latitude - gps[0]).abs() < 1e-6 && (pos.longitude - gps[1]).abs() < 1e-6);
+    assert!((pos.altitude_m.unwrap() - gps[2]).abs() < 1e-6);
+    assert_eq!(
+        md.device.make.as_ref().unwrap().value,
+        s(&e, "UserData:Make")
+    );
+    assert_eq!(
+        md.device.model.as_ref().unwrap().value,
+        s(&e, "UserData:Model")
+    );
+    assert_eq!(s(&e, "Keys:CreationDate"), "2022:02:24 05:10:00+02:00");
+}
+
+#[test]
+fn pdf_info_matches_exiftool() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "report.pdf", &synth::pdf());
+    let md = extract_path(&path, "application/pdf");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let p = md.pdf.as_ref().expect("pdf info");
+    assert_eq!(p.version.as_deref(), Some("1.7"));
+    assert_eq!(p.title.as_deref(), Some("Field report (draft)"));
+    assert_eq!(p.author.as_deref(), Some("Éléne"));
+    let c = clock(&md, "pdf.CreationDate");
+    assert_eq!(c.basis, Basis::LocalWithOffset);
+    assert_eq!(c.utc.as_deref(), Some("2022-02-24T03:10:00Z"));
+    assert_eq!(clock(&md, "pdf.ModDate").basis, Basis::Utc);
+
+    let Some(e) = read_by_exiftool(&path) else {
+        return;
+    };
+    for (k, ours) in [
+        ("PDF:Title", &p.title),
+        ("PDF:Author", &p.author),
+        ("PDF:Creator", &p.creator),
+        ("PDF:Producer", &p.producer),
+    ] {
+        assert_eq!(ours.as_deref(), Some(s(&e, k).as_str()), "{k}");
+    }
+    assert_eq!(s(&e, "PDF:CreateDate"), "2022:02:24 05:10:00+02:00");
+    assert_eq!(s(&e, "PDF:ModifyDate"), "2022:03:01 12:00:00Z");
+}
+
+#[test]
+fn geotiff_keys_match_exiftool() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "map.tif", &synth::geotiff());
+    let md = extract_path(&path, "image/tiff");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let g = md.geotiff.as_ref().expect("geotiff");
+    assert_eq!(g.geographic_epsg, Some(4326));
+    assert_eq!(g.pixel_scale, Some([0.001, 0.001, 0.0]));
+    assert_eq!(g.tiepoints, vec![[0.0, 0.0, 0.0, 30.2124, 50.5436, 0.0]]);
+    let img = md.image.as_ref().unwrap();
+    assert_eq!((img.width, img.height), (Some(2), Some(2)));
+
+    let Some(e) = read_by_exiftool(&path) else {
+        return;
+    };
+    assert_eq!(num(&e, "GeoTiff:GeographicType") as u32, 4326);
+    assert_eq!(num(&e, "GeoTiff:GTModelType") as u32, 2);
+    let scale: Vec<f64> = s(&e, "IFD0:PixelScale")
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(scale, g.pixel_scale.unwrap().to_vec());
+    let tie: Vec<f64> = s(&e, "IFD0:ModelTiePoint")
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(tie, g.tiepoints[0].to_vec());
+}
+
+/// Tags written by exiftool into a PNG and a WebP, read back by both.
+const WRITE: [&str; 12] = [
+    "-DateTimeOriginal=2022:02:24 05:10:00",
+    "-OffsetTimeOriginal=+02:00",
+    "-GPSLatitude=50.5436",
+    "-GPSLatitudeRef=N",
+    "-GPSLongitude=30.2124",
+    "-GPSLongitudeRef=E",
+    "-GPSAltitude=12.5",
+    "-GPSAltitudeRef#=1",
+    "-Make=Synthetic",
+    "-Model=Test Rig 1",
+    "-XMP-xmp:CreateDate=2022:02:24 05:10:00+02:00",
+    "-XMP-photoshop:DateCreated=2022:02:24",
+];
+
+fn enriched_matches_exiftool(name: &str, bytes: &[u8], media_type: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), name, bytes);
+    let mut args: Vec<&str> = vec!["-q", "-overwrite_original"];
+    args.extend(WRITE);
+    args.push(path.to_str().unwrap());
+    if exiftool(&args).is_none() {
+        return;
+    }
+    let md = extract_path(&path, media_type);
+    let e = read_by_exiftool(&path).expect("exiftool ran above");
+    assert!(md.problems.is_empty(), "{name}: {:?}", md.problems);
+    let dto = clock(&md, "exif.DateTimeOriginal");
+    assert_eq!(dto.original, s(&e, "ExifIFD:DateTimeOriginal"));
+    assert_eq!(
+        dto.offset_original.as_deref(),
+        Some(s(&e, "ExifIFD:OffsetTimeOriginal").as_str())
+    );
+    assert_eq!(dto.utc.as_deref(), Some("2022-02-24T03:10:00Z"));
+    let p = md.position("exif.gps").expect("gps position");
+    assert!((p.latitude - num(&e, "Composite:GPSLatitude")).abs() < 1e-6);
+    assert!((p.longitude - num(&e, "Composite:GPSLongitude")).abs() < 1e-6);
+    assert!((p.altitude_m.unwrap() - num(&e, "Composite:GPSAltitude")).abs() < 1e-6);
+    assert_eq!(p.altitude_m, Some(-12.5));
+    assert_eq!(p.altitude_reference.as_deref(), Some("below_sea_level"));
+    assert_eq!(md.device.make.as_ref().unwrap().value, s(&e, "IFD0:Make"));
+    assert_eq!(md.device.model.as_ref().unwrap().value, s(&e, "IFD0:Model"));
+    let xc = clock(&md, "xmp.xmp:CreateDate");
+    assert_eq!(
+        xc.original.replacen('-', ":", 2).replace('T', " "),
+        s(&e, "XMP-xmp:CreateDate")
+    );
+    assert_eq!(xc.utc.as_deref(), Some("2022-02-24T03:10:00Z"));
+    let dc = clock(&md, "xmp.photoshop:DateCreated");
+    assert_eq!(dc.basis, Basis::DateOnly);
+    assert_eq!(
+        dc.original.replace('-', ":"),
+        s(&e, "XMP-photoshop:DateCreated")
+    );
+    let img = md.image.as_ref().unwrap();
+    // exiftool names the header's group after the format.
+    let group = if media_type == "image/png" {
+        "PNG"
+    } else {
+        "RIFF"
+    };
+    assert_eq!(
+        img.width,
+        Some(num(&e, &format!("{group}:ImageWidth")) as u32)
+    );
+    assert_eq!(
+        img.height,
+        Some(num(&e, &format!("{group}:ImageHeight")) as u32)
+    );
+    // Same instant, both with offsets: no disagreement note.
+    assert!(
+        md.notes.iter().all(|n| n.kind != "clock_difference"),
+        "{:#?}",
+        md.notes
+    );
+}
+
+#[test]
+fn png_exif_and_xmp_match_exiftool() {
+    enriched_matches_exiftool("pixel.png", &synth::png(), "image/png");
+}
+
+#[test]
+fn webp_exif_and_xmp_match_exiftool() {
+    enriched_matches_exiftool("pixel.webp", &synth::webp(), "image/webp");
+}
+
+#[test]
+fn jpeg_offsets_and_positioning_error_match_exiftool() {
+    let Some(src) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("DSCN0010.jpg");
+    std::fs::copy(&src, &path).unwrap();
+    let p = path.to_str().unwrap();
+    if exiftool(&[
+        "-q",
+        "-overwrite_original",
+        "-OffsetTimeOriginal=-03:30",
+        "-GPSHPositioningError=4.5",
+        p,
+    ])
+    .is_none()
+    {
+        return;
+    }
+    let md = extract_path(&path, "image/jpeg");
+    let e = read_by_exiftool(&path).unwrap();
+    let dto = clock(&md, "exif.DateTimeOriginal");
+    assert_eq!(
+        dto.offset_original.as_deref(),
+        Some(s(&e, "ExifIFD:OffsetTimeOriginal").as_str())
+    );
+    assert_eq!(dto.basis, Basis::LocalWithOffset);
+    // 16:28:39 at −03:30 is 19:58:39 UTC.
+    assert_eq!(dto.utc.as_deref(), Some("2008-10-22T19:58:39Z"));
+    // DateTimeDigitized has no offset of its own: it stays local, never borrowing this one.
+    assert_eq!(
+        clock(&md, "exif.DateTimeDigitized").basis,
+        Basis::LocalUnknownOffset
+    );
+    let pos = md.position("exif.gps").unwrap();
+    assert!((pos.horizontal_error_m.unwrap() - num(&e, "GPS:GPSHPositioningError")).abs() < 1e-9);
+    // Now the camera instant is known: GPS is an exact 18 h 28 min 28 s later.
+    let note = md
+        .notes
+        .iter()
+        .find(|n| n.sources == ["exif.DateTimeOriginal", "exif.gps"])
+        .expect("camera/GPS note");
+    assert_eq!(note.difference_s, Some(66_508));
+}
+
+#[test]
+fn nikon_gps_day_disagreement_is_reported_as_a_range() {
+    let Some(dir) = shared("testdata/exif/jpg/gps") else {
+        return;
+    };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("jpg") {
+            continue;
+        }
+        let md = extract_path(&path, "image/jpeg");
+        let cam = clock(&md, "exif.DateTimeOriginal");
+        assert_eq!(cam.basis, Basis::LocalUnknownOffset, "{}", path.display());
+        assert!(cam.utc.is_none(), "no UTC may be invented for a local time");
+        assert_eq!(clock(&md, "exif.gps").basis, Basis::Utc);
+        let note = md
+            .notes
+            .iter()
+            .find(|n| n.sources == ["exif.DateTimeOriginal", "exif.gps"])
+            .expect("camera/GPS note");
+        assert_eq!(note.kind, "clock_difference");
+        assert_eq!(
+            note.difference_s, None,
+            "an exact difference would assume an offset"
+        );
+        let [lo, hi] = note.difference_range_s.unwrap();
+        assert!(lo > 0 && hi - lo == 26 * 3600, "{lo}..{hi}");
+        seen += 1;
+    }
+    assert_eq!(seen, 9);
+}
+
+#[test]
+fn heic_items_are_found() {
+    let Some(path) = shared("testdata/exif/heic/IMG_5195.HEIC") else {
+        return;
+    };
+    let md = extract_path(&path, "application/octet-stream");
+    assert_eq!(md.media_type, "image/heif");
+    let img = md.image.as_ref().unwrap();
+    assert_eq!(img.container, "heif");
+    assert!(img.width.is_some() && img.height.is_some());
+    assert!(md.clock("exif.DateTimeOriginal").is_some());
+    assert!(md.clock("xmp.xmp:CreateDate").is_some(), "XMP item read");
+}

@@ -1,0 +1,297 @@
+//! Small synthetic files for the formats the shared samples lack (MP4, PDF, GeoTIFF,
+//! PNG, WebP). They carry made-up, non-graphic content; the metadata in them is
+//! checked against exiftool's reading of the same bytes, so these builders are not
+//! trusted to be right on their own.
+
+/// An ISO BMFF box.
+pub fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(body);
+    v
+}
+
+fn full(version: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![version, 0, 0, 0];
+    v.extend_from_slice(body);
+    v
+}
+
+/// Seconds since 1904 for 2022-02-24T03:10:00Z.
+pub const MVHD_CREATED: u32 = 1_645_672_200 + 2_082_844_800;
+
+/// An MP4 with `mvhd` (12.345 s), one 1920×1080 `avc1` video track, `©xyz`, `©mak`,
+/// `©mod`, and an Apple `mdta` creation date with an offset.
+pub fn mp4() -> Vec<u8> {
+    let mut ftyp = b"isom".to_vec();
+    ftyp.extend_from_slice(&0x200u32.to_be_bytes());
+    ftyp.extend_from_slice(b"isomiso2avc1mp41");
+
+    let mut mvhd = Vec::new();
+    mvhd.extend_from_slice(&MVHD_CREATED.to_be_bytes());
+    mvhd.extend_from_slice(&MVHD_CREATED.to_be_bytes());
+    mvhd.extend_from_slice(&1000u32.to_be_bytes());
+    mvhd.extend_from_slice(&12_345u32.to_be_bytes());
+    mvhd.extend_from_slice(&0x0001_0000u32.to_be_bytes()); // rate
+    mvhd.extend_from_slice(&0x0100u16.to_be_bytes()); // volume
+    mvhd.extend_from_slice(&[0; 10]);
+    for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
+        mvhd.extend_from_slice(&m.to_be_bytes());
+    }
+    mvhd.extend_from_slice(&[0; 24]);
+    mvhd.extend_from_slice(&2u32.to_be_bytes());
+    let mvhd = bx(b"mvhd", &full(0, &mvhd));
+
+    let mut tkhd = Vec::new();
+    tkhd.extend_from_slice(&MVHD_CREATED.to_be_bytes());
+    tkhd.extend_from_slice(&MVHD_CREATED.to_be_bytes());
+    tkhd.extend_from_slice(&1u32.to_be_bytes()); // track id
+    tkhd.extend_from_slice(&0u32.to_be_bytes());
+    tkhd.extend_from_slice(&12_345u32.to_be_bytes());
+    tkhd.extend_from_slice(&[0; 8]);
+    tkhd.extend_from_slice(&[0; 4]); // layer, alternate group
+    tkhd.extend_from_slice(&[0; 4]); // volume, reserved
+    for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
+        tkhd.extend_from_slice(&m.to_be_bytes());
+    }
+    tkhd.extend_from_slice(&(1920u32 << 16).to_be_bytes());
+    tkhd.extend_from_slice(&(1080u32 << 16).to_be_bytes());
+    let tkhd = bx(b"tkhd", &{
+        let mut v = vec![0, 0, 0, 3];
+        v.extend_from_slice(&tkhd);
+        v
+    });
+
+    let mut mdhd = Vec::new();
+    mdhd.extend_from_slice(&MVHD_CREATED.to_be_bytes());
+    mdhd.extend_from_slice(&MVHD_CREATED.to_be_bytes());
+    mdhd.extend_from_slice(&90_000u32.to_be_bytes());
+    mdhd.extend_from_slice(&1_111_050u32.to_be_bytes());
+    // "eng" packed as three 5-bit letters.
+    let lang = ((b'e' - 0x60) as u16) << 10 | ((b'n' - 0x60) as u16) << 5 | (b'g' - 0x60) as u16;
+    mdhd.extend_from_slice(&lang.to_be_bytes());
+    mdhd.extend_from_slice(&[0, 0]);
+    let mdhd = bx(b"mdhd", &full(0, &mdhd));
+
+    let mut hdlr = vec![0; 4];
+    hdlr.extend_from_slice(b"vide");
+    hdlr.extend_from_slice(&[0; 12]);
+    hdlr.extend_from_slice(b"VideoHandler\0");
+    let hdlr = bx(b"hdlr", &full(0, &hdlr));
+
+    let mut avc1 = vec![0; 6];
+    avc1.extend_from_slice(&1u16.to_be_bytes()); // data reference index
+    avc1.extend_from_slice(&[0; 16]);
+    avc1.extend_from_slice(&1920u16.to_be_bytes());
+    avc1.extend_from_slice(&1080u16.to_be_bytes());
+    avc1.extend_from_slice(&0x0048_0000u32.to_be_bytes());
+    avc1.extend_from_slice(&0x0048_0000u32.to_be_bytes());
+    avc1.extend_from_slice(&[0; 4]);
+    avc1.extend_from_slice(&1u16.to_be_bytes());
+    avc1.extend_from_slice(&[0; 32]);
+    avc1.extend_from_slice(&0x0018u16.to_be_bytes());
+    avc1.extend_from_slice(&0xFFFFu16.to_be_bytes());
+    let mut stsd = 1u32.to_be_bytes().to_vec();
+    stsd.extend_from_slice(&bx(b"avc1", &avc1));
+    let stsd = bx(b"stsd", &full(0, &stsd));
+    let stbl = bx(b"stbl", &stsd);
+    let minf = bx(b"minf", &stbl);
+    let mdia = bx(b"mdia", &[mdhd, hdlr, minf].concat());
+    let trak = bx(b"trak", &[tkhd, mdia].concat());
+
+    let qt_text = |kind: &[u8; 4], text: &str| {
+        let mut v = (text.len() as u16).to_be_bytes().to_vec();
+        v.extend_from_slice(&0x15C7u16.to_be_bytes());
+        v.extend_from_slice(text.as_bytes());
+        bx(kind, &v)
+    };
+    let udta = bx(
+        b"udta",
+        &[
+            qt_text(b"\xA9xyz", "+50.5436+030.2124+150.000/"),
+            qt_text(b"\xA9mak", "Synthetic"),
+            qt_text(b"\xA9mod", "Test Rig 1"),
+        ]
+        .concat(),
+    );
+
+    // Apple metadata: keys + ilst.
+    let key = |name: &str| {
+        let mut v = ((name.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(b"mdta");
+        v.extend_from_slice(name.as_bytes());
+        v
+    };
+    let mut keys = vec![0, 0, 0, 0];
+    keys.extend_from_slice(&1u32.to_be_bytes());
+    keys.extend_from_slice(&key("com.apple.quicktime.creationdate"));
+    let keys = bx(b"keys", &keys);
+    let mut data = 1u32.to_be_bytes().to_vec();
+    data.extend_from_slice(&[0; 4]);
+    data.extend_from_slice(b"2022-02-24T05:10:00+0200");
+    let item = bx(&1u32.to_be_bytes(), &bx(b"data", &data));
+    let ilst = bx(b"ilst", &item);
+    let mut mhdlr = vec![0; 8];
+    mhdlr.extend_from_slice(b"mdta");
+    mhdlr.extend_from_slice(&[0; 13]);
+    let meta = bx(b"meta", &[bx(b"hdlr", &mhdlr), keys, ilst].concat());
+
+    let moov = bx(b"moov", &[mvhd, trak, udta, meta].concat());
+    [bx(b"ftyp", &ftyp), moov, bx(b"mdat", &[0u8; 64])].concat()
+}
+
+/// A one-page PDF with a classic xref table and an `/Info` dictionary.
+pub fn pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>".to_string(),
+        "<< /Title (Field report \\(draft\\)) /Author <FEFF00C9006C00E9006E0065> /Creator (Synthetic Writer 1.0) /Producer (custody test) /CreationDate (D:20220224051000+02'00') /ModDate (D:20220301120000Z) >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// A 2×2 8-bit grey GeoTIFF (little-endian) in EPSG:4326 with a tie point and pixel scale.
+pub fn geotiff() -> Vec<u8> {
+    let mut entries: Vec<(u16, u16, u32, Vec<u8>)> = Vec::new();
+    let short = |v: &[u16]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let long = |v: u32| v.to_le_bytes().to_vec();
+    let dbl = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    entries.push((256, 3, 1, short(&[2])));
+    entries.push((257, 3, 1, short(&[2])));
+    entries.push((258, 3, 1, short(&[8])));
+    entries.push((259, 3, 1, short(&[1])));
+    entries.push((262, 3, 1, short(&[1])));
+    entries.push((273, 4, 1, long(0))); // strip offset, patched below
+    entries.push((277, 3, 1, short(&[1])));
+    entries.push((278, 3, 1, short(&[2])));
+    entries.push((279, 4, 1, long(4)));
+    entries.push((33550, 12, 3, dbl(&[0.001, 0.001, 0.0])));
+    entries.push((33922, 12, 6, dbl(&[0.0, 0.0, 0.0, 30.2124, 50.5436, 0.0])));
+    let keys: Vec<u16> = vec![
+        1, 1, 0, 3, // header: version 1.1.0, three keys
+        1024, 0, 1, 2, // GTModelType = geographic
+        1025, 0, 1, 1, // GTRasterType = PixelIsArea
+        2048, 0, 1, 4326, // GeographicType = WGS 84
+    ];
+    entries.push((34735, 3, keys.len() as u32, short(&keys)));
+
+    let ifd_at = 8u32;
+    let ifd_len = 2 + entries.len() as u32 * 12 + 4;
+    let mut data_at = ifd_at + ifd_len;
+    let mut ifd = (entries.len() as u16).to_le_bytes().to_vec();
+    let mut extra = Vec::new();
+    let strip_entry = entries.iter().position(|e| e.0 == 273).unwrap_or(0);
+    let mut strip_patch = 0usize;
+    for (i, (tag, typ, count, bytes)) in entries.iter().enumerate() {
+        ifd.extend_from_slice(&tag.to_le_bytes());
+        ifd.extend_from_slice(&typ.to_le_bytes());
+        ifd.extend_from_slice(&count.to_le_bytes());
+        if i == strip_entry {
+            strip_patch = ifd.len();
+        }
+        if bytes.len() <= 4 {
+            let mut b = bytes.clone();
+            b.resize(4, 0);
+            ifd.extend_from_slice(&b);
+        } else {
+            ifd.extend_from_slice(&data_at.to_le_bytes());
+            extra.extend_from_slice(bytes);
+            data_at += bytes.len() as u32;
+        }
+    }
+    ifd.extend_from_slice(&0u32.to_le_bytes());
+    ifd[strip_patch..strip_patch + 4].copy_from_slice(&data_at.to_le_bytes());
+    let mut out = b"II*\0".to_vec();
+    out.extend_from_slice(&ifd_at.to_le_bytes());
+    out.extend_from_slice(&ifd);
+    out.extend_from_slice(&extra);
+    out.extend_from_slice(&[10, 20, 30, 40]);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut v = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    v.extend_from_slice(&body);
+    v.extend_from_slice(&crc32(&body).to_be_bytes());
+    v
+}
+
+/// A valid 1×1 grey PNG (zlib stream with one stored block).
+pub fn png() -> Vec<u8> {
+    let mut ihdr = 1u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&1u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let raw = [0u8, 0x80]; // filter byte, one grey pixel
+    let mut z = vec![0x78, 0x01, 0x01];
+    z.extend_from_slice(&(raw.len() as u16).to_le_bytes());
+    z.extend_from_slice(&(!(raw.len() as u16)).to_le_bytes());
+    z.extend_from_slice(&raw);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &c in &raw {
+        a = (a + u32::from(c)) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    [
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        png_chunk(b"IHDR", &ihdr),
+        png_chunk(b"IDAT", &z),
+        png_chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
+/// A 3×2 lossless WebP header (the pixel data is not decoded by anyone here).
+pub fn webp() -> Vec<u8> {
+    let (w, h) = (3u32, 2u32);
+    let bits = (w - 1) | ((h - 1) << 14);
+    let mut vp8l = vec![0x2F];
+    vp8l.extend_from_slice(&bits.to_le_bytes());
+    vp8l.extend_from_slice(&[0; 7]);
+    let mut chunk = b"VP8L".to_vec();
+    chunk.extend_from_slice(&(vp8l.len() as u32).to_le_bytes());
+    chunk.extend_from_slice(&vp8l);
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&((4 + chunk.len()) as u32).to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend_from_slice(&chunk);
+    out
+}
