@@ -411,10 +411,11 @@ fn run(
 
     // The pool of certificates: the token's, the caller's, the roots.
     let mut pool: Vec<CertBytes> = token.certificates.clone();
+    let mut ignored = String::new();
     for (i, der) in extra_certs.iter().enumerate() {
         match CertBytes::parse(der, &format!("extra certificate {}", i + 1)) {
             Ok(c) => pool.push(c),
-            Err(e) => report.add(CheckKind::SignerCertificate, Outcome::Warn, e.to_string()),
+            Err(e) => ignored.push_str(&format!("; ignored: {e}")),
         }
     }
     let signer = pool
@@ -430,13 +431,13 @@ fn run(
                  certificates and the trust anchors; supply the TSA certificate",
                 describe_sid(&token.signer.sid),
                 token.certificates.len()
-            ),
+            ) + &ignored,
         );
         return finish(report, evaluated_at, Some(token.info), Vec::new());
     };
     report.pass(
         CheckKind::SignerCertificate,
-        format!("the token was signed by {}", signer.subject()),
+        format!("the token was signed by {}{ignored}", signer.subject()),
     );
 
     check_signature(&mut report, &token, &signer, digest_alg);
@@ -1077,7 +1078,7 @@ fn build_chain<'a>(
             };
             return (chain, Err(why));
         }
-        let Ok(tbs_der) = children(&current.der).map(|c| c[0]) else {
+        let Some(tbs_der) = children(&current.der).ok().and_then(|c| c.first().copied()) else {
             return (chain, Err(format!("{} is malformed", current.subject())));
         };
         let mut errors = Vec::new();
@@ -1213,5 +1214,32 @@ fn system_time_text(t: SystemTime) -> String {
     match DateTime::from_system_time(t) {
         Ok(d) => rfc3339(d),
         Err(_) => format!("{t:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_anchor_input_errors_say_what_is_wrong() {
+        let err = TrustAnchors::from_pem(b"no certificates here").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "trust anchors holds no certificate; expected PEM blocks \"BEGIN CERTIFICATE\" or DER"
+        );
+        let err = TrustAnchors::from_pem(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("trust anchors, block 1: not a valid X.509 certificate"),
+            "{err}"
+        );
+        let err = TrustAnchors::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n").unwrap_err();
+        assert!(err.to_string().contains("no END CERTIFICATE line"), "{err}");
+        assert!(TrustAnchors::from_der(&[0x30, 0x00]).is_err());
+        assert!(TrustAnchors::new().is_empty());
     }
 }

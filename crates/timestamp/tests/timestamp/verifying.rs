@@ -330,9 +330,14 @@ fn missing_intermediate_can_be_supplied_by_the_caller() {
         "{message}"
     );
 
-    let extra = vec![intermediate.der.clone()];
+    let extra = vec![b"not a certificate".to_vec(), intermediate.der.clone()];
     let report = verify(&stamp.token_der, &digest, &trust, &extra, SystemTime::now());
     assert_eq!(report.status, Status::ValidNow, "{report}");
+    let signer = &report.check(CheckKind::SignerCertificate).unwrap().message;
+    assert!(
+        signer.contains("; ignored: extra certificate 1: not a valid X.509 certificate"),
+        "{signer}"
+    );
 
     // The same with openssl: -untrusted carries the intermediate.
     let data = pki.write("checkpoint", CHECKPOINT);
