@@ -128,6 +128,10 @@ pub fn fraction_nanos(digits: &str) -> Option<u32> {
 /// `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or `Z`.
 pub fn offset(text: &str) -> Option<(UtcOffset, bool)> {
     let t = text.trim_matches([' ', '\0']);
+    // Every format below is ASCII; checking first keeps byte slicing on char boundaries.
+    if !t.is_ascii() {
+        return None;
+    }
     if t == "Z" {
         return Some((UtcOffset::UTC, true));
     }
@@ -153,7 +157,7 @@ pub fn offset(text: &str) -> Option<(UtcOffset, bool)> {
 /// EXIF `YYYY:MM:DD HH:MM:SS` (trailing NULs or spaces ignored).
 pub fn exif(text: &str) -> Option<Parsed> {
     let t = text.trim_end_matches(['\0', ' ']);
-    if t.len() != 19 {
+    if t.len() != 19 || !t.is_ascii() {
         return None;
     }
     let b = t.as_bytes();
@@ -174,7 +178,7 @@ pub fn exif(text: &str) -> Option<Parsed> {
 pub fn iso8601(text: &str) -> Option<Parsed> {
     let t = text.trim_matches([' ', '\0', '\n', '\r', '\t']);
     let b = t.as_bytes();
-    if b.len() < 4 {
+    if b.len() < 4 || !t.is_ascii() {
         return None;
     }
     let y = num(&t[..4])?;
@@ -228,6 +232,9 @@ pub fn iso8601(text: &str) -> Option<Parsed> {
 pub fn pdf(text: &str) -> Option<Parsed> {
     let t = text.trim();
     let t = t.strip_prefix("D:").unwrap_or(t);
+    if !t.is_ascii() {
+        return None;
+    }
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     if digits < 8 || digits % 2 != 0 || digits > 14 {
         return None;
@@ -278,7 +285,7 @@ pub fn since_1904(secs: u64) -> Option<Parsed> {
 /// EXIF GPS date stamp `YYYY:MM:DD` and time stamp (three rationals) as UTC.
 pub fn gps(date: &str, hms: [f64; 3]) -> Option<Parsed> {
     let d = date.trim_end_matches(['\0', ' ']);
-    if d.len() != 10 {
+    if d.len() != 10 || !d.is_ascii() {
         return None;
     }
     let date = make_date(num(&d[0..4])?, num(&d[5..7])?, num(&d[8..10])?)?;
@@ -541,6 +548,10 @@ mod tests {
         assert_eq!(p.offset.unwrap().whole_hours(), 8);
         assert!(iso8601("2010-13-01").is_none());
         assert!(iso8601("garbage").is_none());
+        // Found by the mutation test: multi-byte characters where digits belong.
+        assert!(iso8601("2022-02-24T05:1\u{FFFD}\u{FFFD}").is_none());
+        assert!(exif("2022:02:24 05:1\u{FFFD}:0").is_none());
+        assert!(offset("+0\u{FFFD}").is_none());
     }
 
     #[test]

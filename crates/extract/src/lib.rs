@@ -125,8 +125,67 @@ pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &s
         sniff::Family::Other => {}
     }
     c2pa(&mut input, &mut md);
+    finite_only(&mut md);
     md.notes.extend(clock::compare(&md.times));
     md
+}
+
+/// A number the file encodes as NaN or infinity states nothing; JSON cannot carry it
+/// either. Such values are dropped and the drop recorded.
+fn finite_only(md: &mut Metadata) {
+    let mut dropped = Vec::new();
+    md.positions.retain(|p| {
+        let ok = p.latitude.is_finite() && p.longitude.is_finite();
+        if !ok {
+            dropped.push(format!("position from {}", p.source));
+        }
+        ok
+    });
+    for p in &mut md.positions {
+        for (name, v) in [
+            ("altitude", &mut p.altitude_m),
+            ("horizontal error", &mut p.horizontal_error_m),
+            ("DOP", &mut p.dop),
+        ] {
+            if v.is_some_and(|x| !x.is_finite()) {
+                *v = None;
+                dropped.push(format!("{name} from {}", p.source));
+            }
+        }
+        if p.altitude_m.is_none() {
+            p.altitude_reference = None;
+        }
+    }
+    if let Some(v) = md.video.as_mut() {
+        if v.duration_s.is_some_and(|x| !x.is_finite()) {
+            v.duration_s = None;
+            dropped.push("movie duration".into());
+        }
+        for t in &mut v.tracks {
+            if t.duration_s.is_some_and(|x| !x.is_finite()) {
+                t.duration_s = None;
+                dropped.push("track duration".into());
+            }
+        }
+    }
+    if let Some(g) = md.geotiff.as_mut() {
+        let bad = |xs: &[f64]| xs.iter().any(|x| !x.is_finite());
+        if g.pixel_scale.is_some_and(|s| bad(&s)) {
+            g.pixel_scale = None;
+            dropped.push("GeoTIFF pixel scale".into());
+        }
+        if g.tiepoints.iter().any(|t| bad(t)) {
+            g.tiepoints.clear();
+            dropped.push("GeoTIFF tie points".into());
+        }
+        if g.transformation.as_deref().is_some_and(bad) {
+            g.transformation = None;
+            dropped.push("GeoTIFF transformation".into());
+        }
+    }
+    for d in dropped {
+        md.problem(format_args!("{d}: the stored number is not finite"));
+    }
 }
 
 /// EXIF, XMP and image properties of a still image.

@@ -3,8 +3,10 @@
 //! Sample files come from the shared test data (`../shared/testdata/` beside the
 //! repository); when it is absent, each test that needs it says so and passes.
 
+mod c2pa;
 mod exiftool_reference;
 mod formats;
+mod robustness;
 mod synth;
 
 use std::path::PathBuf;
