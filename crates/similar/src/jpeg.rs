@@ -1,0 +1,1152 @@
+//! The DC-only JPEG path: a 1/8-scale luma image straight from the entropy-coded data.
+//!
+//! The mean of an 8×8 block is its DC coefficient times the DC quantiser, divided by 8,
+//! plus 128, so a perceptual hash needs only the DC coefficient of each luma block. This
+//! module Huffman-decodes every block (bits cannot be skipped without decoding them) but
+//! does no work at all for AC coefficients: no dequantisation, no zig-zag store, no IDCT,
+//! and chroma blocks are only walked over. AC symbols are skipped several at a time with
+//! a lookahead table whose entries say how many bits a run of complete symbols (code plus
+//! extra bits) takes and how far it moves through the block.
+//!
+//! Scope: 8-bit Huffman JPEGs, baseline or extended sequential (SOF0/SOF1) and
+//! progressive (SOF2, where only the DC scans are read and AC scans are stepped over),
+//! one component (grey) or three (YCbCr), any sampling factors, restart intervals.
+//! Anything else (arithmetic coding, 12-bit, lossless, CMYK, Adobe RGB) is reported as
+//! [`JpegError::Unsupported`] so that the caller can use the general decoder.
+//!
+//! Every loop is bounded by the image dimensions (checked against a pixel limit before
+//! anything is allocated) and by the input length; corrupt input gives an error, never a
+//! panic.
+
+use crate::exif;
+
+/// Largest image (in pixels) the DC path accepts: 2^28, about 268 megapixels. Its 1/8
+/// image is then 4 Mi samples (16 MiB of `f32`).
+pub const MAX_PIXELS: u64 = 1 << 28;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum JpegError {
+    /// Valid, or at least not obviously broken, but not a kind this path reads.
+    Unsupported(&'static str),
+    /// Broken data; the general decoder will not do better.
+    Corrupt(&'static str),
+    /// Dimensions over [`MAX_PIXELS`].
+    TooLarge { width: u32, height: u32 },
+}
+
+/// A luma image at reduced scale: each sample is the mean of a `cell_w`×`cell_h` pixel
+/// area of a `width`×`height` picture (in stored orientation).
+#[derive(Debug, Clone)]
+pub(crate) struct LumaPlane {
+    /// Samples per row.
+    pub cols: usize,
+    pub rows: usize,
+    pub samples: Vec<f32>,
+    /// Pixels covered by one sample, horizontally and vertically.
+    pub cell_w: f64,
+    pub cell_h: f64,
+    /// Picture size in pixels (the samples may cover a little more: padding blocks).
+    pub width: u32,
+    pub height: u32,
+    /// EXIF orientation (1..=8) found in an APP1 segment, 1 when absent.
+    pub orientation: u8,
+}
+
+// ---------------------------------------------------------------------------------------
+// Huffman tables
+
+/// Lookahead width of the AC skipping table and of the DC table.
+const AC_LOOKAHEAD: u32 = 12;
+const DC_LOOKAHEAD: u32 = 9;
+
+/// A canonical Huffman code as sent in a DHT segment, with the slow (bit-by-bit length)
+/// decoding arrays.
+#[derive(Clone)]
+struct Canonical {
+    /// For each length 1..=16: largest code of that length, or -1 when none.
+    maxcode: [i32; 17],
+    /// For each length: index into `values` of the first code of that length, minus that
+    /// code (so `values[(valoff[l] + code) as usize]`).
+    valoff: [i32; 17],
+    values: Vec<u8>,
+    counts: [u8; 16],
+}
+
+impl Canonical {
+    fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, JpegError> {
+        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        if total != values.len() || total == 0 || total > 256 {
+            return Err(JpegError::Corrupt("bad Huffman table"));
+        }
+        let mut maxcode = [-1i32; 17];
+        let mut valoff = [0i32; 17];
+        let mut code: i32 = 0;
+        let mut k: i32 = 0;
+        for len in 1..=16usize {
+            let n = counts[len - 1] as i32;
+            if n > 0 {
+                valoff[len] = k - code;
+                code += n;
+                k += n;
+                maxcode[len] = code - 1;
+                if code > (1 << len) {
+                    return Err(JpegError::Corrupt("over-subscribed Huffman table"));
+                }
+            }
+            code <<= 1;
+        }
+        Ok(Self {
+            maxcode,
+            valoff,
+            values: values.to_vec(),
+            counts: *counts,
+        })
+    }
+
+    /// One-step lookup table over `bits`-bit windows: code length (low byte) and symbol
+    /// (high byte) of every code no longer than `bits`; 0 elsewhere.
+    fn single_table(&self, bits: u32) -> Vec<u16> {
+        let mut t = vec![0u16; 1 << bits];
+        for len in 1..=bits as usize {
+            let n = self.counts[len - 1] as i32;
+            let first = self.maxcode[len] - n + 1;
+            for code in first..=self.maxcode[len] {
+                let Some(&sym) = self.values.get((self.valoff[len] + code) as usize) else {
+                    continue;
+                };
+                let shift = bits as usize - len;
+                let lo = (code as usize) << shift;
+                for e in &mut t[lo..lo + (1 << shift)] {
+                    *e = (len as u16) | (u16::from(sym) << 8);
+                }
+            }
+        }
+        t
+    }
+
+    /// Decodes one symbol from the top bits of `bits16` (a 16-bit window, MSB first).
+    /// Returns (code length, symbol), or None for a code that is not in the table.
+    #[inline]
+    fn decode(&self, bits16: u32) -> Option<(u32, u8)> {
+        for len in 1..=16u32 {
+            let code = (bits16 >> (16 - len)) as i32;
+            if code <= self.maxcode[len as usize] {
+                let idx = self.valoff[len as usize] + code;
+                return self.values.get(idx as usize).map(|&v| (len, v));
+            }
+        }
+        None
+    }
+}
+
+/// DC table: the lookahead entry holds code length (low byte) and magnitude category
+/// (high byte); 0 means "code longer than the lookahead".
+#[derive(Clone)]
+struct DcTable {
+    fast: Vec<u16>,
+    slow: Canonical,
+}
+
+impl DcTable {
+    fn new(c: Canonical) -> Self {
+        Self {
+            fast: c.single_table(DC_LOOKAHEAD),
+            slow: c,
+        }
+    }
+}
+
+/// AC skipping table. Entry layout (u32):
+/// bits 0..4 total bits of the run of whole symbols (0: use the slow path),
+/// bits 4..11 coefficient advance of the run, bit 11 run ends with EOB,
+/// bits 12..16 bits of the first symbol alone, bits 16..21 its advance, bit 21 it is EOB.
+#[derive(Clone)]
+struct AcTable {
+    fast: Vec<u32>,
+    slow: Canonical,
+}
+
+const AC_EOB: u32 = 1 << 11;
+const AC_FIRST_EOB: u32 = 1 << 21;
+
+impl AcTable {
+    fn new(c: Canonical) -> Self {
+        let single = c.single_table(AC_LOOKAHEAD);
+        let mut fast = vec![0u32; 1 << AC_LOOKAHEAD];
+        for (p, e) in fast.iter_mut().enumerate() {
+            let p = p as u32;
+            let mut used = 0u32;
+            let mut adv = 0u32;
+            let mut eob = false;
+            let mut first: Option<(u32, u32, bool)> = None;
+            while used < AC_LOOKAHEAD {
+                // Window of the remaining bits, left-aligned in 16 bits.
+                let s = single[((p << used) & ((1 << AC_LOOKAHEAD) - 1)) as usize];
+                let len = u32::from(s & 0xFF);
+                let sym = (s >> 8) as u8;
+                if len == 0 || used + len > AC_LOOKAHEAD {
+                    break;
+                }
+                let size = u32::from(sym & 15);
+                let run = u32::from(sym >> 4);
+                if used + len + size > AC_LOOKAHEAD {
+                    break;
+                }
+                let (step, is_eob) = match (run, size) {
+                    (0, 0) => (0, true),
+                    (15, 0) => (16, false),
+                    (_, 0) => break, // not a valid symbol: let the slow path report it
+                    (r, _) => (r + 1, false),
+                };
+                used += len + size;
+                adv += step;
+                if first.is_none() {
+                    first = Some((len + size, step, is_eob));
+                }
+                if is_eob {
+                    eob = true;
+                    break;
+                }
+                if adv >= 64 {
+                    break;
+                }
+            }
+            if let Some((fbits, fadv, feob)) = first {
+                *e = used
+                    | (adv.min(127) << 4)
+                    | if eob { AC_EOB } else { 0 }
+                    | (fbits << 12)
+                    | (fadv << 16)
+                    | if feob { AC_FIRST_EOB } else { 0 };
+            }
+        }
+        Self { fast, slow: c }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bit reader
+
+/// MSB-first bit reader over entropy-coded data with byte stuffing (FF 00 -> FF). It stops
+/// at a marker and then feeds zero bits, counting them so that running past the end of
+/// the data is detected.
+#[derive(Clone, Copy)]
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+    buf: u64,
+    nbits: u32,
+    at_marker: bool,
+    zeros_fed: u32,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8], pos: usize) -> Self {
+        Self {
+            data,
+            pos,
+            buf: 0,
+            nbits: 0,
+            at_marker: false,
+            zeros_fed: 0,
+        }
+    }
+
+    /// Tops the buffer up to at least 56 bits.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if let Some(w) = self.data.get(self.pos..self.pos + 8) {
+            let w = u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let inv = !w;
+            // No 0xFF byte anywhere in the window: take whole bytes at once.
+            if (inv.wrapping_sub(ONES) & !inv & HIGHS) == 0 {
+                self.buf |= w >> self.nbits;
+                self.pos += ((63 - self.nbits) >> 3) as usize;
+                self.nbits |= 56;
+                return;
+            }
+        }
+        self.refill_slow();
+    }
+
+    #[cold]
+    fn refill_slow(&mut self) {
+        // Drop any partial-byte bits a fast refill left below the valid ones.
+        self.buf = if self.nbits == 0 {
+            0
+        } else {
+            self.buf & (u64::MAX << (64 - self.nbits))
+        };
+        while self.nbits <= 56 {
+            let byte = if self.at_marker {
+                self.zeros_fed = self.zeros_fed.saturating_add(1);
+                0
+            } else {
+                match self.data.get(self.pos) {
+                    None => {
+                        self.at_marker = true;
+                        continue;
+                    }
+                    Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
+                        self.pos += 2;
+                        0xFF
+                    }
+                    Some(&0xFF) => {
+                        self.at_marker = true;
+                        continue;
+                    }
+                    Some(&b) => {
+                        self.pos += 1;
+                        b
+                    }
+                }
+            };
+            self.buf |= u64::from(byte) << (56 - self.nbits);
+            self.nbits += 8;
+        }
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        self.buf <<= n;
+        self.nbits -= n;
+    }
+
+    /// Reads `n` (1..=16) bits as an unsigned number. The caller has ensured enough bits.
+    #[inline(always)]
+    fn take(&mut self, n: u32) -> u32 {
+        let v = (self.buf >> (64 - n)) as u32;
+        self.consume(n);
+        v
+    }
+
+    /// True when bits beyond the end of the data were consumed (truncated or corrupt).
+    fn overran(&self) -> bool {
+        self.zeros_fed.saturating_mul(8) > self.nbits
+    }
+
+    /// Aligns to the next byte after a restart interval and steps over the RSTn marker.
+    fn restart(&mut self) -> Result<(), JpegError> {
+        if self.overran() {
+            return Err(JpegError::Corrupt("entropy-coded data ends early"));
+        }
+        // The reader never loads a byte past a marker, so `pos` is at (or before padding
+        // leading to) the RST marker.
+        let d = self.data;
+        let mut p = self.pos;
+        while p < d.len() && d[p] != 0xFF {
+            p += 1;
+            if p - self.pos > 8 {
+                return Err(JpegError::Corrupt("restart marker missing"));
+            }
+        }
+        while p + 1 < d.len() && d[p + 1] == 0xFF {
+            p += 1;
+        }
+        if p + 1 < d.len() && (0xD0..=0xD7).contains(&d[p + 1]) {
+            *self = Bits::new(d, p + 2);
+            Ok(())
+        } else {
+            Err(JpegError::Corrupt("restart marker missing"))
+        }
+    }
+}
+
+/// Extends a `size`-bit magnitude to a signed value (JPEG F.12).
+#[inline(always)]
+fn extend(v: u32, size: u32) -> i32 {
+    if size == 0 {
+        0
+    } else if v < (1 << (size - 1)) {
+        v as i32 - (1 << size) + 1
+    } else {
+        v as i32
+    }
+}
+
+/// Decodes the DC difference of one block.
+#[inline(always)]
+fn decode_dc(b: &mut Bits<'_>, t: &DcTable) -> Result<i32, JpegError> {
+    if b.nbits < 32 {
+        b.refill();
+    }
+    let e = t.fast[(b.buf >> (64 - DC_LOOKAHEAD)) as usize];
+    let (len, size) = if e != 0 {
+        (u32::from(e & 0xFF), u32::from(e >> 8))
+    } else {
+        let (len, sym) = t
+            .slow
+            .decode((b.buf >> 48) as u32)
+            .ok_or(JpegError::Corrupt("bad Huffman code"))?;
+        (len, u32::from(sym))
+    };
+    if size > 11 {
+        return Err(JpegError::Corrupt("DC magnitude out of range"));
+    }
+    b.consume(len);
+    if size == 0 {
+        return Ok(0);
+    }
+    let v = b.take(size);
+    Ok(extend(v, size))
+}
+
+/// Steps over the AC coefficients of one block (sequential mode).
+#[inline(always)]
+fn skip_ac(b: &mut Bits<'_>, t: &AcTable) -> Result<(), JpegError> {
+    let mut k: u32 = 1;
+    loop {
+        if b.nbits < 26 {
+            b.refill();
+        }
+        let e = t.fast[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+        if e != 0 {
+            let adv = (e >> 4) & 127;
+            if k + adv < 64 {
+                b.consume(e & 15);
+                k += adv;
+                if e & AC_EOB != 0 {
+                    return Ok(());
+                }
+                continue;
+            }
+            // The run would cross the end of the block: take its first symbol alone.
+            b.consume((e >> 12) & 15);
+            if e & AC_FIRST_EOB != 0 {
+                return Ok(());
+            }
+            k += (e >> 16) & 31;
+        } else {
+            if b.nbits < 32 {
+                b.refill();
+            }
+            let (len, sym) = t
+                .slow
+                .decode((b.buf >> 48) as u32)
+                .ok_or(JpegError::Corrupt("bad Huffman code"))?;
+            let size = u32::from(sym & 15);
+            let run = u32::from(sym >> 4);
+            b.consume(len + size);
+            match (run, size) {
+                (0, 0) => return Ok(()),
+                (15, 0) => k += 16,
+                (_, 0) => return Err(JpegError::Corrupt("bad AC symbol")),
+                (r, _) => k += r + 1,
+            }
+        }
+        if k >= 64 {
+            return if k == 64 {
+                Ok(())
+            } else {
+                Err(JpegError::Corrupt("AC run past end of block"))
+            };
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Markers and frame structure
+
+#[derive(Clone, Copy, Default)]
+struct Component {
+    id: u8,
+    h: u8,
+    v: u8,
+    tq: u8,
+}
+
+struct Frame {
+    width: u32,
+    height: u32,
+    progressive: bool,
+    comps: Vec<Component>,
+    hmax: u8,
+    vmax: u8,
+}
+
+impl Frame {
+    fn mcus_x(&self) -> usize {
+        (self.width as usize).div_ceil(8 * self.hmax as usize)
+    }
+    fn mcus_y(&self) -> usize {
+        (self.height as usize).div_ceil(8 * self.vmax as usize)
+    }
+    /// Blocks of component `c` that cover the picture (without MCU padding).
+    fn comp_blocks(&self, c: usize) -> (usize, usize) {
+        let cp = self.comps[c];
+        let w = (self.width as usize * cp.h as usize).div_ceil(self.hmax as usize);
+        let h = (self.height as usize * cp.v as usize).div_ceil(self.vmax as usize);
+        (w.div_ceil(8), h.div_ceil(8))
+    }
+}
+
+fn be16(d: &[u8], p: usize) -> Result<usize, JpegError> {
+    match d.get(p..p + 2) {
+        Some(s) => Ok(usize::from(u16::from_be_bytes([s[0], s[1]]))),
+        None => Err(JpegError::Corrupt("segment runs past end of file")),
+    }
+}
+
+/// Decodes the 1/8-scale luma image of a JPEG file.
+pub(crate) fn decode_dc_luma(data: &[u8]) -> Result<LumaPlane, JpegError> {
+    if data.len() < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+        return Err(JpegError::Corrupt("no JPEG start-of-image marker"));
+    }
+    let mut pos = 2usize;
+    let mut qt_dc: [Option<u16>; 4] = [None; 4];
+    let mut dc_tables: [Option<DcTable>; 4] = [None, None, None, None];
+    // AC tables are kept in canonical form; the skipping tables are built only for the
+    // scan that is decoded (progressive files redefine tables for every scan).
+    let mut ac_tables: [Option<Canonical>; 4] = [None, None, None, None];
+    let mut restart_interval: usize = 0;
+    let mut frame: Option<Frame> = None;
+    let mut orientation = 1u8;
+    let mut adobe_transform: Option<u8> = None;
+    // Progressive state: the luma DC coefficients so far (in component block order).
+    let mut coeffs: Vec<i32> = Vec::new();
+    let mut luma_dc_done = false;
+    // Sequential: the luma samples, produced by the scan holding the luma component.
+
+    loop {
+        // Find the next marker, tolerating fill bytes.
+        if pos >= data.len() {
+            return Err(JpegError::Corrupt("no image data before end of file"));
+        }
+        if data[pos] != 0xFF {
+            return Err(JpegError::Corrupt("expected a marker"));
+        }
+        while pos < data.len() && data[pos] == 0xFF {
+            pos += 1;
+        }
+        let Some(&marker) = data.get(pos) else {
+            return Err(JpegError::Corrupt("no image data before end of file"));
+        };
+        pos += 1;
+        match marker {
+            0xD9 => {
+                // EOI: a progressive file that had its DC scans is complete enough.
+                return finish_progressive(frame, &coeffs, &qt_dc, luma_dc_done, orientation);
+            }
+            0xD0..=0xD7 | 0x01 => continue, // stray markers without a length
+            _ => {}
+        }
+        let len = be16(data, pos)?;
+        if len < 2 || pos + len > data.len() {
+            return Err(JpegError::Corrupt("segment runs past end of file"));
+        }
+        let seg = &data[pos + 2..pos + len];
+        let seg_end = pos + len;
+        match marker {
+            0xE1 => {
+                if let Some(o) = exif::orientation_from_app1(seg) {
+                    orientation = o;
+                }
+            }
+            0xEE if seg.len() >= 12 && &seg[..5] == b"Adobe" => {
+                adobe_transform = Some(seg[11]);
+            }
+            0xDB => parse_dqt(seg, &mut qt_dc)?,
+            0xC4 => parse_dht(seg, &mut dc_tables, &mut ac_tables)?,
+            0xDD => {
+                if seg.len() < 2 {
+                    return Err(JpegError::Corrupt("short DRI segment"));
+                }
+                restart_interval = usize::from(u16::from_be_bytes([seg[0], seg[1]]));
+            }
+            0xC0..=0xC2 => {
+                if frame.is_some() {
+                    return Err(JpegError::Corrupt("two frames in one file"));
+                }
+                let f = parse_sof(seg, marker == 0xC2, adobe_transform)?;
+                if f.progressive {
+                    let (bw, bh) = f.comp_blocks(0);
+                    coeffs = vec![0i32; bw * bh];
+                }
+                frame = Some(f);
+            }
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                return Err(JpegError::Unsupported(
+                    "arithmetic, lossless or hierarchical JPEG",
+                ));
+            }
+            0xDA => {
+                let Some(f) = frame.as_ref() else {
+                    return Err(JpegError::Corrupt("scan before frame header"));
+                };
+                let scan = parse_sos(seg, f)?;
+                let start = seg_end;
+                if !f.progressive {
+                    if scan.comps.contains(&0) {
+                        return decode_sequential_scan(
+                            data,
+                            start,
+                            f,
+                            &scan,
+                            &dc_tables,
+                            &ac_tables,
+                            &qt_dc,
+                            restart_interval,
+                            orientation,
+                        );
+                    }
+                    pos = skip_entropy(data, start);
+                    continue;
+                }
+                let is_luma_dc = scan.ss == 0 && scan.comps.contains(&0);
+                if is_luma_dc {
+                    decode_progressive_dc(
+                        data,
+                        start,
+                        f,
+                        &scan,
+                        &dc_tables,
+                        restart_interval,
+                        &mut coeffs,
+                    )?;
+                    if scan.ah == 0 {
+                        luma_dc_done = true;
+                    }
+                    // Once the DC of luma is complete to the last bit, stop reading.
+                    if scan.al == 0 && luma_dc_done {
+                        return finish_progressive(
+                            frame,
+                            &coeffs,
+                            &qt_dc,
+                            luma_dc_done,
+                            orientation,
+                        );
+                    }
+                }
+                pos = skip_entropy(data, start);
+                continue;
+            }
+            _ => {}
+        }
+        pos = seg_end;
+    }
+}
+
+fn parse_dqt(mut seg: &[u8], qt_dc: &mut [Option<u16>; 4]) -> Result<(), JpegError> {
+    while !seg.is_empty() {
+        let pq = seg[0] >> 4;
+        let tq = usize::from(seg[0] & 15);
+        let n = if pq == 0 { 64 } else { 128 };
+        if tq > 3 || pq > 1 || seg.len() < 1 + n {
+            return Err(JpegError::Corrupt("bad quantisation table"));
+        }
+        let q0 = if pq == 0 {
+            u16::from(seg[1])
+        } else {
+            u16::from_be_bytes([seg[1], seg[2]])
+        };
+        qt_dc[tq] = Some(q0);
+        seg = &seg[1 + n..];
+    }
+    Ok(())
+}
+
+fn parse_dht(
+    mut seg: &[u8],
+    dc: &mut [Option<DcTable>; 4],
+    ac: &mut [Option<Canonical>; 4],
+) -> Result<(), JpegError> {
+    while !seg.is_empty() {
+        if seg.len() < 17 {
+            return Err(JpegError::Corrupt("short Huffman table"));
+        }
+        let class = seg[0] >> 4;
+        let th = usize::from(seg[0] & 15);
+        if class > 1 || th > 3 {
+            return Err(JpegError::Corrupt("bad Huffman table id"));
+        }
+        let mut counts = [0u8; 16];
+        counts.copy_from_slice(&seg[1..17]);
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        let Some(values) = seg.get(17..17 + total) else {
+            return Err(JpegError::Corrupt("short Huffman table"));
+        };
+        let canon = Canonical::new(&counts, values)?;
+        if class == 0 {
+            dc[th] = Some(DcTable::new(canon));
+        } else {
+            ac[th] = Some(canon);
+        }
+        seg = &seg[17 + total..];
+    }
+    Ok(())
+}
+
+fn parse_sof(seg: &[u8], progressive: bool, adobe: Option<u8>) -> Result<Frame, JpegError> {
+    if seg.len() < 6 {
+        return Err(JpegError::Corrupt("short frame header"));
+    }
+    if seg[0] != 8 {
+        return Err(JpegError::Unsupported("sample precision other than 8 bits"));
+    }
+    let height = u32::from(u16::from_be_bytes([seg[1], seg[2]]));
+    let width = u32::from(u16::from_be_bytes([seg[3], seg[4]]));
+    let n = usize::from(seg[5]);
+    if height == 0 {
+        return Err(JpegError::Unsupported(
+            "height defined later by a DNL marker",
+        ));
+    }
+    if width == 0 {
+        return Err(JpegError::Corrupt("zero image width"));
+    }
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(JpegError::TooLarge { width, height });
+    }
+    match n {
+        1 => {}
+        3 => {
+            if adobe == Some(0) {
+                return Err(JpegError::Unsupported("RGB-coded JPEG"));
+            }
+        }
+        _ => return Err(JpegError::Unsupported("component count other than 1 or 3")),
+    }
+    if seg.len() < 6 + 3 * n {
+        return Err(JpegError::Corrupt("short frame header"));
+    }
+    let mut comps = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = &seg[6 + 3 * i..9 + 3 * i];
+        let (h, v) = (c[1] >> 4, c[1] & 15);
+        if !(1..=4).contains(&h) || !(1..=4).contains(&v) || c[2] > 3 {
+            return Err(JpegError::Corrupt("bad component in frame header"));
+        }
+        comps.push(Component {
+            id: c[0],
+            h,
+            v,
+            tq: c[2],
+        });
+    }
+    if n == 3 && comps[0].id == b'R' && comps[1].id == b'G' && comps[2].id == b'B' {
+        return Err(JpegError::Unsupported("RGB-coded JPEG"));
+    }
+    let hmax = comps.iter().map(|c| c.h).max().unwrap_or(1);
+    let vmax = comps.iter().map(|c| c.v).max().unwrap_or(1);
+    // In a single-component frame the sampling factors have no effect.
+    if n == 1 {
+        comps[0].h = 1;
+        comps[0].v = 1;
+        return Ok(Frame {
+            width,
+            height,
+            progressive,
+            comps,
+            hmax: 1,
+            vmax: 1,
+        });
+    }
+    let blocks_per_mcu: usize = comps.iter().map(|c| usize::from(c.h * c.v)).sum();
+    if blocks_per_mcu > 10 {
+        return Err(JpegError::Corrupt("more than 10 blocks per MCU"));
+    }
+    Ok(Frame {
+        width,
+        height,
+        progressive,
+        comps,
+        hmax,
+        vmax,
+    })
+}
+
+struct Scan {
+    /// Frame component indices in scan order.
+    comps: Vec<usize>,
+    dc_table: Vec<usize>,
+    ac_table: Vec<usize>,
+    ss: u8,
+    se: u8,
+    ah: u8,
+    al: u8,
+}
+
+fn parse_sos(seg: &[u8], f: &Frame) -> Result<Scan, JpegError> {
+    let Some(&ns) = seg.first() else {
+        return Err(JpegError::Corrupt("short scan header"));
+    };
+    let ns = usize::from(ns);
+    if ns == 0 || ns > 4 || seg.len() < 1 + 2 * ns + 3 {
+        return Err(JpegError::Corrupt("short scan header"));
+    }
+    let mut comps = Vec::with_capacity(ns);
+    let mut dc_table = Vec::with_capacity(ns);
+    let mut ac_table = Vec::with_capacity(ns);
+    for i in 0..ns {
+        let cid = seg[1 + 2 * i];
+        let t = seg[2 + 2 * i];
+        let Some(ci) = f.comps.iter().position(|c| c.id == cid) else {
+            return Err(JpegError::Corrupt("scan names an unknown component"));
+        };
+        if comps.contains(&ci) || (t >> 4) > 3 || (t & 15) > 3 {
+            return Err(JpegError::Corrupt("bad scan component"));
+        }
+        comps.push(ci);
+        dc_table.push(usize::from(t >> 4));
+        ac_table.push(usize::from(t & 15));
+    }
+    let p = 1 + 2 * ns;
+    let scan = Scan {
+        comps,
+        dc_table,
+        ac_table,
+        ss: seg[p],
+        se: seg[p + 1],
+        ah: seg[p + 2] >> 4,
+        al: seg[p + 2] & 15,
+    };
+    if f.progressive {
+        if scan.ss == 0 && scan.se != 0 {
+            return Err(JpegError::Corrupt("progressive scan mixes DC and AC"));
+        }
+        if scan.ss > 0 && scan.comps.len() != 1 {
+            return Err(JpegError::Corrupt("interleaved progressive AC scan"));
+        }
+        if scan.al > 13 || scan.ah > 13 {
+            return Err(JpegError::Corrupt("bad successive approximation"));
+        }
+    } else if scan.ss != 0 || scan.se != 63 || scan.ah != 0 || scan.al != 0 {
+        return Err(JpegError::Unsupported(
+            "sequential scan with spectral selection",
+        ));
+    }
+    Ok(scan)
+}
+
+/// Position of the marker that ends the entropy-coded data starting at `start`
+/// (RSTn markers are part of the data).
+fn skip_entropy(data: &[u8], start: usize) -> usize {
+    let mut p = start;
+    while p + 1 < data.len() {
+        if data[p] == 0xFF {
+            let m = data[p + 1];
+            if m != 0 && !(0xD0..=0xD7).contains(&m) && m != 0xFF {
+                return p;
+            }
+            p += if m == 0xFF { 1 } else { 2 };
+        } else {
+            p += 1;
+        }
+    }
+    data.len()
+}
+
+fn dc_scale(qt_dc: &[Option<u16>; 4], f: &Frame) -> Result<f32, JpegError> {
+    match qt_dc[usize::from(f.comps[0].tq)] {
+        Some(q) => Ok(f32::from(q) / 8.0),
+        None => Err(JpegError::Corrupt("missing quantisation table")),
+    }
+}
+
+fn plane(f: &Frame, samples: Vec<f32>, cols: usize, rows: usize, orientation: u8) -> LumaPlane {
+    let c = f.comps[0];
+    LumaPlane {
+        cols,
+        rows,
+        samples,
+        cell_w: 8.0 * f64::from(f.hmax) / f64::from(c.h),
+        cell_h: 8.0 * f64::from(f.vmax) / f64::from(c.v),
+        width: f.width,
+        height: f.height,
+        orientation,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_sequential_scan(
+    data: &[u8],
+    start: usize,
+    f: &Frame,
+    scan: &Scan,
+    dc_tables: &[Option<DcTable>; 4],
+    ac_tables: &[Option<Canonical>; 4],
+    qt_dc: &[Option<u16>; 4],
+    restart_interval: usize,
+    orientation: u8,
+) -> Result<LumaPlane, JpegError> {
+    let scale = dc_scale(qt_dc, f)?;
+    let mut built: [Option<AcTable>; 4] = [None, None, None, None];
+    let mut dct: Vec<&DcTable> = Vec::with_capacity(scan.comps.len());
+    for i in 0..scan.comps.len() {
+        let t = scan.ac_table[i];
+        match (&dc_tables[scan.dc_table[i]], &ac_tables[t]) {
+            (Some(d), Some(a)) => {
+                dct.push(d);
+                if built[t].is_none() {
+                    built[t] = Some(AcTable::new(a.clone()));
+                }
+            }
+            _ => return Err(JpegError::Corrupt("scan uses an undefined Huffman table")),
+        }
+    }
+    let act: Vec<&AcTable> = scan
+        .ac_table
+        .iter()
+        .filter_map(|&t| built[t].as_ref())
+        .collect();
+    let (bw, bh) = f.comp_blocks(0);
+    let mut out = vec![0f32; bw * bh];
+    let mut b = Bits::new(data, start);
+    let mut pred = [0i32; 4];
+
+    if scan.comps.len() == 1 {
+        // Non-interleaved: the luma blocks in raster order.
+        let (dt, at) = (dct[0], act[0]);
+        for (n, sample) in out.iter_mut().enumerate() {
+            if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
+                b.restart()?;
+                pred = [0; 4];
+            }
+            pred[0] = pred[0].wrapping_add(decode_dc(&mut b, dt)?);
+            skip_ac(&mut b, at)?;
+            *sample = pred[0] as f32 * scale + 128.0;
+            if b.zeros_fed > 16 {
+                return Err(JpegError::Corrupt("entropy-coded data ends early"));
+            }
+        }
+    } else {
+        let (mx, my) = (f.mcus_x(), f.mcus_y());
+        // Blocks of one MCU in decoding order: (scan slot, x offset, y offset).
+        let mut layout: Vec<(usize, usize, usize)> = Vec::with_capacity(10);
+        for (slot, &ci) in scan.comps.iter().enumerate() {
+            let c = f.comps[ci];
+            for v in 0..usize::from(c.v) {
+                for h in 0..usize::from(c.h) {
+                    layout.push((slot, h, v));
+                }
+            }
+        }
+        let luma_slot = scan.comps.iter().position(|&c| c == 0).unwrap_or(0);
+        let (lh, lv) = (usize::from(f.comps[0].h), usize::from(f.comps[0].v));
+        let mut n = 0usize;
+        for y in 0..my {
+            for x in 0..mx {
+                if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
+                    b.restart()?;
+                    pred = [0; 4];
+                }
+                n += 1;
+                for &(slot, h, v) in &layout {
+                    let diff = decode_dc(&mut b, dct[slot])?;
+                    skip_ac(&mut b, act[slot])?;
+                    pred[slot] = pred[slot].wrapping_add(diff);
+                    if slot == luma_slot {
+                        let (bx, by) = (x * lh + h, y * lv + v);
+                        if bx < bw && by < bh {
+                            out[by * bw + bx] = pred[slot] as f32 * scale + 128.0;
+                        }
+                    }
+                }
+                if b.zeros_fed > 16 {
+                    return Err(JpegError::Corrupt("entropy-coded data ends early"));
+                }
+            }
+        }
+    }
+    if b.overran() {
+        return Err(JpegError::Corrupt("entropy-coded data ends early"));
+    }
+    Ok(plane(f, out, bw, bh, orientation))
+}
+
+/// Reads a progressive DC scan (first pass or refinement) into the luma coefficients.
+fn decode_progressive_dc(
+    data: &[u8],
+    start: usize,
+    f: &Frame,
+    scan: &Scan,
+    dc_tables: &[Option<DcTable>; 4],
+    restart_interval: usize,
+    coeffs: &mut [i32],
+) -> Result<(), JpegError> {
+    let first = scan.ah == 0;
+    let mut dct: Vec<&DcTable> = Vec::with_capacity(scan.comps.len());
+    if first {
+        for i in 0..scan.comps.len() {
+            match &dc_tables[scan.dc_table[i]] {
+                Some(d) => dct.push(d),
+                None => return Err(JpegError::Corrupt("scan uses an undefined Huffman table")),
+            }
+        }
+    }
+    let (bw, bh) = f.comp_blocks(0);
+    let mut b = Bits::new(data, start);
+    let mut pred = [0i32; 4];
+    let al = u32::from(scan.al);
+
+    if scan.comps.len() == 1 {
+        let ci = scan.comps[0];
+        let (cw, ch) = f.comp_blocks(ci);
+        // `coeffs` covers luma only; other components are walked without storing.
+        let mut own = coeffs.iter_mut();
+        for n in 0..cw * ch {
+            if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
+                b.restart()?;
+                pred = [0; 4];
+            }
+            progressive_step(
+                &mut b,
+                first,
+                &dct,
+                0,
+                &mut pred,
+                al,
+                if ci == 0 { own.next() } else { None },
+            )?;
+            if b.zeros_fed > 16 {
+                return Err(JpegError::Corrupt("entropy-coded data ends early"));
+            }
+        }
+    } else {
+        let (mx, my) = (f.mcus_x(), f.mcus_y());
+        let mut layout: Vec<(usize, usize, usize)> = Vec::with_capacity(10);
+        for (slot, &ci) in scan.comps.iter().enumerate() {
+            let c = f.comps[ci];
+            for v in 0..usize::from(c.v) {
+                for h in 0..usize::from(c.h) {
+                    layout.push((slot, h, v));
+                }
+            }
+        }
+        let (lh, lv) = (usize::from(f.comps[0].h), usize::from(f.comps[0].v));
+        let mut n = 0usize;
+        for y in 0..my {
+            for x in 0..mx {
+                if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
+                    b.restart()?;
+                    pred = [0; 4];
+                }
+                n += 1;
+                for &(slot, h, v) in &layout {
+                    let idx = if scan.comps[slot] == 0 {
+                        let (bx, by) = (x * lh + h, y * lv + v);
+                        (bx < bw && by < bh).then_some(by * bw + bx)
+                    } else {
+                        None
+                    };
+                    progressive_step(
+                        &mut b,
+                        first,
+                        &dct,
+                        slot,
+                        &mut pred,
+                        al,
+                        idx.map(|i| &mut coeffs[i]),
+                    )?;
+                }
+                if b.zeros_fed > 16 {
+                    return Err(JpegError::Corrupt("entropy-coded data ends early"));
+                }
+            }
+        }
+    }
+    if b.overran() {
+        return Err(JpegError::Corrupt("entropy-coded data ends early"));
+    }
+    Ok(())
+}
+
+/// One block of a progressive DC scan: the first pass decodes a difference, a refinement
+/// pass adds one bit.
+fn progressive_step(
+    b: &mut Bits<'_>,
+    first: bool,
+    dct: &[&DcTable],
+    slot: usize,
+    pred: &mut [i32; 4],
+    al: u32,
+    coeff: Option<&mut i32>,
+) -> Result<(), JpegError> {
+    if first {
+        pred[slot] = pred[slot].wrapping_add(decode_dc(b, dct[slot])?);
+        if let Some(c) = coeff {
+            *c = pred[slot].wrapping_shl(al);
+        }
+    } else {
+        if b.nbits < 8 {
+            b.refill();
+        }
+        let bit = b.take(1);
+        if let Some(c) = coeff {
+            if bit != 0 {
+                *c |= 1 << al;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish_progressive(
+    frame: Option<Frame>,
+    coeffs: &[i32],
+    qt_dc: &[Option<u16>; 4],
+    luma_dc_done: bool,
+    orientation: u8,
+) -> Result<LumaPlane, JpegError> {
+    let Some(f) = frame else {
+        return Err(JpegError::Corrupt("no frame header"));
+    };
+    if !f.progressive || !luma_dc_done {
+        return Err(JpegError::Corrupt("no luma scan"));
+    }
+    let scale = dc_scale(qt_dc, &f)?;
+    let (bw, bh) = f.comp_blocks(0);
+    let samples = coeffs.iter().map(|&c| c as f32 * scale + 128.0).collect();
+    Ok(plane(&f, samples, bw, bh, orientation))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extend_matches_the_standard_table() {
+        assert_eq!(extend(0, 1), -1);
+        assert_eq!(extend(1, 1), 1);
+        assert_eq!(extend(0, 3), -7);
+        assert_eq!(extend(3, 3), -4);
+        assert_eq!(extend(4, 3), 4);
+        assert_eq!(extend(7, 3), 7);
+    }
+
+    #[test]
+    fn canonical_codes_decode_in_order() {
+        // Two codes of length 2 (00, 01), one of length 3 (100).
+        let mut counts = [0u8; 16];
+        counts[1] = 2;
+        counts[2] = 1;
+        let c = Canonical::new(&counts, &[5, 6, 7]).unwrap();
+        assert_eq!(c.decode(0b00 << 14), Some((2, 5)));
+        assert_eq!(c.decode(0b01 << 14), Some((2, 6)));
+        assert_eq!(c.decode(0b100 << 13), Some((3, 7)));
+        assert_eq!(c.decode(0b111 << 13), None);
+    }
+
+    #[test]
+    fn over_subscribed_tables_are_refused() {
+        let mut counts = [0u8; 16];
+        counts[0] = 3; // three 1-bit codes
+        assert!(Canonical::new(&counts, &[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn bit_reader_unstuffs_and_stops_at_markers() {
+        let data = [0xAB, 0xFF, 0x00, 0x12, 0xFF, 0xD9];
+        let mut b = Bits::new(&data, 0);
+        b.refill();
+        assert_eq!(b.take(8), 0xAB);
+        assert_eq!(b.take(8), 0xFF);
+        assert_eq!(b.take(8), 0x12);
+        assert!(!b.overran());
+        assert_eq!(b.take(16), 0);
+        assert!(b.overran());
+    }
+}

@@ -1,0 +1,372 @@
+//! Perceptual hashes of images and the near-duplicate index.
+//!
+//! A recycled photograph (the same picture resized, recompressed or lightly cropped) has a
+//! different SHA-256 but nearly the same [`PHash`]: 64 bits that describe the coarse
+//! structure of the picture, compared by Hamming distance. This crate owns
+//!
+//! - computing the hash ([`hash_path`], [`hash_reader`], [`hash_bytes`]): a fast path
+//!   that decodes only the DC coefficients of JPEG luma blocks (a 1/8-scale image) and a
+//!   general decoder for everything else;
+//! - the [`Index`] that answers "which hashes are within distance d" at millions of items;
+//! - grouping near-duplicates into [`clusters`](Index::clusters) and choosing a cluster's
+//!   [`earliest_provable_appearance`].
+//!
+//! It does no I/O beyond reading the file it is asked to hash, and knows nothing of the
+//! vault: callers store each hash together with [`ALGORITHM`] and compare only hashes of
+//! the same algorithm. The design and the measurements behind the defaults are in
+//! `docs/design/near-duplicates.md`.
+//!
+//! Orientation: the hash describes the picture as displayed. An EXIF Orientation tag is
+//! applied before hashing, so a phone photo stored sideways with a tag and a messenger
+//! copy whose pixels were turned upright hash alike. A copy whose pixels were rotated or
+//! mirrored by hand, without a matching tag, is a different picture to this hash.
+
+mod cluster;
+mod error;
+mod exif;
+mod index;
+mod jpeg;
+mod phash;
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+pub use cluster::{Appearance, TimeBasis, TimeClaim, earliest_provable_appearance};
+pub use error::{HashError, ParseHashError};
+pub use index::Index;
+pub use jpeg::MAX_PIXELS;
+
+/// Names the hash function. Stored with every hash; hashes with a different name (or
+/// from a later version of this one) are never compared.
+pub const ALGORITHM: &str = "custody-phash-v1";
+
+/// The distance up to which two hashes are reported as near-duplicates unless the caller
+/// asks otherwise. Chosen from the recall/precision measurements in
+/// `docs/design/near-duplicates.md`.
+pub const DEFAULT_MAX_DISTANCE: u32 = 10;
+
+/// Largest input [`hash_reader`] and [`hash_path`] read into memory.
+pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Upper bound on what the general decoder may allocate for one picture.
+const MAX_DECODE_ALLOC: u64 = 1024 * 1024 * 1024;
+
+/// A 64-bit perceptual hash. Written as 16 lower-case hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PHash(pub u64);
+
+impl PHash {
+    /// Number of differing bits (0..=64).
+    pub fn distance(&self, other: &PHash) -> u32 {
+        (self.0 ^ other.0).count_ones()
+    }
+}
+
+impl fmt::Display for PHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl FromStr for PHash {
+    type Err = ParseHashError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ParseHashError(s.to_owned()));
+        }
+        u64::from_str_radix(s, 16)
+            .map(PHash)
+            .map_err(|_| ParseHashError(s.to_owned()))
+    }
+}
+
+/// Image formats this crate can hash, by sniffing the first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Jpeg,
+    Png,
+    Tiff,
+    WebP,
+}
+
+fn sniff(data: &[u8]) -> Option<Format> {
+    match data {
+        [0xFF, 0xD8, 0xFF, ..] => Some(Format::Jpeg),
+        [0x89, b'P', b'N', b'G', ..] => Some(Format::Png),
+        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => Some(Format::Tiff),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Some(Format::WebP),
+        _ => None,
+    }
+}
+
+/// Whether a media type names something [`hash_bytes`] can hash. HEIC/HEIF and video are
+/// not: no pure-Rust HEVC or H.264 decoder exists that this project would ship.
+pub fn is_hashable(media_type: &str) -> bool {
+    matches!(
+        media_type.to_ascii_lowercase().as_str(),
+        "image/jpeg" | "image/jpg" | "image/pjpeg" | "image/png" | "image/tiff" | "image/webp"
+    )
+}
+
+/// Hashes an image held in memory. The format is recognised from the bytes; `media_type`
+/// is used for the error message when they are not a supported image.
+pub fn hash_bytes(data: &[u8], media_type: &str) -> Result<PHash, HashError> {
+    hash_bytes_with(data, media_type, phash::Variant::ZigzagAc)
+}
+
+/// Like [`hash_bytes`] with a choice of coefficients; for the measurements that chose
+/// the default, not for storing.
+#[doc(hidden)]
+pub fn hash_bytes_with(
+    data: &[u8],
+    media_type: &str,
+    variant: phash::Variant,
+) -> Result<PHash, HashError> {
+    let grid = grid_of(data, media_type)?;
+    Ok(PHash(phash::bits(&grid, variant)))
+}
+
+#[doc(hidden)]
+pub use phash::Variant;
+
+/// Reads an image (at most [`MAX_INPUT_BYTES`]) and hashes it.
+pub fn hash_reader(mut r: impl Read, media_type: &str) -> Result<PHash, HashError> {
+    let mut data = Vec::new();
+    (&mut r)
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(|source| HashError::Io { path: None, source })?;
+    if data.len() as u64 > MAX_INPUT_BYTES {
+        return Err(HashError::InputTooLarge {
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    hash_bytes(&data, media_type)
+}
+
+/// Reads the file at `path` and hashes it.
+pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
+    let io = |source| HashError::Io {
+        path: Some(path.to_owned()),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > MAX_INPUT_BYTES {
+        return Err(HashError::InputTooLarge {
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    file.take(MAX_INPUT_BYTES)
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    hash_bytes(&data, media_type)
+}
+
+/// The upright 32×32 grid of an image.
+fn grid_of(data: &[u8], media_type: &str) -> Result<phash::Grid, HashError> {
+    let Some(format) = sniff(data) else {
+        let lower = media_type.to_ascii_lowercase();
+        let why = if lower.starts_with("video/") {
+            "videos are not hashed: no pure-Rust video decoder is available"
+        } else if lower.contains("heic") || lower.contains("heif") {
+            "HEIC/HEIF is not hashed: no pure-Rust HEVC decoder is available"
+        } else {
+            "the bytes are not a JPEG, PNG, TIFF or WebP image"
+        };
+        return Err(HashError::Unsupported {
+            media_type: media_type.to_owned(),
+            why,
+        });
+    };
+    if format == Format::Jpeg {
+        match jpeg::decode_dc_luma(data) {
+            // A 1/8 image coarser than the grid would lose detail: small pictures (under
+            // 256 pixels on a side) are cheap to decode in full.
+            Ok(p) if p.cols >= phash::GRID && p.rows >= phash::GRID => {
+                return Ok(grid_of_plane(&p));
+            }
+            Ok(_) => {}
+            Err(jpeg::JpegError::TooLarge { width, height }) => {
+                return Err(HashError::TooLarge {
+                    width,
+                    height,
+                    max: MAX_PIXELS,
+                });
+            }
+            // Unusual or damaged: the general decoder decides (it may cope with damage
+            // the fast path refuses, and reports its own error otherwise).
+            Err(_) => {}
+        }
+    }
+    general::grid(data, format)
+}
+
+fn grid_of_plane(p: &jpeg::LumaPlane) -> phash::Grid {
+    let mut b = phash::GridBuilder::new(p.cols, p.rows, p.cell_w, p.cell_h, p.width, p.height);
+    for (r, row) in p.samples.chunks_exact(p.cols.max(1)).enumerate() {
+        b.add_row(r, row);
+    }
+    phash::orient(&b.finish(), p.orientation)
+}
+
+/// The general path: a full decode with the `image` crate.
+mod general {
+    use std::io::Cursor;
+
+    use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+    use super::{Format, HashError, MAX_DECODE_ALLOC, MAX_PIXELS, phash};
+
+    pub(super) fn grid(data: &[u8], format: Format) -> Result<phash::Grid, HashError> {
+        let (fmt, name) = match format {
+            Format::Jpeg => (ImageFormat::Jpeg, "JPEG"),
+            Format::Png => (ImageFormat::Png, "PNG"),
+            Format::Tiff => (ImageFormat::Tiff, "TIFF"),
+            Format::WebP => (ImageFormat::WebP, "WebP"),
+        };
+        let corrupt = |e: image::ImageError| HashError::Decode {
+            format: name,
+            detail: e.to_string(),
+        };
+        let mut reader = ImageReader::with_format(Cursor::new(data), fmt);
+        let mut limits = Limits::default();
+        limits.max_alloc = Some(MAX_DECODE_ALLOC);
+        limits.max_image_width = Some(1 << 16);
+        limits.max_image_height = Some(1 << 16);
+        reader.limits(limits);
+        let mut decoder = reader.into_decoder().map_err(corrupt)?;
+        let (width, height) = decoder.dimensions();
+        if width == 0 || height == 0 {
+            return Err(HashError::Decode {
+                format: name,
+                detail: "the image is empty".into(),
+            });
+        }
+        if u64::from(width) * u64::from(height) > MAX_PIXELS {
+            return Err(HashError::TooLarge {
+                width,
+                height,
+                max: MAX_PIXELS,
+            });
+        }
+        let orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);
+        let img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+        let rgb = img.into_rgb8();
+        let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+        let mut b = phash::GridBuilder::new(w, h, 1.0, 1.0, width, height);
+        let mut row = vec![0f32; w];
+        for (r, line) in rgb.as_raw().chunks_exact(w * 3).enumerate() {
+            for (y, px) in row.iter_mut().zip(line.chunks_exact(3)) {
+                // BT.601 luma, as JPEG's Y.
+                *y = 0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
+            }
+            b.add_row(r, &row);
+        }
+        Ok(phash::orient(&b.finish(), orientation))
+    }
+}
+
+/// Access to the two decoding paths separately, for tests and benchmarks that compare
+/// them. Not part of the stable API.
+#[doc(hidden)]
+pub mod testing {
+    use super::*;
+
+    /// The DC-only path's reduced luma image.
+    pub struct DcLuma {
+        pub cols: usize,
+        pub rows: usize,
+        /// Mean luma of each sample's area, row-major.
+        pub samples: Vec<f32>,
+        /// Pixels covered by one sample.
+        pub cell_w: f64,
+        pub cell_h: f64,
+        pub width: u32,
+        pub height: u32,
+        pub orientation: u8,
+    }
+
+    /// Runs only the DC-only JPEG path; `Err` says why it declined or failed.
+    pub fn dc_luma(data: &[u8]) -> Result<DcLuma, String> {
+        jpeg::decode_dc_luma(data)
+            .map(|p| DcLuma {
+                cols: p.cols,
+                rows: p.rows,
+                samples: p.samples,
+                cell_w: p.cell_w,
+                cell_h: p.cell_h,
+                width: p.width,
+                height: p.height,
+                orientation: p.orientation,
+            })
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// Hashes with the general decoder only, skipping the DC-only path.
+    pub fn hash_general(data: &[u8], variant: Variant) -> Result<PHash, HashError> {
+        let format = sniff(data).ok_or(HashError::Unsupported {
+            media_type: "unknown".into(),
+            why: "not an image",
+        })?;
+        general::grid(data, format).map(|g| PHash(phash::bits(&g, variant)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_rejects_junk() {
+        let h = PHash(0x0123_4567_89ab_cdef);
+        assert_eq!(h.to_string(), "0123456789abcdef");
+        assert_eq!("0123456789abcdef".parse::<PHash>().unwrap(), h);
+        assert_eq!("0123456789ABCDEF".parse::<PHash>().unwrap(), h);
+        for bad in [
+            "",
+            "0123",
+            "0123456789abcdeg",
+            "+123456789abcdef",
+            "0123456789abcdef0",
+        ] {
+            assert!(bad.parse::<PHash>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn distance_counts_differing_bits() {
+        assert_eq!(PHash(0).distance(&PHash(u64::MAX)), 64);
+        assert_eq!(PHash(0b1011).distance(&PHash(0b0110)), 3);
+        assert_eq!(PHash(42).distance(&PHash(42)), 0);
+    }
+
+    #[test]
+    fn unsupported_inputs_say_why() {
+        let e = hash_bytes(b"\0\0\0\x20ftypisom", "video/mp4").unwrap_err();
+        assert!(e.to_string().starts_with("could not hash"), "{e}");
+        assert!(e.to_string().contains("video"), "{e}");
+        let e = hash_bytes(b"\0\0\0\x18ftypheic", "image/heic").unwrap_err();
+        assert!(e.to_string().contains("HEIC"), "{e}");
+        assert!(!is_hashable("image/heic"));
+        assert!(is_hashable("image/JPEG"));
+    }
+}
