@@ -105,8 +105,17 @@ pub(crate) fn verify(
     signature: &[u8],
 ) -> Result<(), SigError> {
     let (scheme, hash) = scheme(sig_alg, digest_alg)?;
+    if !crate::token::hash_parameters_ok(sig_alg) {
+        return Err(SigError::Invalid(format!(
+            "the signature algorithm identifier {} has parameters other than NULL",
+            sig_alg.oid
+        )));
+    }
     let prehash = hash.digest(message);
-    let key_bytes = spki.subject_public_key.raw_bytes();
+    let key_bytes = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| SigError::Invalid("the public key BIT STRING has unused bits".into()))?;
     match scheme {
         Scheme::Rsa => {
             if spki.algorithm.oid != oid::RSA_ENCRYPTION {

@@ -5,8 +5,9 @@
 //! Owns [`parse_token`] and [`TokenInfo`], the summary of a token that reports and JSON
 //! files show.
 
-use cms::signed_data::{EncapsulatedContentInfo, SignerInfo};
-use der::asn1::{Int, OctetString};
+use cms::content_info::CmsVersion;
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo};
+use der::asn1::{Int, OctetString, SetOfVec};
 use der::oid::ObjectIdentifier;
 use der::{Decode, Header, Reader, SliceReader};
 use serde::Serialize;
@@ -255,6 +256,17 @@ impl ParsedToken {
         if fields.len() < 4 {
             return Err(TokenError::Malformed("SignedData is missing fields".into()));
         }
+        let version = CmsVersion::from_der(fields[0]).map_err(|e| m("SignedData version", e))?;
+        if version != CmsVersion::V3 {
+            return Err(TokenError::Malformed(format!(
+                "SignedData version {} is not 3, as RFC 5652 §5.1 requires for a TSTInfo",
+                version as u8
+            )));
+        }
+        let digest_algorithms: Vec<AlgorithmIdentifierOwned> =
+            SetOfVec::<AlgorithmIdentifierOwned>::from_der(fields[1])
+                .map_err(|e| m("SignedData digestAlgorithms", e))?
+                .into_vec();
         let encap = EncapsulatedContentInfo::from_der(fields[2])
             .map_err(|e| m("EncapsulatedContentInfo", e))?;
         if encap.econtent_type != oid::TST_INFO {
@@ -306,6 +318,36 @@ impl ParsedToken {
             )));
         };
         let signer = SignerInfo::from_der(signer_der).map_err(|e| m("SignerInfo", e))?;
+        let expected = match signer.sid {
+            SignerIdentifier::IssuerAndSerialNumber(_) => CmsVersion::V1,
+            SignerIdentifier::SubjectKeyIdentifier(_) => CmsVersion::V3,
+        };
+        if signer.version != expected {
+            return Err(TokenError::Malformed(format!(
+                "SignerInfo version {} does not match its signer identifier (RFC 5652 §5.3)",
+                signer.version as u8
+            )));
+        }
+        if !digest_algorithms
+            .iter()
+            .any(|a| a.oid == signer.digest_alg.oid)
+        {
+            return Err(TokenError::Malformed(format!(
+                "the signer's digest algorithm {} is not listed in digestAlgorithms",
+                alg_name(&signer.digest_alg)
+            )));
+        }
+        for alg in digest_algorithms
+            .iter()
+            .chain([&signer.digest_alg, &tst.message_imprint.hash_algorithm])
+        {
+            if !hash_parameters_ok(alg) {
+                return Err(TokenError::Malformed(format!(
+                    "the hash algorithm identifier {} has parameters other than NULL",
+                    alg_name(alg)
+                )));
+            }
+        }
         let signed_attrs_der = children(signer_der)
             .map_err(|e| m("SignerInfo", e))?
             .into_iter()
@@ -327,6 +369,13 @@ impl ParsedToken {
             info,
         })
     }
+}
+
+/// Whether a hash algorithm identifier's parameters are absent or NULL (RFC 5754 §2).
+pub(crate) fn hash_parameters_ok(alg: &AlgorithmIdentifierOwned) -> bool {
+    alg.parameters
+        .as_ref()
+        .is_none_or(|p| der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty())
 }
 
 /// The encodings of the elements of one constructed DER element, as they appear in it.

@@ -837,7 +837,8 @@ fn check_ess(report: &mut Report, token: &ParsedToken, signer: &CertBytes) {
                 Some(id) => {
                     let alg = match &id.hash_algorithm {
                         None => Some(HashAlg::Sha256),
-                        Some(a) => HashAlg::from_oid(&a.oid),
+                        Some(a) if crate::token::hash_parameters_ok(a) => HashAlg::from_oid(&a.oid),
+                        Some(_) => None,
                     };
                     (
                         "SigningCertificateV2",
@@ -1081,6 +1082,25 @@ fn build_chain<'a>(
         let Some(tbs_der) = children(&current.der).ok().and_then(|c| c.first().copied()) else {
             return (chain, Err(format!("{} is malformed", current.subject())));
         };
+        if current.cert.signature_algorithm() != tbs.signature() {
+            return (
+                chain,
+                Err(format!(
+                    "{} names different signature algorithms inside and outside its signed \
+                     part (RFC 5280 §4.1.1.2)",
+                    current.subject()
+                )),
+            );
+        }
+        let Some(cert_signature) = current.cert.signature().as_bytes() else {
+            return (
+                chain,
+                Err(format!(
+                    "{} has a malformed signature BIT STRING",
+                    current.subject()
+                )),
+            );
+        };
         let mut errors = Vec::new();
         let mut next = None;
         for candidate in candidates {
@@ -1089,7 +1109,7 @@ fn build_chain<'a>(
                 current.cert.signature_algorithm(),
                 None,
                 tbs_der,
-                current.cert.signature().raw_bytes(),
+                cert_signature,
             ) {
                 Ok(()) => {
                     next = Some(candidate);

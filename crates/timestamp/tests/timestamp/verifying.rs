@@ -389,3 +389,31 @@ fn issuer_must_be_a_ca() {
     let message = &report.check(CheckKind::Chain).unwrap().message;
     assert!(message.contains("is not a CA"), "{message}");
 }
+
+#[test]
+fn damaged_tokens_never_panic_and_every_damaged_byte_is_caught() {
+    need_openssl!();
+    let fx = Fixture::new(Key::P256, TsaConfig::default());
+    let stamp = fx.stamp();
+    let digest = sha256(CHECKPOINT);
+    let trust = fx.trust();
+    let token = &stamp.token_der;
+    for len in 0..token.len() {
+        let report = verify(&token[..len], &digest, &trust, &[], SystemTime::now());
+        assert!(!report.is_valid(), "a token cut to {len} bytes verified");
+    }
+    let mut accepted = Vec::new();
+    for at in 0..token.len() {
+        let mut damaged = token.clone();
+        damaged[at] ^= 0x04;
+        let _ = custody_timestamp::parse_token(&damaged);
+        let report = verify(&damaged, &digest, &trust, &[], SystemTime::now());
+        if report.is_valid() {
+            accepted.push(at);
+        }
+    }
+    // Every byte counts: what is signed, and the unsigned framing around it (versions,
+    // the digestAlgorithms list, algorithm parameters, BIT STRING padding), which is
+    // checked for conformance.
+    assert!(accepted.is_empty(), "damage at {accepted:?} went unnoticed");
+}
