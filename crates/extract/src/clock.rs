@@ -467,14 +467,14 @@ fn unknown_offset(
     let implied = wall - instant;
     let text = if lo > SAME_S || hi < -SAME_S {
         format!(
-            "{instant_name} (UTC) and {wall_name} (local time, offset unknown) disagree whatever the offset: {instant_name} is between {} and {}{} {wall_name}.",
+            "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) disagree whatever the offset: {instant_name} is between {} and {}{} {wall_name}.",
             span(lo.abs().min(hi.abs())),
             span(lo.abs().max(hi.abs())),
             if lo > 0 { " after" } else { " before" },
         )
     } else {
         format!(
-            "{instant_name} (UTC) matches {wall_name} (local time, offset unknown) only if that clock was set to UTC{}; the offset is not recorded, so this is not established.",
+            "{instant_name} (a known instant) matches {wall_name} (local time, offset unknown) only if that clock was set to UTC{}; the offset is not recorded, so this is not established.",
             signed_offset(implied)
         )
     };

@@ -25,24 +25,24 @@ fn fixtures_validate_as_expected() {
     let Some(dir) = shared("testdata/c2pa") else {
         return;
     };
-    let untrusted = "signingCredential.untrusted";
+    const UNTRUSTED: &str = "signingCredential.untrusted";
     let cases = [
         Expect {
             file: "C.jpg",
             state: C2paState::Valid,
-            codes: &[untrusted],
+            codes: &[UNTRUSTED],
             absent: &["assertion.dataHash.mismatch"],
         },
         Expect {
             file: "CA.jpg",
             state: C2paState::Valid,
-            codes: &[untrusted],
+            codes: &[UNTRUSTED],
             absent: &["claimSignature.mismatch"],
         },
         Expect {
             file: "boxhash.jpg",
             state: C2paState::Valid,
-            codes: &[untrusted],
+            codes: &[UNTRUSTED],
             absent: &["assertion.boxesHash.mismatch"],
         },
         Expect {
