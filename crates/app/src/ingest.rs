@@ -133,118 +133,133 @@ fn special_kind(m: &Metadata) -> &'static str {
     }
 }
 
-/// Expands the inputs into the files to ingest, in a stable order.
-fn plan(inputs: &[PathBuf], follow: bool, out: &mut Vec<FileOutcome>) -> Vec<Candidate> {
-    let mut files = Vec::new();
-    let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
-    let mut dirs_seen: HashSet<(u64, u64)> = HashSet::new();
+/// Expands the inputs into the files to ingest, in a stable order. The vault's own
+/// directory is never entered.
+fn plan(
+    inputs: &[PathBuf],
+    follow: bool,
+    vault_dir: &Path,
+    out: &mut Vec<FileOutcome>,
+) -> Vec<Candidate> {
+    let mut planner = Planner {
+        follow,
+        vault_key: fs::metadata(vault_dir).ok().map(|m| (m.dev(), m.ino())),
+        files: Vec::new(),
+        seen: HashMap::new(),
+        dirs_seen: HashSet::new(),
+        out,
+    };
     for input in inputs {
-        visit(
-            input,
-            follow,
-            true,
-            &mut files,
-            &mut seen,
-            &mut dirs_seen,
-            out,
-        );
+        planner.visit(input, true);
     }
-    files
+    planner.files
 }
 
-fn visit(
-    path: &Path,
+struct Planner<'a> {
     follow: bool,
-    top: bool,
-    files: &mut Vec<Candidate>,
-    seen: &mut HashMap<(u64, u64), PathBuf>,
-    dirs_seen: &mut HashSet<(u64, u64)>,
-    out: &mut Vec<FileOutcome>,
-) {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            out.push(FileOutcome::Failed {
-                path: display(path),
-                reason: format!("cannot read: {}", describe_io(&e)),
-            });
-            return;
-        }
-    };
-    let meta = if meta.file_type().is_symlink() {
-        if !follow {
-            out.push(FileOutcome::Skipped {
-                path: display(path),
-                reason: "is a symbolic link; not followed (pass --follow-symlinks to ingest what it points to)".into(),
-            });
-            return;
-        }
-        match fs::metadata(path) {
+    vault_key: Option<(u64, u64)>,
+    files: Vec<Candidate>,
+    /// Regular files already planned, by device and inode, with the path they came by.
+    seen: HashMap<(u64, u64), PathBuf>,
+    /// Folders already walked (guards against link cycles and repeated inputs).
+    dirs_seen: HashSet<(u64, u64)>,
+    out: &'a mut Vec<FileOutcome>,
+}
+
+impl Planner<'_> {
+    fn visit(&mut self, path: &Path, top: bool) {
+        let meta = match fs::symlink_metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                out.push(FileOutcome::Failed {
+                self.out.push(FileOutcome::Failed {
                     path: display(path),
-                    reason: format!("symbolic link to nothing readable: {}", describe_io(&e)),
-                });
-                return;
-            }
-        }
-    } else {
-        meta
-    };
-    let key = (meta.dev(), meta.ino());
-    if meta.is_dir() {
-        if !dirs_seen.insert(key) {
-            if top {
-                out.push(FileOutcome::Skipped {
-                    path: display(path),
-                    reason: "folder given twice; taken once".into(),
-                });
-            }
-            return;
-        }
-        let mut children: Vec<PathBuf> = match fs::read_dir(path) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(e) => {
-                out.push(FileOutcome::Failed {
-                    path: display(path),
-                    reason: format!("cannot list folder: {}", describe_io(&e)),
+                    reason: format!("cannot read: {}", describe_io(&e)),
                 });
                 return;
             }
         };
-        children.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
-        for child in children {
-            visit(&child, follow, false, files, seen, dirs_seen, out);
+        let meta = if meta.file_type().is_symlink() {
+            if !self.follow {
+                self.out.push(FileOutcome::Skipped {
+                    path: display(path),
+                    reason: "is a symbolic link; not followed (pass --follow-symlinks to ingest what it points to)".into(),
+                });
+                return;
+            }
+            match fs::metadata(path) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.out.push(FileOutcome::Failed {
+                        path: display(path),
+                        reason: format!("symbolic link to nothing readable: {}", describe_io(&e)),
+                    });
+                    return;
+                }
+            }
+        } else {
+            meta
+        };
+        let key = (meta.dev(), meta.ino());
+        if meta.is_dir() && Some(key) == self.vault_key {
+            self.out.push(FileOutcome::Skipped {
+                path: display(path),
+                reason: "is the vault itself; a vault is never ingested into itself".into(),
+            });
+            return;
         }
-        return;
-    }
-    if !meta.is_file() {
-        out.push(FileOutcome::Failed {
-            path: display(path),
-            reason: format!(
-                "is {}, not a regular file; only files are ingested",
-                special_kind(&meta)
-            ),
+        if meta.is_dir() {
+            if !self.dirs_seen.insert(key) {
+                if top {
+                    self.out.push(FileOutcome::Skipped {
+                        path: display(path),
+                        reason: "folder given twice; taken once".into(),
+                    });
+                }
+                return;
+            }
+            let mut children: Vec<PathBuf> = match fs::read_dir(path) {
+                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(e) => {
+                    self.out.push(FileOutcome::Failed {
+                        path: display(path),
+                        reason: format!("cannot list folder: {}", describe_io(&e)),
+                    });
+                    return;
+                }
+            };
+            children.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+            for child in children {
+                self.visit(&child, false);
+            }
+            return;
+        }
+        if !meta.is_file() {
+            self.out.push(FileOutcome::Failed {
+                path: display(path),
+                reason: format!(
+                    "is {}, not a regular file; only files are ingested",
+                    special_kind(&meta)
+                ),
+            });
+            return;
+        }
+        if let Some(first) = self.seen.get(&key) {
+            self.out.push(FileOutcome::Skipped {
+                path: display(path),
+                reason: format!(
+                    "same file as {} (given twice); ingested once",
+                    display(first)
+                ),
+            });
+            return;
+        }
+        self.seen.insert(key, path.to_owned());
+        self.files.push(Candidate {
+            order: self.files.len(),
+            path: path.to_owned(),
+            size: meta.len(),
         });
-        return;
     }
-    if let Some(first) = seen.get(&key) {
-        out.push(FileOutcome::Skipped {
-            path: display(path),
-            reason: format!(
-                "same file as {} (given twice); ingested once",
-                display(first)
-            ),
-        });
-        return;
-    }
-    seen.insert(key, path.to_owned());
-    files.push(Candidate {
-        order: files.len(),
-        path: path.to_owned(),
-        size: meta.len(),
-    });
 }
 
 /// A file copied into staging, waiting for its batch.
@@ -376,7 +391,8 @@ pub async fn ingest(
     }
     let started = Instant::now();
     let mut outcomes = Vec::new();
-    let candidates = plan(inputs, options.follow_symlinks, &mut outcomes);
+    let candidates = plan(inputs, options.follow_symlinks, vault.dir(), &mut outcomes);
+
     for o in &outcomes {
         observer.outcome(o);
     }

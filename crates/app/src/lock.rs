@@ -46,7 +46,10 @@ impl VaultLock {
         let me = format!(
             "pid {}: {}",
             std::process::id(),
-            std::env::args().collect::<Vec<_>>().join(" ")
+            std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         let _ = file.set_len(0);
         let _ = file.seek(SeekFrom::Start(0));
