@@ -657,31 +657,20 @@ impl Case {
     }
 
     fn check_record_ids(&self, tag: &Tag, record: &RemainsRecord) -> Result<()> {
-        let all = || self.remains.values().flat_map(|r| &r.records);
-        match record {
-            RemainsRecord::Examination { id, .. } => {
-                if all().any(|r| matches!(r, RemainsRecord::Examination { id: i, .. } if i == id)) {
-                    return Err(CaseError::duplicate("examination", id));
-                }
+        if let RemainsRecord::RecoveryCorrected { .. } = record {
+            return Err(CaseError::Invalid(format!(
+                "correct the recovery of {tag} with a recovery_corrected event"
+            )));
+        }
+        if let Some((kind, id)) = record_key(record) {
+            let taken = self
+                .remains
+                .values()
+                .flat_map(|r| &r.records)
+                .any(|r| record_key(r) == Some((kind, id)));
+            if taken {
+                return Err(CaseError::duplicate(kind, id));
             }
-            RemainsRecord::IdentificationEvidence { id, .. } => {
-                if all().any(
-                    |r| matches!(r, RemainsRecord::IdentificationEvidence { id: i, .. } if i == id),
-                ) {
-                    return Err(CaseError::duplicate("identification evidence", id));
-                }
-            }
-            RemainsRecord::Decision { id, .. } => {
-                if all().any(|r| matches!(r, RemainsRecord::Decision { id: i, .. } if i == id)) {
-                    return Err(CaseError::duplicate("identification decision", id));
-                }
-            }
-            RemainsRecord::RecoveryCorrected { .. } => {
-                return Err(CaseError::Invalid(format!(
-                    "correct the recovery of {tag} with a recovery_corrected event"
-                )));
-            }
-            _ => {}
         }
         Ok(())
     }
@@ -699,5 +688,17 @@ impl Case {
             }
             _ => {}
         }
+    }
+}
+
+/// The kind and identifier of a record that carries one.
+fn record_key(r: &RemainsRecord) -> Option<(&'static str, &str)> {
+    match r {
+        RemainsRecord::Examination { id, .. } => Some(("examination", id.as_str())),
+        RemainsRecord::IdentificationEvidence { id, .. } => {
+            Some(("identification evidence", id.as_str()))
+        }
+        RemainsRecord::Decision { id, .. } => Some(("identification decision", id.as_str())),
+        _ => None,
     }
 }

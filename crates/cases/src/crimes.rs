@@ -79,6 +79,13 @@ impl CrimeRef {
     }
 }
 
+impl std::str::FromStr for CrimeRef {
+    type Err = CrimeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl fmt::Display for CrimeRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

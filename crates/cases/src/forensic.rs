@@ -102,9 +102,8 @@ pub struct Recovery {
     pub property: Vec<String>,
 }
 
-/// The type of an examination.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The type of an examination. Serialised as its label ("full autopsy").
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ExaminationType {
     FullAutopsy,
     External,
@@ -135,9 +134,8 @@ impl ExaminationType {
     }
 }
 
-/// The manner of death as the examiner recorded it.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The manner of death as the examiner recorded it. Serialised as its label.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum MannerOfDeath {
     Homicide,
     Accident,
@@ -172,6 +170,23 @@ impl MannerOfDeath {
         }
     }
 }
+
+macro_rules! label_serde {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.label())
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(<$t>::parse(&String::deserialize(d)?))
+            }
+        }
+    };
+}
+label_serde!(ExaminationType);
+label_serde!(MannerOfDeath);
 
 /// A sample taken for analysis.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
