@@ -1072,3 +1072,8 @@ pub fn counts<'a>(
     }
     c
 }
+
+/// Counts the remains of a case as of `as_of`, within `area` when given.
+pub fn case_counts(case: &crate::case::Case, as_of: Moment, area: Option<&Place>) -> Counts {
+    counts(case.remains.values(), as_of, area)
+}

@@ -40,6 +40,7 @@ pub mod geo;
 pub mod ids;
 pub mod incident;
 pub mod matrix;
+pub mod render;
 pub mod when;
 pub mod witness;
 

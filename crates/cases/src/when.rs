@@ -128,7 +128,7 @@ impl Moment {
     }
 }
 
-pub(crate) fn parse_date(s: &str) -> Option<Date> {
+pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s.trim(), format_description!("[year]-[month]-[day]")).ok()
 }
 
