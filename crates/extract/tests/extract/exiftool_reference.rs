@@ -184,7 +184,7 @@ fn compare(file: &str, md: &Metadata, e: &Value, t: &mut Tally) {
         pos.and_then(|p| p.altitude_reference.clone()),
         e.get("GPS:GPSAltitude").map(|_| {
             match number(e, "GPS:GPSAltitudeRef") {
-                Some(r) if r == 1.0 => "below_sea_level",
+                Some(1.0) => "below_sea_level",
                 _ => "above_sea_level",
             }
             .to_string()
