@@ -70,6 +70,9 @@ pub struct ItemView {
     pub same_bytes: Vec<ItemId>,
     pub blob_present: bool,
     pub ledger: LedgerPosition,
+    /// The earliest RFC 3161 token over a checkpoint that covers the collection entry:
+    /// the item existed no later than its genTime.
+    pub timestamp: Option<crate::timestamps::RecordedToken>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -125,7 +128,10 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
             ledger.checkpoint_sizes()?.last().copied().unwrap_or(0),
         )
     };
+    let tokens = crate::timestamps::recorded(vault).await?;
+    let timestamp = crate::timestamps::earliest_proof_of(&tokens, item.ledger_seq).cloned();
     Ok(ItemView {
+        timestamp,
         ledger: LedgerPosition {
             collected_entry: item.ledger_seq,
             tree_size,

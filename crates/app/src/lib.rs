@@ -15,4 +15,5 @@ pub mod catalog;
 pub mod demo;
 pub mod items;
 pub mod log;
+pub mod timestamps;
 pub mod verify;

@@ -42,6 +42,7 @@ pub struct VerifyReport {
     pub items: u64,
     pub blobs: u64,
     pub bytes_hashed: u64,
+    pub timestamps: u64,
     /// The ledger entry recording this verification, when one was written.
     pub ledger_seq: Option<u64>,
 }
@@ -375,7 +376,34 @@ pub async fn verify(
         report.bytes_hashed = hashed.into_inner();
     }
 
-    // 6. Leftovers: harmless, but worth knowing.
+    // 6. Trusted timestamps recorded in the ledger.
+    let tokens: Vec<_> = entries
+        .iter()
+        .flatten()
+        .filter(|e| e.action == Action::CheckpointTimestamped)
+        .filter_map(|e| {
+            let t = crate::timestamps::parse_recorded(e);
+            if t.is_none() {
+                report.problems.push(Problem {
+                    kind: "timestamp",
+                    message: format!(
+                        "ledger entry {} records a token with unreadable details",
+                        e.seq
+                    ),
+                });
+            }
+            t
+        })
+        .collect();
+    report.timestamps = tokens.len() as u64;
+    for check in crate::timestamps::check_all(vault, tokens, std::time::SystemTime::now())? {
+        for p in check.problems {
+            report.problem("timestamp", p);
+        }
+        report.notes.extend(check.notes);
+    }
+
+    // 7. Leftovers: harmless, but worth knowing.
     let staged = store.staged()?;
     if !staged.is_empty() {
         report.notes.push(format!(

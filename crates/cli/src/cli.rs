@@ -90,7 +90,29 @@ pub enum Command {
     /// The custody ledger: checkpoints, verifier key, entries and proofs for third parties.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Obtain RFC 3161 timestamps over the latest checkpoint from one or more TSAs.
+    Timestamp {
+        /// A time-stamping authority's URL (http://); repeat for several. Without one, the
+        /// configured TSAs are asked.
+        #[arg(long = "tsa", value_name = "URL")]
+        tsas: Vec<String>,
+        /// PEM file of TSA root certificates to trust when tokens are verified (added to
+        /// keys/tsa-roots.pem).
+        #[arg(long, value_name = "FILE")]
+        roots: Option<PathBuf>,
+        /// Remember these TSAs: from then on, every command that changes the vault stamps
+        /// the new checkpoint when the newest token is older than --every.
+        #[arg(long)]
+        save: bool,
+        /// With --save: seconds between automatic stamps.
+        #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+        every: u64,
+        /// Seconds to wait for each TSA.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        timeout: u64,
+    },
     /// The catalog (the SQL view of the ledger).
+
     #[command(subcommand)]
     Catalog(CatalogCommand),
     /// Build a demonstration vault from synthetic material and verify it.

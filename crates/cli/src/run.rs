@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use custody_app::config::locate;
 use custody_app::ingest::{self, Collection, IngestOptions};
 use custody_app::verify::{self, VerifyOptions};
-use custody_app::{Mode, Vault, items, log, vault::default_actor};
+use custody_app::{Mode, Vault, items, log, timestamps, vault::default_actor};
 use custody_store::ItemFilter;
 use serde::Serialize;
 
@@ -108,6 +108,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let result =
                 ingest::ingest(&vault, &a.paths, &collection, &options, progress.clone()).await;
             progress.finish();
+            if result.as_ref().is_ok_and(|s| s.ingested > 0) {
+                stamp_if_due(&vault).await;
+            }
             vault.close().await;
             let summary = result?;
             if cli.json {
@@ -186,6 +189,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let vault = open(&cli, Mode::Write, &actor).await?;
             let result = items::get(&vault, item, out, *force, purpose.as_deref()).await;
+            if result.is_ok() {
+                stamp_if_due(&vault).await;
+            }
             vault.close().await;
             let r = result?;
             if cli.json {
@@ -205,6 +211,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Annotate { item, note } => {
             let vault = open(&cli, Mode::Write, &actor).await?;
             let result = items::annotate(&vault, item, note).await;
+            if result.is_ok() {
+                stamp_if_due(&vault).await;
+            }
             vault.close().await;
             let seq = result?;
             if cli.json {
@@ -272,6 +281,42 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             Ok(if r.verified {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Timestamp {
+            tsas,
+            roots,
+            save,
+            every,
+            timeout,
+        } => {
+            let vault = open(&cli, Mode::Write, &actor).await?;
+            let result =
+                run_timestamp(&vault, tsas, roots.as_deref(), *save, *every, *timeout).await;
+            vault.close().await;
+            let r = result?;
+            if cli.json {
+                print_json(&r)?;
+            } else {
+                for s in &r.stamped {
+                    println!(
+                        "checkpoint {} stamped by {} at {} (serial {}); token {} recorded as ledger entry {}",
+                        r.checkpoint_size,
+                        s.tsa,
+                        s.gen_time,
+                        s.serial_number,
+                        s.token_file.display(),
+                        s.ledger_seq
+                    );
+                }
+                for f in &r.failed {
+                    println!("FAILED   {f}");
+                }
+            }
+            Ok(if r.failed.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -411,6 +456,15 @@ fn print_item(v: &items::ItemView) {
         "ledger: collected in entry {} of {} ({}); latest checkpoint covers {} entries",
         v.ledger.collected_entry, v.ledger.tree_size, v.ledger.origin, v.ledger.latest_checkpoint
     );
+    match &v.timestamp {
+        Some(t) => println!(
+            "timestamped: existed no later than {} (RFC 3161 token from {} over checkpoint {}, ledger entry {})",
+            t.gen_time, t.tsa, t.checkpoint_size, t.ledger_seq
+        ),
+        None => println!(
+            "timestamped: not yet (no RFC 3161 token covers this entry; run `custody timestamp`)"
+        ),
+    }
     println!(
         "  prove it: custody log prove {} > proof.json",
         v.ledger.collected_entry
@@ -439,10 +493,62 @@ fn print_verify(r: &verify::VerifyReport) {
         " (sizes only; --full re-hashes)".into()
     };
     println!(
-        "checked {} ledger entries, {} checkpoints, {} items, {} blobs{hashed}",
-        r.entries, r.checkpoints, r.items, r.blobs
+        "checked {} ledger entries, {} checkpoints, {} timestamps, {} items, {} blobs{hashed}",
+        r.entries, r.checkpoints, r.timestamps, r.items, r.blobs
     );
     if let Some(seq) = r.ledger_seq {
         println!("this verification is recorded as ledger entry {seq}");
+    }
+}
+
+async fn run_timestamp(
+    vault: &Vault,
+    tsas: &[String],
+    roots: Option<&std::path::Path>,
+    save: bool,
+    every: u64,
+    timeout: u64,
+) -> Result<timestamps::StampReport> {
+    if let Some(path) = roots {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let added = timestamps::add_roots(vault.dir(), &pem)?;
+        eprintln!("note: {added} TSA root certificate(s) added to keys/tsa-roots.pem");
+    }
+    let configured = timestamps::TimestampingConfig::load(vault.dir())?;
+    let use_tsas: Vec<String> = if tsas.is_empty() {
+        configured.map(|c| c.tsas).unwrap_or_default()
+    } else {
+        tsas.to_vec()
+    };
+    if save {
+        if use_tsas.is_empty() {
+            anyhow::bail!("--save needs at least one --tsa URL");
+        }
+        timestamps::TimestampingConfig {
+            tsas: use_tsas.clone(),
+            every_seconds: every,
+        }
+        .save(vault.dir())?;
+    }
+    Ok(timestamps::stamp(vault, &use_tsas, std::time::Duration::from_secs(timeout)).await?)
+}
+
+/// After a command changed the vault: stamp the new checkpoint if configured TSAs are due.
+/// A failure here never fails the command; it is reported.
+pub async fn stamp_if_due(vault: &Vault) {
+    match timestamps::stamp_if_due(vault).await {
+        Ok(None) => {}
+        Ok(Some(r)) => {
+            for s in &r.stamped {
+                eprintln!(
+                    "note: checkpoint {} timestamped by {} at {}",
+                    r.checkpoint_size, s.tsa, s.gen_time
+                );
+            }
+            for f in &r.failed {
+                eprintln!("warning: periodic timestamp failed: {f}");
+            }
+        }
+        Err(e) => eprintln!("warning: periodic timestamp failed: {e}"),
     }
 }

@@ -20,6 +20,7 @@ pub enum Action {
     ItemAnnotated,
     VaultVerified,
     CatalogRebuilt,
+    CheckpointTimestamped,
     Other(String),
 }
 
@@ -33,6 +34,8 @@ impl Action {
             Action::ItemAnnotated => "item.annotated",
             Action::VaultVerified => "vault.verified",
             Action::CatalogRebuilt => "catalog.rebuilt",
+            Action::CheckpointTimestamped => "checkpoint.timestamped",
+
             Action::Other(s) => s,
         }
     }
@@ -46,6 +49,7 @@ impl Action {
             "item.annotated" => Action::ItemAnnotated,
             "vault.verified" => Action::VaultVerified,
             "catalog.rebuilt" => Action::CatalogRebuilt,
+            "checkpoint.timestamped" => Action::CheckpointTimestamped,
 
             other => Action::Other(other.to_owned()),
         }

@@ -81,6 +81,9 @@ pub trait Catalog: Send + Sync {
     /// Ledger entries that concern an item or its bytes, oldest first.
     async fn history(&self, item: ItemId, sha256: &Digest) -> Result<Vec<EventRow>>;
 
+    /// Ledger entries of one action, oldest first.
+    async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>>;
+
     /// Notes added to an item after collection, oldest first: (ledger seq, note).
     async fn annotations(&self, item: ItemId) -> Result<Vec<(u64, String)>>;
 

@@ -288,6 +288,16 @@ impl Catalog for SqliteCatalog {
         rows.iter().map(event_from_row).collect()
     }
 
+    async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, time, actor, action, item, sha256 FROM events WHERE action = ? ORDER BY seq",
+        )
+        .bind(action)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn annotations(&self, item: ItemId) -> Result<Vec<(u64, String)>> {
         let rows = sqlx::query("SELECT seq, note FROM annotations WHERE item = ? ORDER BY seq")
             .bind(item.to_string())

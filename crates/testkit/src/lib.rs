@@ -3,3 +3,5 @@
 
 pub mod blobs;
 pub mod data;
+pub mod pki;
+pub mod tsa;

@@ -65,7 +65,7 @@ fn a_changed_byte_in_a_blob() {
         out,
         format!(
             "FAILED: 1 problem found\n  blob: blob {a} of ITM-000001, ITM-000003 is damaged: its bytes now hash to {damaged} (vault/blobs/sha256/{}/{}/{hex})\n\
-             checked 7 ledger entries, 4 checkpoints, 3 items, 2 blobs, 300.0 kB re-hashed\n\
+             checked 7 ledger entries, 4 checkpoints, 0 timestamps, 3 items, 2 blobs, 300.0 kB re-hashed\n\
              this verification is recorded as ledger entry 7\n",
             &hex[..2],
             &hex[2..4],
@@ -165,7 +165,7 @@ fn an_edited_ledger_entry() {
          \x20 checkpoint: checkpoint 6 does not match the ledger: entries 0..5 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 3)\n\
          \x20 checkpoint: checkpoint 7 does not match the ledger: entries 0..6 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 3)\n\
          \x20 catalog: catalog row items/ITM-000002 differs from the ledger: collected_by: catalog has \"Investigator 7\", ledger says \"Investigator 9\"\n\
-         checked 7 ledger entries, 4 checkpoints, 3 items, 2 blobs, 300.0 kB re-hashed\n"
+         checked 7 ledger entries, 4 checkpoints, 0 timestamps, 3 items, 2 blobs, 300.0 kB re-hashed\n"
     );
 }
 

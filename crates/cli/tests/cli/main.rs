@@ -6,3 +6,4 @@ mod damage;
 mod e2e;
 mod interop;
 mod support;
+mod timestamps;

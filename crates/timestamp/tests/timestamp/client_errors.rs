@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use custody_timestamp::{StampOptions, TsaErrorKind, stamp, stamp_with};
 
-use crate::pki::Key;
-use crate::tsa_server::{Server, TsaConfig, chunked_response, http_response};
 use crate::{CHECKPOINT, Fixture, TIMEOUT, need_openssl, sha256};
+use custody_testkit::pki::Key;
+use custody_testkit::tsa::{Server, TsaConfig, chunked_response, http_response};
 
 fn err(url: &str) -> custody_timestamp::TsaError {
     stamp(url, &sha256(CHECKPOINT), TIMEOUT).expect_err("the stamp should fail")

@@ -3,9 +3,7 @@
 //! made by openssl in a temporary directory; nothing leaves 127.0.0.1.
 
 mod client_errors;
-mod pki;
 mod stamping;
-mod tsa_server;
 mod verifying;
 
 use std::path::{Path, PathBuf};
@@ -15,8 +13,8 @@ use std::time::{Duration, SystemTime};
 use custody_timestamp::{CheckKind, Outcome, Verification};
 use sha2::Digest;
 
-use pki::{DAY, Eku, Issued, Key, Pki};
-use tsa_server::{OpensslTsa, Server, TsaConfig};
+use custody_testkit::pki::{self, DAY, Eku, Issued, Key, Pki};
+use custody_testkit::tsa::{OpensslTsa, Server, TsaConfig};
 
 /// Returns early, saying why, when openssl is not installed.
 #[macro_export]

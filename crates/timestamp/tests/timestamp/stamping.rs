@@ -4,9 +4,9 @@ use std::time::SystemTime;
 
 use custody_timestamp::{CheckKind, Outcome, Status, TrustAnchors, verify, verify_data};
 
-use crate::pki::{Key, openssl};
-use crate::tsa_server::{POLICY, TsaConfig};
 use crate::{CHECKPOINT, Fixture, failed, need_openssl, openssl_ts_verify, sha256};
+use custody_testkit::pki::{Key, openssl};
+use custody_testkit::tsa::{POLICY, TsaConfig};
 
 #[test]
 fn rsa_token_verifies_here_and_with_openssl() {

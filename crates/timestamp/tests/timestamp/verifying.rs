@@ -5,9 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use custody_timestamp::{CheckKind, Outcome, Status, TrustAnchors, verify};
 
-use crate::pki::{DAY, Eku, Key, Pki};
-use crate::tsa_server::{OpensslTsa, Server, TsaConfig};
 use crate::{CHECKPOINT, Fixture, TIMEOUT, failed, need_openssl, sha256, unix};
+use custody_testkit::pki::{DAY, Eku, Key, Pki};
+use custody_testkit::tsa::{OpensslTsa, Server, TsaConfig};
 
 fn date(t: SystemTime) -> String {
     let d = der::DateTime::from_system_time(t).unwrap();

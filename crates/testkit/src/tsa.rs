@@ -257,3 +257,41 @@ impl OpensslTsa {
         })
     }
 }
+
+/// A working TSA on 127.0.0.1 with a fresh root and TSA certificate, for end-to-end tests.
+pub struct LocalTsa {
+    pub pki: Pki,
+    pub root: Issued,
+    pub tsa: Issued,
+    pub server: Server,
+}
+
+impl LocalTsa {
+    /// Root and TSA certificate (critical timeStamping EKU) valid from yesterday for a
+    /// year; `openssl ts -reply` answers behind a loopback HTTP server.
+    pub fn start() -> Self {
+        let pki = Pki::new();
+        let root = pki.root(crate::pki::Key::Rsa2048, "Custody Test Root");
+        let now = std::time::SystemTime::now();
+        let tsa = pki.tsa(
+            &root,
+            crate::pki::Key::Rsa2048,
+            "Custody Test TSA",
+            crate::pki::Eku::CriticalTimeStamping,
+            now - crate::pki::DAY,
+            now + 365 * crate::pki::DAY,
+        );
+        let openssl_tsa = OpensslTsa::new(&pki, &tsa, &[&root], &TsaConfig::default());
+        let server = Server::start(openssl_tsa.handler());
+        Self {
+            pki,
+            root,
+            tsa,
+            server,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+}

@@ -1,0 +1,398 @@
+//! Trusted timestamps over checkpoints (formats.md §4.5, timestamps.md).
+//!
+//! `custody timestamp` asks one or more RFC 3161 TSAs to stamp the latest signed
+//! checkpoint (the SHA-256 of the checkpoint file as stored). Each token is kept beside
+//! the checkpoint under `ledger/timestamps/<size>/` and recorded in a
+//! `checkpoint.timestamped` ledger entry, so the ledger itself says which tokens exist.
+//! TSAs can be configured so that every command that changes the vault stamps the new
+//! checkpoint once the last stamp is old enough.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use custody_ledger::Entry;
+use custody_model::{Action, Digest, Timestamp};
+use custody_timestamp::{CheckKind, Outcome, Status, TrustAnchors};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{AppError, Result};
+use crate::vault::{KEYS_DIR, LEDGER_DIR, Pending, Vault};
+
+pub const TIMESTAMPS_DIR: &str = "timestamps";
+pub const TSA_ROOTS: &str = "tsa-roots.pem";
+pub const TSA_CONFIG: &str = "timestamping.json";
+
+/// Which TSAs stamp this vault's checkpoints, and how often (`<vault>/timestamping.json`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampingConfig {
+    pub tsas: Vec<String>,
+    /// Stamp again when the newest token is older than this, on any command that changes
+    /// the vault.
+    pub every_seconds: u64,
+}
+
+impl TimestampingConfig {
+    pub fn load(vault_dir: &Path) -> Result<Option<Self>> {
+        let path = vault_dir.join(TSA_CONFIG);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| AppError::BadConfig {
+                    path,
+                    reason: e.to_string(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(AppError::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    pub fn save(&self, vault_dir: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).expect("serialises") + "\n";
+        custody_ledger::file::write_atomic(&vault_dir.join(TSA_CONFIG), text.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// One token obtained.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stamped {
+    pub tsa: String,
+    pub gen_time: String,
+    pub serial_number: String,
+    pub token_sha256: Digest,
+    pub token_file: PathBuf,
+    pub ledger_seq: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StampReport {
+    pub checkpoint_size: u64,
+    pub checkpoint_sha256: Digest,
+    pub stamped: Vec<Stamped>,
+    pub failed: Vec<String>,
+}
+
+fn tsa_slug(url: &str) -> String {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or("tsa");
+    crate::config::slug(host)
+}
+
+/// The directory holding the tokens over the checkpoint of `size`.
+pub fn tokens_dir(vault_dir: &Path, size: u64) -> PathBuf {
+    vault_dir
+        .join(LEDGER_DIR)
+        .join(TIMESTAMPS_DIR)
+        .join(custody_ledger::file::checkpoint_name(size))
+}
+
+/// Adds trusted TSA root certificates (PEM) to `keys/tsa-roots.pem`.
+pub fn add_roots(vault_dir: &Path, pem: &[u8]) -> Result<usize> {
+    let certs = custody_timestamp::certificates_from_pem(pem, "TSA root certificates")
+        .map_err(|e| AppError::Invalid(format!("not usable as TSA roots: {e}")))?;
+    if certs.is_empty() {
+        return Err(AppError::Invalid(
+            "the file holds no PEM certificate".into(),
+        ));
+    }
+    let path = vault_dir.join(KEYS_DIR).join(TSA_ROOTS);
+    let mut all = std::fs::read(&path).unwrap_or_default();
+    let existing = custody_timestamp::certificates_from_pem(&all, "TSA roots").unwrap_or_default();
+    let new: Vec<Vec<u8>> = certs
+        .into_iter()
+        .filter(|c| !existing.contains(c))
+        .collect();
+    all.extend_from_slice(custody_timestamp::certificates_pem(&new).as_bytes());
+    custody_ledger::file::write_atomic(&path, &all)?;
+    Ok(new.len())
+}
+
+pub fn trust_anchors(vault_dir: &Path) -> Result<TrustAnchors> {
+    let path = vault_dir.join(KEYS_DIR).join(TSA_ROOTS);
+    match std::fs::read(&path) {
+        Ok(pem) => TrustAnchors::from_pem(&pem).map_err(|e| AppError::BadConfig {
+            path,
+            reason: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TrustAnchors::new()),
+        Err(e) => Err(AppError::io(format!("reading {}", path.display()), e)),
+    }
+}
+
+/// Stamps the latest checkpoint with each TSA in turn; every token obtained is stored and
+/// recorded. Fails only when no TSA gave a token.
+pub async fn stamp(vault: &Vault, tsas: &[String], timeout: Duration) -> Result<StampReport> {
+    if tsas.is_empty() {
+        return Err(AppError::Invalid(
+            "no TSA given: pass --tsa URL (or configure some with `custody timestamp --tsa URL --save`)".into(),
+        ));
+    }
+    let (size, note) = {
+        let ledger = vault.ledger();
+        ledger
+            .latest_checkpoint()?
+            .ok_or_else(|| AppError::Invalid("the vault has no checkpoint yet".into()))?
+    };
+    let digest = Digest::of(note.as_bytes());
+    let dir = tokens_dir(vault.dir(), size);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| AppError::io(format!("creating {}", dir.display()), e))?;
+    let mut report = StampReport {
+        checkpoint_size: size,
+        checkpoint_sha256: digest,
+        stamped: Vec::new(),
+        failed: Vec::new(),
+    };
+    let mut pending = Vec::new();
+    let mut files = Vec::new();
+    for (i, url) in tsas.iter().enumerate() {
+        let url2 = url.clone();
+        let d = *digest.as_bytes();
+        let got = tokio::task::spawn_blocking(move || custody_timestamp::stamp(&url2, &d, timeout))
+            .await
+            .map_err(|e| AppError::Invalid(format!("timestamp worker failed: {e}")))?;
+        let stamp = match got {
+            Ok(s) => s,
+            Err(e) => {
+                report.failed.push(e.to_string());
+                continue;
+            }
+        };
+        let existing = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        let stem = format!("{:02}-{}", existing / 4 + i, tsa_slug(url));
+        let written = stamp
+            .write_files(&dir, &stem)
+            .map_err(|e| AppError::Invalid(format!("storing the token from {url}: {e}")))?;
+        let token_sha256 = Digest::of(&stamp.token_der);
+        pending.push(Pending {
+            action: Action::CheckpointTimestamped,
+            item: None,
+            sha256: Some(digest),
+            details: json!({
+                "checkpoint_size": size,
+                "gen_time": stamp.info.gen_time.to_rfc3339(),
+                "policy": stamp.info.policy,
+                "serial_number": stamp.info.serial_number,
+                "token": format!("{}/{}.tst", custody_ledger::file::checkpoint_name(size), stem),
+                "token_sha256": token_sha256.to_hex(),
+                "tsa": url,
+            }),
+        });
+        files.push((
+            url.clone(),
+            stamp.info.gen_time.to_rfc3339(),
+            stamp.info.serial_number.clone(),
+            token_sha256,
+            written.token,
+        ));
+    }
+    if pending.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "no TSA gave a token: {}",
+            report.failed.join("; ")
+        )));
+    }
+    let entries = vault.commit(pending, &[]).await?;
+    for ((tsa, gen_time, serial_number, token_sha256, token_file), e) in
+        files.into_iter().zip(entries)
+    {
+        report.stamped.push(Stamped {
+            tsa,
+            gen_time,
+            serial_number,
+            token_sha256,
+            token_file,
+            ledger_seq: e.seq,
+        });
+    }
+    Ok(report)
+}
+
+/// Stamps the latest checkpoint if TSAs are configured and the newest token is older than
+/// the configured interval. Returns `None` when nothing was due.
+pub async fn stamp_if_due(vault: &Vault) -> Result<Option<StampReport>> {
+    let Some(config) = TimestampingConfig::load(vault.dir())? else {
+        return Ok(None);
+    };
+    if config.tsas.is_empty() {
+        return Ok(None);
+    }
+    let newest = recorded(vault)
+        .await?
+        .into_iter()
+        .map(|t| t.recorded_at)
+        .max();
+    if let Some(t) = newest {
+        let age = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|n| n.as_secs() as i64 - t.datetime().unix_timestamp())
+            .unwrap_or(0);
+        if age >= 0 && (age as u64) < config.every_seconds {
+            return Ok(None);
+        }
+    }
+    stamp(vault, &config.tsas, Duration::from_secs(30))
+        .await
+        .map(Some)
+}
+
+/// A token as the ledger records it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedToken {
+    pub ledger_seq: u64,
+    pub recorded_at: Timestamp,
+    pub checkpoint_size: u64,
+    pub checkpoint_sha256: Digest,
+    pub tsa: String,
+    pub gen_time: String,
+    pub token: String,
+    pub token_sha256: Digest,
+}
+
+/// Every `checkpoint.timestamped` entry, oldest first.
+pub async fn recorded(vault: &Vault) -> Result<Vec<RecordedToken>> {
+    let events = vault
+        .catalog()
+        .events_by_action(Action::CheckpointTimestamped.as_str())
+        .await?;
+    let mut out = Vec::with_capacity(events.len());
+    for ev in events {
+        let bytes = vault.ledger().read(ev.seq)?;
+        let e = Entry::parse(&bytes, ev.seq)?;
+        out.push(parse_recorded(&e).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "ledger entry {} (checkpoint.timestamped) has unreadable details",
+                ev.seq
+            ))
+        })?);
+    }
+    Ok(out)
+}
+
+/// The token a `checkpoint.timestamped` entry records.
+pub fn parse_recorded(e: &Entry) -> Option<RecordedToken> {
+    Some(RecordedToken {
+        ledger_seq: e.seq,
+        recorded_at: e.time,
+        checkpoint_size: e.details.get("checkpoint_size")?.as_u64()?,
+        checkpoint_sha256: e.sha256?,
+        tsa: e.detail_str("tsa")?.to_owned(),
+        gen_time: e.detail_str("gen_time")?.to_owned(),
+        token: e.detail_str("token")?.to_owned(),
+        token_sha256: e.detail_str("token_sha256")?.parse().ok()?,
+    })
+}
+
+/// The result of checking one recorded token.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenCheck {
+    pub token: RecordedToken,
+    /// Problems make the token worthless as evidence.
+    pub problems: Vec<String>,
+    /// Worth knowing, not a failure (e.g. valid at genTime, expired since).
+    pub notes: Vec<String>,
+}
+
+/// Checks recorded tokens: the files are the ones recorded, the checkpoint is the one
+/// stamped, and the token verifies (chain to the configured roots at genTime).
+pub fn check_all(
+    vault: &Vault,
+    tokens: Vec<RecordedToken>,
+    now: SystemTime,
+) -> Result<Vec<TokenCheck>> {
+    let roots = trust_anchors(vault.dir())?;
+    let ts_dir = vault.dir().join(LEDGER_DIR).join(TIMESTAMPS_DIR);
+    let mut out = Vec::new();
+    for token in tokens {
+        let mut c = TokenCheck {
+            token: token.clone(),
+            problems: Vec::new(),
+            notes: Vec::new(),
+        };
+        let what = format!(
+            "token from {} over checkpoint {} (entry {})",
+            token.tsa, token.checkpoint_size, token.ledger_seq
+        );
+        let token_path = ts_dir.join(&token.token);
+        let certs_path = PathBuf::from(token_path.to_string_lossy().replace(".tst", ".certs.pem"));
+        let cp = vault.ledger().read_checkpoint(token.checkpoint_size);
+        match (std::fs::read(&token_path), cp) {
+            (Err(e), _) => c
+                .problems
+                .push(format!("{what}: {}: {e}", token_path.display())),
+            (_, Err(e)) => c
+                .problems
+                .push(format!("{what}: the stamped checkpoint is gone: {e}")),
+            (Ok(der), Ok(note)) => {
+                if Digest::of(&der) != token.token_sha256 {
+                    c.problems.push(format!(
+                        "{what}: the token file differs from the one recorded in the ledger"
+                    ));
+                }
+                let digest = Digest::of(note.as_bytes());
+                if digest != token.checkpoint_sha256 {
+                    c.problems.push(format!(
+                        "{what}: the checkpoint file differs from the one that was stamped"
+                    ));
+                }
+                let extra = std::fs::read(&certs_path)
+                    .ok()
+                    .and_then(|pem| {
+                        custody_timestamp::certificates_from_pem(&pem, "token certificates").ok()
+                    })
+                    .unwrap_or_default();
+                let v = custody_timestamp::verify(&der, digest.as_bytes(), &roots, &extra, now);
+                match &v.status {
+                    Status::ValidNow => {}
+                    Status::ValidAtGenTime { note } => c.notes.push(format!(
+                        "{what}: valid at its genTime {}; {note}",
+                        token.gen_time
+                    )),
+                    Status::Invalid { reason } => {
+                        if roots.is_empty() {
+                            // Without roots only the chain cannot be judged; all else must hold.
+                            let other: Vec<&str> = v
+                                .checks
+                                .iter()
+                                .filter(|k| {
+                                    k.outcome == Outcome::Fail
+                                        && !matches!(
+                                            k.check,
+                                            CheckKind::Chain | CheckKind::ValidityAtGenTime
+                                        )
+                                })
+                                .map(|k| k.message.as_str())
+                                .collect();
+                            if other.is_empty() {
+                                c.notes.push(format!(
+                                    "{what}: signature and imprint check out, but the chain was not checked: no TSA roots configured (add them with `custody timestamp --roots FILE`)"
+                                ));
+                            } else {
+                                c.problems.push(format!("{what}: {}", other.join("; ")));
+                            }
+                        } else {
+                            c.problems.push(format!("{what}: {reason}"));
+                        }
+                    }
+                }
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// The earliest genTime of a token over a checkpoint that covers ledger entry `seq`.
+pub fn earliest_proof_of(tokens: &[RecordedToken], seq: u64) -> Option<&RecordedToken> {
+    tokens
+        .iter()
+        .filter(|t| t.checkpoint_size > seq)
+        .min_by(|a, b| a.gen_time.cmp(&b.gen_time))
+}

@@ -1,0 +1,204 @@
+//! RFC 3161 timestamps over checkpoints, end to end, with a real `openssl ts -reply` TSA on
+//! 127.0.0.1; every stored token is also checked with `openssl ts -verify`.
+
+use std::process::Command;
+
+use custody_testkit::pki::openssl_available;
+use custody_testkit::tsa::LocalTsa;
+
+use crate::support::*;
+
+fn openssl_verify(env: &Env, tsa: &LocalTsa, checkpoint: &str, token: &str) -> (bool, String) {
+    let certs = token.replace(".tst", ".certs.pem");
+    let out = Command::new("openssl")
+        .current_dir(env.dir.path())
+        .args([
+            "ts",
+            "-verify",
+            "-data",
+            checkpoint,
+            "-in",
+            token,
+            "-token_in",
+            "-CAfile",
+        ])
+        .arg(&tsa.root.cert)
+        .args(["-untrusted", &certs])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn checkpoints_are_stamped_recorded_verified_and_openssl_agrees() {
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return;
+    }
+    let tsa = LocalTsa::start();
+    let env = Env::new();
+    env.init();
+    env.write("in/a.bin", &bytes(3, 50_000));
+    env.run(&["ingest", "in"]).ok();
+    let before = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(before.contains("timestamped: not yet"), "{before}");
+
+    let root = tsa.root.cert.to_str().unwrap().to_owned();
+    let out = env
+        .run(&["timestamp", "--tsa", tsa.url(), "--roots", &root, "--json"])
+        .ok()
+        .json();
+    let size = out["checkpoint_size"].as_u64().unwrap();
+    assert_eq!(size, 3);
+    let stamped = &out["stamped"][0];
+    assert_eq!(stamped["tsa"], tsa.url());
+    let token = stamped["token_file"].as_str().unwrap().to_owned();
+    assert!(
+        token.contains("ledger/timestamps/00000000000000000003/"),
+        "{token}"
+    );
+
+    // The ledger records the token, and the item now has a proof of existence.
+    let entry = env
+        .run(&["log", "entry", &stamped["ledger_seq"].to_string()])
+        .ok()
+        .json();
+    assert_eq!(entry["action"], "checkpoint.timestamped");
+    assert_eq!(entry["details"]["checkpoint_size"], 3);
+    let shown = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        shown.contains("timestamped: existed no later than"),
+        "{shown}"
+    );
+
+    // openssl agrees with the stored token, on the exact checkpoint file that was stamped.
+    let cp = env.path("vault/ledger/checkpoints/00000000000000000003");
+    let (ok, text) = openssl_verify(&env, &tsa, cp.to_str().unwrap(), &token);
+    assert!(ok && text.contains("Verification: OK"), "{text}");
+
+    let v = env.run(&["verify", "--full"]).ok();
+    assert!(v.stdout.contains("1 timestamps"), "{}", v.stdout);
+    assert!(
+        !v.stdout.contains("note:"),
+        "a fully trusted token needs no note: {}",
+        v.stdout
+    );
+
+    // Damage to the token is caught by custody and by openssl.
+    let token_path = env.path(&token);
+    let mut der = std::fs::read(&token_path).unwrap();
+    let n = der.len();
+    der[n - 10] ^= 0x40;
+    make_writable(&token_path);
+    std::fs::write(&token_path, &der).unwrap();
+
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1);
+    assert!(v.stdout.contains("timestamp: token from"), "{}", v.stdout);
+    assert!(
+        v.stdout
+            .contains("the token file differs from the one recorded in the ledger"),
+        "{}",
+        v.stdout
+    );
+    let (ok, _) = openssl_verify(&env, &tsa, cp.to_str().unwrap(), &token);
+    assert!(!ok, "openssl must reject the damaged token too");
+}
+
+#[test]
+fn without_trusted_roots_the_chain_is_reported_unchecked() {
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return;
+    }
+    let tsa = LocalTsa::start();
+    let env = Env::new();
+    env.init();
+    env.run(&["timestamp", "--tsa", tsa.url()]).ok();
+    let v = env.run(&["verify"]).ok();
+    assert!(
+        v.stdout
+            .contains("the chain was not checked: no TSA roots configured"),
+        "{}",
+        v.stdout
+    );
+}
+
+#[test]
+fn a_tsa_that_is_down_is_named_and_the_others_still_stamp() {
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return;
+    }
+    let tsa = LocalTsa::start();
+    let env = Env::new();
+    env.init();
+    // A port nobody listens on.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/tsa", l.local_addr().unwrap())
+    };
+    let out = env.run(&["timestamp", "--tsa", &dead]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no TSA gave a token") && out.stderr.contains(&dead),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["timestamp", "--tsa", &dead, "--tsa", tsa.url()]);
+    assert_eq!(
+        out.code, 1,
+        "partial success exits 1: {}{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stdout.contains(&format!("FAILED   TSA {dead}")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("stamped by {}", tsa.url())),
+        "{}",
+        out.stdout
+    );
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn configured_tsas_stamp_new_checkpoints_automatically() {
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return;
+    }
+    let tsa = LocalTsa::start();
+    let env = Env::new();
+    env.init();
+    let root = tsa.root.cert.to_str().unwrap().to_owned();
+    env.run(&[
+        "timestamp",
+        "--tsa",
+        tsa.url(),
+        "--roots",
+        &root,
+        "--save",
+        "--every",
+        "0",
+    ])
+    .ok();
+    env.write("x.bin", b"synthetic");
+    let out = env.run(&["ingest", "x.bin"]).ok();
+    assert!(
+        out.stderr.contains("note: checkpoint 4 timestamped by"),
+        "{}",
+        out.stderr
+    );
+    let v = env.run(&["verify"]).ok();
+    assert!(v.stdout.contains("2 timestamps"), "{}", v.stdout);
+}
