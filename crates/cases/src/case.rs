@@ -143,6 +143,11 @@ impl Case {
         })
     }
 
+    /// The last instant of `date` at the case's offset: what "as of 3 April" means.
+    pub fn end_of_day(&self, date: time::Date) -> crate::when::Moment {
+        crate::when::Moment::of_day(date, self.local_offset, crate::when::DayEnd::End)
+    }
+
     /// Applies an event read from the ledger (version and case checked).
     pub fn apply_versioned(&mut self, e: &CaseEvent) -> Result<()> {
         if e.v != EVENT_VERSION {
