@@ -155,8 +155,15 @@ pub fn asn1_time(t: SystemTime) -> String {
 
 pub const DAY: Duration = Duration::from_secs(86_400);
 
+impl Default for Pki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Pki {
     pub fn new() -> Self {
+
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("req.cnf"), REQ_CNF).unwrap();
         Self {
