@@ -6,6 +6,9 @@
 //!
 //! Files are read from disk inside the timed loop (as the Python reference does); run it
 //! twice, or after the reference, so that both see a warm page cache.
+//!
+//! `--in-memory --repeat N` instead loads the files first and reports the best of N passes
+//! over the bytes: the decoding cost alone, steadier on a busy machine.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,17 +34,27 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
     let mut threads = 2usize;
+    let mut in_memory = false;
+    let mut repeat = 1usize;
     while let Some(a) = args.next() {
-        if a == "--threads" {
-            threads = args
-                .next()
-                .and_then(|v| v.parse().ok())
-                .expect("--threads N");
-        } else {
-            dir = Some(PathBuf::from(a));
+        match a.as_str() {
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--threads N")
+            }
+            "--repeat" => {
+                repeat = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--repeat N")
+            }
+            "--in-memory" => in_memory = true,
+            _ => dir = Some(PathBuf::from(a)),
         }
     }
-    let dir = dir.expect("usage: phash_bench DIR [--threads N]");
+    let dir = dir.expect("usage: phash_bench DIR [--threads N] [--in-memory] [--repeat N]");
     let mut files = Vec::new();
     jpegs(&dir, &mut files).expect("cannot list folder");
     files.sort();
@@ -51,27 +64,49 @@ fn main() {
         .map(|m| m.len())
         .sum();
 
-    let next = AtomicUsize::new(0);
+    let loaded: Vec<Vec<u8>> = if in_memory {
+        files
+            .iter()
+            .map(|f| std::fs::read(f).expect("readable file"))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let failed = AtomicUsize::new(0);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(f) = files.get(i) else { break };
-                    if let Err(e) = custody_similar::hash_path(f, "image/jpeg") {
-                        eprintln!("{}: {e}", f.display());
-                        failed.fetch_add(1, Ordering::Relaxed);
+    let mut best = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let next = AtomicUsize::new(0);
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        let r = if in_memory {
+                            custody_similar::hash_bytes(&loaded[i], "image/jpeg")
+                        } else {
+                            custody_similar::hash_path(f, "image/jpeg")
+                        };
+                        if let Err(e) = r {
+                            eprintln!("{}: {e}", f.display());
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
-                }
-            });
-        }
-    });
-    let secs = start.elapsed().as_secs_f64();
+                });
+            }
+        });
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    let secs = best;
     println!(
-        "custody-similar {}: {} files ({:.1} MB) in {:.3} s with {} threads: {:.1} files/s, {:.1} MB/s, {} failed",
+        "custody-similar {}{}: {} files ({:.1} MB) in {:.3} s with {} threads: {:.1} files/s, {:.1} MB/s, {} failed",
         custody_similar::ALGORITHM,
+        if in_memory {
+            " (in memory, best pass)"
+        } else {
+            ""
+        },
         files.len(),
         bytes as f64 / 1e6,
         secs,

@@ -143,14 +143,18 @@ impl Canonical {
 /// (high byte); 0 means "code longer than the lookahead".
 #[derive(Clone)]
 struct DcTable {
-    fast: Vec<u16>,
+    fast: Box<[u16; 1 << DC_LOOKAHEAD]>,
     slow: Canonical,
 }
 
 impl DcTable {
     fn new(c: Canonical) -> Self {
         Self {
-            fast: c.single_table(DC_LOOKAHEAD),
+            fast: c
+                .single_table(DC_LOOKAHEAD)
+                .into_boxed_slice()
+                .try_into()
+                .expect("table has 2^DC_LOOKAHEAD entries"),
             slow: c,
         }
     }
@@ -162,7 +166,7 @@ impl DcTable {
 /// bits 12..16 bits of the first symbol alone, bits 16..21 its advance, bit 21 it is EOB.
 #[derive(Clone)]
 struct AcTable {
-    fast: Vec<u32>,
+    fast: Box<[u32; 1 << AC_LOOKAHEAD]>,
     slow: Canonical,
 }
 
@@ -172,7 +176,7 @@ const AC_FIRST_EOB: u32 = 1 << 21;
 impl AcTable {
     fn new(c: Canonical) -> Self {
         let single = c.single_table(AC_LOOKAHEAD);
-        let mut fast = vec![0u32; 1 << AC_LOOKAHEAD];
+        let mut fast = Box::new([0u32; 1 << AC_LOOKAHEAD]);
         for (p, e) in fast.iter_mut().enumerate() {
             let p = p as u32;
             let mut used = 0u32;
@@ -269,11 +273,15 @@ impl<'a> Bits<'a> {
                 return;
             }
         }
-        self.refill_slow();
+        *self = self.refill_slow();
     }
 
+    /// Byte-at-a-time refill, for windows with a 0xFF byte (stuffing or a marker) and the
+    /// end of the data. Takes and returns the reader by value so that the hot loop can
+    /// keep its copy in registers.
     #[cold]
-    fn refill_slow(&mut self) {
+    #[inline(never)]
+    fn refill_slow(mut self) -> Self {
         // Drop any partial-byte bits a fast refill left below the valid ones.
         self.buf = if self.nbits == 0 {
             0
@@ -307,6 +315,7 @@ impl<'a> Bits<'a> {
             self.buf |= u64::from(byte) << (56 - self.nbits);
             self.nbits += 8;
         }
+        self
     }
 
     #[inline(always)]
@@ -324,12 +333,14 @@ impl<'a> Bits<'a> {
     }
 
     /// True when bits beyond the end of the data were consumed (truncated or corrupt).
+    #[inline(always)]
     fn overran(&self) -> bool {
         self.zeros_fed.saturating_mul(8) > self.nbits
     }
 
     /// Aligns to the next byte after a restart interval and steps over the RSTn marker.
-    fn restart(&mut self) -> Result<(), JpegError> {
+    #[inline(never)]
+    fn restart(self) -> Result<Self, JpegError> {
         if self.overran() {
             return Err(JpegError::Corrupt("entropy-coded data ends early"));
         }
@@ -347,8 +358,7 @@ impl<'a> Bits<'a> {
             p += 1;
         }
         if p + 1 < d.len() && (0xD0..=0xD7).contains(&d[p + 1]) {
-            *self = Bits::new(d, p + 2);
-            Ok(())
+            Ok(Bits::new(d, p + 2))
         } else {
             Err(JpegError::Corrupt("restart marker missing"))
         }
@@ -386,12 +396,11 @@ fn decode_dc(b: &mut Bits<'_>, t: &DcTable) -> Result<i32, JpegError> {
     if size > 11 {
         return Err(JpegError::Corrupt("DC magnitude out of range"));
     }
-    b.consume(len);
-    if size == 0 {
-        return Ok(0);
-    }
-    let v = b.take(size);
-    Ok(extend(v, size))
+    // Branch-free: the magnitude bits follow the code; `size` may be 0.
+    let v = (((b.buf << len) >> 1) >> (63 - size)) as i32;
+    b.consume(len + size);
+    let half = (1i32 << size) >> 1;
+    Ok(v - i32::from(v < half) * ((1i32 << size) - 1))
 }
 
 /// Steps over the AC coefficients of one block (sequential mode).
@@ -902,7 +911,7 @@ fn decode_sequential_scan(
         let (dt, at) = (dct[0], act[0]);
         for (n, sample) in out.iter_mut().enumerate() {
             if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
-                b.restart()?;
+                b = b.restart()?;
                 pred = [0; 4];
             }
             pred[0] = pred[0].wrapping_add(decode_dc(&mut b, dt)?);
@@ -930,7 +939,7 @@ fn decode_sequential_scan(
         for y in 0..my {
             for x in 0..mx {
                 if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
-                    b.restart()?;
+                    b = b.restart()?;
                     pred = [0; 4];
                 }
                 n += 1;
@@ -989,7 +998,7 @@ fn decode_progressive_dc(
         let mut own = coeffs.iter_mut();
         for n in 0..cw * ch {
             if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
-                b.restart()?;
+                b = b.restart()?;
                 pred = [0; 4];
             }
             progressive_step(
@@ -1021,7 +1030,7 @@ fn decode_progressive_dc(
         for y in 0..my {
             for x in 0..mx {
                 if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
-                    b.restart()?;
+                    b = b.restart()?;
                     pred = [0; 4];
                 }
                 n += 1;
