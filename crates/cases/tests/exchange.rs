@@ -366,3 +366,30 @@ fn items_csv_imports_evidence_with_an_observation() {
         "{err}"
     );
 }
+
+#[test]
+fn the_example_in_the_design_document_imports_and_checks() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/design/case-model.md"
+    );
+    let doc = std::fs::read_to_string(path).expect("the design document is part of the repository");
+    let start = doc.find("```json\n").expect("a JSON example") + "```json\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let imported = import_json(&doc[start..end]).unwrap_or_else(|e| panic!("{e}"));
+    let case = imported.case;
+    assert_eq!(
+        case.remains[&Tag::new("R-0001").unwrap()].status,
+        Status::Examined
+    );
+    assert_eq!(case.testimonies.len(), 1);
+    let results = custody_cases::claims::check(&case, &Default::default());
+    assert_eq!(
+        results[0].summary,
+        custody_cases::claims::Summary::Contradicted,
+        "{}",
+        results[0].summary_reason
+    );
+    let m = custody_cases::matrix::build(&case, &"INC-0001".parse().unwrap()).unwrap();
+    assert_eq!(m.gaps().len(), 4 + 5);
+}
