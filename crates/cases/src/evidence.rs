@@ -529,10 +529,7 @@ pub fn observation_place(
             Ok((place, notes))
         }
         (None, Some(e)) => Ok((e.clone(), notes)),
-        (None, None) => {
-            notes.push("no GNSS fix and no entered place".to_owned());
-            Err(PlaceError::Uncertainty(f64::NAN))
-        }
+        (None, None) => Err(PlaceError::NoPlace),
     }
 }
 
@@ -617,5 +614,28 @@ mod tests {
         assert!(notes.is_empty());
         assert!(p.short().contains("±100 m"), "{}", p.short());
         assert!(p.basis().as_str().contains("30 m assumed"));
+    }
+
+    #[test]
+    fn entered_place_is_used_without_a_fix_and_a_conflict_is_noted() {
+        let entered = Place::disc(
+            LatLon::new(50.45, 30.52).unwrap(),
+            200.0,
+            Basis::new("entered by the analyst").unwrap(),
+        )
+        .unwrap();
+        let (p, notes) = observation_place(None, Some(&entered), 0.0).unwrap();
+        assert_eq!(p, entered);
+        assert!(notes.is_empty());
+        let fix = GpsFix {
+            position: LatLon::new(50.5415, 30.2289).unwrap(),
+            accuracy_m: Some(10.0),
+            source: "EXIF of IMG_2".into(),
+        };
+        let (p, notes) = observation_place(Some(&fix), Some(&entered), 0.0).unwrap();
+        assert!(p.short().contains("±10 m"), "{}", p.short());
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("check the geolocation"), "{notes:?}");
+        assert_eq!(observation_place(None, None, 0.0), Err(PlaceError::NoPlace));
     }
 }

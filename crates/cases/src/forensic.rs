@@ -912,7 +912,6 @@ impl Remains {
                 self.confirmed = None;
                 self.before_identification = None;
             }
-            RemainsRecord::RecoveryCorrected { .. } => {}
             _ => {}
         }
         if next != self.status {

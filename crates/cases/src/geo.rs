@@ -44,6 +44,8 @@ pub enum PlaceError {
     SilentPoint,
     #[error("a polygon needs at least 3 vertices, got {0}")]
     TooFewVertices(usize),
+    #[error("no GNSS fix and no entered place: enter the place with its uncertainty and basis")]
+    NoPlace,
 }
 
 impl LatLon {

@@ -19,7 +19,6 @@ use custody_cases::evidence::{
     ClockKind, ClockReading, Coverage, Evidence, EvidenceKind, Finding, Interpretation, Subject,
     SubjectFinding, Via, capture_interval,
 };
-use custody_cases::forensic::Status;
 use custody_cases::geo::Place;
 use custody_cases::ids::{ClaimId, EvidenceId, ObservationId};
 use custody_cases::when::{FuzzyBound, TimeBound, TimeInterval};
@@ -653,7 +652,6 @@ fn counts_against_complete_records_can_contradict_and_samples_cannot() {
         r.summary_reason
     );
     assert!(r.pair("E-SAMPLE").unwrap().arithmetic[0].contains("they confirm 2 of 5"));
-    let _ = Status::Recovered;
 }
 
 #[test]
