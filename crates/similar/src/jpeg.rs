@@ -365,16 +365,12 @@ impl<'a> Bits<'a> {
     }
 }
 
-/// Extends a `size`-bit magnitude to a signed value (JPEG F.12).
+/// Extends a `size`-bit magnitude to a signed value (JPEG F.12), without branches;
+/// `size` 0 gives 0.
 #[inline(always)]
-fn extend(v: u32, size: u32) -> i32 {
-    if size == 0 {
-        0
-    } else if v < (1 << (size - 1)) {
-        v as i32 - (1 << size) + 1
-    } else {
-        v as i32
-    }
+fn extend(v: i32, size: u32) -> i32 {
+    let half = (1i32 << size) >> 1;
+    v - i32::from(v < half) * ((1i32 << size) - 1)
 }
 
 /// Decodes the DC difference of one block.
@@ -399,8 +395,7 @@ fn decode_dc(b: &mut Bits<'_>, t: &DcTable) -> Result<i32, JpegError> {
     // Branch-free: the magnitude bits follow the code; `size` may be 0.
     let v = (((b.buf << len) >> 1) >> (63 - size)) as i32;
     b.consume(len + size);
-    let half = (1i32 << size) >> 1;
-    Ok(v - i32::from(v < half) * ((1i32 << size) - 1))
+    Ok(extend(v, size))
 }
 
 /// Steps over the AC coefficients of one block (sequential mode).
@@ -1118,6 +1113,17 @@ mod tests {
 
     #[test]
     fn extend_matches_the_standard_table() {
+        // Reference: values below half the range are negative (T.81 F.12 EXTEND).
+        for size in 0..=11u32 {
+            for v in 0..(1i32 << size) {
+                let want = if size > 0 && v < (1 << (size - 1)) {
+                    v - (1 << size) + 1
+                } else {
+                    v
+                };
+                assert_eq!(extend(v, size), want, "v {v} size {size}");
+            }
+        }
         assert_eq!(extend(0, 1), -1);
         assert_eq!(extend(1, 1), 1);
         assert_eq!(extend(0, 3), -7);
