@@ -269,6 +269,8 @@ struct StagedFile {
     staged: Staged,
     media_type: String,
     fs: FsTimes,
+    /// Extracted from the staged copy (never from the source, which may change).
+    metadata: Option<Box<custody_extract::Metadata>>,
 }
 
 enum WorkerMsg {
@@ -356,10 +358,14 @@ fn stage_one(
             after
         ));
     }
+    let media_type = media::sniff(&header, staged.size);
     WorkerMsg::Staged(Box::new(StagedFile {
         order: c.order,
         path: c.path.clone(),
-        media_type: media::sniff(&header, staged.size),
+        metadata: blobs
+            .local_path(&staged.digest, true)
+            .map(|p| Box::new(custody_extract::extract_path(&p, &media_type))),
+        media_type,
         staged,
         fs: fs_times,
     }))
@@ -600,7 +606,11 @@ async fn commit_batch(
             details,
         });
         staged.push(d);
-        planned.push((id, duplicate_of));
+        planned.push((id, duplicate_of, pending.len() - 1));
+        // Metadata depends only on the bytes: extracted once, when they first arrive.
+        if let (Some(m), None) = (&f.metadata, duplicate_of) {
+            pending.push(extraction_entry(id, d, m));
+        }
     }
     let entries = match vault.commit(pending, &staged).await {
         Ok(e) => e,
@@ -611,7 +621,8 @@ async fn commit_batch(
             return Err(e);
         }
     };
-    for ((f, (id, dup)), entry) in files.iter().zip(planned).zip(entries) {
+    for (f, (id, dup, at)) in files.iter().zip(planned) {
+        let entry = &entries[at];
         let o = FileOutcome::Ingested {
             path: display(&f.path),
             item: id,
@@ -630,4 +641,22 @@ async fn commit_batch(
         summary.files.push(o);
     }
     Ok(())
+}
+
+/// The `metadata.extracted` entry recording one extraction.
+pub(crate) fn extraction_entry(
+    item: ItemId,
+    sha256: Digest,
+    m: &custody_extract::Metadata,
+) -> Pending {
+    Pending {
+        action: Action::MetadataExtracted,
+        item: Some(item),
+        sha256: Some(sha256),
+        details: serde_json::json!({
+            "extractor": m.extractor,
+            "extractor_version": m.extractor_version,
+            "record": m,
+        }),
+    }
 }

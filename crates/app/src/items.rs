@@ -70,6 +70,8 @@ pub struct ItemView {
     pub same_bytes: Vec<ItemId>,
     pub blob_present: bool,
     pub ledger: LedgerPosition,
+    /// Metadata extracted from the item's bytes (the newest record), if any.
+    pub metadata: Option<serde_json::Value>,
     /// The earliest RFC 3161 token over a checkpoint that covers the collection entry:
     /// the item existed no later than its genTime.
     pub timestamp: Option<crate::timestamps::RecordedToken>,
@@ -130,8 +132,23 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
     };
     let tokens = crate::timestamps::recorded(vault).await?;
     let timestamp = crate::timestamps::earliest_proof_of(&tokens, item.ledger_seq).cloned();
+    let metadata = match vault
+        .catalog()
+        .metadata(&item.sha256, custody_extract::EXTRACTOR)
+        .await?
+    {
+        Some(row) => Some(serde_json::from_str(&row.record).map_err(|e| {
+            AppError::Invalid(format!(
+                "the metadata record of {} is unreadable: {e}",
+                item.id
+            ))
+        })?),
+        None => None,
+    };
     Ok(ItemView {
+        metadata,
         timestamp,
+
         ledger: LedgerPosition {
             collected_entry: item.ledger_seq,
             tree_size,

@@ -13,6 +13,8 @@ pub use error::{AppError, Result};
 pub use vault::{Mode, Vault};
 pub mod catalog;
 pub mod demo;
+pub mod extract;
+pub mod geo;
 pub mod items;
 pub mod log;
 pub mod timestamps;

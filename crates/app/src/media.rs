@@ -5,6 +5,10 @@ pub fn sniff(header: &[u8], total_size: u64) -> String {
     if total_size == 0 {
         return "application/x-empty".into();
     }
+    // The extractor knows the evidence formats (HEIF, QuickTime, TIFF variants) best.
+    if let Some(kind) = custody_extract::sniff(header) {
+        return kind.to_owned();
+    }
     if let Some(kind) = infer::get(header) {
         return kind.mime_type().to_owned();
     }

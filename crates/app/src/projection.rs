@@ -3,7 +3,7 @@
 
 use custody_ledger::Entry;
 use custody_model::{Action, CollectedDetails, Item};
-use custody_store::{Change, EventRow};
+use custody_store::{Change, EventRow, MetadataRow};
 
 use crate::error::{AppError, Result};
 
@@ -45,6 +45,40 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
                 actor: entry.actor.clone(),
                 ledger_seq: entry.seq,
                 duplicate_of: d.duplicate_of,
+            })));
+        }
+        Action::MetadataExtracted => {
+            let sha256 = entry.sha256.ok_or_else(|| bad("names no digest"))?;
+            let extractor = entry
+                .detail_str("extractor")
+                .ok_or_else(|| bad("names no extractor"))?;
+            let version = entry
+                .detail_str("extractor_version")
+                .ok_or_else(|| bad("names no extractor version"))?;
+            let mut record = entry
+                .details
+                .get("record")
+                .ok_or_else(|| bad("holds no record"))?
+                .clone();
+            // Stored in canonical form (keys sorted), whatever key order serde_json keeps:
+            // a replayed catalog must be byte-identical to the live one.
+            record.sort_all_objects();
+            let record = &record;
+
+            let first = record.get("positions").and_then(|p| p.get(0));
+            let coord = |k: &str| {
+                first
+                    .and_then(|p| p.get(k))
+                    .and_then(serde_json::Value::as_f64)
+            };
+            out.push(Change::Metadata(Box::new(MetadataRow {
+                sha256,
+                extractor: extractor.to_owned(),
+                version: version.to_owned(),
+                ledger_seq: entry.seq,
+                record: record.to_string(),
+                latitude: coord("latitude"),
+                longitude: coord("longitude"),
             })));
         }
         Action::ItemAnnotated => {

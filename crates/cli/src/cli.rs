@@ -90,6 +90,29 @@ pub enum Command {
     /// The custody ledger: checkpoints, verifier key, entries and proofs for third parties.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Extract metadata (capture times, position, device, content credentials) from the
+    /// items already in the vault. Ingest extracts as it goes; this catches up after an
+    /// extractor upgrade. Each extraction is a ledger entry; originals are only read.
+    Extract {
+        /// Every item whose bytes lack a record of the current extractor version.
+        #[arg(long, required = true)]
+        all: bool,
+        /// Extract again even where a record of this version exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Items with a position, for QGIS, Google Earth or a spreadsheet.
+    ExportGeo {
+        /// Only items of this case.
+        #[arg(long)]
+        case: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GeoFormatArg::Geojson)]
+        format: GeoFormatArg,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Obtain RFC 3161 timestamps over the latest checkpoint from one or more TSAs.
     Timestamp {
         /// A time-stamping authority's URL (http://); repeat for several. Without one, the
@@ -112,7 +135,6 @@ pub enum Command {
         timeout: u64,
     },
     /// The catalog (the SQL view of the ledger).
-
     #[command(subcommand)]
     Catalog(CatalogCommand),
     /// Build a demonstration vault from synthetic material and verify it.
@@ -186,4 +208,11 @@ pub enum CatalogCommand {
     /// Replace the catalog with one rebuilt from the ledger (after checking the ledger
     /// against its signed checkpoint). The old catalog file is kept beside the new one.
     Rebuild,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum GeoFormatArg {
+    Geojson,
+    Kml,
+    Csv,
 }

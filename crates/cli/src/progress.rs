@@ -104,3 +104,38 @@ impl VerifyObserver for VerifyProgress {
         self.pb.inc(n);
     }
 }
+
+/// A bar counting files, for work measured in files rather than bytes.
+pub struct CountProgress {
+    pb: ProgressBar,
+}
+
+impl CountProgress {
+    pub fn new(message: &'static str) -> Self {
+        let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        if !std::io::stderr().is_terminal() {
+            pb.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg:10} [{bar:30}] {pos}/{len} files {per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        pb.set_message(message);
+        Self { pb }
+    }
+    pub fn finish(&self) {
+        self.pb.finish_and_clear();
+    }
+}
+
+impl custody_app::extract::ExtractObserver for CountProgress {
+    fn planned(&self, files: u64) {
+        self.pb.set_length(files);
+    }
+    fn done(&self, n: u64) {
+        self.pb.inc(n);
+    }
+}

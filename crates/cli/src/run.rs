@@ -13,7 +13,7 @@ use custody_app::{Mode, Vault, items, log, timestamps, vault::default_actor};
 use custody_store::ItemFilter;
 use serde::Serialize;
 
-use crate::cli::{CatalogCommand, Cli, Command, LogCommand};
+use crate::cli::{CatalogCommand, Cli, Command, GeoFormatArg, LogCommand};
 use crate::output::{opt, size};
 use crate::progress::{IngestProgress, VerifyProgress};
 
@@ -286,6 +286,58 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Extract { all: _, force } => {
+            let vault = open(&cli, Mode::Write, &actor).await?;
+            let progress = Arc::new(crate::progress::CountProgress::new("extracting"));
+            let result =
+                custody_app::extract::extract_all(&vault, *force, 2, progress.clone()).await;
+            progress.finish();
+            if result.as_ref().is_ok_and(|r| r.extracted > 0) {
+                stamp_if_due(&vault).await;
+            }
+            vault.close().await;
+            let r = result?;
+            if cli.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} {}: {} blobs, {} extracted ({} with parts that could not be read), {} already up to date; {:.1} s ({:.0} files/s)",
+                    r.extractor,
+                    r.version,
+                    r.blobs,
+                    r.extracted,
+                    r.with_problems,
+                    r.up_to_date,
+                    r.seconds,
+                    r.files_per_second
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportGeo { case, format, out } => {
+            let vault = open(&cli, Mode::Read, &actor).await?;
+            let placed = custody_app::geo::placed_items(&vault, case.as_deref()).await;
+            vault.close().await;
+            let placed = placed?;
+            let format = match format {
+                GeoFormatArg::Geojson => custody_app::geo::GeoFormat::GeoJson,
+                GeoFormatArg::Kml => custody_app::geo::GeoFormat::Kml,
+                GeoFormatArg::Csv => custody_app::geo::GeoFormat::Csv,
+            };
+            let text = custody_app::geo::render(&placed, format);
+            match out {
+                Some(path) => {
+                    write_new_file(path, text.as_bytes())?;
+                    eprintln!(
+                        "{} positioned items written to {}",
+                        placed.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Timestamp {
             tsas,
             roots,
@@ -440,6 +492,11 @@ fn print_item(v: &items::ItemView) {
             a["ledger_seq"]
         );
     }
+    if let Some(m) = &v.metadata {
+        print_metadata(m);
+    } else {
+        println!("metadata: not extracted (run `custody extract --all`)");
+    }
     println!("custody history:");
     for h in &v.history {
         let extra = match h.action.as_str() {
@@ -550,5 +607,140 @@ pub async fn stamp_if_due(vault: &Vault) {
             }
         }
         Err(e) => eprintln!("warning: periodic timestamp failed: {e}"),
+    }
+}
+
+/// Writes a whole file, refusing to replace an existing one, with nothing left behind on
+/// failure.
+fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
+    Ok(())
+}
+
+/// What the extractor found, each value with where it came from.
+fn print_metadata(m: &serde_json::Value) {
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    println!(
+        "metadata ({} {}):",
+        s(&m["extractor"]),
+        s(&m["extractor_version"])
+    );
+    if let Some(times) = m["times"].as_array().filter(|t| !t.is_empty()) {
+        println!("  capture times (each clock kept apart, with its basis):");
+        for c in times {
+            let reading = match (c["utc"].as_str(), c["local"].as_str(), c["offset"].as_str()) {
+                (Some(utc), _, _) => format!("{utc} UTC"),
+                (None, Some(local), Some(off)) => format!("{local}{off}"),
+                (None, Some(local), None) => {
+                    format!("{local} (local time, offset unknown: not UTC)")
+                }
+                _ => s(&c["original"]),
+            };
+            println!(
+                "    {:<28} {reading}  [{}; written \"{}\"]",
+                s(&c["source"]),
+                s(&c["basis"]),
+                s(&c["original"])
+            );
+        }
+    }
+    if let Some(notes) = m["notes"].as_array() {
+        for n in notes {
+            println!("  note: {}", s(&n["text"]));
+        }
+    }
+    if let Some(positions) = m["positions"].as_array() {
+        for p in positions {
+            let lat = p["latitude"].as_f64().unwrap_or(0.0);
+            let lon = p["longitude"].as_f64().unwrap_or(0.0);
+            let alt = p["altitude_m"]
+                .as_f64()
+                .map(|a| format!(", altitude {a} m"))
+                .unwrap_or_default();
+            let err = p["horizontal_error_m"]
+                .as_f64()
+                .map(|e| format!(", ±{e} m"))
+                .unwrap_or_default();
+            println!(
+                "  position      {lat:.6}, {lon:.6} ({}){alt}{err}",
+                s(&p["source"])
+            );
+        }
+    }
+    let dev = &m["device"];
+    let part = |k: &str| dev[k]["value"].as_str().map(str::to_owned);
+    let device: Vec<String> = [
+        part("make"),
+        part("model"),
+        part("software").map(|x| format!("software {x}")),
+        part("serial_number").map(|x| format!("serial {x}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !device.is_empty() {
+        println!("  device        {}", device.join(", "));
+    }
+    if let Some(img) = m.get("image") {
+        if let (Some(w), Some(h)) = (img["width"].as_u64(), img["height"].as_u64()) {
+            println!("  image         {w}×{h} {}", s(&img["container"]));
+        }
+    }
+    if let Some(vid) = m.get("video") {
+        let dur = vid["duration_s"]
+            .as_f64()
+            .map(|d| format!("{d:.1} s"))
+            .unwrap_or_else(|| "duration unknown".into());
+        let dims = match (vid["width"].as_u64(), vid["height"].as_u64()) {
+            (Some(w), Some(h)) => format!(", {w}×{h}"),
+            _ => String::new(),
+        };
+        println!("  video         {dur}{dims}");
+    }
+    if let Some(pdf) = m.get("pdf") {
+        for k in ["title", "author", "creator", "producer"] {
+            if let Some(v) = pdf[k].as_str() {
+                println!("  pdf {k:<9} {v}");
+            }
+        }
+    }
+    if let Some(c) = m.get("c2pa") {
+        let codes: Vec<String> = c["statuses"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|x| x["kind"] != "success")
+                    .map(|x| s(&x["code"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let signer = c["signer"]
+            .as_str()
+            .map(|x| format!("; signed by {x}"))
+            .unwrap_or_default();
+        println!(
+            "  content credentials (C2PA): {}{}{signer}",
+            s(&c["state"]),
+            if codes.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", codes.join(", "))
+            }
+        );
+    }
+    if let Some(problems) = m["problems"].as_array() {
+        for p in problems {
+            println!("  {}", s(p));
+        }
     }
 }

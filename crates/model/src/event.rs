@@ -21,6 +21,7 @@ pub enum Action {
     VaultVerified,
     CatalogRebuilt,
     CheckpointTimestamped,
+    MetadataExtracted,
     Other(String),
 }
 
@@ -35,6 +36,7 @@ impl Action {
             Action::VaultVerified => "vault.verified",
             Action::CatalogRebuilt => "catalog.rebuilt",
             Action::CheckpointTimestamped => "checkpoint.timestamped",
+            Action::MetadataExtracted => "metadata.extracted",
 
             Action::Other(s) => s,
         }
@@ -50,6 +52,7 @@ impl Action {
             "vault.verified" => Action::VaultVerified,
             "catalog.rebuilt" => Action::CatalogRebuilt,
             "checkpoint.timestamped" => Action::CheckpointTimestamped,
+            "metadata.extracted" => Action::MetadataExtracted,
 
             other => Action::Other(other.to_owned()),
         }

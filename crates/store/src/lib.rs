@@ -29,7 +29,7 @@ pub struct EventRow {
 }
 
 /// A change to the catalog, derived from one ledger entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Change {
     /// Every entry is indexed for history queries.
@@ -42,6 +42,21 @@ pub enum Change {
         item: ItemId,
         note: String,
     },
+    /// A `metadata.extracted` entry.
+    Metadata(Box<MetadataRow>),
+}
+
+/// Metadata extracted from some bytes by one extractor version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetadataRow {
+    pub sha256: Digest,
+    pub extractor: String,
+    pub version: String,
+    pub ledger_seq: u64,
+    /// The extractor's record, as JSON text.
+    pub record: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 /// Which items to list.
@@ -80,6 +95,12 @@ pub trait Catalog: Send + Sync {
 
     /// Ledger entries that concern an item or its bytes, oldest first.
     async fn history(&self, item: ItemId, sha256: &Digest) -> Result<Vec<EventRow>>;
+
+    /// The newest metadata record of some bytes by `extractor` (any version), if any.
+    async fn metadata(&self, sha256: &Digest, extractor: &str) -> Result<Option<MetadataRow>>;
+
+    /// Whether a record of exactly this extractor version exists for these bytes.
+    async fn has_metadata(&self, sha256: &Digest, extractor: &str, version: &str) -> Result<bool>;
 
     /// Ledger entries of one action, oldest first.
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>>;

@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use crate::error::{CatalogError, Result};
-use crate::{Catalog, Change, DumpRow, EventRow, ItemFilter};
+use crate::{Catalog, Change, DumpRow, EventRow, ItemFilter, MetadataRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -142,6 +142,25 @@ fn event_from_row(row: &SqliteRow) -> Result<EventRow> {
     })
 }
 
+fn metadata_from_row(row: &SqliteRow) -> Result<MetadataRow> {
+    let sha: String = row.try_get("sha256")?;
+    Ok(MetadataRow {
+        sha256: sha
+            .parse()
+            .map_err(|e: custody_model::DigestParseError| CatalogError::BadRow {
+                table: "metadata",
+                key: sha.clone(),
+                reason: e.to_string(),
+            })?,
+        extractor: row.try_get("extractor")?,
+        version: row.try_get("version")?,
+        ledger_seq: row.try_get::<i64, _>("ledger_seq")? as u64,
+        record: row.try_get("record")?,
+        latitude: row.try_get("latitude")?,
+        longitude: row.try_get("longitude")?,
+    })
+}
+
 fn ts(t: &Option<Timestamp>) -> Option<String> {
     t.map(|t| t.to_string())
 }
@@ -194,6 +213,23 @@ impl Catalog for SqliteCatalog {
                     .bind(&item.actor)
                     .bind(item.ledger_seq as i64)
                     .bind(item.duplicate_of.map(|d| d.to_string()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Change::Metadata(m) => {
+                    sqlx::query(
+                        "INSERT INTO metadata (sha256, extractor, version, ledger_seq, record, latitude, longitude) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (sha256, extractor, version) DO UPDATE SET ledger_seq = excluded.ledger_seq, \
+                         record = excluded.record, latitude = excluded.latitude, longitude = excluded.longitude",
+                    )
+                    .bind(m.sha256.to_hex())
+                    .bind(&m.extractor)
+                    .bind(&m.version)
+                    .bind(m.ledger_seq as i64)
+                    .bind(&m.record)
+                    .bind(m.latitude)
+                    .bind(m.longitude)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -288,6 +324,30 @@ impl Catalog for SqliteCatalog {
         rows.iter().map(event_from_row).collect()
     }
 
+    async fn metadata(&self, sha256: &Digest, extractor: &str) -> Result<Option<MetadataRow>> {
+        let row = sqlx::query(
+            "SELECT sha256, extractor, version, ledger_seq, record, latitude, longitude FROM metadata \
+             WHERE sha256 = ? AND extractor = ? ORDER BY ledger_seq DESC LIMIT 1",
+        )
+        .bind(sha256.to_hex())
+        .bind(extractor)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(metadata_from_row).transpose()
+    }
+
+    async fn has_metadata(&self, sha256: &Digest, extractor: &str, version: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM metadata WHERE sha256 = ? AND extractor = ? AND version = ?",
+        )
+        .bind(sha256.to_hex())
+        .bind(extractor)
+        .bind(version)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
             "SELECT seq, time, actor, action, item, sha256 FROM events WHERE action = ? ORDER BY seq",
@@ -368,6 +428,19 @@ impl Catalog for SqliteCatalog {
                 key: seq.to_string(),
                 row: json!([seq, item, note]).to_string(),
             });
+        }
+        for row in sqlx::query(
+            "SELECT sha256, extractor, version, ledger_seq, record, latitude, longitude FROM metadata ORDER BY ledger_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let key = format!("{}/{}", row.try_get::<String, _>("sha256")?, row.try_get::<String, _>("version")?);
+            let text = match metadata_from_row(&row) {
+                Ok(m) => json!([m.sha256, m.extractor, m.version, m.ledger_seq, m.record, m.latitude, m.longitude]).to_string(),
+                Err(e) => format!("unreadable row: {e}"),
+            };
+            out.push(DumpRow { table: "metadata", key, row: text });
         }
         out.sort();
         Ok(out)

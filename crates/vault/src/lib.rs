@@ -68,4 +68,8 @@ pub trait BlobStore: Send + Sync {
 
     /// Human-readable location of a blob, for messages.
     fn locate(&self, digest: &Digest) -> String;
+
+    /// A local file holding the bytes (the staged copy when `staged`), for readers that
+    /// need to seek. `None` when the backend keeps no local file.
+    fn local_path(&self, digest: &Digest, staged: bool) -> Option<std::path::PathBuf>;
 }

@@ -355,6 +355,14 @@ impl BlobStore for LocalBlobStore {
     fn locate(&self, digest: &Digest) -> String {
         self.blob_path(digest).display().to_string()
     }
+
+    fn local_path(&self, digest: &Digest, staged: bool) -> Option<PathBuf> {
+        Some(if staged {
+            self.staged_path(digest)
+        } else {
+            self.blob_path(digest)
+        })
+    }
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -113,4 +113,8 @@ impl BlobStore for MemoryBlobStore {
     fn locate(&self, digest: &Digest) -> String {
         format!("memory:{digest}")
     }
+
+    fn local_path(&self, _digest: &Digest, _staged: bool) -> Option<std::path::PathBuf> {
+        None
+    }
 }

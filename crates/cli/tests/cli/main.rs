@@ -4,6 +4,8 @@ mod bad_input;
 mod crash;
 mod damage;
 mod e2e;
+mod extract;
+
 mod interop;
 mod support;
 mod timestamps;

@@ -1,0 +1,214 @@
+//! Metadata extraction as part of the vault: on ingest, `extract --all`, `show`, and the
+//! geographic export. Real camera files and C2PA samples come from ../shared/testdata.
+
+use crate::support::*;
+
+fn shared(rel: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata")
+        .join(rel);
+    p.exists().then_some(p)
+}
+
+fn reference(file: &str) -> serde_json::Value {
+    let path = shared("exif/reference-exiftool.json").unwrap();
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    all.into_iter()
+        .find(|r| r["SourceFile"] == format!("./{file}"))
+        .expect("file in reference")
+}
+
+#[test]
+fn ingest_extracts_clocks_position_device_and_content_credentials() {
+    let (Some(gps), Some(xca), Some(c), Some(corrupt)) = (
+        shared("exif/jpg/gps/DSCN0010.jpg"),
+        shared("c2pa/XCA.jpg"),
+        shared("c2pa/C.jpg"),
+        shared("exif/jpg/corrupted.jpg"),
+    ) else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let env = Env::new();
+    env.init();
+    for p in [&gps, &xca, &c, &corrupt] {
+        let out = env
+            .command()
+            .args(["--vault", "vault", "ingest", "--case", "T"])
+            .arg(p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    let m = &shown["metadata"];
+    assert_eq!(m["extractor"], "custody-extract");
+    let r = reference("jpg/gps/DSCN0010.jpg");
+    let pos = &m["positions"][0];
+    assert!(
+        (pos["latitude"].as_f64().unwrap() - r["GPS:GPSLatitude"].as_f64().unwrap()).abs() < 1e-6
+    );
+    assert!(
+        (pos["longitude"].as_f64().unwrap() - r["GPS:GPSLongitude"].as_f64().unwrap()).abs() < 1e-6
+    );
+    assert_eq!(m["device"]["model"]["value"], r["IFD0:Model"]);
+    // The camera clock has no offset: it is a local time, never given a UTC value.
+    let dto = m["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "exif.DateTimeOriginal")
+        .unwrap();
+    assert_eq!(dto["basis"], "local_unknown_offset");
+    assert!(dto.get("utc").is_none());
+    assert_eq!(dto["original"], r["ExifIFD:DateTimeOriginal"]);
+    // ...and the GPS clock a day later is shown as a disagreement.
+    assert!(m["notes"].as_array().unwrap().iter().any(|n| {
+        n["text"]
+            .as_str()
+            .unwrap()
+            .contains("disagree whatever the offset")
+    }));
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("local time, offset unknown: not UTC"),
+        "{human}"
+    );
+    assert!(human.contains("COOLPIX P6000"), "{human}");
+
+    // Content credentials: tampered content is invalid, an intact chain is valid.
+    let xca = env.run(&["show", "ITM-000002", "--json"]).ok().json();
+    assert_eq!(xca["metadata"]["c2pa"]["state"], "invalid");
+    let codes: Vec<&str> = xca["metadata"]["c2pa"]["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"assertion.dataHash.mismatch"), "{codes:?}");
+    let c = env.run(&["show", "ITM-000003", "--json"]).ok().json();
+    assert_eq!(c["metadata"]["c2pa"]["state"], "valid");
+
+    // A corrupt file: the record says what could not be read, the bytes are kept exactly.
+    let bad = env.run(&["show", "ITM-000004", "--json"]).ok().json();
+    assert!(
+        bad["metadata"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p.as_str().unwrap().starts_with("could not extract: "))
+    );
+    env.run(&["get", "ITM-000004", "--out", "back.jpg"]).ok();
+    assert_eq!(
+        std::fs::read(env.path("back.jpg")).unwrap(),
+        std::fs::read(&corrupt).unwrap()
+    );
+
+    // Each extraction is a ledger entry naming the extractor and its version.
+    let entry = env
+        .run(&["log", "entry", &shown["history"][1]["seq"].to_string()])
+        .ok()
+        .json();
+    assert_eq!(entry["action"], "metadata.extracted");
+    assert_eq!(entry["details"]["extractor"], "custody-extract");
+    assert!(entry["details"]["extractor_version"].is_string());
+    env.run(&["verify", "--full"]).ok();
+}
+
+#[test]
+fn extract_all_catches_up_and_records_each_extraction() {
+    let env = Env::new();
+    env.init();
+    env.write("a.txt", b"synthetic note\n");
+    env.write("b.pdf", b"%PDF-1.4\n1 0 obj << /Title (Demo report) /Producer (synthetic) >> endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n");
+    env.run(&["ingest", "a.txt", "b.pdf"]).ok();
+    let r = env.run(&["extract", "--all", "--json"]).ok().json();
+    assert_eq!(
+        (
+            r["blobs"].as_u64(),
+            r["extracted"].as_u64(),
+            r["up_to_date"].as_u64()
+        ),
+        (Some(2), Some(0), Some(2))
+    );
+    let r = env
+        .run(&["extract", "--all", "--force", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["extracted"], 2);
+    let entries = env.run(&["log", "checkpoints", "--json"]).ok().json();
+    let size = entries
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let last = env
+        .run(&["log", "entry", &(size - 1).to_string()])
+        .ok()
+        .json();
+    assert_eq!(last["action"], "metadata.extracted");
+    env.run(&["verify"]).ok();
+    let missing = env.run(&["extract"]);
+    assert_eq!(missing.code, 2, "--all is required");
+}
+
+#[test]
+fn positions_export_as_geojson_kml_and_csv() {
+    let Some(gps) = shared("exif/jpg/gps/DSCN0012.jpg") else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let env = Env::new();
+    env.init();
+    env.write("note.txt", b"no position here\n");
+    let out = env
+        .command()
+        .args(["--vault", "vault", "ingest", "--case", "GEO", "note.txt"])
+        .arg(&gps)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = reference("jpg/gps/DSCN0012.jpg");
+    let geo: serde_json::Value =
+        serde_json::from_str(&env.run(&["export-geo", "--case", "GEO"]).ok().stdout).unwrap();
+    let features = geo["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "only positioned items");
+    let coords = &features[0]["geometry"]["coordinates"];
+    assert!((coords[0].as_f64().unwrap() - r["GPS:GPSLongitude"].as_f64().unwrap()).abs() < 1e-6);
+    assert!((coords[1].as_f64().unwrap() - r["GPS:GPSLatitude"].as_f64().unwrap()).abs() < 1e-6);
+    assert_eq!(features[0]["properties"]["item"], "ITM-000002");
+
+    let kml = env
+        .run(&["export-geo", "--case", "GEO", "--format", "kml"])
+        .ok()
+        .stdout;
+    assert!(
+        kml.contains("<Placemark>") && kml.contains("<name>ITM-000002</name>"),
+        "{kml}"
+    );
+    env.run(&["export-geo", "--format", "csv", "--out", "items.csv"])
+        .ok();
+    let csv = std::fs::read_to_string(env.path("items.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("item,name,sha256,media_type,case,latitude,longitude")
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("ITM-000002,DSCN0012.jpg,")
+    );
+    let again = env.run(&["export-geo", "--format", "csv", "--out", "items.csv"]);
+    assert_eq!(again.code, 2, "an existing file is not replaced");
+}
