@@ -6,7 +6,11 @@ use std::path::Path;
 use crate::support::*;
 
 /// A small vault with three items (two sharing bytes), a logged read and an annotation.
-/// Everything in it is deterministic except times and the vault's random origin.
+/// Everything in it is deterministic except times and the vault's random origin. Its
+/// ledger: 0 vault.created, 1 key.created, 2 ITM-000001 collected, 3 its metadata,
+/// 4 ITM-000002 collected, 5 its metadata, 6 ITM-000003 collected (same bytes as
+/// ITM-000001, so no new metadata), 7 ITM-000002 read, 8 ITM-000002 annotated.
+/// Checkpoints: 2, 7, 8, 9.
 fn fixture() -> Env {
     let env = Env::new();
     env.init();
@@ -65,8 +69,8 @@ fn a_changed_byte_in_a_blob() {
         out,
         format!(
             "FAILED: 1 problem found\n  blob: blob {a} of ITM-000001, ITM-000003 is damaged: its bytes now hash to {damaged} (vault/blobs/sha256/{}/{}/{hex})\n\
-             checked 7 ledger entries, 4 checkpoints, 0 timestamps, 3 items, 2 blobs, 300.0 kB re-hashed\n\
-             this verification is recorded as ledger entry 7\n",
+             checked 9 ledger entries, 4 checkpoints, 0 timestamps, 3 items, 2 blobs, 300.0 kB re-hashed\n\
+             this verification is recorded as ledger entry 9\n",
             &hex[..2],
             &hex[2..4],
         )
@@ -144,7 +148,7 @@ fn a_deleted_and_an_invented_catalog_row() {
         out.lines().take(3).collect::<Vec<_>>(),
         [
             "FAILED: 2 problems found",
-            "  catalog: catalog row annotations/6 is missing (the ledger records it)",
+            "  catalog: catalog row annotations/8 is missing (the ledger records it)",
             "  catalog: catalog row items/ITM-000009 is not explained by any ledger entry",
         ]
     );
@@ -153,7 +157,7 @@ fn a_deleted_and_an_invented_catalog_row() {
 #[test]
 fn an_edited_ledger_entry() {
     let env = fixture();
-    edit_line(&env.path("vault/ledger/entries.jsonl"), 3, |l| {
+    edit_line(&env.path("vault/ledger/entries.jsonl"), 4, |l| {
         l.replace("Investigator 7", "Investigator 9")
     });
     let (code, out) = verify(&env, &[]);
@@ -161,11 +165,11 @@ fn an_edited_ledger_entry() {
     assert_eq!(
         out,
         "FAILED: 4 problems found\n\
-         \x20 checkpoint: checkpoint 5 does not match the ledger: entries 0..4 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 3)\n\
-         \x20 checkpoint: checkpoint 6 does not match the ledger: entries 0..5 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 3)\n\
-         \x20 checkpoint: checkpoint 7 does not match the ledger: entries 0..6 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 3)\n\
+         \x20 checkpoint: checkpoint 7 does not match the ledger: entries 0..6 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 4)\n\
+         \x20 checkpoint: checkpoint 8 does not match the ledger: entries 0..7 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 4)\n\
+         \x20 checkpoint: checkpoint 9 does not match the ledger: entries 0..8 were changed, removed or reordered since it was signed (entries that differ from what was indexed when written: 4)\n\
          \x20 catalog: catalog row items/ITM-000002 differs from the ledger: collected_by: catalog has \"Investigator 7\", ledger says \"Investigator 9\"\n\
-         checked 7 ledger entries, 4 checkpoints, 0 timestamps, 3 items, 2 blobs, 300.0 kB re-hashed\n"
+         checked 9 ledger entries, 4 checkpoints, 0 timestamps, 3 items, 2 blobs, 300.0 kB re-hashed\n"
     );
 }
 
@@ -188,8 +192,8 @@ fn a_removed_ledger_entry() {
         lines[1],
         "  ledger: ledger entry 5 is malformed: its sequence number is 6 but it stands at position 5"
     );
-    assert!(lines.contains(&"  checkpoint: checkpoint 7 covers 7 entries but the ledger holds only 6: entry 6 was removed"), "{out}");
-    assert!(lines.contains(&"  catalog: the catalog reflects 7 ledger entries but the ledger holds only 6: entries were removed from the ledger"), "{out}");
+    assert!(lines.contains(&"  checkpoint: checkpoint 9 covers 9 entries but the ledger holds only 8: entry 8 was removed"), "{out}");
+    assert!(lines.contains(&"  catalog: the catalog reflects 9 ledger entries but the ledger holds only 8: entries were removed from the ledger"), "{out}");
     assert!(
         !out.contains("recorded as ledger entry"),
         "nothing is written to a damaged ledger"
@@ -204,12 +208,12 @@ fn the_last_ledger_entry_and_checkpoint_removed_is_caught_by_a_published_checkpo
     // Cut the ledger back by one entry and delete every trace of the newer checkpoint.
     let path = env.path("vault/ledger/entries.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
-    let kept: Vec<&str> = text.lines().take(6).collect();
+    let kept: Vec<&str> = text.lines().take(8).collect();
     std::fs::write(&path, kept.join("\n") + "\n").unwrap();
-    std::fs::remove_file(env.path("vault/ledger/checkpoints/00000000000000000007")).unwrap();
+    std::fs::remove_file(env.path("vault/ledger/checkpoints/00000000000000000009")).unwrap();
     catalog(
         &env,
-        "DELETE FROM events WHERE seq = 6; DELETE FROM annotations WHERE seq = 6; UPDATE catalog_state SET applied_seq = 5",
+        "DELETE FROM events WHERE seq = 8; DELETE FROM annotations WHERE seq = 8; UPDATE catalog_state SET applied_seq = 7",
     );
     // A third party who kept the published checkpoint sees the cut.
     let (code, out) = verify(&env, &["--checkpoint", "published.cp"]);
@@ -218,20 +222,20 @@ fn the_last_ledger_entry_and_checkpoint_removed_is_caught_by_a_published_checkpo
         out.lines().take(2).collect::<Vec<_>>(),
         [
             "FAILED: 1 problem found",
-            "  checkpoint: published.cp: it covers 7 entries but the ledger holds only 6: the ledger was cut back",
+            "  checkpoint: published.cp: it covers 9 entries but the ledger holds only 8: the ledger was cut back",
         ]
     );
     // On its own the shortened vault is self-consistent, and this verification is
     // appended as a new entry 6...
     let (code, out) = verify(&env, &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("recorded as ledger entry 6"), "{out}");
+    assert!(out.contains("recorded as ledger entry 8"), "{out}");
     // ...which the published checkpoint still exposes as rewritten history.
     let (code, out) = verify(&env, &["--checkpoint", "published.cp"]);
     assert_eq!(code, 1);
     assert_eq!(
         out.lines().nth(1).unwrap(),
-        "  checkpoint: published.cp: the ledger is not consistent with this checkpoint of size 7: its history was rewritten"
+        "  checkpoint: published.cp: the ledger is not consistent with this checkpoint of size 9: its history was rewritten"
     );
 }
 
@@ -255,7 +259,7 @@ fn reordered_ledger_entries() {
         "  ledger: ledger entry 3 is malformed: its sequence number is 2 but it stands at position 3"
     );
     assert!(
-        out.contains("checkpoint 5 does not match the ledger"),
+        out.contains("checkpoint 7 does not match the ledger"),
         "{out}"
     );
 }
@@ -263,7 +267,7 @@ fn reordered_ledger_entries() {
 #[test]
 fn a_bad_checkpoint_signature() {
     let env = fixture();
-    let path = env.path("vault/ledger/checkpoints/00000000000000000005");
+    let path = env.path("vault/ledger/checkpoints/00000000000000000007");
     let note = std::fs::read_to_string(&path).unwrap();
     // Flip one character of the base64 signature (after the key id).
     let at = note.rfind(' ').unwrap() + 12;
@@ -276,7 +280,7 @@ fn a_bad_checkpoint_signature() {
         out.lines().take(2).collect::<Vec<_>>(),
         [
             "FAILED: 1 problem found",
-            "  checkpoint: checkpoint 5: signature does not verify: the signature by custody/test-unit/ORIGIN does not match the note text",
+            "  checkpoint: checkpoint 7: signature does not verify: the signature by custody/test-unit/ORIGIN does not match the note text",
         ]
     );
 }
@@ -336,7 +340,7 @@ fn a_destroyed_catalog_is_rebuilt_from_the_ledger() {
     let out = env.run(&["catalog", "rebuild"]).ok();
     assert!(
         out.stdout.contains(
-            "catalog rebuilt from 7 ledger entries (3 items); recorded as ledger entry 7"
+            "catalog rebuilt from 9 ledger entries (3 items); recorded as ledger entry 9"
         ),
         "{}",
         out.stdout
@@ -349,14 +353,14 @@ fn a_destroyed_catalog_is_rebuilt_from_the_ledger() {
     assert_eq!(env.run(&["list", "--json"]).ok().json(), before);
     let (code, out) = verify(&env, &[]);
     assert_eq!(code, 0, "{out}");
-    let entry = env.run(&["log", "entry", "7"]).ok().json();
+    let entry = env.run(&["log", "entry", "9"]).ok().json();
     assert_eq!(entry["action"], "catalog.rebuilt");
 }
 
 #[test]
 fn the_catalog_is_not_rebuilt_from_a_tampered_ledger() {
     let env = fixture();
-    edit_line(&env.path("vault/ledger/entries.jsonl"), 3, |l| {
+    edit_line(&env.path("vault/ledger/entries.jsonl"), 4, |l| {
         l.replace("Investigator 7", "Investigator 9")
     });
     let out = env.run(&["catalog", "rebuild"]);
