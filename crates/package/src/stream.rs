@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
 
 use crate::algorithm::MultiHasher;
 
@@ -49,6 +50,65 @@ pub(crate) fn copy_hashing(
             p(n as u64);
         }
     }
+}
+
+/// Buffers in flight between the hashing thread and the writing thread of one copy.
+const WRITE_DEPTH: usize = 4;
+
+/// Like [`copy_hashing`] into a file, with the writes on a second thread: when the disk is
+/// slower than hashing and the kernel throttles writers, hashing goes on meanwhile instead
+/// of waiting. Memory is `WRITE_DEPTH + 1` chunks.
+pub(crate) fn copy_hashing_to_file(
+    src: &mut dyn Read,
+    dst: &mut File,
+    hasher: &mut MultiHasher,
+    progress: Option<&(dyn Fn(u64) + Send + Sync)>,
+) -> Result<u64, CopyError> {
+    std::thread::scope(|s| {
+        let (to_write, write_rx) = sync_channel::<(Vec<u8>, usize)>(WRITE_DEPTH);
+        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(WRITE_DEPTH + 1);
+        for _ in 0..=WRITE_DEPTH {
+            free_tx.send(vec![0u8; CHUNK]).expect("receiver is alive");
+        }
+        let writer = s.spawn(move || -> io::Result<()> {
+            for (buf, n) in write_rx {
+                dst.write_all(&buf[..n])?;
+                // The reader may have stopped; then the buffer is simply dropped.
+                let _ = free_tx.send(buf);
+            }
+            Ok(())
+        });
+        let mut total = 0u64;
+        let mut read_result = Ok(());
+        // Ends when the writer has failed and dropped its side.
+        while let Ok(mut buf) = free_rx.recv() {
+            let n = match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    let _ = to_write.send((buf, 0));
+                    continue;
+                }
+                Err(e) => {
+                    read_result = Err(CopyError::Source(e));
+                    break;
+                }
+            };
+            hasher.update(&buf[..n]);
+            total += n as u64;
+            if let Some(p) = progress {
+                p(n as u64);
+            }
+            if to_write.send((buf, n)).is_err() {
+                break;
+            }
+        }
+        drop(to_write);
+        let written = writer.join().expect("writer thread does not panic");
+        read_result?;
+        written.map_err(CopyError::Dest)?;
+        Ok(total)
+    })
 }
 
 /// Runs `job` over `jobs` on `workers` threads, largest `size` first. Each worker owns

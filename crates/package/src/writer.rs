@@ -25,7 +25,9 @@ use crate::algorithm::{Algorithm, MultiHasher};
 use crate::error::{PackageError, Result};
 use crate::info::BagInfo;
 use crate::path::{PathSet, check_bag_path, encode_manifest_path, fold_name};
-use crate::stream::{CHUNK, CopyError, DEFAULT_WORKERS, copy_hashing, run_jobs};
+use crate::stream::{
+    CHUNK, CopyError, DEFAULT_WORKERS, copy_hashing, copy_hashing_to_file, run_jobs,
+};
 
 /// The declaration this writer produces (RFC 8493 §2.1.1).
 pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
@@ -570,15 +572,14 @@ fn copy_payload(
         .open(&dest)
         .map_err(io_err(&dest))?;
     let mut hasher = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
-    let size = copy_hashing(&mut src, Some(&mut file), buf, &mut hasher, progress).map_err(
-        |e| match e {
+    let size =
+        copy_hashing_to_file(&mut src, &mut file, &mut hasher, progress).map_err(|e| match e {
             CopyError::Source(source) => PackageError::Source {
                 path: p.path.clone(),
                 source,
             },
             CopyError::Dest(e) => PackageError::io(&dest, e),
-        },
-    )?;
+        })?;
     let (sha256, sha512) = two_digests(hasher);
     if let Some(expected) = p.expected_sha256
         && expected != sha256
