@@ -1,6 +1,7 @@
 //! `custody`: the command line of the Custody evidence vault.
 
 mod cli;
+mod cmd;
 mod output;
 mod progress;
 mod run;

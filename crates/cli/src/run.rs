@@ -17,19 +17,19 @@ use crate::cli::{CatalogCommand, Cli, Command, GeoFormatArg, LogCommand};
 use crate::output::{opt, size};
 use crate::progress::{IngestProgress, VerifyProgress};
 
-fn print_json<T: Serialize>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
 }
 
-fn vault_dir(cli: &Cli) -> Result<PathBuf> {
+pub(crate) fn vault_dir(cli: &Cli) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     Ok(locate(cli.vault.as_deref(), &cwd)?)
 }
 
-async fn open(cli: &Cli, mode: Mode, actor: &str) -> Result<Vault> {
+pub(crate) async fn open(cli: &Cli, mode: Mode, actor: &str) -> Result<Vault> {
     let dir = vault_dir(cli)?;
     let vault = Vault::open(&dir, mode, actor).await?;
     report_recovery(&vault);
@@ -612,7 +612,7 @@ pub async fn stamp_if_due(vault: &Vault) {
 
 /// Writes a whole file, refusing to replace an existing one, with nothing left behind on
 /// failure.
-fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
