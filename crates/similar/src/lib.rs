@@ -212,9 +212,17 @@ fn grid_of(data: &[u8], media_type: &str) -> Result<phash::Grid, HashError> {
                     max: MAX_PIXELS,
                 });
             }
-            // Unusual or damaged: the general decoder decides (it may cope with damage
-            // the fast path refuses, and reports its own error otherwise).
-            Err(_) => {}
+            // A kind of JPEG the fast path does not read: the general decoder takes it.
+            Err(jpeg::JpegError::Unsupported(_)) => {}
+            // Damaged: refused rather than guessed at. A general decoder would fill the
+            // missing blocks with grey and give a hash of something that is not the
+            // picture; it could also be made to decode a huge frame from a few bytes.
+            Err(jpeg::JpegError::Corrupt(why)) => {
+                return Err(HashError::Decode {
+                    format: "JPEG",
+                    detail: why.to_owned(),
+                });
+            }
         }
     }
     general::grid(data, format)

@@ -142,6 +142,15 @@ fn dc_path_matches_a_full_decode_on_camera_jpegs() {
     // decoder then decides).
     assert_eq!(declined.len(), 1, "{declined:#?}");
     assert!(declined[0].contains("corrupted.jpg") && declined[0].contains("ends early"));
+    // ...and the whole pipeline refuses it rather than hash a grey-filled guess.
+    let truncated = std::fs::read(shared.join("testdata/exif/jpg/corrupted.jpg")).unwrap();
+    let e = hash_bytes(&truncated, "image/jpeg")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("could not hash") && e.contains("ends early"),
+        "{e}"
+    );
 }
 
 #[test]

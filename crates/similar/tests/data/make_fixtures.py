@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Writes the synthetic test pictures in this folder (Pillow, numpy; fixed seed).
+
+One picture (gradients and flat shapes, nothing else) in the encodings the hash must
+agree across: baseline, progressive and greyscale progressive JPEG, JPEG with restart
+markers, 4:4:4 and 4:2:2 chroma sampling, PNG, WebP and Deflate-compressed TIFF (at half size).
+"""
+import numpy as np
+from PIL import Image, ImageDraw
+
+w, h = 480, 360
+rng = np.random.default_rng(7)
+y, x = np.mgrid[0:h, 0:w]
+r = (128 + 100 * np.sin(x / 37.0)).astype(np.uint8)
+g = (128 + 100 * np.cos(y / 23.0)).astype(np.uint8)
+b = ((x * 255) // w).astype(np.uint8)
+img = Image.fromarray(np.dstack([r, g, b]), "RGB")
+d = ImageDraw.Draw(img)
+for _ in range(12):
+    x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+    d.rectangle([x0, y0, x0 + int(rng.integers(10, 120)), y0 + int(rng.integers(10, 120))],
+                fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    d.ellipse([y0, x0 // 2, y0 + 60, x0 // 2 + 40],
+              fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+img.save("baseline.jpg", quality=85)
+img.save("progressive.jpg", quality=85, progressive=True)
+img.convert("L").save("progressive_gray.jpg", quality=85, progressive=True)
+img.save("restart.jpg", quality=85, restart_marker_blocks=7)
+img.save("sampling444.jpg", quality=90, subsampling=0)
+img.save("sampling422.jpg", quality=90, subsampling=1)
+img.save("picture.png")
+img.save("picture.webp", quality=80)
+img.resize((240, 180), Image.LANCZOS).save("picture.tif", compression="tiff_adobe_deflate")

@@ -1,0 +1,85 @@
+//! One synthetic picture in many encodings (tests/data, written by make_fixtures.py):
+//! the hash must not depend on the container, the JPEG mode or the decoding path.
+
+use std::path::Path;
+
+use custody_similar::testing::{dc_luma, hash_general};
+use custody_similar::{PHash, Variant, hash_bytes, hash_path, hash_reader};
+
+fn data(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_encoding_of_one_picture_hashes_alike() {
+    let reference = hash_bytes(&data("baseline.jpg"), "image/jpeg").unwrap();
+    for (name, media) in [
+        ("progressive.jpg", "image/jpeg"),
+        ("progressive_gray.jpg", "image/jpeg"),
+        ("restart.jpg", "image/jpeg"),
+        ("sampling444.jpg", "image/jpeg"),
+        ("sampling422.jpg", "image/jpeg"),
+        ("picture.png", "image/png"),
+        ("picture.webp", "image/webp"),
+        ("picture.tif", "image/tiff"),
+    ] {
+        let h = hash_bytes(&data(name), media).unwrap();
+        assert!(
+            h.distance(&reference) <= 4,
+            "{name}: {h} is {} bits from the baseline JPEG {reference}",
+            h.distance(&reference)
+        );
+    }
+}
+
+#[test]
+fn fast_path_takes_progressive_and_restart_jpegs() {
+    for name in [
+        "baseline.jpg",
+        "progressive.jpg",
+        "progressive_gray.jpg",
+        "restart.jpg",
+        "sampling444.jpg",
+        "sampling422.jpg",
+    ] {
+        let d = data(name);
+        let p = dc_luma(&d).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((p.cols, p.rows), (60, 45), "{name}");
+        // Fast and general paths agree on the same file.
+        let fast = hash_bytes(&d, "image/jpeg").unwrap();
+        let general = hash_general(&d, Variant::ZigzagAc).unwrap();
+        assert!(fast.distance(&general) <= 2, "{name}: {fast} vs {general}");
+    }
+}
+
+#[test]
+fn path_reader_and_bytes_agree() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/baseline.jpg");
+    let a = hash_path(&p, "image/jpeg").unwrap();
+    let b = hash_reader(std::fs::File::open(&p).unwrap(), "image/jpeg").unwrap();
+    let c = hash_bytes(&data("baseline.jpg"), "image/jpeg").unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_ne!(a, PHash(0));
+    let missing = hash_path(Path::new("/nonexistent/x.jpg"), "image/jpeg").unwrap_err();
+    assert!(
+        missing.to_string().contains("/nonexistent/x.jpg"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn absurd_dimensions_are_refused_before_decoding() {
+    // A baseline JPEG header claiming 65535x65535 pixels and no data after it.
+    let mut d = data("baseline.jpg");
+    let sof = d.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    d[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    let e = hash_bytes(&d, "image/jpeg").unwrap_err();
+    assert!(e.to_string().contains("65535x65535"), "{e}");
+    assert!(e.to_string().starts_with("could not hash"), "{e}");
+}

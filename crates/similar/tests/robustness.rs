@@ -1,0 +1,125 @@
+//! Damaged input never panics and never takes long: fixed-seed mutations (bit flips,
+//! byte overwrites with marker-like values, truncation, chunk deletion and duplication)
+//! of real JPEGs, run through both the DC-only path and the whole hashing pipeline.
+//! A stable-toolchain stand-in for a fuzzer: deterministic, so any failure reproduces.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use custody_similar::hash_bytes;
+use custody_similar::testing::dc_luma;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
+    let mut d = src.to_vec();
+    let edits = 1 + rng.below(4);
+    for _ in 0..edits {
+        if d.is_empty() {
+            break;
+        }
+        // Damage near the headers is the most interesting: bias half the edits there.
+        let span = if rng.below(2) == 0 {
+            d.len().min(1024)
+        } else {
+            d.len()
+        };
+        let at = rng.below(span);
+        match rng.below(7) {
+            0 => d[at] ^= 1 << rng.below(8),
+            1 => {
+                d[at] = [0x00, 0xFF, 0xD8, 0xD9, 0xDA, 0xC4, 0xDB, 0xDD, 0xC0, 0xC2][rng.below(10)]
+            }
+            2 => d[at] = rng.next() as u8,
+            3 => d.truncate(at),
+            4 => {
+                let end = (at + rng.below(64)).min(d.len());
+                d.drain(at..end);
+            }
+            5 => {
+                let end = (at + rng.below(64)).min(d.len());
+                let chunk = d[at..end].to_vec();
+                let to = rng.below(d.len());
+                d.splice(to..to, chunk);
+            }
+            _ => {
+                // Segment length fields: make one huge or tiny.
+                if at + 1 < d.len() {
+                    d[at] = 0xFF;
+                    d[at + 1] = rng.next() as u8;
+                }
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn mutated_jpegs_never_panic_or_hang() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seeds: Vec<Vec<u8>> = [
+        "baseline.jpg",
+        "progressive.jpg",
+        "progressive_gray.jpg",
+        "restart.jpg",
+        "sampling422.jpg",
+    ]
+    .iter()
+    .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())
+    .collect();
+    let shared = manifest.join("../../../shared/testdata/exif/jpg");
+    if shared.is_dir() {
+        for n in [
+            "exif-org/fujifilm-mx1700.jpg",
+            "gps/DSCN0010.jpg",
+            "tests/32-lens_data.jpeg",
+            "orientation/landscape_6.jpg",
+        ] {
+            seeds.push(std::fs::read(shared.join(n)).unwrap());
+        }
+    } else {
+        eprintln!("note: ../shared not found; mutating the crate's own fixtures only");
+    }
+    let mut rng = Rng(0xC0FFEE);
+    let (mut ok, mut refused) = (0, 0);
+    let mut slowest = Duration::ZERO;
+    for round in 0..3000 {
+        let src = &seeds[round % seeds.len()];
+        let d = mutate(&mut rng, src);
+        let t = Instant::now();
+        let _ = dc_luma(&d);
+        match hash_bytes(&d, "image/jpeg") {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                assert!(e.to_string().starts_with("could not hash"), "{e}");
+                refused += 1;
+            }
+        }
+        let took = t.elapsed();
+        if took > slowest {
+            slowest = took;
+            eprintln!("round {round}: {took:?} ({} bytes)", d.len());
+        }
+        // A hang guard, not a speed test: these inputs are under 40 kB.
+        assert!(
+            took < Duration::from_secs(10),
+            "round {round} took {took:?}"
+        );
+    }
+    eprintln!("{ok} hashed, {refused} refused, slowest {slowest:?}");
+    assert!(
+        ok > 0 && refused > 0,
+        "mutations should produce both outcomes"
+    );
+}
