@@ -70,6 +70,10 @@ pub struct ItemView {
     pub same_bytes: Vec<ItemId>,
     pub blob_present: bool,
     pub ledger: LedgerPosition,
+    /// For an item received from another vault: its history there, from the sender's
+    /// ledger entries kept with the package (oldest first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
     /// Metadata extracted from the item's bytes (the newest record), if any.
     pub metadata: Option<serde_json::Value>,
     /// The earliest RFC 3161 token over a checkpoint that covers the collection entry:
@@ -145,7 +149,17 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         })?),
         None => None,
     };
+    let upstream = if history
+        .first()
+        .is_some_and(|h| h.action == Action::ItemReceived.as_str())
+    {
+        let bytes = vault.ledger().read(item.ledger_seq)?;
+        upstream_of(vault, &Entry::parse(&bytes, item.ledger_seq)?)
+    } else {
+        None
+    };
     Ok(ItemView {
+        upstream,
         metadata,
         timestamp,
 
@@ -287,4 +301,48 @@ pub async fn annotate(vault: &Vault, query: &str, note: &str) -> Result<u64> {
         details: json!({"note": note}),
     };
     Ok(vault.commit(vec![pending], &[]).await?[0].seq)
+}
+
+/// Where a received item came from, and what happened to it there.
+#[derive(Clone, Debug, Serialize)]
+pub struct Upstream {
+    pub origin: String,
+    pub item: String,
+    pub package_id: String,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Reads the sender's history of a received item from the package records kept under
+/// `received/<package id>/`.
+fn upstream_of(vault: &Vault, collected: &Entry) -> Option<Upstream> {
+    let up = collected.details.get("upstream")?;
+    let origin = up.get("origin")?.as_str()?.to_owned();
+    let item = up.get("item")?.as_str()?.to_owned();
+    let package_id = up.get("package_id")?.as_str()?.to_owned();
+    let dir = vault
+        .dir()
+        .join(crate::import::RECEIVED_DIR)
+        .join(&package_id)
+        .join("custody");
+    let items: Vec<crate::export::PackagedItem> =
+        serde_json::from_slice(&std::fs::read(dir.join("items.json")).ok()?).ok()?;
+    let packaged = items.into_iter().find(|i| i.id == item)?;
+    let mut history = Vec::new();
+    for seq in packaged.history {
+        let bytes = std::fs::read(dir.join("entries").join(format!("{seq:020}.json"))).ok()?;
+        let e = Entry::parse(&bytes, seq).ok()?;
+        history.push(HistoryEntry {
+            seq,
+            time: e.time.to_string(),
+            actor: e.actor,
+            action: e.action.to_string(),
+            details: e.details,
+        });
+    }
+    Some(Upstream {
+        origin,
+        item,
+        package_id,
+        history,
+    })
 }

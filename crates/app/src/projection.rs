@@ -23,7 +23,8 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
         ))
     };
     match &entry.action {
-        Action::ItemCollected => {
+        // Derived (redacted) copies and items received from another vault are items too.
+        Action::ItemCollected | Action::ItemDerived | Action::ItemReceived => {
             let id = entry.item.ok_or_else(|| bad("names no item"))?;
             let sha256 = entry.sha256.ok_or_else(|| bad("names no digest"))?;
             let d: CollectedDetails = serde_json::from_value(entry.details.clone())

@@ -113,6 +113,15 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Write a court-ready package (BagIt 1.0) of a case or of items, with their custody
+    /// history, proofs, signed checkpoint, timestamps and a human-readable report.html.
+    Export(crate::cmd::package::ExportArgs),
+    /// Check a package strictly: the bag (RFC 8493), every hash, ledger proofs,
+    /// signatures and timestamps. Writes nothing.
+    VerifyPackage(crate::cmd::package::CheckArgs),
+    /// Bring a package from another vault in: verified first, the sender's history kept.
+    /// Importing the same package twice changes nothing.
+    Import(crate::cmd::package::CheckArgs),
     /// Obtain RFC 3161 timestamps over the latest checkpoint from one or more TSAs.
     Timestamp {
         /// A time-stamping authority's URL (http://); repeat for several. Without one, the

@@ -139,3 +139,27 @@ impl custody_app::extract::ExtractObserver for CountProgress {
         self.pb.inc(n);
     }
 }
+
+/// A bar counting bytes, fed from any thread.
+pub struct ByteProgress {
+    pb: ProgressBar,
+}
+
+impl ByteProgress {
+    pub fn new(message: &'static str) -> Self {
+        let pb = bar();
+        pb.set_length(0);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg:10} {bytes} {bytes_per_sec}")
+                .expect("valid template"),
+        );
+        pb.set_message(message);
+        Self { pb }
+    }
+    pub fn inc(&self, n: u64) {
+        self.pb.inc(n);
+    }
+    pub fn finish(&self) {
+        self.pb.finish_and_clear();
+    }
+}

@@ -286,6 +286,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Export(a) => crate::cmd::package::export(&cli, &actor, a).await,
+        Command::VerifyPackage(a) => crate::cmd::package::verify(&cli, a),
+        Command::Import(a) => crate::cmd::package::import(&cli, &actor, a).await,
         Command::Extract { all: _, force } => {
             let vault = open(&cli, Mode::Write, &actor).await?;
             let progress = Arc::new(crate::progress::CountProgress::new("extracting"));
@@ -496,6 +499,20 @@ fn print_item(v: &items::ItemView) {
         print_metadata(m);
     } else {
         println!("metadata: not extracted (run `custody extract --all`)");
+    }
+    if let Some(u) = &v.upstream {
+        println!(
+            "custody history at {} (as item {}, before the transfer in package {}):",
+            u.origin,
+            u.item,
+            &u.package_id[..16]
+        );
+        for h in &u.history {
+            println!(
+                "  #{:<6} {}  {:<16} by {}",
+                h.seq, h.time, h.action, h.actor
+            );
+        }
     }
     println!("custody history:");
     for h in &v.history {

@@ -22,6 +22,10 @@ pub enum Action {
     CatalogRebuilt,
     CheckpointTimestamped,
     MetadataExtracted,
+    ItemDerived,
+    ItemReceived,
+    PackageExported,
+    PackageReceived,
     Other(String),
 }
 
@@ -37,6 +41,10 @@ impl Action {
             Action::CatalogRebuilt => "catalog.rebuilt",
             Action::CheckpointTimestamped => "checkpoint.timestamped",
             Action::MetadataExtracted => "metadata.extracted",
+            Action::ItemDerived => "item.derived",
+            Action::ItemReceived => "item.received",
+            Action::PackageExported => "package.exported",
+            Action::PackageReceived => "package.received",
 
             Action::Other(s) => s,
         }
@@ -53,6 +61,10 @@ impl Action {
             "catalog.rebuilt" => Action::CatalogRebuilt,
             "checkpoint.timestamped" => Action::CheckpointTimestamped,
             "metadata.extracted" => Action::MetadataExtracted,
+            "item.derived" => Action::ItemDerived,
+            "item.received" => Action::ItemReceived,
+            "package.exported" => Action::PackageExported,
+            "package.received" => Action::PackageReceived,
 
             other => Action::Other(other.to_owned()),
         }

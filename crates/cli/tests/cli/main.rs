@@ -7,5 +7,6 @@ mod e2e;
 mod extract;
 
 mod interop;
+mod package;
 mod support;
 mod timestamps;

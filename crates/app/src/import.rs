@@ -1,0 +1,292 @@
+//! `custody import`: evidence received from another organisation, with its history.
+//!
+//! A package is verified first (the whole of `custody verify-package`); if anything
+//! fails, nothing is written. Otherwise the sender's tag files (their ledger entries,
+//! checkpoint, key, proofs and tokens) are kept unchanged under
+//! `received/<package id>/`, each payload file becomes a local item by an
+//! `item.received` entry that names its upstream item and entry, and one
+//! `package.received` entry records the package as a whole. Importing the same package
+//! again changes nothing.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use custody_model::{Action, CollectedDetails, Digest, FsTimes};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{AppError, Result};
+use crate::package::{PackageCheckOptions, PackageReport, verify_package};
+use crate::vault::{Pending, Vault};
+
+pub const RECEIVED_DIR: &str = "received";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportReport {
+    pub package_id: String,
+    pub from_origin: String,
+    /// True when the package was imported before; nothing was written this time.
+    pub already_imported: bool,
+    pub items: Vec<ImportedItem>,
+    pub withheld: usize,
+    pub kept_in: PathBuf,
+    pub ledger_seq: u64,
+    pub check: PackageReport,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportedItem {
+    pub item: String,
+    pub upstream_item: String,
+    pub sha256: Digest,
+    pub size: u64,
+}
+
+/// The package id: SHA-256 of its `tagmanifest-sha256.txt`, which covers every byte.
+pub fn package_id(dir: &Path) -> Result<String> {
+    let path = dir.join("tagmanifest-sha256.txt");
+    let bytes =
+        fs::read(&path).map_err(|e| AppError::io(format!("reading {}", path.display()), e))?;
+    Ok(Digest::of(&bytes).to_hex())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if ft.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if ft.is_file() {
+            fs::copy(entry.path(), &target)?;
+            File::open(&target)?.sync_all()?;
+        }
+    }
+    File::open(to)?.sync_all()
+}
+
+pub async fn import(
+    vault: &Vault,
+    dir: &Path,
+    opts: &PackageCheckOptions,
+    progress: Option<custody_package::Progress>,
+) -> Result<ImportReport> {
+    let (check, contents) = verify_package(dir, opts, progress);
+    if !check.ok {
+        let shown: Vec<&str> = check.problems.iter().take(10).map(String::as_str).collect();
+        return Err(AppError::Invalid(format!(
+            "the package does not verify, so nothing was imported ({} problem{}): {}{}",
+            check.problems.len(),
+            if check.problems.len() == 1 { "" } else { "s" },
+            shown.join("; "),
+            if check.problems.len() > 10 {
+                "; …"
+            } else {
+                ""
+            }
+        )));
+    }
+    let id = package_id(dir)?;
+    let from_origin = check.origin.clone().unwrap_or_default();
+    let kept_in = vault.dir().join(RECEIVED_DIR).join(&id);
+
+    // Idempotence: the same package was imported before.
+    for ev in vault
+        .catalog()
+        .events_by_action(Action::PackageReceived.as_str())
+        .await?
+    {
+        let bytes = vault.ledger().read(ev.seq)?;
+        let e = custody_ledger::Entry::parse(&bytes, ev.seq)?;
+        if e.detail_str("package_id") == Some(&id) {
+            let items = e
+                .details
+                .get("items")
+                .and_then(|v| serde_json::from_value::<Vec<ImportedItemRecord>>(v.clone()).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| ImportedItem {
+                    item: r.item,
+                    upstream_item: r.upstream_item,
+                    sha256: r.sha256,
+                    size: r.size,
+                })
+                .collect();
+            return Ok(ImportReport {
+                package_id: id,
+                from_origin,
+                already_imported: true,
+                items,
+                withheld: check.withheld,
+                kept_in,
+                ledger_seq: ev.seq,
+                check,
+            });
+        }
+    }
+
+    // Keep the sender's record exactly as received (everything but the payload).
+    if !kept_in.exists() {
+        let tmp = vault
+            .dir()
+            .join(RECEIVED_DIR)
+            .join(format!(".{id}.partial"));
+        let _ = fs::remove_dir_all(&tmp);
+        let copied = (|| -> std::io::Result<()> {
+            fs::create_dir_all(&tmp)?;
+            for entry in fs::read_dir(dir)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                if name == "data" {
+                    continue;
+                }
+                let ft = entry.file_type()?;
+                if ft.is_dir() {
+                    copy_tree(&entry.path(), &tmp.join(&name))?;
+                } else if ft.is_file() {
+                    fs::copy(entry.path(), tmp.join(&name))?;
+                    File::open(tmp.join(&name))?.sync_all()?;
+                }
+            }
+            File::open(&tmp)?.sync_all()?;
+            fs::rename(&tmp, &kept_in)?;
+            File::open(kept_in.parent().expect("has parent"))?.sync_all()
+        })();
+        if let Err(e) = copied {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(AppError::io(
+                format!("keeping the sender's records in {}", kept_in.display()),
+                e,
+            ));
+        }
+    }
+
+    // Stage every payload file, checking it against the sender's ledger entry again.
+    let mut staged = Vec::new();
+    let mut pending = Vec::new();
+    let mut records = Vec::new();
+    let upstream_cp = contents
+        .checkpoint
+        .as_ref()
+        .expect("verified packages have a checkpoint");
+    for item in contents.items.iter().filter(|i| i.payload.is_some()) {
+        let path = dir.join(item.payload.as_deref().expect("filtered"));
+        let mut f = File::open(&path)
+            .map_err(|e| AppError::io(format!("reading {}", path.display()), e))?;
+        let s = vault.blobs().stage(&mut f, &|_| {})?;
+        if s.digest != item.sha256 {
+            for d in &staged {
+                let _ = vault.blobs().discard(d);
+            }
+            return Err(AppError::Invalid(format!(
+                "{} changed while it was being imported; nothing was imported",
+                path.display()
+            )));
+        }
+        staged.push(s.digest);
+        let (_, upstream) = &contents.entries[&item.entry];
+        let mut details: CollectedDetails = serde_json::from_value(upstream.details.clone())
+            .unwrap_or(CollectedDetails {
+                case: item.case.clone(),
+                collected_by: None,
+                duplicate_of: None,
+                fs: FsTimes::default(),
+                media_type: item.media_type.clone(),
+                method: None,
+                note: None,
+                original_name: item.original_name.clone(),
+                original_path: String::new(),
+                size: item.size,
+                source: None,
+            });
+        let filter = custody_store::ItemFilter {
+            sha256: Some(item.sha256),
+            limit: Some(1),
+            ..Default::default()
+        };
+        details.duplicate_of = vault.catalog().items(&filter).await?.first().map(|i| i.id);
+        let local = vault.next_item_id();
+        let mut details = serde_json::to_value(&details).expect("serialises");
+        details["upstream"] = json!({
+            "origin": from_origin,
+            "item": item.id,
+            "entry": item.entry,
+            "entry_sha256": Digest::of(&contents.entries[&item.entry].0).to_hex(),
+            "package_id": id,
+        });
+        let is_new = details["duplicate_of"].is_null();
+        pending.push(Pending {
+            action: Action::ItemReceived,
+            item: Some(local),
+            sha256: Some(item.sha256),
+            details,
+        });
+        // The receiving vault extracts metadata itself, as on ingest.
+        if is_new && let Some(p) = vault.blobs().local_path(&s.digest, true) {
+            let m = custody_extract::extract_path(&p, &item.media_type);
+            pending.push(crate::ingest::extraction_entry(local, s.digest, &m));
+        }
+        records.push(ImportedItemRecord {
+            item: local.to_string(),
+            upstream_item: item.id.clone(),
+            sha256: item.sha256,
+            size: item.size,
+        });
+    }
+    let withheld: Vec<_> = contents
+        .items
+        .iter()
+        .filter(|i| i.payload.is_none())
+        .map(|i| json!({"upstream_item": i.id, "sha256": i.sha256, "reason": i.withheld}))
+        .collect();
+    pending.push(Pending {
+        action: Action::PackageReceived,
+        item: None,
+        sha256: Some(id.parse().expect("hex digest")),
+        details: json!({
+            "from_origin": from_origin,
+            "from_vkey": check.vkey,
+            "items": records,
+            "kept_in": format!("{RECEIVED_DIR}/{id}"),
+            "package_id": id,
+            "upstream_checkpoint": {"size": upstream_cp.size, "root": upstream_cp.root.to_base64()},
+            "withheld": withheld,
+        }),
+    });
+    let entries = match vault.commit(pending, &staged).await {
+        Ok(e) => e,
+        Err(e) => {
+            for d in &staged {
+                let _ = vault.blobs().discard(d);
+            }
+            return Err(e);
+        }
+    };
+    Ok(ImportReport {
+        package_id: id,
+        from_origin,
+        already_imported: false,
+        items: records
+            .into_iter()
+            .map(|r| ImportedItem {
+                item: r.item,
+                upstream_item: r.upstream_item,
+                sha256: r.sha256,
+                size: r.size,
+            })
+            .collect(),
+        withheld: withheld.len(),
+        kept_in,
+        ledger_seq: entries.last().expect("non-empty").seq,
+        check,
+    })
+}
+
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+struct ImportedItemRecord {
+    item: String,
+    upstream_item: String,
+    sha256: Digest,
+    size: u64,
+}
