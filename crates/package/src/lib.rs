@@ -17,6 +17,7 @@
 //! `docs/design/bagit-profile.md`.
 
 mod algorithm;
+mod direct;
 pub mod error;
 mod info;
 pub mod path;

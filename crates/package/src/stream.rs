@@ -60,7 +60,7 @@ const WRITE_DEPTH: usize = 4;
 /// of waiting. Memory is `WRITE_DEPTH + 1` chunks.
 pub(crate) fn copy_hashing_to_file(
     src: &mut dyn Read,
-    dst: &mut File,
+    dst: &mut (dyn Write + Send),
     hasher: &mut MultiHasher,
     progress: Option<&(dyn Fn(u64) + Send + Sync)>,
 ) -> Result<u64, CopyError> {

@@ -566,11 +566,7 @@ fn copy_payload(
         source,
     })?;
     let dest = data.join(&p.path);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&dest)
-        .map_err(io_err(&dest))?;
+    let mut file = crate::direct::DirectWriter::create_new(&dest).map_err(io_err(&dest))?;
     let mut hasher = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
     let size =
         copy_hashing_to_file(&mut src, &mut file, &mut hasher, progress).map_err(|e| match e {
@@ -580,6 +576,7 @@ fn copy_payload(
             },
             CopyError::Dest(e) => PackageError::io(&dest, e),
         })?;
+    file.finish().map_err(io_err(&dest))?;
     let (sha256, sha512) = two_digests(hasher);
     if let Some(expected) = p.expected_sha256
         && expected != sha256
