@@ -161,70 +161,132 @@ impl DcTable {
 }
 
 /// AC skipping table. Entry layout (u32):
-/// bits 0..4 total bits of the run of whole symbols (0: use the slow path),
-/// bits 4..11 coefficient advance of the run, bit 11 run ends with EOB,
-/// bits 12..16 bits of the first symbol alone, bits 16..21 its advance, bit 21 it is EOB.
+/// bits 0..6 total bits of the run of whole symbols (0: code longer than the lookahead,
+/// use the slow path; kept alone in the low six bits so that a shift by the entry needs
+/// no masking), bits 6..13 coefficient advance of the run, plus 64 when the run ends
+/// with EOB, and 127 for slow-path entries (so that one comparison, `k + advance < 64`,
+/// keeps the common case in the loop), bit 13 run ends with EOB, bits 14..18 bits of
+/// the first symbol alone, bits 18..23 its advance, bit 23 it is EOB.
 #[derive(Clone)]
 struct AcTable {
     fast: Box<[u32; 1 << AC_LOOKAHEAD]>,
     slow: Canonical,
 }
 
-const AC_EOB: u32 = 1 << 11;
-const AC_FIRST_EOB: u32 = 1 << 21;
+const AC_ADV: u32 = 6;
+const AC_EOB: u32 = 1 << 13;
+const AC_FIRST_BITS: u32 = 14;
+const AC_FIRST_ADV: u32 = 18;
+const AC_FIRST_EOB: u32 = 1 << 23;
+const AC_SLOW: u32 = 127 << AC_ADV;
+
+/// A run of whole AC symbols read from the `AC_LOOKAHEAD`-bit window `p`, starting at bit
+/// `start`: bits used, coefficient advance, whether it ends with EOB, and the first
+/// symbol's (bits, advance, is EOB).
+struct Run {
+    used: u32,
+    adv: u32,
+    eob: bool,
+    first: Option<(u32, u32, bool)>,
+}
+
+fn ac_run(single: &[u16], p: u32, start: u32) -> Run {
+    let mask = (1u32 << AC_LOOKAHEAD) - 1;
+    let mut r = Run {
+        used: start,
+        adv: 0,
+        eob: false,
+        first: None,
+    };
+    while r.used < AC_LOOKAHEAD {
+        // The remaining bits, left-aligned, zeros after them.
+        let s = single[((p << r.used) & mask) as usize];
+        let len = u32::from(s & 0xFF);
+        let sym = (s >> 8) as u8;
+        let size = u32::from(sym & 15);
+        let run = u32::from(sym >> 4);
+        if len == 0 || r.used + len + size > AC_LOOKAHEAD {
+            break;
+        }
+        let (step, is_eob) = match (run, size) {
+            (0, 0) => (0, true),
+            (15, 0) => (16, false),
+            (_, 0) => break, // not a valid symbol: let the slow path report it
+            (n, _) => (n + 1, false),
+        };
+        r.used += len + size;
+        r.adv += step;
+        if r.first.is_none() {
+            r.first = Some((len + size, step, is_eob));
+        }
+        if is_eob {
+            r.eob = true;
+            break;
+        }
+        if r.adv >= 64 {
+            break;
+        }
+    }
+    r
+}
 
 impl AcTable {
     fn new(c: Canonical) -> Self {
         let single = c.single_table(AC_LOOKAHEAD);
         let mut fast = Box::new([0u32; 1 << AC_LOOKAHEAD]);
         for (p, e) in fast.iter_mut().enumerate() {
-            let p = p as u32;
-            let mut used = 0u32;
-            let mut adv = 0u32;
-            let mut eob = false;
-            let mut first: Option<(u32, u32, bool)> = None;
-            while used < AC_LOOKAHEAD {
-                // Window of the remaining bits, left-aligned in 16 bits.
-                let s = single[((p << used) & ((1 << AC_LOOKAHEAD) - 1)) as usize];
-                let len = u32::from(s & 0xFF);
-                let sym = (s >> 8) as u8;
-                if len == 0 || used + len > AC_LOOKAHEAD {
-                    break;
-                }
-                let size = u32::from(sym & 15);
-                let run = u32::from(sym >> 4);
-                if used + len + size > AC_LOOKAHEAD {
-                    break;
-                }
-                let (step, is_eob) = match (run, size) {
-                    (0, 0) => (0, true),
-                    (15, 0) => (16, false),
-                    (_, 0) => break, // not a valid symbol: let the slow path report it
-                    (r, _) => (r + 1, false),
-                };
-                used += len + size;
-                adv += step;
-                if first.is_none() {
-                    first = Some((len + size, step, is_eob));
-                }
-                if is_eob {
-                    eob = true;
-                    break;
-                }
-                if adv >= 64 {
-                    break;
-                }
-            }
-            if let Some((fbits, fadv, feob)) = first {
-                *e = used
-                    | (adv.min(127) << 4)
-                    | if eob { AC_EOB } else { 0 }
-                    | (fbits << 12)
-                    | (fadv << 16)
+            let r = ac_run(&single, p as u32, 0);
+            *e = AC_SLOW;
+            if let Some((fbits, fadv, feob)) = r.first {
+                let adv = if r.eob { r.adv + 64 } else { r.adv };
+                *e = r.used
+                    | (adv.min(126) << AC_ADV)
+                    | if r.eob { AC_EOB } else { 0 }
+                    | (fbits << AC_FIRST_BITS)
+                    | (fadv << AC_FIRST_ADV)
                     | if feob { AC_FIRST_EOB } else { 0 };
             }
         }
         Self { fast, slow: c }
+    }
+}
+
+/// The start of a block in one lookup: the DC code and magnitude bits, and the run of
+/// AC symbols that follows them in the same window. Entry layout (u32): bits 0..6 total
+/// bits (0: not in the window, decode the DC on its own), bits 6..13 AC advance (plus 64
+/// when the run ends with EOB), bits 13..17 DC code length, bits 17..21 DC magnitude size.
+struct BlockStart {
+    fast: Box<[u32; 1 << AC_LOOKAHEAD]>,
+}
+
+impl BlockStart {
+    fn new(dc: &Canonical, ac: &Canonical) -> Self {
+        let dc_single = dc.single_table(AC_LOOKAHEAD);
+        let ac_single = ac.single_table(AC_LOOKAHEAD);
+        let mut fast = Box::new([0u32; 1 << AC_LOOKAHEAD]);
+        for (p, e) in fast.iter_mut().enumerate() {
+            let s = dc_single[p];
+            let len = u32::from(s & 0xFF);
+            let size = u32::from(s >> 8);
+            if len == 0 || size > 11 || len + size > AC_LOOKAHEAD {
+                continue;
+            }
+            let r = ac_run(&ac_single, p as u32, len + size);
+            // Keep the AC part only if it stays inside the block.
+            let (used, adv) = if r.eob {
+                (r.used, r.adv + 64)
+            } else if r.adv < 62 {
+                (r.used, r.adv)
+            } else {
+                (len + size, 0)
+            };
+            if adv >= 64 && adv - 64 >= 63 {
+                *e = (len + size) | (len << 13) | (size << 17);
+            } else {
+                *e = used | (adv << AC_ADV) | (len << 13) | (size << 17);
+            }
+        }
+        Self { fast }
     }
 }
 
@@ -320,7 +382,8 @@ impl<'a> Bits<'a> {
 
     #[inline(always)]
     fn consume(&mut self, n: u32) {
-        self.buf <<= n;
+        // `n` < 64 always; the mask lets the shift use the hardware's own masking.
+        self.buf <<= n & 63;
         self.nbits -= n;
     }
 
@@ -398,31 +461,63 @@ fn decode_dc(b: &mut Bits<'_>, t: &DcTable) -> Result<i32, JpegError> {
     Ok(extend(v, size))
 }
 
+/// Decodes one whole block (sequential mode) and returns its DC difference.
+#[inline(always)]
+fn decode_block(
+    b: &mut Bits<'_>,
+    start: &BlockStart,
+    dc: &DcTable,
+    ac: &AcTable,
+) -> Result<i32, JpegError> {
+    if b.nbits < 32 {
+        b.refill();
+    }
+    let e = start.fast[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+    if e & 63 == 0 {
+        let v = decode_dc(b, dc)?;
+        skip_ac(b, ac, 1)?;
+        return Ok(v);
+    }
+    let len = (e >> 13) & 15;
+    let size = (e >> 17) & 15;
+    let v = extend((((b.buf << len) >> 1) >> (63 - size)) as i32, size);
+    let adv = (e >> AC_ADV) & 127;
+    b.consume(e & 63);
+    if adv < 64 {
+        skip_ac(b, ac, 1 + adv)?;
+    }
+    Ok(v)
+}
+
 /// Steps over the AC coefficients of one block (sequential mode).
 #[inline(always)]
-fn skip_ac(b: &mut Bits<'_>, t: &AcTable) -> Result<(), JpegError> {
-    let mut k: u32 = 1;
+fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
+    let tab = &*t.fast;
+    let mut k = k;
     loop {
         if b.nbits < 26 {
             b.refill();
         }
-        let e = t.fast[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
-        if e != 0 {
-            let adv = (e >> 4) & 127;
-            if k + adv < 64 {
-                b.consume(e & 15);
-                k += adv;
-                if e & AC_EOB != 0 {
-                    return Ok(());
-                }
-                continue;
+        let e = tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+        let adv = (e >> AC_ADV) & 127;
+        if k + adv < 64 {
+            // A run of whole symbols inside the block, not ending it.
+            b.consume(e & 63);
+            k += adv;
+            continue;
+        }
+        if e & 63 != 0 {
+            if e & AC_EOB != 0 && k + adv - 64 < 64 {
+                // The run ends the block with EOB.
+                b.consume(e & 63);
+                return Ok(());
             }
             // The run would cross the end of the block: take its first symbol alone.
-            b.consume((e >> 12) & 15);
+            b.consume((e >> AC_FIRST_BITS) & 15);
             if e & AC_FIRST_EOB != 0 {
                 return Ok(());
             }
-            k += (e >> 16) & 31;
+            k += (e >> AC_FIRST_ADV) & 31;
         } else {
             if b.nbits < 32 {
                 b.refill();
@@ -896,6 +991,27 @@ fn decode_sequential_scan(
         .iter()
         .filter_map(|&t| built[t].as_ref())
         .collect();
+    // Block-start tables, one per distinct (DC table, AC table) pair of the scan.
+    let mut start_keys: Vec<(usize, usize)> = Vec::new();
+    let mut start_tables: Vec<BlockStart> = Vec::new();
+    let mut start_of: Vec<usize> = Vec::with_capacity(scan.comps.len());
+    for (i, dc) in dct.iter().enumerate() {
+        let key = (scan.dc_table[i], scan.ac_table[i]);
+        let at = match start_keys.iter().position(|&k| k == key) {
+            Some(at) => at,
+            None => {
+                let ac = ac_tables[key.1].as_ref();
+                let Some(ac) = ac else {
+                    return Err(JpegError::Corrupt("scan uses an undefined Huffman table"));
+                };
+                start_keys.push(key);
+                start_tables.push(BlockStart::new(&dc.slow, ac));
+                start_keys.len() - 1
+            }
+        };
+        start_of.push(at);
+    }
+    let bst: Vec<&BlockStart> = start_of.iter().map(|&i| &start_tables[i]).collect();
     let (bw, bh) = f.comp_blocks(0);
     let mut out = vec![0f32; bw * bh];
     let mut b = Bits::new(data, start);
@@ -903,14 +1019,13 @@ fn decode_sequential_scan(
 
     if scan.comps.len() == 1 {
         // Non-interleaved: the luma blocks in raster order.
-        let (dt, at) = (dct[0], act[0]);
+        let (dt, at, bs) = (dct[0], act[0], bst[0]);
         for (n, sample) in out.iter_mut().enumerate() {
             if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
                 b = b.restart()?;
                 pred = [0; 4];
             }
-            pred[0] = pred[0].wrapping_add(decode_dc(&mut b, dt)?);
-            skip_ac(&mut b, at)?;
+            pred[0] = pred[0].wrapping_add(decode_block(&mut b, bs, dt, at)?);
             *sample = pred[0] as f32 * scale + 128.0;
             if b.zeros_fed > 16 {
                 return Err(JpegError::Corrupt("entropy-coded data ends early"));
@@ -939,8 +1054,7 @@ fn decode_sequential_scan(
                 }
                 n += 1;
                 for &(slot, h, v) in &layout {
-                    let diff = decode_dc(&mut b, dct[slot])?;
-                    skip_ac(&mut b, act[slot])?;
+                    let diff = decode_block(&mut b, bst[slot], dct[slot], act[slot])?;
                     pred[slot] = pred[slot].wrapping_add(diff);
                     if slot == luma_slot {
                         let (bx, by) = (x * lh + h, y * lv + v);

@@ -162,7 +162,15 @@ pub fn hash_reader(mut r: impl Read, media_type: &str) -> Result<PHash, HashErro
 }
 
 /// Reads the file at `path` and hashes it.
+///
+/// The bytes go through a per-thread buffer that is reused from call to call, so that
+/// hashing many files does not pay for a fresh allocation (and its page faults) each time.
 pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    /// Larger buffers are released after use rather than kept per thread.
+    const KEEP: usize = 64 * 1024 * 1024;
     let io = |source| HashError::Io {
         path: Some(path.to_owned()),
         source,
@@ -174,11 +182,20 @@ pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
             max: MAX_INPUT_BYTES,
         });
     }
-    let mut data = Vec::with_capacity(len as usize);
-    file.take(MAX_INPUT_BYTES)
-        .read_to_end(&mut data)
-        .map_err(io)?;
-    hash_bytes(&data, media_type)
+    BUF.with(|cell| {
+        // A re-entrant call (not expected) falls back to its own buffer.
+        let mut own = Vec::new();
+        let mut guard = cell.try_borrow_mut().ok();
+        let data = guard.as_deref_mut().unwrap_or(&mut own);
+        data.clear();
+        data.reserve(len as usize);
+        let read = file.take(MAX_INPUT_BYTES).read_to_end(data).map_err(io);
+        let result = read.and_then(|_| hash_bytes(data, media_type));
+        if data.capacity() > KEEP {
+            *data = Vec::new();
+        }
+        result
+    })
 }
 
 /// The upright 32×32 grid of an image.
