@@ -83,3 +83,27 @@ fn absurd_dimensions_are_refused_before_decoding() {
     assert!(e.to_string().contains("65535x65535"), "{e}");
     assert!(e.to_string().starts_with("could not hash"), "{e}");
 }
+
+/// Orientation is normalised from the EXIF tag only: a copy whose pixels were turned
+/// without a tag is, to this hash, a different picture (stated in near-duplicates.md).
+#[test]
+fn pixel_rotated_copies_without_a_tag_are_not_near_duplicates() {
+    let img = image::load_from_memory(&data("picture.png")).unwrap();
+    let upright = hash_bytes(&data("picture.png"), "image/png").unwrap();
+    for (what, turned) in [
+        ("rotate90", img.rotate90()),
+        ("rotate180", img.rotate180()),
+        ("fliph", img.fliph()),
+    ] {
+        let mut png = Vec::new();
+        turned
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let h = hash_bytes(&png, "image/png").unwrap();
+        eprintln!("{what}: distance {}", h.distance(&upright));
+        assert!(
+            h.distance(&upright) > custody_similar::DEFAULT_MAX_DISTANCE,
+            "{what}: {h} vs {upright}"
+        );
+    }
+}
