@@ -169,15 +169,14 @@ impl DcTable {
 /// the first symbol alone, bits 18..23 its advance, bit 23 it is EOB.
 #[derive(Clone)]
 struct AcTable {
-    fast: Box<[u32; 1 << AC_LOOKAHEAD]>,
+    fast: Box<[u16; 1 << AC_LOOKAHEAD]>,
+    /// One symbol per lookup (code length, symbol), for runs that cross the block end.
+    single: Box<[u16; 1 << AC_LOOKAHEAD]>,
     slow: Canonical,
 }
 
 const AC_ADV: u32 = 6;
 const AC_EOB: u32 = 1 << 13;
-const AC_FIRST_BITS: u32 = 14;
-const AC_FIRST_ADV: u32 = 18;
-const AC_FIRST_EOB: u32 = 1 << 23;
 const AC_SLOW: u32 = 127 << AC_ADV;
 
 /// A run of whole AC symbols read from the `AC_LOOKAHEAD`-bit window `p`, starting at bit
@@ -233,21 +232,23 @@ fn ac_run(single: &[u16], p: u32, start: u32) -> Run {
 impl AcTable {
     fn new(c: Canonical) -> Self {
         let single = c.single_table(AC_LOOKAHEAD);
-        let mut fast = Box::new([0u32; 1 << AC_LOOKAHEAD]);
+        let mut fast = Box::new([0u16; 1 << AC_LOOKAHEAD]);
         for (p, e) in fast.iter_mut().enumerate() {
             let r = ac_run(&single, p as u32, 0);
-            *e = AC_SLOW;
-            if let Some((fbits, fadv, feob)) = r.first {
+            *e = AC_SLOW as u16;
+            if r.first.is_some() {
                 let adv = if r.eob { r.adv + 64 } else { r.adv };
-                *e = r.used
-                    | (adv.min(126) << AC_ADV)
-                    | if r.eob { AC_EOB } else { 0 }
-                    | (fbits << AC_FIRST_BITS)
-                    | (fadv << AC_FIRST_ADV)
-                    | if feob { AC_FIRST_EOB } else { 0 };
+                *e = (r.used | (adv.min(126) << AC_ADV) | if r.eob { AC_EOB } else { 0 }) as u16;
             }
         }
-        Self { fast, slow: c }
+        Self {
+            fast,
+            single: single
+                .into_boxed_slice()
+                .try_into()
+                .expect("table has 2^AC_LOOKAHEAD entries"),
+            slow: c,
+        }
     }
 }
 
@@ -498,7 +499,7 @@ fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
         if b.nbits < 26 {
             b.refill();
         }
-        let e = tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+        let e = u32::from(tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize]);
         let adv = (e >> AC_ADV) & 127;
         if k + adv < 64 {
             // A run of whole symbols inside the block, not ending it.
@@ -513,11 +514,15 @@ fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
                 return Ok(());
             }
             // The run would cross the end of the block: take its first symbol alone.
-            b.consume((e >> AC_FIRST_BITS) & 15);
-            if e & AC_FIRST_EOB != 0 {
-                return Ok(());
+            let s = t.single[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+            let sym = (s >> 8) as u32;
+            let (size, run) = (sym & 15, sym >> 4);
+            b.consume(u32::from(s & 0xFF) + size);
+            match (run, size) {
+                (0, 0) => return Ok(()),
+                (15, 0) => k += 16,
+                (r, _) => k += r + 1,
             }
-            k += (e >> AC_FIRST_ADV) & 31;
         } else {
             if b.nbits < 32 {
                 b.refill();
