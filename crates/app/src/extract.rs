@@ -93,8 +93,9 @@ pub async fn extract_all(
                     break;
                 };
                 let m = custody_extract::extract_path(&path, &media);
+                let h = crate::ingest::perceptual_hash(&path, &media);
                 observer.done(1);
-                if tx.blocking_send((d, id, m)).is_err() {
+                if tx.blocking_send((d, id, m, h)).is_err() {
                     break;
                 }
             }
@@ -102,11 +103,11 @@ pub async fn extract_all(
     }
     drop(tx);
     let mut batch = Vec::new();
-    while let Some((d, id, m)) = rx.recv().await {
+    while let Some((d, id, m, h)) = rx.recv().await {
         if !m.problems.is_empty() {
             report.with_problems += 1;
         }
-        batch.push(extraction_entry(id, d, &m));
+        batch.push(extraction_entry(id, d, &m, h.as_ref()));
         if batch.len() >= 256 {
             report.extracted += batch.len() as u64;
             vault.commit(std::mem::take(&mut batch), &[]).await?;

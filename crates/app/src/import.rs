@@ -225,7 +225,13 @@ pub async fn import(
         // The receiving vault extracts metadata itself, as on ingest.
         if is_new && let Some(p) = vault.blobs().local_path(&s.digest, true) {
             let m = custody_extract::extract_path(&p, &item.media_type);
-            pending.push(crate::ingest::extraction_entry(local, s.digest, &m));
+            let h = crate::ingest::perceptual_hash(&p, &item.media_type);
+            pending.push(crate::ingest::extraction_entry(
+                local,
+                s.digest,
+                &m,
+                h.as_ref(),
+            ));
         }
         records.push(ImportedItemRecord {
             item: local.to_string(),

@@ -271,6 +271,8 @@ struct StagedFile {
     fs: FsTimes,
     /// Extracted from the staged copy (never from the source, which may change).
     metadata: Option<Box<custody_extract::Metadata>>,
+    /// The perceptual hash of an image, or why it could not be computed.
+    phash: Option<Result<custody_similar::PHash, String>>,
 }
 
 enum WorkerMsg {
@@ -365,6 +367,9 @@ fn stage_one(
         metadata: blobs
             .local_path(&staged.digest, true)
             .map(|p| Box::new(custody_extract::extract_path(&p, &media_type))),
+        phash: blobs
+            .local_path(&staged.digest, true)
+            .and_then(|p| perceptual_hash(&p, &media_type)),
         media_type,
         staged,
         fs: fs_times,
@@ -609,7 +614,7 @@ async fn commit_batch(
         planned.push((id, duplicate_of, pending.len() - 1));
         // Metadata depends only on the bytes: extracted once, when they first arrive.
         if let (Some(m), None) = (&f.metadata, duplicate_of) {
-            pending.push(extraction_entry(id, d, m));
+            pending.push(extraction_entry(id, d, m, f.phash.as_ref()));
         }
     }
     let entries = match vault.commit(pending, &staged).await {
@@ -643,20 +648,42 @@ async fn commit_batch(
     Ok(())
 }
 
-/// The `metadata.extracted` entry recording one extraction.
+/// The perceptual hash of an image file, `None` for media that are not hashed.
+pub(crate) fn perceptual_hash(
+    path: &Path,
+    media_type: &str,
+) -> Option<Result<custody_similar::PHash, String>> {
+    custody_similar::is_hashable(media_type)
+        .then(|| custody_similar::hash_path(path, media_type).map_err(|e| e.to_string()))
+}
+
+/// The `metadata.extracted` entry recording one extraction (and the perceptual hash,
+/// for images).
 pub(crate) fn extraction_entry(
     item: ItemId,
     sha256: Digest,
     m: &custody_extract::Metadata,
+    phash: Option<&Result<custody_similar::PHash, String>>,
 ) -> Pending {
+    let mut details = serde_json::json!({
+        "extractor": m.extractor,
+        "extractor_version": m.extractor_version,
+        "record": m,
+    });
+    match phash {
+        Some(Ok(h)) => {
+            details["phash"] =
+                serde_json::json!({"algorithm": custody_similar::ALGORITHM, "value": h.to_string()})
+        }
+        Some(Err(e)) => {
+            details["phash"] = serde_json::json!({"algorithm": custody_similar::ALGORITHM, "error": format!("could not hash: {e}")})
+        }
+        None => {}
+    }
     Pending {
         action: Action::MetadataExtracted,
         item: Some(item),
         sha256: Some(sha256),
-        details: serde_json::json!({
-            "extractor": m.extractor,
-            "extractor_version": m.extractor_version,
-            "record": m,
-        }),
+        details,
     }
 }

@@ -22,5 +22,6 @@ pub mod log;
 pub mod package;
 pub mod redact;
 pub mod report;
+pub mod similar;
 pub mod timestamps;
 pub mod verify;

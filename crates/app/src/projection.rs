@@ -72,6 +72,24 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
                     .and_then(|p| p.get(k))
                     .and_then(serde_json::Value::as_f64)
             };
+            if let Some(value) = entry
+                .details
+                .get("phash")
+                .and_then(|p| p.get("value"))
+                .and_then(|v| v.as_str())
+            {
+                let algorithm = entry.details["phash"]["algorithm"]
+                    .as_str()
+                    .ok_or_else(|| bad("names no hash algorithm"))?;
+                let hash = u64::from_str_radix(value, 16)
+                    .map_err(|_| bad("holds a malformed perceptual hash"))?;
+                out.push(Change::Phash {
+                    sha256,
+                    algorithm: algorithm.to_owned(),
+                    hash,
+                    seq: entry.seq,
+                });
+            }
             out.push(Change::Metadata(Box::new(MetadataRow {
                 sha256,
                 extractor: extractor.to_owned(),

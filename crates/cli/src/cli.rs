@@ -101,6 +101,10 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Near-duplicates of an image across the vault (resized, recompressed, cropped copies).
+    Similar(crate::cmd::similar::SimilarArgs),
+    /// Groups of near-duplicate images, each with its earliest provable appearance.
+    Clusters(crate::cmd::similar::ClustersArgs),
     /// Items with a position, for QGIS, Google Earth or a spreadsheet.
     ExportGeo {
         /// Only items of this case.

@@ -286,6 +286,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Similar(a) => crate::cmd::similar::similar(&cli, &actor, a).await,
+        Command::Clusters(a) => crate::cmd::similar::clusters(&cli, &actor, a).await,
         Command::Export(a) => crate::cmd::package::export(&cli, &actor, a).await,
         Command::VerifyPackage(a) => crate::cmd::package::verify(&cli, a),
         Command::Import(a) => crate::cmd::package::import(&cli, &actor, a).await,

@@ -44,6 +44,13 @@ pub enum Change {
     },
     /// A `metadata.extracted` entry.
     Metadata(Box<MetadataRow>),
+    /// The perceptual hash recorded with a `metadata.extracted` entry.
+    Phash {
+        sha256: Digest,
+        algorithm: String,
+        hash: u64,
+        seq: u64,
+    },
 }
 
 /// Metadata extracted from some bytes by one extractor version.
@@ -101,6 +108,9 @@ pub trait Catalog: Send + Sync {
 
     /// Whether a record of exactly this extractor version exists for these bytes.
     async fn has_metadata(&self, sha256: &Digest, extractor: &str, version: &str) -> Result<bool>;
+
+    /// Every perceptual hash of `algorithm`: (bytes, hash).
+    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64)>>;
 
     /// Ledger entries of one action, oldest first.
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>>;

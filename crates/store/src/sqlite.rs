@@ -233,6 +233,23 @@ impl Catalog for SqliteCatalog {
                     .execute(&mut *tx)
                     .await?;
                 }
+                Change::Phash {
+                    sha256,
+                    algorithm,
+                    hash,
+                    seq,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO phashes (sha256, algorithm, hash, ledger_seq) VALUES (?, ?, ?, ?) \
+                         ON CONFLICT (sha256, algorithm) DO UPDATE SET hash = excluded.hash, ledger_seq = excluded.ledger_seq",
+                    )
+                    .bind(sha256.to_hex())
+                    .bind(algorithm)
+                    .bind(*hash as i64)
+                    .bind(*seq as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Change::Annotate { seq, item, note } => {
                     sqlx::query("INSERT INTO annotations (seq, item, note) VALUES (?, ?, ?)")
                         .bind(*seq as i64)
@@ -348,6 +365,27 @@ impl Catalog for SqliteCatalog {
         Ok(n > 0)
     }
 
+    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64)>> {
+        let rows =
+            sqlx::query("SELECT sha256, hash FROM phashes WHERE algorithm = ? ORDER BY sha256")
+                .bind(algorithm)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let sha: String = r.try_get("sha256")?;
+                let d = sha.parse().map_err(|e: custody_model::DigestParseError| {
+                    CatalogError::BadRow {
+                        table: "phashes",
+                        key: sha.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok((d, r.try_get::<i64, _>("hash")? as u64))
+            })
+            .collect()
+    }
+
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
             "SELECT seq, time, actor, action, item, sha256 FROM events WHERE action = ? ORDER BY seq",
@@ -441,6 +479,22 @@ impl Catalog for SqliteCatalog {
                 Err(e) => format!("unreadable row: {e}"),
             };
             out.push(DumpRow { table: "metadata", key, row: text });
+        }
+        for row in sqlx::query(
+            "SELECT sha256, algorithm, hash, ledger_seq FROM phashes ORDER BY sha256, algorithm",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let sha: String = row.try_get("sha256")?;
+            let alg: String = row.try_get("algorithm")?;
+            let hash: i64 = row.try_get("hash")?;
+            let seq: i64 = row.try_get("ledger_seq")?;
+            out.push(DumpRow {
+                table: "phashes",
+                key: format!("{sha}/{alg}"),
+                row: json!([sha, alg, hash, seq]).to_string(),
+            });
         }
         out.sort();
         Ok(out)

@@ -2,3 +2,4 @@
 //! and an async `run`; `run.rs` dispatches to them. Shared helpers (`open`, `print_json`,
 //! `stamp_if_due`, `write_new_file`) are in `run.rs`.
 pub mod package;
+pub mod similar;

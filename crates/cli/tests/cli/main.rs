@@ -8,5 +8,6 @@ mod extract;
 
 mod interop;
 mod package;
+mod similar;
 mod support;
 mod timestamps;

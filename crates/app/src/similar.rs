@@ -1,0 +1,306 @@
+//! Near-duplicates across the vault: `custody similar` and `custody clusters`.
+//!
+//! Perceptual hashes are computed on ingest and recorded with the metadata; here they are
+//! loaded into an in-memory index (docs/design/near-duplicates.md) to find an item's
+//! neighbours or to group the vault into clusters. Each cluster gets its earliest provable
+//! appearance: among all members' candidate times, the earliest one with the strongest
+//! basis present (attested > device clock > reported).
+
+use std::collections::BTreeMap;
+
+use custody_model::{Digest, Item, ItemId};
+use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::error::{AppError, Result};
+use crate::vault::Vault;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Neighbour {
+    pub item: ItemId,
+    pub sha256: Digest,
+    pub name: String,
+    pub case: Option<String>,
+    pub distance: u32,
+    /// The very same bytes (another collection of them).
+    pub same_bytes: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarReport {
+    pub item: ItemId,
+    pub phash: String,
+    pub algorithm: &'static str,
+    pub max_distance: u32,
+    /// Distinct images in the index.
+    pub indexed: usize,
+    pub neighbours: Vec<Neighbour>,
+}
+
+async fn load(vault: &Vault) -> Result<(Vec<(Digest, u64)>, Index)> {
+    let hashes = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
+    let mut index = Index::new();
+    for (i, (_, h)) in hashes.iter().enumerate() {
+        index.insert(i as u64, PHash(*h));
+    }
+    Ok((hashes, index))
+}
+
+pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<SimilarReport> {
+    let item = crate::items::resolve(vault, query).await?;
+    let (hashes, index) = load(vault).await?;
+    let Some(&(_, h)) = hashes.iter().find(|(d, _)| *d == item.sha256) else {
+        return Err(AppError::Invalid(format!(
+            "{} has no perceptual hash: only images are hashed ({} is {}), and one that could not be decoded says why in `custody show`",
+            item.id, item.original_name, item.media_type
+        )));
+    };
+    let mut neighbours = Vec::new();
+    for (id, distance) in index.query(PHash(h), max_distance) {
+        let digest = hashes[id as usize].0;
+        let filter = custody_store::ItemFilter {
+            sha256: Some(digest),
+            ..Default::default()
+        };
+        for other in vault.catalog().items(&filter).await? {
+            if other.id == item.id {
+                continue;
+            }
+            neighbours.push(Neighbour {
+                item: other.id,
+                sha256: other.sha256,
+                name: other.original_name,
+                case: other.case,
+                distance,
+                same_bytes: other.sha256 == item.sha256,
+            });
+        }
+    }
+    neighbours.sort_by_key(|n| (n.distance, n.item));
+    Ok(SimilarReport {
+        item: item.id,
+        phash: PHash(h).to_string(),
+        algorithm: custody_similar::ALGORITHM,
+        max_distance,
+        indexed: hashes.len(),
+        neighbours,
+    })
+}
+
+/// One candidate time of a cluster member, with where it comes from.
+#[derive(Clone, Debug, Serialize)]
+pub struct CandidateTime {
+    pub at: String,
+    pub basis: &'static str,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Member {
+    pub item: ItemId,
+    pub sha256: Digest,
+    pub name: String,
+    pub case: Option<String>,
+    pub times: Vec<CandidateTime>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Cluster {
+    pub members: Vec<Member>,
+    /// The earliest time with the strongest basis any member has.
+    pub earliest: Option<CandidateTimeOf>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CandidateTimeOf {
+    pub item: ItemId,
+    #[serde(flatten)]
+    pub time: CandidateTime,
+}
+
+fn basis_name(b: TimeBasis) -> &'static str {
+    match b {
+        TimeBasis::Attested => "attested",
+        TimeBasis::DeviceClock => "device clock",
+        TimeBasis::Reported => "reported",
+    }
+}
+
+/// A local date-time as extractors write it (`2022-04-02T11:03:12`, fraction optional).
+fn parse_local(s: &str) -> Option<PrimitiveDateTime> {
+    let head = s.get(..19)?;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(head, &fmt).ok()
+}
+
+/// Candidate times of one item, each with its basis and source.
+async fn candidate_times(
+    vault: &Vault,
+    item: &Item,
+    tokens: &[crate::timestamps::RecordedToken],
+) -> Result<Vec<(TimeClaim<OffsetDateTime>, String)>> {
+    let mut out = Vec::new();
+    if let Some(t) = crate::timestamps::earliest_proof_of(tokens, item.ledger_seq)
+        && let Ok(at) = OffsetDateTime::parse(&t.gen_time, &Rfc3339)
+    {
+        out.push((
+            TimeClaim {
+                at,
+                basis: TimeBasis::Attested,
+            },
+            format!("RFC 3161 token from {}", t.tsa),
+        ));
+    }
+    if let Some(row) = vault
+        .catalog()
+        .metadata(&item.sha256, custody_extract::EXTRACTOR)
+        .await?
+        && let Ok(record) = serde_json::from_str::<serde_json::Value>(&row.record)
+    {
+        let c2pa = &record["c2pa"];
+        if matches!(c2pa["state"].as_str(), Some("valid" | "trusted"))
+            && let Some(at) = c2pa["signing_time"]
+                .as_str()
+                .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        {
+            out.push((
+                TimeClaim {
+                    at,
+                    basis: TimeBasis::Attested,
+                },
+                "signed C2PA claim".into(),
+            ));
+        }
+        for c in record["times"].as_array().into_iter().flatten() {
+            let source = c["source"].as_str().unwrap_or("?").to_owned();
+            let at = match (c["utc"].as_str(), c["local"].as_str()) {
+                (Some(utc), _) => OffsetDateTime::parse(utc, &Rfc3339).ok(),
+                // A local time without offset: UTC = local − offset, and offsets run from
+                // −12:00 to +14:00, so the capture was no later than local + 12 h UTC.
+                (None, Some(local)) => parse_local(local)
+                    .map(|p| p.assume_offset(UtcOffset::UTC) + time::Duration::hours(12)),
+                _ => None,
+            };
+            if let Some(at) = at {
+                let note = if c["utc"].is_null() {
+                    " (local time, offset unknown: taken as no later than +12 h UTC)"
+                } else {
+                    ""
+                };
+                out.push((
+                    TimeClaim {
+                        at,
+                        basis: TimeBasis::DeviceClock,
+                    },
+                    format!("{source}{note}"),
+                ));
+            }
+        }
+    }
+    out.push((
+        TimeClaim {
+            at: item.ingested_at.datetime(),
+            basis: TimeBasis::Reported,
+        },
+        "collected into this vault (the vault's own clock)".into(),
+    ));
+    Ok(out)
+}
+
+pub async fn clusters(
+    vault: &Vault,
+    case: Option<&str>,
+    max_distance: u32,
+) -> Result<Vec<Cluster>> {
+    let (hashes, full) = load(vault).await?;
+    // Items by digest, limited to the case when one is given.
+    let filter = custody_store::ItemFilter {
+        case: case.map(str::to_owned),
+        ..Default::default()
+    };
+    let mut items_by_digest: BTreeMap<Digest, Vec<Item>> = BTreeMap::new();
+    for item in vault.catalog().items(&filter).await? {
+        items_by_digest.entry(item.sha256).or_default().push(item);
+    }
+    let index = if case.is_some() {
+        let mut idx = Index::new();
+        for (i, (d, h)) in hashes.iter().enumerate() {
+            if items_by_digest.contains_key(d) {
+                idx.insert(i as u64, PHash(*h));
+            }
+        }
+        idx
+    } else {
+        full
+    };
+    let tokens = crate::timestamps::recorded(vault).await?;
+    let mut out = Vec::new();
+    for group in index.clusters(max_distance) {
+        let items: Vec<&Item> = group
+            .iter()
+            .flat_map(|i| {
+                items_by_digest
+                    .get(&hashes[*i as usize].0)
+                    .into_iter()
+                    .flatten()
+            })
+            .collect();
+        if items.len() < 2 {
+            continue;
+        }
+        let mut members = Vec::new();
+        let mut claims: Vec<(u64, Vec<TimeClaim<OffsetDateTime>>, Vec<String>)> = Vec::new();
+        for item in items {
+            let times = candidate_times(vault, item, &tokens).await?;
+            members.push(Member {
+                item: item.id,
+                sha256: item.sha256,
+                name: item.original_name.clone(),
+                case: item.case.clone(),
+                times: times
+                    .iter()
+                    .map(|(t, s)| CandidateTime {
+                        at: t.at.format(&Rfc3339).unwrap_or_default(),
+                        basis: basis_name(t.basis),
+                        source: s.clone(),
+                    })
+                    .collect(),
+            });
+            claims.push((
+                item.id.number(),
+                times.iter().map(|(t, _)| *t).collect(),
+                times.into_iter().map(|(_, s)| s).collect(),
+            ));
+        }
+        let appearance: Option<Appearance<OffsetDateTime>> =
+            custody_similar::earliest_provable_appearance(
+                claims.iter().map(|(id, c, _)| (*id, c.as_slice())),
+            );
+        let earliest = appearance.map(|a| {
+            let (_, c, sources) = claims
+                .iter()
+                .find(|(id, _, _)| *id == a.member)
+                .expect("a member");
+            let source = c
+                .iter()
+                .zip(sources)
+                .find(|(t, _)| t.at == a.at && t.basis == a.basis)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
+            CandidateTimeOf {
+                item: ItemId::new(a.member),
+                time: CandidateTime {
+                    at: a.at.format(&Rfc3339).unwrap_or_default(),
+                    basis: basis_name(a.basis),
+                    source,
+                },
+            }
+        });
+        members.sort_by_key(|m| m.item);
+        out.push(Cluster { members, earliest });
+    }
+    out.sort_by_key(|c| c.members.first().map(|m| m.item));
+    Ok(out)
+}

@@ -1,0 +1,100 @@
+//! `custody similar` and `custody clusters`: near-duplicates and first appearance.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use custody_app::Mode;
+
+use crate::cli::Cli;
+use crate::run::{open, print_json};
+
+#[derive(Args, Debug)]
+pub struct SimilarArgs {
+    /// Item id or SHA-256 prefix of an image.
+    pub item: String,
+    /// Largest Hamming distance (of 64 bits) reported as a near-duplicate.
+    #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE)]
+    pub max_distance: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct ClustersArgs {
+    /// Only items of this case.
+    #[arg(long)]
+    pub case: Option<String>,
+    /// Largest Hamming distance within which images are grouped.
+    #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE)]
+    pub max_distance: u32,
+}
+
+pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode> {
+    let vault = open(cli, Mode::Read, actor).await?;
+    let result = custody_app::similar::similar(&vault, &a.item, a.max_distance).await;
+    vault.close().await;
+    let r = result?;
+    if cli.json {
+        print_json(&r)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} (perceptual hash {}): {} near-duplicate{} within distance {} among {} images",
+        r.item,
+        r.phash,
+        r.neighbours.len(),
+        if r.neighbours.len() == 1 { "" } else { "s" },
+        r.max_distance,
+        r.indexed
+    );
+    for n in &r.neighbours {
+        let what = if n.same_bytes {
+            "same bytes".to_owned()
+        } else {
+            format!("distance {:>2}", n.distance)
+        };
+        println!(
+            "  {}  {what:<12} {}  {}  {}",
+            n.item,
+            &n.sha256.to_hex()[..16],
+            n.case.as_deref().unwrap_or("-"),
+            n.name
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCode> {
+    let vault = open(cli, Mode::Read, actor).await?;
+    let result = custody_app::similar::clusters(&vault, a.case.as_deref(), a.max_distance).await;
+    vault.close().await;
+    let clusters = result?;
+    if cli.json {
+        print_json(&clusters)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if clusters.is_empty() {
+        println!(
+            "no near-duplicate groups within distance {}",
+            a.max_distance
+        );
+    }
+    for (i, c) in clusters.iter().enumerate() {
+        println!("cluster {} ({} items)", i + 1, c.members.len());
+        if let Some(e) = &c.earliest {
+            println!(
+                "  earliest provable appearance: {} at {} ({}: {})",
+                e.item, e.time.at, e.time.basis, e.time.source
+            );
+        }
+        for m in &c.members {
+            println!(
+                "  {}  {}  {}  {}",
+                m.item,
+                &m.sha256.to_hex()[..16],
+                m.case.as_deref().unwrap_or("-"),
+                m.name
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

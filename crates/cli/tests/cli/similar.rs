@@ -1,0 +1,164 @@
+//! Near-duplicates through the command line: copies found, strangers not, clusters with
+//! their earliest provable appearance chosen by the strength of each time's basis.
+
+use custody_testkit::tsa::LocalTsa;
+
+use crate::support::*;
+
+/// A synthetic, non-graphic scene: gradients and rectangles, deterministic from `seed`.
+fn scene(seed: u32, w: u32, h: u32) -> image::RgbImage {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let band = (x * 7 / w + y * 5 / h + seed) % 6;
+        let base = [40 + band * 30, 90 + (x * 100 / w), 60 + (y * 120 / h)];
+        let in_box = (x / (w / 5) + y / (h / 4) + seed).is_multiple_of(3);
+        let v = |c: u32| {
+            if in_box {
+                (c / 2) as u8
+            } else {
+                c.min(255) as u8
+            }
+        };
+        image::Rgb([v(base[0]), v(base[1] + seed * 20 % 60), v(base[2])])
+    })
+}
+
+fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+#[test]
+fn copies_are_found_and_strangers_are_not() {
+    let env = Env::new();
+    env.init();
+    let original = scene(1, 800, 600);
+    env.write("a/original.jpg", &jpeg(&original, 92));
+    env.run(&["ingest", "a", "--case", "A"]).ok();
+    let resized =
+        image::imageops::resize(&original, 480, 360, image::imageops::FilterType::Lanczos3);
+    let cropped = image::imageops::crop_imm(&original, 24, 18, 752, 564).to_image();
+    env.write("b/messenger.jpg", &jpeg(&resized, 70));
+    env.write("b/cropped.jpg", &jpeg(&cropped, 80));
+    env.write("b/stranger.jpg", &jpeg(&scene(4, 800, 600), 92));
+    env.write("b/text.txt", b"not an image\n");
+    env.run(&["ingest", "b", "--case", "B"]).ok();
+    env.run(&["ingest", "a/original.jpg", "--case", "B"]).ok(); // the same bytes again
+
+    let r = env.run(&["similar", "ITM-000001", "--json"]).ok().json();
+    let found: Vec<(String, u64, bool)> = r["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_owned(),
+                n["distance"].as_u64().unwrap(),
+                n["same_bytes"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = found.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"messenger.jpg") && names.contains(&"cropped.jpg"),
+        "{found:?}"
+    );
+    assert!(
+        !names.contains(&"stranger.jpg"),
+        "an unrelated picture is not a near-duplicate: {found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(n, d, same)| n == "original.jpg" && *d == 0 && *same),
+        "{found:?}"
+    );
+    let human = env.run(&["similar", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("same bytes") && human.contains("messenger.jpg"),
+        "{human}"
+    );
+
+    let text = env.run(&["similar", "ITM-000005"]);
+    assert_eq!(text.code, 2);
+    assert!(
+        text.stderr
+            .contains("has no perceptual hash: only images are hashed"),
+        "{}",
+        text.stderr
+    );
+
+    let clusters = env.run(&["clusters", "--json"]).ok().json();
+    let c = clusters.as_array().unwrap();
+    assert_eq!(c.len(), 1, "{clusters}");
+    let members: Vec<&str> = c[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        members.len(),
+        4,
+        "original twice, resized, cropped: {members:?}"
+    );
+    // No device clock and no token: the vault's own record of collection decides.
+    assert_eq!(c[0]["earliest"]["item"], "ITM-000001");
+    assert_eq!(c[0]["earliest"]["basis"], "reported");
+    let only_b = env.run(&["clusters", "--case", "B", "--json"]).ok().json();
+    assert_eq!(
+        only_b[0]["members"].as_array().unwrap().len(),
+        3,
+        "{only_b}"
+    );
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn the_strongest_time_basis_decides_the_first_appearance() {
+    let Some(gps) = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/exif/jpg/gps/DSCN0010.jpg")
+        .canonicalize()
+        .ok()
+    else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let env = Env::new();
+    env.init();
+    // A messenger copy (no metadata) is collected first; the camera original later.
+    let img = image::load_from_memory(&std::fs::read(&gps).unwrap())
+        .unwrap()
+        .to_rgb8();
+    let copy = image::imageops::resize(&img, 400, 300, image::imageops::FilterType::Triangle);
+    env.write("copy.jpg", &jpeg(&copy, 75));
+    env.run(&["ingest", "copy.jpg"]).ok();
+    let out = env
+        .command()
+        .args(["--vault", "vault", "ingest"])
+        .arg(&gps)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    let c = env.run(&["clusters", "--json"]).ok().json();
+    let e = &c[0]["earliest"];
+    // The camera's clock (2008) outranks when the vault happened to receive the copy.
+    assert_eq!(e["item"], "ITM-000002", "{c}");
+    assert_eq!(e["basis"], "device clock");
+    assert!(e["at"].as_str().unwrap().starts_with("2008-10-2"), "{e}");
+
+    // An independent timestamp over the ledger outranks any device clock.
+    if custody_testkit::pki::openssl_available() {
+        let tsa = LocalTsa::start();
+        env.run(&["timestamp", "--tsa", tsa.url()]).ok();
+        let c = env.run(&["clusters", "--json"]).ok().json();
+        assert_eq!(c[0]["earliest"]["basis"], "attested", "{c}");
+        assert_eq!(
+            c[0]["earliest"]["item"], "ITM-000001",
+            "one token covers both; the tie goes to the smaller id"
+        );
+    }
+}
