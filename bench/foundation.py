@@ -10,9 +10,10 @@ Measures, in one run and over the same bytes:
 and prints throughput and the ratios the project targets:
   ingest >= 0.8 x one-process openssl, verify >= 0.9 x two-process openssl, memory flat.
 
-Usage: bench/foundation.py [--corpus DIR] [--photos N] [--out DIR] [--big-gb G]
-The corpus comes from ../shared/bench/make_corpus.py (needs Pillow, piexif, numpy) and is
-generated under --out when --corpus is not given.
+Usage: bench/foundation.py [--corpus DIR] [--photos N] [--out DIR] [--large N] [--big-gb G]
+The photos come from ../shared/bench/make_corpus.py (needs Pillow, piexif, numpy), generated
+under --out when --corpus is not given; the large files are incompressible bytes made with
+openssl (AES-CTR keystream).
 """
 import argparse
 import json
@@ -73,6 +74,16 @@ def warm(paths):
                 pass
 
 
+def make_random(path, mb, seed):
+    """Incompressible bytes (an AES-CTR keystream), made once."""
+    if path.exists() and path.stat().st_size == mb * 1_000_000:
+        return
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        sh(["sh", "-c", f"head -c {mb * 1_000_000} /dev/zero | openssl enc -aes-128-ctr -nosalt -pass pass:{seed} -pbkdf2"], stdout=out)
+    tmp.rename(path)
+
+
 def drop_caches():
     try:
         os.sync()
@@ -96,6 +107,7 @@ def main():
     ap.add_argument("--photos", type=int, default=2000, help="photos to generate when no corpus is given")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--big-gb", type=float, default=5.0, help="size of the largest file for the memory check")
+    ap.add_argument("--large", type=int, default=3, help="number of 1 GB files in the large-file set")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -110,11 +122,15 @@ def main():
             if not gen.exists():
                 sys.exit(f"no corpus given and {gen} not found")
             print(f"generating corpus in {corpus} (once) ...", flush=True)
-            sh([sys.executable, str(gen), str(corpus), "--n", str(args.photos)])
+            sh([sys.executable, str(gen), str(corpus), "--n", str(args.photos), "--videos", "0"])
     photos = files_under(corpus / "photos")
-    videos = files_under(corpus / "video")
-    if not photos or not videos:
-        sys.exit(f"{corpus} lacks photos/ or video/")
+    if not photos:
+        sys.exit(f"{corpus} lacks photos/")
+    large_dir = args.out / "large"
+    large_dir.mkdir(exist_ok=True)
+    for i in range(args.large):
+        make_random(large_dir / f"large-{i}.bin", 1000, seed=f"large{i}")
+    videos = files_under(large_dir)
 
     env = dict(os.environ, CUSTODY_ACTOR="bench@localhost")
     results = {}
@@ -165,17 +181,14 @@ def main():
         shutil.rmtree(vault, ignore_errors=True)
 
     run_set("photos", corpus / "photos", photos)
-    run_set("large-files", corpus / "video", videos)
+    run_set("large-files", large_dir, videos)
 
     # Peak memory as files grow: one file of each size, ingested into a fresh vault.
     mem = []
     sizes_mb = [100, 1000, int(args.big_gb * 1000)]
     for mb in sizes_mb:
         f = args.out / f"big-{mb}MB.bin"
-        if not f.exists() or f.stat().st_size != mb * 1_000_000:
-            # Fast incompressible bytes: AES-CTR keystream.
-            with open(f, "wb") as out:
-                sh(["sh", "-c", f"head -c {mb * 1_000_000} /dev/zero | openssl enc -aes-128-ctr -nosalt -pass pass:custody -pbkdf2"], stdout=out)
+        make_random(f, mb, seed=f"big{mb}")
         vault = args.out / "vault-mem"
         shutil.rmtree(vault, ignore_errors=True)
         sh([custody, "init", str(vault), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)

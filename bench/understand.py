@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Benchmark of metadata extraction, perceptual hashing, whole ingest and the
+near-duplicate index, each beside its reference tool measured in the same run.
+
+  - metadata extraction alone (the extract crate's bench binary: both cores, the same
+    extraction `custody` runs) against `exiftool -j -r` on the same folder (target >= 20x
+    files/s); and, for the record, `custody extract --all --force`, which also computes
+    perceptual hashes and writes a ledger entry per file;
+  - perceptual hashing (the crate's bench binary, 2 threads) against Python
+    `imagehash.phash` with Pillow's draft decoding, one process (target >= 5x);
+  - `custody ingest` of the photo folder (hash, store, metadata, perceptual hash,
+    ledger) against `restic backup` into a fresh repository (target >= 3x);
+  - the near-duplicate index at 10 million hashes (query < 10 ms), and recall and
+    precision on the corpus's known near-duplicate pairs.
+
+Usage: bench/understand.py [--corpus DIR] [--photos N] [--out DIR]
+Needs: exiftool (libimage-exiftool-perl), restic, Python Pillow + imagehash; the corpus
+comes from ../shared/bench/make_corpus.py (Pillow, piexif, numpy).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def timed(cmd, env=None, cwd=None):
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    dt = time.perf_counter() - t
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+    return dt, p.stdout
+
+
+def warm(paths):
+    for p in paths:
+        with open(p, "rb") as f:
+            while f.read(8 << 20):
+                pass
+
+
+def files_under(d):
+    return sorted(str(p) for p in Path(d).rglob("*") if p.is_file())
+
+
+def rate(text, what):
+    m = re.search(r"([\d.]+) files/s", text)
+    if not m:
+        sys.exit(f"no files/s in the {what} output:\n{text}")
+    return float(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path)
+    ap.add_argument("--photos", type=int, default=2000)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for tool in ["exiftool", "restic"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is needed (Debian: apt-get install libimage-exiftool-perl restic)")
+
+    sh(["cargo", "build", "--release", "-q", "-p", "custody-cli"], cwd=ROOT)
+    sh(["cargo", "build", "--release", "-q", "-p", "custody-similar", "--examples"], cwd=ROOT)
+    sh(["cargo", "build", "--release", "-q", "-p", "custody-extract", "--example", "extract_bench"], cwd=ROOT)
+    custody = str(ROOT / "target" / "release" / "custody")
+    examples = ROOT / "target" / "release" / "examples"
+
+    corpus = args.corpus
+    if corpus is None:
+        corpus = args.out / f"corpus-{args.photos}"
+        if not (corpus / "corpus-truth.json").exists():
+            gen = ROOT.parent / "shared" / "bench" / "make_corpus.py"
+            print(f"generating corpus in {corpus} (once) ...", flush=True)
+            sh([sys.executable, str(gen), str(corpus), "--n", str(args.photos), "--videos", "0"])
+    photos_dir = corpus / "photos"
+    photos = files_under(photos_dir)
+    nbytes = sum(os.path.getsize(p) for p in photos)
+    env = dict(os.environ, CUSTODY_ACTOR="bench@localhost")
+    results = {"photos": len(photos), "bytes": nbytes}
+
+    # Whole ingest against restic backup, both warm.
+    vault = args.out / "vault-understand"
+    shutil.rmtree(vault, ignore_errors=True)
+    sh([custody, "init", str(vault), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
+    warm(photos)
+    t_ingest, _ = timed([custody, "--vault", str(vault), "ingest", str(photos_dir), "--json"], env=env)
+    repo = args.out / "restic-repo"
+    shutil.rmtree(repo, ignore_errors=True)
+    renv = dict(os.environ, RESTIC_PASSWORD="benchmark", RESTIC_REPOSITORY=str(repo))
+    sh(["restic", "init", "-q"], env=renv, stdout=subprocess.DEVNULL)
+    warm(photos)
+    t_restic, _ = timed(["restic", "backup", "-q", str(photos_dir)], env=renv)
+    shutil.rmtree(repo, ignore_errors=True)
+    results["ingest"] = {
+        "custody_s": t_ingest, "custody_files_per_s": len(photos) / t_ingest, "custody_MBps": nbytes / 1e6 / t_ingest,
+        "restic_s": t_restic, "restic_files_per_s": len(photos) / t_restic, "restic_MBps": nbytes / 1e6 / t_restic,
+        "ratio": t_restic / t_ingest,
+    }
+
+    # Metadata extraction alone: the vault command against exiftool on the same folder.
+    warm(photos)
+    t_extract, out = timed([custody, "--vault", str(vault), "extract", "--all", "--force", "--json"], env=env)
+    extracted = json.loads(out)["extracted"]
+    t_exif, _ = timed(["exiftool", "-j", "-r", "-q", str(photos_dir)])
+    warm(photos)
+    _, alone = timed([str(examples / "extract_bench"), str(photos_dir)])
+    m = re.search(r"ratio: ([\d.]+)x exiftool", alone)
+    results["extract"] = {
+        "metadata_alone": alone.strip(),
+        "metadata_alone_ratio": float(m.group(1)) if m else None,
+        "custody_extract_all_files": extracted, "custody_extract_all_s": t_extract,
+        "custody_extract_all_files_per_s": extracted / t_extract,
+        "exiftool_files_per_s": len(photos) / t_exif,
+        "custody_extract_all_ratio": (extracted / t_extract) / (len(photos) / t_exif),
+    }
+    shutil.rmtree(vault, ignore_errors=True)
+
+    # Perceptual hashing: ours (2 threads) against imagehash (one process, draft decoding).
+    jpegs = [p for p in photos if p.lower().endswith((".jpg", ".jpeg"))]
+    warm(jpegs)
+    _, ours = timed([str(examples / "phash_bench"), str(photos_dir)])
+    _, theirs = timed([sys.executable, str(ROOT / "crates" / "similar" / "bench" / "imagehash_bench.py"), str(photos_dir)])
+    results["phash"] = {"custody": ours.strip(), "imagehash": theirs.strip(),
+                        "ratio": rate(ours, "phash_bench") / rate(theirs, "imagehash_bench")}
+
+    # The index at 10 million hashes, and recall/precision on the corpus.
+    _, index = timed([str(examples / "index_bench"), "--n", "10000000"])
+    _, recall = timed([str(examples / "recall"), str(corpus)])
+    results["index"] = index.strip()
+    results["recall"] = recall.strip()
+
+    (args.out / "understand.json").write_text(json.dumps(results, indent=2))
+    i, e, p = results["ingest"], results["extract"], results["phash"]
+    print(f"\ncorpus: {len(photos)} photos, {nbytes / 1e9:.2f} GB ({corpus})")
+    print(f"\nwhole ingest   custody {i['custody_files_per_s']:.0f} photos/s, {i['custody_MBps']:.0f} MB/s;"
+          f" restic backup {i['restic_files_per_s']:.0f} photos/s, {i['restic_MBps']:.0f} MB/s;"
+          f" ratio {i['ratio']:.2f}x (target >= 3)")
+    print(f"extraction alone (target >= 20x exiftool):\n  {e['metadata_alone']}")
+    print(f"custody extract --all --force (metadata + perceptual hash + ledger): {e['custody_extract_all_files_per_s']:.0f} files/s,"
+          f" {e['custody_extract_all_ratio']:.1f}x exiftool's {e['exiftool_files_per_s']:.0f} files/s")
+    print(f"perceptual hash ratio {p['ratio']:.2f}x (target >= 5)\n  {p['custody']}\n  {p['imagehash']}")
+    print(f"\nindex at 10 million hashes:\n{index.strip()}")
+    print(f"\nrecall and precision:\n{recall.strip()}")
+    print(f"\nfull results: {args.out / 'understand.json'}")
+
+
+if __name__ == "__main__":
+    main()
