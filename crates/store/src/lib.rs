@@ -8,12 +8,14 @@
 //! Backends: [`SqliteCatalog`] (embedded default). SQL is kept per dialect, with
 //! migrations under `migrations/<dialect>/`.
 
+pub mod cases;
 pub mod error;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use custody_model::{Digest, Item, ItemId};
 
+pub use cases::{CaseCatalog, CaseChange, CaseEventRow, CaseRow, SealedReadRow, SealedRecordRow};
 pub use error::{CatalogError, Result};
 pub use sqlite::SqliteCatalog;
 
@@ -51,6 +53,8 @@ pub enum Change {
         hash: u64,
         seq: u64,
     },
+    /// Case events and the sealed store (see [`cases`]).
+    Case(CaseChange),
 }
 
 /// Metadata extracted from some bytes by one extractor version.
@@ -83,7 +87,7 @@ pub struct DumpRow {
 }
 
 #[async_trait]
-pub trait Catalog: Send + Sync {
+pub trait Catalog: CaseCatalog + Send + Sync {
     /// The last ledger entry applied, or `None` when none has been.
     async fn applied_seq(&self) -> Result<Option<u64>>;
 

@@ -44,6 +44,10 @@ impl SqliteCatalog {
         Ok(Self { pool })
     }
 
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// A private catalog in memory, for replaying the ledger during verification.
     pub async fn in_memory() -> Result<Self> {
         let opts = SqliteConnectOptions::from_str("sqlite::memory:")?;
@@ -233,6 +237,7 @@ impl Catalog for SqliteCatalog {
                     .execute(&mut *tx)
                     .await?;
                 }
+                Change::Case(c) => crate::cases::apply(&mut tx, c).await?,
                 Change::Phash {
                     sha256,
                     algorithm,
@@ -480,6 +485,7 @@ impl Catalog for SqliteCatalog {
             };
             out.push(DumpRow { table: "metadata", key, row: text });
         }
+        out.extend(crate::cases::dump(&self.pool).await?);
         for row in sqlx::query(
             "SELECT sha256, algorithm, hash, ledger_seq FROM phashes ORDER BY sha256, algorithm",
         )
