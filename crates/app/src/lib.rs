@@ -11,6 +11,7 @@ pub mod vault;
 
 pub use error::{AppError, Result};
 pub use vault::{Mode, Vault};
+pub mod cases;
 pub mod catalog;
 pub mod demo;
 pub mod export;
@@ -22,6 +23,7 @@ pub mod log;
 pub mod package;
 pub mod redact;
 pub mod report;
+pub mod sealed;
 pub mod similar;
 pub mod timestamps;
 pub mod verify;

@@ -112,6 +112,8 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
                 note,
             });
         }
+        // Case events and the sealed store (crate::cases).
+        Action::Other(a) if crate::cases::projects(a) => out.extend(crate::cases::changes(entry)),
         _ => {}
     }
     Ok(out)

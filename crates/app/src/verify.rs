@@ -403,6 +403,17 @@ pub async fn verify(
         report.notes.extend(check.notes);
     }
 
+    // Cases replay from the ledger; sealed records match their recorded digests.
+    for p in crate::cases::replay_problems(entries.iter().flatten()) {
+        report.problem("case", p);
+    }
+    let (sealed, sealed_notes) =
+        crate::sealed::check_records(vault.dir(), entries.iter().flatten());
+    for p in sealed {
+        report.problem("sealed", p);
+    }
+    report.notes.extend(sealed_notes);
+
     // 7. Leftovers: harmless, but worth knowing.
     let staged = store.staged()?;
     if !staged.is_empty() {

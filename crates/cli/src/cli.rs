@@ -150,7 +150,34 @@ pub enum Command {
     /// The catalog (the SQL view of the ledger).
     #[command(subcommand)]
     Catalog(CatalogCommand),
-    /// Build a demonstration vault from synthetic material and verify it.
+    /// Cases: open, list, show, export and import a whole case (JSON).
+    #[command(subcommand)]
+    Case(crate::cmd::case::CaseCommand),
+    /// Named places and control periods of a case.
+    #[command(subcommand)]
+    Place(crate::cmd::case::PlaceCommand),
+    /// Evidence records of a case, their vault items and observations.
+    #[command(subcommand)]
+    Evidence(crate::cmd::case::EvidenceCommand),
+    /// Incidents: place, time, candidate crimes, linked evidence, element links.
+    #[command(subcommand)]
+    Incident(crate::cmd::case::IncidentCommand),
+    /// Remains and forensic records through the guarded workflow; CSV import and export.
+    #[command(subcommand)]
+    Remains(crate::cmd::remains::RemainsCommand),
+    /// Pseudonymous witnesses, consent, testimony; sealed identities.
+    #[command(subcommand)]
+    Witness(crate::cmd::witness::WitnessCommand),
+    /// Claims checked against the evidence, and the analyst's sign-off.
+    #[command(subcommand)]
+    Claims(crate::cmd::claims::ClaimsCommand),
+    /// Reports on a case (forensic counts as of a date).
+    #[command(subcommand)]
+    Report(crate::cmd::claims::ReportCommand),
+    /// The element-of-crime matrix of an incident, gaps shown plainly.
+    Matrix(crate::cmd::claims::MatrixArgs),
+    /// Build a demonstration vault from the synthetic Bucha dataset (generated placeholder
+    /// media, case, claims, remains), run the claim checks and verify the vault.
     Demo {
         /// Directory for the demo (created; must not hold a vault already).
         #[arg(default_value = "custody-demo")]

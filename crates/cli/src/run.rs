@@ -259,33 +259,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Demo { dir } => {
-            let progress = Arc::new(IngestProgress::new(false));
-            let result = custody_app::demo::run(dir, &actor, progress.clone()).await;
-            progress.finish();
-            let r = result?;
-            if cli.json {
-                print_json(&r)?;
-            } else {
-                println!(
-                    "demo vault: {} ({} items from {}, {} ledger entries)",
-                    r.vault.display(),
-                    r.ingested,
-                    r.samples.display(),
-                    r.ledger_entries
-                );
-                println!("verification: {}", if r.verified { "OK" } else { "FAILED" });
-                let v = r.vault.display();
-                println!(
-                    "\ntry:\n  custody --vault {v} list\n  custody --vault {v} show ITM-000001\n  custody --vault {v} log checkpoint\n  custody --vault {v} verify --full"
-                );
-            }
-            Ok(if r.verified {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        Command::Demo { dir } => crate::cmd::demo::run(&cli, &actor, dir).await,
+        Command::Case(c) => crate::cmd::case::run_case(&cli, &actor, c).await,
+        Command::Place(c) => crate::cmd::case::run_place(&cli, &actor, c).await,
+        Command::Evidence(c) => crate::cmd::case::run_evidence(&cli, &actor, c).await,
+        Command::Incident(c) => crate::cmd::case::run_incident(&cli, &actor, c).await,
+        Command::Remains(c) => crate::cmd::remains::run(&cli, &actor, c).await,
+        Command::Witness(c) => crate::cmd::witness::run(&cli, &actor, c).await,
+        Command::Claims(c) => crate::cmd::claims::run_claims(&cli, &actor, c).await,
+        Command::Report(c) => crate::cmd::claims::run_report(&cli, &actor, c).await,
+        Command::Matrix(a) => crate::cmd::claims::run_matrix(&cli, &actor, a).await,
         Command::Similar(a) => crate::cmd::similar::similar(&cli, &actor, a).await,
         Command::Clusters(a) => crate::cmd::similar::clusters(&cli, &actor, a).await,
         Command::Export(a) => crate::cmd::package::export(&cli, &actor, a).await,

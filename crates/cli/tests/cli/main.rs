@@ -1,6 +1,7 @@
 //! End-to-end tests of the `custody` binary: one test binary, one module per concern.
 
 mod bad_input;
+mod cases;
 mod crash;
 mod damage;
 mod e2e;
