@@ -400,10 +400,13 @@ pub enum IncidentCommand {
         case: CaseArg,
         /// The incident.
         incident: String,
+        /// The candidate crime of the link.
         #[arg(long)]
         crime: String,
+        /// The element of the link.
         #[arg(long)]
         element: String,
+        /// The evidence of the link.
         #[arg(long)]
         evidence: String,
         /// Why.

@@ -119,6 +119,7 @@ pub struct AddClaim {
     /// causal-alternative: the other cause claimed.
     #[arg(long)]
     cause: Option<String>,
+    /// causal-alternative: a note on the claimed cause.
     #[arg(long, default_value = "")]
     note: String,
 }
@@ -140,8 +141,10 @@ pub enum ReportCommand {
         /// Or an area given as a disc: latitude of the centre.
         #[arg(long, allow_negative_numbers = true)]
         lat: Option<f64>,
+        /// Longitude of the centre.
         #[arg(long, allow_negative_numbers = true)]
         lon: Option<f64>,
+        /// Radius in metres.
         #[arg(long, value_name = "METRES")]
         radius_m: Option<f64>,
     },

@@ -71,6 +71,7 @@ pub enum RemainsCommand {
     Examine {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
@@ -103,6 +104,7 @@ pub enum RemainsCommand {
     Waive {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
@@ -118,6 +120,7 @@ pub enum RemainsCommand {
     IdEvidence {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         /// The method (dna, fingerprints, dental, documents, property, visual, medical).
         #[arg(long)]
@@ -133,6 +136,7 @@ pub enum RemainsCommand {
         analyst: Option<String>,
         #[command(flatten)]
         time: TimeArgs,
+        /// A note on the comparison.
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -142,7 +146,9 @@ pub enum RemainsCommand {
     Decide {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
+        /// Confirmed (the board's identification) or presumptive.
         #[arg(long, value_enum)]
         status: DecisionArg,
         /// Identification evidence the decision rests on (IE-0001); repeat.
@@ -168,6 +174,7 @@ pub enum RemainsCommand {
     Withdraw {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         /// The decision (IDD-0001).
         #[arg(long)]
@@ -175,6 +182,7 @@ pub enum RemainsCommand {
         /// Why.
         #[arg(long)]
         reason: String,
+        /// Who recorded it (default: you).
         #[arg(long)]
         by: Option<String>,
         #[command(flatten)]
@@ -184,9 +192,11 @@ pub enum RemainsCommand {
     Notify {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
+        /// Who recorded it (default: you).
         #[arg(long)]
         by: Option<String>,
         /// Next of kin, as a sealed-store reference.
@@ -197,6 +207,7 @@ pub enum RemainsCommand {
     Release {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
@@ -209,6 +220,7 @@ pub enum RemainsCommand {
         /// The signed release document, as a vault item.
         #[arg(long, value_name = "ITEM")]
         document: Option<String>,
+        /// Who recorded it (default: you).
         #[arg(long)]
         by: Option<String>,
     },
@@ -216,6 +228,7 @@ pub enum RemainsCommand {
     Bury {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
@@ -224,6 +237,7 @@ pub enum RemainsCommand {
         /// The grave marker, so the remains can be found again.
         #[arg(long)]
         grave_marker: String,
+        /// Who recorded it (default: you).
         #[arg(long)]
         by: Option<String>,
     },
@@ -231,12 +245,14 @@ pub enum RemainsCommand {
     Exhume {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
         /// The authorisation.
         #[arg(long)]
         authorisation: String,
+        /// Who recorded it (default: you).
         #[arg(long)]
         by: Option<String>,
     },
@@ -244,8 +260,11 @@ pub enum RemainsCommand {
     CorrectTag {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
+        /// The corrected tag number (never used before).
         new_tag: String,
+        /// Why the record is corrected.
         #[arg(long)]
         reason: String,
     },
@@ -253,15 +272,19 @@ pub enum RemainsCommand {
     CorrectRecovery {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
         #[command(flatten)]
         time: TimeArgs,
         #[command(flatten)]
         place: PlaceArgs,
+        /// Where they were found: surface, grave, building ...
         #[arg(long)]
         context: String,
+        /// The recovery team.
         #[arg(long)]
         team: String,
+        /// Why the record is corrected.
         #[arg(long)]
         reason: String,
     },
@@ -269,6 +292,7 @@ pub enum RemainsCommand {
     Show {
         #[command(flatten)]
         case: CaseArg,
+        /// The tag number of the remains.
         tag: String,
     },
     /// List the remains of a case with their current status.
@@ -281,12 +305,14 @@ pub enum RemainsCommand {
     ImportCsv {
         #[command(flatten)]
         case: CaseArg,
+        /// The CSV file.
         file: PathBuf,
     },
     /// Export the remains of a case as CSV.
     ExportCsv {
         #[command(flatten)]
         case: CaseArg,
+        /// The CSV file to create (must not exist).
         #[arg(long, short)]
         out: PathBuf,
     },

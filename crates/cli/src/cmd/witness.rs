@@ -75,6 +75,7 @@ pub enum WitnessCommand {
     WithdrawConsent {
         #[command(flatten)]
         case: CaseArg,
+        /// The pseudonym, e.g. W-0001.
         witness: String,
         /// The consent, e.g. CN-0001.
         consent: String,
@@ -84,8 +85,10 @@ pub enum WitnessCommand {
         /// From when (default: now).
         #[arg(long, value_name = "DATETIME")]
         at: Option<String>,
+        /// Who recorded the withdrawal (default: you).
         #[arg(long)]
         recorded_by: Option<String>,
+        /// A note on the withdrawal.
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -95,6 +98,7 @@ pub enum WitnessCommand {
     Testimony {
         #[command(flatten)]
         case: CaseArg,
+        /// The pseudonym, e.g. W-0001.
         witness: String,
         /// The evidence id of the testimony (registered if new).
         #[arg(long, value_name = "EV")]
@@ -111,11 +115,13 @@ pub enum WitnessCommand {
         /// Who took it (default: you).
         #[arg(long)]
         taken_by: Option<String>,
+        /// The language of the testimony.
         #[arg(long, default_value = "")]
         language: String,
         /// An incident the testimony concerns; repeat.
         #[arg(long = "incident", value_name = "INC")]
         incidents: Vec<String>,
+        /// A description of the testimony record (never the witness's identity).
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -124,6 +130,7 @@ pub enum WitnessCommand {
     Show {
         #[command(flatten)]
         case: CaseArg,
+        /// The pseudonym, e.g. W-0001.
         witness: String,
     },
     /// List the witnesses of a case (pseudonyms only).
@@ -136,6 +143,7 @@ pub enum WitnessCommand {
     Unseal {
         #[command(flatten)]
         case: CaseArg,
+        /// The pseudonym, e.g. W-0001.
         witness: String,
         /// The permission: unseal-identity.
         #[arg(long)]
