@@ -449,78 +449,44 @@ pub async fn ingest(
     }
     drop(tx);
 
-    let mut summary = IngestSummary::default();
-    let mut known: HashMap<Digest, ItemId> = HashMap::new();
-    let mut batch: Vec<StagedFile> = Vec::new();
-    let mut batch_started: Option<Instant> = None;
-    let mut fatal: Option<AppError> = None;
-    loop {
-        let deadline = batch_started.map(|t| t + options.batch_wait);
-        let msg = match deadline {
-            Some(d) => match tokio::time::timeout_at(d.into(), rx.recv()).await {
+    let mut committer = Committer {
+        vault,
+        collection: &collection,
+        batch: Vec::new(),
+        started: None,
+        known: HashMap::new(),
+        summary: IngestSummary::default(),
+        observer: observer.as_ref(),
+    };
+    let fatal: Option<AppError> = loop {
+        let msg = match committer.started.map(|t| t + options.batch_wait) {
+            Some(deadline) => match tokio::time::timeout_at(deadline.into(), rx.recv()).await {
                 Ok(m) => m,
-                Err(_) => {
-                    if let Err(e) = commit_batch(
-                        vault,
-                        &collection,
-                        &mut batch,
-                        &mut known,
-                        &mut summary,
-                        observer.as_ref(),
-                    )
-                    .await
-                    {
-                        fatal = Some(e);
-                        break;
-                    }
-                    batch_started = None;
-                    continue;
-                }
+                // The oldest staged file has waited long enough.
+                Err(_) => match committer.flush().await {
+                    Ok(()) => continue,
+                    Err(e) => break Some(e),
+                },
             },
             None => rx.recv().await,
         };
         match msg {
             Some(WorkerMsg::Staged(f)) => {
-                batch.push(*f);
-                batch_started.get_or_insert_with(Instant::now);
-                if batch.len() >= options.batch_files {
-                    if let Err(e) = commit_batch(
-                        vault,
-                        &collection,
-                        &mut batch,
-                        &mut known,
-                        &mut summary,
-                        observer.as_ref(),
-                    )
-                    .await
-                    {
-                        fatal = Some(e);
-                        break;
-                    }
-                    batch_started = None;
+                committer.push(*f);
+                if committer.batch.len() >= options.batch_files
+                    && let Err(e) = committer.flush().await
+                {
+                    break Some(e);
                 }
             }
             Some(WorkerMsg::Failed(o)) => {
                 observer.outcome(&o);
                 outcomes.push(o);
             }
-            None => break,
+            None => break committer.flush().await.err(),
         }
-    }
-    if fatal.is_none() {
-        if let Err(e) = commit_batch(
-            vault,
-            &collection,
-            &mut batch,
-            &mut known,
-            &mut summary,
-            observer.as_ref(),
-        )
-        .await
-        {
-            fatal = Some(e);
-        }
-    }
+    };
+    let mut summary = std::mem::take(&mut committer.summary);
     if fatal.is_some() {
         // Stop the workers and throw away whatever they staged; none of it was committed.
         queue.lock().expect("not poisoned").clear();
@@ -548,104 +514,122 @@ pub async fn ingest(
     Ok(summary)
 }
 
-async fn commit_batch(
-    vault: &Vault,
-    collection: &Collection,
-    batch: &mut Vec<StagedFile>,
-    known: &mut HashMap<Digest, ItemId>,
-    summary: &mut IngestSummary,
-    observer: &dyn IngestObserver,
-) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
+/// Staged files waiting to be committed together, and what was committed so far.
+struct Committer<'a> {
+    vault: &'a Vault,
+    collection: &'a Collection,
+    batch: Vec<StagedFile>,
+    /// When the oldest file of the batch arrived.
+    started: Option<Instant>,
+    /// Digests committed in this run, with their first item.
+    known: HashMap<Digest, ItemId>,
+    summary: IngestSummary,
+    observer: &'a dyn IngestObserver,
+}
+
+impl Committer<'_> {
+    fn push(&mut self, f: StagedFile) {
+        self.batch.push(f);
+        self.started.get_or_insert_with(Instant::now);
     }
-    let mut files = std::mem::take(batch);
-    // Workers finish out of order; number items in the order the inputs were listed.
-    files.sort_by_key(|f| f.order);
-    let mut pending = Vec::with_capacity(files.len());
-    let mut staged = Vec::with_capacity(files.len());
-    let mut planned = Vec::with_capacity(files.len());
-    for f in &files {
-        let d = f.staged.digest;
-        let duplicate_of = match known.get(&d) {
-            Some(id) => Some(*id),
-            None => {
-                let filter = custody_store::ItemFilter {
-                    sha256: Some(d),
-                    limit: Some(1),
-                    ..Default::default()
-                };
-                vault.catalog().items(&filter).await?.first().map(|i| i.id)
+
+    /// Commits the batch (formats.md §6) and reports each file once it is durable.
+    async fn flush(&mut self) -> Result<()> {
+        self.started = None;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let (vault, collection, observer) = (self.vault, self.collection, self.observer);
+        let known = &mut self.known;
+        let summary = &mut self.summary;
+        let mut files = std::mem::take(&mut self.batch);
+        // Workers finish out of order; number items in the order the inputs were listed.
+        files.sort_by_key(|f| f.order);
+        let mut pending = Vec::with_capacity(files.len());
+        let mut staged = Vec::with_capacity(files.len());
+        let mut planned = Vec::with_capacity(files.len());
+        for f in &files {
+            let d = f.staged.digest;
+            let duplicate_of = match known.get(&d) {
+                Some(id) => Some(*id),
+                None => {
+                    let filter = custody_store::ItemFilter {
+                        sha256: Some(d),
+                        limit: Some(1),
+                        ..Default::default()
+                    };
+                    vault.catalog().items(&filter).await?.first().map(|i| i.id)
+                }
+            };
+            let id = vault.next_item_id();
+            known.entry(d).or_insert(id);
+            let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
+            let name = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let details = CollectedDetails {
+                case: collection.case.clone(),
+                collected_by: collection.collected_by.clone(),
+                duplicate_of,
+                fs: f.fs.clone(),
+                media_type: f.media_type.clone(),
+                method: collection.method.clone(),
+                note: collection.note.clone(),
+                original_name: name,
+                original_path: abs.to_string_lossy().into_owned(),
+                size: f.staged.size,
+                source: collection.source.clone(),
+            };
+            let mut details = serde_json::to_value(&details).expect("details serialise");
+            if std::str::from_utf8(abs.as_os_str().as_bytes()).is_err() {
+                // The name is not UTF-8: keep its exact bytes too, so nothing is lost.
+                details["original_path_hex"] = hex::encode(abs.as_os_str().as_bytes()).into();
+            }
+            pending.push(Pending {
+                action: Action::ItemCollected,
+                item: Some(id),
+                sha256: Some(d),
+                details,
+            });
+            staged.push(d);
+            planned.push((id, duplicate_of, pending.len() - 1));
+            // Metadata depends only on the bytes: extracted once, when they first arrive.
+            if let (Some(m), None) = (&f.metadata, duplicate_of) {
+                pending.push(extraction_entry(id, d, m, f.phash.as_ref()));
+            }
+        }
+        let entries = match vault.commit(pending, &staged).await {
+            Ok(e) => e,
+            Err(e) => {
+                for f in &files {
+                    let _ = vault.blobs().discard(&f.staged.digest);
+                }
+                return Err(e);
             }
         };
-        let id = vault.next_item_id();
-        known.entry(d).or_insert(id);
-        let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
-        let name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let details = CollectedDetails {
-            case: collection.case.clone(),
-            collected_by: collection.collected_by.clone(),
-            duplicate_of,
-            fs: f.fs.clone(),
-            media_type: f.media_type.clone(),
-            method: collection.method.clone(),
-            note: collection.note.clone(),
-            original_name: name,
-            original_path: abs.to_string_lossy().into_owned(),
-            size: f.staged.size,
-            source: collection.source.clone(),
-        };
-        let mut details = serde_json::to_value(&details).expect("details serialise");
-        if std::str::from_utf8(abs.as_os_str().as_bytes()).is_err() {
-            // The name is not UTF-8: keep its exact bytes too, so nothing is lost.
-            details["original_path_hex"] = hex::encode(abs.as_os_str().as_bytes()).into();
-        }
-        pending.push(Pending {
-            action: Action::ItemCollected,
-            item: Some(id),
-            sha256: Some(d),
-            details,
-        });
-        staged.push(d);
-        planned.push((id, duplicate_of, pending.len() - 1));
-        // Metadata depends only on the bytes: extracted once, when they first arrive.
-        if let (Some(m), None) = (&f.metadata, duplicate_of) {
-            pending.push(extraction_entry(id, d, m, f.phash.as_ref()));
-        }
-    }
-    let entries = match vault.commit(pending, &staged).await {
-        Ok(e) => e,
-        Err(e) => {
-            for f in &files {
-                let _ = vault.blobs().discard(&f.staged.digest);
+        for (f, (id, dup, at)) in files.iter().zip(planned) {
+            let entry = &entries[at];
+            let o = FileOutcome::Ingested {
+                path: display(&f.path),
+                item: id,
+                sha256: f.staged.digest,
+                size: f.staged.size,
+                media_type: f.media_type.clone(),
+                duplicate_of: dup,
+                ledger_seq: entry.seq,
+            };
+            summary.ingested += 1;
+            summary.bytes += f.staged.size;
+            if dup.is_some() {
+                summary.duplicates += 1;
             }
-            return Err(e);
+            observer.outcome(&o);
+            summary.files.push(o);
         }
-    };
-    for (f, (id, dup, at)) in files.iter().zip(planned) {
-        let entry = &entries[at];
-        let o = FileOutcome::Ingested {
-            path: display(&f.path),
-            item: id,
-            sha256: f.staged.digest,
-            size: f.staged.size,
-            media_type: f.media_type.clone(),
-            duplicate_of: dup,
-            ledger_seq: entry.seq,
-        };
-        summary.ingested += 1;
-        summary.bytes += f.staged.size;
-        if dup.is_some() {
-            summary.duplicates += 1;
-        }
-        observer.outcome(&o);
-        summary.files.push(o);
+        Ok(())
     }
-    Ok(())
 }
 
 /// The perceptual hash of an image file, `None` for media that are not hashed.
