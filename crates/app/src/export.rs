@@ -174,6 +174,20 @@ pub async fn export(
         .filter(|t| t.ledger_seq < size)
         .collect();
     seqs.extend(tokens.iter().map(|t| t.ledger_seq));
+    // The case itself (incidents, evidence records, claims, remains, pseudonymous witnesses):
+    // every event, with its proof. Sealed identities are never part of these events.
+    let case_events: Vec<u64> = match &opts.case {
+        Some(c) => vault
+            .catalog()
+            .case_events(c)
+            .await?
+            .into_iter()
+            .map(|r| r.seq)
+            .filter(|s| *s < size)
+            .collect(),
+        None => Vec::new(),
+    };
+    seqs.extend(&case_events);
 
     // 5. Write the bag.
     let mut writer = BagWriter::create(out)
@@ -308,6 +322,12 @@ pub async fn export(
     ) {
         tag(&mut writer, "custody/tsa-roots.pem", &roots)?;
     }
+    if let (Some(c), false) = (&opts.case, case_events.is_empty()) {
+        let json =
+            crate::cases::exchange::render(vault, c, crate::cases::exchange::Format::CaseJson)
+                .await?;
+        tag(&mut writer, "custody/case.json", json.as_bytes())?;
+    }
     let exported_at = Timestamp::now();
     let profile = json!({
         "profile": PROFILE_ID,
@@ -320,6 +340,7 @@ pub async fn export(
         "exported_at": exported_at,
         "exported_by": vault.actor(),
         "redacted": !withheld.is_empty(),
+        "case_events": case_events.len(),
     });
     tag(
         &mut writer,

@@ -605,3 +605,99 @@ fn redaction_exports_a_linked_copy_and_never_the_original() {
     );
     env.run(&["verify", "--full"]).ok();
 }
+
+#[test]
+fn a_case_export_never_leaks_a_sealed_identity() {
+    let env = Env::new();
+    env.init();
+    env.run(&[
+        "case",
+        "open",
+        "R-2",
+        "--title",
+        "Synthetic redaction case",
+        "--offset",
+        "+03:00",
+    ])
+    .ok();
+    env.write("in/scene.png", &png(100, 100));
+    env.write(
+        "in/statement.txt",
+        b"Synthetic statement of W-0001. Nothing here names anyone.\n",
+    );
+    env.run(&["ingest", "in", "--case", "R-2"]).ok();
+    // Deliberately distinctive strings, so any leak is found by a byte search.
+    let identity = r#"{"legal_name": "Zyxwvu Qplmok", "address": "Synthetic Street 17, Nowhere",
+        "contacts": [{"kind": "phone", "value": "+000-555-0199"}], "notes": "secret-note-8842"}"#;
+    env.write("identity.json", identity.as_bytes());
+    let reg = env
+        .run(&[
+            "witness",
+            "register",
+            "--case",
+            "R-2",
+            "--identity-file",
+            "identity.json",
+            "--json",
+        ])
+        .ok();
+    assert!(reg.stdout.contains("W-0001"), "{}", reg.stdout);
+    std::fs::remove_file(env.path("identity.json")).unwrap();
+    std::fs::write(
+        env.path("redact.json"),
+        r#"{"ITM-000001": {"regions": [[0, 0, 40, 40]], "reason": "synthetic test"}}"#,
+    )
+    .unwrap();
+    env.run(&[
+        "export",
+        "--case",
+        "R-2",
+        "--redact",
+        "redact.json",
+        "--out",
+        "pkg",
+    ])
+    .ok();
+
+    let pkg = env.path("pkg");
+    let case_json = std::fs::read_to_string(pkg.join("custody/case.json"))
+        .expect("the case travels with the package");
+    assert!(case_json.contains("W-0001"), "the pseudonym is exported");
+    let case_entries = walk(&pkg.join("custody/entries"))
+        .into_iter()
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .contains("\"action\":\"witness.registered\"")
+        })
+        .count();
+    assert_eq!(
+        case_entries, 1,
+        "the case's events travel with their proofs"
+    );
+    let secrets = [
+        "Zyxwvu",
+        "Qplmok",
+        "Synthetic Street 17",
+        "+000-555-0199",
+        "secret-note-8842",
+    ];
+    for f in walk(&pkg) {
+        let bytes = std::fs::read(&f).unwrap();
+        for s in secrets {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                "{s:?} leaked into {}",
+                f.display()
+            );
+        }
+    }
+    let v = env.run_bare(&["verify-package", "pkg"]).ok();
+    assert!(v.stdout.starts_with("OK"), "{}", v.stdout);
+    // The vault still holds the identity, sealed, readable only with permission.
+    let out = env.run(&["witness", "unseal", "W-0001", "--case", "R-2"]);
+    assert_eq!(
+        out.code, 2,
+        "unsealing needs an explicit permission and purpose"
+    );
+}
