@@ -9,6 +9,7 @@ mod extract;
 
 mod interop;
 mod package;
+mod readme;
 mod similar;
 mod support;
 mod timestamps;
