@@ -171,3 +171,40 @@ mod tests {
         assert_eq!(Entry::parse(text.as_bytes(), 3).unwrap(), e);
     }
 }
+
+#[cfg(test)]
+mod float_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Regression: GPS coordinates in extracted metadata made some entries fail the
+    /// canonical check on re-reading, because parsing did not give back the exact f64
+    /// that was written. Every finite f64 must survive write → parse → write unchanged.
+    #[test]
+    fn floats_round_trip_exactly() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let lat = 50.0 + (x % 1_000_000) as f64 / 1e6 * 0.05 + i as f64 * 1e-9;
+            let bits = f64::from_bits(x >> 2);
+            let values: Vec<f64> = [lat, 30.2 + lat / 1e3, bits]
+                .into_iter()
+                .filter(|v| v.is_finite())
+                .collect();
+            let e = Entry::new(
+                0,
+                "2026-11-25T09:15:11.020931Z".parse().unwrap(),
+                "a",
+                Action::MetadataExtracted,
+                None,
+                None,
+                json!({ "values": values }),
+            );
+            let bytes = e.to_bytes();
+            Entry::parse(&bytes, 0)
+                .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&bytes)));
+        }
+    }
+}
