@@ -340,7 +340,7 @@ fn stage_one(
         modified: system_time(meta.modified()),
     };
     let mut reader = &file;
-    let staged = match blobs.stage(&mut reader, &|n| observer.bytes(n)) {
+    let (staged, bytes) = match blobs.stage_keep(&mut reader, &|n| observer.bytes(n)) {
         Ok(s) => s,
         Err(BlobError::Source(e)) => {
             return fail(format!("reading failed part-way: {}", describe_io(&e)));
@@ -364,12 +364,25 @@ fn stage_one(
     WorkerMsg::Staged(Box::new(StagedFile {
         order: c.order,
         path: c.path.clone(),
-        metadata: blobs
-            .local_path(&staged.digest, true)
-            .map(|p| Box::new(custody_extract::extract_path(&p, &media_type))),
-        phash: blobs
-            .local_path(&staged.digest, true)
-            .and_then(|p| perceptual_hash(&p, &media_type)),
+        // Derived data comes from the staged bytes: in memory for small files, else the
+        // staged copy (never the source, which may change).
+        metadata: match &bytes {
+            Some(b) => Some(Box::new(custody_extract::extract_reader(
+                &mut std::io::Cursor::new(b.as_slice()),
+                b.len() as u64,
+                &media_type,
+            ))),
+            None => blobs
+                .local_path(&staged.digest, true)
+                .map(|p| Box::new(custody_extract::extract_path(&p, &media_type))),
+        },
+        phash: match &bytes {
+            Some(b) => custody_similar::is_hashable(&media_type)
+                .then(|| custody_similar::hash_bytes(b, &media_type).map_err(|e| e.to_string())),
+            None => blobs
+                .local_path(&staged.digest, true)
+                .and_then(|p| perceptual_hash(&p, &media_type)),
+        },
         media_type,
         staged,
         fs: fs_times,

@@ -163,7 +163,6 @@ impl Default for Pki {
 
 impl Pki {
     pub fn new() -> Self {
-
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("req.cnf"), REQ_CNF).unwrap();
         Self {

@@ -40,6 +40,17 @@ pub trait BlobStore: Send + Sync {
     /// (but see [`BlobStore::sync_staging`]) and named by its digest.
     fn stage(&self, src: &mut (dyn Read + Send), progress: Progress<'_>) -> Result<Staged>;
 
+    /// Like [`BlobStore::stage`], and also returns the bytes when the backend had the whole
+    /// file in memory anyway (small files), so callers can inspect them without reading
+    /// the staged copy back.
+    fn stage_keep(
+        &self,
+        src: &mut (dyn Read + Send),
+        progress: Progress<'_>,
+    ) -> Result<(Staged, Option<Vec<u8>>)> {
+        self.stage(src, progress).map(|s| (s, None))
+    }
+
     /// Makes the names of everything staged so far durable.
     fn sync_staging(&self) -> Result<()>;
 

@@ -29,6 +29,7 @@ pub struct LocalBlobStore {
     blobs: PathBuf,
     staging: PathBuf,
     direct: bool,
+    pool: BufferPool,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BlobError + '_ {
@@ -58,6 +59,7 @@ impl LocalBlobStore {
             blobs: blobs.to_owned(),
             staging: staging.to_owned(),
             direct,
+            pool: BufferPool::default(),
         })
     }
 
@@ -128,23 +130,99 @@ fn fill(src: &mut (dyn Read + Send), buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Copies `src` into `dst` while hashing, on three threads. `direct` means `dst` was
-/// opened with O_DIRECT: every write is a whole number of pages, and the padding of the
-/// last one is cut off afterwards.
+/// Page-aligned copy buffers, kept for reuse: allocating (and zeroing) fresh ones for
+/// every file cost more system time than the copies themselves.
+#[derive(Default)]
+struct BufferPool(std::sync::Mutex<Vec<AlignedBuf>>);
+
+impl BufferPool {
+    fn take(&self) -> AlignedBuf {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .pop()
+            .unwrap_or_else(|| AlignedBuf::new(CHUNK))
+    }
+    fn give(&self, buf: AlignedBuf) {
+        let mut pool = self.0.lock().expect("not poisoned");
+        if pool.len() < 4 * BUFFERS {
+            pool.push(buf);
+        }
+    }
+}
+
+/// Writes `n` bytes of `buf` at `offset`; with direct I/O a partial last page is padded
+/// with zeros (cut off by the caller afterwards).
+fn write_chunk(
+    dst: &File,
+    buf: &mut AlignedBuf,
+    n: usize,
+    offset: u64,
+    direct: bool,
+) -> io::Result<()> {
+    let len = if direct && !n.is_multiple_of(ALIGN) {
+        let padded = round_up(n);
+        buf.as_mut_slice()[n..padded].fill(0);
+        padded
+    } else {
+        n
+    };
+    dst.write_all_at(&buf.as_slice()[..len], offset)
+}
+
+/// What a copy produced: the digest, the size, and the bytes themselves when the whole
+/// file fitted in one buffer and the caller asked to keep them.
+struct Copied {
+    digest: Digest,
+    size: u64,
+    bytes: Option<Vec<u8>>,
+}
+
+/// Copies `src` into `dst` while hashing. A file that fits in one buffer is copied on the
+/// calling thread; a larger one runs as a three-stage pipeline (read → hash → write) on
+/// three threads. `direct` means `dst` was opened with O_DIRECT: every write is a whole
+/// number of pages, and the padding of the last one is cut off afterwards.
 fn copy_hashing(
     src: &mut (dyn Read + Send),
     dst: &File,
     direct: bool,
     progress: Progress<'_>,
-) -> Result<(Digest, u64), CopyError> {
+    pool: &BufferPool,
+    keep: bool,
+) -> Result<Copied, CopyError> {
+    let mut first = pool.take();
+    let n = match fill(src, first.as_mut_slice()) {
+        Ok(n) => n,
+        Err(e) => {
+            pool.give(first);
+            return Err(CopyError::Source(e));
+        }
+    };
+    if n < first.len() {
+        // The whole file is in memory: no threads needed.
+        let mut h = Sha256::new();
+        h.update(&first.as_slice()[..n]);
+        let bytes = keep.then(|| first.as_slice()[..n].to_vec());
+        let written = if n > 0 {
+            write_chunk(dst, &mut first, n, 0, direct)
+        } else {
+            Ok(())
+        };
+        pool.give(first);
+        written.map_err(CopyError::Dest)?;
+        progress(n as u64);
+        return Ok(Copied {
+            digest: h.finish(),
+            size: n as u64,
+            bytes,
+        });
+    }
     std::thread::scope(|s| {
         let (to_hash, hash_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
         let (to_write, write_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
         let (free_tx, free_rx) = sync_channel::<AlignedBuf>(BUFFERS);
-        for _ in 0..BUFFERS {
-            free_tx
-                .send(AlignedBuf::new(CHUNK))
-                .expect("receiver is alive");
+        for _ in 1..BUFFERS {
+            free_tx.send(pool.take()).expect("receiver is alive");
         }
         let hasher = s.spawn(move || {
             let mut h = Sha256::new();
@@ -156,51 +234,66 @@ fn copy_hashing(
             }
             h.finish()
         });
-        let writer = s.spawn(move || -> io::Result<u64> {
+        let writer = s.spawn(move || -> (io::Result<u64>, Vec<AlignedBuf>) {
             let mut offset = 0u64;
+            let mut spare = Vec::new();
             for (mut buf, n) in write_rx {
-                let len = if direct && n % ALIGN != 0 {
-                    let padded = round_up(n);
-                    buf.as_mut_slice()[n..padded].fill(0);
-                    padded
-                } else {
-                    n
-                };
-                dst.write_all_at(&buf.as_slice()[..len], offset)?;
+                if let Err(e) = write_chunk(dst, &mut buf, n, offset, direct) {
+                    spare.push(buf);
+                    return (Err(e), spare);
+                }
                 offset += n as u64;
-                // The reader may have stopped; then the buffer is simply dropped.
-                let _ = free_tx.send(buf);
+                // The reader may have stopped; then the buffer goes back to the pool.
+                if let Err(std::sync::mpsc::SendError(buf)) = free_tx.send(buf) {
+                    spare.push(buf);
+                }
             }
-            Ok(offset)
+            (Ok(offset), spare)
         });
 
         let mut read_result = Ok(());
-        while let Ok(mut buf) = free_rx.recv() {
+        progress(n as u64);
+        let mut next = if to_hash.send((first, n)).is_ok() {
+            free_rx.recv().ok()
+        } else {
+            None
+        };
+        while let Some(mut buf) = next.take() {
             match fill(src, buf.as_mut_slice()) {
-                Ok(0) => break,
+                Ok(0) => {
+                    pool.give(buf);
+                    break;
+                }
                 Ok(n) => {
                     let last = n < buf.len();
                     if to_hash.send((buf, n)).is_err() {
                         break;
                     }
                     progress(n as u64);
-                    if last {
-                        break;
+                    if !last {
+                        next = free_rx.recv().ok();
                     }
                 }
                 Err(e) => {
+                    pool.give(buf);
                     read_result = Err(e);
                     break;
                 }
             }
         }
         drop(to_hash);
-        drop(free_rx);
         let digest = hasher.join().expect("hasher thread does not panic");
-        let written = writer.join().expect("writer thread does not panic");
+        let (written, spare) = writer.join().expect("writer thread does not panic");
+        for buf in spare.into_iter().chain(free_rx.try_iter()) {
+            pool.give(buf);
+        }
         read_result.map_err(CopyError::Source)?;
-        let written = written.map_err(CopyError::Dest)?;
-        Ok((digest, written))
+        let size = written.map_err(CopyError::Dest)?;
+        Ok(Copied {
+            digest,
+            size,
+            bytes: None,
+        })
     })
 }
 
@@ -211,20 +304,35 @@ enum CopyError {
 
 impl BlobStore for LocalBlobStore {
     fn stage(&self, src: &mut (dyn Read + Send), progress: Progress<'_>) -> Result<Staged> {
+        self.stage_keep(src, progress).map(|(s, _)| s)
+    }
+
+    fn stage_keep(
+        &self,
+        src: &mut (dyn Read + Send),
+        progress: Progress<'_>,
+    ) -> Result<(Staged, Option<Vec<u8>>)> {
         let (part, file, direct) = self.create_part()?;
         let result = (|| {
-            let (digest, size) =
-                copy_hashing(src, &file, direct, progress).map_err(|e| match e {
+            let copied = copy_hashing(src, &file, direct, progress, &self.pool, true).map_err(
+                |e| match e {
                     CopyError::Source(e) => BlobError::Source(e),
                     CopyError::Dest(e) => BlobError::io(&part, e),
-                })?;
-            if direct && size % ALIGN as u64 != 0 {
-                file.set_len(size).map_err(io_err(&part))?;
+                },
+            )?;
+            if direct && copied.size % ALIGN as u64 != 0 {
+                file.set_len(copied.size).map_err(io_err(&part))?;
             }
             file.sync_all().map_err(io_err(&part))?;
-            let staged = self.staged_path(&digest);
+            let staged = self.staged_path(&copied.digest);
             fs::rename(&part, &staged).map_err(io_err(&staged))?;
-            Ok(Staged { digest, size })
+            Ok((
+                Staged {
+                    digest: copied.digest,
+                    size: copied.size,
+                },
+                copied.bytes,
+            ))
         })();
         if result.is_err() {
             let _ = fs::remove_file(&part);
