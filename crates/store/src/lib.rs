@@ -8,6 +8,7 @@
 //! Backends: [`SqliteCatalog`] (embedded default). SQL is kept per dialect, with
 //! migrations under `migrations/<dialect>/`.
 
+mod batch;
 pub mod cases;
 pub mod error;
 pub mod sqlite;

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
+use crate::batch::Pending;
 use crate::error::{CatalogError, Result};
 use crate::{Catalog, Change, DumpRow, EventRow, ItemFilter, MetadataRow};
 
@@ -21,7 +22,7 @@ pub struct SqliteCatalog {
     pool: SqlitePool,
 }
 
-const ITEM_COLUMNS: &str = "id, number, sha256, size, media_type, original_name, original_path, \
+pub(crate) const ITEM_COLUMNS: &str = "id, number, sha256, size, media_type, original_name, original_path, \
      fs_modified, fs_created, fs_accessed, collected_by, source, method, case_id, note, \
      ingested_at, actor, ledger_seq, duplicate_of";
 
@@ -165,10 +166,6 @@ fn metadata_from_row(row: &SqliteRow) -> Result<MetadataRow> {
     })
 }
 
-fn ts(t: &Option<Timestamp>) -> Option<String> {
-    t.map(|t| t.to_string())
-}
-
 #[async_trait]
 impl Catalog for SqliteCatalog {
     async fn applied_seq(&self) -> Result<Option<u64>> {
@@ -181,80 +178,19 @@ impl Catalog for SqliteCatalog {
 
     async fn apply(&self, changes: &[Change], last_seq: u64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        let mut pending = Pending::default();
         for change in changes {
             match change {
-                Change::Event(e) => {
-                    sqlx::query("INSERT INTO events (seq, time, actor, action, item, sha256) VALUES (?, ?, ?, ?, ?, ?)")
-                        .bind(e.seq as i64)
-                        .bind(&e.time)
-                        .bind(&e.actor)
-                        .bind(&e.action)
-                        .bind(e.item.map(|i| i.to_string()))
-                        .bind(e.sha256.map(|d| d.to_hex()))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Change::InsertItem(item) => {
-                    sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO items ({ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    )))
-                    .bind(item.id.to_string())
-                    .bind(item.id.number() as i64)
-                    .bind(item.sha256.to_hex())
-                    .bind(item.size as i64)
-                    .bind(&item.media_type)
-                    .bind(&item.original_name)
-                    .bind(&item.original_path)
-                    .bind(ts(&item.fs.modified))
-                    .bind(ts(&item.fs.created))
-                    .bind(ts(&item.fs.accessed))
-                    .bind(&item.collected_by)
-                    .bind(&item.source)
-                    .bind(&item.method)
-                    .bind(&item.case)
-                    .bind(&item.note)
-                    .bind(item.ingested_at.to_string())
-                    .bind(&item.actor)
-                    .bind(item.ledger_seq as i64)
-                    .bind(item.duplicate_of.map(|d| d.to_string()))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Change::Metadata(m) => {
-                    sqlx::query(
-                        "INSERT INTO metadata (sha256, extractor, version, ledger_seq, record, latitude, longitude) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?) \
-                         ON CONFLICT (sha256, extractor, version) DO UPDATE SET ledger_seq = excluded.ledger_seq, \
-                         record = excluded.record, latitude = excluded.latitude, longitude = excluded.longitude",
-                    )
-                    .bind(m.sha256.to_hex())
-                    .bind(&m.extractor)
-                    .bind(&m.version)
-                    .bind(m.ledger_seq as i64)
-                    .bind(&m.record)
-                    .bind(m.latitude)
-                    .bind(m.longitude)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Change::Case(c) => crate::cases::apply(&mut tx, c).await?,
+                Change::Event(e) => pending.events.push(e),
+                Change::InsertItem(item) => pending.items.push(item),
+                Change::Metadata(m) => pending.metadata.push(m),
                 Change::Phash {
                     sha256,
                     algorithm,
                     hash,
                     seq,
-                } => {
-                    sqlx::query(
-                        "INSERT INTO phashes (sha256, algorithm, hash, ledger_seq) VALUES (?, ?, ?, ?) \
-                         ON CONFLICT (sha256, algorithm) DO UPDATE SET hash = excluded.hash, ledger_seq = excluded.ledger_seq",
-                    )
-                    .bind(sha256.to_hex())
-                    .bind(algorithm)
-                    .bind(*hash as i64)
-                    .bind(*seq as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                } => pending.phashes.push((sha256, algorithm, *hash, *seq)),
+                Change::Case(c) => crate::cases::apply(&mut tx, c).await?,
                 Change::Annotate { seq, item, note } => {
                     sqlx::query("INSERT INTO annotations (seq, item, note) VALUES (?, ?, ?)")
                         .bind(*seq as i64)
@@ -264,7 +200,9 @@ impl Catalog for SqliteCatalog {
                         .await?;
                 }
             }
+            pending.flush(&mut tx, false).await?;
         }
+        pending.flush(&mut tx, true).await?;
         sqlx::query("UPDATE catalog_state SET applied_seq = ? WHERE id = 1")
             .bind(last_seq as i64)
             .execute(&mut *tx)
