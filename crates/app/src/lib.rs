@@ -22,6 +22,7 @@ pub mod items;
 pub mod log;
 pub mod package;
 pub mod redact;
+pub mod rehash;
 pub mod report;
 pub mod sealed;
 pub mod similar;

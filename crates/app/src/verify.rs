@@ -1,19 +1,18 @@
 //! `custody verify`: everything a vault claims, checked against everything else
 //! (formats.md §7). Each problem names what is wrong and where.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use custody_ledger::{Checkpoint, Entry, Hash, Tree};
 use custody_model::{Action, Digest, ItemId};
 use custody_store::{Catalog, DumpRow, SqliteCatalog};
-use custody_vault::hash_reader;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::error::{AppError, Result};
 use crate::projection;
+use crate::rehash::{self, Rehash};
 use crate::vault::{KEYS_DIR, Pending, SIGNING_KEY, Vault};
 
 #[derive(Clone, Debug, Default)]
@@ -94,6 +93,10 @@ pub async fn verify(
         ..Default::default()
     };
     let verifier = vault.verifier().clone();
+    // The re-hash of every blob runs on its own threads while the ledger is checked.
+    let rehash = opts
+        .full
+        .then(|| Rehash::start(vault.blobs().clone(), opts.threads));
 
     // 1. Keys.
     let key_path = vault.dir().join(KEYS_DIR).join(SIGNING_KEY);
@@ -303,6 +306,19 @@ pub async fn verify(
     }
     report.blobs = blobs.len() as u64;
     let store = vault.blobs().clone();
+    // With --full, the re-hash listed the store already: its sizes save a stat per blob.
+    let rehashed = match rehash {
+        Some(rehash) => Some(
+            rehash
+                .finish(&|total| observer.hashing(total), &|n| observer.bytes(n))
+                .await
+                .map_err(|e| AppError::io("re-hashing the blob store", std::io::Error::other(e)))?,
+        ),
+        None => None,
+    };
+    let listed: Option<HashMap<Digest, u64>> = rehashed
+        .as_ref()
+        .map(|r| r.listed.iter().copied().collect());
     let mut present = Vec::new();
     for (d, (size, ids)) in &blobs {
         let who = ids
@@ -310,7 +326,11 @@ pub async fn verify(
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        match store.stat(d)? {
+        let stat = match listed.as_ref().and_then(|l| l.get(d)) {
+            Some(s) => Some(*s),
+            None => store.stat(d)?,
+        };
+        match stat {
             None => report.problem(
                 "blob",
                 format!(
@@ -330,50 +350,32 @@ pub async fn verify(
             Some(_) => present.push((*d, *size, who)),
         }
     }
-    if opts.full {
-        let total: u64 = present.iter().map(|p| p.1).sum();
-        observer.hashing(total);
-        let queue = Mutex::new(present.iter().collect::<Vec<_>>());
-        let found = Mutex::new(Vec::new());
-        let hashed = std::sync::atomic::AtomicU64::new(0);
-        std::thread::scope(|s| {
-            for _ in 0..opts.threads.max(1) {
-                s.spawn(|| {
-                    loop {
-                        let next = queue.lock().expect("not poisoned").pop();
-                        let Some((d, _, who)) = next else { break };
-                        let result = store.get(d).map_err(|e| e.to_string()).and_then(|mut r| {
-                            hash_reader(&mut r, &|n| {
-                                hashed.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-                                observer.bytes(n);
-                            })
-                            .map_err(|e| e.to_string())
-                        });
-                        let problem = match result {
-                            Ok((actual, _)) if actual == *d => None,
-                            Ok((actual, _)) => Some(format!(
-                                "blob {} of {who} is damaged: its bytes now hash to {} ({})",
-                                short(d),
-                                short(&actual),
-                                store.locate(d)
-                            )),
-                            Err(e) => {
-                                Some(format!("blob {} of {who} could not be read: {e}", short(d)))
-                            }
-                        };
-                        if let Some(p) = problem {
-                            found.lock().expect("not poisoned").push(p);
-                        }
-                    }
-                });
+    if let Some(rehashed) = &rehashed {
+        for (d, size, who) in &present {
+            let outcome = match rehashed.outcomes.get(d) {
+                Some(o) => o.clone(),
+                None => rehash::hash_one(store.as_ref(), d),
+            };
+            if outcome.is_ok() {
+                report.bytes_hashed += size;
             }
-        });
-        let mut found = found.into_inner().expect("not poisoned");
-        found.sort();
-        for p in found {
-            report.problem("blob", p);
+            match outcome {
+                Ok(actual) if actual == *d => {}
+                Ok(actual) => report.problem(
+                    "blob",
+                    format!(
+                        "blob {} of {who} is damaged: its bytes now hash to {} ({})",
+                        short(d),
+                        short(&actual),
+                        store.locate(d)
+                    ),
+                ),
+                Err(e) => report.problem(
+                    "blob",
+                    format!("blob {} of {who} could not be read: {e}", short(d)),
+                ),
+            }
         }
-        report.bytes_hashed = hashed.into_inner();
     }
 
     // 6. Trusted timestamps recorded in the ledger.
@@ -423,8 +425,11 @@ pub async fn verify(
         ));
     }
     let referenced: BTreeSet<Digest> = blobs.keys().copied().collect();
-    let extra: Vec<String> = store
-        .list()?
+    let listing = match rehashed {
+        Some(r) => r.listed,
+        None => store.list()?,
+    };
+    let extra: Vec<String> = listing
         .into_iter()
         .filter(|(d, _)| !referenced.contains(d))
         .map(|(d, _)| short(&d))

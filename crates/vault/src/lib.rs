@@ -23,7 +23,7 @@ pub use custody_model::Digest;
 pub use error::{BlobError, Result};
 pub use local::LocalBlobStore;
 pub use memory::MemoryBlobStore;
-pub use verify::{VerifyingReader, hash_reader};
+pub use verify::{VerifyingReader, hash_reader, hash_reader_with};
 
 /// Bytes that are durably staged, known by their digest, not yet visible as a blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -53,11 +53,20 @@ impl<R: Read> Read for VerifyingReader<R> {
 
 /// Reads to the end, returning the SHA-256 and the number of bytes.
 pub fn hash_reader(r: &mut dyn Read, progress: &dyn Fn(u64)) -> io::Result<(Digest, u64)> {
+    hash_reader_with(r, &mut vec![0u8; 1 << 20], progress)
+}
+
+/// [`hash_reader`] reading through the caller's buffer, for callers that hash many
+/// blobs in turn.
+pub fn hash_reader_with(
+    r: &mut dyn Read,
+    buf: &mut [u8],
+    progress: &dyn Fn(u64),
+) -> io::Result<(Digest, u64)> {
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
-        let n = match r.read(&mut buf) {
+        let n = match r.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
