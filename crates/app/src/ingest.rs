@@ -40,6 +40,9 @@ pub struct IngestOptions {
     pub batch_files: usize,
     /// ...or when its first file has waited this long.
     pub batch_wait: Duration,
+    /// Extract metadata and perceptual hashes while ingesting (else `custody extract`
+    /// does it later).
+    pub extract: bool,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +52,7 @@ impl Default for IngestOptions {
             workers: 2,
             batch_files: 64,
             batch_wait: Duration::from_millis(250),
+            extract: true,
         }
     }
 }
@@ -293,6 +297,7 @@ fn stage_one(
     blobs: &dyn BlobStore,
     c: &Candidate,
     follow: bool,
+    extract: bool,
     observer: &dyn IngestObserver,
 ) -> WorkerMsg {
     let fail = |reason: String| {
@@ -340,7 +345,13 @@ fn stage_one(
         modified: system_time(meta.modified()),
     };
     let mut reader = &file;
-    let (staged, bytes) = match blobs.stage_keep(&mut reader, &|n| observer.bytes(n)) {
+    let progress = |n| observer.bytes(n);
+    let staging = if extract {
+        blobs.stage_keep(&mut reader, &progress)
+    } else {
+        blobs.stage(&mut reader, &progress).map(|s| (s, None))
+    };
+    let (staged, bytes) = match staging {
         Ok(s) => s,
         Err(BlobError::Source(e)) => {
             return fail(format!("reading failed part-way: {}", describe_io(&e)));
@@ -361,6 +372,17 @@ fn stage_one(
         ));
     }
     let media_type = media::sniff(&header, staged.size);
+    if !extract {
+        return WorkerMsg::Staged(Box::new(StagedFile {
+            order: c.order,
+            path: c.path.clone(),
+            metadata: None,
+            phash: None,
+            media_type,
+            staged,
+            fs: fs_times,
+        }));
+    }
     WorkerMsg::Staged(Box::new(StagedFile {
         order: c.order,
         path: c.path.clone(),
@@ -447,12 +469,19 @@ pub async fn ingest(
         let blobs = vault.blobs().clone();
         let observer = observer.clone();
         let follow = options.follow_symlinks;
+        let extract = options.extract;
         workers.push(std::thread::spawn(move || {
             loop {
                 let next = queue.lock().expect("not poisoned").pop_front();
                 let Some(c) = next else { break };
                 if tx
-                    .blocking_send(stage_one(blobs.as_ref(), &c, follow, observer.as_ref()))
+                    .blocking_send(stage_one(
+                        blobs.as_ref(),
+                        &c,
+                        follow,
+                        extract,
+                        observer.as_ref(),
+                    ))
                     .is_err()
                 {
                     break;

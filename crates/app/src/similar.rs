@@ -52,6 +52,17 @@ pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<Si
     let item = crate::items::resolve(vault, query).await?;
     let (hashes, index) = load(vault).await?;
     let Some(&(_, h)) = hashes.iter().find(|(d, _)| *d == item.sha256) else {
+        let extracted = vault
+            .catalog()
+            .metadata(&item.sha256, custody_extract::EXTRACTOR)
+            .await?
+            .is_some();
+        if !extracted {
+            return Err(AppError::Invalid(format!(
+                "{} has not been examined yet (it was ingested with --no-extract); run `custody extract --all` to extract its metadata and perceptual hash",
+                item.id
+            )));
+        }
         return Err(AppError::Invalid(format!(
             "{} has no perceptual hash: only images are hashed ({} is {}), and one that could not be decoded says why in `custody show`",
             item.id, item.original_name, item.media_type

@@ -208,6 +208,10 @@ pub struct IngestArgs {
     /// Follow symbolic links (by default they are reported and skipped).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Preserve only: skip metadata extraction and perceptual hashing, for the fastest
+    /// secure copy of a large dump (`custody extract --all` does them later).
+    #[arg(long)]
+    pub no_extract: bool,
     /// Commit at most this many files at once; each committed batch is durable and reported
     /// before the next begins.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]

@@ -101,6 +101,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let options = IngestOptions {
                 follow_symlinks: a.follow_symlinks,
                 batch_files: usize::from(a.batch),
+                extract: !a.no_extract,
                 ..Default::default()
             };
 

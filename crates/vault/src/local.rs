@@ -87,6 +87,42 @@ impl LocalBlobStore {
         self.staging.join(format!("{}.staged", d.to_hex()))
     }
 
+    /// Stages `src`; with `keep`, also returns the bytes of a file small enough to have
+    /// been held in memory whole.
+    fn stage_copy(
+        &self,
+        src: &mut (dyn Read + Send),
+        progress: Progress<'_>,
+        keep: bool,
+    ) -> Result<(Staged, Option<Vec<u8>>)> {
+        let (part, file, direct) = self.create_part()?;
+        let result = (|| {
+            let copied = copy_hashing(src, &file, direct, progress, &self.pool, keep).map_err(
+                |e| match e {
+                    CopyError::Source(e) => BlobError::Source(e),
+                    CopyError::Dest(e) => BlobError::io(&part, e),
+                },
+            )?;
+            if direct && copied.size % ALIGN as u64 != 0 {
+                file.set_len(copied.size).map_err(io_err(&part))?;
+            }
+            file.sync_all().map_err(io_err(&part))?;
+            let staged = self.staged_path(&copied.digest);
+            fs::rename(&part, &staged).map_err(io_err(&staged))?;
+            Ok((
+                Staged {
+                    digest: copied.digest,
+                    size: copied.size,
+                },
+                copied.bytes,
+            ))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&part);
+        }
+        result
+    }
+
     fn create_part(&self) -> Result<(PathBuf, File, bool)> {
         let path = self.staging.join(format!("{}.part", random_name()));
         let mut opts = OpenOptions::new();
@@ -304,7 +340,7 @@ enum CopyError {
 
 impl BlobStore for LocalBlobStore {
     fn stage(&self, src: &mut (dyn Read + Send), progress: Progress<'_>) -> Result<Staged> {
-        self.stage_keep(src, progress).map(|(s, _)| s)
+        self.stage_copy(src, progress, false).map(|(s, _)| s)
     }
 
     fn stage_keep(
@@ -312,32 +348,7 @@ impl BlobStore for LocalBlobStore {
         src: &mut (dyn Read + Send),
         progress: Progress<'_>,
     ) -> Result<(Staged, Option<Vec<u8>>)> {
-        let (part, file, direct) = self.create_part()?;
-        let result = (|| {
-            let copied = copy_hashing(src, &file, direct, progress, &self.pool, true).map_err(
-                |e| match e {
-                    CopyError::Source(e) => BlobError::Source(e),
-                    CopyError::Dest(e) => BlobError::io(&part, e),
-                },
-            )?;
-            if direct && copied.size % ALIGN as u64 != 0 {
-                file.set_len(copied.size).map_err(io_err(&part))?;
-            }
-            file.sync_all().map_err(io_err(&part))?;
-            let staged = self.staged_path(&copied.digest);
-            fs::rename(&part, &staged).map_err(io_err(&staged))?;
-            Ok((
-                Staged {
-                    digest: copied.digest,
-                    size: copied.size,
-                },
-                copied.bytes,
-            ))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&part);
-        }
-        result
+        self.stage_copy(src, progress, true)
     }
 
     fn sync_staging(&self) -> Result<()> {
@@ -452,8 +463,11 @@ impl BlobStore for LocalBlobStore {
                     else {
                         continue;
                     };
-                    let len = fs::symlink_metadata(&f).map_err(io_err(&f))?.len();
-                    out.push((d, len));
+                    // Only regular files are blobs, as for `stat`.
+                    let m = fs::symlink_metadata(&f).map_err(io_err(&f))?;
+                    if m.is_file() {
+                        out.push((d, m.len()));
+                    }
                 }
             }
         }

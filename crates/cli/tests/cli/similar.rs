@@ -162,3 +162,47 @@ fn the_strongest_time_basis_decides_the_first_appearance() {
         );
     }
 }
+
+#[test]
+fn preserving_first_and_examining_later_finds_the_same_copies() {
+    let env = Env::new();
+    env.init();
+    let original = scene(3, 640, 480);
+    let smaller =
+        image::imageops::resize(&original, 320, 240, image::imageops::FilterType::Triangle);
+    env.write("dump/original.jpg", &jpeg(&original, 90));
+    env.write("dump/smaller.jpg", &jpeg(&smaller, 70));
+    let r = env
+        .run(&["ingest", "dump", "--no-extract", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["ingested"], 2, "{r}");
+    // Nothing was derived yet: no metadata entry, no perceptual hash, and `similar`
+    // says what to run.
+    let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert!(shown["metadata"].is_null(), "{shown}");
+    let early = env.run(&["similar", "ITM-000001"]);
+    assert_eq!(early.code, 2);
+    assert!(
+        early.stderr.contains("custody extract --all"),
+        "{}",
+        early.stderr
+    );
+
+    let r = env.run(&["extract", "--all", "--json"]).ok().json();
+    assert_eq!(
+        (r["extracted"].as_u64(), r["up_to_date"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert_eq!(shown["metadata"]["extractor"], "custody-extract");
+    let found = env.run(&["similar", "ITM-000001", "--json"]).ok().json();
+    let names: Vec<&str> = found["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["smaller.jpg"]);
+    env.run(&["verify", "--full"]).ok();
+}
