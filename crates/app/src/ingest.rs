@@ -49,7 +49,9 @@ impl Default for IngestOptions {
     fn default() -> Self {
         Self {
             follow_symlinks: false,
-            workers: 2,
+            // A worker spends as long waiting for its copy to reach the disk as it
+            // spends hashing, so two per core keep both the CPU and the disk busy.
+            workers: std::thread::available_parallelism().map_or(2, |n| 2 * n.get()),
             batch_files: 64,
             batch_wait: Duration::from_millis(250),
             extract: true,

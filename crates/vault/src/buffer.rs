@@ -29,8 +29,3 @@ impl AlignedBuf {
         bytemuck::cast_slice_mut(&mut self.pages)
     }
 }
-
-/// Rounds up to the alignment.
-pub fn round_up(n: usize) -> usize {
-    n.div_ceil(ALIGN) * ALIGN
-}

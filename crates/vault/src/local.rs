@@ -16,7 +16,7 @@ use std::sync::mpsc::sync_channel;
 
 use custody_model::{Digest, Sha256};
 
-use crate::buffer::{ALIGN, AlignedBuf, round_up};
+use crate::buffer::{ALIGN, AlignedBuf};
 use crate::error::{BlobError, Result};
 use crate::{BlobStore, Progress, Staged};
 
@@ -103,9 +103,6 @@ impl LocalBlobStore {
                     CopyError::Dest(e) => BlobError::io(&part, e),
                 },
             )?;
-            if direct && copied.size % ALIGN as u64 != 0 {
-                file.set_len(copied.size).map_err(io_err(&part))?;
-            }
             file.sync_all().map_err(io_err(&part))?;
             let staged = self.staged_path(&copied.digest);
             fs::rename(&part, &staged).map_err(io_err(&staged))?;
@@ -168,27 +165,68 @@ fn fill(src: &mut (dyn Read + Send), buf: &mut [u8]) -> io::Result<usize> {
 
 /// Page-aligned copy buffers, kept for reuse: allocating (and zeroing) fresh ones for
 /// every file cost more system time than the copies themselves.
-#[derive(Default)]
-struct BufferPool(std::sync::Mutex<Vec<AlignedBuf>>);
+///
+/// It also bounds the copies that run as pipelines (files larger than one buffer): at
+/// most one per core at a time, whatever the number of callers, so memory stays
+/// `cores × BUFFERS × CHUNK` at most (and a pipeline keeps a core busy on its own).
+struct BufferPool {
+    free: std::sync::Mutex<Vec<AlignedBuf>>,
+    pipelines: std::sync::Mutex<usize>,
+    pipeline_done: std::sync::Condvar,
+    max_pipelines: usize,
+}
+
+impl Default for BufferPool {
+    fn default() -> Self {
+        Self {
+            free: Default::default(),
+            pipelines: std::sync::Mutex::new(0),
+            pipeline_done: std::sync::Condvar::new(),
+            max_pipelines: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// A running pipeline's place; given back when dropped.
+struct PipelineSlot<'a>(&'a BufferPool);
+
+impl Drop for PipelineSlot<'_> {
+    fn drop(&mut self) {
+        *self.0.pipelines.lock().expect("not poisoned") -= 1;
+        self.0.pipeline_done.notify_one();
+    }
+}
 
 impl BufferPool {
+    /// Waits until fewer than `max_pipelines` pipelines run, then takes a place.
+    fn pipeline_slot(&self) -> PipelineSlot<'_> {
+        let mut running = self.pipelines.lock().expect("not poisoned");
+        while *running >= self.max_pipelines {
+            running = self.pipeline_done.wait(running).expect("not poisoned");
+        }
+        *running += 1;
+        PipelineSlot(self)
+    }
+
     fn take(&self) -> AlignedBuf {
-        self.0
+        self.free
             .lock()
             .expect("not poisoned")
             .pop()
             .unwrap_or_else(|| AlignedBuf::new(CHUNK))
     }
     fn give(&self, buf: AlignedBuf) {
-        let mut pool = self.0.lock().expect("not poisoned");
+        let mut pool = self.free.lock().expect("not poisoned");
         if pool.len() < 4 * BUFFERS {
             pool.push(buf);
         }
     }
 }
 
-/// Writes `n` bytes of `buf` at `offset`; with direct I/O a partial last page is padded
-/// with zeros (cut off by the caller afterwards).
+/// Writes `n` bytes of `buf` at `offset`. With direct I/O only whole pages can be
+/// written, so a partial last page (the end of the file) goes through the page cache:
+/// direct I/O is switched off on the descriptor for it. Padding that page and cutting
+/// the file back afterwards would make the file system read the block back from disk.
 fn write_chunk(
     dst: &File,
     buf: &mut AlignedBuf,
@@ -196,14 +234,17 @@ fn write_chunk(
     offset: u64,
     direct: bool,
 ) -> io::Result<()> {
-    let len = if direct && !n.is_multiple_of(ALIGN) {
-        let padded = round_up(n);
-        buf.as_mut_slice()[n..padded].fill(0);
-        padded
-    } else {
-        n
-    };
-    dst.write_all_at(&buf.as_slice()[..len], offset)
+    let bytes = &buf.as_slice()[..n];
+    if !direct || n.is_multiple_of(ALIGN) {
+        return dst.write_all_at(bytes, offset);
+    }
+    let whole = n - n % ALIGN;
+    if whole > 0 {
+        dst.write_all_at(&bytes[..whole], offset)?;
+    }
+    let flags = rustix::fs::fcntl_getfl(dst)?;
+    rustix::fs::fcntl_setfl(dst, flags - rustix::fs::OFlags::DIRECT)?;
+    dst.write_all_at(&bytes[whole..], offset + whole as u64)
 }
 
 /// What a copy produced: the digest, the size, and the bytes themselves when the whole
@@ -216,8 +257,7 @@ struct Copied {
 
 /// Copies `src` into `dst` while hashing. A file that fits in one buffer is copied on the
 /// calling thread; a larger one runs as a three-stage pipeline (read → hash → write) on
-/// three threads. `direct` means `dst` was opened with O_DIRECT: every write is a whole
-/// number of pages, and the padding of the last one is cut off afterwards.
+/// three threads. `direct` means `dst` was opened with O_DIRECT (see `write_chunk`).
 fn copy_hashing(
     src: &mut (dyn Read + Send),
     dst: &File,
@@ -253,6 +293,7 @@ fn copy_hashing(
             bytes,
         });
     }
+    let _slot = pool.pipeline_slot();
     std::thread::scope(|s| {
         let (to_hash, hash_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
         let (to_write, write_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
