@@ -149,6 +149,23 @@ fn probe_direct(dir: &Path) -> bool {
     ok
 }
 
+/// Like `fill`, hashing what it reads in slices small enough to stay in the CPU cache
+/// between the copy into `buf` and the hash.
+fn fill_hashing(src: &mut (dyn Read + Send), buf: &mut [u8], h: &mut Sha256) -> io::Result<usize> {
+    const SLICE: usize = 256 << 10;
+    let mut n = 0;
+    while n < buf.len() {
+        let end = buf.len().min(n + SLICE);
+        let got = fill(src, &mut buf[n..end])?;
+        h.update(&buf[n..n + got]);
+        n += got;
+        if n < end {
+            break;
+        }
+    }
+    Ok(n)
+}
+
 /// Fills `buf` from `src` until it is full or the source ends; returns the byte count.
 fn fill(src: &mut (dyn Read + Send), buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
@@ -267,7 +284,10 @@ fn copy_hashing(
     keep: bool,
 ) -> Result<Copied, CopyError> {
     let mut first = pool.take();
-    let n = match fill(src, first.as_mut_slice()) {
+    // The first buffer is hashed as it fills, a slice at a time, while each slice is still
+    // in the CPU's cache: most files fit in it whole.
+    let mut h = Sha256::new();
+    let n = match fill_hashing(src, first.as_mut_slice(), &mut h) {
         Ok(n) => n,
         Err(e) => {
             pool.give(first);
@@ -276,8 +296,6 @@ fn copy_hashing(
     };
     if n < first.len() {
         // The whole file is in memory: no threads needed.
-        let mut h = Sha256::new();
-        h.update(&first.as_slice()[..n]);
         let bytes = keep.then(|| first.as_slice()[..n].to_vec());
         let written = if n > 0 {
             write_chunk(dst, &mut first, n, 0, direct)
@@ -295,16 +313,19 @@ fn copy_hashing(
     }
     let _slot = pool.pipeline_slot();
     std::thread::scope(|s| {
-        let (to_hash, hash_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
+        // The flag says whether the buffer still has to be hashed.
+        let (to_hash, hash_rx) = sync_channel::<(AlignedBuf, usize, bool)>(BUFFERS);
         let (to_write, write_rx) = sync_channel::<(AlignedBuf, usize)>(BUFFERS);
         let (free_tx, free_rx) = sync_channel::<AlignedBuf>(BUFFERS);
         for _ in 1..BUFFERS {
             free_tx.send(pool.take()).expect("receiver is alive");
         }
         let hasher = s.spawn(move || {
-            let mut h = Sha256::new();
-            for (buf, n) in hash_rx {
-                h.update(&buf.as_slice()[..n]);
+            let mut h = h;
+            for (buf, n, unhashed) in hash_rx {
+                if unhashed {
+                    h.update(&buf.as_slice()[..n]);
+                }
                 if to_write.send((buf, n)).is_err() {
                     break;
                 }
@@ -330,7 +351,7 @@ fn copy_hashing(
 
         let mut read_result = Ok(());
         progress(n as u64);
-        let mut next = if to_hash.send((first, n)).is_ok() {
+        let mut next = if to_hash.send((first, n, false)).is_ok() {
             free_rx.recv().ok()
         } else {
             None
@@ -343,7 +364,7 @@ fn copy_hashing(
                 }
                 Ok(n) => {
                     let last = n < buf.len();
-                    if to_hash.send((buf, n)).is_err() {
+                    if to_hash.send((buf, n, true)).is_err() {
                         break;
                     }
                     progress(n as u64);
