@@ -9,6 +9,7 @@ Measures, in one run and over the same bytes:
     and perceptual hashes;
   - `custody verify --full` of the resulting vault;
   - peak memory (RSS) of ingest for files of growing size.
+(ingest and verify: the best of three runs, as for openssl)
 and prints throughput and the ratios the project targets:
   ingest >= 0.8 x one-process openssl, verify >= 0.9 x two-process openssl, memory flat.
 
@@ -143,13 +144,29 @@ def main():
         o1 = best(lambda: openssl(paths, 1))
         o2 = best(lambda: openssl(paths, 2))
         # Preservation alone (hash, copy, ledger: what the targets speak of) goes first,
-        # into a fresh directory: on ext4, creating files right after many were deleted
-        # costs extra (freed inodes are held back for a minute), which would blur it.
-        vault = args.out / f"vault-{name}"
-        shutil.rmtree(vault, ignore_errors=True)
-        sh([custody, "init", str(vault), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
-        warm(paths)
-        ti, rss_i, _ = timed([custody, "--vault", str(vault), "ingest", str(folder), "--no-extract", "--json"], env=env)
+        # each run into a directory of its own created before any deletion: on ext4,
+        # creating many files right after many were deleted costs extra (freed inodes are
+        # held back for a minute), which would blur the figure. Like openssl, the best of
+        # three runs counts.
+        runs = []
+        for i in range(3):
+            v = args.out / f"vault-{name}-{i}"
+            shutil.rmtree(v, ignore_errors=True)
+            sh([custody, "init", str(v), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
+            warm(paths)
+            t, rss, _ = timed([custody, "--vault", str(v), "ingest", str(folder), "--no-extract", "--json"], env=env)
+            runs.append((t, rss, v))
+            if len(paths) < 100:
+                # Few, large files: no inode churn, so the slower copy can go at once.
+                runs.sort(key=lambda r: r[0])
+                for _, _, slower in runs[1:]:
+                    shutil.rmtree(slower, ignore_errors=True)
+                runs = runs[:1] + [(r[0], r[1], None) for r in runs[1:]]
+        ti, _, vault = min(runs, key=lambda r: r[0])
+        rss_i = max(r[1] for r in runs)
+        for _, _, v in runs:
+            if v is not None and v != vault:
+                shutil.rmtree(v, ignore_errors=True)
         # The default ingest also extracts metadata and perceptual hashes.
         full = args.out / f"vault-{name}-full"
         shutil.rmtree(full, ignore_errors=True)
@@ -162,7 +179,9 @@ def main():
         # The hashing limit over the vault's own copies, read warm like the sources.
         warm(blobs)
         b2 = best(lambda: openssl(blobs, 2))
-        tv, rss_v, _ = timed([custody, "--vault", str(vault), "verify", "--full", "--json"], env=env)
+        tv, rss_v = min(
+            timed([custody, "--vault", str(vault), "verify", "--full", "--json"], env=env)[:2] for _ in range(3)
+        )
         cold = drop_caches()
         tvc = None
         if cold:
