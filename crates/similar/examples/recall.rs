@@ -1,8 +1,8 @@
 //! Recall and precision of near-duplicate detection on a generated corpus.
 //!
 //! ```text
-//! python3 ../shared/bench/make_corpus.py /work/corpus-photos --n 2000 --videos 0
-//! cargo run --release -p custody-similar --example recall -- /work/corpus-photos [--variant classic|zigzag]
+//! python3 ../shared/bench/make_corpus.py bench/out/corpus-2000 --n 2000 --videos 0
+//! cargo run --release -p custody-similar --example recall -- bench/out/corpus-2000 [--variant classic|zigzag]
 //! ```
 //!
 //! See `tests/common/corpus.rs` for exactly what is counted.
