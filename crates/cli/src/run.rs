@@ -109,10 +109,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let result =
                 ingest::ingest(&vault, &a.paths, &collection, &options, progress.clone()).await;
             progress.finish();
-            if result.as_ref().is_ok_and(|s| s.ingested > 0) {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write_if(vault, result, |s| s.ingested > 0).await;
             let summary = result?;
             if cli.json {
                 print_json(&summary)?;
@@ -190,10 +187,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let vault = open(&cli, Mode::Write, &actor).await?;
             let result = items::get(&vault, item, out, *force, purpose.as_deref()).await;
-            if result.is_ok() {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write(vault, result).await;
             let r = result?;
             if cli.json {
                 print_json(&r)?;
@@ -212,10 +206,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Annotate { item, note } => {
             let vault = open(&cli, Mode::Write, &actor).await?;
             let result = items::annotate(&vault, item, note).await;
-            if result.is_ok() {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write(vault, result).await;
             let seq = result?;
             if cli.json {
                 print_json(&serde_json::json!({"ledger_seq": seq}))?;
@@ -281,10 +272,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let result =
                 custody_app::extract::extract_all(&vault, *force, 2, progress.clone()).await;
             progress.finish();
-            if result.as_ref().is_ok_and(|r| r.extracted > 0) {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write_if(vault, result, |r| r.extracted > 0).await;
             let r = result?;
             if cli.json {
                 print_json(&r)?;
@@ -595,7 +583,30 @@ async fn run_timestamp(
 
 /// After a command changed the vault: stamp the new checkpoint if configured TSAs are due.
 /// A failure here never fails the command; it is reported.
-pub async fn stamp_if_due(vault: &Vault) {
+/// Ends a command that wrote to the vault: when it succeeded and `wrote` says it changed
+/// something, a periodic timestamp that has fallen due is taken; then the vault is
+/// closed and the command's result handed back.
+pub async fn finish_write_if<T, E>(
+    vault: Vault,
+    result: std::result::Result<T, E>,
+    wrote: impl FnOnce(&T) -> bool,
+) -> std::result::Result<T, E> {
+    if result.as_ref().is_ok_and(wrote) {
+        stamp_if_due(&vault).await;
+    }
+    vault.close().await;
+    result
+}
+
+/// `finish_write_if` for a command that always writes when it succeeds.
+pub async fn finish_write<T, E>(
+    vault: Vault,
+    result: std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    finish_write_if(vault, result, |_| true).await
+}
+
+async fn stamp_if_due(vault: &Vault) {
     match timestamps::stamp_if_due(vault).await {
         Ok(None) => {}
         Ok(Some(r)) => {

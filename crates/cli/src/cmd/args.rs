@@ -11,7 +11,7 @@ use custody_app::cases::{self, Recorded};
 use custody_app::{Mode, Vault};
 
 use crate::cli::Cli;
-use crate::run::{open, print_json, stamp_if_due};
+use crate::run::{finish_write, open, print_json};
 
 /// The case a command works on.
 #[derive(Args, Debug, Clone)]
@@ -106,10 +106,7 @@ where
 {
     let vault = open(cli, Mode::Write, actor).await?;
     let (vault, result) = f(vault).await;
-    if result.is_ok() {
-        stamp_if_due(&vault).await;
-    }
-    vault.close().await;
+    let result = finish_write(vault, result).await;
     print_recorded(cli, &result?)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -127,10 +124,7 @@ where
         Ok(cases::execute_on(&vault, &c, cmds).await?)
     }
     .await;
-    if result.is_ok() {
-        stamp_if_due(&vault).await;
-    }
-    vault.close().await;
+    let result = finish_write(vault, result).await;
     print_recorded(cli, &result?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,7 @@ use custody_model::ItemId;
 
 use super::args::{CaseArg, PlaceArgs, TimeArgs, by, change, label, print_recorded, read_case};
 use crate::cli::Cli;
-use crate::run::{open, print_json, stamp_if_due};
+use crate::run::{finish_write, open, print_json};
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum ConflictArg {
@@ -552,10 +552,7 @@ pub async fn run_case(cli: &Cli, actor: &str, cmd: &CaseCommand) -> Result<ExitC
                 sealed_key.as_deref(),
             )
             .await;
-            if result.is_ok() {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write(vault, result).await;
             let (exported, sealed) = result?;
             if cli.json {
                 print_json(&serde_json::json!({"export": exported, "sealed": sealed}))?;
@@ -640,10 +637,7 @@ pub(crate) async fn export_sheet(
 ) -> Result<ExitCode> {
     let vault = open(cli, Mode::Write, actor).await?;
     let r = exchange::export(&vault, case, format, out).await;
-    if r.is_ok() {
-        stamp_if_due(&vault).await;
-    }
-    vault.close().await;
+    let r = finish_write(vault, r).await;
     let r = r?;
     if cli.json {
         print_json(&r)?;
@@ -832,10 +826,7 @@ pub async fn run_evidence(cli: &Cli, actor: &str, cmd: &EvidenceCommand) -> Resu
                 .await?)
             }
             .await;
-            if result.is_ok() {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write(vault, result).await;
             print_recorded(cli, &result?)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -945,10 +936,7 @@ async fn observe_cmd(cli: &Cli, actor: &str, a: &ObserveArgs) -> Result<ExitCode
     };
     let vault = open(cli, Mode::Write, actor).await?;
     let result = observe::observe(&vault, &a.case.case, &input).await;
-    if result.is_ok() {
-        stamp_if_due(&vault).await;
-    }
-    vault.close().await;
+    let result = finish_write(vault, result).await;
     let (recorded, derivation) = result?;
     if cli.json {
         print_json(&serde_json::json!({"recorded": recorded, "derivation": derivation}))?;

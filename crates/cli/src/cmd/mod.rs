@@ -1,6 +1,6 @@
 //! Command groups that live in their own modules. Each exposes a clap `Subcommand` enum
 //! and an async `run`; `run.rs` dispatches to them. Shared helpers (`open`, `print_json`,
-//! `stamp_if_due`, `write_new_file`) are in `run.rs`.
+//! `finish_write`, `write_new_file`) are in `run.rs`.
 pub mod args;
 pub mod case;
 pub mod claims;

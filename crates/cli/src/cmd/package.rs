@@ -13,7 +13,7 @@ use custody_app::{Mode, import, redact};
 use crate::cli::Cli;
 use crate::output::size;
 use crate::progress::ByteProgress;
-use crate::run::{open, print_json, stamp_if_due};
+use crate::run::{finish_write, finish_write_if, open, print_json};
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -90,10 +90,7 @@ pub async fn export(cli: &Cli, actor: &str, a: &ExportArgs) -> Result<ExitCode> 
         r
     }
     .await;
-    if result.is_ok() {
-        stamp_if_due(&vault).await;
-    }
-    vault.close().await;
+    let result = finish_write(vault, result).await;
     let r = result?;
     if cli.json {
         print_json(&r)?;
@@ -182,10 +179,7 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
     )
     .await;
     progress.finish();
-    if result.as_ref().is_ok_and(|r| !r.already_imported) {
-        stamp_if_due(&vault).await;
-    }
-    vault.close().await;
+    let result = finish_write_if(vault, result, |r| !r.already_imported).await;
     let r = result?;
     if cli.json {
         print_json(&r)?;

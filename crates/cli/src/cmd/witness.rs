@@ -22,7 +22,7 @@ use custody_model::ItemId;
 
 use super::args::{CaseArg, TimeArgs, by, change, label, print_recorded, read_case};
 use crate::cli::Cli;
-use crate::run::{open, print_json, stamp_if_due};
+use crate::run::{finish_write, open, print_json};
 
 #[derive(Subcommand, Debug)]
 pub enum WitnessCommand {
@@ -298,10 +298,7 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &WitnessCommand) -> Result<ExitCod
                 Ok(witness::testimony(&vault, &case.case, input).await?)
             }
             .await;
-            if result.is_ok() {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write(vault, result).await;
             print_recorded(cli, &result?)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -373,10 +370,7 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &WitnessCommand) -> Result<ExitCod
                 purpose,
             )
             .await;
-            if result.is_ok() {
-                stamp_if_due(&vault).await;
-            }
-            vault.close().await;
+            let result = finish_write(vault, result).await;
             let u = result?;
             if cli.json {
                 print_json(&serde_json::json!({"ledger_seq": u.ledger_seq, "record": u.text}))?;
