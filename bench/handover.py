@@ -7,8 +7,13 @@ it is given an untimed copy of the files; Custody's export copies every byte out
 vault. Both use SHA-256 and SHA-512. CPU use (user + sys over wall time) shows whether both
 cores worked. Target: >= 2x faster for export + verify against make + validate.
 
-Usage: bench/handover.py [--corpus DIR] [--large N] [--out DIR]
+Every timed command starts with a cold page cache when the benchmark may drop it (root):
+Custody reads the vault's blobs from disk, and bagit.py its files, rather than whichever
+the previous step happened to leave in memory. Otherwise the note "warm" is printed.
+
+Usage: bench/handover.py [--corpus DIR] [--large N] [--out DIR] [--features F]
 Needs: bagit.py (pip install bagit); the photos from ../shared/bench/make_corpus.py.
+`--features openssl` measures the build with the system's libcrypto SHA-512.
 """
 import argparse
 import json
@@ -37,6 +42,17 @@ def timed(cmd, env=None):
     return wall, user + system
 
 
+def drop_caches():
+    """Writes dirty pages and empties the page cache; False when not permitted."""
+    sh(["sync"])
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
 def make_random(path, mb, seed):
     if path.exists() and path.stat().st_size == mb * 1_000_000:
         return
@@ -51,11 +67,15 @@ def main():
     ap.add_argument("--corpus", type=Path, help="make_corpus.py output (its photos/ are used)")
     ap.add_argument("--large", type=int, default=7, help="1 GB files added to reach the case size")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--features", default="", help="cargo features of custody-cli to build with")
     args = ap.parse_args()
     if shutil.which("bagit.py") is None:
         sys.exit("bagit.py is needed: pip install bagit")
     args.out.mkdir(parents=True, exist_ok=True)
-    sh(["cargo", "build", "--release", "-q", "-p", "custody-cli"], cwd=ROOT)
+    build = ["cargo", "build", "--release", "-q", "-p", "custody-cli"]
+    if args.features:
+        build += ["--features", args.features]
+    sh(build, cwd=ROOT)
     custody = str(ROOT / "target" / "release" / "custody")
     corpus = args.corpus or args.out / "corpus-2000"
     if not (corpus / "photos").is_dir():
@@ -85,9 +105,9 @@ def main():
 
     pkg = args.out / "package"
     shutil.rmtree(pkg, ignore_errors=True)
-    sh(["sync"])
+    cold = drop_caches()
     export = timed([custody, "--vault", str(vault), "export", "--case", "BENCH", "--out", str(pkg)], env=env)
-    sh(["sync"])
+    cold &= drop_caches()
     verify = timed([custody, "verify-package", str(pkg)], env=env)
     shutil.rmtree(pkg, ignore_errors=True)
     shutil.rmtree(vault, ignore_errors=True)
@@ -95,15 +115,16 @@ def main():
     bag = args.out / "bagit-py"
     shutil.rmtree(bag, ignore_errors=True)
     sh(["cp", "-a", str(case_dir), str(bag)])
-    sh(["sync"])
+    cold &= drop_caches()
     make = timed(["bagit.py", "--sha256", "--sha512", str(bag)])
-    sh(["sync"])
+    cold &= drop_caches()
     validate = timed(["bagit.py", "--validate", str(bag)])
     shutil.rmtree(bag, ignore_errors=True)
     shutil.rmtree(case_dir, ignore_errors=True)
 
     r = {
-        "files": len(files), "bytes": nbytes,
+        "files": len(files), "bytes": nbytes, "cache": "cold" if cold else "warm",
+        "features": args.features,
         "export_s": export[0], "export_cpu_s": export[1],
         "verify_package_s": verify[0], "verify_package_cpu_s": verify[1],
         "bagit_make_s": make[0], "bagit_make_cpu_s": make[1],
@@ -114,7 +135,8 @@ def main():
     r["ratio_total"] = (make[0] + validate[0]) / (export[0] + verify[0])
     (args.out / "handover.json").write_text(json.dumps(r, indent=2))
     gb = nbytes / 1e9
-    print(f"\ncase: {len(files)} files, {gb:.2f} GB")
+    print(f"\ncase: {len(files)} files, {gb:.2f} GB; page cache {r['cache']} before each command;"
+          f" features: {args.features or 'default'}")
     print(f"custody export          {export[0]:7.1f} s  {gb / export[0] * 1000:6.0f} MB/s  cpu {export[1] / export[0]:.2f} cores")
     print(f"custody verify-package  {verify[0]:7.1f} s  {gb / verify[0] * 1000:6.0f} MB/s  cpu {verify[1] / verify[0]:.2f} cores")
     print(f"bagit.py make (in place){make[0]:7.1f} s  {gb / make[0] * 1000:6.0f} MB/s  cpu {make[1] / make[0]:.2f} cores")

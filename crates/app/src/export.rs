@@ -192,7 +192,7 @@ pub async fn export(
     // 5. Write the bag.
     let mut writer = BagWriter::create(out)
         .map_err(|e| AppError::Invalid(format!("cannot create the package: {e}")))?;
-    writer = writer.workers(2).on_progress(progress);
+    writer = writer.on_progress(progress);
     let mut namer = PathNamer::new();
     let mut payloads = Vec::new();
     let mut packaged = Vec::new();

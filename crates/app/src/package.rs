@@ -513,7 +513,6 @@ pub fn verify_package(
         out: std::sync::Mutex::new((Contents::default(), Vec::new())),
     };
     let vopts = ValidateOptions {
-        workers: 2,
         progress,
         ..ValidateOptions::default()
     };

@@ -117,7 +117,7 @@ fn main() -> ExitCode {
         };
     }
     let mut positional = Vec::new();
-    let mut workers = custody_package::DEFAULT_WORKERS;
+    let mut workers = custody_package::default_workers();
     let mut keep = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {

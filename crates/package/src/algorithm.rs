@@ -189,6 +189,16 @@ impl MultiHasher {
         }
     }
 
+    /// The running digests, to be fed on separate threads; give them back with
+    /// [`MultiHasher::put_parts`].
+    pub(crate) fn take_parts(&mut self) -> Vec<(Algorithm, Hasher)> {
+        std::mem::take(&mut self.hashers)
+    }
+
+    pub(crate) fn put_parts(&mut self, parts: Vec<(Algorithm, Hasher)>) {
+        self.hashers = parts;
+    }
+
     pub(crate) fn finish(self) -> Vec<(Algorithm, Vec<u8>)> {
         self.hashers
             .into_iter()

@@ -30,7 +30,7 @@ pub use algorithm::Algorithm;
 pub use error::{PackageError, Result};
 pub use info::{BagDate, BagInfo};
 pub use path::{PathNamer, safe_payload_path};
-pub use stream::DEFAULT_WORKERS;
+pub use stream::default_workers;
 pub use validate::{
     CheckedBag, Problem, ProblemKind, TagCheck, ValidateOptions, ValidationReport, validate,
 };

@@ -5,19 +5,27 @@
 //! read once and memory per worker is one buffer. Jobs are taken largest first, so two
 //! large files do not end up on the same worker while the other one idles.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{channel, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use crate::algorithm::MultiHasher;
+use crate::direct::AlignedBuf;
 
 /// Bytes read at a time by each worker.
 pub(crate) const CHUNK: usize = 1 << 20;
 
-/// Worker threads used by default: the target machines have two cores.
-pub const DEFAULT_WORKERS: usize = 2;
+/// Worker threads used by default: two per core, so that while one waits for the disk
+/// (direct reads have no read-ahead) the other hashes.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8)
+        * 2
+}
 
 pub(crate) enum CopyError {
     Source(io::Error),
@@ -65,14 +73,16 @@ pub(crate) fn copy_hashing_to_file(
     progress: Option<&(dyn Fn(u64) + Send + Sync)>,
 ) -> Result<u64, CopyError> {
     std::thread::scope(|s| {
-        let (to_write, write_rx) = sync_channel::<(Vec<u8>, usize)>(WRITE_DEPTH);
-        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(WRITE_DEPTH + 1);
+        let (to_write, write_rx) = sync_channel::<(AlignedBuf, usize)>(WRITE_DEPTH);
+        let (free_tx, free_rx) = sync_channel::<AlignedBuf>(WRITE_DEPTH + 1);
         for _ in 0..=WRITE_DEPTH {
-            free_tx.send(vec![0u8; CHUNK]).expect("receiver is alive");
+            free_tx
+                .send(AlignedBuf::new(CHUNK))
+                .expect("receiver is alive");
         }
         let writer = s.spawn(move || -> io::Result<()> {
             for (buf, n) in write_rx {
-                dst.write_all(&buf[..n])?;
+                dst.write_all(&buf.bytes()[..n])?;
                 // The reader may have stopped; then the buffer is simply dropped.
                 let _ = free_tx.send(buf);
             }
@@ -82,7 +92,7 @@ pub(crate) fn copy_hashing_to_file(
         let mut read_result = Ok(());
         // Ends when the writer has failed and dropped its side.
         while let Ok(mut buf) = free_rx.recv() {
-            let n = match src.read(&mut buf) {
+            let n = match src.read(buf.bytes_mut()) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -94,7 +104,7 @@ pub(crate) fn copy_hashing_to_file(
                     break;
                 }
             };
-            hasher.update(&buf[..n]);
+            hasher.update(&buf.bytes()[..n]);
             total += n as u64;
             if let Some(p) = progress {
                 p(n as u64);
@@ -107,6 +117,138 @@ pub(crate) fn copy_hashing_to_file(
         let written = writer.join().expect("writer thread does not panic");
         read_result?;
         written.map_err(CopyError::Dest)?;
+        Ok(total)
+    })
+}
+
+/// Files at least this large are hashed by [`copy_fanned`]; smaller ones are many, and
+/// running them side by side on the workers already keeps the cores busy.
+pub(crate) const FAN_OUT_MIN: u64 = 16 << 20;
+
+/// Chunks in flight in one [`copy_fanned`] pipeline.
+const FAN_DEPTH: usize = 8;
+
+/// A chunk shared by the consumers of one pipeline: the buffer and its filled length.
+type Shared = (Arc<AlignedBuf>, usize);
+
+/// Reads `src` to its end on the calling thread and hands every chunk to each digest of
+/// `hasher` on a thread of its own and, when given, to `dst` on another. One large file
+/// then uses more than one core: SHA-512 costs about twice SHA-256, so done one after the
+/// other on one thread they would leave the second core idle whenever fewer files than
+/// workers remain, and reading would wait for hashing. Memory is [`FAN_DEPTH`] chunks.
+///
+/// A failing write stops the reading at the next chunk; the digests are then of no use.
+pub(crate) fn copy_fanned(
+    src: &mut dyn Read,
+    dst: Option<&mut (dyn Write + Send)>,
+    hasher: &mut MultiHasher,
+    progress: Option<&(dyn Fn(u64) + Send + Sync)>,
+) -> Result<u64, CopyError> {
+    let parts = hasher.take_parts();
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        // Every consumer says when it has dropped its handle on a chunk, so that the
+        // reader can wait for a buffer to come free instead of allocating another.
+        let (released_tx, released) = channel::<()>();
+        let mut feeds = Vec::new();
+        let mut digests = Vec::new();
+        for (alg, mut h) in parts {
+            let (tx, rx) = sync_channel::<Shared>(FAN_DEPTH);
+            let released_tx = released_tx.clone();
+            feeds.push(tx);
+            digests.push(s.spawn(move || {
+                for (buf, n) in rx {
+                    h.update(&buf.bytes()[..n]);
+                    drop(buf);
+                    let _ = released_tx.send(());
+                }
+                (alg, h)
+            }));
+        }
+        let writer = dst.map(|dst| {
+            let (tx, rx) = sync_channel::<Shared>(FAN_DEPTH);
+            let released_tx = released_tx.clone();
+            let failed = &failed;
+            feeds.push(tx);
+            s.spawn(move || -> io::Result<()> {
+                let mut result = Ok(());
+                // Keeps taking chunks after a failure, so that none is held forever.
+                for (buf, n) in rx {
+                    if result.is_ok() {
+                        result = dst.write_all(&buf.bytes()[..n]);
+                        if result.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    drop(buf);
+                    let _ = released_tx.send(());
+                }
+                result
+            })
+        });
+        drop(released_tx);
+
+        let mut in_flight: VecDeque<Arc<AlignedBuf>> = VecDeque::with_capacity(FAN_DEPTH);
+        let mut total = 0u64;
+        let mut read_result = Ok(());
+        while !failed.load(Ordering::Relaxed) {
+            let mut buf = if in_flight.len() < FAN_DEPTH {
+                AlignedBuf::new(CHUNK)
+            } else {
+                // Consumers take chunks in order, so the oldest comes free first.
+                let mut oldest = in_flight.pop_front().expect("FAN_DEPTH > 0");
+                let freed = loop {
+                    match Arc::try_unwrap(oldest) {
+                        Ok(buf) => break Some(buf),
+                        Err(still_shared) => {
+                            oldest = still_shared;
+                            // Fails only when every consumer has panicked; the joins
+                            // below report it.
+                            if released.recv().is_err() {
+                                break None;
+                            }
+                        }
+                    }
+                };
+                match freed {
+                    Some(buf) => buf,
+                    None => break,
+                }
+            };
+            let n = match src.read(buf.bytes_mut()) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    in_flight.push_back(Arc::new(buf));
+                    continue;
+                }
+                Err(e) => {
+                    read_result = Err(CopyError::Source(e));
+                    break;
+                }
+            };
+            total += n as u64;
+            if let Some(p) = progress {
+                p(n as u64);
+            }
+            let buf = Arc::new(buf);
+            for feed in &feeds {
+                // A consumer only goes away by panicking, which the join below reports.
+                let _ = feed.send((Arc::clone(&buf), n));
+            }
+            in_flight.push_back(buf);
+        }
+        drop(feeds);
+        let mut parts = Vec::new();
+        for d in digests {
+            parts.push(d.join().expect("a digest thread does not panic"));
+        }
+        hasher.put_parts(parts);
+        let written = writer.map(|w| w.join().expect("the writer thread does not panic"));
+        read_result?;
+        if let Some(w) = written {
+            w.map_err(CopyError::Dest)?;
+        }
         Ok(total)
     })
 }
@@ -132,14 +274,14 @@ where
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
     let cancelled = AtomicBool::new(false);
     let work = || {
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = AlignedBuf::new(CHUNK);
         loop {
             if cancelled.load(Ordering::Relaxed) {
                 return;
             }
             let next = queue.lock().expect("job queue lock").next();
             let Some((i, t)) = next else { return };
-            let r = job(t, &mut buf);
+            let r = job(t, buf.bytes_mut());
             if stop(&r) {
                 cancelled.store(true, Ordering::Relaxed);
             }
@@ -162,6 +304,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithm::Algorithm;
 
     #[test]
     fn jobs_run_largest_first_and_results_keep_input_order() {
@@ -179,6 +322,105 @@ mod tests {
         );
         assert_eq!(out, vec![Some(10), Some(50), Some(30)]);
         assert_eq!(*order.lock().unwrap(), vec![5, 3, 1]);
+    }
+
+    /// Bytes that differ from chunk to chunk, so a chunk hashed twice or out of order shows.
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 4093) as u8).collect()
+    }
+
+    fn one_thread_digests(bytes: &[u8]) -> Vec<(Algorithm, Vec<u8>)> {
+        let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+        h.update(bytes);
+        h.finish()
+    }
+
+    #[test]
+    fn fanned_copy_gives_the_same_digests_and_bytes_as_one_thread() {
+        for len in [0, 1, CHUNK - 1, CHUNK, 3 * FAN_DEPTH * CHUNK + 5] {
+            let bytes = pattern(len);
+            let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+            let mut out = Vec::new();
+            let seen = std::sync::atomic::AtomicU64::new(0);
+            let progress = |n: u64| {
+                seen.fetch_add(n, Ordering::Relaxed);
+            };
+            let n = copy_fanned(
+                &mut &bytes[..],
+                Some(&mut out as &mut (dyn Write + Send)),
+                &mut h,
+                Some(&progress),
+            )
+            .unwrap_or_else(|_| panic!("copy of {len} bytes"));
+            assert_eq!(n, len as u64);
+            assert_eq!(seen.load(Ordering::Relaxed), len as u64);
+            assert!(out == bytes, "copied bytes differ for {len}");
+            assert_eq!(h.finish(), one_thread_digests(&bytes), "digests for {len}");
+
+            let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+            let n = copy_fanned(&mut &bytes[..], None, &mut h, None)
+                .unwrap_or_else(|_| panic!("hash of {len} bytes"));
+            assert_eq!(n, len as u64);
+            assert_eq!(h.finish(), one_thread_digests(&bytes), "digests for {len}");
+        }
+    }
+
+    /// Accepts `room` bytes, then fails as a full disk does.
+    struct FullDisk {
+        room: usize,
+    }
+
+    impl Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left"));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Gives `good` bytes, then an error.
+    struct FailingSource {
+        good: usize,
+    }
+
+    impl Read for FailingSource {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.good == 0 {
+                return Err(io::Error::other("device gone"));
+            }
+            let n = buf.len().min(self.good);
+            self.good -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn fanned_copy_stops_on_a_failing_write_or_read() {
+        let bytes = pattern(4 * FAN_DEPTH * CHUNK);
+        let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+        let mut full = FullDisk { room: 3 * CHUNK };
+        let r = copy_fanned(&mut &bytes[..], Some(&mut full), &mut h, None);
+        match r {
+            Err(CopyError::Dest(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
+            _ => panic!("a full disk must fail the copy"),
+        }
+
+        let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+        let mut src = FailingSource {
+            good: 2 * FAN_DEPTH * CHUNK + 3,
+        };
+        let mut out = Vec::new();
+        let r = copy_fanned(&mut src, Some(&mut out), &mut h, None);
+        match r {
+            Err(CopyError::Source(e)) => assert_eq!(e.to_string(), "device gone"),
+            _ => panic!("a failing source must fail the copy"),
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!   survives a power cut.
 //!
 //! Each payload file is read once: both digests (SHA-256 and SHA-512) are updated from
-//! the same chunk that is written. Batches of files run on [`DEFAULT_WORKERS`] threads.
+//! the same chunk that is written. Batches of files run on [`default_workers`] threads.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -26,7 +26,8 @@ use crate::error::{PackageError, Result};
 use crate::info::BagInfo;
 use crate::path::{PathSet, check_bag_path, encode_manifest_path, fold_name};
 use crate::stream::{
-    CHUNK, CopyError, DEFAULT_WORKERS, copy_hashing, copy_hashing_to_file, run_jobs,
+    CHUNK, CopyError, FAN_OUT_MIN, copy_fanned, copy_hashing, copy_hashing_to_file,
+    default_workers, run_jobs,
 };
 
 /// The declaration this writer produces (RFC 8493 §2.1.1).
@@ -72,7 +73,10 @@ impl<'a> Payload<'a> {
     pub fn from_file(path: impl Into<String>, file: impl Into<PathBuf>) -> Self {
         let file = file.into();
         let size = fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        Self::new(path, move || File::open(file)).size_hint(size)
+        Self::new(path, move || {
+            File::open(file).map(crate::direct::DirectReader::new)
+        })
+        .size_hint(size)
     }
 
     /// Expected size; larger files are started first so the workers finish together.
@@ -225,7 +229,7 @@ impl BagWriter {
         Ok(Self {
             target: target.to_owned(),
             staging,
-            workers: DEFAULT_WORKERS,
+            workers: default_workers(),
             progress: None,
             payload_paths: PathSet::default(),
             payload: Vec::new(),
@@ -386,7 +390,8 @@ impl BagWriter {
                     CopyError::Dest(e) => PackageError::io(&dest, e),
                 }
             });
-        let size = match size.and_then(|s| file.sync_all().map(|()| s).map_err(io_err(&dest))) {
+        // Made durable in `finish`, together with the payload.
+        let size = match size {
             Ok(s) => s,
             Err(e) => {
                 self.poisoned = true;
@@ -474,14 +479,20 @@ impl BagWriter {
             }
         }
 
-        // Payload data was written without waiting for the disk; make it durable now,
-        // in parallel, while most of it has already been written back.
+        // Payload and tag files were written without waiting for the disk; make them
+        // durable now, in parallel, while most of it has already been written back.
         let data = self.staging.join("data");
+        let written: Vec<(PathBuf, u64)> = self
+            .payload
+            .iter()
+            .map(|e| (data.join(&e.path), e.size))
+            .chain(self.tags.iter().map(|t| (self.staging.join(&t.path), t.size)))
+            .collect();
         let synced = run_jobs(
             self.workers,
-            self.payload.iter().collect(),
-            |e| e.size,
-            |e, _| sync_path(&data.join(&e.path)),
+            written,
+            |(_, size)| *size,
+            |(path, _), _| sync_path(&path),
             Result::is_err,
         );
         for r in synced.into_iter().flatten() {
@@ -568,14 +579,18 @@ fn copy_payload(
     let dest = data.join(&p.path);
     let mut file = crate::direct::DirectWriter::create_new(&dest).map_err(io_err(&dest))?;
     let mut hasher = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
-    let size =
-        copy_hashing_to_file(&mut src, &mut file, &mut hasher, progress).map_err(|e| match e {
-            CopyError::Source(source) => PackageError::Source {
-                path: p.path.clone(),
-                source,
-            },
-            CopyError::Dest(e) => PackageError::io(&dest, e),
-        })?;
+    let copied = if p.size_hint >= FAN_OUT_MIN {
+        copy_fanned(&mut src, Some(&mut file), &mut hasher, progress)
+    } else {
+        copy_hashing_to_file(&mut src, &mut file, &mut hasher, progress)
+    };
+    let size = copied.map_err(|e| match e {
+        CopyError::Source(source) => PackageError::Source {
+            path: p.path.clone(),
+            source,
+        },
+        CopyError::Dest(e) => PackageError::io(&dest, e),
+    })?;
     file.finish().map_err(io_err(&dest))?;
     let (sha256, sha512) = two_digests(hasher);
     if let Some(expected) = p.expected_sha256

@@ -27,7 +27,7 @@ pub use report::{Problem, ProblemKind, ValidationReport};
 use crate::algorithm::{Algorithm, MultiHasher, parse_hex};
 use crate::info;
 use crate::path::{check_bag_path, decode_manifest_path};
-use crate::stream::{CopyError, DEFAULT_WORKERS, copy_hashing, run_jobs};
+use crate::stream::{CopyError, FAN_OUT_MIN, copy_fanned, copy_hashing, default_workers, run_jobs};
 use crate::text::{self, ReadIssue, TextIssueKind, split_lines};
 use crate::writer::Progress;
 use report::show;
@@ -69,7 +69,7 @@ impl Default for ValidateOptions {
             max_tag_file_bytes: 64 << 20,
             max_line_bytes: 64 << 10,
             max_entries: 2_000_000,
-            workers: DEFAULT_WORKERS,
+            workers: default_workers(),
             require_bag_info: true,
             require_payload_oxum: true,
             require_tag_manifest: true,
@@ -1157,20 +1157,23 @@ impl Validator<'_> {
                 ));
             }
             let mut hasher = MultiHasher::new(&job.algs);
-            let mut src = file;
-            let n = copy_hashing(&mut src, None, buf, &mut hasher, progress.as_deref()).map_err(
-                |e| {
-                    let e = match e {
-                        CopyError::Source(e) | CopyError::Dest(e) => e,
-                    };
-                    Problem::new(
-                        ProblemKind::Io,
-                        Some(job.path),
-                        None,
-                        format!("cannot be read: {e}"),
-                    )
-                },
-            )?;
+            let mut src = crate::direct::DirectReader::new(file);
+            let copied = if job.found.size >= FAN_OUT_MIN {
+                copy_fanned(&mut src, None, &mut hasher, progress.as_deref())
+            } else {
+                copy_hashing(&mut src, None, buf, &mut hasher, progress.as_deref())
+            };
+            let n = copied.map_err(|e| {
+                let e = match e {
+                    CopyError::Source(e) | CopyError::Dest(e) => e,
+                };
+                Problem::new(
+                    ProblemKind::Io,
+                    Some(job.path),
+                    None,
+                    format!("cannot be read: {e}"),
+                )
+            })?;
             if n != job.found.size {
                 return Err(Problem::new(
                     ProblemKind::ChangedDuringValidation,
