@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel};
+use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use crate::algorithm::MultiHasher;
@@ -128,8 +128,29 @@ pub(crate) const FAN_OUT_MIN: u64 = 16 << 20;
 /// Chunks in flight in one [`copy_fanned`] pipeline.
 const FAN_DEPTH: usize = 8;
 
-/// A chunk shared by the consumers of one pipeline: the buffer and its filled length.
-type Shared = (Arc<AlignedBuf>, usize);
+/// A consumer's hold on a chunk shared by the consumers of one pipeline. Letting go of it
+/// tells the reader, which waits for the oldest chunk to come free before reusing it;
+/// letting go happens however the hold ends (used, dropped with a queue, or unwinding
+/// from a panic), so the reader never waits for a signal that cannot come.
+struct Lease {
+    buf: Option<Arc<AlignedBuf>>,
+    len: usize,
+    released: Sender<()>,
+}
+
+impl Lease {
+    fn bytes(&self) -> &[u8] {
+        &self.buf.as_ref().expect("held until dropped").bytes()[..self.len]
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        // The handle goes first, so that the reader, once told, finds the chunk free.
+        drop(self.buf.take());
+        let _ = self.released.send(());
+    }
+}
 
 /// Reads `src` to its end on the calling thread and hands every chunk to each digest of
 /// `hasher` on a thread of its own and, when given, to `dst` on another. One large file
@@ -153,40 +174,34 @@ pub(crate) fn copy_fanned(
         let mut feeds = Vec::new();
         let mut digests = Vec::new();
         for (alg, mut h) in parts {
-            let (tx, rx) = sync_channel::<Shared>(FAN_DEPTH);
-            let released_tx = released_tx.clone();
+            let (tx, rx) = sync_channel::<Lease>(FAN_DEPTH);
             feeds.push(tx);
             digests.push(s.spawn(move || {
-                for (buf, n) in rx {
-                    h.update(&buf.bytes()[..n]);
-                    drop(buf);
-                    let _ = released_tx.send(());
+                for lease in rx {
+                    h.update(lease.bytes());
                 }
                 (alg, h)
             }));
         }
         let writer = dst.map(|dst| {
-            let (tx, rx) = sync_channel::<Shared>(FAN_DEPTH);
-            let released_tx = released_tx.clone();
+            let (tx, rx) = sync_channel::<Lease>(FAN_DEPTH);
             let failed = &failed;
             feeds.push(tx);
             s.spawn(move || -> io::Result<()> {
                 let mut result = Ok(());
-                // Keeps taking chunks after a failure, so that none is held forever.
-                for (buf, n) in rx {
+                // Keeps taking chunks after a failure, so that the reader sees the flag
+                // at its next chunk rather than waiting on a full queue.
+                for lease in rx {
                     if result.is_ok() {
-                        result = dst.write_all(&buf.bytes()[..n]);
+                        result = dst.write_all(lease.bytes());
                         if result.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
                     }
-                    drop(buf);
-                    let _ = released_tx.send(());
                 }
                 result
             })
         });
-        drop(released_tx);
 
         let mut in_flight: VecDeque<Arc<AlignedBuf>> = VecDeque::with_capacity(FAN_DEPTH);
         let mut total = 0u64;
@@ -197,22 +212,17 @@ pub(crate) fn copy_fanned(
             } else {
                 // Consumers take chunks in order, so the oldest comes free first.
                 let mut oldest = in_flight.pop_front().expect("FAN_DEPTH > 0");
-                let freed = loop {
+                loop {
                     match Arc::try_unwrap(oldest) {
-                        Ok(buf) => break Some(buf),
+                        Ok(buf) => break buf,
                         Err(still_shared) => {
                             oldest = still_shared;
-                            // Fails only when every consumer has panicked; the joins
-                            // below report it.
-                            if released.recv().is_err() {
-                                break None;
-                            }
+                            // Every lease still out signals when it ends, and the reader
+                            // holds a sender itself, so this neither fails nor waits for
+                            // a signal that cannot come.
+                            let _ = released.recv();
                         }
                     }
-                };
-                match freed {
-                    Some(buf) => buf,
-                    None => break,
                 }
             };
             let n = match src.read(buf.bytes_mut()) {
@@ -234,7 +244,11 @@ pub(crate) fn copy_fanned(
             let buf = Arc::new(buf);
             for feed in &feeds {
                 // A consumer only goes away by panicking, which the join below reports.
-                let _ = feed.send((Arc::clone(&buf), n));
+                let _ = feed.send(Lease {
+                    buf: Some(Arc::clone(&buf)),
+                    len: n,
+                    released: released_tx.clone(),
+                });
             }
             in_flight.push_back(buf);
         }
@@ -421,6 +435,40 @@ mod tests {
             Err(CopyError::Source(e)) => assert_eq!(e.to_string(), "device gone"),
             _ => panic!("a failing source must fail the copy"),
         }
+    }
+
+    /// Panics at its second write, as a bug in a destination would.
+    struct PanickingSink {
+        writes: usize,
+    }
+
+    impl Write for PanickingSink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.writes += 1;
+            assert!(self.writes < 2, "sink bug");
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panicking_consumer_ends_the_copy_instead_of_hanging_it() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let bytes = pattern(4 * FAN_DEPTH * CHUNK);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+                let mut sink = PanickingSink { writes: 0 };
+                let _ = copy_fanned(&mut &bytes[..], Some(&mut sink), &mut h, None);
+            }));
+            let _ = done_tx.send(r.is_err());
+        });
+        let panicked = done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the copy ends");
+        assert!(panicked, "the consumer's panic is reported");
     }
 
     #[test]

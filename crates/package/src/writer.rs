@@ -486,7 +486,11 @@ impl BagWriter {
             .payload
             .iter()
             .map(|e| (data.join(&e.path), e.size))
-            .chain(self.tags.iter().map(|t| (self.staging.join(&t.path), t.size)))
+            .chain(
+                self.tags
+                    .iter()
+                    .map(|t| (self.staging.join(&t.path), t.size)),
+            )
             .collect();
         let synced = run_jobs(
             self.workers,
