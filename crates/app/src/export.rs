@@ -240,9 +240,8 @@ pub async fn export(
         |e: custody_package::PackageError| AppError::Invalid(format!("writing the package: {e}"));
     writer.add_payloads(payloads).map_err(bag_err)?;
 
-    let tag = |w: &mut BagWriter, path: &str, bytes: &[u8]| {
-        w.add_tag_file(path, bytes).map(|_| ()).map_err(bag_err)
-    };
+    let mut tags = TagBatch::default();
+    let mut tag = |w: &mut BagWriter, path: &str, bytes: &[u8]| tags.add(w, path, bytes);
     let verifier = vault.verifier();
     let cp = Checkpoint::open(&checkpoint_note, verifier)?;
     tag(
@@ -365,6 +364,7 @@ pub async fn export(
         tokens: &tokens,
     });
     tag(&mut writer, "report.html", report.as_bytes())?;
+    tags.flush(&mut writer)?;
 
     let mut labels = vec![
         (
@@ -434,4 +434,33 @@ pub async fn export(
         timestamps: tokens.len(),
         ledger_seq: entries[0].seq,
     })
+}
+
+/// Bytes of tag files gathered before they are written.
+const TAG_BATCH_BYTES: usize = 32 << 20;
+
+/// Tag files (thousands of small ledger entries and proofs) gathered and written together,
+/// side by side; a batch is bounded so that a very large case does not sit in memory.
+#[derive(Default)]
+struct TagBatch {
+    files: Vec<(String, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl TagBatch {
+    fn add(&mut self, w: &mut BagWriter, path: &str, bytes: &[u8]) -> Result<(), AppError> {
+        self.bytes += bytes.len();
+        self.files.push((path.to_owned(), bytes.to_vec()));
+        if self.bytes >= TAG_BATCH_BYTES {
+            self.flush(w)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, w: &mut BagWriter) -> Result<(), AppError> {
+        self.bytes = 0;
+        w.add_tag_files(std::mem::take(&mut self.files))
+            .map(|_| ())
+            .map_err(|e| AppError::Invalid(format!("writing the package: {e}")))
+    }
 }

@@ -350,7 +350,61 @@ impl BagWriter {
     }
 
     /// Like [`BagWriter::add_tag_file`], streaming from a reader.
-    pub fn add_tag_file_from(&mut self, path: &str, mut source: impl Read) -> Result<TagEntry> {
+    pub fn add_tag_file_from(&mut self, path: &str, source: impl Read) -> Result<TagEntry> {
+        let dest = self.prepare_tag(path)?;
+        match write_tag(path, &dest, source) {
+            Ok(entry) => {
+                self.tags.push(entry.clone());
+                Ok(entry)
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Adds many small tag files at once, written [`BagWriter::workers`] at a time; all
+    /// paths are checked before any is written, and on failure the writer refuses
+    /// further work (drop it to remove the staging directory). A package with thousands of ledger
+    /// entries and proofs spends most of its tag-file time creating files, which runs
+    /// better side by side.
+    pub fn add_tag_files(&mut self, files: Vec<(String, Vec<u8>)>) -> Result<Vec<TagEntry>> {
+        let mut jobs = Vec::with_capacity(files.len());
+        for (path, bytes) in files {
+            match self.prepare_tag(&path) {
+                Ok(dest) => jobs.push((path, dest, bytes)),
+                Err(e) => {
+                    // Paths of this batch are already claimed: refuse further work.
+                    self.poisoned = true;
+                    return Err(e);
+                }
+            }
+        }
+        let results = run_jobs(
+            self.workers,
+            jobs,
+            |(_, _, bytes)| bytes.len() as u64,
+            |(path, dest, bytes), _| write_tag(&path, &dest, &bytes[..]),
+            Result::is_err,
+        );
+        let mut entries = Vec::with_capacity(results.len());
+        for r in results.into_iter().flatten() {
+            match r {
+                Ok(e) => entries.push(e),
+                Err(e) => {
+                    self.poisoned = true;
+                    return Err(e);
+                }
+            }
+        }
+        self.tags.extend(entries.iter().cloned());
+        Ok(entries)
+    }
+
+    /// Checks a tag file's path, claims it, and creates its directory; returns where the
+    /// file goes in the staging directory.
+    fn prepare_tag(&mut self, path: &str) -> Result<PathBuf> {
         self.check_usable()?;
         check_bag_path(path).map_err(|issue| invalid(path, issue))?;
         let first = path.split('/').next().unwrap_or(path);
@@ -370,43 +424,12 @@ impl BagWriter {
                 existing: c.existing,
             })?;
         let dest = self.staging.join(path);
-        if let Some(parent) = dest.parent() {
+        if let Some(parent) = dest.parent()
+            && !parent.is_dir()
+        {
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&dest)
-            .map_err(io_err(&dest))?;
-        let mut hasher = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
-        let mut buf = vec![0u8; 64 << 10];
-        let size =
-            copy_hashing(&mut source, Some(&mut file), &mut buf, &mut hasher, None).map_err(|e| {
-                match e {
-                    CopyError::Source(source) => PackageError::Source {
-                        path: path.to_owned(),
-                        source,
-                    },
-                    CopyError::Dest(e) => PackageError::io(&dest, e),
-                }
-            });
-        // Made durable in `finish`, together with the payload.
-        let size = match size {
-            Ok(s) => s,
-            Err(e) => {
-                self.poisoned = true;
-                return Err(e);
-            }
-        };
-        let (sha256, sha512) = two_digests(hasher);
-        let entry = TagEntry {
-            path: path.to_owned(),
-            size,
-            sha256,
-            sha512,
-        };
-        self.tags.push(entry.clone());
-        Ok(entry)
+        Ok(dest)
     }
 
     /// Writes the manifests, `bagit.txt`, `bag-info.txt` and the tag manifests, makes
@@ -479,29 +502,10 @@ impl BagWriter {
             }
         }
 
-        // Payload and tag files were written without waiting for the disk; make them
-        // durable now, in parallel, while most of it has already been written back.
+        // Payload and tag files were written without waiting for the disk; make them and
+        // every directory that holds them durable now, in parallel, while most of it has
+        // already been written back.
         let data = self.staging.join("data");
-        let written: Vec<(PathBuf, u64)> = self
-            .payload
-            .iter()
-            .map(|e| (data.join(&e.path), e.size))
-            .chain(
-                self.tags
-                    .iter()
-                    .map(|t| (self.staging.join(&t.path), t.size)),
-            )
-            .collect();
-        let synced = run_jobs(
-            self.workers,
-            written,
-            |(_, size)| *size,
-            |(path, _), _| sync_path(&path),
-            Result::is_err,
-        );
-        for r in synced.into_iter().flatten() {
-            r?;
-        }
         let mut dirs: Vec<PathBuf> = Vec::new();
         for p in self
             .payload
@@ -515,11 +519,29 @@ impl BagWriter {
                 p = parent;
             }
         }
-        dirs.push(data);
+        dirs.push(data.clone());
         dirs.sort();
         dirs.dedup();
-        for d in dirs.iter().rev() {
-            sync_path(d)?;
+        let written: Vec<(PathBuf, u64)> = self
+            .payload
+            .iter()
+            .map(|e| (data.join(&e.path), e.size))
+            .chain(
+                self.tags
+                    .iter()
+                    .map(|t| (self.staging.join(&t.path), t.size)),
+            )
+            .chain(dirs.into_iter().map(|d| (d, 0)))
+            .collect();
+        let synced = run_jobs(
+            self.workers,
+            written,
+            |(_, size)| *size,
+            |(path, _), _| sync_path(&path),
+            Result::is_err,
+        );
+        for r in synced.into_iter().flatten() {
+            r?;
         }
         sync_path(&self.staging)?;
 
@@ -554,6 +576,34 @@ impl Drop for BagWriter {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// Writes one tag file at `dest` (which must not exist) from `source`, hashing it. It is
+/// made durable in [`BagWriter::finish`], together with the payload.
+fn write_tag(path: &str, dest: &Path, mut source: impl Read) -> Result<TagEntry> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(io_err(dest))?;
+    let mut hasher = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+    let mut buf = vec![0u8; 64 << 10];
+    let size = copy_hashing(&mut source, Some(&mut file), &mut buf, &mut hasher, None).map_err(
+        |e| match e {
+            CopyError::Source(source) => PackageError::Source {
+                path: path.to_owned(),
+                source,
+            },
+            CopyError::Dest(e) => PackageError::io(dest, e),
+        },
+    )?;
+    let (sha256, sha512) = two_digests(hasher);
+    Ok(TagEntry {
+        path: path.to_owned(),
+        size,
+        sha256,
+        sha512,
+    })
 }
 
 fn two_digests(h: MultiHasher) -> ([u8; 32], [u8; 64]) {

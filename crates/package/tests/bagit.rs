@@ -321,6 +321,61 @@ fn many_files_on_two_workers() {
 }
 
 #[test]
+fn tag_files_written_as_a_batch_are_listed_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("bag");
+    let mut w = BagWriter::create(&target).unwrap().workers(2);
+    w.add_payload("a.txt", &b"payload"[..]).unwrap();
+    let files: Vec<(String, Vec<u8>)> = (0..300u64)
+        .map(|i| {
+            (
+                format!("custody/entries/{i:020}.json"),
+                noise(100 + i as usize, i),
+            )
+        })
+        .collect();
+    let entries = w.add_tag_files(files.clone()).unwrap();
+    assert_eq!(entries.len(), 300);
+    for ((path, bytes), e) in files.iter().zip(&entries) {
+        assert_eq!(&e.path, path);
+        assert_eq!(e.sha256.to_vec(), Algorithm::Sha256.digest(bytes));
+    }
+
+    // One bad path refuses the whole batch before anything of it is written.
+    let staging = w.staging_dir().to_owned();
+    let bad = vec![
+        ("custody/notes/ok.txt".to_owned(), b"fine".to_vec()),
+        ("../escape.txt".to_owned(), b"no".to_vec()),
+    ];
+    assert!(w.add_tag_files(bad).is_err());
+    assert!(!staging.join("custody/notes/ok.txt").exists());
+    drop(w);
+    assert!(!staging.exists(), "a refused writer leaves nothing");
+
+    let mut w = BagWriter::create(&target).unwrap();
+    w.add_payload("a.txt", &b"payload"[..]).unwrap();
+    w.add_tag_files(files).unwrap();
+    w.finish(&BagInfo::default()).unwrap();
+    let r = strict(&target);
+    assert!(r.ok, "{r}");
+    let tagmanifest = fs::read_to_string(target.join("tagmanifest-sha512.txt")).unwrap();
+    assert_eq!(
+        tagmanifest
+            .lines()
+            .filter(|l| l.contains("custody/entries/"))
+            .count(),
+        300
+    );
+    // Damage to one of them is caught.
+    fs::write(
+        target.join("custody/entries/00000000000000000007.json"),
+        b"x",
+    )
+    .unwrap();
+    assert!(!strict(&target).ok);
+}
+
+#[test]
 fn names_needing_percent_encoding_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("bag");
