@@ -236,8 +236,6 @@ pub async fn export(
             metadata,
         });
     }
-    let bag_err =
-        |e: custody_package::PackageError| AppError::Invalid(format!("writing the package: {e}"));
     writer.add_payloads(payloads).map_err(bag_err)?;
 
     let mut tags = TagBatch::default();
@@ -461,6 +459,10 @@ impl TagBatch {
         self.bytes = 0;
         w.add_tag_files(std::mem::take(&mut self.files))
             .map(|_| ())
-            .map_err(|e| AppError::Invalid(format!("writing the package: {e}")))
+            .map_err(bag_err)
     }
+}
+
+fn bag_err(e: custody_package::PackageError) -> AppError {
+    AppError::Invalid(format!("writing the package: {e}"))
 }

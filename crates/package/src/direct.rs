@@ -40,7 +40,8 @@ pub(crate) struct AlignedBuf(Vec<Page>);
 impl AlignedBuf {
     pub(crate) fn new(len: usize) -> Self {
         debug_assert!(len.is_multiple_of(PAGE));
-        Self(vec![Page([0; PAGE]); len.div_ceil(PAGE)])
+        // Zeroed by the allocator (fresh pages from the kernel), not written byte by byte.
+        Self(bytemuck::zeroed_vec(len.div_ceil(PAGE)))
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {

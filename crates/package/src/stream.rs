@@ -1,9 +1,10 @@
 //! Streaming files through digests, and running per-file jobs on a few worker threads.
 //!
-//! Parallelism is per file: each worker reads one file at a time in large chunks and
-//! feeds every chunk to all the digests it needs before reading the next, so a file is
-//! read once and memory per worker is one buffer. Jobs are taken largest first, so two
-//! large files do not end up on the same worker while the other one idles.
+//! Parallelism is mostly per file: each worker reads one file at a time in large chunks
+//! and feeds every chunk to all the digests it needs, so a file is read once. Jobs are
+//! taken largest first, so two large files do not end up on the same worker while the
+//! other one idles. A large file is also split by digest ([`copy_fanned`]): its chunks go
+//! to one thread per digest and one for the write, so it keeps more than one core busy.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -65,7 +66,8 @@ const WRITE_DEPTH: usize = 4;
 
 /// Like [`copy_hashing`] into a file, with the writes on a second thread: when the disk is
 /// slower than hashing and the kernel throttles writers, hashing goes on meanwhile instead
-/// of waiting. Memory is `WRITE_DEPTH + 1` chunks.
+/// of waiting. Memory is at most `WRITE_DEPTH + 1` chunks, allocated as they are needed:
+/// a small file takes one or two.
 pub(crate) fn copy_hashing_to_file(
     src: &mut dyn Read,
     dst: &mut (dyn Write + Send),
@@ -75,11 +77,6 @@ pub(crate) fn copy_hashing_to_file(
     std::thread::scope(|s| {
         let (to_write, write_rx) = sync_channel::<(AlignedBuf, usize)>(WRITE_DEPTH);
         let (free_tx, free_rx) = sync_channel::<AlignedBuf>(WRITE_DEPTH + 1);
-        for _ in 0..=WRITE_DEPTH {
-            free_tx
-                .send(AlignedBuf::new(CHUNK))
-                .expect("receiver is alive");
-        }
         let writer = s.spawn(move || -> io::Result<()> {
             for (buf, n) in write_rx {
                 dst.write_all(&buf.bytes()[..n])?;
@@ -90,8 +87,19 @@ pub(crate) fn copy_hashing_to_file(
         });
         let mut total = 0u64;
         let mut read_result = Ok(());
-        // Ends when the writer has failed and dropped its side.
-        while let Ok(mut buf) = free_rx.recv() {
+        let mut allocated = 0;
+        loop {
+            // A returned buffer if there is one, a new one while fewer than the limit
+            // exist, else wait. Ends when the writer has failed and dropped its side.
+            let next = match free_rx.try_recv() {
+                Ok(buf) => Ok(buf),
+                Err(_) if allocated <= WRITE_DEPTH => {
+                    allocated += 1;
+                    Ok(AlignedBuf::new(CHUNK))
+                }
+                Err(_) => free_rx.recv(),
+            };
+            let Ok(mut buf) = next else { break };
             let n = match src.read(buf.bytes_mut()) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -424,6 +432,21 @@ mod tests {
             Err(CopyError::Dest(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
             _ => panic!("a full disk must fail the copy"),
         }
+
+        // The same for the copy that small files take.
+        let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+        let mut full = FullDisk { room: 3 * CHUNK };
+        match copy_hashing_to_file(&mut &bytes[..], &mut full, &mut h, None) {
+            Err(CopyError::Dest(e)) => assert_eq!(e.kind(), io::ErrorKind::StorageFull),
+            _ => panic!("a full disk must fail the copy"),
+        }
+        let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
+        let mut out = Vec::new();
+        let n = copy_hashing_to_file(&mut &bytes[..], &mut out, &mut h, None)
+            .unwrap_or_else(|_| panic!("copy to memory"));
+        assert_eq!(n, bytes.len() as u64);
+        assert!(out == bytes);
+        assert_eq!(h.finish(), one_thread_digests(&bytes));
 
         let mut h = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
         let mut src = FailingSource {

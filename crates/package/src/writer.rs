@@ -352,7 +352,8 @@ impl BagWriter {
     /// Like [`BagWriter::add_tag_file`], streaming from a reader.
     pub fn add_tag_file_from(&mut self, path: &str, source: impl Read) -> Result<TagEntry> {
         let dest = self.prepare_tag(path)?;
-        match write_tag(path, &dest, source) {
+        let mut buf = vec![0u8; 64 << 10];
+        match write_tag(path, &dest, source, &mut buf) {
             Ok(entry) => {
                 self.tags.push(entry.clone());
                 Ok(entry)
@@ -385,7 +386,7 @@ impl BagWriter {
             self.workers,
             jobs,
             |(_, _, bytes)| bytes.len() as u64,
-            |(path, dest, bytes), _| write_tag(&path, &dest, &bytes[..]),
+            |(path, dest, bytes), buf| write_tag(&path, &dest, &bytes[..], buf),
             Result::is_err,
         );
         let mut entries = Vec::with_capacity(results.len());
@@ -580,23 +581,23 @@ impl Drop for BagWriter {
 
 /// Writes one tag file at `dest` (which must not exist) from `source`, hashing it. It is
 /// made durable in [`BagWriter::finish`], together with the payload.
-fn write_tag(path: &str, dest: &Path, mut source: impl Read) -> Result<TagEntry> {
+fn write_tag(path: &str, dest: &Path, mut source: impl Read, buf: &mut [u8]) -> Result<TagEntry> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(dest)
         .map_err(io_err(dest))?;
     let mut hasher = MultiHasher::new(&[Algorithm::Sha256, Algorithm::Sha512]);
-    let mut buf = vec![0u8; 64 << 10];
-    let size = copy_hashing(&mut source, Some(&mut file), &mut buf, &mut hasher, None).map_err(
-        |e| match e {
-            CopyError::Source(source) => PackageError::Source {
-                path: path.to_owned(),
-                source,
+    let size =
+        copy_hashing(&mut source, Some(&mut file), buf, &mut hasher, None).map_err(
+            |e| match e {
+                CopyError::Source(source) => PackageError::Source {
+                    path: path.to_owned(),
+                    source,
+                },
+                CopyError::Dest(e) => PackageError::io(dest, e),
             },
-            CopyError::Dest(e) => PackageError::io(dest, e),
-        },
-    )?;
+        )?;
     let (sha256, sha512) = two_digests(hasher);
     Ok(TagEntry {
         path: path.to_owned(),
