@@ -294,91 +294,119 @@ impl BlockStart {
 // ---------------------------------------------------------------------------------------
 // Bit reader
 
-/// MSB-first bit reader over entropy-coded data with byte stuffing (FF 00 -> FF). It stops
-/// at a marker and then feeds zero bits, counting them so that running past the end of
-/// the data is detected.
-#[derive(Clone, Copy)]
-struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-    buf: u64,
-    nbits: u32,
-    at_marker: bool,
-    zeros_fed: u32,
+/// The entropy-coded data of one scan with byte stuffing undone (FF 00 -> FF), fill bytes
+/// dropped and restart markers taken out: the restart intervals back to back, then zero
+/// padding. Undoing the stuffing once, in a pass that copies whole words, lets the bit
+/// reader refill without looking for 0xFF bytes.
+struct Entropy {
+    /// The intervals, then [`PAD`] zero bytes.
+    bytes: Vec<u8>,
+    /// Offset in `bytes` at which each restart interval begins; the first is 0.
+    starts: Vec<usize>,
+    /// Length without the padding.
+    len: usize,
 }
+
+const PAD: usize = 8;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-impl<'a> Bits<'a> {
-    fn new(data: &'a [u8], pos: usize) -> Self {
-        Self {
-            data,
-            pos,
-            buf: 0,
-            nbits: 0,
-            at_marker: false,
-            zeros_fed: 0,
-        }
-    }
+/// Whether any byte of `w` is 0xFF.
+#[inline(always)]
+fn has_ff(w: u64) -> bool {
+    let inv = !w;
+    (inv.wrapping_sub(ONES) & !inv & HIGHS) != 0
+}
 
-    /// Tops the buffer up to at least 56 bits.
-    #[inline(always)]
-    fn refill(&mut self) {
-        if let Some(w) = self.data.get(self.pos..self.pos + 8) {
-            let w = u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            let inv = !w;
-            // No 0xFF byte anywhere in the window: take whole bytes at once.
-            if (inv.wrapping_sub(ONES) & !inv & HIGHS) == 0 {
-                self.buf |= w >> self.nbits;
-                self.pos += ((63 - self.nbits) >> 3) as usize;
-                self.nbits |= 56;
-                return;
+impl Entropy {
+    /// Reads from `start` up to the marker that ends the scan (any marker but RSTn) or the
+    /// end of the data.
+    fn read(data: &[u8], start: usize) -> Self {
+        let mut bytes = Vec::with_capacity(data.len().saturating_sub(start) + PAD);
+        let mut starts = vec![0];
+        let mut p = start.min(data.len());
+        loop {
+            // A run without 0xFF, found a word at a time, is copied in one go.
+            let mut q = p;
+            while let Some(w) = data.get(q..q + 8) {
+                if has_ff(u64::from_ne_bytes([
+                    w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
+                ])) {
+                    break;
+                }
+                q += 8;
+            }
+            while q < data.len() && data[q] != 0xFF {
+                q += 1;
+            }
+            bytes.extend_from_slice(&data[p..q]);
+            p = q;
+            if p >= data.len() {
+                break;
+            }
+            match data.get(p + 1) {
+                Some(0) => {
+                    bytes.push(0xFF);
+                    p += 2;
+                }
+                Some(0xFF) => p += 1,
+                Some(0xD0..=0xD7) => {
+                    starts.push(bytes.len());
+                    p += 2;
+                }
+                _ => break,
             }
         }
-        *self = self.refill_slow();
+        let len = bytes.len();
+        bytes.resize(len + PAD, 0);
+        Self { bytes, starts, len }
+    }
+}
+
+/// MSB-first bit reader over one scan's [`Entropy`]. Past the end of a restart interval
+/// it reads the next interval's bits, and past the end of the data zeros; both are
+/// detected by comparing the bit position with the interval's end.
+#[derive(Clone, Copy)]
+struct Bits<'a> {
+    data: &'a [u8],
+    starts: &'a [usize],
+    len: usize,
+    /// Current restart interval and the byte offset at which it ends.
+    interval: usize,
+    end: usize,
+    /// Next byte to load; bits loaded but not consumed are the top `nbits` of `buf`.
+    pos: usize,
+    buf: u64,
+    nbits: u32,
+}
+
+impl<'a> Bits<'a> {
+    fn new(e: &'a Entropy) -> Self {
+        Self {
+            data: &e.bytes,
+            starts: &e.starts,
+            len: e.len,
+            interval: 0,
+            end: e.starts.get(1).copied().unwrap_or(e.len),
+            pos: 0,
+            buf: 0,
+            nbits: 0,
+        }
     }
 
-    /// Byte-at-a-time refill, for windows with a 0xFF byte (stuffing or a marker) and the
-    /// end of the data. Takes and returns the reader by value so that the hot loop can
-    /// keep its copy in registers.
-    #[cold]
-    #[inline(never)]
-    fn refill_slow(mut self) -> Self {
-        // Drop any partial-byte bits a fast refill left below the valid ones.
-        self.buf = if self.nbits == 0 {
-            0
-        } else {
-            self.buf & (u64::MAX << (64 - self.nbits))
+    /// Tops the buffer up to at least 56 bits, without branches on the data: the bits
+    /// below the `nbits` valid ones are the stream's next bits too, so loading them again
+    /// later changes nothing.
+    #[inline(always)]
+    fn refill(&mut self) {
+        let w = match self.data.get(self.pos..self.pos + 8) {
+            Some(w) => u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
+            None => 0,
         };
-        while self.nbits <= 56 {
-            let byte = if self.at_marker {
-                self.zeros_fed = self.zeros_fed.saturating_add(1);
-                0
-            } else {
-                match self.data.get(self.pos) {
-                    None => {
-                        self.at_marker = true;
-                        continue;
-                    }
-                    Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
-                        self.pos += 2;
-                        0xFF
-                    }
-                    Some(&0xFF) => {
-                        self.at_marker = true;
-                        continue;
-                    }
-                    Some(&b) => {
-                        self.pos += 1;
-                        b
-                    }
-                }
-            };
-            self.buf |= u64::from(byte) << (56 - self.nbits);
-            self.nbits += 8;
-        }
-        self
+        self.buf |= w >> self.nbits;
+        self.pos += ((63 - self.nbits) >> 3) as usize;
+        self.nbits |= 56;
     }
 
     #[inline(always)]
@@ -396,36 +424,44 @@ impl<'a> Bits<'a> {
         v
     }
 
-    /// True when bits beyond the end of the data were consumed (truncated or corrupt).
+    /// Bits consumed since the start of the data.
     #[inline(always)]
-    fn overran(&self) -> bool {
-        self.zeros_fed.saturating_mul(8) > self.nbits
+    fn bit_pos(&self) -> usize {
+        (self.pos * 8).saturating_sub(self.nbits as usize)
     }
 
-    /// Aligns to the next byte after a restart interval and steps over the RSTn marker.
+    /// True when bits beyond the end of the current interval were consumed (truncated or
+    /// corrupt data).
+    #[inline(always)]
+    fn overran(&self) -> bool {
+        self.bit_pos() > self.end * 8
+    }
+
+    /// True when decoding has run well past the interval's end: the data is broken and
+    /// the rest of the image need not be walked.
+    #[inline(always)]
+    fn ran_far(&self) -> bool {
+        self.bit_pos() > self.end * 8 + 128
+    }
+
+    /// Moves to the start of the next restart interval.
     #[inline(never)]
     fn restart(self) -> Result<Self, JpegError> {
         if self.overran() {
             return Err(JpegError::Corrupt("entropy-coded data ends early"));
         }
-        // The reader never loads a byte past a marker, so `pos` is at (or before padding
-        // leading to) the RST marker.
-        let d = self.data;
-        let mut p = self.pos;
-        while p < d.len() && d[p] != 0xFF {
-            p += 1;
-            if p - self.pos > 8 {
-                return Err(JpegError::Corrupt("restart marker missing"));
-            }
-        }
-        while p + 1 < d.len() && d[p + 1] == 0xFF {
-            p += 1;
-        }
-        if p + 1 < d.len() && (0xD0..=0xD7).contains(&d[p + 1]) {
-            Ok(Bits::new(d, p + 2))
-        } else {
-            Err(JpegError::Corrupt("restart marker missing"))
-        }
+        let next = self.interval + 1;
+        let Some(&start) = self.starts.get(next) else {
+            return Err(JpegError::Corrupt("restart marker missing"));
+        };
+        Ok(Self {
+            interval: next,
+            end: self.starts.get(next + 1).copied().unwrap_or(self.len),
+            pos: start,
+            buf: 0,
+            nbits: 0,
+            ..self
+        })
     }
 }
 
@@ -496,17 +532,24 @@ fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
     let tab = &*t.fast;
     let mut k = k;
     loop {
-        if b.nbits < 26 {
-            b.refill();
-        }
+        b.refill();
+        // Runs of whole symbols inside the block, not ending it; a run takes at most
+        // AC_LOOKAHEAD bits, so one refill serves two of them.
         let e = u32::from(tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize]);
         let adv = (e >> AC_ADV) & 127;
         if k + adv < 64 {
-            // A run of whole symbols inside the block, not ending it.
             b.consume(e & 63);
             k += adv;
-            continue;
+            let e = u32::from(tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize]);
+            let adv = (e >> AC_ADV) & 127;
+            if k + adv < 64 {
+                b.consume(e & 63);
+                k += adv;
+                continue;
+            }
         }
+        let e = u32::from(tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize]);
+        let adv = (e >> AC_ADV) & 127;
         if e & 63 != 0 {
             if e & AC_EOB != 0 && k + adv - 64 < 64 {
                 // The run ends the block with EOB.
@@ -524,13 +567,16 @@ fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
                 (r, _) => k += r + 1,
             }
         } else {
-            if b.nbits < 32 {
-                b.refill();
-            }
-            let (len, sym) = t
-                .slow
-                .decode((b.buf >> 48) as u32)
-                .ok_or(JpegError::Corrupt("bad Huffman code"))?;
+            b.refill();
+            // A code in the lookahead whose magnitude bits run past it, or a longer code.
+            let s = t.single[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+            let (len, sym) = if s & 0xFF != 0 {
+                (u32::from(s & 0xFF), (s >> 8) as u8)
+            } else {
+                t.slow
+                    .decode((b.buf >> 48) as u32)
+                    .ok_or(JpegError::Corrupt("bad Huffman code"))?
+            };
             let size = u32::from(sym & 15);
             let run = u32::from(sym >> 4);
             b.consume(len + size);
@@ -1019,7 +1065,8 @@ fn decode_sequential_scan(
     let bst: Vec<&BlockStart> = start_of.iter().map(|&i| &start_tables[i]).collect();
     let (bw, bh) = f.comp_blocks(0);
     let mut out = vec![0f32; bw * bh];
-    let mut b = Bits::new(data, start);
+    let entropy = Entropy::read(data, start);
+    let mut b = Bits::new(&entropy);
     let mut pred = [0i32; 4];
 
     if scan.comps.len() == 1 {
@@ -1032,7 +1079,7 @@ fn decode_sequential_scan(
             }
             pred[0] = pred[0].wrapping_add(decode_block(&mut b, bs, dt, at)?);
             *sample = pred[0] as f32 * scale + 128.0;
-            if b.zeros_fed > 16 {
+            if b.ran_far() {
                 return Err(JpegError::Corrupt("entropy-coded data ends early"));
             }
         }
@@ -1068,7 +1115,7 @@ fn decode_sequential_scan(
                         }
                     }
                 }
-                if b.zeros_fed > 16 {
+                if b.ran_far() {
                     return Err(JpegError::Corrupt("entropy-coded data ends early"));
                 }
             }
@@ -1101,7 +1148,8 @@ fn decode_progressive_dc(
         }
     }
     let (bw, bh) = f.comp_blocks(0);
-    let mut b = Bits::new(data, start);
+    let entropy = Entropy::read(data, start);
+    let mut b = Bits::new(&entropy);
     let mut pred = [0i32; 4];
     let al = u32::from(scan.al);
 
@@ -1124,7 +1172,7 @@ fn decode_progressive_dc(
                 al,
                 if ci == 0 { own.next() } else { None },
             )?;
-            if b.zeros_fed > 16 {
+            if b.ran_far() {
                 return Err(JpegError::Corrupt("entropy-coded data ends early"));
             }
         }
@@ -1165,7 +1213,7 @@ fn decode_progressive_dc(
                         idx.map(|i| &mut coeffs[i]),
                     )?;
                 }
-                if b.zeros_fed > 16 {
+                if b.ran_far() {
                     return Err(JpegError::Corrupt("entropy-coded data ends early"));
                 }
             }
@@ -1273,14 +1321,53 @@ mod tests {
 
     #[test]
     fn bit_reader_unstuffs_and_stops_at_markers() {
-        let data = [0xAB, 0xFF, 0x00, 0x12, 0xFF, 0xD9];
-        let mut b = Bits::new(&data, 0);
+        let data = [0xAB, 0xFF, 0x00, 0x12, 0xFF, 0xD9, 0x34];
+        let e = Entropy::read(&data, 0);
+        assert_eq!(e.len, 3);
+        let mut b = Bits::new(&e);
         b.refill();
         assert_eq!(b.take(8), 0xAB);
         assert_eq!(b.take(8), 0xFF);
         assert_eq!(b.take(8), 0x12);
         assert!(!b.overran());
+        b.refill();
         assert_eq!(b.take(16), 0);
         assert!(b.overran());
+    }
+
+    #[test]
+    fn restart_intervals_are_read_apart() {
+        // Two intervals (the first padded with fill bytes), a long run without 0xFF that
+        // the word-at-a-time copy takes, then the end-of-image marker.
+        let mut data = vec![0x5A, 0xFF, 0xFF, 0xD0];
+        data.extend(1..=20u8);
+        data.extend([0xFF, 0x00, 0xFF, 0xD9]);
+        let e = Entropy::read(&data, 0);
+        assert_eq!(e.starts, vec![0, 1]);
+        assert_eq!(e.len, 22);
+        let mut b = Bits::new(&e);
+        b.refill();
+        assert_eq!(b.take(8), 0x5A);
+        assert!(!b.overran());
+        let mut b = b.restart().expect("second interval");
+        for v in 1..=20u32 {
+            b.refill();
+            assert_eq!(b.take(8), v);
+        }
+        b.refill();
+        assert_eq!(b.take(8), 0xFF);
+        assert!(!b.overran());
+        assert!(b.restart().is_err(), "there is no third interval");
+    }
+
+    #[test]
+    fn a_short_interval_is_noticed_at_the_restart() {
+        let data = [0x12, 0xFF, 0xD0, 0x34, 0x56];
+        let e = Entropy::read(&data, 0);
+        let mut b = Bits::new(&e);
+        b.refill();
+        b.take(12);
+        assert!(b.overran());
+        assert!(b.restart().is_err());
     }
 }
