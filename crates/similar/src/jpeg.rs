@@ -321,8 +321,9 @@ fn has_ff(w: u64) -> bool {
 
 impl Entropy {
     /// Reads from `start` up to the marker that ends the scan (any marker but RSTn) or the
-    /// end of the data.
-    fn read(data: &[u8], start: usize) -> Self {
+    /// end of the data. Restart markers in a scan without a restart interval are refused:
+    /// reading on across them would decode the next interval as if it continued this one.
+    fn read(data: &[u8], start: usize, restart_interval: usize) -> Result<Self, JpegError> {
         let mut bytes = Vec::with_capacity(data.len().saturating_sub(start) + PAD);
         let mut starts = vec![0];
         let mut p = start.min(data.len());
@@ -358,9 +359,14 @@ impl Entropy {
                 _ => break,
             }
         }
+        if restart_interval == 0 && starts.len() > 1 {
+            return Err(JpegError::Corrupt(
+                "restart marker without a restart interval",
+            ));
+        }
         let len = bytes.len();
         bytes.resize(len + PAD, 0);
-        Self { bytes, starts, len }
+        Ok(Self { bytes, starts, len })
     }
 }
 
@@ -1065,7 +1071,7 @@ fn decode_sequential_scan(
     let bst: Vec<&BlockStart> = start_of.iter().map(|&i| &start_tables[i]).collect();
     let (bw, bh) = f.comp_blocks(0);
     let mut out = vec![0f32; bw * bh];
-    let entropy = Entropy::read(data, start);
+    let entropy = Entropy::read(data, start, restart_interval)?;
     let mut b = Bits::new(&entropy);
     let mut pred = [0i32; 4];
 
@@ -1148,7 +1154,7 @@ fn decode_progressive_dc(
         }
     }
     let (bw, bh) = f.comp_blocks(0);
-    let entropy = Entropy::read(data, start);
+    let entropy = Entropy::read(data, start, restart_interval)?;
     let mut b = Bits::new(&entropy);
     let mut pred = [0i32; 4];
     let al = u32::from(scan.al);
@@ -1322,7 +1328,7 @@ mod tests {
     #[test]
     fn bit_reader_unstuffs_and_stops_at_markers() {
         let data = [0xAB, 0xFF, 0x00, 0x12, 0xFF, 0xD9, 0x34];
-        let e = Entropy::read(&data, 0);
+        let e = Entropy::read(&data, 0, 0).expect("one interval");
         assert_eq!(e.len, 3);
         let mut b = Bits::new(&e);
         b.refill();
@@ -1342,7 +1348,11 @@ mod tests {
         let mut data = vec![0x5A, 0xFF, 0xFF, 0xD0];
         data.extend(1..=20u8);
         data.extend([0xFF, 0x00, 0xFF, 0xD9]);
-        let e = Entropy::read(&data, 0);
+        assert!(
+            Entropy::read(&data, 0, 0).is_err(),
+            "markers without an interval"
+        );
+        let e = Entropy::read(&data, 0, 1).expect("two intervals");
         assert_eq!(e.starts, vec![0, 1]);
         assert_eq!(e.len, 22);
         let mut b = Bits::new(&e);
@@ -1363,7 +1373,7 @@ mod tests {
     #[test]
     fn a_short_interval_is_noticed_at_the_restart() {
         let data = [0x12, 0xFF, 0xD0, 0x34, 0x56];
-        let e = Entropy::read(&data, 0);
+        let e = Entropy::read(&data, 0, 1).expect("two intervals");
         let mut b = Bits::new(&e);
         b.refill();
         b.take(12);
