@@ -9,7 +9,7 @@
 //! never holds up the others. With one stream runnable the engine uses the sha2 crate's
 //! single-stream code, which is faster for one message than a vector with one lane busy.
 //!
-//! Memory: each stream has at most [`DEPTH`] buffers of [`CAP`] bytes; the writer of a
+//! Memory: each stream has at most three buffers of 1 MiB; the writer of a
 //! stream waits for one to come back before it copies more, so a fast reader cannot
 //! outrun the engine. Buffers are reused across streams through a small pool.
 //!
