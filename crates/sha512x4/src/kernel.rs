@@ -308,31 +308,20 @@ mod x86 {
         let f = simd.avx512f;
         let v2 = simd.avx2;
         let xor3 = |a, b, c| f._mm256_ternarylogic_epi64::<0x96>(a, b, c);
+        macro_rules! ror {
+            ($x:expr, $r:literal) => {
+                f._mm256_ror_epi64::<$r>($x)
+            };
+        }
         rounds!(lanes, input, blocks,
             load: |x: [u64; LANES]| -> __m256i { pulp::cast(x) },
             store: |x: __m256i| -> [u64; LANES] { pulp::cast(x) },
             splat: |k: u64| simd.avx._mm256_set1_epi64x(k as i64),
             add: |a, b| v2._mm256_add_epi64(a, b),
-            big0: |x| xor3(
-                f._mm256_ror_epi64::<28>(x),
-                f._mm256_ror_epi64::<34>(x),
-                f._mm256_ror_epi64::<39>(x)
-            ),
-            big1: |x| xor3(
-                f._mm256_ror_epi64::<14>(x),
-                f._mm256_ror_epi64::<18>(x),
-                f._mm256_ror_epi64::<41>(x)
-            ),
-            small0: |x| xor3(
-                f._mm256_ror_epi64::<1>(x),
-                f._mm256_ror_epi64::<8>(x),
-                v2._mm256_srli_epi64::<7>(x)
-            ),
-            small1: |x| xor3(
-                f._mm256_ror_epi64::<19>(x),
-                f._mm256_ror_epi64::<61>(x),
-                v2._mm256_srli_epi64::<6>(x)
-            ),
+            big0: |x| xor3(ror!(x, 28), ror!(x, 34), ror!(x, 39)),
+            big1: |x| xor3(ror!(x, 14), ror!(x, 18), ror!(x, 41)),
+            small0: |x| xor3(ror!(x, 1), ror!(x, 8), v2._mm256_srli_epi64::<7>(x)),
+            small1: |x| xor3(ror!(x, 19), ror!(x, 61), v2._mm256_srli_epi64::<6>(x)),
             // Truth tables over (x, y, z): choose is x ? y : z, majority is at least two.
             ch: |x, y, z| f._mm256_ternarylogic_epi64::<0xCA>(x, y, z),
             maj: |x, y, z| f._mm256_ternarylogic_epi64::<0xE8>(x, y, z)
