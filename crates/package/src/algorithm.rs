@@ -5,9 +5,9 @@
 //! manifests, because bags from older tools carry them; whether a bag that has *only*
 //! MD5 or SHA-1 manifests is acceptable is a policy choice ([`crate::ValidateOptions`]).
 //!
-//! SHA-512 of payload files ([`MultiHasher`]) goes to the `custody_sha512x4` engines where
-//! the CPU has AVX-512 or AVX2: four files are compressed at once, one per vector lane.
-//! Elsewhere, and for tag files, SHA-512 is one stream at a time: with the `openssl`
+//! SHA-512 of files hashed through [`MultiHasher`] goes to the `custody_sha512x4` engines
+//! where the CPU has AVX-512 or AVX2 and the file reaches 1 MiB: four files are compressed
+//! at once, one per vector lane. Elsewhere SHA-512 is one stream at a time: with the `openssl`
 //! feature from the system's libcrypto, whose x86-64 assembly is about 1.4 times faster
 //! than the sha2 crate's AVX2 code. SHA-256 stays with sha2, which already uses the SHA-NI
 //! instructions and matches libcrypto.

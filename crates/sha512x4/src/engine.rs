@@ -2,25 +2,29 @@
 //! of [`crate::kernel`].
 //!
 //! A [`Sha512Stream`] looks like any running digest: bytes go in with `update`, the digest
-//! comes out of `finish`. Behind it, the bytes are copied into buffers of whole blocks
-//! and sent to an engine thread, which keeps the state of every open stream and, each
-//! step, compresses the next blocks of up to four streams that have data waiting, one
-//! per lane. A stream with nothing waiting simply sits out the step, so a slow reader
-//! never holds up the others. With one stream runnable the engine uses the sha2 crate's
-//! single-stream code, which is faster for one message than a vector with one lane busy.
+//! comes out of `finish`. A message shorter than one buffer (1 MiB) is hashed on the
+//! caller's thread at `finish`. A longer one is copied into buffers of whole blocks that
+//! go to the least busy engine thread, which keeps the state of every open stream and,
+//! each step, compresses the next blocks of up to four streams that have data waiting,
+//! one per lane. A stream with nothing waiting sits out the step, so a reader waiting for
+//! the disk does not hold up the others; with more than four ready, the choice rotates.
+//! With one stream ready the engine uses the sha2 crate's single-stream code, which is
+//! faster for one message than a vector with one lane busy.
 //!
-//! Memory: each stream has at most three buffers of 1 MiB; the writer of a
-//! stream waits for one to come back before it copies more, so a fast reader cannot
-//! outrun the engine. Buffers are reused across streams through a small pool.
+//! Memory: each stream has at most three buffers of 1 MiB; the writer of a stream waits
+//! for one to come back before it copies more, so a fast reader cannot outrun the engine.
+//! Buffers are reused across streams through a small pool.
 //!
 //! The engines are started on first use and live as long as the process. They only
-//! compute; a stream's `finish` fails only if an engine thread has died, which would be
-//! a bug (it reports so rather than returning a wrong digest).
+//! compute and have no input-dependent failure; should one die all the same (a bug), the
+//! streams using it panic with a message saying so rather than return a wrong digest.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Mutex, OnceLock};
+
+use sha2::{Digest, Sha512};
 
 use crate::kernel::{BLOCK, IV, Kernel, LANES};
 
@@ -64,7 +68,8 @@ enum Msg {
 
 struct Engines {
     senders: Vec<Sender<Msg>>,
-    next: AtomicUsize,
+    /// Streams open on each engine; a new stream goes to the least busy.
+    open: Vec<AtomicUsize>,
     ids: AtomicUsize,
     pool: Mutex<Vec<Vec<u8>>>,
 }
@@ -97,8 +102,8 @@ fn engines() -> Option<&'static Engines> {
                 return None;
             }
             Some(Engines {
+                open: senders.iter().map(|_| AtomicUsize::new(0)).collect(),
                 senders,
-                next: AtomicUsize::new(0),
                 ids: AtomicUsize::new(0),
                 pool: Mutex::new(Vec::new()),
             })
@@ -106,60 +111,96 @@ fn engines() -> Option<&'static Engines> {
         .as_ref()
 }
 
-/// Whether SHA-512 streams go to the lane engines on this machine.
-pub fn available() -> bool {
-    engines().is_some()
-}
-
-/// One message being hashed by an engine.
+/// A running SHA-512 digest whose blocks are compressed on an engine thread.
+///
+/// The first MiB stays with the stream: a message that ends before it fills is hashed on
+/// the caller's thread (a round trip to an engine would cost more than it saves), so
+/// small files and tag files never reach an engine.
 pub struct Sha512Stream {
-    id: u64,
     engines: &'static Engines,
-    engine: Sender<Msg>,
+    /// The engine's side of the stream, once its first full buffer has been sent.
+    link: Option<Link>,
     buf: Vec<u8>,
-    free: Receiver<Vec<u8>>,
+    /// Buffers this stream has taken (at most [`DEPTH`]).
     out: usize,
     len: u128,
+}
+
+/// A stream's connection to its engine.
+struct Link {
+    id: u64,
+    engine: usize,
+    sender: Sender<Msg>,
+    free: Receiver<Vec<u8>>,
+    engines: &'static Engines,
     finished: bool,
 }
 
+impl Drop for Link {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Dropped unfinished: the engine forgets the stream. It can be gone only if
+            // it panicked; nothing is left to free then.
+            let _ = self.sender.send(Msg::Abandon { id: self.id });
+        }
+        self.engines.open[self.engine].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Sha512Stream {
-    /// Opens a stream on the next engine; `None` where there are no engines.
+    /// A new stream; `None` where there are no engines (no vector kernel on this CPU).
     pub fn open() -> Option<Self> {
-        let engines = engines()?;
-        let pick = engines.next.fetch_add(1, Ordering::Relaxed) % engines.senders.len();
-        let engine = engines.senders[pick].clone();
-        let id = engines.ids.fetch_add(1, Ordering::Relaxed) as u64;
-        let (free_tx, free) = sync_channel(DEPTH);
-        engine
-            .send(Msg::Open { id, free: free_tx })
-            .expect("the SHA-512 engine thread is running");
         Some(Self {
-            id,
-            engines,
-            engine,
+            engines: engines()?,
+            link: None,
             buf: Vec::new(),
-            free,
             out: 0,
             len: 0,
-            finished: false,
+        })
+    }
+
+    /// The engine side, opened on the least busy engine when first needed.
+    fn link(&mut self) -> &Link {
+        let engines = self.engines;
+        self.link.get_or_insert_with(|| {
+            let engine = (0..engines.senders.len())
+                .min_by_key(|&i| engines.open[i].load(Ordering::Relaxed))
+                .unwrap_or(0);
+            engines.open[engine].fetch_add(1, Ordering::Relaxed);
+            let id = engines.ids.fetch_add(1, Ordering::Relaxed) as u64;
+            let (free_tx, free) = sync_channel(DEPTH);
+            let sender = engines.senders[engine].clone();
+            sender
+                .send(Msg::Open { id, free: free_tx })
+                .expect("the SHA-512 engine thread is running");
+            Link {
+                id,
+                engine,
+                sender,
+                free,
+                engines,
+                finished: false,
+            }
         })
     }
 
     /// A buffer to copy into: a returned one, a pooled or new one while fewer than
     /// [`DEPTH`] are out, else wait for the engine to return one.
     fn take_buffer(&mut self) -> Vec<u8> {
-        if let Ok(buf) = self.free.try_recv() {
-            return buf;
+        if let Some(link) = &self.link {
+            if let Ok(buf) = link.free.try_recv() {
+                return buf;
+            }
+            if self.out >= DEPTH {
+                return link
+                    .free
+                    .recv()
+                    .expect("the SHA-512 engine thread returns every buffer");
+            }
         }
-        if self.out < DEPTH {
-            self.out += 1;
-            let pooled = self.engines.pool.lock().ok().and_then(|mut p| p.pop());
-            return pooled.unwrap_or_else(|| Vec::with_capacity(CAP));
-        }
-        self.free
-            .recv()
-            .expect("the SHA-512 engine thread returns every buffer")
+        self.out += 1;
+        let pooled = self.engines.pool.lock().ok().and_then(|mut p| p.pop());
+        pooled.unwrap_or_else(|| Vec::with_capacity(CAP))
     }
 
     pub fn update(&mut self, mut bytes: &[u8]) {
@@ -173,20 +214,27 @@ impl Sha512Stream {
             bytes = &bytes[n..];
             if self.buf.len() == CAP {
                 let buf = std::mem::take(&mut self.buf);
-                self.engine
-                    .send(Msg::Data { id: self.id, buf })
+                let link = self.link();
+                link.sender
+                    .send(Msg::Data { id: link.id, buf })
                     .expect("the SHA-512 engine thread is running");
             }
         }
     }
 
     pub fn finish(mut self) -> [u8; 64] {
-        self.finished = true;
-        let (reply, digest) = sync_channel(1);
         let buf = std::mem::take(&mut self.buf);
-        self.engine
+        let Some(mut link) = self.link.take() else {
+            // Less than one buffer in all: hashed here.
+            let digest: [u8; 64] = Sha512::digest(&buf).into();
+            self.keep(buf);
+            return digest;
+        };
+        link.finished = true;
+        let (reply, digest) = sync_channel(1);
+        link.sender
             .send(Msg::End {
-                id: self.id,
+                id: link.id,
                 buf,
                 len: self.len,
                 reply,
@@ -196,22 +244,22 @@ impl Sha512Stream {
             .recv()
             .expect("the SHA-512 engine thread answers every stream");
         // Every buffer has come back before the answer; keep them for the next stream.
-        if let Ok(mut pool) = self.engines.pool.lock() {
-            for buf in self.free.try_iter() {
-                if pool.len() < POOL {
-                    pool.push(buf);
-                }
-            }
+        for buf in link.free.try_iter() {
+            self.keep(buf);
         }
         out
     }
-}
 
-impl Drop for Sha512Stream {
-    fn drop(&mut self) {
-        if !self.finished {
-            // The engine may be gone only if it panicked; nothing is left to free then.
-            let _ = self.engine.send(Msg::Abandon { id: self.id });
+    /// Puts a full-sized buffer in the pool for the next stream.
+    fn keep(&self, mut buf: Vec<u8>) {
+        if buf.capacity() < CAP {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut pool) = self.engines.pool.lock()
+            && pool.len() < POOL
+        {
+            pool.push(buf);
         }
     }
 }
@@ -302,6 +350,7 @@ impl Job {
 /// An engine: takes messages, and compresses whatever is ready, four streams at a time.
 fn run(kernel: Kernel, rx: Receiver<Msg>) {
     let mut jobs: Vec<Job> = Vec::new();
+    let mut turn = 0usize;
     loop {
         let runnable = jobs.iter().any(|j| j.ready().is_some());
         // Wait only when there is nothing to compress.
@@ -314,7 +363,8 @@ fn run(kernel: Kernel, rx: Receiver<Msg>) {
         while let Ok(msg) = rx.try_recv() {
             take(&mut jobs, msg);
         }
-        step(kernel, &mut jobs);
+        step(kernel, &mut jobs, turn);
+        turn = turn.wrapping_add(1);
     }
 }
 
@@ -345,7 +395,11 @@ fn take(jobs: &mut Vec<Job>, msg: Msg) {
                 let padded = pad(&buf[whole..], len);
                 buf.truncate(whole);
                 if buf.is_empty() {
-                    let _ = job.free.try_send(buf);
+                    // A buffer the stream never filled (it ended on a buffer boundary)
+                    // has no capacity worth returning.
+                    if buf.capacity() >= CAP {
+                        let _ = job.free.try_send(buf);
+                    }
                 } else {
                     job.queue.push_back(buf);
                 }
@@ -364,12 +418,17 @@ fn take(jobs: &mut Vec<Job>, msg: Msg) {
     }
 }
 
-/// One round of work: the oldest streams with blocks ready, up to four, advance together.
-fn step(kernel: Kernel, jobs: &mut Vec<Job>) {
-    let picked: Vec<usize> = (0..jobs.len())
+/// One round of work: up to four streams with blocks ready advance together. The search
+/// starts one stream further on each turn, so that with more than four ready none waits
+/// for long.
+fn step(kernel: Kernel, jobs: &mut Vec<Job>, turn: usize) {
+    let count = jobs.len();
+    let mut picked: Vec<usize> = (0..count)
+        .map(|k| (turn + k) % count)
         .filter(|&i| jobs[i].ready().is_some())
         .take(LANES)
         .collect();
+    picked.sort_unstable();
     if picked.is_empty() {
         return;
     }
@@ -413,7 +472,7 @@ fn step(kernel: Kernel, jobs: &mut Vec<Job>) {
             }
         }
     }
-    // Finished streams leave; the rest keep their order (oldest first).
+    // Finished streams leave; the rest keep their order.
     done.sort_unstable();
     for i in done.into_iter().rev() {
         jobs.remove(i);
@@ -423,7 +482,6 @@ fn step(kernel: Kernel, jobs: &mut Vec<Job>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha512};
 
     fn sample(len: usize, seed: usize) -> Vec<u8> {
         (0..len)
@@ -436,6 +494,36 @@ mod tests {
         for (rest, blocks) in [(0, 1), (111, 1), (112, 2), (127, 2)] {
             let (_, n) = pad(&vec![1u8; rest], rest as u128);
             assert_eq!(n, blocks * BLOCK, "{rest} bytes left");
+        }
+    }
+
+    #[test]
+    fn streams_one_after_another_reuse_buffers_and_stay_right() {
+        if Sha512Stream::open().is_none() {
+            eprintln!("skipped: no vector kernel on this CPU, streams are not used");
+            return;
+        }
+        // Empty, exactly one buffer, short (never reaches an engine), exactly two
+        // buffers, then long: each reuses what the one before left in the pool.
+        for (k, len) in [0, CAP, 1000, 2 * CAP, 5 * CAP + 3, 0, CAP]
+            .into_iter()
+            .enumerate()
+        {
+            let data = sample(len, k);
+            let mut stream = Sha512Stream::open().expect("engines exist");
+            stream.update(&data);
+            assert_eq!(stream.link.is_some(), len >= CAP, "length {len}");
+            assert_eq!(
+                stream.finish()[..],
+                Sha512::digest(&data)[..],
+                "length {len}"
+            );
+            let engines = engines().expect("engines exist");
+            let pool = engines.pool.lock().unwrap();
+            assert!(
+                pool.iter().all(|b| b.capacity() >= CAP && b.is_empty()),
+                "only whole, empty buffers are pooled"
+            );
         }
     }
 
