@@ -145,8 +145,8 @@ impl Hasher {
         }
     }
 
-    /// Like [`Hasher::new`], for a payload file among many: SHA-512 goes to the lane
-    /// engines where this CPU has them.
+    /// Like [`Hasher::new`], for a file among many: SHA-512 goes to the lane engines
+    /// where this CPU has them (once the file passes 1 MiB).
     pub(crate) fn for_file(a: Algorithm) -> Self {
         if a == Algorithm::Sha512
             && let Some(stream) = Sha512Stream::open()
