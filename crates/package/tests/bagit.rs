@@ -436,6 +436,22 @@ fn bagit_python_validates_bags_the_writer_makes() {
     assert!(strict(&target).ok);
 }
 
+/// `TOOL -c --strict FILE` run in `dir` (coreutils' sha256sum/sha512sum); `None`, with a
+/// note, where the tool cannot run.
+fn check_sums(tool: &str, file: &str, dir: &Path) -> Option<std::process::Output> {
+    match Command::new(tool)
+        .args(["-c", "--strict", file])
+        .current_dir(dir)
+        .output()
+    {
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("skipped: {tool} not runnable: {e}");
+            None
+        }
+    }
+}
+
 #[test]
 fn sha256sum_check_passes_from_the_bag_root() {
     let tmp = tempfile::tempdir().unwrap();
@@ -446,16 +462,8 @@ fn sha256sum_check_passes_from_the_bag_root() {
         ("sha256sum", "tagmanifest-sha256.txt"),
         ("sha512sum", "tagmanifest-sha512.txt"),
     ] {
-        let out = match Command::new(tool)
-            .args(["-c", "--strict", file])
-            .current_dir(&bag)
-            .output()
-        {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("skipped: {tool} not runnable: {e}");
-                return;
-            }
+        let Some(out) = check_sums(tool, file, &bag) else {
+            return;
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{tool} -c {file}: {stdout}");
@@ -486,16 +494,8 @@ fn sha512sum_agrees_when_many_large_files_are_hashed_together() {
         .collect();
     w.add_payloads(items).unwrap();
     w.finish(&sample_info()).unwrap();
-    let out = match Command::new("sha512sum")
-        .args(["-c", "--strict", "manifest-sha512.txt"])
-        .current_dir(&target)
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("skipped: sha512sum not runnable: {e}");
-            return;
-        }
+    let Some(out) = check_sums("sha512sum", "manifest-sha512.txt", &target) else {
+        return;
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "sha512sum -c: {stdout}");
