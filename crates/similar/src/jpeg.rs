@@ -389,7 +389,7 @@ struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     fn new(e: &'a Entropy) -> Self {
-        Self {
+        let mut b = Self {
             data: &e.bytes,
             starts: &e.starts,
             len: e.len,
@@ -398,7 +398,9 @@ impl<'a> Bits<'a> {
             pos: 0,
             buf: 0,
             nbits: 0,
-        }
+        };
+        b.refill();
+        b
     }
 
     /// Tops the buffer up to at least 56 bits, without branches on the data: the bits
@@ -460,14 +462,16 @@ impl<'a> Bits<'a> {
         let Some(&start) = self.starts.get(next) else {
             return Err(JpegError::Corrupt("restart marker missing"));
         };
-        Ok(Self {
+        let mut b = Self {
             interval: next,
             end: self.starts.get(next + 1).copied().unwrap_or(self.len),
             pos: start,
             buf: 0,
             nbits: 0,
             ..self
-        })
+        };
+        b.refill();
+        Ok(b)
     }
 }
 
@@ -512,10 +516,10 @@ fn decode_block(
     dc: &DcTable,
     ac: &AcTable,
 ) -> Result<i32, JpegError> {
-    if b.nbits < 32 {
-        b.refill();
-    }
+    // Looked up before the refill, which then runs beside the lookup instead of before
+    // it: a block starts with at least AC_LOOKAHEAD bits in the buffer.
     let e = start.fast[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
+    b.refill();
     if e & 63 == 0 {
         let v = decode_dc(b, dc)?;
         skip_ac(b, ac, 1)?;
@@ -538,10 +542,11 @@ fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
     let tab = &*t.fast;
     let mut k = k;
     loop {
-        b.refill();
         // Runs of whole symbols inside the block, not ending it; a run takes at most
-        // AC_LOOKAHEAD bits, so one refill serves two of them.
+        // AC_LOOKAHEAD bits, so one refill serves two of them. The first lookup reads
+        // the buffer before the refill (it holds at least AC_LOOKAHEAD bits here).
         let e = u32::from(tab[(b.buf >> (64 - AC_LOOKAHEAD)) as usize]);
+        b.refill();
         let adv = (e >> AC_ADV) & 127;
         if k + adv < 64 {
             b.consume(e & 63);
