@@ -40,7 +40,13 @@ fn axis_weights(samples: usize, cell: f64, extent: u32) -> Vec<(usize, usize, f6
 
 /// Streams rows of luma samples into a 32×32 area-average grid.
 pub(crate) struct GridBuilder {
-    xw: Vec<(usize, usize, f64)>,
+    cols: usize,
+    /// The horizontal weights grouped by grid column, in source order within each:
+    /// (source index, weight); column `g`'s are `xw[xstart[g]..xstart[g + 1]]`.
+    xw: Vec<(usize, f64)>,
+    xstart: [usize; GRID + 1],
+    /// Sum of column `g`'s weights, added in the same order as its samples.
+    xsum: [f64; GRID],
     /// For each source row, the (grid row, weight) pairs it contributes to.
     yw: Vec<Vec<(usize, f64)>>,
     acc: Grid,
@@ -58,37 +64,55 @@ impl GridBuilder {
         width: u32,
         height: u32,
     ) -> Self {
-        let xw = axis_weights(cols, cell_w, width);
+        let mut by_cell = axis_weights(cols, cell_w, width);
+        // A stable sort keeps each cell's samples in source order.
+        by_cell.sort_by_key(|&(_, g, _)| g);
+        let mut xstart = [0usize; GRID + 1];
+        let mut xsum = [0f64; GRID];
+        for &(_, g, w) in &by_cell {
+            xstart[g + 1] += 1;
+            xsum[g] += w;
+        }
+        for g in 0..GRID {
+            xstart[g + 1] += xstart[g];
+        }
         let mut yw = vec![Vec::new(); rows];
         for (i, g, w) in axis_weights(rows, cell_h, height) {
             yw[i].push((g, w));
         }
         Self {
-            xw,
+            cols,
+            xw: by_cell.into_iter().map(|(i, _, w)| (i, w)).collect(),
+            xstart,
+            xsum,
             yw,
             acc: [0.0; GRID * GRID],
             weight: [0.0; GRID * GRID],
         }
     }
 
-    /// Adds source row `r`.
+    /// Adds source row `r`, which holds the `cols` samples given to [`GridBuilder::new`]
+    /// (a shorter row is ignored).
     pub(crate) fn add_row(&mut self, r: usize, row: &[f32]) {
         let Some(ys) = self.yw.get(r) else { return };
-        if ys.is_empty() {
+        debug_assert!(row.len() >= self.cols, "a whole row of samples");
+        if ys.is_empty() || row.len() < self.cols {
             return;
         }
+        // One running sum per grid column, kept in a register: the columns' sums are
+        // independent chains, so they overlap.
         let mut line = [0f64; GRID];
-        let mut lw = [0f64; GRID];
-        for &(i, g, w) in &self.xw {
-            if let Some(&v) = row.get(i) {
-                line[g] += f64::from(v) * w;
-                lw[g] += w;
+        for (g, sum) in line.iter_mut().enumerate() {
+            let mut s = 0.0;
+            for &(i, w) in &self.xw[self.xstart[g]..self.xstart[g + 1]] {
+                s += f64::from(row[i]) * w;
             }
+            *sum = s;
         }
         for &(gy, wy) in ys {
             for gx in 0..GRID {
                 self.acc[gy * GRID + gx] += line[gx] * wy;
-                self.weight[gy * GRID + gx] += lw[gx] * wy;
+                self.weight[gy * GRID + gx] += self.xsum[gx] * wy;
             }
         }
     }
