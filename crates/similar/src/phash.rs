@@ -110,9 +110,12 @@ impl GridBuilder {
             *sum = s;
         }
         for &(gy, wy) in ys {
-            for gx in 0..GRID {
-                self.acc[gy * GRID + gx] += line[gx] * wy;
-                self.weight[gy * GRID + gx] += self.xsum[gx] * wy;
+            let cells = gy * GRID..(gy + 1) * GRID;
+            for (a, v) in self.acc[cells.clone()].iter_mut().zip(&line) {
+                *a += v * wy;
+            }
+            for (a, w) in self.weight[cells].iter_mut().zip(&self.xsum) {
+                *a += w * wy;
             }
         }
     }
