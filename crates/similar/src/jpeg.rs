@@ -1159,35 +1159,97 @@ fn decode_sequential_scan(
             }
         }
         let luma_slot = scan.comps.iter().position(|&c| c == 0).unwrap_or(0);
-        let (lh, lv) = (usize::from(f.comps[0].h), usize::from(f.comps[0].v));
-        let mut n = 0usize;
-        for y in 0..my {
-            for x in 0..mx {
-                if restart_interval > 0 && n > 0 && n.is_multiple_of(restart_interval) {
-                    b = b.restart()?;
-                    pred = [0; 4];
-                }
-                n += 1;
-                for &(slot, h, v) in &layout {
-                    let diff = decode_block(&mut b, bst[slot], dct[slot], act[slot])?;
-                    pred[slot] = pred[slot].wrapping_add(diff);
-                    if slot == luma_slot {
-                        let (bx, by) = (x * lh + h, y * lv + v);
-                        if bx < bw && by < bh {
-                            out[by * bw + bx] = pred[slot] as f32 * scale + 128.0;
-                        }
-                    }
-                }
-                if b.ran_far() {
-                    return Err(JpegError::Corrupt("entropy-coded data ends early"));
-                }
-            }
-        }
+        let blocks: Vec<McuBlock<'_>> = layout
+            .iter()
+            .map(|&(slot, h, v)| McuBlock {
+                start: bst[slot],
+                dc: dct[slot],
+                ac: act[slot],
+                slot: slot & 3,
+                luma: slot == luma_slot,
+                h,
+                v,
+            })
+            .collect();
+        let grid = McuGrid {
+            mx,
+            my,
+            lh: usize::from(f.comps[0].h),
+            lv: usize::from(f.comps[0].v),
+            bw,
+            bh,
+            restart_interval,
+            scale,
+        };
+        decode_mcus(&mut b, &blocks, &grid, &mut out)?;
     }
     if b.overran() {
         return Err(JpegError::Corrupt("entropy-coded data ends early"));
     }
     Ok(plane(f, out, bw, bh, orientation))
+}
+
+/// One block of an interleaved MCU: its tables, its scan slot (for the DC prediction),
+/// and, for luma, its place in the MCU.
+#[derive(Clone, Copy)]
+struct McuBlock<'t> {
+    start: &'t BlockStart,
+    dc: &'t DcTable,
+    ac: &'t AcTable,
+    slot: usize,
+    luma: bool,
+    h: usize,
+    v: usize,
+}
+
+/// The MCU grid of an interleaved scan and where its luma blocks go.
+struct McuGrid {
+    mx: usize,
+    my: usize,
+    /// Luma blocks per MCU, across and down.
+    lh: usize,
+    lv: usize,
+    /// Luma blocks that cover the picture, across and down.
+    bw: usize,
+    bh: usize,
+    restart_interval: usize,
+    scale: f32,
+}
+
+/// Decodes the MCUs of an interleaved scan into the luma DC samples.
+#[inline(always)]
+fn decode_mcus(
+    b: &mut Bits<'_>,
+    blocks: &[McuBlock<'_>],
+    g: &McuGrid,
+    out: &mut [f32],
+) -> Result<(), JpegError> {
+    let mut pred = [0i32; 4];
+    let mut n = 0usize;
+    for y in 0..g.my {
+        for x in 0..g.mx {
+            if g.restart_interval > 0 && n > 0 && n.is_multiple_of(g.restart_interval) {
+                *b = b.restart()?;
+                pred = [0; 4];
+            }
+            n += 1;
+            for blk in blocks {
+                let diff = decode_block(b, blk.start, blk.dc, blk.ac)?;
+                let p = &mut pred[blk.slot];
+                *p = p.wrapping_add(diff);
+                if blk.luma {
+                    let (bx, by) = (x * g.lh + blk.h, y * g.lv + blk.v);
+                    if bx < g.bw && by < g.bh {
+                        out[by * g.bw + bx] = *p as f32 * g.scale + 128.0;
+                    }
+                }
+            }
+            if b.ran_far() {
+                return Err(JpegError::Corrupt("entropy-coded data ends early"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads a progressive DC scan (first pass or refinement) into the luma coefficients.
