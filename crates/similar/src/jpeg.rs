@@ -485,7 +485,9 @@ impl<'a> Bits<'a> {
     /// later changes nothing.
     #[inline(always)]
     fn refill(&mut self) {
-        let w = match self.data.get(self.pos..self.pos + 8) {
+        // Past the data, the last word is read again: it is the zero padding.
+        let at = self.pos.min(self.data.len().saturating_sub(PAD));
+        let w = match self.data.get(at..at + PAD) {
             Some(w) => u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
             None => 0,
         };
