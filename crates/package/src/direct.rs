@@ -17,44 +17,14 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
-use bytemuck::{Pod, Zeroable};
+use custody_aligned::{AlignedBuf, PAGE, is_aligned};
 
-const PAGE: usize = 4096;
 /// Bytes gathered before each direct write.
 const BLOCK: usize = 4 << 20;
-
-#[derive(Clone, Copy, Pod, Zeroable)]
-#[repr(C, align(4096))]
-struct Page([u8; PAGE]);
 
 /// Whether direct I/O was turned off for this process (`CUSTODY_NO_DIRECT_IO` set).
 fn disabled() -> bool {
     std::env::var_os("CUSTODY_NO_DIRECT_IO").is_some()
-}
-
-/// A zeroed buffer of `len` bytes (a whole number of pages) aligned to a page, as direct
-/// I/O needs.
-#[derive(Clone)]
-pub(crate) struct AlignedBuf(Vec<Page>);
-
-impl AlignedBuf {
-    pub(crate) fn new(len: usize) -> Self {
-        debug_assert!(len.is_multiple_of(PAGE));
-        // Zeroed by the allocator (fresh pages from the kernel), not written byte by byte.
-        Self(bytemuck::zeroed_vec(len.div_ceil(PAGE)))
-    }
-
-    pub(crate) fn bytes(&self) -> &[u8] {
-        bytemuck::cast_slice(&self.0)
-    }
-
-    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        bytemuck::cast_slice_mut(&mut self.0)
-    }
-}
-
-fn aligned(bytes: &[u8]) -> bool {
-    (bytes.as_ptr() as usize).is_multiple_of(PAGE) && bytes.len().is_multiple_of(PAGE)
 }
 
 /// Reads a file directly when it is given page-aligned buffers of whole pages, and
@@ -86,7 +56,7 @@ impl DirectReader {
 
 impl io::Read for DirectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.direct && !aligned(buf) {
+        if self.direct && !is_aligned(buf) {
             self.buffered()?;
         }
         match self.file.read(buf) {
@@ -104,7 +74,7 @@ impl io::Read for DirectReader {
 pub(crate) struct DirectWriter {
     file: File,
     direct: bool,
-    buf: Vec<Page>,
+    buf: AlignedBuf,
     len: usize,
     offset: u64,
 }
@@ -129,14 +99,14 @@ impl DirectWriter {
         Self {
             file,
             direct,
-            buf: vec![Page([0; PAGE]); BLOCK / PAGE],
+            buf: AlignedBuf::new(BLOCK),
             len: 0,
             offset: 0,
         }
     }
 
     fn bytes(&mut self) -> &mut [u8] {
-        bytemuck::cast_slice_mut(&mut self.buf)
+        self.buf.bytes_mut()
     }
 
     /// Goes on through the page cache: the file system refused a direct write.
@@ -149,14 +119,12 @@ impl DirectWriter {
 
     fn flush_block(&mut self, len: usize) -> io::Result<()> {
         let offset = self.offset;
-        let buf: &[u8] = bytemuck::cast_slice(&self.buf);
-        match self.file.write_all_at(&buf[..len], offset) {
+        match self.file.write_all_at(&self.buf.bytes()[..len], offset) {
             Ok(()) => Ok(()),
             // Some file systems accept the flag at open and refuse it at write time.
             Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) && offset == 0 => {
                 self.buffered()?;
-                let buf: &[u8] = bytemuck::cast_slice(&self.buf);
-                self.file.write_all_at(&buf[..len], offset)
+                self.file.write_all_at(&self.buf.bytes()[..len], offset)
             }
             Err(e) => Err(e),
         }
@@ -185,7 +153,7 @@ impl DirectWriter {
 impl Write for DirectWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         // Whole aligned pages with nothing gathered before them go out as they are.
-        if self.direct && self.len == 0 && aligned(data) && !data.is_empty() {
+        if self.direct && self.len == 0 && is_aligned(data) && !data.is_empty() {
             match self.file.write_all_at(data, self.offset) {
                 Ok(()) => {
                     self.offset += data.len() as u64;

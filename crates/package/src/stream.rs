@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
+use custody_aligned::AlignedBuf;
+
 use crate::algorithm::MultiHasher;
-use crate::direct::AlignedBuf;
 
 /// Bytes read at a time by each worker.
 pub(crate) const CHUNK: usize = 1 << 20;

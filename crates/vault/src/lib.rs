@@ -11,7 +11,6 @@
 //! Cross-cutting behaviour wraps a backend instead of living in it: [`VerifyingReader`]
 //! checks the digest of everything read.
 
-mod buffer;
 pub mod error;
 pub mod local;
 pub mod memory;

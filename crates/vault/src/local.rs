@@ -16,9 +16,9 @@ use std::sync::mpsc::sync_channel;
 
 use custody_model::{Digest, Sha256};
 
-use crate::buffer::{ALIGN, AlignedBuf};
 use crate::error::{BlobError, Result};
 use crate::{BlobStore, Progress, Staged};
+use custody_aligned::{AlignedBuf, PAGE};
 
 /// Size of one pipeline buffer.
 const CHUNK: usize = 4 << 20;
@@ -143,7 +143,7 @@ fn probe_direct(dir: &Path) -> bool {
         .create_new(true)
         .custom_flags(libc::O_DIRECT)
         .open(&path)
-        .and_then(|f| f.write_all_at(AlignedBuf::new(ALIGN).as_slice(), 0))
+        .and_then(|f| f.write_all_at(AlignedBuf::new(PAGE).bytes(), 0))
         .is_ok();
     let _ = fs::remove_file(&path);
     ok
@@ -251,11 +251,11 @@ fn write_chunk(
     offset: u64,
     direct: bool,
 ) -> io::Result<()> {
-    let bytes = &buf.as_slice()[..n];
-    if !direct || n.is_multiple_of(ALIGN) {
+    let bytes = &buf.bytes()[..n];
+    if !direct || n.is_multiple_of(PAGE) {
         return dst.write_all_at(bytes, offset);
     }
-    let whole = n - n % ALIGN;
+    let whole = n - n % PAGE;
     if whole > 0 {
         dst.write_all_at(&bytes[..whole], offset)?;
     }
@@ -287,7 +287,7 @@ fn copy_hashing(
     // The first buffer is hashed as it fills, a slice at a time, while each slice is still
     // in the CPU's cache: most files fit in it whole.
     let mut h = Sha256::new();
-    let n = match fill_hashing(src, first.as_mut_slice(), &mut h) {
+    let n = match fill_hashing(src, first.bytes_mut(), &mut h) {
         Ok(n) => n,
         Err(e) => {
             pool.give(first);
@@ -296,7 +296,7 @@ fn copy_hashing(
     };
     if n < first.len() {
         // The whole file is in memory: no threads needed.
-        let bytes = keep.then(|| first.as_slice()[..n].to_vec());
+        let bytes = keep.then(|| first.bytes()[..n].to_vec());
         let written = if n > 0 {
             write_chunk(dst, &mut first, n, 0, direct)
         } else {
@@ -324,7 +324,7 @@ fn copy_hashing(
             let mut h = h;
             for (buf, n, unhashed) in hash_rx {
                 if unhashed {
-                    h.update(&buf.as_slice()[..n]);
+                    h.update(&buf.bytes()[..n]);
                 }
                 if to_write.send((buf, n)).is_err() {
                     break;
@@ -357,7 +357,7 @@ fn copy_hashing(
             None
         };
         while let Some(mut buf) = next.take() {
-            match fill(src, buf.as_mut_slice()) {
+            match fill(src, buf.bytes_mut()) {
                 Ok(0) => {
                     pool.give(buf);
                     break;
