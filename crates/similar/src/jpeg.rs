@@ -658,7 +658,9 @@ fn skip_ac(b: &mut Bits<'_>, t: &AcTable, k: u32) -> Result<(), JpegError> {
             }
         } else {
             b.refill();
-            // A code in the lookahead whose magnitude bits run past it, or a longer code.
+            // A code longer than the lookahead, one not in the code, or a magnitude too
+            // long for 8-bit data (a code in the lookahead whose magnitude bits run past
+            // it is otherwise a table step of its own).
             let s = t.single[(b.buf >> (64 - AC_LOOKAHEAD)) as usize];
             let (len, sym) = if s & 0xFF != 0 {
                 (u32::from(s & 0xFF), (s >> 8) as u8)
