@@ -1441,6 +1441,82 @@ mod tests {
         assert_eq!(c.decode(0b111 << 13), None);
     }
 
+    /// Packs a string of '0'/'1' into bytes, MSB first, zero-padded.
+    fn bits_of(s: &str) -> Vec<u8> {
+        let mut out = vec![0u8; s.len().div_ceil(8)];
+        for (i, c) in s.chars().enumerate() {
+            if c == '1' {
+                out[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        out
+    }
+
+    /// DC: 00 -> size 0, 01 -> size 11. AC: 00 -> EOB, 01000000 -> run 0 size 10.
+    fn long_magnitude_codes() -> (Canonical, Canonical) {
+        let mut dc = [0u8; 16];
+        dc[1] = 2;
+        let mut ac = [0u8; 16];
+        ac[1] = 1;
+        ac[7] = 1;
+        (
+            Canonical::new(&dc, &[0, 11]).unwrap(),
+            Canonical::new(&ac, &[0x00, 0x0A]).unwrap(),
+        )
+    }
+
+    #[test]
+    fn magnitudes_running_past_the_window_are_one_table_step() {
+        let (dc, ac) = long_magnitude_codes();
+        let (start, act) = (BlockStart::new(&dc, &ac), AcTable::new(ac.clone()));
+        // A 2-bit DC code with 11 magnitude bits: 13 bits, the DC alone.
+        let e = start.fast[0b01 << 10];
+        assert_eq!((e & 63, (e >> AC_ADV) & 127), (13, 0));
+        // An 8-bit AC code with 10 magnitude bits: 18 bits, one coefficient on.
+        let e = u32::from(act.fast[0b0100_0000 << 4]);
+        assert_eq!((e & 63, (e >> AC_ADV) & 127, e & AC_EOB), (18, 1, 0));
+
+        // Block 1: DC +1025 (01, 10000000001), EOB. Block 2: DC 0 (00), the long AC
+        // symbol (01000000, 1010101010), EOB. 15 + 22 bits.
+        let data = bits_of("01100000000010000010000001010101010000");
+        let entropy = Entropy::read(&data, 0, 0).unwrap();
+        let mut b = Bits::new(&entropy);
+        let dct = DcTable::new(dc);
+        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 1025);
+        assert_eq!(b.bit_pos(), 15);
+        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 0);
+        assert_eq!(b.bit_pos(), 37);
+        assert!(!b.overran());
+    }
+
+    #[test]
+    fn the_table_cache_keys_on_the_whole_code_and_keeps_four() {
+        let (dc, ac) = long_magnitude_codes();
+        let (a1, s1) = cached_tables(&dc, &ac);
+        let (a2, s2) = cached_tables(&dc, &ac);
+        assert!(
+            Rc::ptr_eq(&a1, &a2) && Rc::ptr_eq(&s1, &s2),
+            "same code, same tables"
+        );
+        // Same lengths, other symbols: other tables, equal to freshly built ones.
+        let mut counts = [0u8; 16];
+        counts[1] = 1;
+        counts[7] = 1;
+        let other = Canonical::new(&counts, &[0x00, 0x31]).unwrap();
+        let (a3, s3) = cached_tables(&dc, &other);
+        assert!(!Rc::ptr_eq(&a1, &a3) && !Rc::ptr_eq(&s1, &s3));
+        assert_eq!(a3.fast, AcTable::new(other.clone()).fast);
+        assert_eq!(s3.fast, BlockStart::new(&dc, &other).fast);
+        assert_ne!(a3.fast, a1.fast);
+        // Four more codes push the first one out: it is built again.
+        for sym in [0x11u8, 0x21, 0x41, 0x51] {
+            cached_tables(&dc, &Canonical::new(&counts, &[0x00, sym]).unwrap());
+        }
+        let (a4, _) = cached_tables(&dc, &ac);
+        assert!(!Rc::ptr_eq(&a1, &a4));
+        assert_eq!(a4.fast, a1.fast);
+    }
+
     #[test]
     fn over_subscribed_tables_are_refused() {
         let mut counts = [0u8; 16];
