@@ -13,7 +13,7 @@ near-duplicate index, each beside its reference tool measured in the same run.
   - the near-duplicate index at 10 million hashes (query < 10 ms), and recall and
     precision on the corpus's known near-duplicate pairs.
 
-Usage: bench/understand.py [--corpus DIR] [--photos N] [--out DIR]
+Usage: bench/understand.py [--corpus DIR] [--photos N] [--out DIR] [--pairs N]
 Needs: exiftool (libimage-exiftool-perl), restic, Python Pillow + imagehash; the corpus
 comes from ../shared/bench/make_corpus.py (Pillow, piexif, numpy).
 """
@@ -61,12 +61,24 @@ def rate(text, what):
     return float(m.group(1))
 
 
+def spread(ratios):
+    """Median, lowest and highest of the pairs' ratios."""
+    s = sorted(ratios)
+    mid = len(s) // 2
+    median = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+    return {"median": median, "min": s[0], "max": s[-1]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path)
     ap.add_argument("--photos", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="alternating runs of each tool for ingest and hashing (default 3)")
     args = ap.parse_args()
+    if args.pairs < 1:
+        ap.error("--pairs must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
     for tool in ["exiftool", "restic"]:
         if shutil.which(tool) is None:
@@ -91,24 +103,30 @@ def main():
     env = dict(os.environ, CUSTODY_ACTOR="bench@localhost")
     results = {"photos": len(photos), "bytes": nbytes}
 
-    # Whole ingest against restic backup, both warm.
+    # Whole ingest against restic backup, both warm, in alternating pairs (each into a
+    # fresh vault / repository); the vault of the last pair is kept for `extract` below.
     vault = args.out / "vault-understand"
-    shutil.rmtree(vault, ignore_errors=True)
-    sh([custody, "init", str(vault), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
-    warm(photos)
-    t_ingest, _ = timed([custody, "--vault", str(vault), "ingest", str(photos_dir), "--json"], env=env)
     repo = args.out / "restic-repo"
-    shutil.rmtree(repo, ignore_errors=True)
     renv = dict(os.environ, RESTIC_PASSWORD="benchmark", RESTIC_REPOSITORY=str(repo))
-    sh(["restic", "init", "-q"], env=renv, stdout=subprocess.DEVNULL)
-    warm(photos)
-    t_restic, _ = timed(["restic", "backup", "-q", str(photos_dir)], env=renv)
-    shutil.rmtree(repo, ignore_errors=True)
-    results["ingest"] = {
-        "custody_s": t_ingest, "custody_files_per_s": len(photos) / t_ingest, "custody_MBps": nbytes / 1e6 / t_ingest,
-        "restic_s": t_restic, "restic_files_per_s": len(photos) / t_restic, "restic_MBps": nbytes / 1e6 / t_restic,
-        "ratio": t_restic / t_ingest,
-    }
+    pairs = []
+    for _ in range(args.pairs):
+        shutil.rmtree(vault, ignore_errors=True)
+        sh([custody, "init", str(vault), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
+        warm(photos)
+        t_ingest, _ = timed([custody, "--vault", str(vault), "ingest", str(photos_dir), "--json"], env=env)
+        shutil.rmtree(repo, ignore_errors=True)
+        sh(["restic", "init", "-q"], env=renv, stdout=subprocess.DEVNULL)
+        warm(photos)
+        t_restic, _ = timed(["restic", "backup", "-q", str(photos_dir)], env=renv)
+        shutil.rmtree(repo, ignore_errors=True)
+        pairs.append({
+            "custody_s": t_ingest, "custody_files_per_s": len(photos) / t_ingest,
+            "custody_MBps": nbytes / 1e6 / t_ingest,
+            "restic_s": t_restic, "restic_files_per_s": len(photos) / t_restic,
+            "restic_MBps": nbytes / 1e6 / t_restic,
+            "ratio": t_restic / t_ingest,
+        })
+    results["ingest"] = {"pairs": pairs, **spread([p["ratio"] for p in pairs])}
 
     # Metadata extraction alone: the vault command against exiftool on the same folder.
     warm(photos)
@@ -129,12 +147,16 @@ def main():
     shutil.rmtree(vault, ignore_errors=True)
 
     # Perceptual hashing: ours (2 threads) against imagehash (one process, draft decoding).
+    # Alternating pairs, as for ingest: on a shared machine one pair can mislead.
     jpegs = [p for p in photos if p.lower().endswith((".jpg", ".jpeg"))]
     warm(jpegs)
-    _, ours = timed([str(examples / "phash_bench"), str(photos_dir)])
-    _, theirs = timed([sys.executable, str(ROOT / "crates" / "similar" / "bench" / "imagehash_bench.py"), str(photos_dir)])
-    results["phash"] = {"custody": ours.strip(), "imagehash": theirs.strip(),
-                        "ratio": rate(ours, "phash_bench") / rate(theirs, "imagehash_bench")}
+    pairs = []
+    for _ in range(args.pairs):
+        _, ours = timed([str(examples / "phash_bench"), str(photos_dir)])
+        _, theirs = timed([sys.executable, str(ROOT / "crates" / "similar" / "bench" / "imagehash_bench.py"), str(photos_dir)])
+        pairs.append({"custody": ours.strip(), "imagehash": theirs.strip(),
+                      "ratio": rate(ours, "phash_bench") / rate(theirs, "imagehash_bench")})
+    results["phash"] = {"pairs": pairs, **spread([p["ratio"] for p in pairs])}
 
     # The index at 10 million hashes, and recall/precision on the corpus.
     _, index = timed([str(examples / "index_bench"), "--n", "10000000"])
@@ -145,13 +167,19 @@ def main():
     (args.out / "understand.json").write_text(json.dumps(results, indent=2))
     i, e, p = results["ingest"], results["extract"], results["phash"]
     print(f"\ncorpus: {len(photos)} photos, {nbytes / 1e9:.2f} GB ({corpus})")
-    print(f"\nwhole ingest   custody {i['custody_files_per_s']:.0f} photos/s, {i['custody_MBps']:.0f} MB/s;"
-          f" restic backup {i['restic_files_per_s']:.0f} photos/s, {i['restic_MBps']:.0f} MB/s;"
-          f" ratio {i['ratio']:.2f}x (target >= 3)")
+    print(f"\nwhole ingest, {len(i['pairs'])} pairs (target >= 3x restic):")
+    for n, q in enumerate(i["pairs"], 1):
+        print(f"  {n}: custody {q['custody_files_per_s']:.0f} photos/s, {q['custody_MBps']:.0f} MB/s;"
+              f" restic backup {q['restic_files_per_s']:.0f} photos/s, {q['restic_MBps']:.0f} MB/s;"
+              f" ratio {q['ratio']:.2f}x")
+    print(f"  ratio median {i['median']:.2f}x, lowest {i['min']:.2f}x, highest {i['max']:.2f}x")
     print(f"extraction alone (target >= 20x exiftool):\n  {e['metadata_alone']}")
     print(f"custody extract --all --force (metadata + perceptual hash + ledger): {e['custody_extract_all_files_per_s']:.0f} files/s,"
           f" {e['custody_extract_all_ratio']:.1f}x exiftool's {e['exiftool_files_per_s']:.0f} files/s")
-    print(f"perceptual hash ratio {p['ratio']:.2f}x (target >= 5)\n  {p['custody']}\n  {p['imagehash']}")
+    print(f"perceptual hash, {len(p['pairs'])} pairs (target >= 5x imagehash):")
+    for n, q in enumerate(p["pairs"], 1):
+        print(f"  {n}: ratio {q['ratio']:.2f}x\n     {q['custody']}\n     {q['imagehash']}")
+    print(f"  ratio median {p['median']:.2f}x, lowest {p['min']:.2f}x, highest {p['max']:.2f}x")
     print(f"\nindex at 10 million hashes:\n{index.strip()}")
     print(f"\nrecall and precision:\n{recall.strip()}")
     print(f"\nfull results: {args.out / 'understand.json'}")
