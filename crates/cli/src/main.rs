@@ -1,5 +1,23 @@
 //! `custody`: the command line of the Custody evidence vault.
 
+/// `println!` to standard output that ends the process quietly when the reader has gone
+/// away (`custody list | head`), instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with the same handling as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod cli;
 mod cmd;
 mod output;
@@ -32,7 +50,7 @@ fn main() -> ExitCode {
         Err(e) => {
             if json {
                 let msg = serde_json::json!({"error": output::error_chain(e.as_ref())});
-                println!("{msg}");
+                outln!("{msg}");
             }
             eprintln!("error: {}", output::error_chain(e.as_ref()));
             ExitCode::from(2)

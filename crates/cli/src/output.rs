@@ -35,3 +35,25 @@ pub fn size(bytes: u64) -> String {
 pub fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
+
+/// Writes to standard output. When the reader has closed the pipe, the rest of the output
+/// has nowhere to go: the process ends at once, quietly, with the status a shell gives a
+/// command stopped by SIGPIPE. Everything the command reported was already durable
+/// before it was printed, and an interrupted writer is repaired on the next open.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        exit_on_write_error(&e);
+    }
+}
+
+/// Ends the process for an error writing standard output: quietly for a closed pipe,
+/// with a message otherwise (a full disk under a redirection, say).
+pub fn exit_on_write_error(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(2);
+}

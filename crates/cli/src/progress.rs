@@ -74,7 +74,7 @@ impl IngestObserver for IngestProgress {
         let line = outcome_line(o);
         if self.print {
             // Print through the bar so lines and bar do not interleave.
-            self.pb.suspend(|| println!("{line}"));
+            self.pb.suspend(|| outln!("{line}"));
         } else if !matches!(o, FileOutcome::Ingested { .. }) {
             self.pb.suspend(|| eprintln!("{line}"));
         }

@@ -14,13 +14,18 @@ use custody_store::ItemFilter;
 use serde::Serialize;
 
 use crate::cli::{CatalogCommand, Cli, Command, GeoFormatArg, LogCommand};
-use crate::output::{opt, size};
+use crate::output::{self, opt, size};
 use crate::progress::{IngestProgress, VerifyProgress};
 
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        output::exit_on_write_error(&e);
+    }
     Ok(())
 }
 
@@ -75,14 +80,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     "vkey": vkey,
                 }))?;
             } else {
-                println!(
+                outln!(
                     "created vault {:?} in {}",
                     vault.config().name,
                     vault.dir().display()
                 );
-                println!("log origin:   {}", vault.config().origin);
-                println!("verifier key: {vkey}");
-                println!(
+                outln!("log origin:   {}", vault.config().origin);
+                outln!("verifier key: {vkey}");
+                outln!(
                     "keep keys/ledger.key private; publish the verifier key so others can check checkpoints"
                 );
             }
@@ -115,7 +120,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&summary)?;
             } else {
                 let mb = summary.bytes as f64 / 1e6;
-                println!(
+                outln!(
                     "{} ingested ({} with bytes already in the vault), {} failed, {} skipped; {} in {:.1} s ({:.0} MB/s)",
                     summary.ingested,
                     summary.duplicates,
@@ -147,14 +152,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&list)?;
             } else if list.is_empty() {
-                println!("no items");
+                outln!("no items");
             } else {
-                println!(
+                outln!(
                     "{:<11} {:<16} {:>9}  {:<24} {:<16} NAME",
-                    "ITEM", "SHA-256", "SIZE", "TYPE", "CASE"
+                    "ITEM",
+                    "SHA-256",
+                    "SIZE",
+                    "TYPE",
+                    "CASE"
                 );
                 for i in &list {
-                    println!(
+                    outln!(
                         "{:<11} {:<16} {:>9}  {:<24} {:<16} {}",
                         i.id.to_string(),
                         &i.sha256.to_hex()[..16],
@@ -192,7 +201,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&r)?;
             } else {
-                println!(
+                outln!(
                     "wrote {} ({}, sha256 {} verified) to {}; read logged as ledger entry {}",
                     r.item,
                     size(r.size),
@@ -211,7 +220,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&serde_json::json!({"ledger_seq": seq}))?;
             } else {
-                println!("note recorded as ledger entry {seq}");
+                outln!("note recorded as ledger entry {seq}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -277,7 +286,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&r)?;
             } else {
-                println!(
+                outln!(
                     "{} {}: {} blobs, {} extracted ({} with parts that could not be read), {} already up to date; {:.1} s ({:.0} files/s)",
                     r.extractor,
                     r.version,
@@ -311,7 +320,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         path.display()
                     );
                 }
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -331,7 +340,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&r)?;
             } else {
                 for s in &r.stamped {
-                    println!(
+                    outln!(
                         "checkpoint {} stamped by {} at {} (serial {}); token {} recorded as ledger entry {}",
                         r.checkpoint_size,
                         s.tsa,
@@ -342,7 +351,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     );
                 }
                 for f in &r.failed {
-                    println!("FAILED   {f}");
+                    outln!("FAILED   {f}");
                 }
             }
             Ok(if r.failed.is_empty() {
@@ -357,12 +366,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&r)?;
             } else {
-                println!(
+                outln!(
                     "catalog rebuilt from {} ledger entries ({} items); recorded as ledger entry {}",
-                    r.entries, r.items, r.ledger_seq
+                    r.entries,
+                    r.items,
+                    r.ledger_seq
                 );
                 if let Some(p) = &r.previous_catalog {
-                    println!("the previous catalog is kept as {}", p.display());
+                    outln!("the previous catalog is kept as {}", p.display());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -387,7 +398,7 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
             if cli.json {
                 print_json(&serde_json::json!({"checkpoint": note}))?;
             } else {
-                print!("{note}");
+                out!("{note}");
             }
         }
         LogCommand::Checkpoints => {
@@ -396,7 +407,7 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
                 print_json(&sizes)?;
             } else {
                 for s in sizes {
-                    println!("{s}");
+                    outln!("{s}");
                 }
             }
         }
@@ -405,13 +416,16 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
             if cli.json {
                 print_json(&serde_json::json!({"vkey": vkey}))?;
             } else {
-                println!("{vkey}");
+                outln!("{vkey}");
             }
         }
         LogCommand::Entry { n, raw } => {
             let bytes = log::entry(vault, *n)?;
             if *raw {
-                std::io::stdout().lock().write_all(&bytes)?;
+                let mut out = std::io::stdout().lock();
+                if let Err(e) = out.write_all(&bytes).and_then(|()| out.flush()) {
+                    output::exit_on_write_error(&e);
+                }
             } else {
                 let v: serde_json::Value =
                     serde_json::from_slice(&bytes).context("the entry is not JSON")?;
@@ -420,11 +434,11 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
         }
         LogCommand::Prove { n, size } => {
             let proof = log::prove(vault, *n, *size)?;
-            println!("{}", serde_json::to_string(&proof)?);
+            outln!("{}", serde_json::to_string(&proof)?);
         }
         LogCommand::Consistency { old, new } => {
             let proof = log::consistency(vault, *old, *new)?;
-            println!("{}", serde_json::to_string(&proof)?);
+            outln!("{}", serde_json::to_string(&proof)?);
         }
     }
     Ok(())
@@ -432,38 +446,38 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
 
 fn print_item(v: &items::ItemView) {
     let i = &v.item;
-    println!("{}  {}", i.id, i.original_name);
-    println!("  sha256        {}", i.sha256);
-    println!("  size          {} ({} bytes)", size(i.size), i.size);
-    println!("  media type    {} (from content)", i.media_type);
-    println!("  case          {}", opt(&i.case));
-    println!("  collected by  {}", opt(&i.collected_by));
-    println!("  source        {}", opt(&i.source));
-    println!("  method        {}", opt(&i.method));
-    println!("  note          {}", opt(&i.note));
-    println!("  original path {}", i.original_path);
+    outln!("{}  {}", i.id, i.original_name);
+    outln!("  sha256        {}", i.sha256);
+    outln!("  size          {} ({} bytes)", size(i.size), i.size);
+    outln!("  media type    {} (from content)", i.media_type);
+    outln!("  case          {}", opt(&i.case));
+    outln!("  collected by  {}", opt(&i.collected_by));
+    outln!("  source        {}", opt(&i.source));
+    outln!("  method        {}", opt(&i.method));
+    outln!("  note          {}", opt(&i.note));
+    outln!("  original path {}", i.original_path);
     let t = |t: &Option<custody_model::Timestamp>| {
         t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
     };
-    println!(
+    outln!(
         "  file times    modified {}, created {}, accessed {} (of the collected copy)",
         t(&i.fs.modified),
         t(&i.fs.created),
         t(&i.fs.accessed)
     );
-    println!("  ingested      {} by {}", i.ingested_at, i.actor);
+    outln!("  ingested      {} by {}", i.ingested_at, i.actor);
     if let Some(d) = i.duplicate_of {
-        println!("  same bytes as {d} (stored once)");
+        outln!("  same bytes as {d} (stored once)");
     }
     if !v.same_bytes.is_empty() {
         let ids: Vec<String> = v.same_bytes.iter().map(|i| i.to_string()).collect();
-        println!("  also collected as {}", ids.join(", "));
+        outln!("  also collected as {}", ids.join(", "));
     }
     if !v.blob_present {
-        println!("  WARNING: the blob is missing from the store; run `custody verify`");
+        outln!("  WARNING: the blob is missing from the store; run `custody verify`");
     }
     for a in &v.annotations {
-        println!(
+        outln!(
             "  annotation    {} (ledger entry {})",
             a["note"].as_str().unwrap_or(""),
             a["ledger_seq"]
@@ -472,48 +486,60 @@ fn print_item(v: &items::ItemView) {
     if let Some(m) = &v.metadata {
         print_metadata(m);
     } else {
-        println!("metadata: not extracted (run `custody extract --all`)");
+        outln!("metadata: not extracted (run `custody extract --all`)");
     }
     if let Some(u) = &v.upstream {
-        println!(
+        outln!(
             "custody history at {} (as item {}, before the transfer in package {}):",
             u.origin,
             u.item,
             &u.package_id[..16]
         );
         for h in &u.history {
-            println!(
+            outln!(
                 "  #{:<6} {}  {:<16} by {}",
-                h.seq, h.time, h.action, h.actor
+                h.seq,
+                h.time,
+                h.action,
+                h.actor
             );
         }
     }
-    println!("custody history:");
+    outln!("custody history:");
     for h in &v.history {
         let extra = match h.action.as_str() {
             "item.read" => format!(" to {}", h.details["destination"].as_str().unwrap_or("?")),
             "item.annotated" => format!(": {}", h.details["note"].as_str().unwrap_or("")),
             _ => String::new(),
         };
-        println!(
+        outln!(
             "  #{:<6} {}  {:<16} by {}{extra}",
-            h.seq, h.time, h.action, h.actor
+            h.seq,
+            h.time,
+            h.action,
+            h.actor
         );
     }
-    println!(
+    outln!(
         "ledger: collected in entry {} of {} ({}); latest checkpoint covers {} entries",
-        v.ledger.collected_entry, v.ledger.tree_size, v.ledger.origin, v.ledger.latest_checkpoint
+        v.ledger.collected_entry,
+        v.ledger.tree_size,
+        v.ledger.origin,
+        v.ledger.latest_checkpoint
     );
     match &v.timestamp {
-        Some(t) => println!(
+        Some(t) => outln!(
             "timestamped: existed no later than {} (RFC 3161 token from {} over checkpoint {}, ledger entry {})",
-            t.gen_time, t.tsa, t.checkpoint_size, t.ledger_seq
+            t.gen_time,
+            t.tsa,
+            t.checkpoint_size,
+            t.ledger_seq
         ),
-        None => println!(
+        None => outln!(
             "timestamped: not yet (no RFC 3161 token covers this entry; run `custody timestamp`)"
         ),
     }
-    println!(
+    outln!(
         "  prove it: custody log prove {} > proof.json",
         v.ledger.collected_entry
     );
@@ -521,31 +547,35 @@ fn print_item(v: &items::ItemView) {
 
 fn print_verify(r: &verify::VerifyReport) {
     if r.ok {
-        println!("OK: the vault verifies");
+        outln!("OK: the vault verifies");
     } else {
-        println!(
+        outln!(
             "FAILED: {} problem{} found",
             r.problems.len(),
             if r.problems.len() == 1 { "" } else { "s" }
         );
         for p in &r.problems {
-            println!("  {}: {}", p.kind, p.message);
+            outln!("  {}: {}", p.kind, p.message);
         }
     }
     for n in &r.notes {
-        println!("  note: {n}");
+        outln!("  note: {n}");
     }
     let hashed = if r.full {
         format!(", {} re-hashed", size(r.bytes_hashed))
     } else {
         " (sizes only; --full re-hashes)".into()
     };
-    println!(
+    outln!(
         "checked {} ledger entries, {} checkpoints, {} timestamps, {} items, {} blobs{hashed}",
-        r.entries, r.checkpoints, r.timestamps, r.items, r.blobs
+        r.entries,
+        r.checkpoints,
+        r.timestamps,
+        r.items,
+        r.blobs
     );
     if let Some(seq) = r.ledger_seq {
-        println!("this verification is recorded as ledger entry {seq}");
+        outln!("this verification is recorded as ledger entry {seq}");
     }
 }
 
@@ -644,13 +674,13 @@ pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()>
 /// What the extractor found, each value with where it came from.
 fn print_metadata(m: &serde_json::Value) {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
-    println!(
+    outln!(
         "metadata ({} {}):",
         s(&m["extractor"]),
         s(&m["extractor_version"])
     );
     if let Some(times) = m["times"].as_array().filter(|t| !t.is_empty()) {
-        println!("  capture times (each clock kept apart, with its basis):");
+        outln!("  capture times (each clock kept apart, with its basis):");
         for c in times {
             let reading = match (c["utc"].as_str(), c["local"].as_str(), c["offset"].as_str()) {
                 (Some(utc), _, _) => format!("{utc} UTC"),
@@ -660,7 +690,7 @@ fn print_metadata(m: &serde_json::Value) {
                 }
                 _ => s(&c["original"]),
             };
-            println!(
+            outln!(
                 "    {:<28} {reading}  [{}; written \"{}\"]",
                 s(&c["source"]),
                 s(&c["basis"]),
@@ -670,7 +700,7 @@ fn print_metadata(m: &serde_json::Value) {
     }
     if let Some(notes) = m["notes"].as_array() {
         for n in notes {
-            println!("  note: {}", s(&n["text"]));
+            outln!("  note: {}", s(&n["text"]));
         }
     }
     if let Some(positions) = m["positions"].as_array() {
@@ -685,7 +715,7 @@ fn print_metadata(m: &serde_json::Value) {
                 .as_f64()
                 .map(|e| format!(", ±{e} m"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "  position      {lat:.6}, {lon:.6} ({}){alt}{err}",
                 s(&p["source"])
             );
@@ -703,11 +733,11 @@ fn print_metadata(m: &serde_json::Value) {
     .flatten()
     .collect();
     if !device.is_empty() {
-        println!("  device        {}", device.join(", "));
+        outln!("  device        {}", device.join(", "));
     }
     if let Some(img) = m.get("image") {
         if let (Some(w), Some(h)) = (img["width"].as_u64(), img["height"].as_u64()) {
-            println!("  image         {w}×{h} {}", s(&img["container"]));
+            outln!("  image         {w}×{h} {}", s(&img["container"]));
         }
     }
     if let Some(vid) = m.get("video") {
@@ -719,12 +749,12 @@ fn print_metadata(m: &serde_json::Value) {
             (Some(w), Some(h)) => format!(", {w}×{h}"),
             _ => String::new(),
         };
-        println!("  video         {dur}{dims}");
+        outln!("  video         {dur}{dims}");
     }
     if let Some(pdf) = m.get("pdf") {
         for k in ["title", "author", "creator", "producer"] {
             if let Some(v) = pdf[k].as_str() {
-                println!("  pdf {k:<9} {v}");
+                outln!("  pdf {k:<9} {v}");
             }
         }
     }
@@ -742,7 +772,7 @@ fn print_metadata(m: &serde_json::Value) {
             .as_str()
             .map(|x| format!("; signed by {x}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  content credentials (C2PA): {}{}{signer}",
             s(&c["state"]),
             if codes.is_empty() {
@@ -754,7 +784,7 @@ fn print_metadata(m: &serde_json::Value) {
     }
     if let Some(problems) = m["problems"].as_array() {
         for p in problems {
-            println!("  {}", s(p));
+            outln!("  {}", s(p));
         }
     }
 }

@@ -92,7 +92,7 @@ pub fn print_recorded(cli: &Cli, r: &Recorded) -> Result<()> {
         print_json(r)?;
     } else {
         for e in &r.entries {
-            println!("ledger entry {:<6} {:<34} {}", e.seq, e.action, e.summary);
+            outln!("ledger entry {:<6} {:<34} {}", e.seq, e.action, e.summary);
         }
     }
     Ok(())

@@ -479,13 +479,16 @@ pub async fn run_case(cli: &Cli, actor: &str, cmd: &CaseCommand) -> Result<ExitC
                     .collect();
                 print_json(&v)?;
             } else if list.is_empty() {
-                println!("no cases (open one with `custody case open`)");
+                outln!("no cases (open one with `custody case open`)");
             } else {
-                println!("{:<28} {:>7} {:>7}  TITLE", "CASE", "EVENTS", "OPENED");
+                outln!("{:<28} {:>7} {:>7}  TITLE", "CASE", "EVENTS", "OPENED");
                 for c in &list {
-                    println!(
+                    outln!(
                         "{:<28} {:>7} {:>7}  {}",
-                        c.id, c.events, c.opened_seq, c.title
+                        c.id,
+                        c.events,
+                        c.opened_seq,
+                        c.title
                     );
                 }
             }
@@ -503,7 +506,7 @@ pub async fn run_case(cli: &Cli, actor: &str, cmd: &CaseCommand) -> Result<ExitC
                     "case": doc,
                 }))?;
             } else {
-                print!("{}", render::case_summary(&case));
+                out!("{}", render::case_summary(&case));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -523,7 +526,7 @@ pub async fn run_case(cli: &Cli, actor: &str, cmd: &CaseCommand) -> Result<ExitC
                     let text = cases::model::CaseEvent::from_details(d)
                         .map(|e| cases::describe(&e.event))
                         .unwrap_or_else(|e| format!("unreadable: {e}"));
-                    println!("ledger entry {seq:<6} {action:<34} {text}");
+                    outln!("ledger entry {seq:<6} {action:<34} {text}");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -557,7 +560,7 @@ pub async fn run_case(cli: &Cli, actor: &str, cmd: &CaseCommand) -> Result<ExitC
             if cli.json {
                 print_json(&serde_json::json!({"export": exported, "sealed": sealed}))?;
             } else {
-                println!(
+                outln!(
                     "case {} written to {} ({} bytes, sha256 {}); recorded as ledger entry {}",
                     exported.case,
                     exported.out.display(),
@@ -565,9 +568,9 @@ pub async fn run_case(cli: &Cli, actor: &str, cmd: &CaseCommand) -> Result<ExitC
                     exported.sha256,
                     exported.ledger_seq
                 );
-                println!("the export holds no sealed identity");
+                outln!("the export holds no sealed identity");
                 if let Some(s) = sealed {
-                    println!(
+                    outln!(
                         "{} sealed identities written to {} (mode 0600); each read recorded: ledger entries {}",
                         s.witnesses,
                         s.out.display(),
@@ -642,7 +645,7 @@ pub(crate) async fn export_sheet(
     if cli.json {
         print_json(&r)?;
     } else {
-        println!(
+        outln!(
             "{} of case {} written to {} ({} bytes); recorded as ledger entry {}",
             r.format,
             r.case,
@@ -748,12 +751,12 @@ pub async fn run_place(cli: &Cli, actor: &str, cmd: &PlaceCommand) -> Result<Exi
             if cli.json {
                 print_json(&c.places.values().collect::<Vec<_>>())?;
             } else {
-                print!("{}", render::notice(&c));
+                out!("{}", render::notice(&c));
                 for p in c.places.values() {
-                    println!("{:<20} {:<40} {}", p.id, p.name, p.place.short());
+                    outln!("{:<20} {:<40} {}", p.id, p.name, p.place.short());
                 }
                 for cp in c.control_periods.values() {
-                    println!(
+                    outln!(
                         "{:<20} controlled by {} from {} to {}",
                         cp.id,
                         cp.controller,
@@ -851,13 +854,13 @@ pub async fn run_evidence(cli: &Cli, actor: &str, cmd: &EvidenceCommand) -> Resu
             if cli.json {
                 print_json(&c.evidence.values().collect::<Vec<_>>())?;
             } else {
-                print!("{}", render::notice(&c));
+                out!("{}", render::notice(&c));
                 for e in c.evidence.values() {
                     let obs = c
                         .active_observations()
                         .filter(|o| o.evidence == e.id)
                         .count();
-                    println!(
+                    outln!(
                         "{:<10} {:<26} {:<11} {} observation(s); captured {}",
                         e.id,
                         e.kind.to_string(),
@@ -942,18 +945,19 @@ async fn observe_cmd(cli: &Cli, actor: &str, a: &ObserveArgs) -> Result<ExitCode
         print_json(&serde_json::json!({"recorded": recorded, "derivation": derivation}))?;
     } else {
         print_recorded(cli, &recorded)?;
-        println!(
+        outln!(
             "time from {}, place from {}",
-            derivation.time_from, derivation.place_from
+            derivation.time_from,
+            derivation.place_from
         );
         for u in &derivation.used {
-            println!("  used:       {u}");
+            outln!("  used:       {u}");
         }
         for s in &derivation.set_aside {
-            println!("  set aside:  {s}");
+            outln!("  set aside:  {s}");
         }
         for n in &derivation.notes {
-            println!("  note:       {n}");
+            outln!("  note:       {n}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -1076,10 +1080,10 @@ pub async fn run_incident(cli: &Cli, actor: &str, cmd: &IncidentCommand) -> Resu
             if cli.json {
                 print_json(&c.incidents.values().collect::<Vec<_>>())?;
             } else {
-                print!("{}", render::notice(&c));
+                out!("{}", render::notice(&c));
                 for i in c.incidents.values() {
                     let crimes: Vec<&str> = i.crimes.iter().map(|c| c.as_str()).collect();
-                    println!(
+                    outln!(
                         "{:<10} {} — {} at {}; crimes: {}; {} evidence record(s)",
                         i.id,
                         i.draft.title,

@@ -307,10 +307,10 @@ pub async fn run_claims(cli: &Cli, actor: &str, cmd: &ClaimsCommand) -> Result<E
             if cli.json {
                 print_json(&c.claims.values().collect::<Vec<_>>())?;
             } else {
-                print!("{}", render::notice(&c));
+                out!("{}", render::notice(&c));
                 for cl in c.claims.values() {
-                    println!("{:<8} {} — {}", cl.id, cl.made_by, cl.assertion);
-                    println!("         {}", cl.predicate.describe());
+                    outln!("{:<8} {} — {}", cl.id, cl.made_by, cl.assertion);
+                    outln!("         {}", cl.predicate.describe());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -346,10 +346,10 @@ pub fn results_json(c: &Case, results: &[ClaimResult]) -> serde_json::Value {
 
 /// The results in text: the notice first, then per claim its summary and each pair.
 pub fn print_results(c: &Case, results: &[ClaimResult], all: bool) {
-    print!("{}", render::claim_results(c, results));
+    out!("{}", render::claim_results(c, results));
     if all {
         for r in results {
-            println!("{}: pairs that do not apply", r.claim);
+            outln!("{}: pairs that do not apply", r.claim);
             for p in r
                 .pairs
                 .iter()
@@ -360,7 +360,7 @@ pub fn print_results(c: &Case, results: &[ClaimResult], all: bool) {
                     .as_ref()
                     .map(|e| e.to_string())
                     .unwrap_or_else(|| "case records".into());
-                println!("    {who}: not_applicable — {}", p.reason);
+                outln!("    {who}: not_applicable — {}", p.reason);
             }
         }
     }
@@ -397,7 +397,7 @@ pub async fn run_report(cli: &Cli, actor: &str, cmd: &ReportCommand) -> Result<E
                     "counts": counts,
                 }))?;
             } else {
-                print!("{}", render::forensic_report(&c, t, area.as_ref()));
+                out!("{}", render::forensic_report(&c, t, area.as_ref()));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -417,8 +417,8 @@ pub async fn run_matrix(cli: &Cli, actor: &str, a: &MatrixArgs) -> Result<ExitCo
             .collect();
         print_json(&serde_json::json!({"notice": c.notice, "matrix": m, "gaps": gaps}))?;
     } else {
-        print!("{}", render::notice(&c));
-        print!("{}", m.to_text());
+        out!("{}", render::notice(&c));
+        out!("{}", m.to_text());
     }
     Ok(ExitCode::SUCCESS)
 }

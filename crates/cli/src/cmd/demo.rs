@@ -14,7 +14,7 @@ use crate::run::print_json;
 pub async fn run(cli: &Cli, actor: &str, dir: &Path) -> Result<ExitCode> {
     let notice = custody_app::demo::notice()?;
     if !cli.json {
-        println!("NOTICE: {notice}\n");
+        outln!("NOTICE: {notice}\n");
     }
     let progress = Arc::new(IngestProgress::new(false));
     let result = custody_app::demo::run(dir, actor, progress.clone()).await;
@@ -23,7 +23,7 @@ pub async fn run(cli: &Cli, actor: &str, dir: &Path) -> Result<ExitCode> {
     if cli.json {
         print_json(&r)?;
     } else {
-        println!(
+        outln!(
             "demo vault: {} ({} {}; {} placeholder items generated in {}, {} case ledger entries)",
             r.vault.display(),
             r.dataset,
@@ -33,13 +33,13 @@ pub async fn run(cli: &Cli, actor: &str, dir: &Path) -> Result<ExitCode> {
             r.case_entries
         );
         for i in &r.items {
-            println!("  {:<6} {}  {:<24} {}", i.evidence, i.item, i.kind, i.file);
+            outln!("  {:<6} {}  {:<24} {}", i.evidence, i.item, i.kind, i.file);
         }
-        println!("\nclaim checks (case {}):\n", r.case);
-        print!("{}", r.results_text);
-        println!("expected outcomes of the dataset:");
+        outln!("\nclaim checks (case {}):\n", r.case);
+        out!("{}", r.results_text);
+        outln!("expected outcomes of the dataset:");
         for e in &r.expected {
-            println!(
+            outln!(
                 "  {:<6} expected {:<20} got {:<20} {}{}",
                 e.claim,
                 e.expected,
@@ -52,7 +52,7 @@ pub async fn run(cli: &Cli, actor: &str, dir: &Path) -> Result<ExitCode> {
                 }
             );
         }
-        println!(
+        outln!(
             "\nverification: {} ({} ledger entries){}",
             if r.verified { "OK" } else { "FAILED" },
             r.ledger_entries,
@@ -62,9 +62,9 @@ pub async fn run(cli: &Cli, actor: &str, dir: &Path) -> Result<ExitCode> {
                 format!(": {}", r.verify_problems.join("; "))
             }
         );
-        println!("done in {:.1} s", r.seconds);
+        outln!("done in {:.1} s", r.seconds);
         let v = r.vault.display();
-        println!(
+        outln!(
             "\ntry:\n  custody --vault {v} case show {c}\n  custody --vault {v} claims check --case {c}\n  custody --vault {v} report forensic --case {c} --as-of 2022-04-20\n  custody --vault {v} matrix --case {c} INC-0001\n  custody --vault {v} verify --full",
             c = r.case
         );

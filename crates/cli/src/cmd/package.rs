@@ -95,7 +95,7 @@ pub async fn export(cli: &Cli, actor: &str, a: &ExportArgs) -> Result<ExitCode> 
     if cli.json {
         print_json(&r)?;
     } else {
-        println!(
+        outln!(
             "package {} written: {} items ({} withheld, {} redacted copies), {} of payload, {} ledger entries with proofs to checkpoint {}, {} timestamps",
             r.package.display(),
             r.items,
@@ -106,12 +106,12 @@ pub async fn export(cli: &Cli, actor: &str, a: &ExportArgs) -> Result<ExitCode> 
             r.checkpoint_size,
             r.timestamps
         );
-        println!(
+        outln!(
             "package id (SHA-256 of tagmanifest-sha256.txt): {}",
             r.package_id
         );
-        println!("the export is recorded as ledger entry {}", r.ledger_seq);
-        println!(
+        outln!("the export is recorded as ledger entry {}", r.ledger_seq);
+        outln!(
             "check it with: custody verify-package {}   or   bagit.py --validate {}",
             r.package.display(),
             r.package.display()
@@ -131,21 +131,21 @@ pub fn verify(cli: &Cli, a: &CheckArgs) -> Result<ExitCode> {
         print_json(&r)?;
     } else {
         if r.ok {
-            println!("OK: the package verifies");
+            outln!("OK: the package verifies");
         } else {
-            println!(
+            outln!(
                 "FAILED: {} problem{} found",
                 r.problems.len(),
                 if r.problems.len() == 1 { "" } else { "s" }
             );
             for p in &r.problems {
-                println!("  {p}");
+                outln!("  {p}");
             }
         }
         for n in &r.notes {
-            println!("  note: {n}");
+            outln!("  note: {n}");
         }
-        println!(
+        outln!(
             "checked {} payload files ({}), {} items ({} withheld), {} ledger entries against checkpoint {} of {}, {} timestamps",
             r.payload_files,
             size(r.payload_bytes),
@@ -184,13 +184,14 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
     if cli.json {
         print_json(&r)?;
     } else if r.already_imported {
-        println!(
+        outln!(
             "package {} was imported before (ledger entry {}); nothing changed",
-            r.package_id, r.ledger_seq
+            r.package_id,
+            r.ledger_seq
         );
     } else {
         for i in &r.items {
-            println!(
+            outln!(
                 "received {}  {}  {:>9}  (upstream {})",
                 i.item,
                 &i.sha256.to_hex()[..16],
@@ -198,7 +199,7 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
                 i.upstream_item
             );
         }
-        println!(
+        outln!(
             "{} items received from {} ({} withheld by the sender); their upstream history is kept in {}; recorded as ledger entry {}",
             r.items.len(),
             r.from_origin,
@@ -207,7 +208,7 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
             r.ledger_seq
         );
         for n in &r.check.notes {
-            println!("  note: {n}");
+            outln!("  note: {n}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -650,14 +650,14 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &RemainsCommand) -> Result<ExitCod
             if cli.json {
                 print_json(r)?;
             } else {
-                print!("{}", render::notice(&c));
-                println!(
+                out!("{}", render::notice(&c));
+                outln!(
                     "remains {}{}: {}",
                     r.tag,
                     if r.synthetic { " [synthetic]" } else { "" },
                     r.status
                 );
-                println!(
+                outln!(
                     "  recovered {} at {} ({}; team {})",
                     r.recovery.time,
                     r.recovery.place.short(),
@@ -665,18 +665,18 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &RemainsCommand) -> Result<ExitCod
                     r.recovery.team
                 );
                 for f in &r.former_tags {
-                    println!(
+                    outln!(
                         "  formerly tagged {} (corrected to {}: {})",
                         f.tag, f.replaced_by, f.reason
                     );
                 }
-                println!("records:");
+                outln!("records:");
                 for rec in &r.records {
-                    println!("  {}", describe_record(rec));
+                    outln!("  {}", describe_record(rec));
                 }
-                println!("status history:");
+                outln!("status history:");
                 for h in &r.history {
-                    println!("  {:<20} {} ({})", h.status.as_str(), h.time, h.because);
+                    outln!("  {:<20} {} ({})", h.status.as_str(), h.time, h.because);
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -687,9 +687,9 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &RemainsCommand) -> Result<ExitCod
             if cli.json {
                 print_json(&c.remains.values().collect::<Vec<_>>())?;
             } else {
-                print!("{}", render::notice(&c));
+                out!("{}", render::notice(&c));
                 for r in c.remains.values() {
-                    println!(
+                    outln!(
                         "{:<16} {:<20} recovered {}{}",
                         r.tag,
                         r.status.as_str(),
@@ -699,7 +699,7 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &RemainsCommand) -> Result<ExitCod
                 }
                 if !c.retired_tags.is_empty() {
                     for (old, new) in &c.retired_tags {
-                        println!("{old:<16} retired, now {new}");
+                        outln!("{old:<16} retired, now {new}");
                     }
                 }
             }

@@ -37,7 +37,7 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         print_json(&r)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} (perceptual hash {}): {} near-duplicate{} within distance {} among {} images",
         r.item,
         r.phash,
@@ -52,7 +52,7 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         } else {
             format!("distance {:>2}", n.distance)
         };
-        println!(
+        outln!(
             "  {}  {what:<12} {}  {}  {}",
             n.item,
             &n.sha256.to_hex()[..16],
@@ -73,21 +73,24 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
         return Ok(ExitCode::SUCCESS);
     }
     if clusters.is_empty() {
-        println!(
+        outln!(
             "no near-duplicate groups within distance {}",
             a.max_distance
         );
     }
     for (i, c) in clusters.iter().enumerate() {
-        println!("cluster {} ({} items)", i + 1, c.members.len());
+        outln!("cluster {} ({} items)", i + 1, c.members.len());
         if let Some(e) = &c.earliest {
-            println!(
+            outln!(
                 "  earliest provable appearance: {} at {} ({}: {})",
-                e.item, e.time.at, e.time.basis, e.time.source
+                e.item,
+                e.time.at,
+                e.time.basis,
+                e.time.source
             );
         }
         for m in &c.members {
-            println!(
+            outln!(
                 "  {}  {}  {}  {}",
                 m.item,
                 &m.sha256.to_hex()[..16],

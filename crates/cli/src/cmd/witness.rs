@@ -310,19 +310,22 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &WitnessCommand) -> Result<ExitCod
             if cli.json {
                 print_json(&view)?;
             } else {
-                print!("{}", view.card);
+                out!("{}", view.card);
                 if !view.testimonies.is_empty() {
                     let t: Vec<String> = view.testimonies.iter().map(|e| e.to_string()).collect();
-                    println!("  testimony evidence: {}", t.join(", "));
+                    outln!("  testimony evidence: {}", t.join(", "));
                 }
                 if view.reads.is_empty() {
-                    println!("  sealed record never read");
+                    outln!("  sealed record never read");
                 } else {
-                    println!("  sealed record read {} time(s):", view.reads.len());
+                    outln!("  sealed record read {} time(s):", view.reads.len());
                     for r in &view.reads {
-                        println!(
+                        outln!(
                             "    ledger entry {} by {} under {}: {}",
-                            r.ledger_seq, r.actor, r.permission, r.purpose
+                            r.ledger_seq,
+                            r.actor,
+                            r.permission,
+                            r.purpose
                         );
                     }
                 }
@@ -335,14 +338,14 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &WitnessCommand) -> Result<ExitCod
             if cli.json {
                 print_json(&c.witnesses.values().collect::<Vec<_>>())?;
             } else {
-                print!("{}", custody_app::cases::model::render::notice(&c));
+                out!("{}", custody_app::cases::model::render::notice(&c));
                 for w in c.witnesses.values() {
                     let n = c
                         .testimonies
                         .values()
                         .filter(|t| t.witness == w.pseudonym)
                         .count();
-                    print!(
+                    out!(
                         "{}",
                         custody_app::cases::model::witness::render_public(w, n)
                     );
@@ -375,8 +378,8 @@ pub async fn run(cli: &Cli, actor: &str, cmd: &WitnessCommand) -> Result<ExitCod
             if cli.json {
                 print_json(&serde_json::json!({"ledger_seq": u.ledger_seq, "record": u.text}))?;
             } else {
-                print!("{}", u.text);
-                println!("(this read is recorded as ledger entry {})", u.ledger_seq);
+                out!("{}", u.text);
+                outln!("(this read is recorded as ledger entry {})", u.ledger_seq);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -286,3 +286,31 @@ fn the_vault_itself_is_never_ingested() {
     let out = env.run(&["ingest", "vault"]).ok();
     assert!(out.stdout.contains("0 ingested"), "{}", out.stdout);
 }
+
+/// `custody list | head -1`: the reader goes away before the output is written. The
+/// command ends quietly with the status of a SIGPIPE stop, never with a panic.
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    let env = Env::new();
+    env.init();
+    env.write("in/a.bin", &bytes(7, 100));
+    env.run(&["ingest", "in"]).ok();
+    for json in [false, true] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut c = env.command();
+        c.args(["--vault", "vault", "list"]);
+        if json {
+            c.arg("--json");
+        }
+        let out = c
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run custody");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "json {json}: {stderr}");
+        assert!(!stderr.contains("panicked"), "json {json}: {stderr}");
+        assert!(stderr.is_empty(), "json {json}: quiet, got {stderr}");
+    }
+}
