@@ -13,6 +13,9 @@ const MAX_OFFSET_S: i64 = 14 * 3600;
 /// Readings that differ by no more than this are treated as the same instant.
 const SAME_S: i64 = 1;
 
+/// Every UTC offset in use is a whole number of quarter hours.
+const QUARTER_HOUR_S: i64 = 15 * 60;
+
 /// A parsed reading before it becomes a [`Clock`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Parsed {
@@ -465,6 +468,9 @@ fn unknown_offset(
     let range = if wall_first { [lo, hi] } else { [-hi, -lo] };
     // If both were the same instant, the camera's offset would have been wall − instant.
     let implied = wall - instant;
+    // UTC offsets in use are whole quarter hours; how far the implied one is from the
+    // nearest of them.
+    let nearest = (implied as f64 / QUARTER_HOUR_S as f64).round() as i64 * QUARTER_HOUR_S;
     let text = if lo > SAME_S || hi < -SAME_S {
         format!(
             "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) disagree whatever the offset: {instant_name} is between {} and {}{} {wall_name}.",
@@ -472,13 +478,24 @@ fn unknown_offset(
             span(lo.abs().max(hi.abs())),
             if lo > 0 { " after" } else { " before" },
         )
-    } else {
+    } else if (implied - nearest).abs() <= SAME_S {
         format!(
             "{instant_name} (a known instant) matches {wall_name} (local time, offset unknown) only if that clock was set to UTC{}; the offset is not recorded, so this is not established.",
             signed_offset(implied)
         )
+    } else {
+        // The gap is not a whole number of quarter hours: no offset in use makes them
+        // the same moment. Say by how much the nearest one misses, as a clock that ran
+        // fast or slow (or two different events) would explain it.
+        let miss = wall - nearest - instant;
+        format!(
+            "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) are not the same moment at any UTC offset in use (offsets are whole quarter hours); at the nearest, UTC{}, {wall_name} is {} {} {instant_name}: a clock off by that much, or two different events.",
+            signed_offset(nearest),
+            span(miss),
+            if miss > 0 { "ahead of" } else { "behind" },
+        )
     };
-    let kind = if lo > SAME_S || hi < -SAME_S {
+    let kind = if lo > SAME_S || hi < -SAME_S || (implied - nearest).abs() > SAME_S {
         "clock_difference"
     } else {
         "clock_unknown_offset"
@@ -583,5 +600,45 @@ mod tests {
         let [lo, hi] = notes[0].difference_range_s.unwrap();
         assert!(lo > 0 && hi > lo, "{lo} {hi}");
         assert_eq!(notes[0].difference_s, None);
+    }
+
+    /// A UTC reading and a local one without offset: a possible match only at an offset
+    /// in use (whole quarter hours); otherwise, how far the nearest offset misses.
+    #[test]
+    fn a_match_at_unknown_offset_is_offered_only_at_real_offsets() {
+        let cam = || {
+            clock(
+                "exif.DateTimeOriginal",
+                "2022:03:04 10:15:00",
+                exif("2022:03:04 10:15:00"),
+                Basis::Utc,
+            )
+        };
+        let utc = |t: &str| clock("xmp.xmp:ModifyDate", t, iso8601(t), Basis::Utc);
+        // 08:15 UTC is 10:15 at UTC+02:00 (Kyiv in winter).
+        let notes = compare(&[cam(), utc("2022-03-04T08:15:00Z")]);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].kind, "clock_unknown_offset");
+        assert!(
+            notes[0]
+                .text
+                .contains("only if that clock was set to UTC+02:00"),
+            "{}",
+            notes[0].text
+        );
+        // 3 min 20 s more: no offset in use gives the same moment.
+        let notes = compare(&[cam(), utc("2022-03-04T08:11:40Z")]);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].kind, "clock_difference");
+        let t = &notes[0].text;
+        assert!(!t.contains("matches"), "{t}");
+        assert!(t.contains("at the nearest, UTC+02:00, exif.DateTimeOriginal is 3 min 20 s ahead of xmp.xmp:ModifyDate"), "{t}");
+        // Behind: 15:20:30 UTC against 10:15 local; the nearest offset is UTC-05:00.
+        let notes = compare(&[cam(), utc("2022-03-04T15:20:30Z")]);
+        let t = &notes[0].text;
+        assert!(
+            t.contains("at the nearest, UTC-05:00, exif.DateTimeOriginal is 5 min 30 s behind"),
+            "{t}"
+        );
     }
 }
