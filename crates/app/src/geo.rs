@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::vault::Vault;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,23 +28,99 @@ pub struct Placed {
     pub altitude_m: Option<f64>,
     pub horizontal_error_m: Option<f64>,
     pub position_source: String,
-    /// The camera's own clock, as written, with its basis.
-    pub capture_time: Option<String>,
-    pub capture_basis: Option<String>,
+    /// The clock that dates the capture, when the file has one (see [`CAPTURE_CLOCKS`]).
+    pub capture: Option<CaptureClock>,
+    /// The GPS receiver's own time (UTC), when recorded: a second, independent clock.
+    pub gps_time_utc: Option<String>,
+    /// What the extractor found when it compared the file's clocks (disagreements,
+    /// offsets that would make them agree), one sentence each.
+    pub clock_notes: Vec<String>,
 }
 
-pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<Vec<Placed>> {
+/// A capture clock as the extractor read it, with its basis.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaptureClock {
+    /// Where it was read (`exif.DateTimeOriginal`, `quicktime.mvhd.creation_time`, ...).
+    pub source: String,
+    /// `utc`, `local_with_offset`, `local_unknown_offset`, ...
+    pub basis: String,
+    /// ISO 8601 local date and time as the device wrote it, without offset.
+    pub local: Option<String>,
+    /// The UTC offset when recorded (`+02:00`).
+    pub offset: Option<String>,
+    /// The instant in UTC, only when the offset (or UTC itself) is recorded.
+    pub utc: Option<String>,
+}
+
+/// Clocks that date the moment of capture, most direct first. Modification and metadata
+/// times (`exif.DateTime`, `xmp:ModifyDate`, `pdf.ModDate`, ...) date later edits and
+/// are never offered as the capture time.
+pub const CAPTURE_CLOCKS: &[&str] = &[
+    "exif.DateTimeOriginal",
+    "xmp.exif:DateTimeOriginal",
+    "exif.DateTimeDigitized",
+    "xmp.exif:DateTimeDigitized",
+    "xmp.photoshop:DateCreated",
+    "xmp.xmp:CreateDate",
+    "quicktime.keys.creationdate",
+    "quicktime.mvhd.creation_time",
+    "pdf.CreationDate",
+];
+
+/// What `export-geo` found: the positioned items, and how many items were looked at and
+/// how many of those have no metadata extracted yet (so cannot be placed).
+#[derive(Clone, Debug, Default)]
+pub struct GeoExport {
+    pub placed: Vec<Placed>,
+    pub items: usize,
+    pub unexamined: usize,
+}
+
+fn capture_clock(times: &[Value]) -> Option<CaptureClock> {
+    let text = |c: &Value, k: &str| c[k].as_str().map(str::to_owned);
+    CAPTURE_CLOCKS.iter().find_map(|want| {
+        let c = times.iter().find(|c| c["source"].as_str() == Some(want))?;
+        // A reading the extractor could not parse dates nothing.
+        let local = text(c, "local");
+        let utc = text(c, "utc");
+        if local.is_none() && utc.is_none() {
+            return None;
+        }
+        Some(CaptureClock {
+            source: (*want).to_owned(),
+            basis: text(c, "basis").unwrap_or_default(),
+            local,
+            offset: text(c, "offset"),
+            utc,
+        })
+    })
+}
+
+/// The positioned items of `case` (all items when `None`). An unknown case is an error.
+pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport> {
     let filter = custody_store::ItemFilter {
         case: case.map(str::to_owned),
         ..Default::default()
     };
-    let mut out = Vec::new();
-    for item in vault.catalog().items(&filter).await? {
+    let items = vault.catalog().items(&filter).await?;
+    if let Some(case) = case
+        && items.is_empty()
+    {
+        return Err(AppError::Invalid(format!(
+            "no items are filed under case {case:?}; `custody list` shows every item with its case"
+        )));
+    }
+    let mut out = GeoExport {
+        items: items.len(),
+        ..Default::default()
+    };
+    for item in items {
         let Some(row) = vault
             .catalog()
             .metadata(&item.sha256, custody_extract::EXTRACTOR)
             .await?
         else {
+            out.unexamined += 1;
             continue;
         };
         let Ok(record) = serde_json::from_str::<Value>(&row.record) else {
@@ -56,16 +132,20 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<Vec<Place
         let (Some(lat), Some(lon)) = (p["latitude"].as_f64(), p["longitude"].as_f64()) else {
             continue;
         };
-        let clock = record["times"].as_array().and_then(|t| {
-            t.iter()
-                .find(|c| {
-                    c["source"]
-                        .as_str()
-                        .is_some_and(|s| s.contains("DateTimeOriginal"))
-                })
-                .or_else(|| t.first())
-        });
-        out.push(Placed {
+        let times = record["times"].as_array().map_or(&[][..], Vec::as_slice);
+        let gps_time_utc = times
+            .iter()
+            .find(|c| c["source"].as_str() == Some("exif.gps"))
+            .and_then(|c| c["utc"].as_str())
+            .map(str::to_owned);
+        let clock_notes = record["notes"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|n| n["kind"].as_str().is_some_and(|k| k.starts_with("clock_")))
+            .filter_map(|n| n["text"].as_str().map(str::to_owned))
+            .collect();
+        out.placed.push(Placed {
             item: item.id.to_string(),
             name: item.original_name.clone(),
             sha256: item.sha256.to_hex(),
@@ -76,10 +156,9 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<Vec<Place
             altitude_m: p["altitude_m"].as_f64(),
             horizontal_error_m: p["horizontal_error_m"].as_f64(),
             position_source: p["source"].as_str().unwrap_or("").to_owned(),
-            capture_time: clock
-                .and_then(|c| c["original"].as_str())
-                .map(str::to_owned),
-            capture_basis: clock.and_then(|c| c["basis"].as_str()).map(str::to_owned),
+            capture: capture_clock(times),
+            gps_time_utc,
+            clock_notes,
         });
     }
     Ok(out)
@@ -101,6 +180,8 @@ fn geojson(items: &[Placed]) -> String {
             if let Some(a) = p.altitude_m {
                 coords.push(json!(a));
             }
+            let c = p.capture.clone().unwrap_or_default();
+            let opt = |s: String| (!s.is_empty()).then_some(s);
             json!({
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": coords},
@@ -108,7 +189,9 @@ fn geojson(items: &[Placed]) -> String {
                     "item": p.item, "name": p.name, "sha256": p.sha256, "media_type": p.media_type,
                     "case": p.case, "position_source": p.position_source,
                     "horizontal_error_m": p.horizontal_error_m,
-                    "capture_time": p.capture_time, "capture_basis": p.capture_basis,
+                    "capture_local": c.local, "capture_offset": c.offset, "capture_utc": c.utc,
+                    "capture_source": opt(c.source), "capture_basis": opt(c.basis),
+                    "gps_time_utc": p.gps_time_utc, "clock_notes": p.clock_notes,
                 }
             })
         })
@@ -124,14 +207,29 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The capture clock in one line: local time, offset, UTC, and where it was read.
+fn capture_line(c: Option<&CaptureClock>) -> String {
+    let Some(c) = c else {
+        return "no capture clock".into();
+    };
+    let when = match (&c.local, &c.offset, &c.utc) {
+        (Some(l), Some(o), Some(u)) => format!("{l} at UTC{o} ({u})"),
+        (Some(l), None, _) => format!("{l} local time, UTC offset not recorded"),
+        (None, _, Some(u)) => u.clone(),
+        (Some(l), Some(o), None) => format!("{l} at UTC{o}"),
+        (None, _, None) => "unreadable".into(),
+    };
+    format!("captured {when}, from {} ({})", c.source, c.basis)
+}
+
 fn kml(items: &[Placed]) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n<name>Custody items</name>\n",
     );
     for p in items {
         let alt = p.altitude_m.map(|a| format!(",{a}")).unwrap_or_default();
-        let desc = format!(
-            "{} ({})\nSHA-256 {}\nposition from {}{}\ncapture time {} ({})",
+        let mut desc = format!(
+            "{} ({})\nSHA-256 {}\nposition from {}{}\n{}",
             p.name,
             p.media_type,
             p.sha256,
@@ -139,9 +237,14 @@ fn kml(items: &[Placed]) -> String {
             p.horizontal_error_m
                 .map(|e| format!(", ±{e} m"))
                 .unwrap_or_default(),
-            p.capture_time.as_deref().unwrap_or("unknown"),
-            p.capture_basis.as_deref().unwrap_or("no basis"),
+            capture_line(p.capture.as_ref()),
         );
+        if let Some(g) = &p.gps_time_utc {
+            desc.push_str(&format!("\nGPS time {g}"));
+        }
+        for n in &p.clock_notes {
+            desc.push_str(&format!("\nclocks: {n}"));
+        }
         out.push_str(&format!(
             "<Placemark>\n<name>{}</name>\n<description>{}</description>\n<Point><coordinates>{},{}{alt}</coordinates></Point>\n</Placemark>\n",
             xml_escape(&p.item),
@@ -154,41 +257,130 @@ fn kml(items: &[Placed]) -> String {
     out
 }
 
-fn csv_field(s: &str) -> String {
+/// One CSV field of text: quoted when it holds a separator, a quote or a line break, and
+/// defused when a spreadsheet would take it for a formula (it starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return): a leading `'` makes it plain text. File names and
+/// notes come from untrusted sources.
+fn csv_text(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 
+/// The CSV header; `csv` writes the columns in this order.
+pub const CSV_COLUMNS: &str = "item,name,sha256,media_type,case,latitude,longitude,altitude_m,horizontal_error_m,position_source,capture_local,capture_offset,capture_utc,capture_source,capture_basis,gps_time_utc,clock_notes";
+
 fn csv(items: &[Placed]) -> String {
-    let mut out = String::from(
-        "item,name,sha256,media_type,case,latitude,longitude,altitude_m,horizontal_error_m,position_source,capture_time,capture_basis\n",
-    );
+    let mut out = format!("{CSV_COLUMNS}\n");
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let text = |v: Option<&String>| v.map(|v| csv_text(v)).unwrap_or_default();
     for p in items {
+        let c = p.capture.as_ref();
         let row = [
-            p.item.clone(),
-            p.name.clone(),
-            p.sha256.clone(),
-            p.media_type.clone(),
-            p.case.clone().unwrap_or_default(),
+            csv_text(&p.item),
+            csv_text(&p.name),
+            csv_text(&p.sha256),
+            csv_text(&p.media_type),
+            text(p.case.as_ref()),
+            // Numbers are written as numbers: a negative coordinate keeps its sign.
             p.latitude.to_string(),
             p.longitude.to_string(),
             num(p.altitude_m),
             num(p.horizontal_error_m),
-            p.position_source.clone(),
-            p.capture_time.clone().unwrap_or_default(),
-            p.capture_basis.clone().unwrap_or_default(),
+            csv_text(&p.position_source),
+            text(c.and_then(|c| c.local.as_ref())),
+            text(c.and_then(|c| c.offset.as_ref())),
+            text(c.and_then(|c| c.utc.as_ref())),
+            text(c.map(|c| &c.source)),
+            text(c.map(|c| &c.basis)),
+            text(p.gps_time_utc.as_ref()),
+            csv_text(&p.clock_notes.join(" | ")),
         ];
-        out.push_str(
-            &row.iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        out.push_str(&row.join(","));
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_text_defuses_formulas_and_quotes_separators() {
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_text("+cmd.jpg"), "'+cmd.jpg");
+        assert_eq!(csv_text("@sum.jpg"), "'@sum.jpg");
+        assert_eq!(csv_text("-1.jpg"), "'-1.jpg");
+        assert_eq!(csv_text("a,b.jpg"), "\"a,b.jpg\"");
+        assert_eq!(csv_text("plain.jpg"), "plain.jpg");
+    }
+
+    fn placed(capture: Option<CaptureClock>) -> Placed {
+        Placed {
+            item: "ITM-000001".into(),
+            name: "=1+1.jpg".into(),
+            sha256: "ab".into(),
+            media_type: "image/jpeg".into(),
+            case: None,
+            latitude: -33.5,
+            longitude: -70.25,
+            altitude_m: None,
+            horizontal_error_m: None,
+            position_source: "exif.gps".into(),
+            capture,
+            gps_time_utc: Some("2008-10-23T14:27:07.24Z".into()),
+            clock_notes: vec!["exif.gps and exif.DateTimeOriginal disagree by 1 d".into()],
+        }
+    }
+
+    #[test]
+    fn csv_rows_keep_negative_coordinates_and_every_clock_column() {
+        let c = CaptureClock {
+            source: "exif.DateTimeOriginal".into(),
+            basis: "local_with_offset".into(),
+            local: Some("2022-04-01T10:00:00".into()),
+            offset: Some("+03:00".into()),
+            utc: Some("2022-04-01T07:00:00Z".into()),
+        };
+        let text = csv(&[placed(Some(c))]);
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(header.len(), row.len());
+        let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(col("name"), "'=1+1.jpg");
+        assert_eq!(col("latitude"), "-33.5");
+        assert_eq!(col("longitude"), "-70.25");
+        assert_eq!(col("capture_local"), "2022-04-01T10:00:00");
+        assert_eq!(col("capture_offset"), "'+03:00");
+        assert_eq!(col("capture_utc"), "2022-04-01T07:00:00Z");
+        assert_eq!(col("capture_source"), "exif.DateTimeOriginal");
+        assert_eq!(col("gps_time_utc"), "2008-10-23T14:27:07.24Z");
+        assert!(col("clock_notes").starts_with("exif.gps and"));
+    }
+
+    #[test]
+    fn modification_times_are_never_the_capture_time() {
+        let times: Vec<Value> = serde_json::from_str(
+            r#"[{"source": "exif.DateTime", "basis": "local_unknown_offset", "local": "2008-11-01T21:15:07"},
+                {"source": "xmp.xmp:ModifyDate", "basis": "utc", "utc": "2008-11-01T20:00:00Z"}]"#,
+        )
+        .unwrap();
+        assert_eq!(capture_clock(&times), None);
+        let mut more = times.clone();
+        more.push(json!({"source": "exif.DateTimeDigitized", "basis": "local_unknown_offset", "local": "2008-10-22T16:28:39"}));
+        let c = capture_clock(&more).unwrap();
+        assert_eq!(c.source, "exif.DateTimeDigitized");
+        assert_eq!(c.local.as_deref(), Some("2008-10-22T16:28:39"));
+        assert_eq!(c.offset, None);
+        assert!(capture_line(Some(&c)).contains("UTC offset not recorded"));
+    }
 }

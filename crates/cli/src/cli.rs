@@ -113,7 +113,8 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = GeoFormatArg::Geojson)]
         format: GeoFormatArg,
-        /// Write to this file instead of standard output.
+        /// Write to this file instead of standard output (which then gets a summary, as
+        /// JSON with --json). An existing file is never replaced.
         #[arg(long, short)]
         out: Option<PathBuf>,
     },

@@ -310,15 +310,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 GeoFormatArg::Kml => custody_app::geo::GeoFormat::Kml,
                 GeoFormatArg::Csv => custody_app::geo::GeoFormat::Csv,
             };
-            let text = custody_app::geo::render(&placed, format);
+            let text = custody_app::geo::render(&placed.placed, format);
+            if placed.unexamined > 0 {
+                eprintln!(
+                    "note: {} of {} items have no extracted metadata yet, so no position; run `custody extract --all` to read them",
+                    placed.unexamined, placed.items
+                );
+            }
             match out {
                 Some(path) => {
                     write_new_file(path, text.as_bytes())?;
-                    eprintln!(
-                        "{} positioned items written to {}",
-                        placed.len(),
-                        path.display()
-                    );
+                    if cli.json {
+                        print_json(&serde_json::json!({
+                            "path": path,
+                            "positioned": placed.placed.len(),
+                            "items": placed.items,
+                            "unexamined": placed.unexamined,
+                        }))?;
+                    } else {
+                        eprintln!(
+                            "{} positioned items (of {}) written to {}",
+                            placed.placed.len(),
+                            placed.items,
+                            path.display()
+                        );
+                    }
                 }
                 None => out!("{text}"),
             }

@@ -184,6 +184,32 @@ fn positions_export_as_geojson_kml_and_csv() {
     assert!((coords[0].as_f64().unwrap() - r["GPS:GPSLongitude"].as_f64().unwrap()).abs() < 1e-6);
     assert!((coords[1].as_f64().unwrap() - r["GPS:GPSLatitude"].as_f64().unwrap()).abs() < 1e-6);
     assert_eq!(features[0]["properties"]["item"], "ITM-000002");
+    // The capture clock in ISO 8601 with its source and basis, and the GPS receiver's
+    // own time beside it: never a modification time, never merged.
+    let props = &features[0]["properties"];
+    assert_eq!(props["capture_source"], "exif.DateTimeOriginal");
+    assert_eq!(props["capture_basis"], "local_unknown_offset");
+    let local = r["ExifIFD:DateTimeOriginal"].as_str().unwrap();
+    let iso = format!("{}T{}", local[..10].replace(':', "-"), &local[11..]);
+    assert_eq!(props["capture_local"], iso.as_str());
+    assert!(props["capture_utc"].is_null(), "no offset recorded: no UTC");
+    assert!(
+        props["gps_time_utc"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{props}"
+    );
+    assert!(props["clock_notes"].is_array(), "{props}");
+    // An unknown case is an error, not an empty map.
+    let none = env.run(&["export-geo", "--case", "NOPE", "--out", "none.geojson"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(
+        none.stderr
+            .contains("no items are filed under case \"NOPE\""),
+        "{}",
+        none.stderr
+    );
+    assert!(!env.path("none.geojson").exists(), "nothing written");
 
     let kml = env
         .run(&["export-geo", "--case", "GEO", "--format", "kml"])
