@@ -704,7 +704,14 @@ pub(crate) fn extraction_entry(
                 serde_json::json!({"algorithm": custody_similar::ALGORITHM, "value": h.to_string()})
         }
         Some(Err(e)) => {
-            details["phash"] = serde_json::json!({"algorithm": custody_similar::ALGORITHM, "error": format!("could not hash: {e}")})
+            // The hasher's messages already start "could not hash".
+            let error = if e.starts_with("could not hash") {
+                e.clone()
+            } else {
+                format!("could not hash: {e}")
+            };
+            details["phash"] =
+                serde_json::json!({"algorithm": custody_similar::ALGORITHM, "error": error})
         }
         None => {}
     }

@@ -6,7 +6,7 @@
 //! appearance: among all members' candidate times, the earliest one with the strongest
 //! basis present (attested > device clock > reported).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use custody_model::{Digest, Item, ItemId};
 use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim};
@@ -63,9 +63,22 @@ pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<Si
                 item.id
             )));
         }
+        let why = if custody_similar::is_hashable(&item.media_type) {
+            crate::items::show(vault, &item.id.to_string())
+                .await?
+                .history
+                .iter()
+                .rev()
+                .find(|e| e.action == "metadata.extracted")
+                .and_then(|e| e.details["phash"]["error"].as_str().map(str::to_owned))
+                .map(|e| e.strip_prefix("could not hash: ").unwrap_or(&e).to_owned())
+                .unwrap_or_else(|| "no hash was recorded".into())
+        } else {
+            unhashed_reason(&item.media_type)
+        };
         return Err(AppError::Invalid(format!(
-            "{} has no perceptual hash: only images are hashed ({} is {}), and one that could not be decoded says why in `custody show`",
-            item.id, item.original_name, item.media_type
+            "{} ({}) has no perceptual hash: {why}",
+            item.id, item.original_name
         )));
     };
     let mut neighbours = Vec::new();
@@ -235,6 +248,13 @@ pub async fn clusters(
     for item in vault.catalog().items(&filter).await? {
         items_by_digest.entry(item.sha256).or_default().push(item);
     }
+    if let Some(case) = case
+        && items_by_digest.is_empty()
+    {
+        return Err(AppError::Invalid(format!(
+            "no items are filed under case {case:?}; `custody list` shows every item with its case"
+        )));
+    }
     let index = if case.is_some() {
         let mut idx = Index::new();
         for (i, (d, h)) in hashes.iter().enumerate() {
@@ -247,17 +267,34 @@ pub async fn clusters(
         full
     };
     let tokens = crate::timestamps::recorded(vault).await?;
-    let mut out = Vec::new();
+    let mut groups: Vec<Vec<&Item>> = Vec::new();
+    let mut grouped: BTreeSet<Digest> = BTreeSet::new();
     for group in index.clusters(max_distance) {
-        let items: Vec<&Item> = group
-            .iter()
-            .flat_map(|i| {
-                items_by_digest
-                    .get(&hashes[*i as usize].0)
-                    .into_iter()
-                    .flatten()
-            })
-            .collect();
+        grouped.extend(group.iter().map(|i| hashes[*i as usize].0));
+        groups.push(
+            group
+                .iter()
+                .flat_map(|i| {
+                    items_by_digest
+                        .get(&hashes[*i as usize].0)
+                        .into_iter()
+                        .flatten()
+                })
+                .collect(),
+        );
+    }
+    // The same image collected more than once and near nothing else is a group too: the
+    // same bytes from several sources, whose earliest appearance matters as much.
+    for (d, _) in &hashes {
+        if let Some(items) = items_by_digest.get(d)
+            && items.len() > 1
+            && grouped.insert(*d)
+        {
+            groups.push(items.iter().collect());
+        }
+    }
+    let mut out = Vec::new();
+    for items in groups {
         if items.len() < 2 {
             continue;
         }
@@ -314,4 +351,17 @@ pub async fn clusters(
     }
     out.sort_by_key(|c| c.members.first().map(|m| m.item));
     Ok(out)
+}
+
+/// Why an item of this media type has no perceptual hash (for types that are never
+/// hashed; a hashable image that failed has its own reason in its extraction entry).
+pub fn unhashed_reason(media_type: &str) -> String {
+    let lower = media_type.to_ascii_lowercase();
+    if lower.contains("heic") || lower.contains("heif") {
+        "HEIC/HEIF images are not hashed: no pure-Rust HEVC decoder is available (their metadata is still extracted)".into()
+    } else if lower.starts_with("video/") {
+        "videos are not hashed: no pure-Rust video decoder is available (their metadata is still extracted)".into()
+    } else {
+        format!("only JPEG, PNG, TIFF and WebP images are hashed, and this is {media_type}")
+    }
 }

@@ -501,6 +501,31 @@ fn print_item(v: &items::ItemView) {
     }
     if let Some(m) = &v.metadata {
         print_metadata(m);
+        // The perceptual hash (or why there is none) comes with the latest extraction.
+        let phash = v
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.action == "metadata.extracted")
+            .and_then(|e| e.details.get("phash"));
+        match phash {
+            Some(p) => match (p["value"].as_str(), p["error"].as_str()) {
+                (Some(h), _) => outln!(
+                    "  perceptual hash {h} ({})",
+                    p["algorithm"].as_str().unwrap_or("")
+                ),
+                (None, Some(e)) => outln!(
+                    "  perceptual hash none: {}",
+                    e.strip_prefix("could not hash: ").unwrap_or(e)
+                ),
+                _ => {}
+            },
+            None if custody_similar::is_hashable(&i.media_type) => {}
+            None => outln!(
+                "  perceptual hash none: {}",
+                custody_app::similar::unhashed_reason(&i.media_type)
+            ),
+        }
     } else {
         outln!("metadata: not extracted (run `custody extract --all`)");
     }
@@ -695,6 +720,9 @@ fn print_metadata(m: &serde_json::Value) {
         s(&m["extractor"]),
         s(&m["extractor_version"])
     );
+    if m["size"].as_u64() == Some(0) {
+        outln!("  the file is empty: there is nothing to extract");
+    }
     if let Some(times) = m["times"].as_array().filter(|t| !t.is_empty()) {
         outln!("  capture times (each clock kept apart, with its basis):");
         for c in times {
@@ -788,6 +816,12 @@ fn print_metadata(m: &serde_json::Value) {
             .as_str()
             .map(|x| format!("; signed by {x}"))
             .unwrap_or_default();
+        // The time the signer claims (its basis is in the status codes: a trusted
+        // timestamp shows as timeStamp.trusted in `--json`).
+        let signer = match c["signing_time"].as_str() {
+            Some(t) => format!("{signer}; signing time {t}"),
+            None => signer,
+        };
         outln!(
             "  content credentials (C2PA): {}{}{signer}",
             s(&c["state"]),

@@ -13,8 +13,9 @@ use crate::run::{open, print_json};
 pub struct SimilarArgs {
     /// Item id or SHA-256 prefix of an image.
     pub item: String,
-    /// Largest Hamming distance (of 64 bits) reported as a near-duplicate.
-    #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE)]
+    /// Largest Hamming distance (of 64 bits, so 0 to 64) reported as a near-duplicate.
+    #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
+          value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
 }
 
@@ -23,8 +24,9 @@ pub struct ClustersArgs {
     /// Only items of this case.
     #[arg(long)]
     pub case: Option<String>,
-    /// Largest Hamming distance within which images are grouped.
-    #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE)]
+    /// Largest Hamming distance (0 to 64) within which images are grouped.
+    #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
+          value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
 }
 
@@ -74,7 +76,7 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
     }
     if clusters.is_empty() {
         outln!(
-            "no near-duplicate groups within distance {}",
+            "no near-duplicate groups within distance {} (images ingested with --no-extract have no perceptual hash until `custody extract --all`)",
             a.max_distance
         );
     }

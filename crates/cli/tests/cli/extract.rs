@@ -93,6 +93,12 @@ fn ingest_extracts_clocks_position_device_and_content_credentials() {
     assert!(codes.contains(&"assertion.dataHash.mismatch"), "{codes:?}");
     let c = env.run(&["show", "ITM-000003", "--json"]).ok().json();
     assert_eq!(c["metadata"]["c2pa"]["state"], "valid");
+    // The signer's time is shown beside the state, as in the JSON.
+    let t = c["metadata"]["c2pa"]["signing_time"]
+        .as_str()
+        .expect("C.jpg's claim carries a signing time");
+    let human = env.run(&["show", "ITM-000003"]).ok().stdout;
+    assert!(human.contains(&format!("signing time {t}")), "{human}");
 
     // A corrupt file: the record says what could not be read, the bytes are kept exactly.
     let bad = env.run(&["show", "ITM-000004", "--json"]).ok().json();

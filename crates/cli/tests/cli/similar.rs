@@ -84,10 +84,24 @@ fn copies_are_found_and_strangers_are_not() {
     let text = env.run(&["similar", "ITM-000005"]);
     assert_eq!(text.code, 2);
     assert!(
-        text.stderr
-            .contains("has no perceptual hash: only images are hashed"),
+        text.stderr.contains(
+            "ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF and WebP images are hashed, and this is text/plain"
+        ),
         "{}",
         text.stderr
+    );
+    for bad in ["65", "1000", "x"] {
+        let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
+        assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
+    }
+    let r = env.run(&["clusters", "--max-distance", "65"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let r = env.run(&["clusters", "--case", "NOPE"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("no items are filed under case \"NOPE\""),
+        "{}",
+        r.stderr
     );
 
     let clusters = env.run(&["clusters", "--json"]).ok().json();
@@ -114,6 +128,59 @@ fn copies_are_found_and_strangers_are_not() {
         "{only_b}"
     );
     env.run(&["verify"]).ok();
+}
+
+/// A picture collected twice and near nothing else is still a group, with its earliest
+/// appearance; a JPEG that cannot be decoded says why, in `show` and in `similar`.
+#[test]
+fn exact_copies_group_and_undecodable_images_say_why() {
+    let env = Env::new();
+    env.init();
+    let bytes = jpeg(&scene(2, 640, 480), 90);
+    env.write("a/posted.jpg", &bytes);
+    env.write("b/reposted.jpg", &bytes);
+    env.write("b/broken.jpg", &bytes[..bytes.len() / 2]);
+    env.run(&["ingest", "a"]).ok();
+    env.run(&["ingest", "b"]).ok();
+    let clusters = env.run(&["clusters", "--json"]).ok().json();
+    let c = clusters.as_array().unwrap();
+    assert_eq!(c.len(), 1, "{clusters}");
+    let members: Vec<&str> = c[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, ["posted.jpg", "reposted.jpg"], "{clusters}");
+    assert_eq!(c[0]["earliest"]["item"], "ITM-000001");
+
+    let broken = env
+        .run(&["list", "--json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["original_name"] == "broken.jpg")
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let r = env.run(&["similar", &broken]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!(
+            "{broken} (broken.jpg) has no perceptual hash: the JPEG data cannot be decoded"
+        )),
+        "{}",
+        r.stderr
+    );
+    let shown = env.run(&["show", &broken]).ok().stdout;
+    assert!(
+        shown.contains("perceptual hash none: the JPEG data cannot be decoded"),
+        "{shown}"
+    );
+    let whole = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(whole.contains("perceptual hash "), "{whole}");
+    assert!(!whole.contains("perceptual hash none"), "{whole}");
 }
 
 #[test]
