@@ -128,6 +128,10 @@ pub struct Member {
     pub name: String,
     pub case: Option<String>,
     pub times: Vec<CandidateTime>,
+    /// Hamming distance of this member's perceptual hash to that of the member with the
+    /// earliest provable appearance (the first member when no time is known). Groups are
+    /// chained (single linkage), so a member may be further from it than the limit.
+    pub distance: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -267,6 +271,7 @@ pub async fn clusters(
         full
     };
     let tokens = crate::timestamps::recorded(vault).await?;
+    let hash_of: BTreeMap<Digest, u64> = hashes.iter().copied().collect();
     let mut groups: Vec<Vec<&Item>> = Vec::new();
     let mut grouped: BTreeSet<Digest> = BTreeSet::new();
     for group in index.clusters(max_distance) {
@@ -315,6 +320,7 @@ pub async fn clusters(
                         source: s.clone(),
                     })
                     .collect(),
+                distance: 0,
             });
             claims.push((
                 item.id.number(),
@@ -347,6 +353,18 @@ pub async fn clusters(
             }
         });
         members.sort_by_key(|m| m.item);
+        let reference = earliest
+            .as_ref()
+            .and_then(|e| members.iter().find(|m| m.item == e.item))
+            .or(members.first())
+            .and_then(|m| hash_of.get(&m.sha256).copied());
+        if let Some(r) = reference {
+            for m in &mut members {
+                if let Some(h) = hash_of.get(&m.sha256) {
+                    m.distance = (h ^ r).count_ones();
+                }
+            }
+        }
         out.push(Cluster { members, earliest });
     }
     out.sort_by_key(|c| c.members.first().map(|m| m.item));

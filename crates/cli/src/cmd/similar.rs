@@ -91,9 +91,15 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
                 e.time.source
             );
         }
+        let first = c.earliest.as_ref().map(|e| e.item);
         for m in &c.members {
+            let distance = if first == Some(m.item) {
+                "earliest".to_owned()
+            } else {
+                format!("distance {:>2}", m.distance)
+            };
             outln!(
-                "  {}  {}  {}  {}",
+                "  {}  {distance:<11}  {}  {}  {}",
                 m.item,
                 &m.sha256.to_hex()[..16],
                 m.case.as_deref().unwrap_or("-"),

@@ -121,6 +121,27 @@ fn copies_are_found_and_strangers_are_not() {
     // No device clock and no token: the vault's own record of collection decides.
     assert_eq!(c[0]["earliest"]["item"], "ITM-000001");
     assert_eq!(c[0]["earliest"]["basis"], "reported");
+    // Each member with its distance to that earliest one: 0 for the same bytes, at most
+    // the limit for the messenger copy, and something for the crop.
+    let distance = |name: &str| {
+        c[0]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["name"] == name)
+            .map(|m| m["distance"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(distance("original.jpg"), [0, 0], "{clusters}");
+    let copies = [distance("messenger.jpg")[0], distance("cropped.jpg")[0]];
+    assert!(copies.iter().all(|&d| d <= 10), "{clusters}");
+    assert!(copies[1] > 0, "a crop is not pixel-identical: {clusters}");
+    let text = env.run(&["clusters"]).ok().stdout;
+    assert!(text.contains("ITM-000001  earliest"), "{text}");
+    assert!(
+        text.contains(&format!("distance {:>2}", copies[1])),
+        "{text}"
+    );
     let only_b = env.run(&["clusters", "--case", "B", "--json"]).ok().json();
     assert_eq!(
         only_b[0]["members"].as_array().unwrap().len(),
