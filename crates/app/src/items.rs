@@ -38,6 +38,13 @@ pub async fn resolve(vault: &Vault, query: &str) -> Result<Item> {
         n => {
             let examples: Vec<String> = found.iter().take(4).map(|i| i.id.to_string()).collect();
             let more = if n > 4 { ", …" } else { "" };
+            if found.iter().all(|i| i.sha256 == found[0].sha256) {
+                // More digits cannot tell them apart: one set of bytes, collected n times.
+                return Err(AppError::Invalid(format!(
+                    "{q:?} is the SHA-256 of {n} items holding the same bytes (collected {n} times: {}{more}); give the item id",
+                    examples.join(", ")
+                )));
+            }
             Err(AppError::AmbiguousItem {
                 query: q.to_owned(),
                 count: n,

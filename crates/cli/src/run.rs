@@ -116,6 +116,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             progress.finish();
             let result = finish_write_if(vault, result, |s| s.ingested > 0).await;
             let summary = result?;
+            if summary.ingested + summary.failed + summary.skipped == 0 {
+                eprintln!(
+                    "note: no files were found under {}; nothing was ingested",
+                    a.paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             if cli.json {
                 print_json(&summary)?;
             } else {

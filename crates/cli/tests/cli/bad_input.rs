@@ -314,3 +314,33 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
         assert!(stderr.is_empty(), "json {json}: quiet, got {stderr}");
     }
 }
+
+/// An empty folder is said to be empty; a digest prefix shared by copies of the same bytes
+/// asks for the item id rather than more digits.
+#[test]
+fn empty_folders_and_same_bytes_prefixes_are_explained() {
+    let env = Env::new();
+    env.init();
+    std::fs::create_dir_all(env.path("nothing/here")).unwrap();
+    let r = env.run(&["ingest", "nothing"]).ok();
+    assert!(
+        r.stderr
+            .contains("no files were found under nothing; nothing was ingested"),
+        "{}",
+        r.stderr
+    );
+    let data = bytes(3, 2000);
+    env.write("a/one.bin", &data);
+    env.write("b/two.bin", &data);
+    env.run(&["ingest", "a"]).ok();
+    env.run(&["ingest", "b"]).ok();
+    let prefix = &sha256_hex(&data)[..8];
+    let r = env.run(&["show", prefix]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("of 2 items holding the same bytes")
+            && r.stderr.contains("give the item id"),
+        "{}",
+        r.stderr
+    );
+}
