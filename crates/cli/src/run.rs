@@ -709,11 +709,23 @@ async fn stamp_if_due(vault: &Vault) {
 /// failure.
 pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let why = match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    "it already exists and is never replaced; choose another name"
+                }
+                std::io::ErrorKind::NotFound => "its folder does not exist; create it first",
+                _ => "check the folder's permissions and free space",
+            };
+            return Err(e).with_context(|| format!("cannot create {}: {why}", path.display()));
+        }
+    };
     if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
         drop(f);
         let _ = std::fs::remove_file(path);

@@ -243,4 +243,18 @@ fn positions_export_as_geojson_kml_and_csv() {
     );
     let again = env.run(&["export-geo", "--format", "csv", "--out", "items.csv"]);
     assert_eq!(again.code, 2, "an existing file is not replaced");
+    assert!(
+        again
+            .stderr
+            .contains("it already exists and is never replaced"),
+        "{}",
+        again.stderr
+    );
+    let nowhere = env.run(&["export-geo", "--out", "no/such/folder/items.geojson"]);
+    assert_eq!(nowhere.code, 2);
+    assert!(
+        nowhere.stderr.contains("its folder does not exist"),
+        "{}",
+        nowhere.stderr
+    );
 }
