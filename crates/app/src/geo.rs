@@ -35,6 +35,8 @@ pub struct Placed {
     /// What the extractor found when it compared the file's clocks (disagreements,
     /// offsets that would make them agree), one sentence each.
     pub clock_notes: Vec<String>,
+    /// Why the position may not show where the file was made (a void GPS fix, 0°, 0°).
+    pub position_notes: Vec<String>,
 }
 
 /// A capture clock as the extractor read it, with its basis.
@@ -138,13 +140,15 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
             .find(|c| c["source"].as_str() == Some("exif.gps"))
             .and_then(|c| c["utc"].as_str())
             .map(str::to_owned);
-        let clock_notes = record["notes"]
-            .as_array()
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .filter(|n| n["kind"].as_str().is_some_and(|k| k.starts_with("clock_")))
-            .filter_map(|n| n["text"].as_str().map(str::to_owned))
-            .collect();
+        let notes_of = |prefix: &str| -> Vec<String> {
+            record["notes"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter(|n| n["kind"].as_str().is_some_and(|k| k.starts_with(prefix)))
+                .filter_map(|n| n["text"].as_str().map(str::to_owned))
+                .collect()
+        };
         out.placed.push(Placed {
             item: item.id.to_string(),
             name: item.original_name.clone(),
@@ -158,7 +162,8 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
             position_source: p["source"].as_str().unwrap_or("").to_owned(),
             capture: capture_clock(times),
             gps_time_utc,
-            clock_notes,
+            clock_notes: notes_of("clock_"),
+            position_notes: notes_of("position_"),
         });
     }
     Ok(out)
@@ -192,6 +197,7 @@ fn geojson(items: &[Placed]) -> String {
                     "capture_local": c.local, "capture_offset": c.offset, "capture_utc": c.utc,
                     "capture_source": opt(c.source), "capture_basis": opt(c.basis),
                     "gps_time_utc": p.gps_time_utc, "clock_notes": p.clock_notes,
+                    "position_notes": p.position_notes,
                 }
             })
         })
@@ -242,6 +248,9 @@ fn kml(items: &[Placed]) -> String {
         if let Some(g) = &p.gps_time_utc {
             desc.push_str(&format!("\nGPS time {g}"));
         }
+        for n in &p.position_notes {
+            desc.push_str(&format!("\nposition: {n}"));
+        }
         for n in &p.clock_notes {
             desc.push_str(&format!("\nclocks: {n}"));
         }
@@ -275,7 +284,7 @@ fn csv_text(s: &str) -> String {
 }
 
 /// The CSV header; `csv` writes the columns in this order.
-pub const CSV_COLUMNS: &str = "item,name,sha256,media_type,case,latitude,longitude,altitude_m,horizontal_error_m,position_source,capture_local,capture_offset,capture_utc,capture_source,capture_basis,gps_time_utc,clock_notes";
+pub const CSV_COLUMNS: &str = "item,name,sha256,media_type,case,latitude,longitude,altitude_m,horizontal_error_m,position_source,capture_local,capture_offset,capture_utc,capture_source,capture_basis,gps_time_utc,clock_notes,position_notes";
 
 fn csv(items: &[Placed]) -> String {
     let mut out = format!("{CSV_COLUMNS}\n");
@@ -302,6 +311,7 @@ fn csv(items: &[Placed]) -> String {
             text(c.map(|c| &c.basis)),
             text(p.gps_time_utc.as_ref()),
             csv_text(&p.clock_notes.join(" | ")),
+            csv_text(&p.position_notes.join(" | ")),
         ];
         out.push_str(&row.join(","));
         out.push('\n');
@@ -338,6 +348,7 @@ mod tests {
             capture,
             gps_time_utc: Some("2008-10-23T14:27:07.24Z".into()),
             clock_notes: vec!["exif.gps and exif.DateTimeOriginal disagree by 1 d".into()],
+            position_notes: vec!["exif.gps: the position is exactly 0°".into()],
         }
     }
 
@@ -365,6 +376,7 @@ mod tests {
         assert_eq!(col("capture_source"), "exif.DateTimeOriginal");
         assert_eq!(col("gps_time_utc"), "2008-10-23T14:27:07.24Z");
         assert!(col("clock_notes").starts_with("exif.gps and"));
+        assert!(col("position_notes").starts_with("exif.gps: the position"));
     }
 
     #[test]

@@ -332,7 +332,34 @@ fn gps(ex: &Exif, md: &mut Metadata) {
             r.map(|v| v.to_string()).unwrap_or_default()
         ));
     }
+    // The position is kept as written; what makes it doubtful is said beside it.
+    let status = ex.text(Tag::GPSStatus).map(|s| s.trim().to_owned());
+    if status.as_deref() == Some("V") {
+        md.notes.push(position_note(
+            "position_void",
+            Some("V".into()),
+            "exif.gps: GPSStatus is V (measurement void): the receiver had no fix when this position was written, so it does not show where the picture was taken.",
+        ));
+    }
+    if la == 0.0 && lo == 0.0 {
+        md.notes.push(position_note(
+            "position_zero",
+            None,
+            "exif.gps: the position is exactly 0°, 0° (in the sea off West Africa), which a receiver without a fix often writes; treat it as no position unless something else confirms it.",
+        ));
+    }
     md.positions.push(p);
+}
+
+fn position_note(kind: &str, value: Option<String>, text: &str) -> Note {
+    Note {
+        kind: kind.into(),
+        sources: vec!["exif.gps".into()],
+        difference_s: None,
+        difference_range_s: None,
+        value,
+        text: text.into(),
+    }
 }
 
 /// Reads the same EXIF block with nom-exif and compares the values this record

@@ -421,7 +421,9 @@ pub struct Note {
     /// `clock_difference` (two readings differ), `clock_unknown_offset` (a UTC reading
     /// and a local reading without offset that could be the same instant, but only
     /// under an offset that is not recorded), `offset_without_time` (an EXIF offset
-    /// whose date and time are absent), or `cross_check` (about the two EXIF parsers).
+    /// whose date and time are absent), `position_void` (EXIF GPSStatus V: the receiver
+    /// had no fix), `position_zero` (a position of exactly 0°, 0°), or `cross_check`
+    /// (about the two EXIF parsers).
     pub kind: String,
     /// Sources compared, e.g. `["exif.DateTimeOriginal", "gps"]`.
     pub sources: Vec<String>,

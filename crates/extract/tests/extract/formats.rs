@@ -350,3 +350,33 @@ fn heic_items_are_found() {
     assert!(md.clock("exif.DateTimeOriginal").is_some());
     assert!(md.clock("xmp.xmp:CreateDate").is_some(), "XMP item read");
 }
+
+/// A void GPS fix and a 0°, 0° position are kept as written, with a note that says why
+/// they are doubtful; a normal fix gets no such note.
+#[test]
+fn void_and_zero_positions_are_flagged() {
+    let run = |bytes: Vec<u8>| {
+        let len = bytes.len() as u64;
+        custody_extract::extract_reader(&mut std::io::Cursor::new(bytes), len, "image/jpeg")
+    };
+    let kinds = |md: &Metadata| -> Vec<String> {
+        md.notes
+            .iter()
+            .filter(|n| n.kind.starts_with("position_"))
+            .map(|n| n.kind.clone())
+            .collect()
+    };
+    let good = run(synth::jpeg_with_gps([50, 27, 0], [30, 31, 0], Some("A")));
+    assert_eq!(good.positions.len(), 1, "{good:?}");
+    assert!((good.positions[0].latitude - 50.45).abs() < 1e-9);
+    assert!(kinds(&good).is_empty(), "{:?}", good.notes);
+
+    let void = run(synth::jpeg_with_gps([50, 27, 0], [30, 31, 0], Some("V")));
+    assert_eq!(void.positions.len(), 1, "kept as written");
+    assert_eq!(kinds(&void), ["position_void"]);
+
+    let zero = run(synth::jpeg_with_gps([0, 0, 0], [0, 0, 0], None));
+    assert_eq!(zero.positions.len(), 1, "kept as written");
+    assert_eq!(kinds(&zero), ["position_zero"]);
+    assert!(zero.notes.iter().any(|n| n.text.contains("exactly 0°, 0°")));
+}

@@ -295,3 +295,54 @@ pub fn webp() -> Vec<u8> {
     out.extend_from_slice(&chunk);
     out
 }
+
+/// A JPEG whose EXIF holds only a GPS block: latitude and longitude (degrees, minutes,
+/// seconds as whole numbers), their references, and GPSStatus when given.
+pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<u8> {
+    // Big-endian TIFF: header, IFD0 with the GPS pointer, the GPS IFD, then the values.
+    let mut gps_entries: Vec<(u16, u16, u32, [u8; 4])> =
+        vec![(1, 2, 2, *b"N\0\0\0"), (3, 2, 2, *b"E\0\0\0")];
+    if let Some(s) = status {
+        let b = s.as_bytes();
+        gps_entries.push((9, 2, 2, [b[0], 0, 0, 0]));
+    }
+    let ifd0_at = 8u32;
+    let ifd0_len = 2 + 12 + 4;
+    let gps_at = ifd0_at + ifd0_len;
+    let n = gps_entries.len() as u32 + 2;
+    let values_at = gps_at + 2 + 12 * n + 4;
+    let mut t = Vec::new();
+    t.extend_from_slice(b"MM\0\x2A");
+    t.extend_from_slice(&ifd0_at.to_be_bytes());
+    t.extend_from_slice(&1u16.to_be_bytes());
+    t.extend_from_slice(&0x8825u16.to_be_bytes());
+    t.extend_from_slice(&4u16.to_be_bytes());
+    t.extend_from_slice(&1u32.to_be_bytes());
+    t.extend_from_slice(&gps_at.to_be_bytes());
+    t.extend_from_slice(&0u32.to_be_bytes());
+    // The GPS IFD, tags ascending: 1, 2 (latitude), 3, 4 (longitude), then 9.
+    let mut all: Vec<(u16, u16, u32, [u8; 4])> = gps_entries.clone();
+    all.push((2, 5, 3, values_at.to_be_bytes()));
+    all.push((4, 5, 3, (values_at + 24).to_be_bytes()));
+    all.sort_by_key(|e| e.0);
+    t.extend_from_slice(&(all.len() as u16).to_be_bytes());
+    for (tag, ty, count, value) in all {
+        t.extend_from_slice(&tag.to_be_bytes());
+        t.extend_from_slice(&ty.to_be_bytes());
+        t.extend_from_slice(&count.to_be_bytes());
+        t.extend_from_slice(&value);
+    }
+    t.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(t.len() as u32, values_at);
+    for v in lat.iter().chain(lon.iter()) {
+        t.extend_from_slice(&v.to_be_bytes());
+        t.extend_from_slice(&1u32.to_be_bytes());
+    }
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&t);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}
