@@ -1,7 +1,7 @@
 //! `custody`: the command line of the Custody evidence vault.
 
-/// `println!` to standard output that ends the process quietly when the reader has gone
-/// away (`custody list | head`), instead of panicking.
+/// `println!` to standard output that never panics: when the reader has gone away
+/// (`custody list | head`) the rest of the output is dropped (see `output::write_stdout`).
 macro_rules! outln {
     () => {
         $crate::output::write_stdout(format_args!("\n"))
@@ -46,7 +46,13 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run::run(args)) {
-        Ok(code) => code,
+        Ok(code) => match output::stdout_failure() {
+            Some(msg) => {
+                eprintln!("error: {msg}");
+                ExitCode::from(2)
+            }
+            None => code,
+        },
         Err(e) => {
             if json {
                 let msg = serde_json::json!({"error": output::error_chain(e.as_ref())});

@@ -36,24 +36,41 @@ pub fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
-/// Writes to standard output. When the reader has closed the pipe, the rest of the output
-/// has nowhere to go: the process ends at once, quietly, with the status a shell gives a
-/// command stopped by SIGPIPE. Everything the command reported was already durable
-/// before it was printed, and an interrupted writer is repaired on the next open.
+/// Set once a write to standard output has failed; later output is dropped.
+static STDOUT_LOST: std::sync::Mutex<Option<std::io::ErrorKind>> = std::sync::Mutex::new(None);
+
+/// Writes to standard output. When that fails (the reader closed the pipe, as `custody
+/// list | head -1` does, or a redirection's disk filled up), the command is not cut
+/// short: an ingest or an export carries on to the end, its output is dropped, and
+/// `main` reports the failure once the command is done (see [`stdout_failure`]).
 pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    let mut lost = STDOUT_LOST.lock().unwrap_or_else(|p| p.into_inner());
+    if lost.is_some() {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
-        exit_on_write_error(&e);
+        *lost = Some(e.kind());
     }
 }
 
-/// Ends the process for an error writing standard output: quietly for a closed pipe,
-/// with a message otherwise (a full disk under a redirection, say).
-pub fn exit_on_write_error(e: &std::io::Error) -> ! {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(141);
+/// Records a failed write of standard output made outside [`write_stdout`].
+pub fn stdout_failed(e: &std::io::Error) {
+    let mut lost = STDOUT_LOST.lock().unwrap_or_else(|p| p.into_inner());
+    lost.get_or_insert(e.kind());
+}
+
+/// What `main` must say of standard output when the command is done: nothing when every
+/// write went through or the reader simply left (a closed pipe is not an error of the
+/// command's), else the error, for an exit status of 2.
+pub fn stdout_failure() -> Option<String> {
+    let lost = *STDOUT_LOST.lock().unwrap_or_else(|p| p.into_inner());
+    match lost {
+        None | Some(std::io::ErrorKind::BrokenPipe) => None,
+        Some(kind) => Some(format!(
+            "cannot write to standard output ({}); the command itself ran to the end",
+            std::io::Error::from(kind)
+        )),
     }
-    eprintln!("error: cannot write to standard output: {e}");
-    std::process::exit(2);
 }

@@ -18,14 +18,10 @@ use crate::output::{self, opt, size};
 use crate::progress::{IngestProgress, VerifyProgress};
 
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(out))
-        .and_then(|()| out.flush());
-    if let Err(e) = written {
-        output::exit_on_write_error(&e);
-    }
+    // Rendered first, so that a value that cannot be rendered is an error of its own,
+    // not a failed write.
+    let text = serde_json::to_string_pretty(value)?;
+    outln!("{text}");
     Ok(())
 }
 
@@ -448,9 +444,12 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
         LogCommand::Entry { n, raw } => {
             let bytes = log::entry(vault, *n)?;
             if *raw {
-                let mut out = std::io::stdout().lock();
-                if let Err(e) = out.write_all(&bytes).and_then(|()| out.flush()) {
-                    output::exit_on_write_error(&e);
+                let written = {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes).and_then(|()| out.flush())
+                };
+                if let Err(e) = written {
+                    output::stdout_failed(&e);
                 }
             } else {
                 let v: serde_json::Value =

@@ -287,31 +287,62 @@ fn the_vault_itself_is_never_ingested() {
     assert!(out.stdout.contains("0 ingested"), "{}", out.stdout);
 }
 
-/// `custody list | head -1`: the reader goes away before the output is written. The
-/// command ends quietly with the status of a SIGPIPE stop, never with a panic.
+/// `custody list | head -1`, `custody ingest DIR | head -1`: the reader goes away before
+/// the output is written. The command is not cut short and does not panic: an ingest
+/// still takes every file, and the status is the command's own.
 #[test]
-fn a_closed_output_pipe_ends_the_command_quietly() {
+fn a_closed_output_pipe_neither_panics_nor_cuts_the_command_short() {
     let env = Env::new();
     env.init();
-    env.write("in/a.bin", &bytes(7, 100));
-    env.run(&["ingest", "in"]).ok();
-    for json in [false, true] {
+    for i in 0..20 {
+        env.write(&format!("in/{i:02}.bin"), &bytes(i, 100 + i as usize));
+    }
+    let closed = |args: &[&str]| {
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
-        let mut c = env.command();
-        c.args(["--vault", "vault", "list"]);
-        if json {
-            c.arg("--json");
-        }
-        let out = c
+        let out = env
+            .command()
+            .args(["--vault", "vault"])
+            .args(args)
             .stdout(writer)
             .stderr(std::process::Stdio::piped())
             .output()
             .expect("run custody");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = closed(&["ingest", "in"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let listed = env.run(&["list", "--json"]).ok().json();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        20,
+        "every file was ingested"
+    );
+    env.run(&["verify"]).ok();
+    for args in [&["list"][..], &["list", "--json"][..]] {
+        let (code, stderr) = closed(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: quiet, got {stderr}");
+    }
+    // Any other failed write (here: no space left) is reported, with status 2.
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let out = env
+            .command()
+            .args(["--vault", "vault", "list"])
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run custody");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(141), "json {json}: {stderr}");
-        assert!(!stderr.contains("panicked"), "json {json}: {stderr}");
-        assert!(stderr.is_empty(), "json {json}: quiet, got {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
     }
 }
 
