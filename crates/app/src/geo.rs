@@ -76,6 +76,9 @@ pub struct GeoExport {
     pub placed: Vec<Placed>,
     pub items: usize,
     pub unexamined: usize,
+    /// Items whose metadata came from an older extractor, without what it now reads
+    /// (clock and position notes); `custody extract --all` brings them up to date.
+    pub outdated: usize,
 }
 
 fn capture_clock(times: &[Value]) -> Option<CaptureClock> {
@@ -83,16 +86,20 @@ fn capture_clock(times: &[Value]) -> Option<CaptureClock> {
     CAPTURE_CLOCKS.iter().find_map(|want| {
         let c = times.iter().find(|c| c["source"].as_str() == Some(want))?;
         // A reading the extractor could not parse dates nothing.
-        let local = text(c, "local");
+        let basis = text(c, "basis").unwrap_or_default();
+        // A reading defined as UTC has no local time or offset of its own: the ones the
+        // record derives (+00:00) were never written by the device.
+        let utc_only = basis == "utc" || basis == "utc_by_specification";
+        let local = text(c, "local").filter(|_| !utc_only);
         let utc = text(c, "utc");
         if local.is_none() && utc.is_none() {
             return None;
         }
         Some(CaptureClock {
             source: (*want).to_owned(),
-            basis: text(c, "basis").unwrap_or_default(),
+            offset: text(c, "offset").filter(|_| !utc_only),
+            basis,
             local,
-            offset: text(c, "offset"),
             utc,
         })
     })
@@ -128,6 +135,9 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
         let Ok(record) = serde_json::from_str::<Value>(&row.record) else {
             continue;
         };
+        if record["extractor_version"].as_str() != Some(custody_extract::VERSION) {
+            out.outdated += 1;
+        }
         let Some(p) = record.get("positions").and_then(|p| p.get(0)) else {
             continue;
         };
@@ -221,11 +231,16 @@ fn capture_line(c: Option<&CaptureClock>) -> String {
     let when = match (&c.local, &c.offset, &c.utc) {
         (Some(l), Some(o), Some(u)) => format!("{l} at UTC{o} ({u})"),
         (Some(l), None, _) => format!("{l} local time, UTC offset not recorded"),
-        (None, _, Some(u)) => u.clone(),
+        (None, _, Some(u)) => format!("{u} UTC"),
         (Some(l), Some(o), None) => format!("{l} at UTC{o}"),
         (None, _, None) => "unreadable".into(),
     };
-    format!("captured {when}, from {} ({})", c.source, c.basis)
+    let caveat = if c.basis == "utc_by_specification" {
+        "; UTC by the format's specification, but some devices write local time here"
+    } else {
+        ""
+    };
+    format!("captured {when}, from {} ({}{caveat})", c.source, c.basis)
 }
 
 fn kml(items: &[Placed]) -> String {
@@ -271,15 +286,19 @@ fn kml(items: &[Placed]) -> String {
 /// `@`, a tab or a carriage return): a leading `'` makes it plain text. File names and
 /// notes come from untrusted sources.
 fn csv_text(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_quote(&format!("'{s}"))
     } else {
-        s.to_owned()
-    };
+        csv_quote(s)
+    }
+}
+
+/// One CSV field, quoted when it holds a separator, a quote or a line break.
+fn csv_quote(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s
+        s.to_owned()
     }
 }
 
@@ -292,24 +311,27 @@ fn csv(items: &[Placed]) -> String {
     let text = |v: Option<&String>| v.map(|v| csv_text(v)).unwrap_or_default();
     for p in items {
         let c = p.capture.as_ref();
+        // Free text from outside (file names, case labels, notes) is defused; the values
+        // Custody writes itself (ids, digests, ISO 8601 times, offsets) go out as they are.
+        let own = |v: Option<&String>| v.map(|v| csv_quote(v)).unwrap_or_default();
         let row = [
-            csv_text(&p.item),
+            csv_quote(&p.item),
             csv_text(&p.name),
-            csv_text(&p.sha256),
-            csv_text(&p.media_type),
+            csv_quote(&p.sha256),
+            csv_quote(&p.media_type),
             text(p.case.as_ref()),
             // Numbers are written as numbers: a negative coordinate keeps its sign.
             p.latitude.to_string(),
             p.longitude.to_string(),
             num(p.altitude_m),
             num(p.horizontal_error_m),
-            csv_text(&p.position_source),
-            text(c.and_then(|c| c.local.as_ref())),
-            text(c.and_then(|c| c.offset.as_ref())),
-            text(c.and_then(|c| c.utc.as_ref())),
-            text(c.map(|c| &c.source)),
-            text(c.map(|c| &c.basis)),
-            text(p.gps_time_utc.as_ref()),
+            csv_quote(&p.position_source),
+            own(c.and_then(|c| c.local.as_ref())),
+            own(c.and_then(|c| c.offset.as_ref())),
+            own(c.and_then(|c| c.utc.as_ref())),
+            own(c.map(|c| &c.source)),
+            own(c.map(|c| &c.basis)),
+            own(p.gps_time_utc.as_ref()),
             csv_text(&p.clock_notes.join(" | ")),
             csv_text(&p.position_notes.join(" | ")),
         ];
@@ -347,8 +369,8 @@ mod tests {
             position_source: "exif.gps".into(),
             capture,
             gps_time_utc: Some("2008-10-23T14:27:07.24Z".into()),
-            clock_notes: vec!["exif.gps and exif.DateTimeOriginal disagree by 1 d".into()],
-            position_notes: vec!["exif.gps: the position is exactly 0°".into()],
+            clock_notes: vec!["exif.gps and exif.DateTimeOriginal disagree, by \"1 d\"".into()],
+            position_notes: vec!["exif.gps: the position is exactly 0°, 0°".into()],
         }
     }
 
@@ -363,20 +385,67 @@ mod tests {
         };
         let text = csv(&[placed(Some(c))]);
         let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-        assert_eq!(header.len(), row.len());
-        let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        let header = parse_row(lines.next().unwrap());
+        let row = parse_row(lines.next().unwrap());
+        assert_eq!(header.len(), row.len(), "{text}");
+        let col = |name: &str| row[header.iter().position(|h| h == name).unwrap()].as_str();
         assert_eq!(col("name"), "'=1+1.jpg");
         assert_eq!(col("latitude"), "-33.5");
         assert_eq!(col("longitude"), "-70.25");
         assert_eq!(col("capture_local"), "2022-04-01T10:00:00");
-        assert_eq!(col("capture_offset"), "'+03:00");
+        assert_eq!(
+            col("capture_offset"),
+            "+03:00",
+            "Custody's own values go out as they are"
+        );
         assert_eq!(col("capture_utc"), "2022-04-01T07:00:00Z");
         assert_eq!(col("capture_source"), "exif.DateTimeOriginal");
         assert_eq!(col("gps_time_utc"), "2008-10-23T14:27:07.24Z");
-        assert!(col("clock_notes").starts_with("exif.gps and"));
-        assert!(col("position_notes").starts_with("exif.gps: the position"));
+        assert_eq!(
+            col("clock_notes"),
+            "exif.gps and exif.DateTimeOriginal disagree, by \"1 d\""
+        );
+        assert_eq!(
+            col("position_notes"),
+            "exif.gps: the position is exactly 0°, 0°"
+        );
+    }
+
+    /// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields).
+    fn parse_row(line: &str) -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    out.last_mut().unwrap().push('"');
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => out.push(String::new()),
+                (c, _) => out.last_mut().unwrap().push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_utc_reading_gets_no_local_time_or_offset_it_never_had() {
+        let times: Vec<Value> = serde_json::from_str(
+            r#"[{"source": "quicktime.mvhd.creation_time", "basis": "utc_by_specification",
+                 "local": "2022-04-01T07:00:00", "offset": "+00:00", "utc": "2022-04-01T07:00:00Z"}]"#,
+        )
+        .unwrap();
+        let c = capture_clock(&times).unwrap();
+        assert_eq!((c.local.as_deref(), c.offset.as_deref()), (None, None));
+        assert_eq!(c.utc.as_deref(), Some("2022-04-01T07:00:00Z"));
+        let line = capture_line(Some(&c));
+        assert!(line.contains("2022-04-01T07:00:00Z UTC"), "{line}");
+        assert!(
+            line.contains("some devices write local time here"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -317,6 +317,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 GeoFormatArg::Csv => custody_app::geo::GeoFormat::Csv,
             };
             let text = custody_app::geo::render(&placed.placed, format);
+            if placed.outdated > 0 {
+                eprintln!(
+                    "note: {} items were examined by an older extractor (no clock or position notes of this version); run `custody extract --all` to bring them up to date",
+                    placed.outdated
+                );
+            }
             if placed.unexamined > 0 {
                 eprintln!(
                     "note: {} of {} items have no extracted metadata yet, so no position; run `custody extract --all` to read them",
