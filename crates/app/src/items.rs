@@ -41,7 +41,7 @@ pub async fn resolve(vault: &Vault, query: &str) -> Result<Item> {
             if found.iter().all(|i| i.sha256 == found[0].sha256) {
                 // More digits cannot tell them apart: one set of bytes, collected n times.
                 return Err(AppError::Invalid(format!(
-                    "{q:?} is the SHA-256 of {n} items holding the same bytes (collected {n} times: {}{more}); give the item id",
+                    "{q:?} matches one SHA-256 only, shared by {n} items holding the same bytes (collected {n} times: {}{more}); give the item id",
                     examples.join(", ")
                 )));
             }

@@ -481,7 +481,7 @@ fn unknown_offset(
     } else if (implied - nearest).abs() <= SAME_S {
         format!(
             "{instant_name} (a known instant) matches {wall_name} (local time, offset unknown) only if that clock was set to UTC{}; the offset is not recorded, so this is not established.",
-            signed_offset(implied)
+            signed_offset(nearest)
         )
     } else {
         // The gap is not a whole number of quarter hours: no offset in use makes them
@@ -633,6 +633,20 @@ mod tests {
         let t = &notes[0].text;
         assert!(!t.contains("matches"), "{t}");
         assert!(t.contains("at the nearest, UTC+02:00, exif.DateTimeOriginal is 3 min 20 s ahead of xmp.xmp:ModifyDate"), "{t}");
+        // A second apart (GPS times carry fractions the comparison drops): the offer names
+        // the offset in use, not the second-off one.
+        let notes = compare(&[cam(), utc("2022-03-04T08:15:01Z")]);
+        assert!(
+            notes[0].text.contains("set to UTC+02:00;"),
+            "{}",
+            notes[0].text
+        );
+        let notes = compare(&[cam(), utc("2022-03-04T15:14:59Z")]);
+        assert!(
+            notes[0].text.contains("set to UTC-05:00;"),
+            "{}",
+            notes[0].text
+        );
         // Behind: 15:20:30 UTC against 10:15 local; the nearest offset is UTC-05:00.
         let notes = compare(&[cam(), utc("2022-03-04T15:20:30Z")]);
         let t = &notes[0].text;

@@ -338,7 +338,7 @@ fn gps(ex: &Exif, md: &mut Metadata) {
         md.notes.push(position_note(
             "position_void",
             Some("V".into()),
-            "exif.gps: GPSStatus is V (measurement void): the receiver had no fix when this position was written, so it does not show where the picture was taken.",
+            "exif.gps: GPSStatus is V (measurement void): the receiver had no current fix, so this may be a stale, last-known position rather than one taken at capture; treat it as unconfirmed.",
         ));
     }
     if la == 0.0 && lo == 0.0 {

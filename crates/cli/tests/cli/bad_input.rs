@@ -369,7 +369,8 @@ fn empty_folders_and_same_bytes_prefixes_are_explained() {
     let r = env.run(&["show", prefix]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("of 2 items holding the same bytes")
+        r.stderr
+            .contains("shared by 2 items holding the same bytes")
             && r.stderr.contains("give the item id"),
         "{}",
         r.stderr
