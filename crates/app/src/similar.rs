@@ -129,8 +129,9 @@ pub struct Member {
     pub case: Option<String>,
     pub times: Vec<CandidateTime>,
     /// Hamming distance of this member's perceptual hash to that of the member with the
-    /// earliest provable appearance (the first member when no time is known). Groups are
-    /// chained (single linkage), so a member may be further from it than the limit.
+    /// earliest provable appearance (the first member when no time is known); 0 in a
+    /// group of the same bytes. Groups are chained (single linkage), so a member may be
+    /// further from it than the limit.
     pub distance: u32,
 }
 
@@ -288,13 +289,11 @@ pub async fn clusters(
                 .collect(),
         );
     }
-    // The same image collected more than once and near nothing else is a group too: the
-    // same bytes from several sources, whose earliest appearance matters as much.
-    for (d, _) in &hashes {
-        if let Some(items) = items_by_digest.get(d)
-            && items.len() > 1
-            && grouped.insert(*d)
-        {
+    // The same bytes collected more than once and near nothing else are a group too,
+    // whatever the file (a video, a PDF, an image without a hash): the same file from
+    // several sources, whose earliest appearance matters as much. Their distance is 0.
+    for (d, items) in &items_by_digest {
+        if items.len() > 1 && grouped.insert(*d) {
             groups.push(items.iter().collect());
         }
     }

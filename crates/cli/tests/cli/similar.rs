@@ -161,11 +161,34 @@ fn exact_copies_group_and_undecodable_images_say_why() {
     env.write("a/posted.jpg", &bytes);
     env.write("b/reposted.jpg", &bytes);
     env.write("b/broken.jpg", &bytes[..bytes.len() / 2]);
+    env.write("a/statement.txt", b"a witness statement, collected twice\n");
+    env.write(
+        "b/statement-copy.txt",
+        b"a witness statement, collected twice\n",
+    );
     env.run(&["ingest", "a"]).ok();
     env.run(&["ingest", "b"]).ok();
     let clusters = env.run(&["clusters", "--json"]).ok().json();
     let c = clusters.as_array().unwrap();
-    assert_eq!(c.len(), 1, "{clusters}");
+    assert_eq!(c.len(), 2, "{clusters}");
+    // Same bytes of a file that has no perceptual hash: a group too.
+    let names = |k: usize| -> Vec<&str> {
+        c[k]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect()
+    };
+    let text_group = (0..2)
+        .find(|&k| names(k).contains(&"statement.txt"))
+        .unwrap();
+    assert_eq!(
+        names(text_group),
+        ["statement.txt", "statement-copy.txt"],
+        "{clusters}"
+    );
+    let c = [c[1 - text_group].clone()];
     let members: Vec<&str> = c[0]["members"]
         .as_array()
         .unwrap()
