@@ -710,33 +710,66 @@ async fn stamp_if_due(vault: &Vault) {
     }
 }
 
-/// Writes a whole file, refusing to replace an existing one, with nothing left behind on
-/// failure.
+/// Writes a whole file, refusing to replace an existing one. The bytes go to a hidden
+/// temporary file in the same folder, are flushed to disk, and only then get their name
+/// (a hard link, which fails if the name was taken meanwhile): after a crash there is
+/// either the whole file or none, never a part of one under the final name.
 pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
-    let mut f = match std::fs::OpenOptions::new()
+    let cannot = |e: std::io::Error| {
+        let why = match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                "it already exists and is never replaced; choose another name"
+            }
+            std::io::ErrorKind::NotFound => "its folder does not exist; create it first",
+            _ => "check the folder's permissions and free space",
+        };
+        anyhow::Error::new(e).context(format!("cannot create {}: {why}", path.display()))
+    };
+    if path.symlink_metadata().is_ok() {
+        return Err(cannot(std::io::ErrorKind::AlreadyExists.into()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{}.{}.part",
+        name.as_deref().unwrap_or("output"),
+        std::process::id()
+    ));
+    let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) => {
-            let why = match e.kind() {
-                std::io::ErrorKind::AlreadyExists => {
-                    "it already exists and is never replaced; choose another name"
-                }
-                std::io::ErrorKind::NotFound => "its folder does not exist; create it first",
-                _ => "check the folder's permissions and free space",
-            };
-            return Err(e).with_context(|| format!("cannot create {}: {why}", path.display()));
+        .open(&tmp)
+        .map_err(cannot)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
+    drop(f);
+    let linked = written.and_then(|()| match std::fs::hard_link(&tmp, path) {
+        // A file system without hard links (FAT on a USB stick, say): a rename, after
+        // one more look that the name is still free.
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            if path.symlink_metadata().is_ok() {
+                Err(std::io::ErrorKind::AlreadyExists.into())
+            } else {
+                std::fs::rename(&tmp, path)
+            }
         }
-    };
-    if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_all()) {
-        drop(f);
-        let _ = std::fs::remove_file(path);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
+        other => other,
+    });
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            // The new name itself must survive a crash.
+            if let Ok(d) = std::fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(cannot(e)),
+        Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
     }
-    Ok(())
 }
 
 /// What the extractor found, each value with where it came from.

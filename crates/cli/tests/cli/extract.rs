@@ -258,6 +258,15 @@ fn positions_export_as_geojson_kml_and_csv() {
         "{}",
         again.stderr
     );
+    let parts: Vec<_> = std::fs::read_dir(env.path(""))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(
+        parts.is_empty(),
+        "no temporary file is left behind: {parts:?}"
+    );
     let nowhere = env.run(&["export-geo", "--out", "no/such/folder/items.geojson"]);
     assert_eq!(nowhere.code, 2);
     assert!(
