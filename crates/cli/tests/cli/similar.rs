@@ -30,6 +30,16 @@ fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
     out
 }
 
+/// The file names of a cluster's members, in order.
+fn member_names(cluster: &serde_json::Value) -> Vec<&str> {
+    cluster["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn copies_are_found_and_strangers_are_not() {
     let env = Env::new();
@@ -107,12 +117,7 @@ fn copies_are_found_and_strangers_are_not() {
     let clusters = env.run(&["clusters", "--json"]).ok().json();
     let c = clusters.as_array().unwrap();
     assert_eq!(c.len(), 1, "{clusters}");
-    let members: Vec<&str> = c[0]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let members = member_names(&c[0]);
     assert_eq!(
         members.len(),
         4,
@@ -172,14 +177,7 @@ fn exact_copies_group_and_undecodable_images_say_why() {
     let c = clusters.as_array().unwrap();
     assert_eq!(c.len(), 2, "{clusters}");
     // Same bytes of a file that has no perceptual hash: a group too.
-    let names = |k: usize| -> Vec<&str> {
-        c[k]["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["name"].as_str().unwrap())
-            .collect()
-    };
+    let names = |k: usize| member_names(&c[k]);
     let text_group = (0..2)
         .find(|&k| names(k).contains(&"statement.txt"))
         .unwrap();
@@ -189,12 +187,7 @@ fn exact_copies_group_and_undecodable_images_say_why() {
         "{clusters}"
     );
     let c = [c[1 - text_group].clone()];
-    let members: Vec<&str> = c[0]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let members = member_names(&c[0]);
     assert_eq!(members, ["posted.jpg", "reposted.jpg"], "{clusters}");
     assert_eq!(c[0]["earliest"]["item"], "ITM-000001");
 
