@@ -96,6 +96,19 @@ pub struct LedgerPosition {
     pub origin: String,
 }
 
+impl ItemView {
+    /// The perceptual hash recorded with the item's latest extraction: `{"algorithm",
+    /// "value"}`, or `{"algorithm", "error"}` when the image could not be hashed; `None`
+    /// when no extraction recorded one (not examined yet, or a type that is not hashed).
+    pub fn recorded_phash(&self) -> Option<&serde_json::Value> {
+        self.history
+            .iter()
+            .rev()
+            .find(|e| e.action == "metadata.extracted")
+            .and_then(|e| e.details.get("phash"))
+    }
+}
+
 pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
     let item = resolve(vault, query).await?;
     let events = vault.catalog().history(item.id, &item.sha256).await?;

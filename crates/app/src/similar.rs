@@ -64,14 +64,10 @@ pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<Si
             )));
         }
         let why = if custody_similar::is_hashable(&item.media_type) {
-            crate::items::show(vault, &item.id.to_string())
-                .await?
-                .history
-                .iter()
-                .rev()
-                .find(|e| e.action == "metadata.extracted")
-                .and_then(|e| e.details["phash"]["error"].as_str().map(str::to_owned))
-                .map(|e| e.strip_prefix("could not hash: ").unwrap_or(&e).to_owned())
+            let view = crate::items::show(vault, &item.id.to_string()).await?;
+            view.recorded_phash()
+                .and_then(|p| p["error"].as_str())
+                .map(|e| e.strip_prefix("could not hash: ").unwrap_or(e).to_owned())
                 .unwrap_or_else(|| "no hash was recorded".into())
         } else {
             unhashed_reason(&item.media_type)

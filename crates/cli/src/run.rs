@@ -334,10 +334,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     write_new_file(path, text.as_bytes())?;
                     if cli.json {
                         print_json(&serde_json::json!({
-                            "path": path,
+                            "path": path.display().to_string(),
                             "positioned": placed.placed.len(),
                             "items": placed.items,
                             "unexamined": placed.unexamined,
+                            "outdated": placed.outdated,
                         }))?;
                     } else {
                         eprintln!(
@@ -517,13 +518,7 @@ fn print_item(v: &items::ItemView) {
     if let Some(m) = &v.metadata {
         print_metadata(m);
         // The perceptual hash (or why there is none) comes with the latest extraction.
-        let phash = v
-            .history
-            .iter()
-            .rev()
-            .find(|e| e.action == "metadata.extracted")
-            .and_then(|e| e.details.get("phash"));
-        match phash {
+        match v.recorded_phash() {
             Some(p) => match (p["value"].as_str(), p["error"].as_str()) {
                 (Some(h), _) => outln!(
                     "  perceptual hash {h} ({})",

@@ -267,6 +267,22 @@ fn positions_export_as_geojson_kml_and_csv() {
         parts.is_empty(),
         "no temporary file is left behind: {parts:?}"
     );
+    let summary = env
+        .run(&[
+            "export-geo",
+            "--case",
+            "GEO",
+            "--format",
+            "kml",
+            "--out",
+            "geo.kml",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(summary["positioned"], 1, "{summary}");
+    assert_eq!(summary["items"], 2, "the note has no position: {summary}");
+    assert_eq!(summary["path"], "geo.kml");
     let nowhere = env.run(&["export-geo", "--out", "no/such/folder/items.geojson"]);
     assert_eq!(nowhere.code, 2);
     assert!(
