@@ -1,7 +1,9 @@
-//! `custody extract --all`: metadata for items already in the vault.
+//! `custody extract --all` and `custody extract ITEM`: metadata for items already in
+//! the vault.
 //!
 //! Ingest extracts metadata as it goes; this re-runs the extractor over stored blobs,
-//! for items ingested before the current extractor version (or all, with `force`).
+//! every blob or one item's, where they lack a record of the current extractor version
+//! (or regardless, with `force`). Both run the same per-blob work (`extract_blobs`).
 //! Each extraction is a `metadata.extracted` ledger entry naming the extractor and its
 //! version; the original bytes are only read.
 
@@ -29,6 +31,9 @@ impl ExtractObserver for Quiet {}
 pub struct ExtractReport {
     pub extractor: String,
     pub version: String,
+    /// The item asked for, when one item was extracted (`custody extract ITEM`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
     /// Distinct blobs considered.
     pub blobs: u64,
     /// Extractions recorded.
@@ -41,8 +46,66 @@ pub struct ExtractReport {
     pub files_per_second: f64,
 }
 
+/// Examines every distinct blob in the vault, each under the first item it was
+/// collected as; blobs with a record of this extractor version are skipped unless `force`.
 pub async fn extract_all(
     vault: &Vault,
+    force: bool,
+    threads: usize,
+    observer: Arc<dyn ExtractObserver>,
+) -> Result<ExtractReport> {
+    // One representative item (the first collection) per distinct blob.
+    let mut blobs: BTreeMap<Digest, Blob> = BTreeMap::new();
+    for item in vault.catalog().items(&Default::default()).await? {
+        blobs.entry(item.sha256).or_insert(Blob {
+            sha256: item.sha256,
+            item: item.id,
+            media_type: item.media_type,
+        });
+    }
+    extract_blobs(
+        vault,
+        blobs.into_values().collect(),
+        force,
+        threads,
+        observer,
+    )
+    .await
+}
+
+/// Examines the bytes of one item, given as `custody show` takes it (item id or SHA-256
+/// prefix); skipped when they have a record of this extractor version unless `force`.
+/// The extraction is recorded under that item.
+pub async fn extract_item(
+    vault: &Vault,
+    query: &str,
+    force: bool,
+    observer: Arc<dyn ExtractObserver>,
+) -> Result<ExtractReport> {
+    let item = crate::items::resolve(vault, query).await?;
+    let blob = Blob {
+        sha256: item.sha256,
+        item: item.id,
+        media_type: item.media_type,
+    };
+    let mut report = extract_blobs(vault, vec![blob], force, 1, observer).await?;
+    report.item = Some(item.id);
+    Ok(report)
+}
+
+/// A blob to examine, read as the media type of the item its record is filed under.
+struct Blob {
+    sha256: Digest,
+    item: ItemId,
+    media_type: String,
+}
+
+/// The work shared by [`extract_all`] and [`extract_item`]: skip what is up to date,
+/// extract the rest on `threads` workers, record each extraction as a
+/// `metadata.extracted` entry (committed in batches of 256).
+async fn extract_blobs(
+    vault: &Vault,
+    blobs: Vec<Blob>,
     force: bool,
     threads: usize,
     observer: Arc<dyn ExtractObserver>,
@@ -51,31 +114,28 @@ pub async fn extract_all(
     let mut report = ExtractReport {
         extractor: custody_extract::EXTRACTOR.into(),
         version: custody_extract::VERSION.into(),
+        blobs: blobs.len() as u64,
         ..Default::default()
     };
-    // One representative item (the first collection) per distinct blob.
-    let mut blobs: BTreeMap<Digest, (ItemId, String)> = BTreeMap::new();
-    for item in vault.catalog().items(&Default::default()).await? {
-        blobs
-            .entry(item.sha256)
-            .or_insert((item.id, item.media_type));
-    }
-    report.blobs = blobs.len() as u64;
     let mut todo = Vec::new();
-    for (d, (id, media)) in blobs {
+    for b in blobs {
         if !force
             && vault
                 .catalog()
-                .has_metadata(&d, custody_extract::EXTRACTOR, custody_extract::VERSION)
+                .has_metadata(
+                    &b.sha256,
+                    custody_extract::EXTRACTOR,
+                    custody_extract::VERSION,
+                )
                 .await?
         {
             report.up_to_date += 1;
             continue;
         }
-        let path = vault.blobs().local_path(&d, false).ok_or_else(|| {
+        let path = vault.blobs().local_path(&b.sha256, false).ok_or_else(|| {
             AppError::Invalid("this blob store keeps no local files; extraction needs them".into())
         })?;
-        todo.push((d, id, media, path));
+        todo.push((b.sha256, b.item, b.media_type, path));
     }
     observer.planned(todo.len() as u64);
 

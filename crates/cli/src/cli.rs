@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -90,12 +90,16 @@ pub enum Command {
     /// The custody ledger: checkpoints, verifier key, entries and proofs for third parties.
     #[command(subcommand)]
     Log(LogCommand),
-    /// Extract metadata (capture times, position, device, content credentials) from the
-    /// items already in the vault. Ingest extracts as it goes; this catches up after an
-    /// extractor upgrade. Each extraction is a ledger entry; originals are only read.
+    /// Extract metadata (capture times, position, device, content credentials) from one
+    /// item or all items already in the vault. Ingest extracts as it goes; this catches up
+    /// after an extractor upgrade. Each extraction is a ledger entry; originals are only
+    /// read.
+    #[command(group(ArgGroup::new("which").required(true).args(["item", "all"])))]
     Extract {
+        /// One item: its id (ITM-000042) or SHA-256 prefix (at least 4 hex digits).
+        item: Option<String>,
         /// Every item whose bytes lack a record of the current extractor version.
-        #[arg(long, required = true)]
+        #[arg(long)]
         all: bool,
         /// Extract again even where a record of this version exists.
         #[arg(long)]

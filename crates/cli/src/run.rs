@@ -281,16 +281,44 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => crate::cmd::package::export(&cli, &actor, a).await,
         Command::VerifyPackage(a) => crate::cmd::package::verify(&cli, a),
         Command::Import(a) => crate::cmd::package::import(&cli, &actor, a).await,
-        Command::Extract { all: _, force } => {
+        Command::Extract {
+            item,
+            all: _,
+            force,
+        } => {
             let vault = open(&cli, Mode::Write, &actor).await?;
             let progress = Arc::new(crate::progress::CountProgress::new("extracting"));
-            let result =
-                custody_app::extract::extract_all(&vault, *force, 2, progress.clone()).await;
+            let result = match item {
+                Some(item) => {
+                    custody_app::extract::extract_item(&vault, item, *force, progress.clone()).await
+                }
+                None => {
+                    custody_app::extract::extract_all(&vault, *force, 2, progress.clone()).await
+                }
+            };
             progress.finish();
             let result = finish_write_if(vault, result, |r| r.extracted > 0).await;
             let r = result?;
+            if let Some(id) = r.item
+                && r.up_to_date > 0
+            {
+                eprintln!(
+                    "note: the bytes of {id} already have a record of {} {}; nothing was extracted (--force extracts them again)",
+                    r.extractor, r.version
+                );
+            }
             if cli.json {
                 print_json(&r)?;
+            } else if let Some(id) = r.item {
+                outln!(
+                    "{} {}: {id}: {} extracted ({} with parts that could not be read), {} already up to date; {:.1} s",
+                    r.extractor,
+                    r.version,
+                    r.extracted,
+                    r.with_problems,
+                    r.up_to_date,
+                    r.seconds
+                );
             } else {
                 outln!(
                     "{} {}: {} blobs, {} extracted ({} with parts that could not be read), {} already up to date; {:.1} s ({:.0} files/s)",

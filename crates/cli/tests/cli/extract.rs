@@ -1,5 +1,5 @@
-//! Metadata extraction as part of the vault: on ingest, `extract --all`, `show`, and the
-//! geographic export. Real camera files and C2PA samples come from ../shared/testdata.
+//! Metadata extraction as part of the vault: on ingest, `extract --all`, `extract ITEM`,
+//! `show`, and the geographic export. Real camera files and C2PA samples come from ../shared/testdata.
 
 use crate::support::*;
 
@@ -147,14 +147,7 @@ fn extract_all_catches_up_and_records_each_extraction() {
         .ok()
         .json();
     assert_eq!(r["extracted"], 2);
-    let entries = env.run(&["log", "checkpoints", "--json"]).ok().json();
-    let size = entries
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    let size = ledger_size(&env);
     let last = env
         .run(&["log", "entry", &(size - 1).to_string()])
         .ok()
@@ -162,7 +155,140 @@ fn extract_all_catches_up_and_records_each_extraction() {
     assert_eq!(last["action"], "metadata.extracted");
     env.run(&["verify"]).ok();
     let missing = env.run(&["extract"]);
-    assert_eq!(missing.code, 2, "--all is required");
+    assert_eq!(missing.code, 2, "an item or --all is required");
+}
+
+/// How many entries the ledger holds (the size of its latest checkpoint).
+fn ledger_size(env: &Env) -> u64 {
+    let sizes = env.run(&["log", "checkpoints", "--json"]).ok().json();
+    sizes.as_array().unwrap().last().unwrap().as_u64().unwrap()
+}
+
+#[test]
+fn extract_one_item_by_id_or_digest_prefix() {
+    let (Some(gps), Some(other)) = (
+        shared("exif/jpg/gps/DSCN0010.jpg"),
+        shared("exif/jpg/gps/DSCN0012.jpg"),
+    ) else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let env = Env::new();
+    env.init();
+    let out = env
+        .command()
+        .args(["--vault", "vault", "ingest", "--no-extract"])
+        .arg(&gps)
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert!(first["metadata"].is_null(), "ingested without extraction");
+    let name = first["item"]["original_name"].as_str().unwrap().to_owned();
+    let sha = first["item"]["sha256"].as_str().unwrap().to_owned();
+    let before = ledger_size(&env);
+
+    // An item the vault does not hold: the error names it, nothing is recorded.
+    let unknown = env.run(&["extract", "ITM-000099"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown
+            .stderr
+            .contains("no item matches \"ITM-000099\"; `custody list` shows the items"),
+        "{}",
+        unknown.stderr
+    );
+    assert_eq!(unknown.stdout, "");
+    assert_eq!(ledger_size(&env), before, "nothing written");
+
+    // By SHA-256 prefix, as `show` takes it: one extraction, one ledger entry.
+    let r = env.run(&["extract", &sha[..12], "--json"]).ok().json();
+    assert_eq!(r["item"], "ITM-000001", "{r}");
+    assert_eq!(
+        (
+            r["blobs"].as_u64(),
+            r["extracted"].as_u64(),
+            r["up_to_date"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(ledger_size(&env), before + 1);
+    let entry = env.run(&["log", "entry", &before.to_string()]).ok().json();
+    assert_eq!(entry["action"], "metadata.extracted");
+    assert_eq!(entry["item"], "ITM-000001");
+    assert_eq!(entry["sha256"], sha.as_str());
+    assert_eq!(entry["details"]["extractor"], r["extractor"]);
+    assert_eq!(entry["details"]["extractor_version"], r["version"]);
+    // The record is the one ingest would have made: the camera's position.
+    let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    let reference = reference(&format!("jpg/gps/{name}"));
+    let pos = &shown["metadata"]["positions"][0];
+    assert!(
+        (pos["latitude"].as_f64().unwrap() - reference["GPS:GPSLatitude"].as_f64().unwrap()).abs()
+            < 1e-6,
+        "{pos}"
+    );
+    // Only the item asked for was examined.
+    let second = env.run(&["show", "ITM-000002", "--json"]).ok().json();
+    assert!(second["metadata"].is_null());
+
+    // Again, by id: up to date, said on standard error, nothing recorded.
+    let again = env.run(&["extract", "ITM-000001"]).ok();
+    assert!(
+        again.stdout.contains(": ITM-000001: 0 extracted")
+            && again.stdout.contains("1 already up to date"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again
+            .stderr
+            .contains("the bytes of ITM-000001 already have a record of custody-extract"),
+        "{}",
+        again.stderr
+    );
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert_eq!(ledger_size(&env), before + 1);
+
+    // --force extracts again: a second entry for the same item.
+    let forced = env.run(&["extract", "ITM-000001", "--force"]).ok();
+    assert!(
+        forced.stdout.contains(": ITM-000001: 1 extracted"),
+        "{}",
+        forced.stdout
+    );
+    assert!(!forced.stderr.contains("already"), "{}", forced.stderr);
+    assert_eq!(ledger_size(&env), before + 2);
+    let entry = env
+        .run(&["log", "entry", &(before + 1).to_string()])
+        .ok()
+        .json();
+    assert_eq!(entry["action"], "metadata.extracted");
+    assert_eq!(entry["item"], "ITM-000001");
+
+    // One item or --all, exactly one of them.
+    let both = env.run(&["extract", "ITM-000002", "--all"]);
+    assert_eq!(both.code, 2);
+    assert!(
+        both.stderr.contains("cannot be used with '--all'"),
+        "{}",
+        both.stderr
+    );
+    let neither = env.run(&["extract", "--force"]);
+    assert_eq!(neither.code, 2);
+    assert!(
+        neither.stderr.contains("<ITEM|--all>"),
+        "{}",
+        neither.stderr
+    );
+    assert_eq!(ledger_size(&env), before + 2, "nothing written");
+    env.run(&["verify", "--full"]).ok();
 }
 
 #[test]
