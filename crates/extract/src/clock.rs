@@ -6,15 +6,63 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOf
 
 use crate::record::{Basis, Clock, Note};
 
+/// The UTC offsets in use in the tz database, now or in recent years, in seconds east of
+/// UTC, in ascending order. Most are whole hours; the others are half hours and three
+/// quarter hours (UTC+05:45 in Nepal, UTC+08:45, UTC+12:45, UTC+13:45). Not every
+/// quarter hour is one: UTC+01:15 is not.
+const OFFSETS_IN_USE_S: [i64; 40] = {
+    const H: i64 = 3600;
+    const M: i64 = 60;
+    [
+        -12 * H,
+        -11 * H,
+        -10 * H,
+        -(9 * H + 30 * M),
+        -9 * H,
+        -8 * H,
+        -7 * H,
+        -6 * H,
+        -5 * H,
+        -4 * H,
+        -(3 * H + 30 * M),
+        -3 * H,
+        -(2 * H + 30 * M),
+        -2 * H,
+        -H,
+        0,
+        H,
+        2 * H,
+        3 * H,
+        3 * H + 30 * M,
+        4 * H,
+        4 * H + 30 * M,
+        5 * H,
+        5 * H + 30 * M,
+        5 * H + 45 * M,
+        6 * H,
+        6 * H + 30 * M,
+        7 * H,
+        8 * H,
+        8 * H + 45 * M,
+        9 * H,
+        9 * H + 30 * M,
+        10 * H,
+        10 * H + 30 * M,
+        11 * H,
+        12 * H,
+        12 * H + 45 * M,
+        13 * H,
+        13 * H + 45 * M,
+        14 * H,
+    ]
+};
+
 /// Earliest and latest UTC offsets in use (UTC−12:00 … UTC+14:00), in seconds.
-const MIN_OFFSET_S: i64 = -12 * 3600;
-const MAX_OFFSET_S: i64 = 14 * 3600;
+const MIN_OFFSET_S: i64 = OFFSETS_IN_USE_S[0];
+const MAX_OFFSET_S: i64 = OFFSETS_IN_USE_S[OFFSETS_IN_USE_S.len() - 1];
 
 /// Readings that differ by no more than this are treated as the same instant.
 const SAME_S: i64 = 1;
-
-/// Every UTC offset in use is a whole number of quarter hours.
-const QUARTER_HOUR_S: i64 = 15 * 60;
 
 /// A parsed reading before it becomes a [`Clock`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -454,6 +502,11 @@ pub fn compare(times: &[Clock]) -> Vec<Note> {
 
 /// `wall` is a local reading without offset, `instant` a UTC instant.
 /// `wall_first` says which came first in `sources` (the difference is second − first).
+///
+/// They are offered as the same moment only when the offset that would make them so is
+/// within a second of one in [`OFFSETS_IN_USE_S`] (a `clock_unknown_offset` note naming
+/// it); otherwise a `clock_difference` note names the nearest offset in use and how far
+/// it misses.
 fn unknown_offset(
     wall_name: &str,
     instant_name: &str,
@@ -468,37 +521,37 @@ fn unknown_offset(
     let range = if wall_first { [lo, hi] } else { [-hi, -lo] };
     // If both were the same instant, the camera's offset would have been wall − instant.
     let implied = wall - instant;
-    // UTC offsets in use are whole quarter hours; how far the implied one is from the
-    // nearest of them.
-    let nearest = (implied as f64 / QUARTER_HOUR_S as f64).round() as i64 * QUARTER_HOUR_S;
-    let text = if lo > SAME_S || hi < -SAME_S {
+    let nearest = nearest_offset_in_use(implied);
+    let outside = lo > SAME_S || hi < -SAME_S;
+    let matches = !outside && (implied - nearest).abs() <= SAME_S;
+    let text = if outside {
         format!(
             "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) disagree whatever the offset: {instant_name} is between {} and {}{} {wall_name}.",
             span(lo.abs().min(hi.abs())),
             span(lo.abs().max(hi.abs())),
             if lo > 0 { " after" } else { " before" },
         )
-    } else if (implied - nearest).abs() <= SAME_S {
+    } else if matches {
         format!(
             "{instant_name} (a known instant) matches {wall_name} (local time, offset unknown) only if that clock was set to UTC{}; the offset is not recorded, so this is not established.",
             signed_offset(nearest)
         )
     } else {
-        // The gap is not a whole number of quarter hours: no offset in use makes them
-        // the same moment. Say by how much the nearest one misses, as a clock that ran
-        // fast or slow (or two different events) would explain it.
+        // The gap is not an offset in use: none makes them the same moment. Say by how
+        // much the nearest one misses, as a clock that ran fast or slow (or two
+        // different events) would explain it.
         let miss = wall - nearest - instant;
         format!(
-            "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) are not the same moment at any UTC offset in use (offsets are whole quarter hours); at the nearest, UTC{}, {wall_name} is {} {} {instant_name}: a clock off by that much, or two different events.",
+            "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) are not the same moment at any UTC offset in use (the gap between them is not one); at the nearest, UTC{}, {wall_name} is {} {} {instant_name}: a clock off by that much, or two different events.",
             signed_offset(nearest),
             span(miss),
             if miss > 0 { "ahead of" } else { "behind" },
         )
     };
-    let kind = if lo > SAME_S || hi < -SAME_S || (implied - nearest).abs() > SAME_S {
-        "clock_difference"
-    } else {
+    let kind = if matches {
         "clock_unknown_offset"
+    } else {
+        "clock_difference"
     };
     Note {
         kind: kind.into(),
@@ -508,6 +561,15 @@ fn unknown_offset(
         value: None,
         text,
     }
+}
+
+/// The offset in use nearest to `secs` (of two equally near, the western one).
+fn nearest_offset_in_use(secs: i64) -> i64 {
+    OFFSETS_IN_USE_S
+        .iter()
+        .copied()
+        .min_by_key(|o| (secs - o).abs())
+        .expect("the list of offsets is not empty")
 }
 
 #[cfg(test)]
@@ -603,7 +665,7 @@ mod tests {
     }
 
     /// A UTC reading and a local one without offset: a possible match only at an offset
-    /// in use (whole quarter hours); otherwise, how far the nearest offset misses.
+    /// in use (`OFFSETS_IN_USE_S`); otherwise, how far the nearest offset misses.
     #[test]
     fn a_match_at_unknown_offset_is_offered_only_at_real_offsets() {
         let cam = || {
@@ -654,5 +716,58 @@ mod tests {
             t.contains("at the nearest, UTC-05:00, exif.DateTimeOriginal is 5 min 30 s behind"),
             "{t}"
         );
+        // Three quarters past the hour: UTC+05:45 (Nepal) is in use...
+        let notes = compare(&[cam(), utc("2022-03-04T04:30:00Z")]);
+        assert_eq!(notes[0].kind, "clock_unknown_offset");
+        assert!(
+            notes[0].text.contains("set to UTC+05:45;"),
+            "{}",
+            notes[0].text
+        );
+        // ...and so is UTC-09:30 (the Marquesas).
+        let notes = compare(&[cam(), utc("2022-03-04T19:45:00Z")]);
+        assert_eq!(notes[0].kind, "clock_unknown_offset");
+        assert!(
+            notes[0].text.contains("set to UTC-09:30;"),
+            "{}",
+            notes[0].text
+        );
+        // ...but not every quarter hour is an offset: UTC+01:15 is none, and the note
+        // names the nearest that is, UTC+01:00, missing by 15 min.
+        let notes = compare(&[cam(), utc("2022-03-04T09:00:00Z")]);
+        assert_eq!(notes[0].kind, "clock_difference");
+        let t = &notes[0].text;
+        assert!(!t.contains("matches"), "{t}");
+        assert!(t.contains("(the gap between them is not one)"), "{t}");
+        assert!(
+            t.contains("at the nearest, UTC+01:00, exif.DateTimeOriginal is 15 min 0 s ahead of xmp.xmp:ModifyDate"),
+            "{t}"
+        );
+        // UTC+08:30 is no longer in use; the nearest in use, UTC+08:45, misses by 15 min.
+        let notes = compare(&[cam(), utc("2022-03-04T01:45:00Z")]);
+        assert_eq!(notes[0].kind, "clock_difference");
+        let t = &notes[0].text;
+        assert!(
+            t.contains("at the nearest, UTC+08:45, exif.DateTimeOriginal is 15 min 0 s behind"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn offsets_in_use_are_ascending_whole_minutes_from_minus_12_to_plus_14() {
+        assert!(OFFSETS_IN_USE_S.windows(2).all(|w| w[0] < w[1]));
+        assert!(OFFSETS_IN_USE_S.iter().all(|o| o % 60 == 0));
+        assert_eq!((MIN_OFFSET_S, MAX_OFFSET_S), (-12 * 3600, 14 * 3600));
+        let named: Vec<String> = OFFSETS_IN_USE_S.iter().map(|&o| signed_offset(o)).collect();
+        for o in [
+            "-09:30", "-03:30", "-02:30", "+05:45", "+08:45", "+12:45", "+13:45",
+        ] {
+            assert!(named.iter().any(|n| n == o), "{o} missing");
+        }
+        for o in ["+01:15", "+08:30", "-00:30"] {
+            assert!(!named.iter().any(|n| n == o), "{o} is not in use");
+        }
+        // Halfway between two offsets in use, the western one is named.
+        assert_eq!(nearest_offset_in_use(-(9 * 3600 + 45 * 60)), -10 * 3600);
     }
 }
