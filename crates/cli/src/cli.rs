@@ -118,7 +118,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = GeoFormatArg::Geojson)]
         format: GeoFormatArg,
         /// Write to this file instead of standard output (which then gets a summary, as
-        /// JSON with --json). An existing file is never replaced.
+        /// JSON with --json). An existing file is never replaced. Without --out, --json is
+        /// accepted for GeoJSON only (the document on standard output is JSON); with KML
+        /// or CSV it is refused.
         #[arg(long, short)]
         out: Option<PathBuf>,
     },

@@ -335,6 +335,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::ExportGeo { case, format, out } => {
+            // --json describes the file written with --out; without one, only a GeoJSON
+            // document is JSON itself.
+            let not_json = match format {
+                GeoFormatArg::Geojson => None,
+                GeoFormatArg::Kml => Some("KML"),
+                GeoFormatArg::Csv => Some("CSV"),
+            };
+            if cli.json
+                && out.is_none()
+                && let Some(name) = not_json
+            {
+                anyhow::bail!(
+                    "--json describes a file written with --out; give --out FILE, or drop --json to write the {name} to standard output"
+                );
+            }
             let vault = open(&cli, Mode::Read, &actor).await?;
             let placed = custody_app::geo::placed_items(&vault, case.as_deref()).await;
             vault.close().await;

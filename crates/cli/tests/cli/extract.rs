@@ -417,3 +417,56 @@ fn positions_export_as_geojson_kml_and_csv() {
         nowhere.stderr
     );
 }
+
+/// `--json` describes the file written with `--out`. Without `--out`, a GeoJSON document
+/// is JSON itself and is allowed; KML or CSV would not be, so the command refuses.
+#[test]
+fn export_geo_json_without_out_is_for_geojson_only() {
+    let env = Env::new();
+    env.init();
+    env.write("note.txt", b"no position here\n");
+    env.run(&["ingest", "note.txt"]).ok();
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(env.path(""))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = files();
+    for (format, name) in [("kml", "KML"), ("csv", "CSV")] {
+        let r = env.run(&["export-geo", "--format", format, "--json"]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "--json describes a file written with --out; give --out FILE, or drop --json to write the {name} to standard output"
+            )),
+            "{}",
+            r.stderr
+        );
+        // Standard output carries the error as JSON, as for every failed command, and
+        // no document.
+        let out = r.json();
+        assert!(
+            out["error"].as_str().unwrap().contains("--out FILE"),
+            "{out}"
+        );
+        assert_eq!(files(), before, "nothing written");
+    }
+    let geo = env
+        .run(&["export-geo", "--format", "geojson", "--json"])
+        .ok()
+        .json();
+    assert_eq!(geo["type"], "FeatureCollection");
+    env.run(&[
+        "export-geo",
+        "--format",
+        "kml",
+        "--json",
+        "--out",
+        "geo.kml",
+    ])
+    .ok();
+    assert!(env.path("geo.kml").exists());
+}
