@@ -211,3 +211,41 @@ fn damaged_files_never_panic_hang_or_produce_unserialisable_records() {
     eprintln!("robustness: {total} damaged extractions, slowest {slowest:?}");
     assert!(total >= 5 * rounds * 2);
 }
+
+/// Writes the samples above as a seed corpus for the `extract` fuzz target
+/// (`crates/extract/fuzz`), into the folder named by `CUSTODY_FUZZ_SEEDS`: each file is the
+/// target's media-type byte followed by the sample's first 64 KiB, where the metadata of
+/// these formats lives. Run by hand (`--ignored`); see `crates/extract/fuzz/README.md`.
+#[test]
+#[ignore = "writes a fuzzing seed corpus; run by hand"]
+fn write_fuzz_seeds() {
+    /// The fuzz target's list of declared media types, in its order.
+    const TYPES: [&str; 9] = [
+        "application/octet-stream",
+        "image/jpeg",
+        "image/png",
+        "image/tiff",
+        "image/webp",
+        "image/heif",
+        "video/mp4",
+        "video/quicktime",
+        "application/pdf",
+    ];
+    let dir = std::env::var_os("CUSTODY_FUZZ_SEEDS").expect("set CUSTODY_FUZZ_SEEDS to a folder");
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).expect("create the seed folder");
+    let mut written = 0;
+    for (name, data, media_type) in samples() {
+        let pick = TYPES
+            .iter()
+            .position(|t| *t == media_type)
+            .expect("every sample's type is one the target declares") as u8;
+        let mut seed = vec![pick];
+        seed.extend_from_slice(&data[..data.len().min(64 * 1024)]);
+        let file = dir.join(name.replace('/', "_"));
+        std::fs::write(&file, &seed).expect("write a seed");
+        written += 1;
+    }
+    assert!(written >= 5, "the synthetic samples are always there");
+    eprintln!("{written} seeds in {}", dir.display());
+}
