@@ -115,13 +115,8 @@ fn a_directory_that_is_not_a_vault() {
     let env = Env::new();
     std::fs::create_dir(env.path("vault")).unwrap();
     let out = env.run(&["list"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains(
-            "vault is not a Custody vault (no vault.json); create one with `custody init vault`"
-        ),
-        "{}",
-        out.stderr
+    out.refused(
+        "vault is not a Custody vault (no vault.json); create one with `custody init vault`",
     );
     let out = env.run_bare(&["init", "vault", "--name", "x"]);
     assert_eq!(
@@ -130,12 +125,7 @@ fn a_directory_that_is_not_a_vault() {
         out.stderr
     );
     let out = env.run_bare(&["init", "vault", "--name", "x"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("already holds a vault or other files"),
-        "{}",
-        out.stderr
-    );
+    out.refused("already holds a vault or other files");
 }
 
 #[test]
@@ -155,12 +145,7 @@ fn a_second_writer_is_refused_with_a_clear_message() {
     )
     .unwrap();
     let out = env.run(&["ingest", "f.bin"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("is in use by another custody process (pid 4242: custody ingest elsewhere); wait for it to finish"),
-        "{}",
-        out.stderr
-    );
+    out.refused("is in use by another custody process (pid 4242: custody ingest elsewhere); wait for it to finish");
     // Readers are not blocked.
     env.run(&["list"]).ok();
     drop(lock);
@@ -172,13 +157,7 @@ fn bad_item_references_say_what_to_do() {
     let env = Env::new();
     env.init();
     let out = env.run(&["show", "ITM-000099"]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr
-            .contains("no item matches \"ITM-000099\"; `custody list` shows the items"),
-        "{}",
-        out.stderr
-    );
+    out.refused("no item matches \"ITM-000099\"; `custody list` shows the items");
     let out = env.run(&["show", "xyz"]);
     assert!(
         out.stderr
@@ -367,12 +346,6 @@ fn empty_folders_and_same_bytes_prefixes_are_explained() {
     env.run(&["ingest", "b"]).ok();
     let prefix = &sha256_hex(&data)[..8];
     let r = env.run(&["show", prefix]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("shared by 2 items holding the same bytes")
-            && r.stderr.contains("give the item id"),
-        "{}",
-        r.stderr
-    );
+    r.refused("shared by 2 items holding the same bytes");
+    r.refused("give the item id");
 }

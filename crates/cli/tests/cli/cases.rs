@@ -540,12 +540,7 @@ fn sealed_identities_are_read_only_with_permission_and_every_read_is_logged() {
 
     // Reading needs the explicit permission and a purpose; refusals log nothing.
     let missing = run(&env, &format!("witness unseal {c} W-0001"));
-    assert_eq!(missing.code, 2);
-    assert!(
-        missing.stderr.contains("--permission"),
-        "{}",
-        missing.stderr
-    );
+    missing.refused("--permission");
     refused(
         &env,
         &format!("witness unseal {c} W-0001 --permission read-everything --purpose curiosity"),

@@ -130,8 +130,7 @@ fn init_ingest_list_show_get_verify_and_log() {
     );
     // no silent overwrite
     let again = env.run(&["get", "ITM-000001", "--out", "copy.jpg"]);
-    assert_eq!(again.code, 2);
-    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    again.refused("already exists");
 
     let v = env.run(&["verify", "--full"]).ok();
     assert!(

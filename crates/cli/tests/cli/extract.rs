@@ -274,19 +274,9 @@ fn extract_one_item_by_id_or_digest_prefix() {
 
     // One item or --all, exactly one of them.
     let both = env.run(&["extract", "ITM-000002", "--all"]);
-    assert_eq!(both.code, 2);
-    assert!(
-        both.stderr.contains("cannot be used with '--all'"),
-        "{}",
-        both.stderr
-    );
+    both.refused("cannot be used with '--all'");
     let neither = env.run(&["extract", "--force"]);
-    assert_eq!(neither.code, 2);
-    assert!(
-        neither.stderr.contains("<ITEM|--all>"),
-        "{}",
-        neither.stderr
-    );
+    neither.refused("<ITEM|--all>");
     assert_eq!(ledger_size(&env), before + 2, "nothing written");
     env.run(&["verify", "--full"]).ok();
 }
@@ -410,12 +400,7 @@ fn positions_export_as_geojson_kml_and_csv() {
     assert_eq!(summary["items"], 2, "the note has no position: {summary}");
     assert_eq!(summary["path"], "geo.kml");
     let nowhere = env.run(&["export-geo", "--out", "no/such/folder/items.geojson"]);
-    assert_eq!(nowhere.code, 2);
-    assert!(
-        nowhere.stderr.contains("its folder does not exist"),
-        "{}",
-        nowhere.stderr
-    );
+    nowhere.refused("its folder does not exist");
 }
 
 /// `--json` describes the file written with `--out`. Without `--out`, a GeoJSON document

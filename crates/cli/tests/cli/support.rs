@@ -33,6 +33,22 @@ impl Run {
         );
         self
     }
+    /// Panics with the whole output unless the command was refused as bad input (exit
+    /// 2) with an error that says `needle`, without a panic.
+    #[track_caller]
+    pub fn refused(&self, needle: &str) {
+        assert_eq!(
+            self.code, 2,
+            "expected a refusal\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "the error should say {needle:?}:\n{}",
+            self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+    }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
