@@ -33,17 +33,12 @@ fn ingest_extracts_clocks_position_device_and_content_credentials() {
     let env = Env::new();
     env.init();
     for p in [&gps, &xca, &c, &corrupt] {
-        let out = env
-            .command()
-            .args(["--vault", "vault", "ingest", "--case", "T"])
-            .arg(p)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Run::of(
+            env.command()
+                .args(["--vault", "vault", "ingest", "--case", "T"])
+                .arg(p),
+        )
+        .ok();
     }
     let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
     let m = &shown["metadata"];
@@ -175,18 +170,13 @@ fn extract_one_item_by_id_or_digest_prefix() {
     };
     let env = Env::new();
     env.init();
-    let out = env
-        .command()
-        .args(["--vault", "vault", "ingest", "--no-extract"])
-        .arg(&gps)
-        .arg(&other)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Run::of(
+        env.command()
+            .args(["--vault", "vault", "ingest", "--no-extract"])
+            .arg(&gps)
+            .arg(&other),
+    )
+    .ok();
     let first = env.run(&["show", "ITM-000001", "--json"]).ok().json();
     assert!(first["metadata"].is_null(), "ingested without extraction");
     let name = first["item"]["original_name"].as_str().unwrap().to_owned();

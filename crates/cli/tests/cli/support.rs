@@ -16,6 +16,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// Runs a command built with [`Env::command`] (for arguments that are not UTF-8,
+    /// environment variables or another working folder).
+    pub fn of(cmd: &mut Command) -> Self {
+        Run::from(cmd.output().expect("run custody"))
+    }
     fn from(o: Output) -> Self {
         Run {
             code: o.status.code().unwrap_or(-1),
