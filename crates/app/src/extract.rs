@@ -42,8 +42,20 @@ pub struct ExtractReport {
     pub up_to_date: u64,
     /// Records that say some part could not be extracted.
     pub with_problems: u64,
+    /// Blobs whose stored bytes are missing or are not the ones collected: nothing was
+    /// recorded for them (`custody verify --full` says more).
+    pub damaged: Vec<DamagedBlob>,
     pub seconds: f64,
     pub files_per_second: f64,
+}
+
+/// A blob that was not examined because its stored bytes are not the item's.
+#[derive(Debug, Clone, Serialize)]
+pub struct DamagedBlob {
+    pub item: ItemId,
+    pub sha256: Digest,
+    /// What is wrong with the stored bytes.
+    pub why: String,
 }
 
 /// Examines every distinct blob in the vault, each under the first item it was
@@ -59,6 +71,7 @@ pub async fn extract_all(
     for item in vault.catalog().items(&Default::default()).await? {
         blobs.entry(item.sha256).or_insert(Blob {
             sha256: item.sha256,
+            size: item.size,
             item: item.id,
             media_type: item.media_type,
         });
@@ -85,6 +98,7 @@ pub async fn extract_item(
     let item = crate::items::resolve(vault, query).await?;
     let blob = Blob {
         sha256: item.sha256,
+        size: item.size,
         item: item.id,
         media_type: item.media_type,
     };
@@ -96,6 +110,8 @@ pub async fn extract_item(
 /// A blob to examine, read as the media type of the item its record is filed under.
 struct Blob {
     sha256: Digest,
+    /// Bytes collected.
+    size: u64,
     item: ItemId,
     media_type: String,
 }
@@ -135,7 +151,7 @@ async fn extract_blobs(
         let path = vault.blobs().local_path(&b.sha256, false).ok_or_else(|| {
             AppError::Invalid("this blob store keeps no local files; extraction needs them".into())
         })?;
-        todo.push((b.sha256, b.item, b.media_type, path));
+        todo.push((b, path));
     }
     observer.planned(todo.len() as u64);
 
@@ -147,15 +163,23 @@ async fn extract_blobs(
         let tx = tx.clone();
         let observer = observer.clone();
         workers.push(std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 20];
             loop {
                 let next = queue.lock().expect("not poisoned").pop();
-                let Some((d, id, media, path)) = next else {
+                let Some((b, path)) = next else {
                     break;
                 };
-                let m = custody_extract::extract_path(&path, &media);
-                let h = crate::ingest::perceptual_hash(&path, &media);
+                // Derived data is filed under the digest: only from the very bytes it names.
+                let examined = stored_bytes_problem(&path, &b, &mut buf).map_or_else(
+                    || {
+                        let m = custody_extract::extract_path(&path, &b.media_type);
+                        let h = crate::ingest::perceptual_hash(&path, &b.media_type);
+                        Ok((m, h))
+                    },
+                    Err,
+                );
                 observer.done(1);
-                if tx.blocking_send((d, id, m, h)).is_err() {
+                if tx.blocking_send((b, examined)).is_err() {
                     break;
                 }
             }
@@ -163,7 +187,19 @@ async fn extract_blobs(
     }
     drop(tx);
     let mut batch = Vec::new();
-    while let Some((d, id, m, h)) = rx.recv().await {
+    while let Some((b, examined)) = rx.recv().await {
+        let (m, h) = match examined {
+            Ok(done) => done,
+            Err(why) => {
+                report.damaged.push(DamagedBlob {
+                    item: b.item,
+                    sha256: b.sha256,
+                    why,
+                });
+                continue;
+            }
+        };
+        let (d, id) = (b.sha256, b.item);
         if !m.problems.is_empty() {
             report.with_problems += 1;
         }
@@ -180,6 +216,7 @@ async fn extract_blobs(
     for w in workers {
         let _ = w.join();
     }
+    report.damaged.sort_by_key(|x| x.item);
     report.seconds = started.elapsed().as_secs_f64();
     report.files_per_second = if report.seconds > 0.0 {
         report.extracted as f64 / report.seconds
@@ -187,4 +224,26 @@ async fn extract_blobs(
         0.0
     };
     Ok(report)
+}
+
+/// Why the stored copy of `b` at `path` is not the collected bytes (missing, another
+/// length, another SHA-256), or `None` when it is.
+fn stored_bytes_problem(path: &std::path::Path, b: &Blob, buf: &mut [u8]) -> Option<String> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return Some(format!("its stored bytes cannot be read ({e})")),
+    };
+    match custody_vault::hash_reader_with(&mut file, buf, &|_| {}) {
+        Err(e) => Some(format!("its stored bytes cannot be read ({e})")),
+        Ok((_, len)) if len != b.size => Some(format!(
+            "its stored copy is {len} bytes long where {} were collected",
+            b.size
+        )),
+        Ok((d, _)) if d != b.sha256 => Some(format!(
+            "its stored copy has SHA-256 {}, not the collected {}",
+            d.to_hex(),
+            b.sha256.to_hex()
+        )),
+        Ok(_) => None,
+    }
 }

@@ -117,10 +117,10 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = GeoFormatArg::Geojson)]
         format: GeoFormatArg,
-        /// Write to this file instead of standard output (which then gets a summary, as
-        /// JSON with --json). An existing file is never replaced. Without --out, --json is
-        /// accepted for GeoJSON only (the document on standard output is JSON); with KML
-        /// or CSV it is refused.
+        /// Write to this file instead of standard output; a summary then goes to standard
+        /// error (to standard output as JSON, with --json). An existing file is never
+        /// replaced. Without --out, --json is accepted for GeoJSON only (the document on
+        /// standard output is JSON); with KML or CSV it is refused.
         #[arg(long, short)]
         out: Option<PathBuf>,
     },

@@ -310,13 +310,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&r)?;
             } else if let Some(id) = r.item {
+                let what = if r.with_problems > 0 {
+                    "extracted, with parts that could not be read (`custody show` lists them)"
+                } else if r.extracted > 0 {
+                    "extracted"
+                } else if r.up_to_date > 0 {
+                    "already up to date"
+                } else {
+                    "not extracted"
+                };
                 outln!(
-                    "{} {}: {id}: {} extracted ({} with parts that could not be read), {} already up to date; {:.1} s",
+                    "{} {}: {id} {what}; {:.1} s",
                     r.extractor,
                     r.version,
-                    r.extracted,
-                    r.with_problems,
-                    r.up_to_date,
                     r.seconds
                 );
             } else {
@@ -332,7 +338,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     r.files_per_second
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            for x in &r.damaged {
+                eprintln!(
+                    "error: {} ({}): {}; nothing was extracted from it. `custody verify --full` checks every stored copy",
+                    x.item,
+                    x.sha256.to_hex(),
+                    x.why
+                );
+            }
+            Ok(if r.damaged.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::ExportGeo { case, format, out } => {
             // --json describes the file written with --out; without one, only a GeoJSON

@@ -231,8 +231,7 @@ fn extract_one_item_by_id_or_digest_prefix() {
     // Again, by id: up to date, said on standard error, nothing recorded.
     let again = env.run(&["extract", "ITM-000001"]).ok();
     assert!(
-        again.stdout.contains(": ITM-000001: 0 extracted")
-            && again.stdout.contains("1 already up to date"),
+        again.stdout.contains(": ITM-000001 already up to date;"),
         "{}",
         again.stdout
     );
@@ -249,7 +248,7 @@ fn extract_one_item_by_id_or_digest_prefix() {
     // --force extracts again: a second entry for the same item.
     let forced = env.run(&["extract", "ITM-000001", "--force"]).ok();
     assert!(
-        forced.stdout.contains(": ITM-000001: 1 extracted"),
+        forced.stdout.contains(": ITM-000001 extracted;"),
         "{}",
         forced.stdout
     );
@@ -444,4 +443,55 @@ fn export_geo_json_without_out_is_for_geojson_only() {
     ])
     .ok();
     assert!(env.path("geo.kml").exists());
+}
+
+/// Derived data is filed under a digest, so it is only taken from those very bytes: a
+/// stored copy that is missing or altered is reported, and nothing is recorded for it.
+#[test]
+fn extraction_refuses_stored_bytes_that_are_not_the_item() {
+    let env = Env::new();
+    env.init();
+    let notes = [b"first field note".as_slice(), b"second field note"];
+    for (i, text) in notes.iter().enumerate() {
+        let p = env.write(&format!("in/note{i}.txt"), text);
+        Run::of(
+            env.command()
+                .args(["--vault", "vault", "ingest", "--no-extract"])
+                .arg(p),
+        )
+        .ok();
+    }
+    let before = ledger_size(&env);
+    // Same length, other bytes; and a copy that is gone.
+    let altered = blob_path(&env.path("vault"), &sha256_hex(notes[0]));
+    make_writable(&altered);
+    std::fs::write(&altered, b"FIRST field note").unwrap();
+    std::fs::remove_file(blob_path(&env.path("vault"), &sha256_hex(notes[1]))).unwrap();
+
+    let one = env.run(&["extract", "ITM-000001"]);
+    assert_eq!(one.code, 1, "{}", one.stderr);
+    assert!(
+        one.stderr.contains(&format!(
+            "error: ITM-000001 ({}): its stored copy has SHA-256 {}, not the collected",
+            sha256_hex(notes[0]),
+            sha256_hex(b"FIRST field note")
+        )) && one.stderr.contains("`custody verify --full`"),
+        "{}",
+        one.stderr
+    );
+    let all = env.run(&["extract", "--all", "--json"]);
+    assert_eq!(all.code, 1, "{}", all.stderr);
+    let report = all.json();
+    assert_eq!(report["extracted"], 0, "{report}");
+    let damaged = report["damaged"].as_array().unwrap();
+    assert_eq!(damaged.len(), 2, "{report}");
+    assert_eq!(damaged[1]["item"], "ITM-000002");
+    assert!(
+        damaged[1]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("its stored bytes cannot be read"),
+        "{report}"
+    );
+    assert_eq!(ledger_size(&env), before, "nothing recorded");
 }
