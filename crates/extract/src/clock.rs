@@ -6,11 +6,13 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOf
 
 use crate::record::{Basis, Clock, Note};
 
-/// The UTC offsets in use in the tz database, now or in recent years, in seconds east of
-/// UTC, in ascending order. Most are whole hours; the others are half hours and three
-/// quarter hours (UTC+05:45 in Nepal, UTC+08:45, UTC+12:45, UTC+13:45). Not every
-/// quarter hour is one: UTC+01:15 is not.
-const OFFSETS_IN_USE_S: [i64; 40] = {
+/// The UTC offsets of the tz database in use at some time since 2000, in seconds east
+/// of UTC, in ascending order. Most are whole hours; the others are half hours (among
+/// them UTC−04:30, Venezuela until 2016, UTC+08:30, North Korea 2015–2018, and UTC+11:30,
+/// Norfolk Island until 2015) and three quarter hours (UTC+05:45 in Nepal, UTC+08:45 and
+/// UTC+09:45 in Eucla, UTC+12:45 and UTC+13:45 in the Chatham Islands). Not every quarter
+/// hour is one: UTC+01:15 is not.
+const OFFSETS_IN_USE_S: [i64; 44] = {
     const H: i64 = 3600;
     const M: i64 = 60;
     [
@@ -23,6 +25,7 @@ const OFFSETS_IN_USE_S: [i64; 40] = {
         -7 * H,
         -6 * H,
         -5 * H,
+        -(4 * H + 30 * M),
         -4 * H,
         -(3 * H + 30 * M),
         -3 * H,
@@ -43,12 +46,15 @@ const OFFSETS_IN_USE_S: [i64; 40] = {
         6 * H + 30 * M,
         7 * H,
         8 * H,
+        8 * H + 30 * M,
         8 * H + 45 * M,
         9 * H,
         9 * H + 30 * M,
+        9 * H + 45 * M,
         10 * H,
         10 * H + 30 * M,
         11 * H,
+        11 * H + 30 * M,
         12 * H,
         12 * H + 45 * M,
         13 * H,
@@ -521,7 +527,7 @@ fn unknown_offset(
     let range = if wall_first { [lo, hi] } else { [-hi, -lo] };
     // If both were the same instant, the camera's offset would have been wall − instant.
     let implied = wall - instant;
-    let nearest = nearest_offset_in_use(implied);
+    let (nearest, tied) = nearest_offsets_in_use(implied);
     let outside = lo > SAME_S || hi < -SAME_S;
     let matches = !outside && (implied - nearest).abs() <= SAME_S;
     let text = if outside {
@@ -541,11 +547,26 @@ fn unknown_offset(
         // much the nearest one misses, as a clock that ran fast or slow (or two
         // different events) would explain it.
         let miss = wall - nearest - instant;
+        let direction = |m: i64| if m > 0 { "ahead of" } else { "behind" };
+        let at_nearest = match tied {
+            None => format!(
+                "at the nearest, UTC{}, {wall_name} is {} {} {instant_name}",
+                signed_offset(nearest),
+                span(miss),
+                direction(miss),
+            ),
+            Some(other) => format!(
+                "at the two nearest, UTC{} and UTC{}, {wall_name} is {} {} {instant_name} and {} {} it",
+                signed_offset(nearest),
+                signed_offset(other),
+                span(miss),
+                direction(miss),
+                span(wall - other - instant),
+                direction(wall - other - instant),
+            ),
+        };
         format!(
-            "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) are not the same moment at any UTC offset in use (the gap between them is not one); at the nearest, UTC{}, {wall_name} is {} {} {instant_name}: a clock off by that much, or two different events.",
-            signed_offset(nearest),
-            span(miss),
-            if miss > 0 { "ahead of" } else { "behind" },
+            "{instant_name} (a known instant) and {wall_name} (local time, offset unknown) are not the same moment at any UTC offset in use (none is within a second of the gap between them); {at_nearest}: a clock off by that much, or two different events.",
         )
     };
     let kind = if matches {
@@ -563,13 +584,20 @@ fn unknown_offset(
     }
 }
 
-/// The offset in use nearest to `secs` (of two equally near, the western one).
-fn nearest_offset_in_use(secs: i64) -> i64 {
-    OFFSETS_IN_USE_S
+/// The offset in use nearest to `secs`, and a second one when two are equally near (the
+/// western one first).
+fn nearest_offsets_in_use(secs: i64) -> (i64, Option<i64>) {
+    let gap = |o: &i64| (secs - o).abs();
+    let nearest = OFFSETS_IN_USE_S
         .iter()
         .copied()
-        .min_by_key(|o| (secs - o).abs())
-        .expect("the list of offsets is not empty")
+        .min_by_key(gap)
+        .expect("the list of offsets is not empty");
+    let tied = OFFSETS_IN_USE_S
+        .iter()
+        .copied()
+        .find(|o| *o != nearest && gap(o) == gap(&nearest));
+    (nearest, tied)
 }
 
 #[cfg(test)]
@@ -738,17 +766,28 @@ mod tests {
         assert_eq!(notes[0].kind, "clock_difference");
         let t = &notes[0].text;
         assert!(!t.contains("matches"), "{t}");
-        assert!(t.contains("(the gap between them is not one)"), "{t}");
+        assert!(
+            t.contains("(none is within a second of the gap between them)"),
+            "{t}"
+        );
         assert!(
             t.contains("at the nearest, UTC+01:00, exif.DateTimeOriginal is 15 min 0 s ahead of xmp.xmp:ModifyDate"),
             "{t}"
         );
-        // UTC+08:30 is no longer in use; the nearest in use, UTC+08:45, misses by 15 min.
+        // UTC+08:30 was in use in North Korea from 2015 to 2018.
         let notes = compare(&[cam(), utc("2022-03-04T01:45:00Z")]);
+        assert_eq!(notes[0].kind, "clock_unknown_offset");
+        assert!(
+            notes[0].text.contains("set to UTC+08:30;"),
+            "{}",
+            notes[0].text
+        );
+        // UTC+06:15 is none, and UTC+06:00 and UTC+06:30 are equally near: both are named.
+        let notes = compare(&[cam(), utc("2022-03-04T04:00:00Z")]);
         assert_eq!(notes[0].kind, "clock_difference");
         let t = &notes[0].text;
         assert!(
-            t.contains("at the nearest, UTC+08:45, exif.DateTimeOriginal is 15 min 0 s behind"),
+            t.contains("at the two nearest, UTC+06:00 and UTC+06:30, exif.DateTimeOriginal is 15 min 0 s ahead of xmp.xmp:ModifyDate and 15 min 0 s behind it"),
             "{t}"
         );
     }
@@ -760,14 +799,19 @@ mod tests {
         assert_eq!((MIN_OFFSET_S, MAX_OFFSET_S), (-12 * 3600, 14 * 3600));
         let named: Vec<String> = OFFSETS_IN_USE_S.iter().map(|&o| signed_offset(o)).collect();
         for o in [
-            "-09:30", "-03:30", "-02:30", "+05:45", "+08:45", "+12:45", "+13:45",
+            "-09:30", "-04:30", "-03:30", "-02:30", "+05:45", "+08:30", "+08:45", "+09:45",
+            "+11:30", "+12:45", "+13:45",
         ] {
             assert!(named.iter().any(|n| n == o), "{o} missing");
         }
-        for o in ["+01:15", "+08:30", "-00:30"] {
+        for o in ["+01:15", "+06:15", "-00:30"] {
             assert!(!named.iter().any(|n| n == o), "{o} is not in use");
         }
-        // Halfway between two offsets in use, the western one is named.
-        assert_eq!(nearest_offset_in_use(-(9 * 3600 + 45 * 60)), -10 * 3600);
+        // Halfway between two offsets in use, both are given, the western one first.
+        assert_eq!(
+            nearest_offsets_in_use(-(9 * 3600 + 45 * 60)),
+            (-10 * 3600, Some(-(9 * 3600 + 30 * 60)))
+        );
+        assert_eq!(nearest_offsets_in_use(3600 + 60), (3600, None));
     }
 }
