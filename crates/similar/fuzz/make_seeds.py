@@ -28,6 +28,8 @@ def main(out: Path) -> None:
     rgb.save(out / "optimized.jpg", quality=40, optimize=True)
     rgb.save(out / "progressive.jpg", quality=40, progressive=True)
     rgb.save(out / "restart.jpg", quality=40, restart_marker_blocks=7)
+    if b"\xff\xd0" not in (out / "restart.jpg").read_bytes():
+        sys.exit("this Pillow wrote no restart markers (restart_marker_blocks); upgrade it")
     g.save(out / "grey.jpg", quality=40)
     g.save(out / "grey-progressive.jpg", quality=40, progressive=True)
     exif = rgb.getexif()
