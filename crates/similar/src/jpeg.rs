@@ -20,8 +20,11 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::exif;
+
+mod lanes;
 
 /// Largest image (in pixels) the DC path accepts: 2^28, about 268 megapixels. Its 1/8
 /// image is then 4 Mi samples (16 MiB of `f32`).
@@ -200,21 +203,26 @@ struct Run {
 }
 
 fn ac_run(single: &[u16], p: u32, start: u32) -> Run {
-    let mask = (1u32 << AC_LOOKAHEAD) - 1;
+    ac_run_in(single, p, start, AC_LOOKAHEAD)
+}
+
+/// [`ac_run`] over a `window`-bit window (`single` built for that width).
+fn ac_run_in(single: &[u16], p: u32, start: u32, window: u32) -> Run {
+    let mask = (1u32 << window) - 1;
     let mut r = Run {
         used: start,
         adv: 0,
         eob: false,
         first: None,
     };
-    while r.used < AC_LOOKAHEAD {
+    while r.used < window {
         // The remaining bits, left-aligned, zeros after them.
         let s = single[((p << r.used) & mask) as usize];
         let len = u32::from(s & 0xFF);
         let sym = (s >> 8) as u8;
         let size = u32::from(sym & 15);
         let run = u32::from(sym >> 4);
-        if len == 0 || r.used + len + size > AC_LOOKAHEAD {
+        if len == 0 || r.used + len + size > window {
             break;
         }
         let (step, is_eob) = match (run, size) {
@@ -322,13 +330,49 @@ impl BlockStart {
 struct TableCache {
     ac: Vec<(Canonical, Rc<AcTable>)>,
     start: Vec<((Canonical, Canonical), Rc<BlockStart>)>,
+    lanes: Vec<((Canonical, Canonical), Rc<lanes::LaneTable>)>,
+    /// Code pairs seen once, without a stretch-walk table yet.
+    lanes_seen: Vec<(Canonical, Canonical)>,
 }
 
 /// How many codes (and code pairs) the cache keeps.
 const CACHED_CODES: usize = 4;
 
+/// How many code pairs have a stretch-walk table kept (384 KiB each): those of four
+/// cameras or encoders taking turns.
+const CACHED_LANE_CODES: usize = 8;
+
 thread_local! {
     static TABLES: RefCell<TableCache> = RefCell::new(TableCache::default());
+    static LANE_SCRATCH: RefCell<lanes::Scratch> = RefCell::new(lanes::Scratch::default());
+}
+
+/// The stretch-walk table of (`dc`, `ac`) from the cache, or built when this code pair
+/// is seen for the second time; `None` the first time. Building it costs about as much
+/// as walking a few 12-megapixel scans saves, so only codes that come back (a camera's,
+/// an encoder's) get one; a file with codes of its own is walked the ordinary way.
+fn cached_lane_table(dc: &Canonical, ac: &Canonical) -> Option<Rc<lanes::LaneTable>> {
+    TABLES.with(|cell| {
+        let mut cache = cell.try_borrow_mut().ok()?;
+        if let Some((_, t)) = cache.lanes.iter().find(|((d, a), _)| d == dc && a == ac) {
+            return Some(Rc::clone(t));
+        }
+        let key = (dc.clone(), ac.clone());
+        let Some(seen) = cache.lanes_seen.iter().position(|k| *k == key) else {
+            if cache.lanes_seen.len() == 2 * CACHED_LANE_CODES {
+                cache.lanes_seen.remove(0);
+            }
+            cache.lanes_seen.push(key);
+            return None;
+        };
+        cache.lanes_seen.remove(seen);
+        let t = Rc::new(lanes::LaneTable::new(dc, ac));
+        if cache.lanes.len() == CACHED_LANE_CODES {
+            cache.lanes.remove(0);
+        }
+        cache.lanes.push((key, Rc::clone(&t)));
+        Some(t)
+    })
 }
 
 /// The AC skipping table of `ac` and the block-start table of (`dc`, `ac`), from the
@@ -734,6 +778,18 @@ fn be16(d: &[u8], p: usize) -> Result<usize, JpegError> {
 
 /// Decodes the 1/8-scale luma image of a JPEG file.
 pub(crate) fn decode_dc_luma(data: &[u8]) -> Result<LumaPlane, JpegError> {
+    decode_dc_luma_walking(data, Walk::Lanes)
+}
+
+/// How a sequential scan is walked: in stretches at once where it can be ([`lanes`]), or
+/// only from start to end (for the tests that compare the two).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Walk {
+    Lanes,
+    Ordinary,
+}
+
+pub(crate) fn decode_dc_luma_walking(data: &[u8], walk: Walk) -> Result<LumaPlane, JpegError> {
     if data.len() < 4 || data[0] != 0xFF || data[1] != 0xD8 {
         return Err(JpegError::Corrupt("no JPEG start-of-image marker"));
     }
@@ -832,6 +888,7 @@ pub(crate) fn decode_dc_luma(data: &[u8]) -> Result<LumaPlane, JpegError> {
                             &qt_dc,
                             restart_interval,
                             orientation,
+                            walk,
                         );
                     }
                     pos = skip_entropy(data, start);
@@ -1113,6 +1170,7 @@ fn decode_sequential_scan(
     qt_dc: &[Option<u16>; 4],
     restart_interval: usize,
     orientation: u8,
+    walk: Walk,
 ) -> Result<LumaPlane, JpegError> {
     let scale = dc_scale(qt_dc, f)?;
     let mut dct: Vec<&DcTable> = Vec::with_capacity(scan.comps.len());
@@ -1133,6 +1191,27 @@ fn decode_sequential_scan(
     let (bw, bh) = f.comp_blocks(0);
     let mut out = vec![0f32; bw * bh];
     let entropy = Entropy::read(data, start, restart_interval)?;
+    if walk == Walk::Lanes
+        && entropy.starts.len() == 1
+        && entropy.len >= lanes::LANES * lanes::MIN_BYTES_PER_LANE
+    {
+        let mut lane_built = Vec::with_capacity(scan.comps.len());
+        for i in 0..scan.comps.len() {
+            let a = ac_tables[scan.ac_table[i]]
+                .as_ref()
+                .ok_or(JpegError::Corrupt("scan uses an undefined Huffman table"))?;
+            // Every pair is looked up, so that each is counted as seen.
+            lane_built.push(cached_lane_table(&dct[i].slow, a));
+        }
+        let lane_built: Option<Vec<_>> = lane_built.into_iter().collect();
+        if let Some(lane_built) = lane_built {
+            if walk_in_lanes(f, scan, &entropy, &dct, &act, &lane_built, scale, &mut out) {
+                LANE_WALKS[0].fetch_add(1, Ordering::Relaxed);
+                return Ok(plane(f, out, bw, bh, orientation));
+            }
+            LANE_WALKS[1].fetch_add(1, Ordering::Relaxed);
+        }
+    }
     let mut b = Bits::new(&entropy);
     let mut pred = [0i32; 4];
 
@@ -1191,6 +1270,96 @@ fn decode_sequential_scan(
         return Err(JpegError::Corrupt("entropy-coded data ends early"));
     }
     Ok(plane(f, out, bw, bh, orientation))
+}
+
+/// Scans walked in stretches, and scans where that walk declined (counted for the tests
+/// and benchmarks that check how often each happens).
+pub(crate) static LANE_WALKS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// Walks a scan without restart intervals in stretches ([`lanes`]) and writes the luma
+/// samples into `out`; false when that walk declines (the ordinary one then runs).
+#[allow(clippy::too_many_arguments)]
+fn walk_in_lanes(
+    f: &Frame,
+    scan: &Scan,
+    entropy: &Entropy,
+    dct: &[&DcTable],
+    act: &[&AcTable],
+    lane_tables: &[Rc<lanes::LaneTable>],
+    scale: f32,
+    out: &mut [f32],
+) -> bool {
+    let (bw, bh) = f.comp_blocks(0);
+    // Blocks of one MCU in decoding order: (scan slot, x offset, y offset).
+    let mut layout: Vec<(usize, usize, usize)> = Vec::with_capacity(10);
+    if scan.comps.len() == 1 {
+        layout.push((0, 0, 0));
+    } else {
+        for (slot, &ci) in scan.comps.iter().enumerate() {
+            let c = f.comps[ci];
+            for v in 0..usize::from(c.v) {
+                for h in 0..usize::from(c.h) {
+                    layout.push((slot, h, v));
+                }
+            }
+        }
+    }
+    let slots: Vec<lanes::SlotTables<'_>> = layout
+        .iter()
+        .map(|&(slot, _, _)| lanes::SlotTables {
+            lane: &lane_tables[slot],
+            dc: dct[slot],
+            ac: act[slot],
+        })
+        .collect();
+    let luma_slot = scan.comps.iter().position(|&c| c == 0).unwrap_or(0);
+    // Non-interleaved: the luma blocks in raster order, one block an MCU.
+    let (mx, my, lh, lv) = if scan.comps.len() == 1 {
+        (bw, bh, 1, 1)
+    } else {
+        (
+            f.mcus_x(),
+            f.mcus_y(),
+            usize::from(f.comps[0].h),
+            usize::from(f.comps[0].v),
+        )
+    };
+    let total = mx * my * layout.len();
+    let luma: Vec<bool> = layout
+        .iter()
+        .map(|&(slot, _, _)| slot == luma_slot)
+        .collect();
+    // The luma blocks of an MCU, in decoding order: (h, v) = (q % lh, q / lh).
+    let (mut q, mut x, mut y) = (0usize, 0usize, 0usize);
+    let done = LANE_SCRATCH.with(|cell| {
+        let Ok(mut scratch) = cell.try_borrow_mut() else {
+            return None;
+        };
+        lanes::walk(
+            &entropy.bytes,
+            entropy.len,
+            &slots,
+            &luma,
+            total,
+            &mut scratch,
+            |dc| {
+                let (bx, by) = (x * lh + q % lh, y * lv + q / lh);
+                if bx < bw && by < bh {
+                    out[by * bw + bx] = dc as f32 * scale + 128.0;
+                }
+                q += 1;
+                if q == lh * lv {
+                    q = 0;
+                    x += 1;
+                    if x == mx {
+                        x = 0;
+                        y += 1;
+                    }
+                }
+            },
+        )
+    });
+    done.is_some()
 }
 
 /// One block of an interleaved MCU: its tables, its scan slot (for the DC prediction),

@@ -330,10 +330,9 @@ pub mod testing {
         pub orientation: u8,
     }
 
-    /// Runs only the DC-only JPEG path; `Err` says why it declined or failed.
-    pub fn dc_luma(data: &[u8]) -> Result<DcLuma, String> {
-        jpeg::decode_dc_luma(data)
-            .map(|p| DcLuma {
+    impl From<jpeg::LumaPlane> for DcLuma {
+        fn from(p: jpeg::LumaPlane) -> Self {
+            DcLuma {
                 cols: p.cols,
                 rows: p.rows,
                 samples: p.samples,
@@ -342,8 +341,33 @@ pub mod testing {
                 width: p.width,
                 height: p.height,
                 orientation: p.orientation,
-            })
+            }
+        }
+    }
+
+    /// Runs only the DC-only JPEG path; `Err` says why it declined or failed.
+    pub fn dc_luma(data: &[u8]) -> Result<DcLuma, String> {
+        jpeg::decode_dc_luma(data)
+            .map(DcLuma::from)
             .map_err(|e| format!("{e:?}"))
+    }
+
+    /// Like [`dc_luma`], walking every scan from start to end only (never in
+    /// stretches at once), for comparing the two walks.
+    pub fn dc_luma_ordinary(data: &[u8]) -> Result<DcLuma, String> {
+        jpeg::decode_dc_luma_walking(data, jpeg::Walk::Ordinary)
+            .map(DcLuma::from)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// How many scans so far (in this process) were walked in stretches at once, and in
+    /// how many that walk declined and the ordinary one ran.
+    pub fn lane_walks() -> (usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            jpeg::LANE_WALKS[0].load(Relaxed),
+            jpeg::LANE_WALKS[1].load(Relaxed),
+        )
     }
 
     /// Hashes with the general decoder only, skipping the DC-only path.

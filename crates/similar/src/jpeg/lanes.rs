@@ -1,0 +1,901 @@
+//! Several stretches of one scan walked at once.
+//!
+//! Walking a scan is one chain of dependent table lookups: where a code ends decides
+//! where the next one starts. A core can follow several independent chains at the same
+//! time, so this module cuts the scan's entropy-coded data into [`LANES`] stretches of
+//! equal work and walks them in one loop, a step of each in turn, without a branch at
+//! block ends (the block end is a change of state, chosen with conditional moves). Each
+//! step is one lookup over a 16-bit window ([`table`]): a block's start with the AC
+//! symbols after it, or a run of AC symbols.
+//!
+//! Only the first stretch starts where decoding really starts. The others start at a
+//! byte boundary, guessing "start of a block, first block of the MCU", and are wrong at
+//! first. Huffman codes resynchronise: after a while a guessed walk reaches a block
+//! start at the very bit position, and for the very block of the MCU, where the true
+//! walk has a block start, and from there on the two walks are the same. Every walk
+//! records each block start it makes (bit position, and what gives its DC difference),
+//! and each stretch is walked past its end, so that the true walk is known from two
+//! records that agree, never from a guess ([`join`]):
+//!
+//! - the previous stretch's walk is true from its own junction onwards (the first is true
+//!   from the start);
+//! - a junction is the first block start recorded by both walks at the same bit position
+//!   whose true place in the MCU (from the count of true blocks before it) equals the
+//!   guessed one; decoding depends only on that position and that place, so the two
+//!   walks agree from there on;
+//! - a walk that has not met the next within the overrun goes on alone until it does;
+//!   a walk that never meets the true one (long runs of repeating data can keep it off
+//!   the true block boundaries) is dropped and the walk before it covers its stretch.
+//!
+//! The DC differences of the true walk, in order, are then the same as those of a walk
+//! from the start, bit for bit. A decoding error in a part that is used, fewer blocks
+//! than the frame needs or bits used past the end of the data make [`walk`] return
+//! `None`, and the caller walks the scan the ordinary way, which also gives the precise
+//! error.
+
+mod join;
+mod table;
+
+use std::hint::select_unpredictable;
+use std::rc::Rc;
+
+use super::{AcTable, DcTable, extend};
+use join::{Join, emit, join};
+pub(super) use table::LaneTable;
+use table::{ADV_SHIFT, COUNT, EOB, HALF, SLOW, USED, WINDOW};
+
+/// How many stretches are walked at once.
+pub(super) const LANES: usize = 3;
+
+/// Scans shorter than this many bytes a stretch are walked the ordinary way.
+pub(super) const MIN_BYTES_PER_LANE: usize = 16 * 1024;
+
+/// How far (in bits) a stretch's walk goes on past the start of the next stretch while
+/// looking for the junction. Walks on the photo corpus of docs/design/near-duplicates.md
+/// met within 4.6 kbit in 99% of cases; a walk that has not met the next by then goes
+/// on alone until it does.
+const OVERRUN_BITS: u64 = 16 * 1024;
+
+/// Errors met by a guessed walk before its junction are expected; a walk that meets more
+/// than this many is given up (the scan is then walked the ordinary way).
+const MAX_ERRORS: usize = 64;
+
+/// The tables of one block of the MCU.
+#[derive(Clone, Copy)]
+pub(super) struct SlotTables<'t> {
+    pub lane: &'t Rc<LaneTable>,
+    pub dc: &'t DcTable,
+    pub ac: &'t AcTable,
+}
+
+/// One stretch's walk: the state that changes at every step.
+#[derive(Clone, Copy, Default)]
+struct Lane {
+    /// Bit position of the next step.
+    pos: u64,
+    /// Where the walk is, in the form that makes a step cheap (see [`St`]).
+    st: u32,
+    /// Index (in all the walks' records) of the current block's record.
+    blk: usize,
+}
+
+/// The fields of [`Lane::st`]: the coefficient position in the current block (0: at
+/// its start), a bit set once the block's first step is taken (it selects the AC half
+/// of the table pair), the table pair's place among the scan's tables, and the MCU
+/// block the walk takes the current block for. The first three together, masked, are
+/// where the step's entry is looked up, less the window's bits.
+struct St;
+
+impl St {
+    /// The coefficient position, with room for a step's count and [`EOB`].
+    const K: u32 = 0x1FF;
+    const MID: u32 = 1 << WINDOW;
+    /// Table pair (the two bits above the half) and half.
+    const TABLE: u32 = 7 << WINDOW;
+    const SLOT_SHIFT: u32 = 24;
+
+    /// At the start of block `slot` whose tables are pair `pair`.
+    fn start(slot: usize, pair: usize) -> u32 {
+        ((slot as u32) << Self::SLOT_SHIFT) | ((pair as u32) << (WINDOW + 1))
+    }
+}
+
+impl Lane {
+    #[inline(always)]
+    fn k(&self) -> u32 {
+        self.st & St::K
+    }
+    #[inline(always)]
+    fn slot(&self) -> usize {
+        (self.st >> St::SLOT_SHIFT) as usize & 15
+    }
+}
+
+/// Per-thread buffers, kept between scans: the walks' tables side by side, block
+/// records of every stretch and the error lists.
+pub(super) struct Scratch {
+    flat: Box<[u16; FLAT]>,
+    /// The tables copied into `flat`, in order.
+    placed: Vec<Rc<LaneTable>>,
+    /// Made when first needed: 32 MiB of address space, of which the pages written (8
+    /// bytes a block walked) are what it costs.
+    records: Option<Box<[u64; RECORDS]>>,
+    errors: Vec<Vec<usize>>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self {
+            flat: vec![SLOW; FLAT]
+                .into_boxed_slice()
+                .try_into()
+                .expect("FLAT entries"),
+            placed: Vec::new(),
+            records: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Each walk's records take a region of `STRIDE` entries; the last entry of a region is
+/// its scrap record, which the steps inside a block write to.
+const STRIDE: usize = 1 << 20;
+const RECORDS: usize = 4 * STRIDE;
+const SCRAP: usize = STRIDE - 1;
+
+/// Room for four pairs of tables (a scan has at most four components).
+const FLAT: usize = 8 * HALF;
+const _: () = assert!(FLAT - 1 == (St::TABLE | (HALF as u32 - 1)) as usize);
+
+/// A block record: start bit position (high 44 bits) and, in the low 20 bits, either
+/// the block-start window, or [`EXPLICIT`] and the DC difference (12 bits, two's
+/// complement) of a DC decoded on its own.
+#[inline(always)]
+fn record(start: u64, low: u64) -> u64 {
+    (start << 20) | low
+}
+
+const EXPLICIT: u64 = 1 << 19;
+
+#[inline(always)]
+fn rec_pos(r: u64) -> u64 {
+    r >> 20
+}
+
+/// The DC difference of a block record made with table `t`.
+#[inline(always)]
+fn rec_dc(r: u64, t: &LaneTable) -> i32 {
+    if r & EXPLICIT != 0 {
+        // Sign-extend the 12-bit number.
+        (((r as u32) << 20) as i32) >> 20
+    } else {
+        t.dc.get((r & 0xFFFF) as usize).map_or(0, |&v| i32::from(v))
+    }
+}
+
+/// The most bits one step uses: a 16-bit code and 15 magnitude bits.
+const MAX_STEP_BITS: u64 = 32;
+
+/// What every step of every walk reads.
+struct Walking<'a, 't> {
+    data: &'a [u8],
+    flat: &'a [u16; FLAT],
+    /// Per MCU block: the state at the start of the next block.
+    next: [u32; 16],
+    slots: &'a [SlotTables<'t>],
+}
+
+/// Walks the scan `data` (unstuffed, no restart intervals, zero padded) whose MCU is the
+/// blocks `slots`, of which those marked in `luma` are luma blocks, and hands the DC
+/// coefficient of each luma block among its `total` blocks, in order, to `sink`.
+/// `None`: not done (nothing handed over), walk it the ordinary way.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn walk(
+    data: &[u8],
+    len: usize,
+    slots: &[SlotTables<'_>],
+    luma: &[bool],
+    total: usize,
+    scratch: &mut Scratch,
+    mut sink: impl FnMut(i32),
+) -> Option<()> {
+    let nb = slots.len();
+    if nb == 0
+        || nb > 16
+        || luma.len() != nb
+        || len < LANES * MIN_BYTES_PER_LANE
+        || total == 0
+        || data.len() < len + 8
+    {
+        return None;
+    }
+    // The distinct tables, side by side; per MCU block, the pair it uses. The copies
+    // are kept for the next scan with the same tables.
+    let mut pair = [0usize; 16];
+    let mut distinct: Vec<&Rc<LaneTable>> = Vec::with_capacity(4);
+    for (i, s) in slots.iter().enumerate() {
+        pair[i] = match distinct.iter().position(|&d| Rc::ptr_eq(d, s.lane)) {
+            Some(same) => same,
+            None => {
+                distinct.push(s.lane);
+                distinct.len() - 1
+            }
+        };
+    }
+    if distinct.len() > FLAT / (2 * HALF) {
+        return None;
+    }
+    let same = scratch.placed.len() == distinct.len()
+        && scratch
+            .placed
+            .iter()
+            .zip(&distinct)
+            .all(|(a, &b)| Rc::ptr_eq(a, b));
+    if !same {
+        scratch.placed.clear();
+        for (p, &d) in distinct.iter().enumerate() {
+            scratch.flat[p * 2 * HALF..(p + 1) * 2 * HALF].copy_from_slice(&d.t[..]);
+            scratch.placed.push(Rc::clone(d));
+        }
+    }
+    let mut next = [0u32; 16];
+    for (i, n) in next.iter_mut().enumerate().take(nb) {
+        let after = if i + 1 == nb { 0 } else { i + 1 };
+        *n = St::start(after, pair[after]);
+    }
+    let records: &mut [u64; RECORDS] = match &mut scratch.records {
+        Some(r) => r,
+        None => {
+            let fresh = vec![0u64; RECORDS].into_boxed_slice().try_into().ok()?;
+            scratch.records.insert(fresh)
+        }
+    };
+    scratch.errors.resize_with(LANES, Vec::new);
+    for e in &mut scratch.errors {
+        e.clear();
+    }
+    let bits = len as u64 * 8;
+    let mut from = [0u64; LANES];
+    let mut end = [0u64; LANES];
+    let mut lanes = [Lane::default(); LANES];
+    // Stretches of equal work: each but the last also walks the overrun, so the last is
+    // that much longer.
+    let stretch = (bits - OVERRUN_BITS) / LANES as u64 / 8 * 8;
+    for j in 0..LANES {
+        from[j] = stretch * j as u64;
+        end[j] = if j + 1 == LANES {
+            bits + 64
+        } else {
+            stretch * (j as u64 + 1) + OVERRUN_BITS
+        };
+        lanes[j].pos = from[j];
+        lanes[j].st = St::start(0, pair[0]);
+        lanes[j].blk = j * STRIDE;
+    }
+    let w = Walking {
+        data,
+        flat: &scratch.flat,
+        next,
+        slots,
+    };
+    let errors = &mut scratch.errors;
+    {
+        let mut errs = errors.iter_mut();
+        let mut errs: [&mut Vec<usize>; LANES] =
+            std::array::from_fn(|_| errs.next().expect("one list a walk"));
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v3) = pulp::x86::V3::try_new() {
+            v3.vectorize(
+                #[inline(always)]
+                || together(&mut lanes, &end, &w, records, &mut errs),
+            );
+        } else {
+            together(&mut lanes, &end, &w, records, &mut errs);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        together(&mut lanes, &end, &w, records, &mut errs);
+        for j in 0..LANES {
+            alone(&mut lanes[j], end[j], &w, records, &mut errs, j);
+        }
+        // Join the walks. A walk that has not met the next one within the overrun goes on
+        // alone as far as the next one went; if they still have not met, the next one
+        // never found the true walk (it can keep off it through long runs of repeating
+        // data) and is dropped: the walk goes on over its stretch to meet the one after,
+        // or to the end.
+        let mut active = [true; LANES];
+        let mut extended: [Option<usize>; LANES] = [None; LANES];
+        loop {
+            let walks: [(u64, usize); LANES] = std::array::from_fn(|j| {
+                let l = &lanes[j];
+                (from[j], l.blk - j * STRIDE + usize::from(l.k() != 0))
+            });
+            let seen: [&[usize]; LANES] = std::array::from_fn(|j| &errs[j][..]);
+            match join(
+                &walks,
+                &active,
+                &records[..],
+                &seen,
+                slots.len(),
+                total,
+                bits,
+            ) {
+                Join::Parts(parts) => {
+                    emit(&parts, &records[..], slots, luma, &mut sink);
+                    return Some(());
+                }
+                Join::Apart(j, next) if extended[j] != Some(next) => {
+                    extended[j] = Some(next);
+                    let until = lanes[next].pos;
+                    alone(&mut lanes[j], until, &w, records, &mut errs, j);
+                }
+                Join::Apart(j, next) => {
+                    active[next] = false;
+                    if !active[next + 1..].contains(&true) {
+                        alone(&mut lanes[j], bits + 64, &w, records, &mut errs, j);
+                    }
+                }
+                Join::Fails => return None,
+            }
+        }
+    }
+}
+
+/// One walk on its own, until bit `end` or the end of its records.
+fn alone(
+    l: &mut Lane,
+    end: u64,
+    w: &Walking<'_, '_>,
+    records: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>; LANES],
+    j: usize,
+) {
+    while l.pos < end && l.blk < j * STRIDE + SCRAP - 1 {
+        step(l, w, records, errs, j);
+    }
+}
+
+/// All walks a step each in turn, for as many rounds as none of them can reach its end
+/// or the end of its records in, then again, until they are near.
+#[inline(always)]
+fn together(
+    lanes: &mut [Lane; LANES],
+    end: &[u64; LANES],
+    w: &Walking<'_, '_>,
+    records: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>; LANES],
+) {
+    loop {
+        let mut safe = u64::MAX;
+        for j in 0..LANES {
+            let by_bits = end[j].saturating_sub(lanes[j].pos) / MAX_STEP_BITS;
+            let by_recs = (j * STRIDE + SCRAP - 1).saturating_sub(lanes[j].blk) as u64;
+            safe = safe.min(by_bits).min(by_recs);
+        }
+        if safe < 16 {
+            return;
+        }
+        let [mut a, mut b, mut c] = *lanes;
+        for _ in 0..safe {
+            step(&mut a, w, records, errs, 0);
+            step(&mut b, w, records, errs, 1);
+            step(&mut c, w, records, errs, 2);
+        }
+        *lanes = [a, b, c];
+    }
+}
+
+/// One step of one walk: a table lookup, or one symbol on its own when the table cannot
+/// take it.
+#[inline(always)]
+fn step(
+    l: &mut Lane,
+    w: &Walking<'_, '_>,
+    rec: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>],
+    j: usize,
+) {
+    let at = (l.pos >> 3) as usize;
+    let win = match w.data.get(at..at + 8) {
+        Some(b) => u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        None => 0,
+    } << (l.pos & 7);
+    let peek = (win >> (64 - WINDOW)) as usize;
+    let e = u32::from(w.flat[(l.st & St::TABLE) as usize | peek]);
+    let st = l.st + ((e >> ADV_SHIFT) & (COUNT | EOB));
+    let kn = st & St::K;
+    if kn & COUNT > 64 {
+        *l = slow_step(*l, win, w, rec, errs, j);
+        return;
+    }
+    // A block's record is written at its start; later steps write to the scrap record.
+    let r = select_unpredictable(l.st & St::MID == 0, l.blk, l.blk | SCRAP);
+    rec[r & (RECORDS - 1)] = record(l.pos, peek as u64);
+    l.pos += u64::from(e & USED);
+    let ended = kn >= 64;
+    l.blk += usize::from(ended);
+    l.st = select_unpredictable(ended, w.next[l.slot()], st | St::MID);
+}
+
+/// One symbol decoded on its own, exactly as the ordinary walk does it.
+#[cold]
+#[inline(never)]
+fn slow_step(
+    mut l: Lane,
+    win: u64,
+    w: &Walking<'_, '_>,
+    rec: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>],
+    j: usize,
+) -> Lane {
+    let Some(errs) = errs.get_mut(j) else {
+        return l;
+    };
+    let Some(t) = w.slots.get(l.slot()) else {
+        return fail(l, w, rec, errs);
+    };
+    let k = l.k();
+    if k == 0 {
+        let Some((len, sym)) = t.dc.slow.decode((win >> 48) as u32) else {
+            return fail(l, w, rec, errs);
+        };
+        let size = u32::from(sym);
+        if size > 11 {
+            return fail(l, w, rec, errs);
+        }
+        let dc = extend((((win << len) >> 1) >> (63 - size)) as i32, size);
+        if let Some(r) = rec.get_mut(l.blk) {
+            *r = record(l.pos, EXPLICIT | u64::from(dc as u32 & 0xFFF));
+        }
+        l.pos += u64::from(len + size);
+        l.st |= St::MID | 1;
+        return l;
+    }
+    let s = t.ac.single[(win >> 52) as usize];
+    let (len, sym) = if s & 0xFF != 0 {
+        (u32::from(s & 0xFF), (s >> 8) as u8)
+    } else {
+        match t.ac.slow.decode((win >> 48) as u32) {
+            Some(x) => x,
+            None => return fail(l, w, rec, errs),
+        }
+    };
+    let (size, run) = (u32::from(sym & 15), u32::from(sym >> 4));
+    l.pos += u64::from(len + size);
+    let k = match (run, size) {
+        (0, 0) => 64,
+        (15, 0) => k + 16,
+        (_, 0) => return fail(l, w, rec, errs),
+        (r, _) => k + r + 1,
+    };
+    if k > 64 {
+        return fail(l, w, rec, errs);
+    }
+    if k == 64 {
+        end_block(l, w)
+    } else {
+        l.st = (l.st & !St::K) | St::MID | k;
+        l
+    }
+}
+
+/// The walk moves on to the next block of the MCU.
+fn end_block(mut l: Lane, w: &Walking<'_, '_>) -> Lane {
+    l.blk += 1;
+    l.st = w.next[l.slot()];
+    l
+}
+
+/// A decoding error: noted, and the walk goes on as if a block had ended one bit on (a
+/// guessed walk still has to find its junction). After too many errors the walk is
+/// sent far past the end of the data, where it stops; its full list marks it given up.
+///
+/// A block that fails at its very start still gets its record (its start, no DC), so
+/// that no record is left from an earlier scan: every record up to the walk's count is
+/// this walk's own.
+fn fail(mut l: Lane, w: &Walking<'_, '_>, rec: &mut [u64; RECORDS], errs: &mut Vec<usize>) -> Lane {
+    if errs.len() > MAX_ERRORS {
+        l.pos = u64::MAX / 2;
+        return l;
+    }
+    if l.k() == 0 {
+        rec[l.blk & (RECORDS - 1)] = record(l.pos, EXPLICIT);
+    }
+    errs.push(l.blk);
+    l.pos += 1;
+    end_block(l, w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Bits, BlockStart, Canonical, Entropy, PAD, decode_block};
+    use super::table::tests::{ac_code, dc_code};
+    use super::*;
+
+    /// splitmix64: a small, fixed-seed source of test data.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Codes of a canonical Huffman code, by symbol: (code, length).
+    fn codes(c: &Canonical) -> [(u32, u32); 256] {
+        let mut out = [(0, 0); 256];
+        let (mut code, mut i) = (0u32, 0usize);
+        for len in 1..=16u32 {
+            for _ in 0..c.counts[len as usize - 1] {
+                out[usize::from(c.values[i])] = (code, len);
+                code += 1;
+                i += 1;
+            }
+            code <<= 1;
+        }
+        out
+    }
+
+    #[derive(Default)]
+    struct Writer {
+        bytes: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+
+    impl Writer {
+        fn put(&mut self, v: u32, len: u32) {
+            for i in (0..len).rev() {
+                self.acc = (self.acc << 1) | u64::from((v >> i) & 1);
+                self.n += 1;
+                if self.n == 8 {
+                    self.bytes.push(self.acc as u8);
+                    (self.acc, self.n) = (0, 0);
+                }
+            }
+        }
+        /// Ends the data as an encoder does (1-bits to the byte), then the zero padding.
+        fn finish(mut self) -> (Vec<u8>, usize) {
+            while self.n != 0 {
+                self.put(1, 1);
+            }
+            let len = self.bytes.len();
+            self.bytes.resize(len + PAD, 0);
+            (self.bytes, len)
+        }
+    }
+
+    /// A magnitude category and its bits for `v` (T.81 F.1.2.1).
+    fn magnitude(v: i32) -> (u32, u32) {
+        let size = 32 - v.unsigned_abs().leading_zeros();
+        let bits = if v < 0 { v + (1 << size) - 1 } else { v };
+        (size, bits as u32)
+    }
+
+    struct Codes {
+        dc: [(u32, u32); 256],
+        ac: [(u32, u32); 256],
+    }
+
+    /// How the blocks of a test stream look.
+    #[derive(Clone, Copy)]
+    enum Blocks {
+        /// Noisy: anything from a DC alone to all 63 coefficients, long runs, ZRLs, and
+        /// magnitudes up to the largest.
+        Varied,
+        /// DC difference 0 and EOB, over and over.
+        Flat,
+    }
+
+    /// Encodes one block; returns its DC difference.
+    fn block(w: &mut Writer, c: &Codes, rng: &mut Rng, kind: Blocks) -> i32 {
+        let put = |w: &mut Writer, t: &[(u32, u32); 256], sym: u32| {
+            let (code, len) = t[sym as usize];
+            assert!(len > 0, "symbol {sym:#x} in the code");
+            w.put(code, len);
+        };
+        if let Blocks::Flat = kind {
+            put(w, &c.dc, 0);
+            put(w, &c.ac, 0);
+            return 0;
+        }
+        let size = match rng.below(20) {
+            0..=13 => rng.below(5),
+            14..=18 => 5 + rng.below(4),
+            _ => 9 + rng.below(3),
+        } as u32;
+        let dc = if size == 0 {
+            0
+        } else {
+            let m = (1i32 << (size - 1)) + rng.below(1 << (size - 1)) as i32;
+            if rng.below(2) == 0 { m } else { -m }
+        };
+        let (s, bits) = magnitude(dc);
+        put(w, &c.dc, s);
+        w.put(bits, s);
+        let full = rng.below(12) == 0;
+        let mut k = 1u32;
+        while k < 64 {
+            if !full && rng.below(4) == 0 {
+                put(w, &c.ac, 0x00);
+                break;
+            }
+            let mut run = match rng.below(10) {
+                0..=6 => rng.below(3),
+                7 | 8 => rng.below(16),
+                _ => 16 + rng.below(20),
+            } as u32;
+            run = run.min(63 - k);
+            while run >= 16 {
+                put(w, &c.ac, 0xF0);
+                run -= 16;
+                k += 16;
+            }
+            let size = if rng.below(30) == 0 {
+                10
+            } else {
+                1 + rng.below(5) as u32
+            };
+            let m = (1i32 << (size - 1)) + rng.below(1 << (size - 1)) as i32;
+            let (s, bits) = magnitude(if rng.below(2) == 0 { m } else { -m });
+            put(w, &c.ac, (run << 4) | s);
+            w.put(bits, s);
+            k += run + 1;
+        }
+        dc
+    }
+
+    /// A scan of `mcus` MCUs whose blocks use code set `sets[i]` and are luma where
+    /// `luma[i]`; `kind(m)` says how MCU `m` looks. Returns the entropy-coded data and
+    /// the luma DC coefficients in order.
+    fn stream(
+        sets: &[&Codes],
+        luma: &[bool],
+        mcus: usize,
+        seed: u64,
+        kind: impl Fn(usize) -> Blocks,
+    ) -> (Vec<u8>, usize, Vec<i32>) {
+        let mut rng = Rng(seed);
+        let mut w = Writer::default();
+        let mut pred = [0i32; 2];
+        let mut want = Vec::new();
+        for m in 0..mcus {
+            for (c, &is_luma) in sets.iter().zip(luma) {
+                let diff = block(&mut w, c, &mut rng, kind(m));
+                if is_luma {
+                    pred[0] += diff;
+                    want.push(pred[0]);
+                }
+            }
+        }
+        let (bytes, len) = w.finish();
+        (bytes, len, want)
+    }
+
+    /// Two code sets: luma as in [`ac_code`], chroma with its AC symbols in another order
+    /// and the standard chroma DC lengths.
+    fn code_sets() -> [(Canonical, Canonical); 2] {
+        let y = (dc_code(), ac_code());
+        let mut values = ac_code().values.clone();
+        values[3..].reverse();
+        let counts = [0u8, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+        let c = (
+            Canonical::new(&counts, &(0..=11).collect::<Vec<u8>>()).expect("valid"),
+            Canonical::new(&ac_code().counts, &values).expect("valid"),
+        );
+        [y, c]
+    }
+
+    /// The ordinary walk of the same data: luma DC coefficients, or `None` on an error
+    /// or bits used past the end.
+    fn ordinary(
+        bytes: &[u8],
+        len: usize,
+        sets: &[(Canonical, Canonical)],
+        layout: &[usize],
+        luma: &[bool],
+        total: usize,
+    ) -> Option<Vec<i32>> {
+        let e = Entropy {
+            bytes: bytes.to_vec(),
+            starts: vec![0],
+            len,
+        };
+        let tables: Vec<(BlockStart, DcTable, AcTable)> = sets
+            .iter()
+            .map(|(d, a)| {
+                (
+                    BlockStart::new(d, a),
+                    DcTable::new(d.clone()),
+                    AcTable::new(a.clone()),
+                )
+            })
+            .collect();
+        let mut b = Bits::new(&e);
+        let (mut pred, mut out) = (0i32, Vec::new());
+        for i in 0..total {
+            let slot = i % layout.len();
+            let (s, d, a) = &tables[layout[slot]];
+            let diff = decode_block(&mut b, s, d, a).ok()?;
+            if luma[slot] {
+                pred = pred.wrapping_add(diff);
+                out.push(pred);
+            }
+        }
+        (!b.overran()).then_some(out)
+    }
+
+    /// The stretch walk of the same data.
+    fn stretches(
+        bytes: &[u8],
+        len: usize,
+        sets: &[(Canonical, Canonical)],
+        layout: &[usize],
+        luma: &[bool],
+        total: usize,
+        scratch: &mut Scratch,
+    ) -> Option<Vec<i32>> {
+        let lane: Vec<Rc<LaneTable>> = sets
+            .iter()
+            .map(|(d, a)| Rc::new(LaneTable::new(d, a)))
+            .collect();
+        let dc: Vec<DcTable> = sets.iter().map(|(d, _)| DcTable::new(d.clone())).collect();
+        let ac: Vec<AcTable> = sets.iter().map(|(_, a)| AcTable::new(a.clone())).collect();
+        let slots: Vec<SlotTables<'_>> = layout
+            .iter()
+            .map(|&t| SlotTables {
+                lane: &lane[t],
+                dc: &dc[t],
+                ac: &ac[t],
+            })
+            .collect();
+        let mut out = Vec::new();
+        walk(bytes, len, &slots, luma, total, scratch, |v| out.push(v))?;
+        Some(out)
+    }
+
+    fn encoded(sets: &[(Canonical, Canonical)]) -> Vec<Codes> {
+        sets.iter()
+            .map(|(d, a)| Codes {
+                dc: codes(d),
+                ac: codes(a),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stretches_give_the_ordinary_walk_for_varied_blocks() {
+        let sets = code_sets();
+        let enc = encoded(&sets);
+        let mut scratch = Scratch::default();
+        // 4:2:0 (four luma blocks, then two chroma) and a grey scan.
+        for (layout, luma, mcus) in [
+            (
+                &[0usize, 0, 0, 0, 1, 1][..],
+                &[true, true, true, true, false, false][..],
+                6000,
+            ),
+            (&[0][..], &[true][..], 30_000),
+        ] {
+            for seed in 1..=3 {
+                let codes: Vec<&Codes> = layout.iter().map(|&t| &enc[t]).collect();
+                let (bytes, len, want) = stream(&codes, luma, mcus, seed, |_| Blocks::Varied);
+                assert!(len > LANES * MIN_BYTES_PER_LANE, "{len} bytes");
+                let total = mcus * layout.len();
+                let by_stretches = stretches(&bytes, len, &sets, layout, luma, total, &mut scratch);
+                assert_eq!(
+                    ordinary(&bytes, len, &sets, layout, luma, total),
+                    Some(want.clone())
+                );
+                assert_eq!(
+                    by_stretches,
+                    Some(want),
+                    "seed {seed}, {} blocks an MCU",
+                    layout.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stretch_that_never_meets_the_true_walk_is_walked_by_the_one_before() {
+        // Long runs of identical blocks: a walk started inside one can stay off the true
+        // walk's block boundaries for as long as the run lasts.
+        let sets = code_sets();
+        let enc = encoded(&sets);
+        let layout = [0usize, 0, 0, 0, 1, 1];
+        let luma = [true, true, true, true, false, false];
+        let codes: Vec<&Codes> = layout.iter().map(|&t| &enc[t]).collect();
+        let mcus = 40_000;
+        let flat = |m: usize| {
+            if (m / 2_000).is_multiple_of(3) {
+                Blocks::Varied
+            } else {
+                Blocks::Flat
+            }
+        };
+        let (bytes, len, want) = stream(&codes, &luma, mcus, 7, flat);
+        let total = mcus * layout.len();
+        let mut scratch = Scratch::default();
+        assert_eq!(
+            stretches(&bytes, len, &sets, &layout, &luma, total, &mut scratch),
+            Some(want)
+        );
+    }
+
+    #[test]
+    fn damaged_data_is_left_to_the_ordinary_walk_or_walked_alike() {
+        let sets = code_sets();
+        let enc = encoded(&sets);
+        let layout = [0usize, 0, 1, 1];
+        let luma = [true, true, false, false];
+        let codes: Vec<&Codes> = layout.iter().map(|&t| &enc[t]).collect();
+        let mcus = 8000;
+        let total = mcus * layout.len();
+        let (clean, len, _) = stream(&codes, &luma, mcus, 11, |_| Blocks::Varied);
+        let mut scratch = Scratch::default();
+        let mut rng = Rng(99);
+        let (mut declined, mut alike) = (0, 0);
+        for round in 0..40 {
+            let mut bytes = clean.clone();
+            match round % 4 {
+                // A few flipped bits anywhere.
+                0 | 1 => {
+                    for _ in 0..1 + rng.below(3) {
+                        let at = rng.below(len as u64) as usize;
+                        bytes[at] ^= 1 << rng.below(8);
+                    }
+                }
+                // All-ones (no such code), as damage from a bad sector.
+                2 => {
+                    let at = rng.below(len as u64 - 64) as usize;
+                    bytes[at..at + 32].fill(0xFF);
+                }
+                // Cut short.
+                _ => {
+                    let keep = len / 2 + rng.below(len as u64 / 2) as usize;
+                    bytes[keep..].fill(0);
+                }
+            }
+            let want = ordinary(&bytes, len, &sets, &layout, &luma, total);
+            let got = stretches(&bytes, len, &sets, &layout, &luma, total, &mut scratch);
+            match (want, got) {
+                (_, None) => declined += 1,
+                (Some(w), Some(g)) => {
+                    assert_eq!(w, g, "round {round}");
+                    alike += 1;
+                }
+                (None, Some(_)) => {
+                    panic!("round {round}: the stretch walk took data the ordinary one refuses")
+                }
+            }
+        }
+        assert!(
+            declined > 0,
+            "some damage is refused ({alike} walked alike)"
+        );
+    }
+
+    #[test]
+    fn too_few_blocks_are_refused() {
+        let sets = code_sets();
+        let enc = encoded(&sets);
+        let layout = [0usize];
+        let (bytes, len, want) = stream(&[&enc[0]], &[true], 30_000, 5, |_| Blocks::Varied);
+        let mut scratch = Scratch::default();
+        let walk = |total, scratch: &mut Scratch| {
+            stretches(&bytes, len, &sets, &layout, &[true], total, scratch)
+        };
+        assert_eq!(walk(30_000, &mut scratch), Some(want.clone()));
+        // The frame asks for more blocks than the data holds.
+        assert_eq!(walk(30_100, &mut scratch), None);
+        // Fewer: the data goes on after the last block (the ordinary walk ignores that).
+        assert_eq!(walk(29_000, &mut scratch), Some(want[..29_000].to_vec()));
+    }
+}
