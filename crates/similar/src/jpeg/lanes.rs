@@ -39,7 +39,7 @@ mod table;
 use std::hint::select_unpredictable;
 use std::rc::Rc;
 
-use super::{AcTable, DcTable, extend};
+use super::{AcTable, DC_LOOKAHEAD, DcTable, extend};
 use join::{Join, emit, join};
 pub(super) use table::LaneTable;
 use table::{ADV_SHIFT, COUNT, EOB, HALF, SLOW, USED, WINDOW};
@@ -162,15 +162,28 @@ fn rec_pos(r: u64) -> u64 {
     r >> 20
 }
 
-/// The DC difference of a block record made with table `t`.
+/// The DC difference of a block record whose block uses DC table `t`: read again from
+/// the recorded window (a small table and a few shifts; the DC code and its magnitude
+/// bits lie inside the window, or the record holds the difference itself).
 #[inline(always)]
-fn rec_dc(r: u64, t: &LaneTable) -> i32 {
+fn rec_dc(r: u64, t: &DcTable) -> i32 {
     if r & EXPLICIT != 0 {
         // Sign-extend the 12-bit number.
-        (((r as u32) << 20) as i32) >> 20
-    } else {
-        t.dc.get((r & 0xFFFF) as usize).map_or(0, |&v| i32::from(v))
+        return (((r as u32) << 20) as i32) >> 20;
     }
+    let window = (r & 0xFFFF) as u32;
+    let e = t.fast[(window >> (WINDOW - DC_LOOKAHEAD)) as usize];
+    let (len, size) = if e != 0 {
+        (u32::from(e & 0xFF), u32::from(e >> 8))
+    } else {
+        match t.slow.decode(window) {
+            Some((len, sym)) => (len, u32::from(sym)),
+            None => return 0,
+        }
+    };
+    // `len + size` is at most the window's width for a recorded window.
+    let bits = (window << len) & 0xFFFF;
+    extend((bits >> (WINDOW - size.min(WINDOW))) as i32, size)
 }
 
 /// The most bits one step uses: a 16-bit code and 15 magnitude bits.
@@ -880,6 +893,22 @@ mod tests {
             declined > 0,
             "some damage is refused ({alike} walked alike)"
         );
+    }
+
+    #[test]
+    fn a_record_gives_back_its_dc_difference() {
+        let dc = DcTable::new(dc_code());
+        // DC size 2 (011), magnitude 01: -2; then whatever follows.
+        assert_eq!(rec_dc(record(77, 0b0110_1000_0000_0000), &dc), -2);
+        // DC size 0 (00): 0.
+        assert_eq!(rec_dc(record(5, 0b0011_1111_1111_1111), &dc), 0);
+        // DC size 8 (111110), magnitude 11111111: 255.
+        assert_eq!(rec_dc(record(9, 0b1111_1011_1111_1100), &dc), 255);
+        // A difference decoded on its own is kept in the record.
+        for v in [-2047, -1, 0, 1, 2047] {
+            let r = record(1 << 30, EXPLICIT | u64::from(v as u32 & 0xFFF));
+            assert_eq!((rec_dc(r, &dc), rec_pos(r)), (v, 1 << 30));
+        }
     }
 
     #[test]

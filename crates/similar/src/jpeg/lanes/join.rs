@@ -89,7 +89,7 @@ pub(super) fn emit(
     for (j, &(from, upto)) in parts.iter().enumerate() {
         for &r in &records[j * STRIDE + from..j * STRIDE + upto] {
             if luma[slot] {
-                dc = dc.wrapping_add(rec_dc(r, slots[slot].lane));
+                dc = dc.wrapping_add(rec_dc(r, slots[slot].dc));
                 sink(dc);
             }
             slot = if slot + 1 == nb { 0 } else { slot + 1 };

@@ -2,7 +2,7 @@
 //! magnitude and the AC symbols after them) or a run of AC symbols, over a 16-bit
 //! window.
 
-use super::super::{Canonical, extend};
+use super::super::Canonical;
 
 /// Width of the stretch walk's lookup window.
 pub(super) const WINDOW: u32 = 16;
@@ -12,12 +12,11 @@ pub(super) const HALF: usize = 1 << WINDOW;
 /// after it) in the first half, the AC table in the second, in one layout (see
 /// [`ADV_SHIFT`]); the advance of a block-start entry counts from the block's start, DC
 /// included. A block-start step only notes its window: the DC difference that window
-/// fixes (the DC code and its magnitude bits lie inside it) is read from `dc` when the
+/// fixes (the DC code and its magnitude bits lie inside it) is read again when the
 /// walks are joined, away from the walk's chain of lookups. A DC whose magnitude bits
 /// run past the window is decoded on its own.
 pub(in crate::jpeg) struct LaneTable {
     pub(super) t: Box<[u16]>,
-    pub(super) dc: Box<[i16]>,
 }
 
 /// The step-entry fields: bits used (0..6) and the advance (6..15): coefficients moved
@@ -34,7 +33,6 @@ pub(super) const SLOW: u16 = 65 << ADV_SHIFT;
 impl LaneTable {
     pub(in crate::jpeg) fn new(dc_code: &Canonical, ac_code: &Canonical) -> Self {
         let mut t = vec![SLOW; 2 * HALF].into_boxed_slice();
-        let mut dc = vec![0i16; HALF].into_boxed_slice();
         let dc_single = dc_code.single_table(WINDOW);
         let ac_single = ac_code.single_table(WINDOW);
         let runs = Runs::new(&ac_single);
@@ -53,8 +51,6 @@ impl LaneTable {
                     (len + size, 1)
                 };
                 t[p] = (used | (pos << ADV_SHIFT)) as u16;
-                let bits = (p as u64) << (64 - WINDOW);
-                dc[p] = extend((((bits << len) >> 1) >> (63 - size)) as i32, size) as i16;
             }
             // Inside a block: a run of whole AC symbols, or one whose magnitude bits run
             // past the window.
@@ -77,7 +73,7 @@ impl LaneTable {
                 }
             }
         }
-        Self { t, dc }
+        Self { t }
     }
 }
 
@@ -197,13 +193,11 @@ pub(in crate::jpeg) mod tests {
         // difference is 0.
         let p = 0b00_100 << 11;
         assert_eq!(field(t.t[p]), (5, 2, true));
-        assert_eq!(t.dc[p], 0);
         // DC size 2 (code 011), magnitude 01 (-2), then AC 00 (run 0 size 1) and bit 1 (+1),
         // then EOB (100): 3 + 2 + 3 + 3 = 11 bits, two coefficients then EOB.
         #[allow(clippy::unusual_byte_groupings)] // grouped by field
         let p = 0b011_01_00_1_100 << 5;
         assert_eq!(field(t.t[p]), (11, 1 + 1 + 1, true));
-        assert_eq!(t.dc[p], -2);
         // DC size 11 (nine-bit code 111111110) and eleven magnitude bits do not fit the
         // window: decoded on its own.
         assert_eq!(t.t[0b1_1111_1110 << 7], SLOW);
