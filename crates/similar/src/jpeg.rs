@@ -1191,10 +1191,7 @@ fn decode_sequential_scan(
     let (bw, bh) = f.comp_blocks(0);
     let mut out = vec![0f32; bw * bh];
     let entropy = Entropy::read(data, start, restart_interval)?;
-    if walk == Walk::Lanes
-        && entropy.starts.len() == 1
-        && entropy.len >= lanes::LANES * lanes::MIN_BYTES_PER_LANE
-    {
+    if walk == Walk::Lanes && entropy.len >= lanes::LANES * lanes::MIN_BYTES_PER_LANE {
         let mut lane_built = Vec::with_capacity(scan.comps.len());
         for i in 0..scan.comps.len() {
             let a = ac_tables[scan.ac_table[i]]
@@ -1205,7 +1202,17 @@ fn decode_sequential_scan(
         }
         let lane_built: Option<Vec<_>> = lane_built.into_iter().collect();
         if let Some(lane_built) = lane_built {
-            if walk_in_lanes(f, scan, &entropy, &dct, &act, &lane_built, scale, &mut out) {
+            if walk_in_lanes(
+                f,
+                scan,
+                &entropy,
+                restart_interval,
+                &dct,
+                &act,
+                &lane_built,
+                scale,
+                &mut out,
+            ) {
                 LANE_WALKS[0].fetch_add(1, Ordering::Relaxed);
                 return Ok(plane(f, out, bw, bh, orientation));
             }
@@ -1283,6 +1290,7 @@ fn walk_in_lanes(
     f: &Frame,
     scan: &Scan,
     entropy: &Entropy,
+    restart_interval: usize,
     dct: &[&DcTable],
     act: &[&AcTable],
     lane_tables: &[Rc<lanes::LaneTable>],
@@ -1325,6 +1333,18 @@ fn walk_in_lanes(
         )
     };
     let total = mx * my * layout.len();
+    // Restart intervals matter once the scan has more MCUs than one holds; a scan with
+    // restart markers but no interval is refused earlier.
+    let restarts = if restart_interval > 0 && mx * my > restart_interval {
+        Some(lanes::Restarts {
+            starts: &entropy.starts,
+            blocks: restart_interval * layout.len(),
+        })
+    } else if entropy.starts.len() == 1 {
+        None
+    } else {
+        return false;
+    };
     let luma: Vec<bool> = layout
         .iter()
         .map(|&(slot, _, _)| slot == luma_slot)
@@ -1341,6 +1361,7 @@ fn walk_in_lanes(
             &slots,
             &luma,
             total,
+            restarts,
             &mut scratch,
             |dc| {
                 let (bx, by) = (x * lh + q % lh, y * lv + q / lh);

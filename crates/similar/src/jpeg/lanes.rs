@@ -186,8 +186,9 @@ fn rec_dc(r: u64, t: &DcTable) -> i32 {
     extend((bits >> (WINDOW - size.min(WINDOW))) as i32, size)
 }
 
-/// The most bits one step uses: a 16-bit code and 15 magnitude bits.
-const MAX_STEP_BITS: u64 = 32;
+/// The most bits one step moves a walk on: a 16-bit code and 15 magnitude bits, and the
+/// fill bits to the next restart interval.
+const MAX_STEP_BITS: u64 = 40;
 
 /// What every step of every walk reads.
 struct Walking<'a, 't> {
@@ -196,12 +197,55 @@ struct Walking<'a, 't> {
     /// Per MCU block: the state at the start of the next block.
     next: [u32; 16],
     slots: &'a [SlotTables<'t>],
+    /// Where a walk that has finished its restart intervals is parked: past the data,
+    /// where it reads zeros and its errors are not noted.
+    park: u64,
 }
 
-/// Walks the scan `data` (unstuffed, no restart intervals, zero padded) whose MCU is the
-/// blocks `slots`, of which those marked in `luma` are luma blocks, and hands the DC
-/// coefficient of each luma block among its `total` blocks, in order, to `sink`.
-/// `None`: not done (nothing handed over), walk it the ordinary way.
+/// The restart intervals of a scan: where each begins (bytes into the data) and how
+/// many blocks each holds (the last may hold fewer).
+#[derive(Clone, Copy)]
+pub(super) struct Restarts<'a> {
+    pub starts: &'a [usize],
+    pub blocks: usize,
+}
+
+/// Each walk's place among the restart intervals, changed only when an interval ends.
+struct Intervals<'a> {
+    starts: &'a [usize],
+    /// Blocks an interval, blocks in all, bits of data.
+    blocks: usize,
+    total: usize,
+    bits: u64,
+    /// Per walk: its first and last interval, the current one, the record index at which
+    /// the current one ends, and the records it made once it has finished.
+    first: [usize; LANES],
+    last: [usize; LANES],
+    cur: [usize; LANES],
+    iend: [usize; LANES],
+    done: [Option<usize>; LANES],
+}
+
+impl Intervals<'_> {
+    /// Bit at which interval `i` ends (where the next begins, or the end of the data).
+    fn end_bit(&self, i: usize) -> u64 {
+        self.starts.get(i + 1).map_or(self.bits, |&s| s as u64 * 8)
+    }
+    /// Record index (of walk `j`) at which interval `i` ends.
+    fn end_record(&self, j: usize, i: usize) -> usize {
+        j * STRIDE + ((i + 1) * self.blocks).min(self.total) - self.first[j] * self.blocks
+    }
+}
+
+/// Walks the scan `data` (unstuffed, zero padded; its restart intervals, if it has
+/// more than one, in `restarts`) whose MCU is the blocks `slots`, of which those marked
+/// in `luma` are luma blocks, and hands the DC coefficient of each luma block among its
+/// `total` blocks, in order, to `sink`. `None`: not done (nothing handed over), walk it
+/// the ordinary way.
+///
+/// With restart intervals every walk starts where an interval starts, so every walk is
+/// true from its start and no junction is needed: the walks take whole intervals, and
+/// each walk moves on from one interval to the next as the ordinary walk does.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn walk(
     data: &[u8],
@@ -209,6 +253,7 @@ pub(super) fn walk(
     slots: &[SlotTables<'_>],
     luma: &[bool],
     total: usize,
+    restarts: Option<Restarts<'_>>,
     scratch: &mut Scratch,
     mut sink: impl FnMut(i32),
 ) -> Option<()> {
@@ -268,9 +313,147 @@ pub(super) fn walk(
         e.clear();
     }
     let bits = len as u64 * 8;
+    let mut errs = scratch.errors.iter_mut();
+    let mut errs: [&mut Vec<usize>; LANES] =
+        std::array::from_fn(|_| errs.next().expect("one list a walk"));
+    let w = Walking {
+        data,
+        flat: &scratch.flat,
+        next,
+        slots,
+        park: data.len() as u64 * 8,
+    };
+    let mut lanes = [Lane::default(); LANES];
+    for (j, l) in lanes.iter_mut().enumerate() {
+        l.st = St::start(0, pair[0]);
+        l.blk = j * STRIDE;
+    }
+    match restarts {
+        Some(r) => {
+            let parts = by_intervals(&mut lanes, &w, records, &mut errs, r, total, bits)?;
+            emit(&parts, &records[..], slots, luma, r.blocks, &mut sink);
+            Some(())
+        }
+        None => {
+            let parts = by_junctions(&mut lanes, &w, records, &mut errs, total, bits)?;
+            emit(&parts, &records[..], slots, luma, 0, &mut sink);
+            Some(())
+        }
+    }
+}
+
+/// Runs `together` with BMI2 and MOVBE where the CPU has them.
+#[inline(always)]
+fn run_together<const R: bool>(
+    lanes: &mut [Lane; LANES],
+    end: &[u64; LANES],
+    w: &Walking<'_, '_>,
+    records: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>; LANES],
+    iv: &mut Intervals<'_>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v3) = pulp::x86::V3::try_new() {
+        v3.vectorize(
+            #[inline(always)]
+            || together::<R>(lanes, end, w, records, errs, iv),
+        );
+        return;
+    }
+    together::<R>(lanes, end, w, records, errs, iv);
+}
+
+/// Intervals that no walk uses: for the walk without restart intervals.
+fn no_intervals() -> Intervals<'static> {
+    Intervals {
+        starts: &[],
+        blocks: 0,
+        total: 0,
+        bits: 0,
+        first: [0; LANES],
+        last: [0; LANES],
+        cur: [0; LANES],
+        iend: [usize::MAX; LANES],
+        done: [None; LANES],
+    }
+}
+
+/// The walk of a scan with restart intervals: each walk takes whole intervals, about
+/// as many bytes as the others. Returns each walk's records in true order.
+#[allow(clippy::too_many_arguments)]
+fn by_intervals(
+    lanes: &mut [Lane; LANES],
+    w: &Walking<'_, '_>,
+    records: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>; LANES],
+    r: Restarts<'_>,
+    total: usize,
+    bits: u64,
+) -> Option<[(usize, usize); LANES]> {
+    let count = total.div_ceil(r.blocks.max(1));
+    if r.blocks == 0 || r.starts.len() < count || count < 2 * LANES {
+        return None;
+    }
+    let mut iv = Intervals {
+        starts: r.starts,
+        blocks: r.blocks,
+        total,
+        bits,
+        first: [0; LANES],
+        last: [0; LANES],
+        cur: [0; LANES],
+        iend: [0; LANES],
+        done: [None; LANES],
+    };
+    let len = bits as usize / 8;
+    let used = &r.starts[..count];
+    for j in 1..LANES {
+        let first = used.partition_point(|&s| s < len * j / LANES);
+        if first <= iv.first[j - 1] || first >= count {
+            return None;
+        }
+        iv.first[j] = first;
+    }
+    let mut end = [0u64; LANES];
+    for j in 0..LANES {
+        iv.last[j] = if j + 1 < LANES {
+            iv.first[j + 1] - 1
+        } else {
+            count - 1
+        };
+        iv.cur[j] = iv.first[j];
+        iv.iend[j] = iv.end_record(j, iv.first[j]);
+        end[j] = iv.end_bit(iv.last[j]);
+        lanes[j].pos = used[iv.first[j]] as u64 * 8;
+    }
+    run_together::<true>(lanes, &end, w, records, errs, &mut iv);
+    let mut parts = [(0usize, 0usize); LANES];
+    for j in 0..LANES {
+        alone::<true>(&mut lanes[j], end[j], w, records, errs, j, &mut iv);
+        let want = ((iv.last[j] + 1) * iv.blocks).min(total) - iv.first[j] * iv.blocks;
+        // Every error before the walk finished is real: the ordinary walk reports it.
+        if iv.done[j] != Some(want) || errs[j].iter().any(|&e| e < j * STRIDE + want) {
+            return None;
+        }
+        parts[j] = (0, want);
+    }
+    Some(parts)
+}
+
+/// The walk of a scan without restart intervals: stretches of equal work, the guessed
+/// ones joined to the true walk at their junctions. Returns each walk's records that
+/// belong to the true walk.
+fn by_junctions(
+    lanes: &mut [Lane; LANES],
+    w: &Walking<'_, '_>,
+    records: &mut [u64; RECORDS],
+    errs: &mut [&mut Vec<usize>; LANES],
+    total: usize,
+    bits: u64,
+) -> Option<[(usize, usize); LANES]> {
+    let mut iv = no_intervals();
     let mut from = [0u64; LANES];
     let mut end = [0u64; LANES];
-    let mut lanes = [Lane::default(); LANES];
     // Stretches of equal work: each but the last also walks the overrun, so the last is
     // that much longer.
     let stretch = (bits - OVERRUN_BITS) / LANES as u64 / 8 * 8;
@@ -282,100 +465,74 @@ pub(super) fn walk(
             stretch * (j as u64 + 1) + OVERRUN_BITS
         };
         lanes[j].pos = from[j];
-        lanes[j].st = St::start(0, pair[0]);
-        lanes[j].blk = j * STRIDE;
     }
-    let w = Walking {
-        data,
-        flat: &scratch.flat,
-        next,
-        slots,
-    };
-    let errors = &mut scratch.errors;
-    {
-        let mut errs = errors.iter_mut();
-        let mut errs: [&mut Vec<usize>; LANES] =
-            std::array::from_fn(|_| errs.next().expect("one list a walk"));
-        #[cfg(target_arch = "x86_64")]
-        if let Some(v3) = pulp::x86::V3::try_new() {
-            v3.vectorize(
-                #[inline(always)]
-                || together(&mut lanes, &end, &w, records, &mut errs),
-            );
-        } else {
-            together(&mut lanes, &end, &w, records, &mut errs);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        together(&mut lanes, &end, &w, records, &mut errs);
-        for j in 0..LANES {
-            alone(&mut lanes[j], end[j], &w, records, &mut errs, j);
-        }
-        // Join the walks. A walk that has not met the next one within the overrun goes on
-        // alone as far as the next one went; if they still have not met, the next one
-        // never found the true walk (it can keep off it through long runs of repeating
-        // data) and is dropped: the walk goes on over its stretch to meet the one after,
-        // or to the end.
-        let mut active = [true; LANES];
-        let mut extended: [Option<usize>; LANES] = [None; LANES];
-        loop {
-            let walks: [(u64, usize); LANES] = std::array::from_fn(|j| {
-                let l = &lanes[j];
-                (from[j], l.blk - j * STRIDE + usize::from(l.k() != 0))
-            });
-            let seen: [&[usize]; LANES] = std::array::from_fn(|j| &errs[j][..]);
-            match join(
-                &walks,
-                &active,
-                &records[..],
-                &seen,
-                slots.len(),
-                total,
-                bits,
-            ) {
-                Join::Parts(parts) => {
-                    emit(&parts, &records[..], slots, luma, &mut sink);
-                    return Some(());
-                }
-                Join::Apart(j, next) if extended[j] != Some(next) => {
-                    extended[j] = Some(next);
-                    let until = lanes[next].pos;
-                    alone(&mut lanes[j], until, &w, records, &mut errs, j);
-                }
-                Join::Apart(j, next) => {
-                    active[next] = false;
-                    if !active[next + 1..].contains(&true) {
-                        alone(&mut lanes[j], bits + 64, &w, records, &mut errs, j);
-                    }
-                }
-                Join::Fails => return None,
+    run_together::<false>(lanes, &end, w, records, errs, &mut iv);
+    for j in 0..LANES {
+        alone::<false>(&mut lanes[j], end[j], w, records, errs, j, &mut iv);
+    }
+    // Join the walks. A walk that has not met the next one within the overrun goes on
+    // alone as far as the next one went; if they still have not met, the next one never
+    // found the true walk (it can keep off it through long runs of repeating data) and
+    // is dropped: the walk goes on over its stretch to meet the one after, or to the end.
+    let mut active = [true; LANES];
+    let mut extended: [Option<usize>; LANES] = [None; LANES];
+    loop {
+        let walks: [(u64, usize); LANES] = std::array::from_fn(|j| {
+            let l = &lanes[j];
+            (from[j], l.blk - j * STRIDE + usize::from(l.k() != 0))
+        });
+        let seen: [&[usize]; LANES] = std::array::from_fn(|j| &errs[j][..]);
+        match join(
+            &walks,
+            &active,
+            &records[..],
+            &seen,
+            w.slots.len(),
+            total,
+            bits,
+        ) {
+            Join::Parts(parts) => return Some(parts),
+            Join::Apart(j, next) if extended[j] != Some(next) => {
+                extended[j] = Some(next);
+                let until = lanes[next].pos;
+                alone::<false>(&mut lanes[j], until, w, records, errs, j, &mut iv);
             }
+            Join::Apart(j, next) => {
+                active[next] = false;
+                if !active[next + 1..].contains(&true) {
+                    alone::<false>(&mut lanes[j], bits + 64, w, records, errs, j, &mut iv);
+                }
+            }
+            Join::Fails => return None,
         }
     }
 }
 
 /// One walk on its own, until bit `end` or the end of its records.
-fn alone(
+fn alone<const R: bool>(
     l: &mut Lane,
     end: u64,
     w: &Walking<'_, '_>,
     records: &mut [u64; RECORDS],
     errs: &mut [&mut Vec<usize>; LANES],
     j: usize,
+    iv: &mut Intervals<'_>,
 ) {
     while l.pos < end && l.blk < j * STRIDE + SCRAP - 1 {
-        step(l, w, records, errs, j);
+        step::<R>(l, w, records, errs, j, iv);
     }
 }
 
 /// All walks a step each in turn, for as many rounds as none of them can reach its end
 /// or the end of its records in, then again, until they are near.
 #[inline(always)]
-fn together(
+fn together<const R: bool>(
     lanes: &mut [Lane; LANES],
     end: &[u64; LANES],
     w: &Walking<'_, '_>,
     records: &mut [u64; RECORDS],
     errs: &mut [&mut Vec<usize>; LANES],
+    iv: &mut Intervals<'_>,
 ) {
     loop {
         let mut safe = u64::MAX;
@@ -389,9 +546,9 @@ fn together(
         }
         let [mut a, mut b, mut c] = *lanes;
         for _ in 0..safe {
-            step(&mut a, w, records, errs, 0);
-            step(&mut b, w, records, errs, 1);
-            step(&mut c, w, records, errs, 2);
+            step::<R>(&mut a, w, records, errs, 0, iv);
+            step::<R>(&mut b, w, records, errs, 1, iv);
+            step::<R>(&mut c, w, records, errs, 2, iv);
         }
         *lanes = [a, b, c];
     }
@@ -400,12 +557,13 @@ fn together(
 /// One step of one walk: a table lookup, or one symbol on its own when the table cannot
 /// take it.
 #[inline(always)]
-fn step(
+fn step<const R: bool>(
     l: &mut Lane,
     w: &Walking<'_, '_>,
     rec: &mut [u64; RECORDS],
     errs: &mut [&mut Vec<usize>],
     j: usize,
+    iv: &mut Intervals<'_>,
 ) {
     let at = (l.pos >> 3) as usize;
     let win = match w.data.get(at..at + 8) {
@@ -418,15 +576,21 @@ fn step(
     let kn = st & St::K;
     if kn & COUNT > 64 {
         *l = slow_step(*l, win, w, rec, errs, j);
-        return;
+    } else {
+        // A block's record is written at its start; later steps write to the scrap
+        // record.
+        let r = select_unpredictable(l.st & St::MID == 0, l.blk, l.blk | SCRAP);
+        rec[r & (RECORDS - 1)] = record(l.pos, peek as u64);
+        l.pos += u64::from(e & USED);
+        let ended = kn >= 64;
+        l.blk += usize::from(ended);
+        l.st = select_unpredictable(ended, w.next[l.slot()], st | St::MID);
     }
-    // A block's record is written at its start; later steps write to the scrap record.
-    let r = select_unpredictable(l.st & St::MID == 0, l.blk, l.blk | SCRAP);
-    rec[r & (RECORDS - 1)] = record(l.pos, peek as u64);
-    l.pos += u64::from(e & USED);
-    let ended = kn >= 64;
-    l.blk += usize::from(ended);
-    l.st = select_unpredictable(ended, w.next[l.slot()], st | St::MID);
+    if R && l.blk == iv.iend[j] {
+        if let Some(errs) = errs.get_mut(j) {
+            *l = restart(*l, errs, j, iv, w.park);
+        }
+    }
 }
 
 /// One symbol decoded on its own, exactly as the ordinary walk does it.
@@ -498,6 +662,35 @@ fn end_block(mut l: Lane, w: &Walking<'_, '_>) -> Lane {
     l
 }
 
+/// The end of a restart interval: the bits used must lie inside it (else an error is
+/// noted on its last block, as the ordinary walk refuses the scan there); the walk moves
+/// to the start of the next interval, or, after its last one, notes its count and is
+/// parked.
+#[cold]
+#[inline(never)]
+fn restart(
+    mut l: Lane,
+    errs: &mut Vec<usize>,
+    j: usize,
+    iv: &mut Intervals<'_>,
+    park: u64,
+) -> Lane {
+    let i = iv.cur[j];
+    if l.pos > iv.end_bit(i) {
+        errs.push(l.blk - 1);
+    }
+    if i >= iv.last[j] {
+        iv.done[j] = Some(l.blk - j * STRIDE);
+        iv.iend[j] = usize::MAX;
+        l.pos = park;
+        return l;
+    }
+    iv.cur[j] = i + 1;
+    iv.iend[j] = iv.end_record(j, i + 1);
+    l.pos = iv.starts[i + 1] as u64 * 8;
+    l
+}
+
 /// A decoding error: noted, and the walk goes on as if a block had ended one bit on (a
 /// guessed walk still has to find its junction). After too many errors the walk is
 /// sent far past the end of the data, where it stops; its full list marks it given up.
@@ -506,6 +699,10 @@ fn end_block(mut l: Lane, w: &Walking<'_, '_>) -> Lane {
 /// that no record is left from an earlier scan: every record up to the walk's count is
 /// this walk's own.
 fn fail(mut l: Lane, w: &Walking<'_, '_>, rec: &mut [u64; RECORDS], errs: &mut Vec<usize>) -> Lane {
+    if l.pos >= w.park {
+        l.pos += 1;
+        return end_block(l, w);
+    }
     if errs.len() > MAX_ERRORS {
         l.pos = u64::MAX / 2;
         return l;
@@ -674,21 +871,44 @@ mod tests {
         seed: u64,
         kind: impl Fn(usize) -> Blocks,
     ) -> (Vec<u8>, usize, Vec<i32>) {
+        let (bytes, len, _, want) = stream_with_restarts(sets, luma, mcus, seed, kind, 0);
+        (bytes, len, want)
+    }
+
+    /// [`stream`] with a restart interval of `restart` MCUs (0: none): each interval
+    /// filled to a whole byte with 1-bits, its start noted (the markers themselves are
+    /// what unstuffing takes out), the DC prediction started again.
+    fn stream_with_restarts(
+        sets: &[&Codes],
+        luma: &[bool],
+        mcus: usize,
+        seed: u64,
+        kind: impl Fn(usize) -> Blocks,
+        restart: usize,
+    ) -> (Vec<u8>, usize, Vec<usize>, Vec<i32>) {
         let mut rng = Rng(seed);
         let mut w = Writer::default();
-        let mut pred = [0i32; 2];
+        let mut starts = vec![0];
+        let mut pred = 0i32;
         let mut want = Vec::new();
         for m in 0..mcus {
+            if restart > 0 && m > 0 && m.is_multiple_of(restart) {
+                while w.n != 0 {
+                    w.put(1, 1);
+                }
+                starts.push(w.bytes.len());
+                pred = 0;
+            }
             for (c, &is_luma) in sets.iter().zip(luma) {
                 let diff = block(&mut w, c, &mut rng, kind(m));
                 if is_luma {
-                    pred[0] += diff;
-                    want.push(pred[0]);
+                    pred += diff;
+                    want.push(pred);
                 }
             }
         }
         let (bytes, len) = w.finish();
-        (bytes, len, want)
+        (bytes, len, starts, want)
     }
 
     /// Two code sets: luma as in [`ac_code`], chroma with its AC symbols in another order
@@ -715,9 +935,23 @@ mod tests {
         luma: &[bool],
         total: usize,
     ) -> Option<Vec<i32>> {
+        ordinary_with_restarts(bytes, len, &[0], 0, sets, layout, luma, total)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ordinary_with_restarts(
+        bytes: &[u8],
+        len: usize,
+        starts: &[usize],
+        restart: usize,
+        sets: &[(Canonical, Canonical)],
+        layout: &[usize],
+        luma: &[bool],
+        total: usize,
+    ) -> Option<Vec<i32>> {
         let e = Entropy {
             bytes: bytes.to_vec(),
-            starts: vec![0],
+            starts: starts.to_vec(),
             len,
         };
         let tables: Vec<(BlockStart, DcTable, AcTable)> = sets
@@ -734,6 +968,11 @@ mod tests {
         let (mut pred, mut out) = (0i32, Vec::new());
         for i in 0..total {
             let slot = i % layout.len();
+            let mcu = i / layout.len();
+            if restart > 0 && slot == 0 && mcu > 0 && mcu.is_multiple_of(restart) {
+                b = b.restart().ok()?;
+                pred = 0;
+            }
             let (s, d, a) = &tables[layout[slot]];
             let diff = decode_block(&mut b, s, d, a).ok()?;
             if luma[slot] {
@@ -754,6 +993,21 @@ mod tests {
         total: usize,
         scratch: &mut Scratch,
     ) -> Option<Vec<i32>> {
+        stretches_with_restarts(bytes, len, &[0], 0, sets, layout, luma, total, scratch)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn stretches_with_restarts(
+        bytes: &[u8],
+        len: usize,
+        starts: &[usize],
+        restart: usize,
+        sets: &[(Canonical, Canonical)],
+        layout: &[usize],
+        luma: &[bool],
+        total: usize,
+        scratch: &mut Scratch,
+    ) -> Option<Vec<i32>> {
         let lane: Vec<Rc<LaneTable>> = sets
             .iter()
             .map(|(d, a)| Rc::new(LaneTable::new(d, a)))
@@ -768,8 +1022,14 @@ mod tests {
                 ac: &ac[t],
             })
             .collect();
+        let restarts = (restart > 0).then_some(Restarts {
+            starts,
+            blocks: restart * layout.len(),
+        });
         let mut out = Vec::new();
-        walk(bytes, len, &slots, luma, total, scratch, |v| out.push(v))?;
+        walk(bytes, len, &slots, luma, total, restarts, scratch, |v| {
+            out.push(v)
+        })?;
         Some(out)
     }
 
@@ -851,11 +1111,14 @@ mod tests {
         let codes: Vec<&Codes> = layout.iter().map(|&t| &enc[t]).collect();
         let mcus = 8000;
         let total = mcus * layout.len();
-        let (clean, len, _) = stream(&codes, &luma, mcus, 11, |_| Blocks::Varied);
         let mut scratch = Scratch::default();
         let mut rng = Rng(99);
         let (mut declined, mut alike) = (0, 0);
-        for round in 0..40 {
+        // Without restart intervals, and with one every 50 MCUs.
+        for round in 0..80 {
+            let restart = if round < 40 { 0 } else { 50 };
+            let (clean, len, starts, _) =
+                stream_with_restarts(&codes, &luma, mcus, 11, |_| Blocks::Varied, restart);
             let mut bytes = clean.clone();
             match round % 4 {
                 // A few flipped bits anywhere.
@@ -876,8 +1139,19 @@ mod tests {
                     bytes[keep..].fill(0);
                 }
             }
-            let want = ordinary(&bytes, len, &sets, &layout, &luma, total);
-            let got = stretches(&bytes, len, &sets, &layout, &luma, total, &mut scratch);
+            let want =
+                ordinary_with_restarts(&bytes, len, &starts, restart, &sets, &layout, &luma, total);
+            let got = stretches_with_restarts(
+                &bytes,
+                len,
+                &starts,
+                restart,
+                &sets,
+                &layout,
+                &luma,
+                total,
+                &mut scratch,
+            );
             match (want, got) {
                 (_, None) => declined += 1,
                 (Some(w), Some(g)) => {
@@ -893,6 +1167,88 @@ mod tests {
             declined > 0,
             "some damage is refused ({alike} walked alike)"
         );
+    }
+
+    #[test]
+    fn scans_with_restart_intervals_are_walked_an_interval_at_a_time() {
+        let sets = code_sets();
+        let enc = encoded(&sets);
+        let mut scratch = Scratch::default();
+        for (layout, luma, mcus, restart) in [
+            (
+                &[0usize, 0, 0, 0, 1, 1][..],
+                &[true, true, true, true, false, false][..],
+                6000,
+                37,
+            ),
+            (
+                &[0usize, 0, 1, 1][..],
+                &[true, true, false, false][..],
+                9001,
+                250,
+            ),
+            (&[0][..], &[true][..], 30_000, 1),
+        ] {
+            let codes: Vec<&Codes> = layout.iter().map(|&t| &enc[t]).collect();
+            let (bytes, len, starts, want) =
+                stream_with_restarts(&codes, luma, mcus, 3, |_| Blocks::Varied, restart);
+            let total = mcus * layout.len();
+            let args = (&bytes[..], len, &starts[..], restart);
+            assert_eq!(
+                ordinary_with_restarts(args.0, args.1, args.2, args.3, &sets, layout, luma, total),
+                Some(want.clone())
+            );
+            let got = stretches_with_restarts(
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                &sets,
+                layout,
+                luma,
+                total,
+                &mut scratch,
+            );
+            assert_eq!(got, Some(want), "intervals of {restart} MCUs");
+            // An interval that uses bits of the next (the fill bits cut short) is refused
+            // both ways.
+            let mut cut = starts.clone();
+            let mid = cut.len() / 2;
+            cut[mid] -= 1;
+            assert_eq!(
+                ordinary_with_restarts(args.0, args.1, &cut, restart, &sets, layout, luma, total),
+                None
+            );
+            assert_eq!(
+                stretches_with_restarts(
+                    args.0,
+                    args.1,
+                    &cut,
+                    restart,
+                    &sets,
+                    layout,
+                    luma,
+                    total,
+                    &mut scratch,
+                ),
+                None
+            );
+            // Too few interval starts for the frame: refused.
+            assert_eq!(
+                stretches_with_restarts(
+                    args.0,
+                    args.1,
+                    &starts[..starts.len() - 1],
+                    restart,
+                    &sets,
+                    layout,
+                    luma,
+                    total,
+                    &mut scratch,
+                ),
+                None
+            );
+        }
     }
 
     #[test]

@@ -75,19 +75,27 @@ pub(super) fn join(
 
 /// Hands the luma DC coefficients of the joined walk to `sink`: records in true order,
 /// the first being the first block of an MCU. The other blocks' differences are not
-/// even looked up.
+/// even looked up. With restart intervals of `restart_blocks` blocks the prediction
+/// starts again at each.
 pub(super) fn emit(
     parts: &[(usize, usize); LANES],
     records: &[u64],
     slots: &[SlotTables<'_>],
     luma: &[bool],
+    restart_blocks: usize,
     sink: &mut impl FnMut(i32),
 ) {
     let nb = slots.len();
     let mut slot = 0usize;
     let mut dc = 0i32;
+    let mut left = restart_blocks;
     for (j, &(from, upto)) in parts.iter().enumerate() {
         for &r in &records[j * STRIDE + from..j * STRIDE + upto] {
+            if left == 0 && restart_blocks != 0 {
+                dc = 0;
+                left = restart_blocks;
+            }
+            left = left.wrapping_sub(1);
             if luma[slot] {
                 dc = dc.wrapping_add(rec_dc(r, slots[slot].dc));
                 sink(dc);
