@@ -10,25 +10,9 @@
 //! `--in-memory --repeat N` instead loads the files first and reports the best of N passes
 //! over the bytes: the decoding cost alone, steadier on a busy machine.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-fn jpegs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            jpegs(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("jpeg"))
-        {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -55,9 +39,7 @@ fn main() {
         }
     }
     let dir = dir.expect("usage: phash_bench DIR [--threads N] [--in-memory] [--repeat N]");
-    let mut files = Vec::new();
-    jpegs(&dir, &mut files).expect("cannot list folder");
-    files.sort();
+    let files = custody_similar::testing::jpeg_files(&dir);
     let bytes: u64 = files
         .iter()
         .filter_map(|f| f.metadata().ok())

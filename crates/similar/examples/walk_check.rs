@@ -5,34 +5,14 @@
 //! cargo run --release -p custody-similar --example walk_check -- DIR
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use custody_similar::testing::{dc_luma, dc_luma_ordinary, lane_walks};
-
-fn jpegs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            jpegs(&p, out);
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("jpeg"))
-        {
-            out.push(p);
-        }
-    }
-}
+use custody_similar::testing::{dc_luma, dc_luma_ordinary, jpeg_files, lane_walks, same_outcome};
 
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: walk_check DIR");
-    let mut files = Vec::new();
-    jpegs(Path::new(&dir), &mut files);
-    files.sort();
+    let files = jpeg_files(Path::new(&dir));
     let data: Vec<Vec<u8>> = files
         .iter()
         .map(|f| std::fs::read(f).expect("readable"))
@@ -55,17 +35,7 @@ fn main() {
         if lane_walks().1 != before {
             eprintln!("declined file: {}", f.display());
         }
-        let same = match (&a, &b) {
-            (Ok(a), Ok(b)) => {
-                a.samples.len() == b.samples.len()
-                    && a.samples
-                        .iter()
-                        .zip(&b.samples)
-                        .all(|(x, y)| x.to_bits() == y.to_bits())
-            }
-            (Err(a), Err(b)) => a == b,
-            _ => false,
-        };
+        let same = same_outcome(&a, &b);
         if !same {
             differ += 1;
             eprintln!("differs: {}", f.display());

@@ -360,6 +360,60 @@ pub mod testing {
             .map_err(|e| format!("{e:?}"))
     }
 
+    /// Whether two outcomes of the DC-only path are the same: the same size and every
+    /// sample the same to the bit, or the same error.
+    pub fn same_outcome(a: &Result<DcLuma, String>, b: &Result<DcLuma, String>) -> bool {
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                (a.cols, a.rows) == (b.cols, b.rows)
+                    && a.samples
+                        .iter()
+                        .zip(&b.samples)
+                        .all(|(x, y)| x.to_bits() == y.to_bits())
+            }
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// The JPEG files (by extension) under `dir`, sorted; an unreadable folder is
+    /// passed over.
+    pub fn jpeg_files(dir: &Path) -> Vec<std::path::PathBuf> {
+        fn under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    under(&p, out);
+                } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                    x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("jpeg")
+                }) {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        under(dir, &mut out);
+        out.sort();
+        out
+    }
+
+    /// The shared test material beside the repository (`../shared`), or `None` with a
+    /// message saying the tests that need it skip (a user's own clone has none).
+    pub fn shared_dir() -> Option<std::path::PathBuf> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+        if p.is_dir() {
+            Some(p)
+        } else {
+            eprintln!(
+                "skipped: ../shared not found (shared test data is not part of the repository)"
+            );
+            None
+        }
+    }
+
     /// How many scans so far (in this process) were walked in stretches at once, and in
     /// how many that walk declined and the ordinary one ran.
     pub fn lane_walks() -> (usize, usize) {

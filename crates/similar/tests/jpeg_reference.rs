@@ -2,42 +2,12 @@
 //! averaged over the same areas), on real camera JPEGs: many makers, all common chroma
 //! subsamplings, restart intervals, a progressive file, EXIF orientations.
 
-use std::path::{Path, PathBuf};
-
-use custody_similar::testing::{dc_luma, hash_general};
+use custody_similar::testing::{dc_luma, hash_general, jpeg_files, shared_dir};
 use custody_similar::{Variant, hash_bytes};
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
-
-fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: ../shared not found (shared test data is not part of the repository)");
-        None
-    }
-}
-
-fn jpegs_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            jpegs_under(&p, out);
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("jpeg"))
-        {
-            out.push(p);
-        }
-    }
-}
 
 /// Full-resolution luma from the reference decoder.
 fn reference_luma(data: &[u8]) -> Option<(usize, usize, Vec<u8>)> {
@@ -92,10 +62,9 @@ fn compare(data: &[u8]) -> Result<Compared, String> {
 
 #[test]
 fn dc_path_matches_a_full_decode_on_camera_jpegs() {
-    let Some(shared) = shared() else { return };
-    let mut files = Vec::new();
-    jpegs_under(&shared.join("testdata/exif/jpg"), &mut files);
-    jpegs_under(&shared.join("testdata/c2pa"), &mut files);
+    let Some(shared) = shared_dir() else { return };
+    let mut files = jpeg_files(&shared.join("testdata/exif/jpg"));
+    files.extend(jpeg_files(&shared.join("testdata/c2pa")));
     files.sort();
     assert!(
         files.len() > 50,
@@ -155,7 +124,7 @@ fn dc_path_matches_a_full_decode_on_camera_jpegs() {
 
 #[test]
 fn exif_orientation_is_applied() {
-    let Some(shared) = shared() else { return };
+    let Some(shared) = shared_dir() else { return };
     let dir = shared.join("testdata/exif/jpg/orientation");
     for kind in ["landscape", "portrait"] {
         let hashes: Vec<_> = (1..=8)

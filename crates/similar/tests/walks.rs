@@ -3,54 +3,12 @@
 //! real camera JPEGs and on photo-sized ones made here.
 
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
 
-use custody_similar::testing::{DcLuma, dc_luma, dc_luma_ordinary, lane_walks};
+use custody_similar::testing::{
+    DcLuma, dc_luma, dc_luma_ordinary, jpeg_files, lane_walks, same_outcome, shared_dir,
+};
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, RgbImage};
-
-fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: ../shared not found (shared test data is not part of the repository)");
-        None
-    }
-}
-
-fn jpegs_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            jpegs_under(&p, out);
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("jpeg"))
-        {
-            out.push(p);
-        }
-    }
-}
-
-/// Same outcome, sample for sample (bit patterns of the floats) or the same error.
-fn same(a: &Result<DcLuma, String>, b: &Result<DcLuma, String>) -> bool {
-    match (a, b) {
-        (Ok(a), Ok(b)) => {
-            (a.cols, a.rows) == (b.cols, b.rows)
-                && a.samples
-                    .iter()
-                    .zip(&b.samples)
-                    .all(|(x, y)| x.to_bits() == y.to_bits())
-        }
-        (Err(a), Err(b)) => a == b,
-        _ => false,
-    }
-}
 
 /// Decodes `data` both ways; the stretch walk gets its tables once a code pair has been
 /// seen, so the file is decoded twice that way.
@@ -94,7 +52,7 @@ fn stretches_and_the_ordinary_walk_agree_on_generated_photos() {
         let (stretches, ordinary) = both_walks(&data);
         assert!(ordinary.is_ok(), "{w}x{h} q{q}: {:?}", ordinary.err());
         assert!(
-            same(&stretches, &ordinary),
+            same_outcome(&stretches, &ordinary),
             "{w}x{h} q{q}: the walks differ"
         );
     }
@@ -121,7 +79,7 @@ fn damaged_photos_fail_or_decode_alike_both_ways() {
         }
         let (stretches, ordinary) = both_walks(&d);
         assert!(
-            same(&stretches, &ordinary),
+            same_outcome(&stretches, &ordinary),
             "round {round}: the walks differ"
         );
         refused += usize::from(ordinary.is_err());
@@ -131,10 +89,8 @@ fn damaged_photos_fail_or_decode_alike_both_ways() {
 
 #[test]
 fn stretches_and_the_ordinary_walk_agree_on_camera_jpegs() {
-    let Some(shared) = shared() else { return };
-    let mut files = Vec::new();
-    jpegs_under(&shared.join("testdata"), &mut files);
-    files.sort();
+    let Some(shared) = shared_dir() else { return };
+    let files = jpeg_files(&shared.join("testdata"));
     assert!(
         files.len() > 50,
         "expected the sample JPEGs, found {}",
@@ -145,7 +101,7 @@ fn stretches_and_the_ordinary_walk_agree_on_camera_jpegs() {
         let data = std::fs::read(f).unwrap();
         let (stretches, ordinary) = both_walks(&data);
         assert!(
-            same(&stretches, &ordinary),
+            same_outcome(&stretches, &ordinary),
             "{}: the walks differ",
             f.display()
         );
