@@ -1350,12 +1350,12 @@ fn walk_in_lanes(
         .map(|&(slot, _, _)| slot == luma_slot)
         .collect();
     // The luma blocks of an MCU, in decoding order: (h, v) = (q % lh, q / lh).
-    let (mut q, mut x, mut y) = (0usize, 0usize, 0usize);
-    let done = LANE_SCRATCH.with(|cell| {
+    LANE_SCRATCH.with(|cell| {
         let Ok(mut scratch) = cell.try_borrow_mut() else {
-            return None;
+            return false;
         };
-        lanes::walk(
+        let mut dcs = std::mem::take(&mut scratch.luma);
+        let done = lanes::walk(
             &entropy.bytes,
             entropy.len,
             &slots,
@@ -1363,24 +1363,29 @@ fn walk_in_lanes(
             total,
             restarts,
             &mut scratch,
-            |dc| {
-                let (bx, by) = (x * lh + q % lh, y * lv + q / lh);
-                if bx < bw && by < bh {
-                    out[by * bw + bx] = dc as f32 * scale + 128.0;
-                }
-                q += 1;
-                if q == lh * lv {
-                    q = 0;
-                    x += 1;
-                    if x == mx {
-                        x = 0;
-                        y += 1;
+            &mut dcs,
+        );
+        if done.is_some() {
+            // The luma blocks of each MCU in decoding order: v down, h across.
+            let mut dc = dcs.iter();
+            for y in 0..my {
+                for x in 0..mx {
+                    for v in 0..lv {
+                        let by = y * lv + v;
+                        for h in 0..lh {
+                            let bx = x * lh + h;
+                            let d = dc.next().copied().unwrap_or(0);
+                            if bx < bw && by < bh {
+                                out[by * bw + bx] = d as f32 * scale + 128.0;
+                            }
+                        }
                     }
                 }
-            },
-        )
-    });
-    done.is_some()
+            }
+        }
+        scratch.luma = dcs;
+        done.is_some()
+    })
 }
 
 /// One block of an interleaved MCU: its tables, its scan slot (for the DC prediction),

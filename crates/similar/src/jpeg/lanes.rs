@@ -114,6 +114,8 @@ impl Lane {
 /// Per-thread buffers, kept between scans: the walks' tables side by side, block
 /// records of every stretch and the error lists.
 pub(super) struct Scratch {
+    /// The luma DC coefficients of the last scan walked, for the caller to lend back.
+    pub(super) luma: Vec<i32>,
     flat: Box<[u16; FLAT]>,
     /// The tables copied into `flat`, in order.
     placed: Vec<Rc<LaneTable>>,
@@ -126,6 +128,7 @@ pub(super) struct Scratch {
 impl Default for Scratch {
     fn default() -> Self {
         Self {
+            luma: Vec::new(),
             flat: vec![SLOW; FLAT]
                 .into_boxed_slice()
                 .try_into()
@@ -239,9 +242,9 @@ impl Intervals<'_> {
 
 /// Walks the scan `data` (unstuffed, zero padded; its restart intervals, if it has
 /// more than one, in `restarts`) whose MCU is the blocks `slots`, of which those marked
-/// in `luma` are luma blocks, and hands the DC coefficient of each luma block among its
-/// `total` blocks, in order, to `sink`. `None`: not done (nothing handed over), walk it
-/// the ordinary way.
+/// in `luma` are luma blocks, and puts the DC coefficient of each luma block among its
+/// `total` blocks, in order, into `luma_dc`. `None`: not done (`luma_dc` is then not to
+/// be read), walk it the ordinary way.
 ///
 /// With restart intervals every walk starts where an interval starts, so every walk is
 /// true from its start and no junction is needed: the walks take whole intervals, and
@@ -255,7 +258,7 @@ pub(super) fn walk(
     total: usize,
     restarts: Option<Restarts<'_>>,
     scratch: &mut Scratch,
-    mut sink: impl FnMut(i32),
+    luma_dc: &mut Vec<i32>,
 ) -> Option<()> {
     let nb = slots.len();
     if nb == 0
@@ -331,12 +334,12 @@ pub(super) fn walk(
     match restarts {
         Some(r) => {
             let parts = by_intervals(&mut lanes, &w, records, &mut errs, r, total, bits)?;
-            emit(&parts, &records[..], slots, luma, r.blocks, &mut sink);
+            emit(&parts, &records[..], slots, luma, r.blocks, luma_dc);
             Some(())
         }
         None => {
             let parts = by_junctions(&mut lanes, &w, records, &mut errs, total, bits)?;
-            emit(&parts, &records[..], slots, luma, 0, &mut sink);
+            emit(&parts, &records[..], slots, luma, 0, luma_dc);
             Some(())
         }
     }
@@ -1027,9 +1030,7 @@ mod tests {
             blocks: restart * layout.len(),
         });
         let mut out = Vec::new();
-        walk(bytes, len, &slots, luma, total, restarts, scratch, |v| {
-            out.push(v)
-        })?;
+        walk(bytes, len, &slots, luma, total, restarts, scratch, &mut out)?;
         Some(out)
     }
 

@@ -73,7 +73,7 @@ pub(super) fn join(
     Join::Parts(parts)
 }
 
-/// Hands the luma DC coefficients of the joined walk to `sink`: records in true order,
+/// Puts the luma DC coefficients of the joined walk into `out`: records in true order,
 /// the first being the first block of an MCU. The other blocks' differences are not
 /// even looked up. With restart intervals of `restart_blocks` blocks the prediction
 /// starts again at each.
@@ -83,8 +83,9 @@ pub(super) fn emit(
     slots: &[SlotTables<'_>],
     luma: &[bool],
     restart_blocks: usize,
-    sink: &mut impl FnMut(i32),
+    out: &mut Vec<i32>,
 ) {
+    out.clear();
     let nb = slots.len();
     let mut slot = 0usize;
     let mut dc = 0i32;
@@ -98,7 +99,7 @@ pub(super) fn emit(
             left = left.wrapping_sub(1);
             if luma[slot] {
                 dc = dc.wrapping_add(rec_dc(r, slots[slot].dc));
-                sink(dc);
+                out.push(dc);
             }
             slot = if slot + 1 == nb { 0 } else { slot + 1 };
         }
