@@ -6,8 +6,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use std::io::Cursor;
+
 use custody_similar::hash_bytes;
-use custody_similar::testing::dc_luma;
+use custody_similar::testing::{dc_luma, dc_luma_ordinary, lane_walks, same_outcome};
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageEncoder, RgbImage};
 
 struct Rng(u64);
 impl Rng {
@@ -122,4 +126,77 @@ fn mutated_jpegs_never_panic_or_hang() {
         ok > 0 && refused > 0,
         "mutations should produce both outcomes"
     );
+}
+
+/// A photo-sized picture with detail everywhere, as a baseline JPEG.
+fn photo(width: u32, height: u32) -> Vec<u8> {
+    let mut state = 0x9E37_79B9u32;
+    let img = RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state % 48) as u8;
+        let base = ((x * 200) / width) as u8 + ((y * 50) / height) as u8;
+        image::Rgb([base ^ noise, base.wrapping_add(noise), 255 - base])
+    });
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(Cursor::new(&mut out), 90)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .expect("encodes");
+    out
+}
+
+/// Photo-sized JPEGs are walked in stretches (with restart intervals and without): the
+/// same mutations through both walks never panic, and the walks agree on every outcome.
+#[test]
+fn mutated_photos_walk_alike_in_stretches() {
+    let mut seeds = vec![photo(1600, 1200)];
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/exif/jpg");
+    if shared.is_dir() {
+        for n in ["hdr/canon_hdr_NO.jpg", "tests/35-empty.jpg"] {
+            seeds.push(std::fs::read(shared.join(n)).unwrap());
+        }
+    } else {
+        eprintln!("note: ../shared not found; mutating a generated photo only");
+    }
+    // Each seed once as it is, so that its codes are seen and its tables built.
+    for s in &seeds {
+        let _ = dc_luma(s);
+    }
+    let before = lane_walks();
+    let mut rng = Rng(0xFACADE);
+    let mut refused = 0;
+    for round in 0..300 {
+        let src = &seeds[round % seeds.len()];
+        // Damage away from the headers, in the entropy-coded data.
+        let mut d = src.to_vec();
+        let from = d.len() / 8;
+        for _ in 0..1 + rng.below(3) {
+            let at = from + rng.below(d.len() - from - 64);
+            match rng.below(4) {
+                0 => d[at] ^= 1 << rng.below(8),
+                1 => d[at..at + 16].fill(rng.next() as u8),
+                2 => {
+                    let n = rng.below(40);
+                    d.drain(at..at + n);
+                }
+                _ => d.truncate(at),
+            }
+        }
+        let (stretches, ordinary) = (dc_luma(&d), dc_luma_ordinary(&d));
+        assert!(
+            same_outcome(&stretches, &ordinary),
+            "round {round}: {:?} against {:?}",
+            stretches.as_ref().err(),
+            ordinary.as_ref().err()
+        );
+        refused += usize::from(ordinary.is_err());
+    }
+    let after = lane_walks();
+    eprintln!("{refused} of 300 refused; walks in stretches {before:?} -> {after:?}");
+    assert!(
+        after.0 > before.0,
+        "some damaged photos were walked in stretches"
+    );
+    assert!(refused > 0, "some damage is refused");
 }
