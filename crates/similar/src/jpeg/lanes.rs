@@ -57,7 +57,9 @@ pub(super) const MIN_BYTES_PER_LANE: usize = 16 * 1024;
 const OVERRUN_BITS: u64 = 16 * 1024;
 
 /// Errors met by a guessed walk before its junction are expected; a walk that meets more
-/// than this many is given up (the scan is then walked the ordinary way).
+/// than this many stops there (if it had not met the true walk by then, the walk before
+/// it covers its stretch; errors in a part that is used make the scan be walked the
+/// ordinary way).
 const MAX_ERRORS: usize = 64;
 
 /// The tables of one block of the MCU.
@@ -497,7 +499,8 @@ fn by_junctions(
             Join::Parts(parts) => return Some(parts),
             Join::Apart(j, next) if extended[j] != Some(next) => {
                 extended[j] = Some(next);
-                let until = lanes[next].pos;
+                // (A walk that stopped on errors is far past the data.)
+                let until = lanes[next].pos.min(bits + 64);
                 alone::<false>(&mut lanes[j], until, w, records, errs, j, &mut iv);
             }
             Join::Apart(j, next) => {

@@ -1,7 +1,7 @@
 //! Joining the walks: where each guessed walk meets the true one, and the true walk's
 //! DC coefficients in order.
 
-use super::{LANES, MAX_ERRORS, SCRAP, STRIDE, SlotTables, rec_dc, rec_pos};
+use super::{LANES, SCRAP, STRIDE, SlotTables, rec_dc, rec_pos};
 
 /// How the walks join: each walk's records that belong to the true walk (`valid..upto`
 /// of its own), or a walk and the next one under way that have not met, or a check
@@ -29,9 +29,6 @@ pub(super) fn join(
     // `first` is the true block index of walk j's record 0, `valid` its first true one.
     let (mut j, mut first, mut valid, mut done) = (0usize, 0usize, 0usize, 0usize);
     loop {
-        if errors[j].len() > MAX_ERRORS {
-            return Join::Fails;
-        }
         let ours = written(j);
         let next = (j + 1..LANES).find(|&n| active[n]);
         let (upto, handover) = match next {
