@@ -171,7 +171,8 @@ impl DcTable {
 /// use the slow path; kept alone in the low six bits so that a shift by the entry needs
 /// no masking), bits 6..13 coefficient advance of the run, plus 64 when the run ends
 /// with EOB, and 127 for slow-path entries (so that one comparison, `k + advance < 64`,
-/// keeps the common case in the loop), bit 13 run ends with EOB.
+/// keeps the common case in the loop) and for an EOB run that passes the 64th
+/// coefficient before its EOB (taken a symbol at a time), bit 13 run ends with EOB.
 ///
 /// A run is one or more whole symbols inside the window, or a single symbol whose code
 /// is inside the window and whose magnitude bits run past it (at most
@@ -255,8 +256,15 @@ impl AcTable {
             let r = ac_run(&single, p as u32, 0);
             *e = AC_SLOW as u16;
             if r.first.is_some() {
-                let adv = if r.eob { r.adv + 64 } else { r.adv };
-                *e = (r.used | (adv.min(126) << AC_ADV) | if r.eob { AC_EOB } else { 0 }) as u16;
+                // An EOB run that reaches the 64th coefficient before its EOB (63 from
+                // the first AC coefficient) is marked so that no block position takes it
+                // whole: the block ends before that EOB, which starts the next block.
+                let adv = match (r.eob, r.adv) {
+                    (true, 63..) => 127,
+                    (true, a) => a + 64,
+                    (false, a) => a.min(126),
+                };
+                *e = (r.used | (adv << AC_ADV) | if r.eob { AC_EOB } else { 0 }) as u16;
             } else {
                 // A code inside the window whose magnitude bits run past it.
                 let s = single[p];
@@ -338,7 +346,7 @@ struct TableCache {
 /// How many codes (and code pairs) the cache keeps.
 const CACHED_CODES: usize = 4;
 
-/// How many code pairs have a stretch-walk table kept (384 KiB each): those of four
+/// How many code pairs have a stretch-walk table kept (256 KiB each): those of four
 /// cameras or encoders taking turns.
 const CACHED_LANE_CODES: usize = 8;
 
@@ -1283,7 +1291,7 @@ fn decode_sequential_scan(
 /// and benchmarks that check how often each happens).
 pub(crate) static LANE_WALKS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
-/// Walks a scan without restart intervals in stretches ([`lanes`]) and writes the luma
+/// Walks a scan in stretches ([`lanes`]) and writes the luma
 /// samples into `out`; false when that walk declines (the ordinary one then runs).
 #[allow(clippy::too_many_arguments)]
 fn walk_in_lanes(
@@ -1682,6 +1690,34 @@ mod tests {
         assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 0);
         assert_eq!(b.bit_pos(), 37);
         assert!(!b.overran());
+    }
+
+    #[test]
+    fn a_block_that_reaches_the_64th_coefficient_ends_there_before_an_eob() {
+        // DC: 00 -> size 0, 010..110 -> sizes 1..5. AC: 0 -> ZRL, 10 -> run 14 size 1,
+        // 110 -> EOB. Three ZRLs and a run of 14 end the block at its 64th coefficient,
+        // so the EOB code after them is the next block's DC code (size 5).
+        let mut dc = [0u8; 16];
+        dc[1] = 1;
+        dc[2] = 5;
+        let mut ac = [0u8; 16];
+        ac[0] = 1;
+        ac[1] = 1;
+        ac[2] = 1;
+        let (dc, ac) = (
+            Canonical::new(&dc, &[0, 1, 2, 3, 4, 5]).unwrap(),
+            Canonical::new(&ac, &[0xF0, 0xE1, 0x00]).unwrap(),
+        );
+        let (start, act) = (BlockStart::new(&dc, &ac), AcTable::new(ac.clone()));
+        // Block 1: 00 | 0 0 0 | 10 1 (8 bits). Block 2: 110 10101 (+21) | 110 (EOB).
+        let data = bits_of("0000010111010101110");
+        let entropy = Entropy::read(&data, 0, 0).unwrap();
+        let mut b = Bits::new(&entropy);
+        let dct = DcTable::new(dc);
+        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 0);
+        assert_eq!(b.bit_pos(), 8);
+        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 21);
+        assert_eq!(b.bit_pos(), 19);
     }
 
     #[test]
