@@ -56,10 +56,10 @@ pub(super) const MIN_BYTES_PER_LANE: usize = 16 * 1024;
 /// on alone until it does.
 const OVERRUN_BITS: u64 = 16 * 1024;
 
-/// Errors met by a guessed walk before its junction are expected; a walk that meets more
-/// than this many stops there (if it had not met the true walk by then, the walk before
-/// it covers its stretch; errors in a part that is used make the scan be walked the
-/// ordinary way).
+/// Errors met by a guessed walk before its junction are expected; a walk that meets this
+/// many stops there (if it had not met the true walk by then, the walk before it covers
+/// its stretch; errors in a part that is used make the scan be walked the ordinary
+/// way).
 const MAX_ERRORS: usize = 64;
 
 /// The tables of one block of the MCU.
@@ -186,13 +186,18 @@ fn rec_dc(r: u64, t: &DcTable) -> i32 {
             None => return 0,
         }
     };
-    // `len + size` is at most the window's width for a recorded window.
+    // `len + size` is at most the window's width, and `size` at most 11, for a window a
+    // block-start step recorded.
+    if size > 11 || len + size > WINDOW {
+        return 0;
+    }
     let bits = (window << len) & 0xFFFF;
-    extend((bits >> (WINDOW - size.min(WINDOW))) as i32, size)
+    extend((bits >> (WINDOW - size)) as i32, size)
 }
 
-/// The most bits one step moves a walk on: a 16-bit code and 15 magnitude bits, and the
-/// fill bits to the next restart interval.
+/// The most bits one step moves a walk on: a 16-bit code and 15 magnitude bits, with
+/// room to spare. (A move to the next restart interval may go further, but never past
+/// the walk's end.)
 const MAX_STEP_BITS: u64 = 40;
 
 /// What every step of every walk reads.
@@ -482,10 +487,8 @@ fn by_junctions(
     let mut active = [true; LANES];
     let mut extended: [Option<usize>; LANES] = [None; LANES];
     loop {
-        let walks: [(u64, usize); LANES] = std::array::from_fn(|j| {
-            let l = &lanes[j];
-            (from[j], l.blk - j * STRIDE + usize::from(l.k() != 0))
-        });
+        let walks: [(u64, usize); LANES] =
+            std::array::from_fn(|j| (from[j], walk_count(&lanes[j], &errs[j][..], j)));
         let seen: [&[usize]; LANES] = std::array::from_fn(|j| &errs[j][..]);
         match join(
             &walks,
@@ -698,27 +701,39 @@ fn restart(
 }
 
 /// A decoding error: noted, and the walk goes on as if a block had ended one bit on (a
-/// guessed walk still has to find its junction). After too many errors the walk is
-/// sent far past the end of the data, where it stops; its full list marks it given up.
+/// guessed walk still has to find its junction). The error that makes [`MAX_ERRORS`]
+/// stops the walk: it is noted too, and the walk is parked past the data, where the
+/// steps that the loop still gives it read zeros, note no errors and count for nothing
+/// (the walk's records end at that block, see [`walk_count`]). A parked walk's errors
+/// are not noted either.
 ///
 /// A block that fails at its very start still gets its record (its start, no DC), so
-/// that no record is left from an earlier scan: every record up to the walk's count is
-/// this walk's own.
+/// that every record up to the walk's count is this walk's own, none left from an
+/// earlier scan.
 fn fail(mut l: Lane, w: &Walking<'_, '_>, rec: &mut [u64; RECORDS], errs: &mut Vec<usize>) -> Lane {
     if l.pos >= w.park {
         l.pos += 1;
         return end_block(l, w);
     }
-    if errs.len() > MAX_ERRORS {
-        l.pos = u64::MAX / 2;
-        return l;
-    }
     if l.k() == 0 {
         rec[l.blk & (RECORDS - 1)] = record(l.pos, EXPLICIT);
     }
     errs.push(l.blk);
+    if errs.len() >= MAX_ERRORS {
+        l.pos = w.park;
+        return end_block(l, w);
+    }
     l.pos += 1;
     end_block(l, w)
+}
+
+/// How many records walk `j` made that are its own: up to the block where it stopped
+/// on errors, or all it has written (the block it is in included).
+fn walk_count(l: &Lane, errs: &[usize], j: usize) -> usize {
+    match errs.last() {
+        Some(&stop) if errs.len() >= MAX_ERRORS => stop - j * STRIDE,
+        _ => l.blk - j * STRIDE + usize::from(l.k() != 0),
+    }
 }
 
 #[cfg(test)]
@@ -1253,6 +1268,93 @@ mod tests {
                 None
             );
         }
+    }
+
+    #[test]
+    fn a_walk_stopped_by_errors_counts_only_what_it_walked() {
+        let sets = code_sets();
+        let lane = Rc::new(LaneTable::new(&sets[0].0, &sets[0].1));
+        let (dc, ac) = (
+            DcTable::new(sets[0].0.clone()),
+            AcTable::new(sets[0].1.clone()),
+        );
+        let slots = [SlotTables {
+            lane: &lane,
+            dc: &dc,
+            ac: &ac,
+        }];
+        let flat: Box<[u16; FLAT]> = vec![SLOW; FLAT].into_boxed_slice().try_into().unwrap();
+        let w = Walking {
+            data: &[0xFF; 64],
+            flat: &flat,
+            next: [0; 16],
+            slots: &slots,
+            park: 64 * 8,
+        };
+        let mut rec: Box<[u64; RECORDS]> = vec![u64::MAX; RECORDS]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap();
+        let mut errs = Vec::new();
+        let j = 1;
+        let mut l = Lane {
+            pos: 0,
+            st: St::start(0, 0),
+            blk: j * STRIDE,
+        };
+        for n in 0..MAX_ERRORS {
+            assert!(l.pos < w.park, "still walking after {n} errors");
+            l = fail(l, &w, &mut rec, &mut errs);
+            // Each failed block start has its own record, at its own position.
+            assert_eq!(rec_pos(rec[j * STRIDE + n]), n as u64);
+        }
+        // The last error stopped it: noted, and the walk parked.
+        assert_eq!(errs.len(), MAX_ERRORS);
+        assert!(l.pos >= w.park);
+        let stopped = walk_count(&l, &errs, j);
+        assert_eq!(stopped, MAX_ERRORS - 1);
+        // Whatever the loop still gives it changes neither its errors nor its count.
+        for _ in 0..100 {
+            l = fail(l, &w, &mut rec, &mut errs);
+        }
+        assert_eq!(
+            (errs.len(), walk_count(&l, &errs, j)),
+            (MAX_ERRORS, stopped)
+        );
+    }
+
+    #[test]
+    fn stretches_starting_in_long_damage_are_refused_with_the_scan() {
+        // Runs of 0xFF (no code) where the second and third walks start: they stop on
+        // errors; the scratch buffers hold an earlier scan's records.
+        let sets = code_sets();
+        let enc = encoded(&sets);
+        let layout = [0usize];
+        let mut scratch = Scratch::default();
+        let (other, other_len, want) = stream(&[&enc[0]], &[true], 30_000, 21, |_| Blocks::Varied);
+        assert_eq!(
+            stretches(
+                &other,
+                other_len,
+                &sets,
+                &layout,
+                &[true],
+                30_000,
+                &mut scratch
+            ),
+            Some(want)
+        );
+        let (mut bytes, len, _) = stream(&[&enc[0]], &[true], 30_000, 22, |_| Blocks::Varied);
+        let stretch = (len * 8 - OVERRUN_BITS as usize) / LANES / 8;
+        for j in 1..LANES {
+            let at = stretch * j;
+            bytes[at - 512..at + 512].fill(0xFF);
+        }
+        assert_eq!(ordinary(&bytes, len, &sets, &layout, &[true], 30_000), None);
+        assert_eq!(
+            stretches(&bytes, len, &sets, &layout, &[true], 30_000, &mut scratch),
+            None
+        );
     }
 
     #[test]
