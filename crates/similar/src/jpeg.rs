@@ -1246,16 +1246,7 @@ fn decode_sequential_scan(
         }
     } else {
         let (mx, my) = (f.mcus_x(), f.mcus_y());
-        // Blocks of one MCU in decoding order: (scan slot, x offset, y offset).
-        let mut layout: Vec<(usize, usize, usize)> = Vec::with_capacity(10);
-        for (slot, &ci) in scan.comps.iter().enumerate() {
-            let c = f.comps[ci];
-            for v in 0..usize::from(c.v) {
-                for h in 0..usize::from(c.h) {
-                    layout.push((slot, h, v));
-                }
-            }
-        }
+        let layout = mcu_layout(f, scan);
         let luma_slot = scan.comps.iter().position(|&c| c == 0).unwrap_or(0);
         let blocks: Vec<McuBlock<'_>> = layout
             .iter()
@@ -1287,6 +1278,21 @@ fn decode_sequential_scan(
     Ok(plane(f, out, bw, bh, orientation))
 }
 
+/// The blocks of one MCU of an interleaved scan, in decoding order: (scan slot, x offset,
+/// y offset in the component's blocks).
+fn mcu_layout(f: &Frame, scan: &Scan) -> Vec<(usize, usize, usize)> {
+    let mut layout = Vec::with_capacity(10);
+    for (slot, &ci) in scan.comps.iter().enumerate() {
+        let c = f.comps[ci];
+        for v in 0..usize::from(c.v) {
+            for h in 0..usize::from(c.h) {
+                layout.push((slot, h, v));
+            }
+        }
+    }
+    layout
+}
+
 /// Scans walked in stretches, and scans where that walk declined (counted for the tests
 /// and benchmarks that check how often each happens).
 pub(crate) static LANE_WALKS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
@@ -1306,20 +1312,12 @@ fn walk_in_lanes(
     out: &mut [f32],
 ) -> bool {
     let (bw, bh) = f.comp_blocks(0);
-    // Blocks of one MCU in decoding order: (scan slot, x offset, y offset).
-    let mut layout: Vec<(usize, usize, usize)> = Vec::with_capacity(10);
-    if scan.comps.len() == 1 {
-        layout.push((0, 0, 0));
+    // A non-interleaved scan has one block an MCU.
+    let layout = if scan.comps.len() == 1 {
+        vec![(0, 0, 0)]
     } else {
-        for (slot, &ci) in scan.comps.iter().enumerate() {
-            let c = f.comps[ci];
-            for v in 0..usize::from(c.v) {
-                for h in 0..usize::from(c.h) {
-                    layout.push((slot, h, v));
-                }
-            }
-        }
-    }
+        mcu_layout(f, scan)
+    };
     let slots: Vec<lanes::SlotTables<'_>> = layout
         .iter()
         .map(|&(slot, _, _)| lanes::SlotTables {
@@ -1357,7 +1355,6 @@ fn walk_in_lanes(
         .iter()
         .map(|&(slot, _, _)| slot == luma_slot)
         .collect();
-    // The luma blocks of an MCU, in decoding order: (h, v) = (q % lh, q / lh).
     LANE_SCRATCH.with(|cell| {
         let Ok(mut scratch) = cell.try_borrow_mut() else {
             return false;
@@ -1510,15 +1507,7 @@ fn decode_progressive_dc(
         }
     } else {
         let (mx, my) = (f.mcus_x(), f.mcus_y());
-        let mut layout: Vec<(usize, usize, usize)> = Vec::with_capacity(10);
-        for (slot, &ci) in scan.comps.iter().enumerate() {
-            let c = f.comps[ci];
-            for v in 0..usize::from(c.v) {
-                for h in 0..usize::from(c.h) {
-                    layout.push((slot, h, v));
-                }
-            }
-        }
+        let layout = mcu_layout(f, scan);
         let (lh, lv) = (usize::from(f.comps[0].h), usize::from(f.comps[0].v));
         let mut n = 0usize;
         for y in 0..my {

@@ -27,6 +27,9 @@
 //!   a walk that never meets the true one (long runs of repeating data can keep it off
 //!   the true block boundaries) is dropped and the walk before it covers its stretch.
 //!
+//! A scan with restart intervals needs no guessing: each walk takes whole intervals and
+//! starts where its first one starts, so every walk is true from its start.
+//!
 //! The DC differences of the true walk, in order, are then the same as those of a walk
 //! from the start, bit for bit. A decoding error in a part that is used, fewer blocks
 //! than the frame needs or bits used past the end of the data make [`walk`] return
