@@ -1359,8 +1359,17 @@ fn walk_in_lanes(
         let Ok(mut scratch) = cell.try_borrow_mut() else {
             return false;
         };
-        let mut dcs = std::mem::take(&mut scratch.luma);
-        let done = lanes::walk(
+        let mut place = Placer {
+            out,
+            bw,
+            bh,
+            mx,
+            lh,
+            lv,
+            scale,
+            at: (0, 0, 0, 0),
+        };
+        lanes::walk(
             &entropy.bytes,
             entropy.len,
             &slots,
@@ -1368,29 +1377,48 @@ fn walk_in_lanes(
             total,
             restarts,
             &mut scratch,
-            &mut dcs,
-        );
-        if done.is_some() {
-            // The luma blocks of each MCU in decoding order: v down, h across.
-            let mut dc = dcs.iter();
-            for y in 0..my {
-                for x in 0..mx {
-                    for v in 0..lv {
-                        let by = y * lv + v;
-                        for h in 0..lh {
-                            let bx = x * lh + h;
-                            let d = dc.next().copied().unwrap_or(0);
-                            if bx < bw && by < bh {
-                                out[by * bw + bx] = d as f32 * scale + 128.0;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        scratch.luma = dcs;
-        done.is_some()
+            &mut place,
+        )
+        .is_some()
     })
+}
+
+/// Puts the luma DC coefficients of a scan, in decoding order, in their place in the
+/// picture's luma samples: the luma blocks of each MCU, `lv` down and `lh` across, MCU
+/// by MCU (`mx` a row); blocks past the picture's `bw` × `bh` blocks are left out.
+struct Placer<'o> {
+    out: &'o mut [f32],
+    bw: usize,
+    bh: usize,
+    mx: usize,
+    lh: usize,
+    lv: usize,
+    scale: f32,
+    /// The next coefficient's MCU (x, y) and block in it (h, v).
+    at: (usize, usize, usize, usize),
+}
+
+impl lanes::LumaSink for Placer<'_> {
+    #[inline(always)]
+    fn put(&mut self, dc: i32) {
+        let (x, y, h, v) = self.at;
+        let (bx, by) = (x * self.lh + h, y * self.lv + v);
+        if bx < self.bw
+            && by < self.bh
+            && let Some(o) = self.out.get_mut(by * self.bw + bx)
+        {
+            *o = dc as f32 * self.scale + 128.0;
+        }
+        self.at = if h + 1 < self.lh {
+            (x, y, h + 1, v)
+        } else if v + 1 < self.lv {
+            (x, y, 0, v + 1)
+        } else if x + 1 < self.mx {
+            (x + 1, y, 0, 0)
+        } else {
+            (0, y + 1, 0, 0)
+        };
+    }
 }
 
 /// One block of an interleaved MCU: its tables, its scan slot (for the DC prediction),

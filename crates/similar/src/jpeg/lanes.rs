@@ -43,6 +43,7 @@ use std::hint::select_unpredictable;
 use std::rc::Rc;
 
 use super::{AcTable, DC_LOOKAHEAD, DcTable, extend};
+pub(super) use join::LumaSink;
 use join::{Join, emit, join};
 pub(super) use table::LaneTable;
 use table::{ADV_SHIFT, COUNT, EOB, HALF, SLOW, USED, WINDOW};
@@ -119,8 +120,6 @@ impl Lane {
 /// Per-thread buffers, kept between scans: the walks' tables side by side, block
 /// records of every stretch and the error lists.
 pub(super) struct Scratch {
-    /// The luma DC coefficients of the last scan walked, for the caller to lend back.
-    pub(super) luma: Vec<i32>,
     flat: Box<[u16; FLAT]>,
     /// The tables copied into `flat`, in order.
     placed: Vec<Rc<LaneTable>>,
@@ -133,7 +132,6 @@ pub(super) struct Scratch {
 impl Default for Scratch {
     fn default() -> Self {
         Self {
-            luma: Vec::new(),
             flat: vec![SLOW; FLAT]
                 .into_boxed_slice()
                 .try_into()
@@ -253,14 +251,14 @@ impl Intervals<'_> {
 /// Walks the scan `data` (unstuffed, zero padded; its restart intervals, if it has
 /// more than one, in `restarts`) whose MCU is the blocks `slots`, of which those marked
 /// in `luma` are luma blocks, and puts the DC coefficient of each luma block among its
-/// `total` blocks, in order, into `luma_dc`. `None`: not done (`luma_dc` is then not to
-/// be read), walk it the ordinary way.
+/// `total` blocks, in order, into `luma_dc`. `None`: not done (nothing was put into
+/// `luma_dc`), walk it the ordinary way.
 ///
 /// With restart intervals every walk starts where an interval starts, so every walk is
 /// true from its start and no junction is needed: the walks take whole intervals, and
 /// each walk moves on from one interval to the next as the ordinary walk does.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn walk(
+pub(super) fn walk<S: LumaSink>(
     data: &[u8],
     len: usize,
     slots: &[SlotTables<'_>],
@@ -268,7 +266,7 @@ pub(super) fn walk(
     total: usize,
     restarts: Option<Restarts<'_>>,
     scratch: &mut Scratch,
-    luma_dc: &mut Vec<i32>,
+    luma_dc: &mut S,
 ) -> Option<()> {
     let nb = slots.len();
     if nb == 0

@@ -70,19 +70,31 @@ pub(super) fn join(
     Join::Parts(parts)
 }
 
-/// Puts the luma DC coefficients of the joined walk into `out`: records in true order,
+/// Where the luma DC coefficients of a scan go, one at a time, in decoding order.
+pub(in crate::jpeg) trait LumaSink {
+    fn put(&mut self, dc: i32);
+}
+
+/// The coefficients in a list, in order.
+impl LumaSink for Vec<i32> {
+    #[inline(always)]
+    fn put(&mut self, dc: i32) {
+        self.push(dc);
+    }
+}
+
+/// Gives the luma DC coefficients of the joined walk to `out`: records in true order,
 /// the first being the first block of an MCU. The other blocks' differences are not
 /// even looked up. With restart intervals of `restart_blocks` blocks the prediction
 /// starts again at each.
-pub(super) fn emit(
+pub(super) fn emit<S: LumaSink>(
     parts: &[(usize, usize); LANES],
     records: &[u64],
     slots: &[SlotTables<'_>],
     luma: &[bool],
     restart_blocks: usize,
-    out: &mut Vec<i32>,
+    out: &mut S,
 ) {
-    out.clear();
     let nb = slots.len();
     let mut slot = 0usize;
     let mut dc = 0i32;
@@ -96,7 +108,7 @@ pub(super) fn emit(
             left = left.wrapping_sub(1);
             if luma[slot] {
                 dc = dc.wrapping_add(rec_dc(r, slots[slot].dc));
-                out.push(dc);
+                out.put(dc);
             }
             slot = if slot + 1 == nb { 0 } else { slot + 1 };
         }
