@@ -79,6 +79,11 @@ pub(super) struct SlotTables<'t> {
 struct Lane {
     /// Bit position of the next step.
     pos: u64,
+    /// The data from `pos` on, at least its first 31 bits, the first at the top
+    /// ([`Lane::reload`]); a step takes its lookup window from it and leaves the next
+    /// step's, shifted from a window loaded at the step's start, off the chain of
+    /// lookups.
+    win: u64,
     /// Where the walk is, in the form that makes a step cheap (see [`St`]).
     st: u32,
     /// Index (in all the walks' records) of the current block's record.
@@ -107,6 +112,11 @@ impl St {
 }
 
 impl Lane {
+    /// Loads `win` again after `pos` was set.
+    #[inline(always)]
+    fn reload(&mut self, data: &[u8]) {
+        self.win = window_at(data, self.pos);
+    }
     #[inline(always)]
     fn k(&self) -> u32 {
         self.st & St::K
@@ -194,6 +204,18 @@ fn rec_dc(r: u64, t: &DcTable) -> i32 {
     }
     let bits = (window << len) & 0xFFFF;
     extend((bits >> (WINDOW - size)) as i32, size)
+}
+
+/// The 64 bits of `data` from bit `pos` on (at least 57 of them the data's, the first at
+/// the top), zero where fewer than 8 bytes are left from the byte `pos` is in.
+#[inline(always)]
+fn window_at(data: &[u8], pos: u64) -> u64 {
+    let at = (pos >> 3) as usize;
+    match data.get(at..at + 8) {
+        Some(b) => u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        None => 0,
+    }
+    .wrapping_shl((pos & 7) as u32)
 }
 
 /// The most bits one step moves a walk on: a 16-bit code and 15 magnitude bits, with
@@ -528,6 +550,7 @@ fn alone<const R: bool>(
     j: usize,
     iv: &mut Intervals<'_>,
 ) {
+    l.reload(w.data);
     while l.pos < end && l.blk < j * STRIDE + SCRAP - 1 {
         step::<R>(l, w, records, errs, j, iv);
     }
@@ -544,6 +567,9 @@ fn together<const R: bool>(
     errs: &mut [&mut Vec<usize>; LANES],
     iv: &mut Intervals<'_>,
 ) {
+    for l in lanes.iter_mut() {
+        l.reload(w.data);
+    }
     loop {
         let mut safe = u64::MAX;
         for j in 0..LANES {
@@ -575,23 +601,24 @@ fn step<const R: bool>(
     j: usize,
     iv: &mut Intervals<'_>,
 ) {
-    let at = (l.pos >> 3) as usize;
-    let win = match w.data.get(at..at + 8) {
-        Some(b) => u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-        None => 0,
-    } << (l.pos & 7);
-    let peek = (win >> (64 - WINDOW)) as usize;
+    // The window at `pos` loaded again, while the lookup runs: the next step's window
+    // is shifted from it. (A table step uses at most 26 bits of its 57.)
+    let ahead = window_at(w.data, l.pos);
+    let peek = (l.win >> (64 - WINDOW)) as usize;
     let e = u32::from(w.flat[(l.st & St::TABLE) as usize | peek]);
     let st = l.st + ((e >> ADV_SHIFT) & (COUNT | EOB));
     let kn = st & St::K;
     if kn & COUNT > 64 {
-        *l = slow_step(*l, win, w, rec, errs, j);
+        *l = slow_step(*l, ahead, w, rec, errs, j);
+        l.reload(w.data);
     } else {
         // A block's record is written at its start; later steps write to the scrap
         // record.
         let r = select_unpredictable(l.st & St::MID == 0, l.blk, l.blk | SCRAP);
         rec[r & (RECORDS - 1)] = record(l.pos, peek as u64);
-        l.pos += u64::from(e & USED);
+        let used = e & USED;
+        l.pos += u64::from(used);
+        l.win = ahead << used;
         let ended = kn >= 64;
         l.blk += usize::from(ended);
         l.st = select_unpredictable(ended, w.next[l.slot()], st | St::MID);
@@ -599,6 +626,7 @@ fn step<const R: bool>(
     if R && l.blk == iv.iend[j] {
         if let Some(errs) = errs.get_mut(j) {
             *l = restart(*l, errs, j, iv, w.park);
+            l.reload(w.data);
         }
     }
 }
@@ -1299,9 +1327,9 @@ mod tests {
         let mut errs = Vec::new();
         let j = 1;
         let mut l = Lane {
-            pos: 0,
             st: St::start(0, 0),
             blk: j * STRIDE,
+            ..Lane::default()
         };
         for n in 0..MAX_ERRORS {
             assert!(l.pos < w.park, "still walking after {n} errors");
