@@ -1,6 +1,7 @@
 //! Joining the walks: where each guessed walk meets the true one, and the true walk's
 //! DC coefficients in order.
 
+use super::super::DcTable;
 use super::{LANES, SCRAP, STRIDE, SlotTables, rec_dc, rec_pos};
 
 /// How the walks join: each walk's records that belong to the true walk (`valid..upto`
@@ -96,11 +97,42 @@ pub(super) fn emit<S: LumaSink>(
     out: &mut S,
 ) {
     let nb = slots.len();
+    // The luma blocks of an MCU: their place in it and their DC table.
+    let lumas: Vec<(usize, &DcTable)> = (0..nb)
+        .filter(|&s| luma[s])
+        .map(|s| (s, slots[s].dc))
+        .collect();
     let mut slot = 0usize;
     let mut dc = 0i32;
+    // Records left in the restart interval. An interval is whole MCUs, so it ends only
+    // where an MCU does.
     let mut left = restart_blocks;
     for (j, &(from, upto)) in parts.iter().enumerate() {
-        for &r in &records[j * STRIDE + from..j * STRIDE + upto] {
+        let mut recs = &records[j * STRIDE + from..j * STRIDE + upto];
+        loop {
+            if slot == 0 {
+                // Whole MCUs at a time.
+                let mut mcus = recs.chunks_exact(nb);
+                for mcu in &mut mcus {
+                    if restart_blocks != 0 {
+                        if left == 0 {
+                            dc = 0;
+                            left = restart_blocks;
+                        }
+                        left -= nb;
+                    }
+                    for &(s, t) in &lumas {
+                        dc = dc.wrapping_add(rec_dc(mcu[s], t));
+                        out.put(dc);
+                    }
+                }
+                recs = mcus.remainder();
+            }
+            // An MCU split between two walks: a record at a time.
+            let Some((&r, rest)) = recs.split_first() else {
+                break;
+            };
+            recs = rest;
             if left == 0 && restart_blocks != 0 {
                 dc = 0;
                 left = restart_blocks;
