@@ -76,7 +76,8 @@ pub(in crate::jpeg) trait LumaSink {
     fn put(&mut self, dc: i32);
 }
 
-/// The coefficients in a list, in order.
+/// The coefficients in a list, in order (for the tests, which compare lists).
+#[cfg(test)]
 impl LumaSink for Vec<i32> {
     #[inline(always)]
     fn put(&mut self, dc: i32) {
