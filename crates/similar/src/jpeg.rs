@@ -438,14 +438,13 @@ struct Entropy {
 
 const PAD: usize = 8;
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// The largest buffer kept for the next scan (a photo's scan is a few megabytes).
+const MAX_SPARE_ENTROPY: usize = 64 << 20;
 
-/// Whether any byte of `w` is 0xFF.
-#[inline(always)]
-fn has_ff(w: u64) -> bool {
-    let inv = !w;
-    (inv.wrapping_sub(ONES) & !inv & HIGHS) != 0
+thread_local! {
+    /// The last scan's buffer, given back when its [`Entropy`] is dropped: a fresh one
+    /// for every photo would be fresh pages from the kernel, zeroed, every time.
+    static SPARE_ENTROPY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Entropy {
@@ -453,23 +452,17 @@ impl Entropy {
     /// end of the data. Restart markers in a scan without a restart interval are refused:
     /// reading on across them would decode the next interval as if it continued this one.
     fn read(data: &[u8], start: usize, restart_interval: usize) -> Result<Self, JpegError> {
-        let mut bytes = Vec::with_capacity(data.len().saturating_sub(start) + PAD);
+        let mut bytes = SPARE_ENTROPY
+            .with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)))
+            .unwrap_or_default();
+        bytes.clear();
+        bytes.reserve(data.len().saturating_sub(start) + PAD);
         let mut starts = vec![0];
         let mut p = start.min(data.len());
         loop {
-            // A run without 0xFF, found a word at a time, is copied in one go.
-            let mut q = p;
-            while let Some(w) = data.get(q..q + 8) {
-                if has_ff(u64::from_ne_bytes([
-                    w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
-                ])) {
-                    break;
-                }
-                q += 8;
-            }
-            while q < data.len() && data[q] != 0xFF {
-                q += 1;
-            }
+            // The run up to the next 0xFF (found with vector instructions) is copied in
+            // one go.
+            let q = memchr::memchr(0xFF, &data[p..]).map_or(data.len(), |i| p + i);
             bytes.extend_from_slice(&data[p..q]);
             p = q;
             if p >= data.len() {
@@ -496,6 +489,19 @@ impl Entropy {
         let len = bytes.len();
         bytes.resize(len + PAD, 0);
         Ok(Self { bytes, starts, len })
+    }
+}
+
+impl Drop for Entropy {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        let _ = SPARE_ENTROPY.with(|s| {
+            s.try_borrow_mut().map(|mut s| {
+                if bytes.capacity() > s.capacity() && bytes.capacity() <= MAX_SPARE_ENTROPY {
+                    *s = bytes;
+                }
+            })
+        });
     }
 }
 
