@@ -346,7 +346,7 @@ struct TableCache {
 /// How many codes (and code pairs) the cache keeps.
 const CACHED_CODES: usize = 4;
 
-/// How many code pairs have a stretch-walk table kept (256 KiB each): those of four
+/// How many code pairs have a stretch-walk table kept (384 KiB each): those of four
 /// cameras or encoders taking turns.
 const CACHED_LANE_CODES: usize = 8;
 
@@ -1365,16 +1365,7 @@ fn walk_in_lanes(
         let Ok(mut scratch) = cell.try_borrow_mut() else {
             return false;
         };
-        let mut place = Placer {
-            out,
-            bw,
-            bh,
-            mx,
-            lh,
-            lv,
-            scale,
-            at: (0, 0, 0, 0),
-        };
+        let mut place = Placer::new(out, bw, bh, mx, lh, lv, scale);
         lanes::walk(
             &entropy.bytes,
             entropy.len,
@@ -1402,6 +1393,40 @@ struct Placer<'o> {
     scale: f32,
     /// The next coefficient's MCU (x, y) and block in it (h, v).
     at: (usize, usize, usize, usize),
+    /// MCUs across and down whose luma blocks all lie inside the picture.
+    inside: (usize, usize),
+    /// Each luma block's place in `out` from the MCU's first.
+    offsets: [usize; 16],
+}
+
+impl<'o> Placer<'o> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        out: &'o mut [f32],
+        bw: usize,
+        bh: usize,
+        mx: usize,
+        lh: usize,
+        lv: usize,
+        scale: f32,
+    ) -> Self {
+        let mut offsets = [0usize; 16];
+        for (i, o) in offsets.iter_mut().enumerate().take(lh * lv) {
+            *o = (i / lh.max(1)) * bw + i % lh.max(1);
+        }
+        Self {
+            out,
+            bw,
+            bh,
+            mx,
+            lh,
+            lv,
+            scale,
+            at: (0, 0, 0, 0),
+            inside: (bw / lh.max(1), bh / lv.max(1)),
+            offsets,
+        }
+    }
 }
 
 impl lanes::LumaSink for Placer<'_> {
@@ -1420,6 +1445,31 @@ impl lanes::LumaSink for Placer<'_> {
         } else if v + 1 < self.lv {
             (x, y, 0, v + 1)
         } else if x + 1 < self.mx {
+            (x + 1, y, 0, 0)
+        } else {
+            (0, y + 1, 0, 0)
+        };
+    }
+
+    /// A whole MCU inside the picture is placed with one check, by the offsets of its
+    /// luma blocks from its first; others (at the right and bottom edges) a block at a
+    /// time.
+    #[inline(always)]
+    fn put_mcu(&mut self, dcs: &[i32]) {
+        let (x, y, h, v) = self.at;
+        if (h, v) != (0, 0) || x >= self.inside.0 || y >= self.inside.1 || dcs.len() > 16 {
+            for &dc in dcs {
+                self.put(dc);
+            }
+            return;
+        }
+        let base = (y * self.lv) * self.bw + x * self.lh;
+        for (&o, &dc) in self.offsets.iter().zip(dcs) {
+            if let Some(d) = self.out.get_mut(base + o) {
+                *d = dc as f32 * self.scale + 128.0;
+            }
+        }
+        self.at = if x + 1 < self.mx {
             (x + 1, y, 0, 0)
         } else {
             (0, y + 1, 0, 0)

@@ -42,7 +42,9 @@ mod table;
 use std::hint::select_unpredictable;
 use std::rc::Rc;
 
-use super::{AcTable, DC_LOOKAHEAD, DcTable, extend};
+#[cfg(test)]
+use super::DC_LOOKAHEAD;
+use super::{AcTable, DcTable, extend};
 pub(super) use join::LumaSink;
 use join::{Join, emit, join};
 pub(super) use table::LaneTable;
@@ -178,13 +180,23 @@ fn rec_pos(r: u64) -> u64 {
     r >> 20
 }
 
-/// The DC difference of a block record whose block uses DC table `t`: read again from
-/// the recorded window (a small table and a few shifts; the DC code and its magnitude
-/// bits lie inside the window, or the record holds the difference itself).
+/// The DC difference of a block record whose block's tables are `t`: looked up by the
+/// recorded window (the DC code and its magnitude bits lie inside it), or held in the
+/// record itself.
 #[inline(always)]
-fn rec_dc(r: u64, t: &DcTable) -> i32 {
+fn rec_dc(r: u64, t: &LaneTable) -> i32 {
     if r & EXPLICIT != 0 {
         // Sign-extend the 12-bit number.
+        return (((r as u32) << 20) as i32) >> 20;
+    }
+    i32::from(t.dc[(r & 0xFFFF) as usize])
+}
+
+/// [`rec_dc`] the long way, decoding the window with the DC table: what the lookup
+/// table must give.
+#[cfg(test)]
+fn rec_dc_decoded(r: u64, t: &DcTable) -> i32 {
+    if r & EXPLICIT != 0 {
         return (((r as u32) << 20) as i32) >> 20;
     }
     let window = (r & 0xFFFF) as u32;
@@ -197,8 +209,6 @@ fn rec_dc(r: u64, t: &DcTable) -> i32 {
             None => return 0,
         }
     };
-    // `len + size` is at most the window's width, and `size` at most 11, for a window a
-    // block-start step recorded.
     if size > 11 || len + size > WINDOW {
         return 0;
     }
@@ -1388,17 +1398,41 @@ mod tests {
 
     #[test]
     fn a_record_gives_back_its_dc_difference() {
-        let dc = DcTable::new(dc_code());
+        let lane = LaneTable::new(&dc_code(), &ac_code());
         // DC size 2 (011), magnitude 01: -2; then whatever follows.
-        assert_eq!(rec_dc(record(77, 0b0110_1000_0000_0000), &dc), -2);
+        assert_eq!(rec_dc(record(77, 0b0110_1000_0000_0000), &lane), -2);
         // DC size 0 (00): 0.
-        assert_eq!(rec_dc(record(5, 0b0011_1111_1111_1111), &dc), 0);
+        assert_eq!(rec_dc(record(5, 0b0011_1111_1111_1111), &lane), 0);
         // DC size 8 (111110), magnitude 11111111: 255.
-        assert_eq!(rec_dc(record(9, 0b1111_1011_1111_1100), &dc), 255);
+        assert_eq!(rec_dc(record(9, 0b1111_1011_1111_1100), &lane), 255);
         // A difference decoded on its own is kept in the record.
         for v in [-2047, -1, 0, 1, 2047] {
             let r = record(1 << 30, EXPLICIT | u64::from(v as u32 & 0xFFF));
-            assert_eq!((rec_dc(r, &dc), rec_pos(r)), (v, 1 << 30));
+            assert_eq!((rec_dc(r, &lane), rec_pos(r)), (v, 1 << 30));
+        }
+    }
+
+    #[test]
+    fn the_dc_lookup_gives_what_decoding_the_window_gives() {
+        // Codes up to 16 bits, so that some codes with their magnitude overrun the window.
+        let long = Canonical::new(
+            &[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1],
+            &(0..=11).collect::<Vec<u8>>(),
+        )
+        .expect("valid");
+        let mut dcs: Vec<Canonical> = code_sets().into_iter().map(|(d, _)| d).collect();
+        dcs.push(long);
+        for d in dcs {
+            let lane = LaneTable::new(&d, &ac_code());
+            let table = DcTable::new(d);
+            let mut nonzero = 0;
+            for w in 0..1u64 << WINDOW {
+                let r = record(12345, w);
+                let v = rec_dc(r, &lane);
+                assert_eq!(v, rec_dc_decoded(r, &table), "window {w:016b}");
+                nonzero += usize::from(v != 0);
+            }
+            assert!(nonzero > 1 << 14, "{nonzero}");
         }
     }
 

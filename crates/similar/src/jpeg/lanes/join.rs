@@ -1,8 +1,7 @@
 //! Joining the walks: where each guessed walk meets the true one, and the true walk's
 //! DC coefficients in order.
 
-use super::super::DcTable;
-use super::{LANES, SCRAP, STRIDE, SlotTables, rec_dc, rec_pos};
+use super::{LANES, LaneTable, SCRAP, STRIDE, SlotTables, rec_dc, rec_pos};
 
 /// How the walks join: each walk's records that belong to the true walk (`valid..upto`
 /// of its own), or a walk and the next one under way that have not met, or a check
@@ -74,6 +73,13 @@ pub(super) fn join(
 /// Where the luma DC coefficients of a scan go, one at a time, in decoding order.
 pub(in crate::jpeg) trait LumaSink {
     fn put(&mut self, dc: i32);
+    /// The luma blocks of one whole MCU, in order.
+    #[inline(always)]
+    fn put_mcu(&mut self, dcs: &[i32]) {
+        for &dc in dcs {
+            self.put(dc);
+        }
+    }
 }
 
 /// The coefficients in a list, in order (for the tests, which compare lists).
@@ -99,9 +105,9 @@ pub(super) fn emit<S: LumaSink>(
 ) {
     let nb = slots.len();
     // The luma blocks of an MCU: their place in it and their DC table.
-    let lumas: Vec<(usize, &DcTable)> = (0..nb)
+    let lumas: Vec<(usize, &LaneTable)> = (0..nb)
         .filter(|&s| luma[s])
-        .map(|s| (s, slots[s].dc))
+        .map(|s| (s, &**slots[s].lane))
         .collect();
     let mut slot = 0usize;
     let mut dc = 0i32;
@@ -122,10 +128,12 @@ pub(super) fn emit<S: LumaSink>(
                         }
                         left -= nb;
                     }
-                    for &(s, t) in &lumas {
+                    let mut dcs = [0i32; 16];
+                    for (d, &(s, t)) in dcs.iter_mut().zip(&lumas) {
                         dc = dc.wrapping_add(rec_dc(mcu[s], t));
-                        out.put(dc);
+                        *d = dc;
                     }
+                    out.put_mcu(&dcs[..lumas.len()]);
                 }
                 recs = mcus.remainder();
             }
@@ -140,7 +148,7 @@ pub(super) fn emit<S: LumaSink>(
             }
             left = left.wrapping_sub(1);
             if luma[slot] {
-                dc = dc.wrapping_add(rec_dc(r, slots[slot].dc));
+                dc = dc.wrapping_add(rec_dc(r, slots[slot].lane));
                 out.put(dc);
             }
             slot = if slot + 1 == nb { 0 } else { slot + 1 };

@@ -2,7 +2,7 @@
 //! magnitude and the AC symbols after them) or a run of AC symbols, over a 16-bit
 //! window.
 
-use super::super::Canonical;
+use super::super::{Canonical, extend};
 
 /// Width of the stretch walk's lookup window.
 pub(super) const WINDOW: u32 = 16;
@@ -17,6 +17,10 @@ pub(super) const HALF: usize = 1 << WINDOW;
 /// run past the window is decoded on its own.
 pub(in crate::jpeg) struct LaneTable {
     pub(super) t: Box<[u16]>,
+    /// Per block-start window: the DC difference it fixes (0 where the DC code and its
+    /// magnitude do not lie inside the window, or it holds no DC code; no block-start
+    /// step records such a window).
+    pub(super) dc: Box<[i16; HALF]>,
 }
 
 /// The step-entry fields: bits used (0..6) and the advance (6..15): coefficients moved
@@ -33,6 +37,10 @@ pub(super) const SLOW: u16 = 65 << ADV_SHIFT;
 impl LaneTable {
     pub(in crate::jpeg) fn new(dc_code: &Canonical, ac_code: &Canonical) -> Self {
         let mut t = vec![SLOW; 2 * HALF].into_boxed_slice();
+        let mut dc: Box<[i16; HALF]> = vec![0i16; HALF]
+            .into_boxed_slice()
+            .try_into()
+            .expect("HALF entries");
         let dc_single = dc_code.single_table(WINDOW);
         let ac_single = ac_code.single_table(WINDOW);
         let runs = Runs::new(&ac_single);
@@ -41,6 +49,8 @@ impl LaneTable {
             let s = dc_single[p];
             let (len, size) = (u32::from(s & 0xFF), u32::from(s >> 8));
             if len != 0 && size <= 11 && len + size <= WINDOW {
+                let bits = ((p as u32) << len) & (HALF as u32 - 1);
+                dc[p] = extend((bits >> (WINDOW - size)) as i32, size) as i16;
                 let (used, adv, eob) = runs.after(p as u32, len + size);
                 // The AC part is kept only if it stays inside the block.
                 let (used, pos) = if eob && adv < 63 {
@@ -73,7 +83,7 @@ impl LaneTable {
                 }
             }
         }
-        Self { t }
+        Self { t, dc }
     }
 }
 
