@@ -392,7 +392,7 @@ fn stage_one(
         // staged copy (never the source, which may change).
         metadata: match &bytes {
             Some(b) => Some(Box::new(custody_extract::extract_reader(
-                &mut std::io::Cursor::new(b.as_slice()),
+                &mut std::io::Cursor::new(&b[..]),
                 b.len() as u64,
                 &media_type,
             ))),
@@ -401,8 +401,9 @@ fn stage_one(
                 .map(|p| Box::new(custody_extract::extract_path(&p, &media_type))),
         },
         phash: match &bytes {
-            Some(b) => custody_similar::is_hashable(&media_type)
-                .then(|| custody_similar::hash_bytes(b, &media_type).map_err(|e| e.to_string())),
+            Some(b) => custody_similar::is_hashable(&media_type).then(|| {
+                custody_similar::hash_bytes(&b[..], &media_type).map_err(|e| e.to_string())
+            }),
             None => blobs
                 .local_path(&staged.digest, true)
                 .and_then(|p| perceptual_hash(&p, &media_type)),

@@ -31,6 +31,24 @@ pub struct Staged {
     pub size: u64,
 }
 
+/// The bytes of a staged file that the backend held in memory whole, lent to the
+/// caller: exactly the bytes hashed and staged. A backend may take the memory back for
+/// its next copy once they are dropped, so holding them costs no copy.
+pub struct Kept(Box<dyn AsRef<[u8]> + Send>);
+
+impl Kept {
+    pub fn new(bytes: impl AsRef<[u8]> + Send + 'static) -> Self {
+        Self(Box::new(bytes))
+    }
+}
+
+impl std::ops::Deref for Kept {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
 /// Called with the number of bytes just processed, for progress bars.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
@@ -46,7 +64,7 @@ pub trait BlobStore: Send + Sync {
         &self,
         src: &mut (dyn Read + Send),
         progress: Progress<'_>,
-    ) -> Result<(Staged, Option<Vec<u8>>)> {
+    ) -> Result<(Staged, Option<Kept>)> {
         self.stage(src, progress).map(|s| (s, None))
     }
 

@@ -12,12 +12,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
 use custody_model::{Digest, Sha256};
 
 use crate::error::{BlobError, Result};
-use crate::{BlobStore, Progress, Staged};
+use crate::{BlobStore, Kept, Progress, Staged};
 use custody_aligned::{AlignedBuf, PAGE};
 
 /// Size of one pipeline buffer.
@@ -29,7 +30,7 @@ pub struct LocalBlobStore {
     blobs: PathBuf,
     staging: PathBuf,
     direct: bool,
-    pool: BufferPool,
+    pool: Arc<BufferPool>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BlobError + '_ {
@@ -59,7 +60,7 @@ impl LocalBlobStore {
             blobs: blobs.to_owned(),
             staging: staging.to_owned(),
             direct,
-            pool: BufferPool::default(),
+            pool: Arc::default(),
         })
     }
 
@@ -94,7 +95,7 @@ impl LocalBlobStore {
         src: &mut (dyn Read + Send),
         progress: Progress<'_>,
         keep: bool,
-    ) -> Result<(Staged, Option<Vec<u8>>)> {
+    ) -> Result<(Staged, Option<Kept>)> {
         let (part, file, direct) = self.create_part()?;
         let result = (|| {
             let copied = copy_hashing(src, &file, direct, progress, &self.pool, keep).map_err(
@@ -240,6 +241,28 @@ impl BufferPool {
     }
 }
 
+/// The first `len` bytes of a pool buffer, lent out; the buffer goes back to the pool
+/// when they are dropped.
+struct Lent {
+    buf: Option<AlignedBuf>,
+    len: usize,
+    pool: Arc<BufferPool>,
+}
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        self.buf.as_ref().map_or(&[], |b| &b.bytes()[..self.len])
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            self.pool.give(buf);
+        }
+    }
+}
+
 /// Writes `n` bytes of `buf` at `offset`. With direct I/O only whole pages can be
 /// written, so a partial last page (the end of the file) goes through the page cache:
 /// direct I/O is switched off on the descriptor for it. Padding that page and cutting
@@ -269,7 +292,7 @@ fn write_chunk(
 struct Copied {
     digest: Digest,
     size: u64,
-    bytes: Option<Vec<u8>>,
+    bytes: Option<Kept>,
 }
 
 /// Copies `src` into `dst` while hashing. A file that fits in one buffer is copied on the
@@ -280,7 +303,7 @@ fn copy_hashing(
     dst: &File,
     direct: bool,
     progress: Progress<'_>,
-    pool: &BufferPool,
+    pool: &Arc<BufferPool>,
     keep: bool,
 ) -> Result<Copied, CopyError> {
     let mut first = pool.take();
@@ -296,13 +319,23 @@ fn copy_hashing(
     };
     if n < first.len() {
         // The whole file is in memory: no threads needed.
-        let bytes = keep.then(|| first.bytes()[..n].to_vec());
         let written = if n > 0 {
             write_chunk(dst, &mut first, n, 0, direct)
         } else {
             Ok(())
         };
-        pool.give(first);
+        // Kept bytes are the buffer itself, lent out (no copy).
+        let bytes = match keep && written.is_ok() {
+            true => Some(Kept::new(Lent {
+                buf: Some(first),
+                len: n,
+                pool: Arc::clone(pool),
+            })),
+            false => {
+                pool.give(first);
+                None
+            }
+        };
         written.map_err(CopyError::Dest)?;
         progress(n as u64);
         return Ok(Copied {
@@ -409,7 +442,7 @@ impl BlobStore for LocalBlobStore {
         &self,
         src: &mut (dyn Read + Send),
         progress: Progress<'_>,
-    ) -> Result<(Staged, Option<Vec<u8>>)> {
+    ) -> Result<(Staged, Option<Kept>)> {
         self.stage_copy(src, progress, true)
     }
 
