@@ -1365,7 +1365,17 @@ fn walk_in_lanes(
         let Ok(mut scratch) = cell.try_borrow_mut() else {
             return false;
         };
-        let mut place = Placer::new(out, bw, bh, mx, lh, lv, scale);
+        let grid = McuGrid {
+            mx,
+            my,
+            lh,
+            lv,
+            bw,
+            bh,
+            restart_interval,
+            scale,
+        };
+        let mut place = Placer::new(out, grid);
         lanes::walk(
             &entropy.bytes,
             entropy.len,
@@ -1385,12 +1395,7 @@ fn walk_in_lanes(
 /// by MCU (`mx` a row); blocks past the picture's `bw` × `bh` blocks are left out.
 struct Placer<'o> {
     out: &'o mut [f32],
-    bw: usize,
-    bh: usize,
-    mx: usize,
-    lh: usize,
-    lv: usize,
-    scale: f32,
+    g: McuGrid,
     /// The next coefficient's MCU (x, y) and block in it (h, v).
     at: (usize, usize, usize, usize),
     /// MCUs across and down whose luma blocks all lie inside the picture.
@@ -1400,30 +1405,17 @@ struct Placer<'o> {
 }
 
 impl<'o> Placer<'o> {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        out: &'o mut [f32],
-        bw: usize,
-        bh: usize,
-        mx: usize,
-        lh: usize,
-        lv: usize,
-        scale: f32,
-    ) -> Self {
+    fn new(out: &'o mut [f32], g: McuGrid) -> Self {
+        let (lh, lv) = (g.lh.max(1), g.lv.max(1));
         let mut offsets = [0usize; 16];
         for (i, o) in offsets.iter_mut().enumerate().take(lh * lv) {
-            *o = (i / lh.max(1)) * bw + i % lh.max(1);
+            *o = (i / lh) * g.bw + i % lh;
         }
         Self {
             out,
-            bw,
-            bh,
-            mx,
-            lh,
-            lv,
-            scale,
+            g,
             at: (0, 0, 0, 0),
-            inside: (bw / lh.max(1), bh / lv.max(1)),
+            inside: (g.bw / lh, g.bh / lv),
             offsets,
         }
     }
@@ -1433,18 +1425,18 @@ impl lanes::LumaSink for Placer<'_> {
     #[inline(always)]
     fn put(&mut self, dc: i32) {
         let (x, y, h, v) = self.at;
-        let (bx, by) = (x * self.lh + h, y * self.lv + v);
-        if bx < self.bw
-            && by < self.bh
-            && let Some(o) = self.out.get_mut(by * self.bw + bx)
+        let (bx, by) = (x * self.g.lh + h, y * self.g.lv + v);
+        if bx < self.g.bw
+            && by < self.g.bh
+            && let Some(o) = self.out.get_mut(by * self.g.bw + bx)
         {
-            *o = dc as f32 * self.scale + 128.0;
+            *o = dc as f32 * self.g.scale + 128.0;
         }
-        self.at = if h + 1 < self.lh {
+        self.at = if h + 1 < self.g.lh {
             (x, y, h + 1, v)
-        } else if v + 1 < self.lv {
+        } else if v + 1 < self.g.lv {
             (x, y, 0, v + 1)
-        } else if x + 1 < self.mx {
+        } else if x + 1 < self.g.mx {
             (x + 1, y, 0, 0)
         } else {
             (0, y + 1, 0, 0)
@@ -1463,13 +1455,13 @@ impl lanes::LumaSink for Placer<'_> {
             }
             return;
         }
-        let base = (y * self.lv) * self.bw + x * self.lh;
+        let base = (y * self.g.lv) * self.g.bw + x * self.g.lh;
         for (&o, &dc) in self.offsets.iter().zip(dcs) {
             if let Some(d) = self.out.get_mut(base + o) {
-                *d = dc as f32 * self.scale + 128.0;
+                *d = dc as f32 * self.g.scale + 128.0;
             }
         }
-        self.at = if x + 1 < self.mx {
+        self.at = if x + 1 < self.g.mx {
             (x + 1, y, 0, 0)
         } else {
             (0, y + 1, 0, 0)
@@ -1491,6 +1483,7 @@ struct McuBlock<'t> {
 }
 
 /// The MCU grid of an interleaved scan and where its luma blocks go.
+#[derive(Clone, Copy)]
 struct McuGrid {
     mx: usize,
     my: usize,
