@@ -325,16 +325,15 @@ fn copy_hashing(
             Ok(())
         };
         // Kept bytes are the buffer itself, lent out (no copy).
-        let bytes = match keep && written.is_ok() {
-            true => Some(Kept::new(Lent {
+        let bytes = if keep && written.is_ok() {
+            Some(Kept::new(Lent {
                 buf: Some(first),
                 len: n,
                 pool: Arc::clone(pool),
-            })),
-            false => {
-                pool.give(first);
-                None
-            }
+            }))
+        } else {
+            pool.give(first);
+            None
         };
         written.map_err(CopyError::Dest)?;
         progress(n as u64);
