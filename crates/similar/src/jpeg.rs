@@ -1449,7 +1449,8 @@ impl lanes::LumaSink for Placer<'_> {
     #[inline(always)]
     fn put_mcu(&mut self, dcs: &[i32]) {
         let (x, y, h, v) = self.at;
-        if (h, v) != (0, 0) || x >= self.inside.0 || y >= self.inside.1 || dcs.len() > 16 {
+        let whole = dcs.len() == self.g.lh * self.g.lv;
+        if (h, v) != (0, 0) || x >= self.inside.0 || y >= self.inside.1 || !whole {
             for &dc in dcs {
                 self.put(dc);
             }
@@ -1747,15 +1748,24 @@ mod tests {
 
         // Block 1: DC +1025 (01, 10000000001), EOB. Block 2: DC 0 (00), the long AC
         // symbol (01000000, 1010101010), EOB. 15 + 22 bits.
-        let data = bits_of("01100000000010000010000001010101010000");
+        let got = two_blocks("01100000000010000010000001010101010000", &dc, &ac);
+        assert_eq!(got, [(1025, 15), (0, 37)]);
+    }
+
+    /// Decodes two blocks of `bits` (a string of 0s and 1s) with these codes: each
+    /// block's DC difference and the bit position after it. Reading must not overrun.
+    fn two_blocks(bits: &str, dc: &Canonical, ac: &Canonical) -> [(i32, usize); 2] {
+        let (start, act) = (BlockStart::new(dc, ac), AcTable::new(ac.clone()));
+        let data = bits_of(bits);
         let entropy = Entropy::read(&data, 0, 0).unwrap();
         let mut b = Bits::new(&entropy);
-        let dct = DcTable::new(dc);
-        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 1025);
-        assert_eq!(b.bit_pos(), 15);
-        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 0);
-        assert_eq!(b.bit_pos(), 37);
+        let dct = DcTable::new(dc.clone());
+        let got = [(); 2].map(|_| {
+            let d = decode_block(&mut b, &start, &dct, &act).unwrap();
+            (d, b.bit_pos())
+        });
         assert!(!b.overran());
+        got
     }
 
     #[test]
@@ -1774,16 +1784,60 @@ mod tests {
             Canonical::new(&dc, &[0, 1, 2, 3, 4, 5]).unwrap(),
             Canonical::new(&ac, &[0xF0, 0xE1, 0x00]).unwrap(),
         );
-        let (start, act) = (BlockStart::new(&dc, &ac), AcTable::new(ac.clone()));
         // Block 1: 00 | 0 0 0 | 10 1 (8 bits). Block 2: 110 10101 (+21) | 110 (EOB).
-        let data = bits_of("0000010111010101110");
-        let entropy = Entropy::read(&data, 0, 0).unwrap();
-        let mut b = Bits::new(&entropy);
-        let dct = DcTable::new(dc);
-        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 0);
-        assert_eq!(b.bit_pos(), 8);
-        assert_eq!(decode_block(&mut b, &start, &dct, &act).unwrap(), 21);
-        assert_eq!(b.bit_pos(), 19);
+        let got = two_blocks("0000010111010101110", &dc, &ac);
+        assert_eq!(got, [(0, 8), (21, 19)]);
+    }
+
+    #[test]
+    fn placing_a_whole_mcu_gives_what_placing_its_blocks_one_by_one_gives() {
+        use lanes::LumaSink;
+        // (luma blocks across, down; MCU shape): edges cut MCUs on the right and bottom.
+        for (bw, bh, lh, lv) in [
+            (9usize, 7usize, 2, 2),
+            (8, 6, 2, 2),
+            (7, 5, 2, 1),
+            (5, 9, 1, 2),
+            (6, 4, 1, 1),
+        ] {
+            let (mx, my) = (bw.div_ceil(lh), bh.div_ceil(lv));
+            let grid = McuGrid {
+                mx,
+                my,
+                lh,
+                lv,
+                bw,
+                bh,
+                restart_interval: 0,
+                scale: 2.0,
+            };
+            let n = mx * my * lh * lv;
+            let dcs: Vec<i32> = (0..n as i32).map(|i| i * 7 - 300).collect();
+            let mut one = vec![f32::NAN; bw * bh];
+            let mut p = Placer::new(&mut one, grid);
+            for &d in &dcs {
+                p.put(d);
+            }
+            let mut whole = vec![f32::NAN; bw * bh];
+            let mut p = Placer::new(&mut whole, grid);
+            // Whole MCUs, then a stretch of blocks split across two MCUs, then whole again.
+            let per = lh * lv;
+            let (a, rest) = dcs.split_at(per * 2 + 1);
+            for mcu in a[..per * 2].chunks(per) {
+                p.put_mcu(mcu);
+            }
+            p.put_mcu(&a[per * 2..]);
+            let (b, rest) = rest.split_at(per - 1);
+            p.put_mcu(b);
+            for mcu in rest.chunks(per) {
+                p.put_mcu(mcu);
+            }
+            assert!(
+                one.iter().all(|v| !v.is_nan()),
+                "{bw}x{bh}: every block placed"
+            );
+            assert_eq!(one, whole, "{bw}x{bh}, MCU {lh}x{lv}");
+        }
     }
 
     #[test]
