@@ -82,10 +82,6 @@ distinguished_name = dn
 prompt = no
 [ dn ]
 CN = placeholder
-[ v3_root ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
 ";
 
 const CA_CNF: &str = "\
@@ -104,6 +100,10 @@ email_in_dn = no
 organizationName = optional
 organizationalUnitName = optional
 commonName = supplied
+[ ext_root ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
 [ ext_intermediate ]
 basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
@@ -237,30 +237,27 @@ impl Pki {
     }
 
     /// A self-signed root CA valid for ten years from yesterday.
+    ///
+    /// Signed with `openssl ca -selfsign` because `openssl req -x509` can only start a
+    /// certificate's validity now: a token stamped in the second before the root was
+    /// made would then fall outside the root's validity.
     pub fn root(&self, key: Key, cn: &str) -> Issued {
+        let now = SystemTime::now();
         let stem = self.fresh("root");
         let key_path = self.key(key, &stem);
+        let csr = self.request(&key_path, &format!("/O=Custody Test/CN={cn}"), &stem);
         let cert = self.path().join(format!("{stem}.pem"));
-        openssl(
-            self.path(),
-            &[
-                "req",
-                "-x509",
-                "-new",
-                "-config",
-                "req.cnf",
-                "-extensions",
-                "v3_root",
-                "-key",
-                key_path.to_str().unwrap(),
-                "-subj",
-                &format!("/O=Custody Test/CN={cn}"),
-                "-days",
-                "3650",
-                "-sha256",
-                "-out",
-                cert.to_str().unwrap(),
-            ],
+        let db = self.ca_database(&self.path().join(format!("{stem}.selfsign")));
+        let mut args = vec!["-selfsign", "-keyfile", key_path.to_str().unwrap()];
+        args.extend(["-in", csr.to_str().unwrap()]);
+        self.ca_sign(
+            &db,
+            &args,
+            "ext_root",
+            now - DAY,
+            now + 3650 * DAY,
+            "sha256",
+            &cert,
         );
         let der = self.der_of(&cert);
         Issued {
@@ -284,6 +281,29 @@ impl Pki {
     ) -> Issued {
         let stem = self.fresh("cert");
         let key_path = self.key(key, &stem);
+        let csr = self.request(&key_path, subject, &stem);
+        // Each issuing CA keeps its own openssl ca database.
+        let db = self.ca_database(&ca.cert.with_extension("ca"));
+        let cert = self.path().join(format!("{stem}.pem"));
+        let args = [
+            "-cert",
+            ca.cert.to_str().unwrap(),
+            "-keyfile",
+            ca.key.to_str().unwrap(),
+            "-in",
+            csr.to_str().unwrap(),
+        ];
+        self.ca_sign(&db, &args, ext, not_before, not_after, md, &cert);
+        let der = self.der_of(&cert);
+        Issued {
+            cert,
+            key: key_path,
+            der,
+        }
+    }
+
+    /// A certificate signing request for `subject`, signed with the key at `key`.
+    fn request(&self, key: &Path, subject: &str, stem: &str) -> PathBuf {
         let csr = self.path().join(format!("{stem}.csr"));
         openssl(
             self.path(),
@@ -293,58 +313,49 @@ impl Pki {
                 "-config",
                 "req.cnf",
                 "-key",
-                key_path.to_str().unwrap(),
+                key.to_str().unwrap(),
                 "-subj",
                 subject,
                 "-out",
                 csr.to_str().unwrap(),
             ],
         );
-        // Each issuing CA keeps its own openssl ca database.
-        let ca_dir = ca.cert.with_extension("ca");
-        if !ca_dir.exists() {
-            std::fs::create_dir_all(ca_dir.join("newcerts")).unwrap();
-            std::fs::write(ca_dir.join("index.txt"), "").unwrap();
-            std::fs::write(ca_dir.join("serial"), "1000\n").unwrap();
-            std::fs::write(
-                ca_dir.join("ca.cnf"),
-                CA_CNF.replace("DIR", ca_dir.to_str().unwrap()),
-            )
-            .unwrap();
+        csr
+    }
+
+    /// An `openssl ca` database in `dir` (made on first use); returns its config file.
+    fn ca_database(&self, dir: &Path) -> PathBuf {
+        let config = dir.join("ca.cnf");
+        if !dir.exists() {
+            std::fs::create_dir_all(dir.join("newcerts")).unwrap();
+            std::fs::write(dir.join("index.txt"), "").unwrap();
+            std::fs::write(dir.join("serial"), "1000\n").unwrap();
+            std::fs::write(&config, CA_CNF.replace("DIR", dir.to_str().unwrap())).unwrap();
         }
-        let cert = self.path().join(format!("{stem}.pem"));
-        openssl(
-            self.path(),
-            &[
-                "ca",
-                "-batch",
-                "-notext",
-                "-config",
-                ca_dir.join("ca.cnf").to_str().unwrap(),
-                "-extensions",
-                ext,
-                "-md",
-                md,
-                "-startdate",
-                &asn1_time(not_before),
-                "-enddate",
-                &asn1_time(not_after),
-                "-cert",
-                ca.cert.to_str().unwrap(),
-                "-keyfile",
-                ca.key.to_str().unwrap(),
-                "-in",
-                csr.to_str().unwrap(),
-                "-out",
-                cert.to_str().unwrap(),
-            ],
-        );
-        let der = self.der_of(&cert);
-        Issued {
-            cert,
-            key: key_path,
-            der,
-        }
+        config
+    }
+
+    /// Runs `openssl ca` with the database `config`, the signer and request in `signer`,
+    /// the extension section `ext` and the given validity, writing the PEM to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn ca_sign(
+        &self,
+        config: &Path,
+        signer: &[&str],
+        ext: &str,
+        not_before: SystemTime,
+        not_after: SystemTime,
+        md: &str,
+        out: &Path,
+    ) {
+        let (start, end) = (asn1_time(not_before), asn1_time(not_after));
+        let mut args = vec!["ca", "-batch", "-notext", "-config"];
+        args.push(config.to_str().unwrap());
+        args.extend(["-extensions", ext, "-md", md, "-startdate", &start]);
+        args.extend(["-enddate", &end]);
+        args.extend_from_slice(signer);
+        args.extend(["-out", out.to_str().unwrap()]);
+        openssl(self.path(), &args);
     }
 
     /// An intermediate CA under `ca`, valid from yesterday for five years.
@@ -465,5 +476,73 @@ impl Pki {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         openssl(self.path(), &refs);
         std::fs::read(out).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// notBefore of a PEM certificate, as openssl prints it.
+    fn not_before(pki: &Pki, cert: &Path) -> String {
+        let out = openssl(
+            pki.path(),
+            &[
+                "x509",
+                "-noout",
+                "-startdate",
+                "-in",
+                cert.to_str().unwrap(),
+            ],
+        );
+        out.trim().trim_start_matches("notBefore=").to_string()
+    }
+
+    /// openssl's `Mon DD HH:MM:SS YYYY GMT` for a time, as `-startdate` prints it.
+    fn openssl_date(t: SystemTime) -> String {
+        let d = der::DateTime::from_system_time(t).unwrap();
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{} {:>2} {:02}:{:02}:{:02} {} GMT",
+            MONTHS[usize::from(d.month()) - 1],
+            d.day(),
+            d.hour(),
+            d.minutes(),
+            d.seconds(),
+            d.year()
+        )
+    }
+
+    #[test]
+    fn roots_and_intermediates_are_valid_from_the_day_before() {
+        if !openssl_available() {
+            eprintln!("skipped: no openssl binary on the PATH");
+            return;
+        }
+        let pki = Pki::new();
+        let before = SystemTime::now() - DAY;
+        let root = pki.root(Key::P256, "Root");
+        let intermediate = pki.intermediate(&root, Key::P256, "Intermediate");
+        let after = SystemTime::now() - DAY;
+        for cert in [&root.cert, &intermediate.cert] {
+            let start = not_before(&pki, cert);
+            assert!(
+                start == openssl_date(before) || start == openssl_date(after),
+                "notBefore {start}, expected a day before now"
+            );
+        }
+        // The root is self-signed and verifies as a CA of the intermediate.
+        let (ok, text) = openssl_status(
+            pki.path(),
+            &[
+                "verify",
+                "-CAfile",
+                root.cert.to_str().unwrap(),
+                intermediate.cert.to_str().unwrap(),
+            ],
+        );
+        assert!(ok, "{text}");
     }
 }
