@@ -2,8 +2,9 @@
 """Benchmark of metadata extraction, perceptual hashing, whole ingest and the
 near-duplicate index, each beside its reference tool measured in the same run.
 
-  - metadata extraction alone (the extract crate's bench binary: both cores, the same
-    extraction `custody` runs) against `exiftool -j -r` on the same folder (target >= 20x
+  - metadata extraction alone (the extract crate's bench binary, built with the `c2pa`
+    feature as the release build is: both cores, the same extraction `custody` runs,
+    content credentials checked) against `exiftool -j -r` on the same folder (target >= 20x
     files/s); and, for the record, `custody extract --all --force`, which also computes
     perceptual hashes and writes a ledger entry per file;
   - perceptual hashing (the crate's bench binary, 2 threads) against Python
@@ -86,7 +87,8 @@ def main():
 
     sh(["cargo", "build", "--release", "-q", "-p", "custody-cli"], cwd=ROOT)
     sh(["cargo", "build", "--release", "-q", "-p", "custody-similar", "--examples"], cwd=ROOT)
-    sh(["cargo", "build", "--release", "-q", "-p", "custody-extract", "--example", "extract_bench"], cwd=ROOT)
+    sh(["cargo", "build", "--release", "-q", "-p", "custody-extract", "--features", "c2pa",
+        "--example", "extract_bench"], cwd=ROOT)
     custody = str(ROOT / "target" / "release" / "custody")
     examples = ROOT / "target" / "release" / "examples"
 

@@ -5,8 +5,11 @@
 //! byte), from the caller's reader; no remote manifest is fetched and no trust list
 //! is configured, so test or private signers come out `Valid` with
 //! `signingCredential.untrusted`, never `Trusted`.
+//!
+//! A file in which no byte the validator reads could begin content credentials is not
+//! given to it (it copies the whole file several times to look): see [`SIGNS`].
 
-use std::io::{Read, Seek};
+use std::io::{self, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::record::{C2paReport, C2paState, C2paStatus, Metadata};
@@ -32,12 +35,71 @@ fn supported(media_type: &str) -> bool {
     )
 }
 
-pub fn validate<R: Read + Seek + Send>(input: &mut Input<'_, R>, md: &mut Metadata) {
+/// Byte strings without one of which the validator finds nothing to validate. Every
+/// embedding (JPEG APP11, PNG `caBX`, WebP `C2PA`, BMFF `uuid` box, TIFF tag) holds the
+/// manifest store as a JUMBF box labelled `c2pa`, which the validator looks for; a
+/// manifest stored elsewhere is named by the XMP key `dcterms:provenance`.
+const SIGNS: [&[u8]; 2] = [b"c2pa", b"dcterms:provenance"];
+
+/// Bytes read at a time when looking for [`SIGNS`].
+const SCAN_CHUNK: usize = 64 * 1024;
+
+/// Whether one of [`SIGNS`] occurs anywhere in `r`, read to its end.
+fn holds_a_sign(r: &mut impl Read) -> io::Result<bool> {
+    let finders = SIGNS.map(memchr::memmem::Finder::new);
+    // A sign split between two reads is found because the longest sign's length less
+    // one byte is carried over to the next.
+    let carry = SIGNS.iter().map(|s| s.len()).max().unwrap_or(1) - 1;
+    let mut buf = [0u8; SCAN_CHUNK];
+    let mut have = 0;
+    loop {
+        let n = match r.read(&mut buf[have..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        have += n;
+        if finders.iter().any(|f| f.find(&buf[..have]).is_some()) {
+            return Ok(true);
+        }
+        let keep_from = have.saturating_sub(carry);
+        buf.copy_within(keep_from..have, 0);
+        have -= keep_from;
+    }
+}
+
+/// Validates the file's content credentials into `md.c2pa`. `scope`: how many bytes
+/// from the start hold everything the validator reads, when the container walk knows
+/// (a JPEG's segments before its first scan: c2pa-rs reads APP11 and APP1 segments
+/// there only); `None` for the whole file.
+pub fn validate<R: Read + Seek + Send>(
+    input: &mut Input<'_, R>,
+    md: &mut Metadata,
+    scope: Option<u64>,
+) {
     let media_type = md.media_type.clone();
     if !supported(&media_type) {
         return;
     }
     let found_in = md.c2pa.as_ref().and_then(|c| c.found_in.clone());
+    if found_in.is_none() {
+        let searched = input
+            .rewound()
+            .and_then(|r| holds_a_sign(&mut r.take(scope.unwrap_or(u64::MAX))));
+        match searched {
+            Ok(true) => {}
+            Ok(false) => {
+                // Nothing the validator could read: no manifest store, and no validator run.
+                md.c2pa = Some(C2paReport::new(C2paState::NoManifest, None));
+                return;
+            }
+            Err(e) => {
+                md.problem(format_args!("C2PA: cannot read the input: {e}"));
+                return;
+            }
+        }
+    }
     let stream = match input.rewound() {
         Ok(s) => s,
         Err(e) => {
@@ -48,8 +110,7 @@ pub fn validate<R: Read + Seek + Send>(input: &mut Input<'_, R>, md: &mut Metada
     let result = catch_unwind(AssertUnwindSafe(|| {
         c2pa::Reader::from_context(c2pa::Context::new()).with_stream(&media_type, stream)
     }));
-    let mut report = C2paReport::found(found_in.clone().unwrap_or_default());
-    report.found_in = found_in;
+    let mut report = C2paReport::new(C2paState::NotValidated, found_in);
     report.validator = Some(VALIDATOR.into());
     match result {
         Ok(Ok(reader)) => fill(&reader, &mut report),
@@ -132,4 +193,125 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {
         }
     }
     report.statuses = statuses;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out at most `step` bytes a read, as a pipe or a slow file can.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn holds(data: &[u8], step: usize) -> bool {
+        holds_a_sign(&mut Trickle { data, step }).unwrap()
+    }
+
+    #[test]
+    fn a_sign_is_found_wherever_it_lies_and_however_the_bytes_arrive() {
+        for sign in SIGNS {
+            for at in [
+                0,
+                1,
+                SCAN_CHUNK - sign.len(),
+                SCAN_CHUNK - 2,
+                SCAN_CHUNK,
+                200_001,
+            ] {
+                let mut data = vec![0xA5u8; 300_000];
+                data[at..at + sign.len()].copy_from_slice(sign);
+                for step in [1, 3, 4096, SCAN_CHUNK, usize::MAX] {
+                    assert!(
+                        holds(&data, step),
+                        "{} at {at}, {step} bytes a read",
+                        String::from_utf8_lossy(sign)
+                    );
+                }
+            }
+        }
+    }
+
+    /// The scope given for a JPEG rests on c2pa-rs reading no segment after the first
+    /// scan: a real manifest store moved from the header to the end of the image data
+    /// is not found by it, so searching the header alone misses nothing it would find.
+    #[test]
+    fn the_validator_reads_no_manifest_after_a_jpegs_first_scan() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/testdata/c2pa/C.jpg");
+        let Ok(signed) = std::fs::read(&path) else {
+            eprintln!("skipped: {} not found", path.display());
+            return;
+        };
+        // Split the header into APP11 segments and the others, up to the first scan.
+        let (mut header, mut app11) = (signed[..2].to_vec(), Vec::new());
+        let mut pos = 2;
+        while signed[pos + 1] != 0xDA {
+            let len = usize::from(u16::from_be_bytes([signed[pos + 2], signed[pos + 3]]));
+            let segment = &signed[pos..pos + 2 + len];
+            if signed[pos + 1] == 0xEB {
+                app11.extend_from_slice(segment);
+            } else {
+                header.extend_from_slice(segment);
+            }
+            pos += 2 + len;
+        }
+        assert!(app11.len() > 1000, "C.jpg's manifest store is in APP11");
+        let end = signed.len() - 2;
+        assert_eq!(&signed[end..], [0xFF, 0xD9]);
+        let mut moved = header;
+        moved.extend_from_slice(&signed[pos..end]);
+        moved.extend_from_slice(&app11);
+        moved.extend_from_slice(&[0xFF, 0xD9]);
+
+        let run = |bytes: &[u8], scope: Option<u64>| {
+            let mut md = Metadata::empty("image/jpeg", bytes.len() as u64);
+            let mut cursor = std::io::Cursor::new(bytes);
+            validate(
+                &mut Input::new(&mut cursor, bytes.len() as u64),
+                &mut md,
+                scope,
+            );
+            md.c2pa.expect("a report")
+        };
+        let before = run(&signed, None);
+        assert_eq!(before.state, C2paState::Valid, "{before:#?}");
+        let after = run(&moved, None);
+        assert_eq!(after.state, C2paState::NoManifest, "{after:#?}");
+        assert_eq!(after.validator.as_deref(), Some(VALIDATOR));
+        // What extraction says of the moved file: the same, without running the validator.
+        let md = crate::extract_reader(
+            &mut std::io::Cursor::new(&moved),
+            moved.len() as u64,
+            "image/jpeg",
+        );
+        let r = md.c2pa.expect("a report");
+        assert_eq!((r.state, r.validator), (C2paState::NoManifest, None));
+    }
+
+    #[test]
+    fn bytes_without_a_whole_sign_hold_none() {
+        let mut data = vec![0u8; 3 * SCAN_CHUNK + 17];
+        // Every sign less its last byte, ending where a chunk ends; a sign cut short at the
+        // end of the data.
+        for (i, sign) in SIGNS.iter().enumerate() {
+            let at = (i + 1) * SCAN_CHUNK - sign.len() + 1;
+            data[at..at + sign.len() - 1].copy_from_slice(&sign[..sign.len() - 1]);
+        }
+        data.extend_from_slice(b"c2p");
+        for step in [1, 7, SCAN_CHUNK, usize::MAX] {
+            assert!(!holds(&data, step), "{step} bytes a read");
+        }
+        assert!(!holds(b"", 1));
+    }
 }

@@ -24,6 +24,9 @@ pub struct Found {
     pub height: Option<u32>,
     /// Where a C2PA manifest store was seen.
     pub c2pa: Option<String>,
+    /// JPEG: the offset of the first start-of-scan marker, when the walk reached it
+    /// through well-formed segments only (see [`jpeg`]); `None` otherwise.
+    pub header_end: Option<u64>,
 }
 
 /// Most segments or chunks a walker visits before giving up.
@@ -50,6 +53,10 @@ pub fn jpeg<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) -> Foun
         return found;
     }
     let mut pos: u64 = 2;
+    // Whether every marker so far is a segment with a length, a standalone marker (TEM,
+    // RSTn) or a fill byte: then any JPEG reader that walks segments by their lengths
+    // sees exactly these segments before the scan.
+    let mut well_formed = true;
     for _ in 0..MAX_SEGMENTS {
         let hdr = match input.read_up_to(pos, 4) {
             Ok(h) if h.len() == 4 => h,
@@ -81,9 +88,16 @@ pub fn jpeg<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) -> Foun
                 pos += 2;
                 continue;
             }
-            // Start of scan or end of image: no metadata segments follow that we read.
-            0xDA | 0xD9 => return found,
-            _ => {}
+            // Start of scan: no metadata segments follow that we read.
+            0xDA => {
+                found.header_end = well_formed.then_some(pos);
+                return found;
+            }
+            0xD9 => return found,
+            // Markers T.81 gives a length; any other (reserved, or SOI again) still gets
+            // one read here, but makes the header irregular.
+            0xC0..=0xCF | 0xDB..=0xDF | 0xE0..=0xFE => {}
+            _ => well_formed = false,
         }
         let len = u64::from(u16::from_be_bytes([hdr[2], hdr[3]]));
         if len < 2 {

@@ -48,7 +48,7 @@ pub const EXTRACTOR: &str = "custody-extract";
 
 /// Version of the extractor and its output: `<record format>.<extractor revision>`.
 /// Bumped whenever the output for some input changes.
-pub const VERSION: &str = "1.4";
+pub const VERSION: &str = "1.5";
 
 /// Extracts metadata from the file at `path`, read as `media_type` (sniffed from the
 /// content when it is `application/octet-stream` or empty).
@@ -95,9 +95,12 @@ pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &s
             ));
         }
     }
+    // The first bytes that hold everything a C2PA validator reads (None: the whole file).
+    let mut c2pa_scope = None;
     match sniff::family(&used) {
         sniff::Family::Jpeg => {
             let found = container::jpeg(&mut input, &mut md);
+            c2pa_scope = found.header_end;
             still(found, &mut md);
         }
         sniff::Family::Png => {
@@ -124,7 +127,7 @@ pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &s
         sniff::Family::Pdf => pdf::extract(&mut input, &mut md),
         sniff::Family::Other => {}
     }
-    c2pa(&mut input, &mut md);
+    c2pa(&mut input, &mut md, c2pa_scope);
     finite_only(&mut md);
     md.notes.extend(clock::compare(&md.times));
     md
@@ -248,9 +251,14 @@ fn tiff_xmp(ex: &exif::Exif, md: &mut Metadata) -> Option<Vec<u8>> {
 impl C2paReport {
     /// A manifest store seen by the container scan, not (yet) validated.
     pub(crate) fn found(at: String) -> C2paReport {
+        C2paReport::new(C2paState::NotValidated, Some(at))
+    }
+
+    /// A report in `state`, with the container scan's finding and nothing else.
+    pub(crate) fn new(state: C2paState, found_in: Option<String>) -> C2paReport {
         C2paReport {
-            state: C2paState::NotValidated,
-            found_in: Some(at),
+            state,
+            found_in,
             validator: None,
             active_manifest: None,
             claim_generator: None,
@@ -266,9 +274,18 @@ impl C2paReport {
 }
 
 #[cfg(feature = "c2pa")]
-fn c2pa<R: Read + Seek + Send>(input: &mut source::Input<'_, R>, md: &mut Metadata) {
-    c2pa_check::validate(input, md);
+fn c2pa<R: Read + Seek + Send>(
+    input: &mut source::Input<'_, R>,
+    md: &mut Metadata,
+    scope: Option<u64>,
+) {
+    c2pa_check::validate(input, md, scope);
 }
 
 #[cfg(not(feature = "c2pa"))]
-fn c2pa<R: Read + Seek + Send>(_input: &mut source::Input<'_, R>, _md: &mut Metadata) {}
+fn c2pa<R: Read + Seek + Send>(
+    _input: &mut source::Input<'_, R>,
+    _md: &mut Metadata,
+    _scope: Option<u64>,
+) {
+}

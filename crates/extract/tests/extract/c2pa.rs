@@ -93,8 +93,16 @@ fn fixtures_validate_as_expected() {
         for not in c.absent {
             assert!(!codes.contains(not), "{}: unexpected {not}", c.file);
         }
+        // sample1.png holds no byte string that could begin content credentials, so
+        // the validator is not run on it; no_manifest.jpg names a manifest in its XMP.
+        let validated = c.file != "sample1.png";
+        assert_eq!(
+            r.validator.as_deref(),
+            validated.then_some("c2pa-rs 0.90.22"),
+            "{}",
+            c.file
+        );
         if c.state != C2paState::NoManifest {
-            assert_eq!(r.validator.as_deref(), Some("c2pa-rs 0.90.22"));
             assert_eq!(r.signer.as_deref(), Some("C2PA Signer"), "{}", c.file);
             assert_eq!(
                 r.issuer.as_deref(),
@@ -134,4 +142,107 @@ fn manifest_stores_are_seen_but_not_validated() {
         let md = extract_path(&dir.join(f), "application/octet-stream");
         assert!(md.c2pa.is_none(), "{f}");
     }
+}
+
+/// `jpeg` with a segment (marker `marker`, contents `body`) put right after SOI.
+#[cfg(feature = "c2pa")]
+fn with_segment(jpeg: &[u8], marker: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&(body.len() as u16 + 2).to_be_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// `jpeg` (segments and EOI only) with a one-component scan holding `entropy` put
+/// before its EOI.
+#[cfg(feature = "c2pa")]
+fn with_scan(jpeg: &[u8], entropy: &[u8]) -> Vec<u8> {
+    let mut out = jpeg
+        .strip_suffix(&[0xFF, 0xD9])
+        .expect("ends with EOI")
+        .to_vec();
+    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
+    out.extend_from_slice(entropy);
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}
+
+#[cfg(feature = "c2pa")]
+fn c2pa_of(bytes: &[u8]) -> custody_extract::C2paReport {
+    let md = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        "image/jpeg",
+    );
+    md.c2pa.expect("a c2pa report for every JPEG")
+}
+
+/// A file in which no byte could begin content credentials is reported without a
+/// validator run; one such byte string anywhere sends the file to the validator.
+#[cfg(feature = "c2pa")]
+#[test]
+fn the_validator_runs_when_some_byte_could_begin_credentials() {
+    let plain = crate::synth::jpeg_with_gps([50, 27, 0], [30, 13, 0], None);
+    let r = c2pa_of(&plain);
+    assert_eq!(r.state, C2paState::NoManifest, "{r:#?}");
+    assert_eq!(r.validator, None, "{r:#?}");
+
+    let labelled = with_segment(&plain, 0xFE, b"a comment that says c2pa");
+    let r = c2pa_of(&labelled);
+    assert_eq!(r.state, C2paState::NoManifest, "{r:#?}");
+    assert_eq!(r.validator.as_deref(), Some("c2pa-rs 0.90.22"), "{r:#?}");
+
+    let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+        <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+        <rdf:Description xmlns:dcterms=\"http://purl.org/dc/terms/\" \
+        dcterms:provenance=\"https://example.invalid/manifest.c2pa\"/>\
+        </rdf:RDF></x:xmpmeta>";
+    let referenced = with_segment(&plain, 0xE1, xmp);
+    let md = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(&referenced),
+        referenced.len() as u64,
+        "image/jpeg",
+    );
+    // A manifest kept elsewhere is named, not fetched: the vault never goes online.
+    let r = md.c2pa.expect("a c2pa report");
+    assert_eq!(r.state, C2paState::Unreadable, "{r:#?}");
+    assert_eq!(r.validator.as_deref(), Some("c2pa-rs 0.90.22"), "{r:#?}");
+    assert!(
+        md.problems.iter().any(|p| p.contains("remote manifest")
+            && p.contains("https://example.invalid/manifest.c2pa")),
+        "{:?}",
+        md.problems
+    );
+}
+
+/// In a JPEG the validator reads the segments before the first scan only, so a sign in
+/// the image data or after its end does not send the file to it, unless the header is
+/// irregular (a marker T.81 does not define), when the whole file is searched.
+#[cfg(feature = "c2pa")]
+#[test]
+fn in_a_jpeg_only_the_segments_before_the_scan_are_searched() {
+    let segments = crate::synth::jpeg_with_gps([50, 27, 0], [30, 13, 0], None);
+    let mut entropy = vec![0x5Au8; 70_000];
+    entropy[69_000..69_004].copy_from_slice(b"c2pa");
+    let after_the_scan = with_scan(&segments, &entropy);
+    let r = c2pa_of(&after_the_scan);
+    assert_eq!(r.state, C2paState::NoManifest, "{r:#?}");
+    assert_eq!(r.validator, None, "{r:#?}");
+
+    let mut trailing = with_scan(&segments, &[0x5A; 100]);
+    trailing.extend_from_slice(b"dcterms:provenance=\"https://example.invalid/m\"");
+    assert_eq!(c2pa_of(&trailing).validator, None);
+
+    // A reserved marker (0x02) with a length: irregular, so the whole file is searched.
+    let irregular = with_scan(&with_segment(&segments, 0x02, b"reserved"), &entropy);
+    let r = c2pa_of(&irregular);
+    assert_eq!(r.validator.as_deref(), Some("c2pa-rs 0.90.22"), "{r:#?}");
+    // A sign before the scan is found as before.
+    let labelled = with_scan(&with_segment(&segments, 0xFE, b"c2pa"), &[0x5A; 100]);
+    assert_eq!(
+        c2pa_of(&labelled).validator.as_deref(),
+        Some("c2pa-rs 0.90.22")
+    );
 }
