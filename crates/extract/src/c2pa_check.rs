@@ -6,8 +6,8 @@
 //! is configured, so test or private signers come out `Valid` with
 //! `signingCredential.untrusted`, never `Trusted`.
 //!
-//! A file in which no byte the validator reads could begin content credentials is not
-//! given to it (it copies the whole file several times to look): see [`SIGNS`].
+//! A JPEG in which no byte the validator reads could begin content credentials is not
+//! given to it (it copies the whole file three times to look): see [`SIGNS`].
 
 use std::io::{self, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -83,7 +83,9 @@ pub fn validate<R: Read + Seek + Send>(
         return;
     }
     let found_in = md.c2pa.as_ref().and_then(|c| c.found_in.clone());
-    if found_in.is_none() {
+    // Only c2pa-rs's JPEG reader copies the whole file to look (three times); the
+    // others read the container's structure, which costs less than a search would.
+    if found_in.is_none() && media_type == "image/jpeg" {
         let searched = input
             .rewound()
             .and_then(|r| holds_a_sign(&mut r.take(scope.unwrap_or(u64::MAX))));

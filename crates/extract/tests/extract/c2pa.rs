@@ -93,12 +93,11 @@ fn fixtures_validate_as_expected() {
         for not in c.absent {
             assert!(!codes.contains(not), "{}: unexpected {not}", c.file);
         }
-        // sample1.png holds no byte string that could begin content credentials, so
-        // the validator is not run on it; no_manifest.jpg names a manifest in its XMP.
-        let validated = c.file != "sample1.png";
+        // Every fixture goes to the validator: no_manifest.jpg names a manifest in its
+        // XMP, and only JPEGs are searched first.
         assert_eq!(
             r.validator.as_deref(),
-            validated.then_some("c2pa-rs 0.90.22"),
+            Some("c2pa-rs 0.90.22"),
             "{}",
             c.file
         );
@@ -179,8 +178,8 @@ fn c2pa_of(bytes: &[u8]) -> custody_extract::C2paReport {
     md.c2pa.expect("a c2pa report for every JPEG")
 }
 
-/// A file in which no byte could begin content credentials is reported without a
-/// validator run; one such byte string anywhere sends the file to the validator.
+/// A JPEG in which no byte could begin content credentials is reported without a
+/// validator run; one such byte string anywhere sends it to the validator.
 #[cfg(feature = "c2pa")]
 #[test]
 fn the_validator_runs_when_some_byte_could_begin_credentials() {
