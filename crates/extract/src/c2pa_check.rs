@@ -6,8 +6,8 @@
 //! is configured, so test or private signers come out `Valid` with
 //! `signingCredential.untrusted`, never `Trusted`.
 //!
-//! A JPEG in which no byte the validator reads could begin content credentials is not
-//! given to it (it copies the whole file three times to look): see [`SIGNS`].
+//! A regular JPEG in which no byte the validator reads could begin content credentials
+//! is not given to it (it copies the whole file three times to look): see [`SIGNS`].
 
 use std::io::{self, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -71,8 +71,8 @@ fn holds_a_sign(r: &mut impl Read) -> io::Result<bool> {
 
 /// Validates the file's content credentials into `md.c2pa`. `scope`: how many bytes
 /// from the start hold everything the validator reads, when the container walk knows
-/// (a JPEG's segments before its first scan: c2pa-rs reads APP11 and APP1 segments
-/// there only); `None` for the whole file.
+/// (a regular JPEG's segments before its first scan: c2pa-rs reads APP11 and APP1
+/// segments there only); with `None` the validator always runs.
 pub fn validate<R: Read + Seek + Send>(
     input: &mut Input<'_, R>,
     md: &mut Metadata,
@@ -83,12 +83,15 @@ pub fn validate<R: Read + Seek + Send>(
         return;
     }
     let found_in = md.c2pa.as_ref().and_then(|c| c.found_in.clone());
-    // Only c2pa-rs's JPEG reader copies the whole file to look (three times); the
-    // others read the container's structure, which costs less than a search would.
-    if found_in.is_none() && media_type == "image/jpeg" {
+    // Only a regular JPEG is searched: c2pa-rs's JPEG reader copies the whole file to
+    // look (three times), while its other readers read the container's structure,
+    // which costs less than a search would. On an irregular or damaged JPEG the
+    // validator may have more to say than "no manifest" (that it cannot parse it), so
+    // it runs.
+    if let (None, Some(scope)) = (&found_in, scope) {
         let searched = input
             .rewound()
-            .and_then(|r| holds_a_sign(&mut r.take(scope.unwrap_or(u64::MAX))));
+            .and_then(|r| holds_a_sign(&mut r.take(scope)));
         match searched {
             Ok(true) => {}
             Ok(false) => {
@@ -223,11 +226,13 @@ mod tests {
     #[test]
     fn a_sign_is_found_wherever_it_lies_and_however_the_bytes_arrive() {
         for sign in SIGNS {
+            // Whole in the first read, cut after its first byte, cut before its last.
             for at in [
                 0,
                 1,
                 SCAN_CHUNK - sign.len(),
-                SCAN_CHUNK - 2,
+                SCAN_CHUNK - sign.len() + 1,
+                SCAN_CHUNK - 1,
                 SCAN_CHUNK,
                 200_001,
             ] {
@@ -245,8 +250,9 @@ mod tests {
     }
 
     /// The scope given for a JPEG rests on c2pa-rs reading no segment after the first
-    /// scan: a real manifest store moved from the header to the end of the image data
-    /// is not found by it, so searching the header alone misses nothing it would find.
+    /// scan: a real manifest store moved from the header to the end of the image data,
+    /// and an XMP packet naming a remote manifest put there too, are not found by it, so
+    /// searching the header alone misses nothing it would find.
     #[test]
     fn the_validator_reads_no_manifest_after_a_jpegs_first_scan() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -271,9 +277,17 @@ mod tests {
         assert!(app11.len() > 1000, "C.jpg's manifest store is in APP11");
         let end = signed.len() - 2;
         assert_eq!(&signed[end..], [0xFF, 0xD9]);
+        let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+            <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+            <rdf:Description xmlns:dcterms=\"http://purl.org/dc/terms/\" \
+            dcterms:provenance=\"https://example.invalid/manifest.c2pa\"/>\
+            </rdf:RDF></x:xmpmeta>";
         let mut moved = header;
         moved.extend_from_slice(&signed[pos..end]);
         moved.extend_from_slice(&app11);
+        moved.extend_from_slice(&[0xFF, 0xE1]);
+        moved.extend_from_slice(&(xmp.len() as u16 + 2).to_be_bytes());
+        moved.extend_from_slice(xmp);
         moved.extend_from_slice(&[0xFF, 0xD9]);
 
         let run = |bytes: &[u8], scope: Option<u64>| {
@@ -304,8 +318,8 @@ mod tests {
     #[test]
     fn bytes_without_a_whole_sign_hold_none() {
         let mut data = vec![0u8; 3 * SCAN_CHUNK + 17];
-        // Every sign less its last byte, ending where a chunk ends; a sign cut short at the
-        // end of the data.
+        // Every sign less its last byte, one across the first read's end; a sign cut
+        // short at the end of the data.
         for (i, sign) in SIGNS.iter().enumerate() {
             let at = (i + 1) * SCAN_CHUNK - sign.len() + 1;
             data[at..at + sign.len() - 1].copy_from_slice(&sign[..sign.len() - 1]);

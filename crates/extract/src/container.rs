@@ -25,7 +25,8 @@ pub struct Found {
     /// Where a C2PA manifest store was seen.
     pub c2pa: Option<String>,
     /// JPEG: the offset of the first start-of-scan marker, when the walk reached it
-    /// through well-formed segments only (see [`jpeg`]); `None` otherwise.
+    /// through well-formed segments only (see [`jpeg`]) and the scan's header lies whole
+    /// in the file with data after it; `None` otherwise.
     pub header_end: Option<u64>,
 }
 
@@ -90,7 +91,10 @@ pub fn jpeg<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) -> Foun
             }
             // Start of scan: no metadata segments follow that we read.
             0xDA => {
-                found.header_end = well_formed.then_some(pos);
+                // The scan's header must lie whole in the file with data after it.
+                let len = u64::from(u16::from_be_bytes([hdr[2], hdr[3]]));
+                let whole = len >= 2 && pos + 2 + len < input.size();
+                found.header_end = (well_formed && whole).then_some(pos);
                 return found;
             }
             0xD9 => return found,

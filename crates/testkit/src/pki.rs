@@ -247,7 +247,8 @@ impl Pki {
         let key_path = self.key(key, &stem);
         let csr = self.request(&key_path, &format!("/O=Custody Test/CN={cn}"), &stem);
         let cert = self.path().join(format!("{stem}.pem"));
-        let db = self.ca_database(&self.path().join(format!("{stem}.selfsign")));
+        // The database the root then issues from: one serial counter for the issuer.
+        let db = self.ca_database(&cert.with_extension("ca"));
         let mut args = vec!["-selfsign", "-keyfile", key_path.to_str().unwrap()];
         args.extend(["-in", csr.to_str().unwrap()]);
         self.ca_sign(
@@ -526,13 +527,27 @@ mod tests {
         let root = pki.root(Key::P256, "Root");
         let intermediate = pki.intermediate(&root, Key::P256, "Intermediate");
         let after = SystemTime::now() - DAY;
+        // Every second from `before` to `after`, as openssl prints it.
+        let span = after.duration_since(before).unwrap().as_secs() + 1;
+        let expected: Vec<String> = (0..=span)
+            .map(|s| openssl_date(before + Duration::from_secs(s)))
+            .collect();
         for cert in [&root.cert, &intermediate.cert] {
             let start = not_before(&pki, cert);
             assert!(
-                start == openssl_date(before) || start == openssl_date(after),
-                "notBefore {start}, expected a day before now"
+                expected.contains(&start),
+                "notBefore {start}, expected a day before now ({expected:?})"
             );
         }
+        // A root and the certificates it issues have serials of their own (RFC 5280
+        // §4.1.2.2: unique for each certificate an issuer issues).
+        let serial = |cert: &Path| {
+            openssl(
+                pki.path(),
+                &["x509", "-noout", "-serial", "-in", cert.to_str().unwrap()],
+            )
+        };
+        assert_ne!(serial(&root.cert), serial(&intermediate.cert));
         // The root is self-signed and verifies as a CA of the intermediate.
         let (ok, text) = openssl_status(
             pki.path(),

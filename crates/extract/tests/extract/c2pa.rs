@@ -179,26 +179,26 @@ fn c2pa_of(bytes: &[u8]) -> custody_extract::C2paReport {
 }
 
 /// A JPEG in which no byte could begin content credentials is reported without a
-/// validator run; one such byte string anywhere sends it to the validator.
+/// validator run; one such byte string before the scan sends it to the validator.
 #[cfg(feature = "c2pa")]
 #[test]
 fn the_validator_runs_when_some_byte_could_begin_credentials() {
-    let plain = crate::synth::jpeg_with_gps([50, 27, 0], [30, 13, 0], None);
+    let segments = crate::synth::jpeg_with_gps([50, 27, 0], [30, 13, 0], None);
+    let scan = [0x5Au8; 100];
+    let plain = with_scan(&segments, &scan);
     let r = c2pa_of(&plain);
     assert_eq!(r.state, C2paState::NoManifest, "{r:#?}");
     assert_eq!(r.validator, None, "{r:#?}");
 
-    let labelled = with_segment(&plain, 0xFE, b"a comment that says c2pa");
+    let labelled = with_scan(
+        &with_segment(&segments, 0xFE, b"a comment that says c2pa"),
+        &scan,
+    );
     let r = c2pa_of(&labelled);
     assert_eq!(r.state, C2paState::NoManifest, "{r:#?}");
     assert_eq!(r.validator.as_deref(), Some("c2pa-rs 0.90.22"), "{r:#?}");
 
-    let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
-        <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
-        <rdf:Description xmlns:dcterms=\"http://purl.org/dc/terms/\" \
-        dcterms:provenance=\"https://example.invalid/manifest.c2pa\"/>\
-        </rdf:RDF></x:xmpmeta>";
-    let referenced = with_segment(&plain, 0xE1, xmp);
+    let referenced = with_scan(&with_segment(&segments, 0xE1, REMOTE_XMP), &scan);
     let md = custody_extract::extract_reader(
         &mut std::io::Cursor::new(&referenced),
         referenced.len() as u64,
@@ -216,9 +216,18 @@ fn the_validator_runs_when_some_byte_could_begin_credentials() {
     );
 }
 
+/// An XMP packet naming a manifest kept elsewhere.
+#[cfg(feature = "c2pa")]
+const REMOTE_XMP: &[u8] = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+    <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+    <rdf:Description xmlns:dcterms=\"http://purl.org/dc/terms/\" \
+    dcterms:provenance=\"https://example.invalid/manifest.c2pa\"/>\
+    </rdf:RDF></x:xmpmeta>";
+
 /// In a JPEG the validator reads the segments before the first scan only, so a sign in
-/// the image data or after its end does not send the file to it, unless the header is
-/// irregular (a marker T.81 does not define), when the whole file is searched.
+/// the image data or after its end does not send the file to it. A JPEG whose header is
+/// irregular (a marker T.81 does not define) or damaged goes to the validator whatever
+/// it holds: the validator may not parse it, and says so.
 #[cfg(feature = "c2pa")]
 #[test]
 fn in_a_jpeg_only_the_segments_before_the_scan_are_searched() {
@@ -234,14 +243,26 @@ fn in_a_jpeg_only_the_segments_before_the_scan_are_searched() {
     trailing.extend_from_slice(b"dcterms:provenance=\"https://example.invalid/m\"");
     assert_eq!(c2pa_of(&trailing).validator, None);
 
-    // A reserved marker (0x02) with a length: irregular, so the whole file is searched.
-    let irregular = with_scan(&with_segment(&segments, 0x02, b"reserved"), &entropy);
-    let r = c2pa_of(&irregular);
-    assert_eq!(r.validator.as_deref(), Some("c2pa-rs 0.90.22"), "{r:#?}");
-    // A sign before the scan is found as before.
-    let labelled = with_scan(&with_segment(&segments, 0xFE, b"c2pa"), &[0x5A; 100]);
-    assert_eq!(
-        c2pa_of(&labelled).validator.as_deref(),
-        Some("c2pa-rs 0.90.22")
-    );
+    let validated = |bytes: &[u8], what: &str| {
+        let r = c2pa_of(bytes);
+        assert_eq!(
+            r.validator.as_deref(),
+            Some("c2pa-rs 0.90.22"),
+            "{what}: {r:#?}"
+        );
+        r
+    };
+    // A reserved marker (0x02) with a length: irregular.
+    let reserved = with_scan(&with_segment(&segments, 0x02, b"reserved"), &[0x5A; 10]);
+    validated(&reserved, "reserved marker");
+    // The scan's header is the last thing in the file: c2pa-rs cannot parse that.
+    let mut cut = segments.strip_suffix(&[0xFF, 0xD9]).unwrap().to_vec();
+    cut.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
+    let r = validated(&cut, "scan header at the end");
+    assert_eq!(r.state, C2paState::Unreadable, "{r:#?}");
+    // A segment whose length runs past the end of the file.
+    let mut long = segments.strip_suffix(&[0xFF, 0xD9]).unwrap().to_vec();
+    long.extend_from_slice(&[0xFF, 0xFE, 0x40, 0x00, b'x']);
+    let r = validated(&long, "segment past the end");
+    assert_eq!(r.state, C2paState::Unreadable, "{r:#?}");
 }
