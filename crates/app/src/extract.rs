@@ -164,20 +164,20 @@ async fn extract_blobs(
         let observer = observer.clone();
         workers.push(std::thread::spawn(move || {
             let mut buf = vec![0u8; 1 << 20];
+            let mut whole = Vec::new();
             loop {
                 let next = queue.lock().expect("not poisoned").pop();
                 let Some((b, path)) = next else {
                     break;
                 };
-                // Derived data is filed under the digest: only from the very bytes it names.
-                let examined = stored_bytes_problem(&path, &b, &mut buf).map_or_else(
-                    || {
-                        let m = custody_extract::extract_path(&path, &b.media_type);
-                        let h = crate::ingest::perceptual_hash(&path, &b.media_type);
-                        Ok((m, h))
-                    },
-                    Err,
-                );
+                // Derived data is filed under the digest: only from the very bytes it
+                // names. A copy small enough is read once, checked, then examined in
+                // memory; a larger one is checked, then read again.
+                let examined = match read_stored(&path, &b, &mut buf, &mut whole) {
+                    Err(why) => Err(why),
+                    Ok(Held::Whole) => Ok(crate::ingest::examine_bytes(&whole, &b.media_type)),
+                    Ok(Held::Checked) => Ok(crate::ingest::examine_path(&path, &b.media_type)),
+                };
                 observer.done(1);
                 if tx.blocking_send((b, examined)).is_err() {
                     break;
@@ -226,24 +226,59 @@ async fn extract_blobs(
     Ok(report)
 }
 
-/// Why the stored copy of `b` at `path` is not the collected bytes (missing, another
-/// length, another SHA-256), or `None` when it is.
-fn stored_bytes_problem(path: &std::path::Path, b: &Blob, buf: &mut [u8]) -> Option<String> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return Some(format!("its stored bytes cannot be read ({e})")),
+/// Largest stored copy read into memory whole to be checked and examined.
+const HELD_WHOLE: u64 = 64 * 1024 * 1024;
+
+/// How [`read_stored`] left a stored copy that is the collected bytes.
+enum Held {
+    /// Read whole into the caller's buffer.
+    Whole,
+    /// Larger than [`HELD_WHOLE`]: checked as it streamed past, not kept.
+    Checked,
+}
+
+/// Reads the stored copy of `b` at `path` and checks it against the collected length
+/// and SHA-256; a copy of at most [`HELD_WHOLE`] bytes is left in `whole`. Fails with
+/// why the stored bytes are not the collected ones (missing, another length, another
+/// SHA-256).
+fn read_stored(
+    path: &std::path::Path,
+    b: &Blob,
+    buf: &mut [u8],
+    whole: &mut Vec<u8>,
+) -> std::result::Result<Held, String> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| format!("its stored bytes cannot be read ({e})");
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let (digest, len, held) = if b.size <= HELD_WHOLE {
+        whole.clear();
+        whole.reserve(b.size as usize + 1);
+        // One byte past the collected length tells a longer copy; its rest is counted.
+        (&mut file)
+            .take(b.size + 1)
+            .read_to_end(whole)
+            .map_err(unreadable)?;
+        let rest = std::io::copy(&mut file, &mut std::io::sink()).map_err(unreadable)?;
+        let mut h = custody_model::Sha256::new();
+        h.update(whole);
+        (h.finish(), whole.len() as u64 + rest, Held::Whole)
+    } else {
+        let (d, len) =
+            custody_vault::hash_reader_with(&mut file, buf, &|_| {}).map_err(unreadable)?;
+        (d, len, Held::Checked)
     };
-    match custody_vault::hash_reader_with(&mut file, buf, &|_| {}) {
-        Err(e) => Some(format!("its stored bytes cannot be read ({e})")),
-        Ok((_, len)) if len != b.size => Some(format!(
+    if len != b.size {
+        return Err(format!(
             "its stored copy is {len} bytes long where {} were collected",
             b.size
-        )),
-        Ok((d, _)) if d != b.sha256 => Some(format!(
-            "its stored copy has SHA-256 {}, not the collected {}",
-            d.to_hex(),
-            b.sha256.to_hex()
-        )),
-        Ok(_) => None,
+        ));
     }
+    if digest != b.sha256 {
+        return Err(format!(
+            "its stored copy has SHA-256 {}, not the collected {}",
+            digest.to_hex(),
+            b.sha256.to_hex()
+        ));
+    }
+    Ok(held)
 }

@@ -385,29 +385,23 @@ fn stage_one(
             fs: fs_times,
         }));
     }
+    // Derived data comes from the staged bytes: in memory for small files, else the
+    // staged copy (never the source, which may change).
+    let examined = match &bytes {
+        Some(b) => Some(examine_bytes(b, &media_type)),
+        None => blobs
+            .local_path(&staged.digest, true)
+            .map(|p| examine_path(&p, &media_type)),
+    };
+    let (metadata, phash) = match examined {
+        Some((m, h)) => (Some(Box::new(m)), h),
+        None => (None, None),
+    };
     WorkerMsg::Staged(Box::new(StagedFile {
         order: c.order,
         path: c.path.clone(),
-        // Derived data comes from the staged bytes: in memory for small files, else the
-        // staged copy (never the source, which may change).
-        metadata: match &bytes {
-            Some(b) => Some(Box::new(custody_extract::extract_reader(
-                &mut std::io::Cursor::new(&b[..]),
-                b.len() as u64,
-                &media_type,
-            ))),
-            None => blobs
-                .local_path(&staged.digest, true)
-                .map(|p| Box::new(custody_extract::extract_path(&p, &media_type))),
-        },
-        phash: match &bytes {
-            Some(b) => custody_similar::is_hashable(&media_type).then(|| {
-                custody_similar::hash_bytes(&b[..], &media_type).map_err(|e| e.to_string())
-            }),
-            None => blobs
-                .local_path(&staged.digest, true)
-                .and_then(|p| perceptual_hash(&p, &media_type)),
-        },
+        metadata,
+        phash,
         media_type,
         staged,
         fs: fs_times,
@@ -675,6 +669,33 @@ impl Committer<'_> {
         }
         Ok(())
     }
+}
+
+/// What ingest and `custody extract` derive from an item's bytes: its metadata, and
+/// its perceptual hash (`None` for media that are not hashed) or why there is none.
+pub(crate) type Examined = (
+    custody_extract::Metadata,
+    Option<Result<custody_similar::PHash, String>>,
+);
+
+/// Examines bytes held in memory.
+pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str) -> Examined {
+    let metadata = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        media_type,
+    );
+    let phash = custody_similar::is_hashable(media_type)
+        .then(|| custody_similar::hash_bytes(bytes, media_type).map_err(|e| e.to_string()));
+    (metadata, phash)
+}
+
+/// Examines a file too large to hold in memory, read once for each.
+pub(crate) fn examine_path(path: &Path, media_type: &str) -> Examined {
+    (
+        custody_extract::extract_path(path, media_type),
+        perceptual_hash(path, media_type),
+    )
 }
 
 /// The perceptual hash of an image file, `None` for media that are not hashed.

@@ -451,7 +451,11 @@ fn export_geo_json_without_out_is_for_geojson_only() {
 fn extraction_refuses_stored_bytes_that_are_not_the_item() {
     let env = Env::new();
     env.init();
-    let notes = [b"first field note".as_slice(), b"second field note"];
+    let notes = [
+        b"first field note".as_slice(),
+        b"second field note",
+        b"third field note",
+    ];
     for (i, text) in notes.iter().enumerate() {
         let p = env.write(&format!("in/note{i}.txt"), text);
         Run::of(
@@ -467,6 +471,10 @@ fn extraction_refuses_stored_bytes_that_are_not_the_item() {
     make_writable(&altered);
     std::fs::write(&altered, b"FIRST field note").unwrap();
     std::fs::remove_file(blob_path(&env.path("vault"), &sha256_hex(notes[1]))).unwrap();
+    // And a copy with bytes added after the collected ones.
+    let longer = blob_path(&env.path("vault"), &sha256_hex(notes[2]));
+    make_writable(&longer);
+    std::fs::write(&longer, b"third field note, and more").unwrap();
 
     let one = env.run(&["extract", "ITM-000001"]);
     assert_eq!(one.code, 1, "{}", one.stderr);
@@ -484,8 +492,12 @@ fn extraction_refuses_stored_bytes_that_are_not_the_item() {
     let report = all.json();
     assert_eq!(report["extracted"], 0, "{report}");
     let damaged = report["damaged"].as_array().unwrap();
-    assert_eq!(damaged.len(), 2, "{report}");
+    assert_eq!(damaged.len(), 3, "{report}");
     assert_eq!(damaged[1]["item"], "ITM-000002");
+    assert_eq!(
+        damaged[2]["why"], "its stored copy is 26 bytes long where 16 were collected",
+        "{report}"
+    );
     assert!(
         damaged[1]["why"]
             .as_str()
