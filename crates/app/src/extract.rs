@@ -253,15 +253,20 @@ fn read_stored(
     let (digest, len, held) = if b.size <= HELD_WHOLE {
         whole.clear();
         whole.reserve(b.size as usize + 1);
-        // One byte past the collected length tells a longer copy; its rest is counted.
+        // One byte past the collected length tells a longer copy, whose length is then
+        // asked of the file system rather than read.
         (&mut file)
             .take(b.size + 1)
             .read_to_end(whole)
             .map_err(unreadable)?;
-        let rest = std::io::copy(&mut file, &mut std::io::sink()).map_err(unreadable)?;
+        let len = if whole.len() as u64 > b.size {
+            file.metadata().map_err(unreadable)?.len()
+        } else {
+            whole.len() as u64
+        };
         let mut h = custody_model::Sha256::new();
         h.update(whole);
-        (h.finish(), whole.len() as u64 + rest, Held::Whole)
+        (h.finish(), len, Held::Whole)
     } else {
         let (d, len) =
             custody_vault::hash_reader_with(&mut file, buf, &|_| {}).map_err(unreadable)?;

@@ -224,8 +224,7 @@ pub async fn import(
         });
         // The receiving vault extracts metadata itself, as on ingest.
         if is_new && let Some(p) = vault.blobs().local_path(&s.digest, true) {
-            let m = custody_extract::extract_path(&p, &item.media_type);
-            let h = crate::ingest::perceptual_hash(&p, &item.media_type);
+            let (m, h) = crate::ingest::examine_path(&p, &item.media_type);
             pending.push(crate::ingest::extraction_entry(
                 local,
                 s.digest,

@@ -690,7 +690,7 @@ pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str) -> Examined {
     (metadata, phash)
 }
 
-/// Examines a file too large to hold in memory, read once for each.
+/// Examines a file (one not held in memory), which each reads in turn.
 pub(crate) fn examine_path(path: &Path, media_type: &str) -> Examined {
     (
         custody_extract::extract_path(path, media_type),

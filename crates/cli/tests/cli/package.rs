@@ -225,6 +225,15 @@ fn export_validates_everywhere_and_imports_into_another_vault() {
         .ok()
         .json();
     assert_eq!(shown["history"][0]["action"], "item.received");
+    // The receiving vault extracts metadata itself, as on ingest.
+    assert!(
+        shown["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["action"] == "metadata.extracted"),
+        "{shown}"
+    );
     let upstream: Vec<&str> = shown["upstream"]["history"]
         .as_array()
         .unwrap()
