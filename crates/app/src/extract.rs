@@ -6,6 +6,12 @@
 //! (or regardless, with `force`). Both run the same per-blob work (`extract_blobs`).
 //! Each extraction is a `metadata.extracted` ledger entry naming the extractor and its
 //! version; the original bytes are only read.
+//!
+//! The perceptual hash is named by its own algorithm (`custody_similar::ALGORITHM`), not
+//! by the extractor's version: bytes that already have a hash of that algorithm get it
+//! recorded again rather than computed again, so catching up after an extractor upgrade
+//! costs reading, checking and extracting, not decoding every image. `force` computes
+//! everything again.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -42,6 +48,9 @@ pub struct ExtractReport {
     pub up_to_date: u64,
     /// Records that say some part could not be extracted.
     pub with_problems: u64,
+    /// Extractions whose perceptual hash was taken from an earlier record of the same
+    /// bytes and the same hash algorithm instead of computed again (never with `force`).
+    pub phash_reused: u64,
     /// Blobs whose stored bytes are missing or are not the ones collected: nothing was
     /// recorded for them (`custody verify --full` says more).
     pub damaged: Vec<DamagedBlob>,
@@ -74,6 +83,7 @@ pub async fn extract_all(
             size: item.size,
             item: item.id,
             media_type: item.media_type,
+            known_phash: None,
         });
     }
     extract_blobs(
@@ -101,6 +111,7 @@ pub async fn extract_item(
         size: item.size,
         item: item.id,
         media_type: item.media_type,
+        known_phash: None,
     };
     let mut report = extract_blobs(vault, vec![blob], force, 1, observer).await?;
     report.item = Some(item.id);
@@ -114,6 +125,9 @@ struct Blob {
     size: u64,
     item: ItemId,
     media_type: String,
+    /// The perceptual hash of these bytes already recorded with the current algorithm,
+    /// recorded again instead of computed.
+    known_phash: Option<custody_similar::PHash>,
 }
 
 /// The work shared by [`extract_all`] and [`extract_item`]: skip what is up to date,
@@ -134,7 +148,10 @@ async fn extract_blobs(
         ..Default::default()
     };
     let mut todo = Vec::new();
-    for b in blobs {
+    // Hashes of the current algorithm, by bytes: looked up only when something is to be
+    // extracted, and never with `force`.
+    let mut known: Option<std::collections::HashMap<Digest, u64>> = None;
+    for mut b in blobs {
         if !force
             && vault
                 .catalog()
@@ -147,6 +164,16 @@ async fn extract_blobs(
         {
             report.up_to_date += 1;
             continue;
+        }
+        if !force && custody_similar::is_hashable(&b.media_type) {
+            if known.is_none() {
+                let all = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
+                known = Some(all.into_iter().collect());
+            }
+            b.known_phash = known
+                .as_ref()
+                .and_then(|k| k.get(&b.sha256))
+                .map(|&h| custody_similar::PHash(h));
         }
         let path = vault.blobs().local_path(&b.sha256, false).ok_or_else(|| {
             AppError::Invalid("this blob store keeps no local files; extraction needs them".into())
@@ -173,10 +200,15 @@ async fn extract_blobs(
                 // Derived data is filed under the digest: only from the very bytes it
                 // names. A copy small enough is read once, checked, then examined in
                 // memory; a larger one is checked, then read again.
-                let examined = match read_stored(&path, &b, &mut buf, &mut whole) {
-                    Err(why) => Err(why),
-                    Ok(Held::Whole) => Ok(crate::ingest::examine_bytes(&whole, &b.media_type)),
-                    Ok(Held::Checked) => Ok(crate::ingest::examine_path(&path, &b.media_type)),
+                let examined = match (read_stored(&path, &b, &mut buf, &mut whole), b.known_phash) {
+                    (Err(why), _) => Err(why),
+                    (Ok(held), Some(h)) => Ok((extract_held(held, &whole, &path, &b), Some(Ok(h)))),
+                    (Ok(Held::Whole), None) => {
+                        Ok(crate::ingest::examine_bytes(&whole, &b.media_type))
+                    }
+                    (Ok(Held::Checked), None) => {
+                        Ok(crate::ingest::examine_path(&path, &b.media_type))
+                    }
                 };
                 observer.done(1);
                 if tx.blocking_send((b, examined)).is_err() {
@@ -203,6 +235,9 @@ async fn extract_blobs(
         if !m.problems.is_empty() {
             report.with_problems += 1;
         }
+        if b.known_phash.is_some() {
+            report.phash_reused += 1;
+        }
         batch.push(extraction_entry(id, d, &m, h.as_ref()));
         if batch.len() >= 256 {
             report.extracted += batch.len() as u64;
@@ -224,6 +259,19 @@ async fn extract_blobs(
         0.0
     };
     Ok(report)
+}
+
+/// The metadata of a checked stored copy, from memory or read again from `path`.
+fn extract_held(
+    held: Held,
+    whole: &[u8],
+    path: &std::path::Path,
+    b: &Blob,
+) -> custody_extract::Metadata {
+    match held {
+        Held::Whole => crate::ingest::extract_bytes(whole, &b.media_type),
+        Held::Checked => custody_extract::extract_path(path, &b.media_type),
+    }
 }
 
 /// Largest stored copy read into memory whole to be checked and examined.
@@ -286,4 +334,141 @@ fn read_stored(
         ));
     }
     Ok(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Collection, IngestOptions, examine_bytes, extraction_entry};
+    use crate::verify::{Silent, VerifyOptions, verify};
+
+    /// A synthetic 256×192 JPEG: a gradient with a bright square placed by `seed`.
+    fn jpeg(seed: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(256, 192, |x, y| {
+            let inside = (x / 64 == seed % 4) && (y / 64 == seed % 3);
+            let v = if inside { 250 } else { ((x + y) / 2) as u8 };
+            image::Rgb([v, v / 2, 255 - v])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("encodes");
+        out.into_inner()
+    }
+
+    async fn recorded_phash(vault: &Vault, d: &Digest) -> Option<u64> {
+        let all = vault
+            .catalog()
+            .phashes(custody_similar::ALGORITHM)
+            .await
+            .expect("catalog reads");
+        all.into_iter().find(|(x, _)| x == d).map(|(_, h)| h)
+    }
+
+    /// After an extractor upgrade, `extract --all` records the perceptual hash already
+    /// known for the same bytes and algorithm instead of decoding the image again;
+    /// `force` computes it again; bytes without a hash get one computed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upgrade_records_the_known_perceptual_hash_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let files = dir.path().join("in");
+        std::fs::create_dir(&files).unwrap();
+        let (a, b) = (jpeg(1), jpeg(2));
+        std::fs::write(files.join("a.jpg"), &a).unwrap();
+        std::fs::write(files.join("b.jpg"), &b).unwrap();
+        let options = IngestOptions {
+            extract: false,
+            ..Default::default()
+        };
+        let summary = crate::ingest::ingest(
+            &vault,
+            std::slice::from_ref(&files),
+            &Collection::default(),
+            &options,
+            Arc::new(crate::ingest::Quiet),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.ingested, 2);
+        let items = vault.catalog().items(&Default::default()).await.unwrap();
+        let item_a = items.iter().find(|i| i.original_name == "a.jpg").unwrap();
+        let digest_a = item_a.sha256;
+        let digest_b = items
+            .iter()
+            .find(|i| i.original_name == "b.jpg")
+            .unwrap()
+            .sha256;
+
+        // A record of an older extractor version for a.jpg, whose hash is planted: a
+        // hash computed again would differ from it.
+        let (mut m, real) = examine_bytes(&a, "image/jpeg");
+        let real = real.unwrap().unwrap();
+        let planted = custody_similar::PHash(real.0 ^ 0xFFFF_0000_0000_FFFF);
+        m.extractor_version = "0.9".into();
+        vault
+            .commit(
+                vec![extraction_entry(
+                    item_a.id,
+                    digest_a,
+                    &m,
+                    Some(&Ok(planted)),
+                )],
+                &[],
+            )
+            .await
+            .unwrap();
+
+        let r = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((r.extracted, r.up_to_date, r.phash_reused), (2, 0, 1));
+        assert!(
+            vault
+                .catalog()
+                .has_metadata(
+                    &digest_a,
+                    custody_extract::EXTRACTOR,
+                    custody_extract::VERSION
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(recorded_phash(&vault, &digest_a).await, Some(planted.0));
+        let (_, real_b) = examine_bytes(&b, "image/jpeg");
+        assert_eq!(
+            recorded_phash(&vault, &digest_b).await,
+            Some(real_b.unwrap().unwrap().0)
+        );
+
+        // Up to date now: nothing to do.
+        let again = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.extracted, again.up_to_date, again.phash_reused),
+            (0, 2, 0)
+        );
+
+        // --force decodes again and records the hash of the bytes.
+        let forced = extract_all(&vault, true, 2, Arc::new(Quiet)).await.unwrap();
+        assert_eq!((forced.extracted, forced.phash_reused), (2, 0));
+        assert_eq!(recorded_phash(&vault, &digest_a).await, Some(real.0));
+
+        // Every entry went through the ledger: the vault still verifies.
+        let report = verify(
+            &vault,
+            &VerifyOptions {
+                full: true,
+                checkpoint_file: None,
+                threads: 2,
+            },
+            &Silent,
+        )
+        .await
+        .unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
 }

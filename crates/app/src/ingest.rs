@@ -680,14 +680,19 @@ pub(crate) type Examined = (
 
 /// Examines bytes held in memory.
 pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str) -> Examined {
-    let metadata = custody_extract::extract_reader(
-        &mut std::io::Cursor::new(bytes),
-        bytes.len() as u64,
-        media_type,
-    );
+    let metadata = extract_bytes(bytes, media_type);
     let phash = custody_similar::is_hashable(media_type)
         .then(|| custody_similar::hash_bytes(bytes, media_type).map_err(|e| e.to_string()));
     (metadata, phash)
+}
+
+/// The metadata of bytes held in memory.
+pub(crate) fn extract_bytes(bytes: &[u8], media_type: &str) -> custody_extract::Metadata {
+    custody_extract::extract_reader(
+        &mut std::io::Cursor::new(bytes),
+        bytes.len() as u64,
+        media_type,
+    )
 }
 
 /// Examines a file (one not held in memory), which each reads in turn.

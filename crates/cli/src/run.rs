@@ -337,6 +337,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     r.seconds,
                     r.files_per_second
                 );
+                if r.phash_reused > 0 {
+                    outln!(
+                        "{} perceptual hashes ({}) recorded again from earlier records of the same bytes, not computed (--force computes them)",
+                        r.phash_reused,
+                        custody_similar::ALGORITHM
+                    );
+                }
             }
             for x in &r.damaged {
                 eprintln!(
