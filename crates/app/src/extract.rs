@@ -8,10 +8,10 @@
 //! version; the original bytes are only read.
 //!
 //! The perceptual hash is named by its own algorithm (`custody_similar::ALGORITHM`), not
-//! by the extractor's version: bytes that already have a hash of that algorithm get it
-//! recorded again rather than computed again, so catching up after an extractor upgrade
-//! costs reading, checking and extracting, not decoding every image. `force` computes
-//! everything again.
+//! by the extractor's version: with `--all`, bytes that already have a hash of that
+//! algorithm get it recorded again rather than computed again, so catching up after an
+//! extractor upgrade costs reading, checking and extracting, not decoding every image.
+//! `force` computes everything again, and so does one item's extraction.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -90,6 +90,7 @@ pub async fn extract_all(
         vault,
         blobs.into_values().collect(),
         force,
+        !force,
         threads,
         observer,
     )
@@ -113,7 +114,8 @@ pub async fn extract_item(
         media_type: item.media_type,
         known_phash: None,
     };
-    let mut report = extract_blobs(vault, vec![blob], force, 1, observer).await?;
+    // One image is hashed sooner than the vault's hashes are read: no reuse here.
+    let mut report = extract_blobs(vault, vec![blob], force, false, 1, observer).await?;
     report.item = Some(item.id);
     Ok(report)
 }
@@ -132,11 +134,14 @@ struct Blob {
 
 /// The work shared by [`extract_all`] and [`extract_item`]: skip what is up to date,
 /// extract the rest on `threads` workers, record each extraction as a
-/// `metadata.extracted` entry (committed in batches of 256).
+/// `metadata.extracted` entry (committed in batches of 256). With `reuse_hashes`, a
+/// perceptual hash the catalog already holds for the same bytes under the current
+/// algorithm is recorded again instead of computed.
 async fn extract_blobs(
     vault: &Vault,
     blobs: Vec<Blob>,
     force: bool,
+    reuse_hashes: bool,
     threads: usize,
     observer: Arc<dyn ExtractObserver>,
 ) -> Result<ExtractReport> {
@@ -148,8 +153,8 @@ async fn extract_blobs(
         ..Default::default()
     };
     let mut todo = Vec::new();
-    // Hashes of the current algorithm, by bytes: looked up only when something is to be
-    // extracted, and never with `force`.
+    // Hashes of the current algorithm, by bytes: read only once something is to be
+    // extracted.
     let mut known: Option<std::collections::HashMap<Digest, u64>> = None;
     for mut b in blobs {
         if !force
@@ -165,7 +170,7 @@ async fn extract_blobs(
             report.up_to_date += 1;
             continue;
         }
-        if !force && custody_similar::is_hashable(&b.media_type) {
+        if reuse_hashes && custody_similar::is_hashable(&b.media_type) {
             if known.is_none() {
                 let all = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
                 known = Some(all.into_iter().collect());
@@ -376,9 +381,10 @@ mod tests {
             .unwrap();
         let files = dir.path().join("in");
         std::fs::create_dir(&files).unwrap();
-        let (a, b) = (jpeg(1), jpeg(2));
+        let (a, b, c) = (jpeg(1), jpeg(2), jpeg(3));
         std::fs::write(files.join("a.jpg"), &a).unwrap();
         std::fs::write(files.join("b.jpg"), &b).unwrap();
+        std::fs::write(files.join("c.jpg"), &c).unwrap();
         let options = IngestOptions {
             extract: false,
             ..Default::default()
@@ -392,39 +398,36 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(summary.ingested, 2);
+        assert_eq!(summary.ingested, 3);
         let items = vault.catalog().items(&Default::default()).await.unwrap();
-        let item_a = items.iter().find(|i| i.original_name == "a.jpg").unwrap();
-        let digest_a = item_a.sha256;
-        let digest_b = items
-            .iter()
-            .find(|i| i.original_name == "b.jpg")
-            .unwrap()
-            .sha256;
+        let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
+        let (item_a, item_b) = (item("a.jpg"), item("b.jpg"));
+        let (digest_a, digest_b, digest_c) = (item_a.sha256, item_b.sha256, item("c.jpg").sha256);
+        let real_hash = |bytes: &[u8]| examine_bytes(bytes, "image/jpeg").1.unwrap().unwrap();
+        let (real, real_b, real_c) = (real_hash(&a), real_hash(&b), real_hash(&c));
 
-        // A record of an older extractor version for a.jpg, whose hash is planted: a
-        // hash computed again would differ from it.
-        let (mut m, real) = examine_bytes(&a, "image/jpeg");
-        let real = real.unwrap().unwrap();
+        // Records of an older extractor version for a.jpg and b.jpg, whose hashes are
+        // planted: a hash computed again would differ from them.
         let planted = custody_similar::PHash(real.0 ^ 0xFFFF_0000_0000_FFFF);
-        m.extractor_version = "0.9".into();
-        vault
-            .commit(
-                vec![extraction_entry(
-                    item_a.id,
-                    digest_a,
-                    &m,
-                    Some(&Ok(planted)),
-                )],
-                &[],
-            )
+        let mut older = Vec::new();
+        for (i, bytes) in [(item_a, &a), (item_b, &b)] {
+            let (mut m, _) = examine_bytes(bytes, "image/jpeg");
+            m.extractor_version = "0.9".into();
+            older.push(extraction_entry(i.id, i.sha256, &m, Some(&Ok(planted))));
+        }
+        vault.commit(older, &[]).await.unwrap();
+
+        // One item's extraction hashes its image again.
+        let one = extract_item(&vault, &item_b.id.to_string(), false, Arc::new(Quiet))
             .await
             .unwrap();
+        assert_eq!((one.extracted, one.phash_reused), (1, 0));
+        assert_eq!(recorded_phash(&vault, &digest_b).await, Some(real_b.0));
 
         let r = extract_all(&vault, false, 2, Arc::new(Quiet))
             .await
             .unwrap();
-        assert_eq!((r.extracted, r.up_to_date, r.phash_reused), (2, 0, 1));
+        assert_eq!((r.extracted, r.up_to_date, r.phash_reused), (2, 1, 1));
         assert!(
             vault
                 .catalog()
@@ -437,11 +440,7 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(recorded_phash(&vault, &digest_a).await, Some(planted.0));
-        let (_, real_b) = examine_bytes(&b, "image/jpeg");
-        assert_eq!(
-            recorded_phash(&vault, &digest_b).await,
-            Some(real_b.unwrap().unwrap().0)
-        );
+        assert_eq!(recorded_phash(&vault, &digest_c).await, Some(real_c.0));
 
         // Up to date now: nothing to do.
         let again = extract_all(&vault, false, 2, Arc::new(Quiet))
@@ -449,12 +448,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             (again.extracted, again.up_to_date, again.phash_reused),
-            (0, 2, 0)
+            (0, 3, 0)
         );
 
         // --force decodes again and records the hash of the bytes.
         let forced = extract_all(&vault, true, 2, Arc::new(Quiet)).await.unwrap();
-        assert_eq!((forced.extracted, forced.phash_reused), (2, 0));
+        assert_eq!((forced.extracted, forced.phash_reused), (3, 0));
         assert_eq!(recorded_phash(&vault, &digest_a).await, Some(real.0));
 
         // Every entry went through the ledger: the vault still verifies.

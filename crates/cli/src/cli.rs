@@ -98,10 +98,13 @@ pub enum Command {
     Extract {
         /// One item: its id (ITM-000042) or SHA-256 prefix (at least 4 hex digits).
         item: Option<String>,
-        /// Every item whose bytes lack a record of the current extractor version.
+        /// Every item whose bytes lack a record of the current extractor version. A
+        /// perceptual hash already recorded for the same bytes (same algorithm) is
+        /// recorded again rather than computed.
         #[arg(long)]
         all: bool,
-        /// Extract again even where a record of this version exists.
+        /// Extract again even where a record of this version exists, and compute every
+        /// perceptual hash again.
         #[arg(long)]
         force: bool,
     },
