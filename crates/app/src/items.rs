@@ -83,9 +83,25 @@ pub struct ItemView {
     pub upstream: Option<Upstream>,
     /// Metadata extracted from the item's bytes (the newest record), if any.
     pub metadata: Option<serde_json::Value>,
+    /// The perceptual hash recorded by the newest extraction of the item's bytes (the
+    /// same for every item holding them): `{"algorithm", "value"}`, or `{"algorithm",
+    /// "error"}` when the image could not be hashed; absent when no extraction recorded
+    /// one (not examined yet, or a type that is not hashed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perceptual_hash: Option<serde_json::Value>,
+    /// Clock readings in the metadata that cannot be the capture time (later than the
+    /// collection, or a reset clock), each with its source and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implausible_times: Vec<ImplausibleTime>,
     /// The earliest RFC 3161 token over a checkpoint that covers the collection entry:
     /// the item existed no later than its genTime.
     pub timestamp: Option<crate::timestamps::RecordedToken>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ImplausibleTime {
+    pub source: String,
+    pub why: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,15 +113,10 @@ pub struct LedgerPosition {
 }
 
 impl ItemView {
-    /// The perceptual hash recorded with the item's latest extraction: `{"algorithm",
-    /// "value"}`, or `{"algorithm", "error"}` when the image could not be hashed; `None`
-    /// when no extraction recorded one (not examined yet, or a type that is not hashed).
+    /// The perceptual hash recorded with the latest extraction of the item's bytes (see
+    /// [`ItemView::perceptual_hash`]).
     pub fn recorded_phash(&self) -> Option<&serde_json::Value> {
-        self.history
-            .iter()
-            .rev()
-            .find(|e| e.action == "metadata.extracted")
-            .and_then(|e| e.details.get("phash"))
+        self.perceptual_hash.as_ref()
     }
 }
 
@@ -156,17 +167,36 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
     };
     let tokens = crate::timestamps::recorded(vault).await?;
     let timestamp = crate::timestamps::earliest_proof_of(&tokens, item.ledger_seq).cloned();
-    let metadata = match vault
+    let row = vault
         .catalog()
         .metadata(&item.sha256, custody_extract::EXTRACTOR)
-        .await?
-    {
+        .await?;
+    let metadata = match &row {
         Some(row) => Some(serde_json::from_str(&row.record).map_err(|e| {
             AppError::Invalid(format!(
                 "the metadata record of {} is unreadable: {e}",
                 item.id
             ))
         })?),
+        None => None,
+    };
+    let implausible_times = metadata
+        .as_ref()
+        .map(|m| crate::clocks::implausible_in(m, item.ingested_at.datetime()))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(source, why)| ImplausibleTime { source, why })
+        .collect();
+    // The hash is in the extraction's ledger entry, which is linked to the bytes: an
+    // item holding bytes collected before has it in another item's history.
+    let perceptual_hash = match &row {
+        Some(row) => {
+            let bytes = vault.ledger().read(row.ledger_seq)?;
+            Entry::parse(&bytes, row.ledger_seq)?
+                .details
+                .get("phash")
+                .cloned()
+        }
         None => None,
     };
     let upstream = if history
@@ -181,6 +211,8 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
     Ok(ItemView {
         upstream,
         metadata,
+        perceptual_hash,
+        implausible_times,
         timestamp,
 
         ledger: LedgerPosition {

@@ -13,6 +13,7 @@ pub use error::{AppError, Result};
 pub use vault::{Mode, Vault};
 pub mod cases;
 pub mod catalog;
+pub mod clocks;
 pub mod demo;
 pub mod export;
 pub mod extract;

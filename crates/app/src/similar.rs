@@ -4,15 +4,17 @@
 //! loaded into an in-memory index (docs/design/near-duplicates.md) to find an item's
 //! neighbours or to group the vault into clusters. Each cluster gets its earliest provable
 //! appearance: among all members' candidate times, the earliest one with the strongest
-//! basis present (attested > device clock > reported).
+//! basis present (attested > device clock > reported). A device reading that cannot be
+//! true (later than the collection, or a reset clock: [`crate::clocks`]) is listed with
+//! why, and takes no part.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use custody_model::{Digest, Item, ItemId};
 use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim};
 use serde::Serialize;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use crate::error::{AppError, Result};
 use crate::vault::Vault;
@@ -115,6 +117,17 @@ pub struct CandidateTime {
     pub at: String,
     pub basis: &'static str,
     pub source: String,
+    /// Why this reading cannot be the capture time (a clock later than the collection,
+    /// or a reset one): it is shown but never chosen as the earliest appearance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_used: Option<String>,
+}
+
+/// A candidate time with where it comes from and, if it cannot be true, why.
+struct Candidate {
+    claim: TimeClaim<OffsetDateTime>,
+    source: String,
+    not_used: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -153,30 +166,30 @@ fn basis_name(b: TimeBasis) -> &'static str {
     }
 }
 
-/// A local date-time as extractors write it (`2022-04-02T11:03:12`, fraction optional).
-fn parse_local(s: &str) -> Option<PrimitiveDateTime> {
-    let head = s.get(..19)?;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(head, &fmt).ok()
-}
-
 /// Candidate times of one item, each with its basis and source.
 async fn candidate_times(
     vault: &Vault,
     item: &Item,
     tokens: &[crate::timestamps::RecordedToken],
-) -> Result<Vec<(TimeClaim<OffsetDateTime>, String)>> {
+) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
+    let mut push = |at, basis, source: String, not_used| {
+        out.push(Candidate {
+            claim: TimeClaim { at, basis },
+            source,
+            not_used,
+        })
+    };
+    let collected = item.ingested_at.datetime();
     if let Some(t) = crate::timestamps::earliest_proof_of(tokens, item.ledger_seq)
         && let Ok(at) = OffsetDateTime::parse(&t.gen_time, &Rfc3339)
     {
-        out.push((
-            TimeClaim {
-                at,
-                basis: TimeBasis::Attested,
-            },
+        push(
+            at,
+            TimeBasis::Attested,
             format!("RFC 3161 token from {}", t.tsa),
-        ));
+            None,
+        );
     }
     if let Some(row) = vault
         .catalog()
@@ -190,55 +203,51 @@ async fn candidate_times(
                 .as_str()
                 .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
         {
-            out.push((
-                TimeClaim {
-                    at,
-                    basis: TimeBasis::Attested,
-                },
-                "signed C2PA claim".into(),
-            ));
+            push(at, TimeBasis::Attested, "signed C2PA claim".into(), None);
         }
         for c in record["times"].as_array().into_iter().flatten() {
             let source = c["source"].as_str().unwrap_or("?").to_owned();
-            let at = match (c["utc"].as_str(), c["local"].as_str()) {
-                (Some(utc), _) => OffsetDateTime::parse(utc, &Rfc3339).ok(),
-                // A local time without offset: UTC = local − offset, and offsets run from
-                // −12:00 to +14:00, so the capture was no later than local + 12 h UTC.
-                (None, Some(local)) => parse_local(local)
-                    .map(|p| p.assume_offset(UtcOffset::UTC) + time::Duration::hours(12)),
-                _ => None,
+            let Some(r) = crate::clocks::reading(c) else {
+                continue;
             };
-            if let Some(at) = at {
-                let note = if c["utc"].is_null() {
-                    " (local time, offset unknown: taken as no later than +12 h UTC)"
-                } else {
-                    ""
-                };
-                out.push((
-                    TimeClaim {
-                        at,
-                        basis: TimeBasis::DeviceClock,
-                    },
-                    format!("{source}{note}"),
-                ));
-            }
+            // A local time without offset stands for a span of instants: the capture
+            // was no later than its latest.
+            let note = if r.local {
+                " (local time, offset unknown: taken as no later than +12 h UTC)"
+            } else {
+                ""
+            };
+            push(
+                r.latest,
+                TimeBasis::DeviceClock,
+                format!("{source}{note}"),
+                crate::clocks::implausible(&r, collected),
+            );
         }
     }
-    out.push((
-        TimeClaim {
-            at: item.ingested_at.datetime(),
-            basis: TimeBasis::Reported,
-        },
+    push(
+        collected,
+        TimeBasis::Reported,
         "collected into this vault (the vault's own clock)".into(),
-    ));
+        None,
+    );
     Ok(out)
 }
 
-pub async fn clusters(
-    vault: &Vault,
-    case: Option<&str>,
-    max_distance: u32,
-) -> Result<Vec<Cluster>> {
+/// The groups of near-duplicates among the items in scope, and how many of those items
+/// could take no part because their bytes were never examined.
+#[derive(Clone, Debug, Serialize)]
+pub struct Clusters {
+    pub clusters: Vec<Cluster>,
+    /// Items in scope (the case's, or all).
+    pub items: usize,
+    /// Of those, items whose bytes have no metadata of the current extractor yet (ingested
+    /// with `--no-extract`): they have no perceptual hash and no device times, so they
+    /// join a group only as the same bytes, dated by their collection.
+    pub unexamined: usize,
+}
+
+pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> Result<Clusters> {
     let (hashes, full) = load(vault).await?;
     // Items by digest, limited to the case when one is given.
     let filter = custody_store::ItemFilter {
@@ -255,6 +264,17 @@ pub async fn clusters(
         return Err(AppError::Invalid(format!(
             "no items are filed under case {case:?}; `custody list` shows every item with its case"
         )));
+    }
+    let mut unexamined = 0;
+    for (d, items) in &items_by_digest {
+        if vault
+            .catalog()
+            .metadata(d, custody_extract::EXTRACTOR)
+            .await?
+            .is_none()
+        {
+            unexamined += items.len();
+        }
     }
     let index = if case.is_some() {
         let mut idx = Index::new();
@@ -309,18 +329,21 @@ pub async fn clusters(
                 case: item.case.clone(),
                 times: times
                     .iter()
-                    .map(|(t, s)| CandidateTime {
-                        at: t.at.format(&Rfc3339).unwrap_or_default(),
-                        basis: basis_name(t.basis),
-                        source: s.clone(),
+                    .map(|c| CandidateTime {
+                        at: c.claim.at.format(&Rfc3339).unwrap_or_default(),
+                        basis: basis_name(c.claim.basis),
+                        source: c.source.clone(),
+                        not_used: c.not_used.clone(),
                     })
                     .collect(),
                 distance: 0,
             });
+            // Readings that cannot be true take no part in the choice.
+            let usable: Vec<&Candidate> = times.iter().filter(|c| c.not_used.is_none()).collect();
             claims.push((
                 item.id.number(),
-                times.iter().map(|(t, _)| *t).collect(),
-                times.into_iter().map(|(_, s)| s).collect(),
+                usable.iter().map(|c| c.claim).collect(),
+                usable.iter().map(|c| c.source.clone()).collect(),
             ));
         }
         let appearance: Option<Appearance<OffsetDateTime>> =
@@ -344,6 +367,7 @@ pub async fn clusters(
                     at: a.at.format(&Rfc3339).unwrap_or_default(),
                     basis: basis_name(a.basis),
                     source,
+                    not_used: None,
                 },
             }
         });
@@ -363,7 +387,11 @@ pub async fn clusters(
         out.push(Cluster { members, earliest });
     }
     out.sort_by_key(|c| c.members.first().map(|m| m.item));
-    Ok(out)
+    Ok(Clusters {
+        clusters: out,
+        items: items_by_digest.values().map(Vec::len).sum(),
+        unexamined,
+    })
 }
 
 /// Why an item of this media type has no perceptual hash (for types that are never

@@ -585,6 +585,9 @@ fn print_item(v: &items::ItemView) {
     }
     if let Some(m) = &v.metadata {
         print_metadata(m);
+        for t in &v.implausible_times {
+            outln!("  note: {} is not a capture time: {}", t.source, t.why);
+        }
         // The perceptual hash (or why there is none) comes with the latest extraction.
         match v.recorded_phash() {
             Some(p) => match (p["value"].as_str(), p["error"].as_str()) {

@@ -148,7 +148,14 @@ pub fn top_level<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) ->
             },
             s => (8, s),
         };
-        if bsize < hlen || pos.checked_add(bsize).is_none_or(|end| end > size) {
+        if bsize < hlen {
+            md.problem(format_args!(
+                "box '{}' at offset {pos} claims {bsize} bytes, fewer than its own {hlen}-byte header (corrupt)",
+                fourcc(&kind)
+            ));
+            return top;
+        }
+        if pos.checked_add(bsize).is_none_or(|end| end > size) {
             md.problem(format_args!(
                 "box '{}' at offset {pos} claims {bsize} bytes, past the end of the {size}-byte file (truncated or corrupt)",
                 fourcc(&kind)

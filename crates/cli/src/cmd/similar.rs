@@ -39,14 +39,28 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         print_json(&r)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Items and images are counted apart: the same bytes may be held by several items.
+    let images: std::collections::BTreeSet<_> = r
+        .neighbours
+        .iter()
+        .filter(|n| !n.same_bytes)
+        .map(|n| n.sha256)
+        .collect();
     outln!(
-        "{} (perceptual hash {}): {} near-duplicate{} within distance {} among {} images",
+        "{} (perceptual hash {}): {} item{} within distance {}: {} other image{} of the {} distinct images hashed in the vault{}",
         r.item,
         r.phash,
         r.neighbours.len(),
         if r.neighbours.len() == 1 { "" } else { "s" },
         r.max_distance,
-        r.indexed
+        images.len(),
+        if images.len() == 1 { "" } else { "s" },
+        r.indexed,
+        match r.neighbours.iter().filter(|n| n.same_bytes).count() {
+            0 => String::new(),
+            1 => ", and 1 other item holding the very same bytes".to_owned(),
+            n => format!(", and {n} other items holding the very same bytes"),
+        }
     );
     for n in &r.neighbours {
         let what = if n.same_bytes {
@@ -69,14 +83,22 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
     let vault = open(cli, Mode::Read, actor).await?;
     let result = custody_app::similar::clusters(&vault, a.case.as_deref(), a.max_distance).await;
     vault.close().await;
-    let clusters = result?;
+    let report = result?;
+    if report.unexamined > 0 {
+        // Said on standard error so that `--json` output stays the list of groups.
+        eprintln!(
+            "note: {} of {} items were never examined (ingested with --no-extract): they have no perceptual hash and no capture times, so they are grouped only with the same bytes and dated by their collection; run `custody extract --all`, then `custody clusters` again",
+            report.unexamined, report.items
+        );
+    }
+    let clusters = report.clusters;
     if cli.json {
         print_json(&clusters)?;
         return Ok(ExitCode::SUCCESS);
     }
     if clusters.is_empty() {
         outln!(
-            "no near-duplicate groups within distance {} (images ingested with --no-extract have no perceptual hash until `custody extract --all`)",
+            "no near-duplicate groups within distance {}",
             a.max_distance
         );
     }
@@ -105,6 +127,11 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
                 m.case.as_deref().unwrap_or("-"),
                 m.name
             );
+            for t in &m.times {
+                if let Some(why) = &t.not_used {
+                    outln!("      not used: {} {} ({}): {why}", t.source, t.at, t.basis);
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -30,6 +30,39 @@ fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
     out
 }
 
+/// `jpeg` with an EXIF segment holding only DateTimeOriginal (`YYYY:MM:DD HH:MM:SS`, no
+/// offset: a local time), as a camera writes it.
+fn with_capture_time(jpeg: &[u8], when: &str) -> Vec<u8> {
+    assert_eq!(when.len(), 19);
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II");
+    tiff.extend_from_slice(&42u16.to_le_bytes());
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    // IFD0 at 8: one entry, the Exif IFD's place (26).
+    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: u32| {
+        t.extend_from_slice(&tag.to_le_bytes());
+        t.extend_from_slice(&kind.to_le_bytes());
+        t.extend_from_slice(&count.to_le_bytes());
+        t.extend_from_slice(&value.to_le_bytes());
+    };
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    entry(&mut tiff, 0x8769, 4, 1, 26);
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    // The Exif IFD at 26: DateTimeOriginal, its text at 44.
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    entry(&mut tiff, 0x9003, 2, 20, 44);
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(when.as_bytes());
+    tiff.push(0);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// The file names of a cluster's members, in order.
 fn member_names(cluster: &serde_json::Value) -> Vec<&str> {
     cluster["members"]
@@ -275,6 +308,17 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
     assert!(shown["metadata"].is_null(), "{shown}");
     let early = env.run(&["similar", "ITM-000001"]);
     early.refused("custody extract --all");
+    // Grouping says what it could not look at, without spoiling the JSON.
+    let grouped = env.run(&["clusters", "--json"]).ok();
+    assert_eq!(grouped.json(), serde_json::json!([]));
+    assert!(
+        grouped
+            .stderr
+            .contains("2 of 2 items were never examined (ingested with --no-extract)")
+            && grouped.stderr.contains("custody extract --all"),
+        "{}",
+        grouped.stderr
+    );
 
     let r = env.run(&["extract", "--all", "--json"]).ok().json();
     assert_eq!(
@@ -283,6 +327,17 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
     );
     let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
     assert_eq!(shown["metadata"]["extractor"], "custody-extract");
+    let grouped = env.run(&["clusters"]).ok();
+    assert!(
+        grouped.stdout.contains("original.jpg"),
+        "{}",
+        grouped.stdout
+    );
+    assert!(
+        !grouped.stderr.contains("never examined"),
+        "{}",
+        grouped.stderr
+    );
     let found = env.run(&["similar", "ITM-000001", "--json"]).ok().json();
     let names: Vec<&str> = found["neighbours"]
         .as_array()
@@ -292,4 +347,123 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
         .collect();
     assert_eq!(names, ["smaller.jpg"]);
     env.run(&["verify", "--full"]).ok();
+}
+
+#[test]
+fn impossible_device_clocks_are_flagged_and_never_the_first_appearance() {
+    let env = Env::new();
+    env.init();
+    let original = scene(5, 640, 480);
+    let smaller =
+        image::imageops::resize(&original, 480, 360, image::imageops::FilterType::Triangle);
+    let smallest =
+        image::imageops::resize(&original, 320, 240, image::imageops::FilterType::Triangle);
+    // A camera whose clock was reset, one set far in the future, one plausible.
+    env.write(
+        "in/reset.jpg",
+        &with_capture_time(&jpeg(&original, 90), "1970:01:01 00:00:00"),
+    );
+    env.write(
+        "in/future.jpg",
+        &with_capture_time(&jpeg(&smaller, 85), "2099:01:01 00:00:00"),
+    );
+    env.write(
+        "in/plausible.jpg",
+        &with_capture_time(&jpeg(&smallest, 80), "2021:05:01 10:00:00"),
+    );
+    env.run(&["ingest", "in"]).ok();
+
+    let c = env.run(&["clusters", "--json"]).ok().json();
+    assert_eq!(c.as_array().unwrap().len(), 1, "{c}");
+    let e = &c[0]["earliest"];
+    let plausible = c[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "plausible.jpg")
+        .unwrap();
+    assert_eq!(e["item"], plausible["item"], "{c}");
+    assert_eq!(e["basis"], "device clock", "{c}");
+    assert!(e["at"].as_str().unwrap().starts_with("2021-05-01"), "{e}");
+    // Each impossible reading is listed with why it is not used.
+    let why = |name: &str| -> String {
+        let m = c[0]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap();
+        m["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| {
+                t["source"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("exif.DateTimeOriginal")
+            })
+            .unwrap()["not_used"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(why("reset.jpg").contains("before 1990"), "{c}");
+    assert!(
+        why("future.jpg").contains("later than the bytes' collection"),
+        "{c}"
+    );
+    assert_eq!(why("plausible.jpg"), "", "{c}");
+    let text = env.run(&["clusters"]).ok().stdout;
+    assert!(text.contains("not used: exif.DateTimeOriginal"), "{text}");
+
+    // `show` says so beside the times, and `--json` names the clock.
+    let reset = c[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "reset.jpg")
+        .unwrap()["item"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = env.run(&["show", &reset]).ok().stdout;
+    assert!(
+        shown.contains("note: exif.DateTimeOriginal is not a capture time: before 1990"),
+        "{shown}"
+    );
+    let shown = env.run(&["show", &reset, "--json"]).ok().json();
+    assert_eq!(
+        shown["implausible_times"][0]["source"], "exif.DateTimeOriginal",
+        "{shown}"
+    );
+}
+
+#[test]
+fn every_item_holding_the_bytes_shows_their_perceptual_hash() {
+    let env = Env::new();
+    env.init();
+    env.write("a/photo.jpg", &jpeg(&scene(2, 320, 240), 85));
+    env.write("b/photo-again.jpg", &jpeg(&scene(2, 320, 240), 85));
+    env.run(&["ingest", "a"]).ok();
+    env.run(&["ingest", "b"]).ok();
+    let first = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    let second = env.run(&["show", "ITM-000002", "--json"]).ok().json();
+    assert_eq!(first["same_bytes"], serde_json::json!(["ITM-000002"]));
+    let hash = first["perceptual_hash"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(hash.len(), 16, "{first}");
+    assert_eq!(first["perceptual_hash"]["algorithm"], "custody-phash-v1");
+    // The second collection was not examined again, yet its bytes' hash is known.
+    assert_eq!(
+        second["perceptual_hash"]["value"],
+        hash.as_str(),
+        "{second}"
+    );
+    let text = env.run(&["show", "ITM-000002"]).ok().stdout;
+    assert!(text.contains(&format!("perceptual hash {hash}")), "{text}");
+    let found = env.run(&["similar", "ITM-000002", "--json"]).ok().json();
+    assert_eq!(found["phash"], hash.as_str());
 }

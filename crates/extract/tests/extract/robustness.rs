@@ -249,3 +249,31 @@ fn write_fuzz_seeds() {
     assert!(written >= 5, "the synthetic samples are always there");
     eprintln!("{written} seeds in {}", dir.display());
 }
+
+/// A box whose size field is smaller than its own header and one that runs past the end
+/// of the file are two different faults, and the problem says which.
+#[test]
+fn box_size_faults_are_named_for_what_they_are() {
+    let good = synth::mp4();
+    // The first box is 'ftyp'; the second starts right after it.
+    let second = u32::from_be_bytes(good[0..4].try_into().unwrap()) as usize;
+    let kind = String::from_utf8_lossy(&good[second + 4..second + 8]).into_owned();
+    let problems = |bytes: &[u8]| {
+        extract_reader(&mut Cursor::new(bytes), bytes.len() as u64, "video/mp4").problems
+    };
+
+    let mut small = good.clone();
+    small[second..second + 4].copy_from_slice(&4u32.to_be_bytes());
+    let p = problems(&small);
+    assert!(
+        p.iter().any(|p| p.contains(&format!(
+            "box '{kind}' at offset {second} claims 4 bytes, fewer than its own 8-byte header"
+        ))),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|p| p.contains("past the end")), "{p:?}");
+
+    let cut = &good[..good.len() - 10];
+    let p = problems(cut);
+    assert!(p.iter().any(|p| p.contains("past the end of the")), "{p:?}");
+}
