@@ -106,7 +106,7 @@ pub async fn extract_item(
     force: bool,
     observer: Arc<dyn ExtractObserver>,
 ) -> Result<ExtractReport> {
-    let item = crate::items::resolve(vault, query).await?;
+    let item = crate::items::resolve_bytes(vault, query).await?;
     let blob = Blob {
         sha256: item.sha256,
         size: item.size,

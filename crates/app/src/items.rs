@@ -17,6 +17,17 @@ use crate::vault::{Pending, Vault};
 
 /// Resolves an item id (`ITM-000042`) or a SHA-256 prefix (at least 4 hex digits).
 pub async fn resolve(vault: &Vault, query: &str) -> Result<Item> {
+    resolve_with(vault, query, false).await
+}
+
+/// [`resolve`] for commands that work on the bytes (extraction, near-duplicates): a
+/// prefix of one SHA-256 held by several items is not ambiguous there, and gives the
+/// first of them.
+pub async fn resolve_bytes(vault: &Vault, query: &str) -> Result<Item> {
+    resolve_with(vault, query, true).await
+}
+
+async fn resolve_with(vault: &Vault, query: &str, by_bytes: bool) -> Result<Item> {
     let q = query.trim();
     if let Ok(id) = q.parse::<ItemId>() {
         return vault
@@ -39,6 +50,10 @@ pub async fn resolve(vault: &Vault, query: &str) -> Result<Item> {
             let examples: Vec<String> = found.iter().take(4).map(|i| i.id.to_string()).collect();
             let more = if n > 4 { ", …" } else { "" };
             if found.iter().all(|i| i.sha256 == found[0].sha256) {
+                if by_bytes {
+                    found.sort_by_key(|i| i.id);
+                    return Ok(found.remove(0));
+                }
                 // More digits cannot tell them apart: one set of bytes, collected n times.
                 return Err(AppError::Invalid(format!(
                     "{q:?} matches one SHA-256 only, shared by {n} items holding the same bytes (collected {n} times: {}{more}); give the item id",

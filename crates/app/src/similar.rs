@@ -51,7 +51,7 @@ async fn load(vault: &Vault) -> Result<(Vec<(Digest, u64)>, Index)> {
 }
 
 pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<SimilarReport> {
-    let item = crate::items::resolve(vault, query).await?;
+    let item = crate::items::resolve_bytes(vault, query).await?;
     let (hashes, index) = load(vault).await?;
     let Some(&(_, h)) = hashes.iter().find(|(d, _)| *d == item.sha256) else {
         let extracted = vault

@@ -136,6 +136,17 @@ impl Vault {
         getrandom::fill(&mut rand)
             .map_err(|e| AppError::Invalid(format!("no random source: {e}")))?;
         let tmp = parent.join(format!(".custody-init-{}", hex::encode(rand)));
+        fs::create_dir(&tmp).map_err(|e| {
+            AppError::io(
+                format!(
+                    "building the new vault in {} (a vault is built beside its place and moved into {} once complete, so that an interrupted init leaves nothing half-made: {} must be writable)",
+                    tmp.display(),
+                    dir.display(),
+                    parent.display()
+                ),
+                e,
+            )
+        })?;
         let result = Self::build(&tmp, name, actor).await;
         let built = match result {
             Ok(()) => fs::rename(&tmp, dir).map_err(|e| {
@@ -156,7 +167,6 @@ impl Vault {
             let what = what.to_owned();
             move |e| AppError::io(what, e)
         };
-        fs::create_dir(tmp).map_err(io("creating the vault directory"))?;
         let created = Timestamp::now();
         let config = VaultConfig::new(name, created)?;
         let keys = tmp.join(KEYS_DIR);

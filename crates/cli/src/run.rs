@@ -780,6 +780,14 @@ async fn stamp_if_due(vault: &Vault) {
 /// temporary file in the same folder, are flushed to disk, and only then get their name
 /// (a hard link, which fails if the name was taken meanwhile): after a crash there is
 /// either the whole file or none, never a part of one under the final name.
+/// Whether the folder `path` would be written in exists.
+fn dir_exists(path: &std::path::Path) -> bool {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.is_dir(),
+        _ => true,
+    }
+}
+
 pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let cannot = |e: std::io::Error| {
@@ -787,7 +795,12 @@ pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()>
             std::io::ErrorKind::AlreadyExists => {
                 "it already exists and is never replaced; choose another name"
             }
-            std::io::ErrorKind::NotFound => "its folder does not exist; create it first",
+            std::io::ErrorKind::NotFound if !dir_exists(path) => {
+                "its folder does not exist; create it first"
+            }
+            std::io::ErrorKind::NotFound => {
+                "its folder does not take new files (a system folder such as /proc?); choose another folder"
+            }
             _ => "check the folder's permissions and free space",
         };
         anyhow::Error::new(e).context(format!("cannot create {}: {why}", path.display()))
@@ -890,6 +903,38 @@ fn print_metadata(m: &serde_json::Value) {
                 s(&p["source"])
             );
         }
+    }
+    if let Some(g) = m.get("geotiff").filter(|g| g.is_object()) {
+        let system = match (g["projected_epsg"].as_u64(), g["geographic_epsg"].as_u64()) {
+            (Some(p), _) => format!("projected, EPSG:{p}"),
+            (None, Some(geo)) => format!("geographic, EPSG:{geo}"),
+            (None, None) => "coordinate system not named by an EPSG code".into(),
+        };
+        let nums = |v: &serde_json::Value| {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(serde_json::Value::as_f64)
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default()
+        };
+        let tie = g["tiepoints"]
+            .get(0)
+            .map(|t| format!("; tie point {}", nums(t)))
+            .unwrap_or_default();
+        let scale = g
+            .get("pixel_scale")
+            .map(|s| format!("; pixel size {}", nums(s)))
+            .unwrap_or_default();
+        let matrix = if g.get("transformation").is_some() {
+            "; transformation matrix"
+        } else {
+            ""
+        };
+        outln!("  georeference  {system}{tie}{scale}{matrix}");
     }
     let dev = &m["device"];
     let part = |k: &str| dev[k]["value"].as_str().map(str::to_owned);

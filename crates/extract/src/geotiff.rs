@@ -7,7 +7,7 @@
 use exif::{Context, Value};
 
 use crate::exif::{Exif, decode_text};
-use crate::record::{GeoKey, GeoTiff, Metadata};
+use crate::record::{GeoKey, GeoTiff, Metadata, Position};
 
 const MODEL_PIXEL_SCALE: u16 = 33550;
 const MODEL_TIEPOINT: u16 = 33922;
@@ -179,5 +179,275 @@ fn keys(dir: &[u16], dbl: &[f64], ascii: &str, g: &mut GeoTiff, md: &mut Metadat
             name: key_name(id).to_string(),
             value,
         });
+    }
+}
+
+/// Geographic coordinate systems whose coordinates are longitude and latitude in degrees
+/// (EPSG): WGS 84, ETRS89, NAD83, NAD27, Pulkovo 1942, WGS 72, GDA94.
+const GEOGRAPHIC_DEGREES: [u32; 7] = [4326, 4258, 4269, 4267, 4284, 4322, 4283];
+
+/// The ellipsoid and zone of a UTM projected system (EPSG 326zz / 327zz: WGS 84 north /
+/// south; 258zz: ETRS89, north): flattening, zone, south.
+fn utm(epsg: u32) -> Option<(f64, u32, bool)> {
+    const WGS84_F: f64 = 1.0 / 298.257_223_563;
+    const GRS80_F: f64 = 1.0 / 298.257_222_101;
+    match epsg {
+        32601..=32660 => Some((WGS84_F, epsg - 32600, false)),
+        32701..=32760 => Some((WGS84_F, epsg - 32700, true)),
+        25828..=25838 => Some((GRS80_F, epsg - 25800, false)),
+        _ => None,
+    }
+}
+
+/// Latitude and longitude (degrees) of a UTM easting and northing (metres): the inverse
+/// transverse Mercator in Krüger's series to the third power of the third flattening,
+/// well under a millimetre inside a zone.
+fn utm_to_degrees(
+    easting: f64,
+    northing: f64,
+    flattening: f64,
+    zone: u32,
+    south: bool,
+) -> (f64, f64) {
+    const A: f64 = 6_378_137.0;
+    const K0: f64 = 0.9996;
+    let n = flattening / (2.0 - flattening);
+    let (n2, n3) = (n * n, n * n * n);
+    let rect = A / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0);
+    let beta = [
+        n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0,
+        n2 / 48.0 + n3 / 15.0,
+        17.0 * n3 / 480.0,
+    ];
+    let delta = [
+        2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3,
+        7.0 * n2 / 3.0 - 8.0 * n3 / 5.0,
+        56.0 * n3 / 15.0,
+    ];
+    let xi = (northing - if south { 10_000_000.0 } else { 0.0 }) / (K0 * rect);
+    let eta = (easting - 500_000.0) / (K0 * rect);
+    let (mut xi1, mut eta1) = (xi, eta);
+    for (j, b) in beta.iter().enumerate() {
+        let k = 2.0 * (j as f64 + 1.0);
+        xi1 -= b * (k * xi).sin() * (k * eta).cosh();
+        eta1 -= b * (k * xi).cos() * (k * eta).sinh();
+    }
+    let chi = (xi1.sin() / eta1.cosh()).asin();
+    let mut lat = chi;
+    for (j, d) in delta.iter().enumerate() {
+        lat += d * (2.0 * (j as f64 + 1.0) * chi).sin();
+    }
+    let lon0 = f64::from(zone) * 6.0 - 183.0;
+    let lon = lon0 + eta1.sinh().atan2(xi1.cos()).to_degrees();
+    (lat.to_degrees(), lon)
+}
+
+/// The model coordinates (X, Y) of raster point (i, j): through the transformation
+/// matrix, else the first tie point and the pixel scale (Y grows northwards, rows
+/// southwards).
+fn model_at(g: &GeoTiff, i: f64, j: f64) -> Option<(f64, f64)> {
+    if let Some(t) = g.transformation.as_deref().filter(|t| t.len() == 16) {
+        return Some((t[0] * i + t[1] * j + t[3], t[4] * i + t[5] * j + t[7]));
+    }
+    let [ti, tj, _, x, y, _] = *g.tiepoints.first()?;
+    let [sx, sy, _] = g.pixel_scale?;
+    Some((x + (i - ti) * sx, y - (j - tj) * sy))
+}
+
+/// Where the centre of a `width` × `height` georeferenced raster lies, in degrees, when
+/// its coordinate system is one this extractor converts: geographic in degrees, or UTM.
+/// `Err` says why a georeferenced raster gets no position.
+pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> {
+    // GTRasterTypeGeoKey: 1 PixelIsArea (raster points are pixel corners, the default),
+    // 2 PixelIsPoint (raster points are pixel centres).
+    let point = g.keys.iter().any(|k| k.id == 1025 && k.value == "2");
+    let half = |n: u32| {
+        if point {
+            (f64::from(n) - 1.0) / 2.0
+        } else {
+            f64::from(n) / 2.0
+        }
+    };
+    let (i, j) = (half(width), half(height));
+    let Some((x, y)) = model_at(g, i, j) else {
+        return Err("no tie point with a pixel scale, and no transformation".into());
+    };
+    let (lat, lon, system) = match (g.projected_epsg, g.geographic_epsg) {
+        (Some(p), _) => match utm(p) {
+            Some((f, zone, south)) => {
+                let (lat, lon) = utm_to_degrees(x, y, f, zone, south);
+                (lat, lon, format!("EPSG:{p} easting {x} m northing {y} m"))
+            }
+            None => {
+                return Err(format!(
+                    "projected system EPSG:{p} is not one converted here (UTM zones on WGS 84 or ETRS89 are)"
+                ));
+            }
+        },
+        (None, Some(geo)) if GEOGRAPHIC_DEGREES.contains(&geo) => {
+            (y, x, format!("EPSG:{geo} longitude {x} latitude {y}"))
+        }
+        (None, Some(geo)) => {
+            return Err(format!(
+                "geographic system EPSG:{geo} is not one converted here"
+            ));
+        }
+        (None, None) => return Err("no EPSG coordinate system is named".into()),
+    };
+    if !(-90.0..=90.0).contains(&lat)
+        || !(-180.0..=180.0).contains(&lon)
+        || !lat.is_finite()
+        || !lon.is_finite()
+    {
+        return Err(format!(
+            "its centre falls outside the Earth's coordinates ({system})"
+        ));
+    }
+    let datum = match (g.projected_epsg, g.geographic_epsg) {
+        (Some(p), _) => format!("EPSG:{p}"),
+        (None, Some(geo)) => format!("EPSG:{geo}"),
+        (None, None) => String::new(),
+    };
+    Ok(Position {
+        source: "geotiff.centre".into(),
+        latitude: lat,
+        longitude: lon,
+        altitude_m: None,
+        altitude_reference: None,
+        horizontal_error_m: None,
+        dop: None,
+        datum: Some(datum),
+        original: format!(
+            "centre of the {width}×{height} raster (raster point {i}, {j}, {}): {system}",
+            if point {
+                "pixel is point"
+            } else {
+                "pixel is area"
+            }
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: u16, value: &str) -> GeoKey {
+        GeoKey {
+            id,
+            name: key_name(id).into(),
+            value: value.into(),
+        }
+    }
+
+    /// Reference values from PROJ (pyproj 3, `Transformer.from_crs(EPSG, 4326)`).
+    #[test]
+    fn utm_agrees_with_proj() {
+        let cases = [
+            (
+                32635,
+                302_000.0,
+                5_601_000.0,
+                50.527_403_189,
+                24.206_335_531,
+            ),
+            (
+                32736,
+                400_000.0,
+                8_000_000.0,
+                -18.086_394_638,
+                32.054_953_050,
+            ),
+            (
+                25835,
+                302_000.0,
+                5_601_000.0,
+                50.527_403_190,
+                24.206_335_531,
+            ),
+        ];
+        for (epsg, e, n, lat, lon) in cases {
+            let (f, zone, south) = utm(epsg).unwrap();
+            let (la, lo) = utm_to_degrees(e, n, f, zone, south);
+            assert!(
+                (la - lat).abs() < 1e-8,
+                "EPSG:{epsg} latitude {la} vs {lat}"
+            );
+            assert!(
+                (lo - lon).abs() < 1e-8,
+                "EPSG:{epsg} longitude {lo} vs {lon}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_centre_of_a_utm_raster_is_placed() {
+        // 1,000 × 500 pixels of 2 m, its north-west corner at (301 000, 5 601 500).
+        let g = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 301_000.0, 5_601_500.0, 0.0]],
+            pixel_scale: Some([2.0, 2.0, 0.0]),
+            projected_epsg: Some(32635),
+            keys: vec![key(1024, "1"), key(3072, "32635")],
+            ..GeoTiff::default()
+        };
+        let p = centre(&g, 1000, 500).unwrap();
+        assert!((p.latitude - 50.527_403_189).abs() < 1e-8, "{p:?}");
+        assert!((p.longitude - 24.206_335_531).abs() < 1e-8, "{p:?}");
+        assert_eq!(p.source, "geotiff.centre");
+        assert_eq!(p.datum.as_deref(), Some("EPSG:32635"));
+    }
+
+    #[test]
+    fn pixel_is_point_and_the_transformation_are_honoured() {
+        // Pixel is point: raster points are pixel centres, so a 3 × 3 raster's centre is
+        // raster point (1, 1).
+        let g = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 30.0, 50.0, 0.0]],
+            pixel_scale: Some([0.5, 0.25, 0.0]),
+            geographic_epsg: Some(4326),
+            keys: vec![key(1025, "2"), key(2048, "4326")],
+            ..GeoTiff::default()
+        };
+        let p = centre(&g, 3, 3).unwrap();
+        assert_eq!((p.latitude, p.longitude), (49.75, 30.5));
+        // The same raster by its matrix, pixel is area: centre at raster point (1.5, 1.5).
+        let mut m = vec![0.0; 16];
+        (m[0], m[3], m[5], m[7], m[15]) = (0.5, 30.0, -0.25, 50.0, 1.0);
+        let g = GeoTiff {
+            transformation: Some(m),
+            geographic_epsg: Some(4326),
+            ..GeoTiff::default()
+        };
+        let p = centre(&g, 3, 3).unwrap();
+        assert_eq!((p.latitude, p.longitude), (49.625, 30.75));
+    }
+
+    #[test]
+    fn systems_not_converted_say_so() {
+        let base = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 500_000.0, 100_000.0, 0.0]],
+            pixel_scale: Some([1.0, 1.0, 0.0]),
+            ..GeoTiff::default()
+        };
+        let lambert = GeoTiff {
+            projected_epsg: Some(3035),
+            ..base.clone()
+        };
+        let e = centre(&lambert, 10, 10).unwrap_err();
+        assert!(e.contains("EPSG:3035 is not one converted here"), "{e}");
+        let e = centre(&base, 10, 10).unwrap_err();
+        assert!(e.contains("no EPSG coordinate system"), "{e}");
+        let off_earth = GeoTiff {
+            geographic_epsg: Some(4326),
+            ..base
+        };
+        let e = centre(&off_earth, 10, 10).unwrap_err();
+        assert!(e.contains("outside the Earth's coordinates"), "{e}");
+        let bare = GeoTiff {
+            geographic_epsg: Some(4326),
+            ..GeoTiff::default()
+        };
+        let e = centre(&bare, 10, 10).unwrap_err();
+        assert!(e.contains("no tie point"), "{e}");
     }
 }

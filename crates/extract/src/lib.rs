@@ -48,7 +48,7 @@ pub const EXTRACTOR: &str = "custody-extract";
 
 /// Version of the extractor and its output: `<record format>.<extractor revision>`.
 /// Bumped whenever the output for some input changes.
-pub const VERSION: &str = "1.5";
+pub const VERSION: &str = "1.6";
 
 /// Extracts metadata from the file at `path`, read as `media_type` (sniffed from the
 /// content when it is `application/octet-stream` or empty).
@@ -212,6 +212,22 @@ fn still(found: container::Found, md: &mut Metadata) {
                 // In a TIFF file, IFD0's size is the image's size.
                 image.width = ex.uint(::exif::Tag::ImageWidth);
                 image.height = ex.uint(::exif::Tag::ImageLength);
+                // A georeferenced raster is placed on the map by its centre.
+                if let (Some(g), Some(w), Some(h)) = (&md.geotiff, image.width, image.height) {
+                    match geotiff::centre(g, w, h) {
+                        Ok(p) => md.positions.push(p),
+                        Err(why) => md.notes.push(Note {
+                            kind: "position_unplaced".into(),
+                            sources: vec!["geotiff".into()],
+                            difference_s: None,
+                            difference_range_s: None,
+                            value: None,
+                            text: format!(
+                                "geotiff: the raster is georeferenced but not placed on the map: {why}."
+                            ),
+                        }),
+                    }
+                }
             }
             exif::cross_check(&cross, md);
         }

@@ -152,7 +152,8 @@ pub struct Clock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     /// Where it came from: `exif.gps`, `xmp.exif`, `quicktime.udta.©xyz`,
-    /// `quicktime.keys.location.ISO6709`.
+    /// `quicktime.keys.location.ISO6709`, `geotiff.centre` (the centre of a
+    /// georeferenced raster).
     pub source: String,
     /// Decimal degrees, north positive, hemisphere reference applied.
     pub latitude: f64,
@@ -422,7 +423,8 @@ pub struct Note {
     /// and a local reading without offset that could be the same instant, but only
     /// under an offset that is not recorded), `offset_without_time` (an EXIF offset
     /// whose date and time are absent), `position_void` (EXIF GPSStatus V: the receiver
-    /// had no fix), `position_zero` (a position of exactly 0°, 0°), or `cross_check`
+    /// had no fix), `position_zero` (a position of exactly 0°, 0°), `position_unplaced`
+    /// (a georeferenced raster in a coordinate system not converted), or `cross_check`
     /// (about the two EXIF parsers).
     pub kind: String,
     /// Sources compared, e.g. `["exif.DateTimeOriginal", "gps"]`.

@@ -338,4 +338,7 @@ fn empty_folders_and_same_bytes_prefixes_are_explained() {
     let r = env.run(&["show", prefix]);
     r.refused("shared by 2 items holding the same bytes");
     r.refused("give the item id");
+    // Extraction works on the bytes, so there the prefix names them well enough.
+    let r = env.run(&["extract", prefix, "--json"]).ok().json();
+    assert_eq!(r["up_to_date"], 1, "{r}");
 }

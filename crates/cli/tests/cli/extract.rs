@@ -507,3 +507,86 @@ fn extraction_refuses_stored_bytes_that_are_not_the_item() {
     );
     assert_eq!(ledger_size(&env), before, "nothing recorded");
 }
+
+/// A satellite image delivered as a GeoTIFF in UTM is shown with its georeference and
+/// put on the map at its centre; one in a system not converted says why it is not.
+#[test]
+fn georeferenced_rasters_are_shown_and_exported_by_their_centre() {
+    use custody_testkit::data::{GeoTiffSpec, geotiff};
+    let env = Env::new();
+    env.init();
+    // 1,000 × 500 pixels of 2 m in UTM zone 35N, centre at easting 302 000, northing
+    // 5 601 000 (50.527403189° N, 24.206335531° E by PROJ).
+    env.write(
+        "sat/utm.tif",
+        &geotiff(&GeoTiffSpec {
+            width: 1000,
+            height: 500,
+            pixel_scale: Some([2.0, 2.0, 0.0]),
+            tiepoint: Some([0.0, 0.0, 0.0, 301_000.0, 5_601_500.0, 0.0]),
+            transformation: None,
+            keys: vec![(1024, 1), (1025, 1), (3072, 32635)],
+        }),
+    );
+    env.write(
+        "sat/lambert.tif",
+        &geotiff(&GeoTiffSpec {
+            width: 4,
+            height: 4,
+            pixel_scale: Some([10.0, 10.0, 0.0]),
+            tiepoint: Some([0.0, 0.0, 0.0, 5_000_000.0, 3_000_000.0, 0.0]),
+            transformation: None,
+            keys: vec![(1024, 1), (3072, 3035)],
+        }),
+    );
+    env.run(&["ingest", "--case", "SAT", "sat"]).ok();
+    let items = env.run(&["list", "--json"]).ok().json();
+    let id_of = |name: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["original_name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let shown = env.run(&["show", &id_of("utm.tif")]).ok().stdout;
+    assert!(
+        shown.contains("georeference  projected, EPSG:32635; tie point 0 0 0 301000 5601500 0; pixel size 2 2 0"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("position      50.527403, 24.206336 (geotiff.centre)"),
+        "{shown}"
+    );
+    let other = env.run(&["show", &id_of("lambert.tif")]).ok().stdout;
+    assert!(
+        other.contains("georeference  projected, EPSG:3035"),
+        "{other}"
+    );
+    assert!(
+        other.contains(
+            "not placed on the map: projected system EPSG:3035 is not one converted here"
+        ),
+        "{other}"
+    );
+
+    let geo = env.run(&["export-geo", "--case", "SAT"]).ok().json();
+    let features = geo["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "{geo}");
+    let c = &features[0]["geometry"]["coordinates"];
+    assert!(
+        (c[0].as_f64().unwrap() - 24.206_335_531).abs() < 1e-8,
+        "{c}"
+    );
+    assert!(
+        (c[1].as_f64().unwrap() - 50.527_403_189).abs() < 1e-8,
+        "{c}"
+    );
+    assert_eq!(
+        features[0]["properties"]["position_source"],
+        "geotiff.centre"
+    );
+}

@@ -152,6 +152,11 @@ fn geotiff_keys_match_exiftool() {
     assert_eq!(g.tiepoints, vec![[0.0, 0.0, 0.0, 30.2124, 50.5436, 0.0]]);
     let img = md.image.as_ref().unwrap();
     assert_eq!((img.width, img.height), (Some(2), Some(2)));
+    // Placed on the map by its centre: one pixel east and south of the corner.
+    let p = &md.positions[0];
+    assert_eq!(p.source, "geotiff.centre");
+    assert!((p.longitude - 30.2134).abs() < 1e-9, "{p:?}");
+    assert!((p.latitude - 50.5426).abs() < 1e-9, "{p:?}");
 
     let Some(e) = read_by_exiftool(&path) else {
         return;

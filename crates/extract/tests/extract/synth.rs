@@ -171,63 +171,17 @@ pub fn pdf() -> Vec<u8> {
     out
 }
 
-/// A 2×2 8-bit grey GeoTIFF (little-endian) in EPSG:4326 with a tie point and pixel scale.
+/// A 2×2 GeoTIFF on WGS 84 (geographic, pixel is area), 0.001° a pixel, its corner at
+/// 30.2124° E, 50.5436° N.
 pub fn geotiff() -> Vec<u8> {
-    let mut entries: Vec<(u16, u16, u32, Vec<u8>)> = Vec::new();
-    let short = |v: &[u16]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    let long = |v: u32| v.to_le_bytes().to_vec();
-    let dbl = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    entries.push((256, 3, 1, short(&[2])));
-    entries.push((257, 3, 1, short(&[2])));
-    entries.push((258, 3, 1, short(&[8])));
-    entries.push((259, 3, 1, short(&[1])));
-    entries.push((262, 3, 1, short(&[1])));
-    entries.push((273, 4, 1, long(0))); // strip offset, patched below
-    entries.push((277, 3, 1, short(&[1])));
-    entries.push((278, 3, 1, short(&[2])));
-    entries.push((279, 4, 1, long(4)));
-    entries.push((33550, 12, 3, dbl(&[0.001, 0.001, 0.0])));
-    entries.push((33922, 12, 6, dbl(&[0.0, 0.0, 0.0, 30.2124, 50.5436, 0.0])));
-    let keys: Vec<u16> = vec![
-        1, 1, 0, 3, // header: version 1.1.0, three keys
-        1024, 0, 1, 2, // GTModelType = geographic
-        1025, 0, 1, 1, // GTRasterType = PixelIsArea
-        2048, 0, 1, 4326, // GeographicType = WGS 84
-    ];
-    entries.push((34735, 3, keys.len() as u32, short(&keys)));
-
-    let ifd_at = 8u32;
-    let ifd_len = 2 + entries.len() as u32 * 12 + 4;
-    let mut data_at = ifd_at + ifd_len;
-    let mut ifd = (entries.len() as u16).to_le_bytes().to_vec();
-    let mut extra = Vec::new();
-    let strip_entry = entries.iter().position(|e| e.0 == 273).unwrap_or(0);
-    let mut strip_patch = 0usize;
-    for (i, (tag, typ, count, bytes)) in entries.iter().enumerate() {
-        ifd.extend_from_slice(&tag.to_le_bytes());
-        ifd.extend_from_slice(&typ.to_le_bytes());
-        ifd.extend_from_slice(&count.to_le_bytes());
-        if i == strip_entry {
-            strip_patch = ifd.len();
-        }
-        if bytes.len() <= 4 {
-            let mut b = bytes.clone();
-            b.resize(4, 0);
-            ifd.extend_from_slice(&b);
-        } else {
-            ifd.extend_from_slice(&data_at.to_le_bytes());
-            extra.extend_from_slice(bytes);
-            data_at += bytes.len() as u32;
-        }
-    }
-    ifd.extend_from_slice(&0u32.to_le_bytes());
-    ifd[strip_patch..strip_patch + 4].copy_from_slice(&data_at.to_le_bytes());
-    let mut out = b"II*\0".to_vec();
-    out.extend_from_slice(&ifd_at.to_le_bytes());
-    out.extend_from_slice(&ifd);
-    out.extend_from_slice(&extra);
-    out.extend_from_slice(&[10, 20, 30, 40]);
-    out
+    custody_testkit::data::geotiff(&custody_testkit::data::GeoTiffSpec {
+        width: 2,
+        height: 2,
+        pixel_scale: Some([0.001, 0.001, 0.0]),
+        tiepoint: Some([0.0, 0.0, 0.0, 30.2124, 50.5436, 0.0]),
+        transformation: None,
+        keys: vec![(1024, 2), (1025, 1), (2048, 4326)],
+    })
 }
 
 fn crc32(data: &[u8]) -> u32 {
