@@ -28,7 +28,24 @@ pub fn parse(blob: Vec<u8>, md: &mut Metadata) -> Option<Exif> {
         Ok(inner) => Some(Exif { inner }),
         Err(exif::Error::PartialResult(partial)) => {
             let (inner, errors) = partial.into_inner();
-            for e in errors.iter().take(8) {
+            // A sub-directory (Exif, GPS, interoperability) that links to a further
+            // directory, which EXIF does not allow: the parser read the directory in
+            // full and only declined to follow the link, so nothing was lost. Common in
+            // files written by some libraries; said once, as a note, not as a problem.
+            let (stray, other): (Vec<_>, Vec<_>) = errors
+                .iter()
+                .partition(|e| matches!(e, exif::Error::InvalidFormat("Unexpected next IFD")));
+            if !stray.is_empty() {
+                md.notes.push(Note {
+                    kind: "exif_structure".into(),
+                    sources: vec!["exif".into()],
+                    difference_s: None,
+                    difference_range_s: None,
+                    value: None,
+                    text: "exif: a sub-directory (Exif, GPS or interoperability IFD) links to a further directory, which EXIF does not allow; the link was not followed, and the directory itself was read in full.".into(),
+                });
+            }
+            for e in other.iter().take(8) {
                 md.problem(format_args!("part of the EXIF data: {e}"));
             }
             Some(Exif { inner })

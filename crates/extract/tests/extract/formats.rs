@@ -385,3 +385,32 @@ fn void_and_zero_positions_are_flagged() {
     assert_eq!(kinds(&zero), ["position_zero"]);
     assert!(zero.notes.iter().any(|n| n.text.contains("exactly 0°, 0°")));
 }
+
+/// A GPS directory that links to a further directory (EXIF allows none) is read in full:
+/// the stray link is a note, not a problem, and the position is there.
+#[test]
+fn a_stray_link_after_a_sub_directory_loses_nothing() {
+    let mut bytes = synth::jpeg_with_gps([50, 27, 0], [30, 31, 0], None);
+    // The GPS IFD's next-directory link: the 4 bytes before its values, which start 80
+    // bytes into the TIFF block (after SOI, the APP1 marker and length, and "Exif\0\0").
+    let link = 4 + 2 + 6 + 80 - 4;
+    assert_eq!(bytes[link..link + 4], [0, 0, 0, 0]);
+    bytes[link..link + 4].copy_from_slice(&8u32.to_be_bytes());
+    let md = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(&bytes),
+        bytes.len() as u64,
+        "image/jpeg",
+    );
+    // (The synthetic file has no image data, which is a problem of its own.)
+    assert!(
+        !md.problems.iter().any(|p| p.contains("EXIF")),
+        "{:?}",
+        md.problems
+    );
+    assert!(
+        md.notes.iter().any(|n| n.kind == "exif_structure"),
+        "{:?}",
+        md.notes
+    );
+    assert!((md.positions[0].latitude - 50.45).abs() < 1e-9, "{md:?}");
+}
