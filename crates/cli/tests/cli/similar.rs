@@ -375,25 +375,22 @@ fn impossible_device_clocks_are_flagged_and_never_the_first_appearance() {
 
     let c = env.run(&["clusters", "--json"]).ok().json();
     assert_eq!(c.as_array().unwrap().len(), 1, "{c}");
-    let e = &c[0]["earliest"];
-    let plausible = c[0]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "plausible.jpg")
-        .unwrap();
-    assert_eq!(e["item"], plausible["item"], "{c}");
-    assert_eq!(e["basis"], "device clock", "{c}");
-    assert!(e["at"].as_str().unwrap().starts_with("2021-05-01"), "{e}");
-    // Each impossible reading is listed with why it is not used.
-    let why = |name: &str| -> String {
-        let m = c[0]["members"]
+    let member = |name: &str| {
+        c[0]["members"]
             .as_array()
             .unwrap()
             .iter()
             .find(|m| m["name"] == name)
-            .unwrap();
-        m["times"]
+            .unwrap()
+            .clone()
+    };
+    let e = &c[0]["earliest"];
+    assert_eq!(e["item"], member("plausible.jpg")["item"], "{c}");
+    assert_eq!(e["basis"], "device clock", "{c}");
+    assert!(e["at"].as_str().unwrap().starts_with("2021-05-01"), "{e}");
+    // Each impossible reading is listed with why it is not used.
+    let why = |name: &str| -> String {
+        member(name)["times"]
             .as_array()
             .unwrap()
             .iter()
@@ -418,15 +415,7 @@ fn impossible_device_clocks_are_flagged_and_never_the_first_appearance() {
     assert!(text.contains("not used: exif.DateTimeOriginal"), "{text}");
 
     // `show` says so beside the times, and `--json` names the clock.
-    let reset = c[0]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "reset.jpg")
-        .unwrap()["item"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let reset = member("reset.jpg")["item"].as_str().unwrap().to_owned();
     let shown = env.run(&["show", &reset]).ok().stdout;
     assert!(
         shown.contains("note: exif.DateTimeOriginal is not a capture time: before 1990"),
