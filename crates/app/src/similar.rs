@@ -211,14 +211,14 @@ async fn candidate_times(
                 continue;
             };
             // A local time without offset stands for a span of instants: the capture
-            // was no later than its latest.
+            // was no later than its latest, nor than the collection.
             let note = if r.local {
-                " (local time, offset unknown: taken as no later than +12 h UTC)"
+                " (local time, offset unknown: taken as no later than +12 h UTC, or the collection if earlier)"
             } else {
                 ""
             };
             push(
-                r.latest,
+                r.latest.min(collected),
                 TimeBasis::DeviceClock,
                 format!("{source}{note}"),
                 crate::clocks::implausible(&r, collected),

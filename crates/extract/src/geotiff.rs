@@ -268,6 +268,9 @@ pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> 
             f64::from(n) / 2.0
         }
     };
+    if width == 0 || height == 0 {
+        return Err(format!("the raster has no pixels ({width}×{height})"));
+    }
     let (i, j) = (half(width), half(height));
     let Some((x, y)) = model_at(g, i, j) else {
         return Err("no tie point with a pixel scale, and no transformation".into());
@@ -275,6 +278,13 @@ pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> 
     let (lat, lon, system) = match (g.projected_epsg, g.geographic_epsg) {
         (Some(p), _) => match utm(p) {
             Some((f, zone, south)) => {
+                // Outside these, a UTM coordinate is no point of its zone (and the
+                // series gives numbers that look like a place).
+                if (x - 500_000.0).abs() > 1_000_000.0 || !(0.0..=10_000_000.0).contains(&y) {
+                    return Err(format!(
+                        "its centre (EPSG:{p} easting {x} m northing {y} m) lies outside the zone's valid coordinates"
+                    ));
+                }
                 let (lat, lon) = utm_to_degrees(x, y, f, zone, south);
                 (lat, lon, format!("EPSG:{p} easting {x} m northing {y} m"))
             }
@@ -284,6 +294,11 @@ pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> 
                 ));
             }
         },
+        (None, Some(_)) if g.keys.iter().any(|k| k.id == 1024 && k.value != "2") => {
+            return Err(
+                "the model is not geographic (GTModelTypeGeoKey) and names no projected system converted here".into(),
+            );
+        }
         (None, Some(geo)) if GEOGRAPHIC_DEGREES.contains(&geo) => {
             (y, x, format!("EPSG:{geo} longitude {x} latitude {y}"))
         }
@@ -293,6 +308,12 @@ pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> 
             ));
         }
         (None, None) => return Err("no EPSG coordinate system is named".into()),
+    };
+    // Longitudes past the antimeridian (0–360°, or a zone's edge) wrap round.
+    let lon = if lon.is_finite() && (-540.0..=540.0).contains(&lon) {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    } else {
+        lon
     };
     if !(-90.0..=90.0).contains(&lat)
         || !(-180.0..=180.0).contains(&lon)
@@ -443,6 +464,34 @@ mod tests {
         };
         let e = centre(&off_earth, 10, 10).unwrap_err();
         assert!(e.contains("outside the Earth's coordinates"), "{e}");
+        let e = centre(&off_earth, 0, 10).unwrap_err();
+        assert!(e.contains("no pixels"), "{e}");
+        let far = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 50_000_000.0, 5_600_000.0, 0.0]],
+            pixel_scale: Some([1.0, 1.0, 0.0]),
+            projected_epsg: Some(32635),
+            ..GeoTiff::default()
+        };
+        let e = centre(&far, 10, 10).unwrap_err();
+        assert!(e.contains("outside the zone's valid coordinates"), "{e}");
+        let user_projected = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 30.0, 80.0, 0.0]],
+            pixel_scale: Some([0.001, 0.001, 0.0]),
+            geographic_epsg: Some(4326),
+            keys: vec![key(1024, "1"), key(3072, "32767"), key(2048, "4326")],
+            ..GeoTiff::default()
+        };
+        let e = centre(&user_projected, 10, 10).unwrap_err();
+        assert!(e.contains("not geographic"), "{e}");
+        // 0–360° longitudes wrap round.
+        let east = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 189.0, 10.0, 0.0]],
+            pixel_scale: Some([0.2, 0.2, 0.0]),
+            geographic_epsg: Some(4326),
+            ..GeoTiff::default()
+        };
+        let p = centre(&east, 10, 10).unwrap();
+        assert!((p.longitude - -170.0).abs() < 1e-9, "{p:?}");
         let bare = GeoTiff {
             geographic_epsg: Some(4326),
             ..GeoTiff::default()
