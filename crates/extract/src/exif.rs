@@ -28,10 +28,12 @@ pub fn parse(blob: Vec<u8>, md: &mut Metadata) -> Option<Exif> {
         Ok(inner) => Some(Exif { inner }),
         Err(exif::Error::PartialResult(partial)) => {
             let (inner, errors) = partial.into_inner();
-            // A sub-directory (Exif, GPS, interoperability) that links to a further
-            // directory, which EXIF does not allow: the parser read the directory in
-            // full and only declined to follow the link, so nothing was lost. Common in
-            // files written by some libraries; said once, as a note, not as a problem.
+            // The four bytes after a sub-directory's (Exif, GPS, interoperability)
+            // entries, where EXIF wants zero, are not: some writers put another value's
+            // data there (exiftool: "value overlaps IFD"), some a link to a further
+            // directory. The parser read the directory in full and only declined to
+            // follow those bytes as a link, so nothing was lost. Common in files written
+            // by some libraries; said once, as a note, not as a problem.
             let (stray, other): (Vec<_>, Vec<_>) = errors
                 .iter()
                 .partition(|e| matches!(e, exif::Error::InvalidFormat("Unexpected next IFD")));
@@ -42,7 +44,7 @@ pub fn parse(blob: Vec<u8>, md: &mut Metadata) -> Option<Exif> {
                     difference_s: None,
                     difference_range_s: None,
                     value: None,
-                    text: "exif: a sub-directory (Exif, GPS or interoperability IFD) links to a further directory, which EXIF does not allow; the link was not followed, and the directory itself was read in full.".into(),
+                    text: "exif: the four bytes after a sub-directory's entries (Exif, GPS or interoperability IFD), which EXIF wants zero, are not: they hold another value's data or a link to a further directory. They were not followed as a link; the directory itself was read in full and nothing was lost.".into(),
                 });
             }
             for e in other.iter().take(8) {
