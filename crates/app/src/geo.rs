@@ -28,6 +28,9 @@ pub struct Placed {
     pub altitude_m: Option<f64>,
     pub horizontal_error_m: Option<f64>,
     pub position_source: String,
+    /// The geodetic datum the file states for the position (EXIF `GPSMapDatum`, a
+    /// GeoTIFF's `EPSG:n`), as stated; a position note says when it is not WGS 84.
+    pub position_datum: Option<String>,
     /// The clock that dates the capture, when the file has one (see [`CAPTURE_CLOCKS`]).
     pub capture: Option<CaptureClock>,
     /// The GPS receiver's own time (UTC), when recorded: a second, independent clock.
@@ -79,6 +82,34 @@ pub struct GeoExport {
     /// Items whose metadata came from an older extractor, without what it now reads
     /// (clock and position notes); `custody extract --all` brings them up to date.
     pub outdated: usize,
+}
+
+/// Whether a stated datum is WGS 84, whose degrees GIS tools and GeoJSON assume (UTM
+/// zones on WGS 84 included: the extractor gives their centre in WGS 84 degrees).
+fn is_wgs84(datum: &str) -> bool {
+    let d: String = datum
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let utm_zone = |prefix: &str| {
+        d.strip_prefix(prefix)
+            .and_then(|z| z.parse::<u8>().ok())
+            .is_some_and(|z| (1..=60).contains(&z))
+    };
+    matches!(d.as_str(), "WGS84" | "WGS1984" | "EPSG4326")
+        || utm_zone("EPSG326")
+        || utm_zone("EPSG327")
+}
+
+/// A note for degrees on another datum than WGS 84, or `None`.
+fn datum_note(source: &str, datum: Option<&str>) -> Option<String> {
+    let d = datum.map(str::trim).filter(|d| !d.is_empty())?;
+    (!is_wgs84(d)).then(|| {
+        format!(
+            "{source}: the coordinates are on the datum the file states, {d}, not on WGS 84, which GIS tools and GeoJSON assume: shown as WGS 84 they can lie from under a metre to several hundred metres off"
+        )
+    })
 }
 
 fn capture_clock(times: &[Value]) -> Option<CaptureClock> {
@@ -159,6 +190,14 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
                 .filter_map(|n| n["text"].as_str().map(str::to_owned))
                 .collect()
         };
+        let position_source = p["source"].as_str().unwrap_or("").to_owned();
+        let position_datum = p["datum"]
+            .as_str()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned);
+        let mut position_notes = notes_of("position_");
+        position_notes.extend(datum_note(&position_source, position_datum.as_deref()));
         out.placed.push(Placed {
             item: item.id.to_string(),
             name: item.original_name.clone(),
@@ -169,11 +208,12 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
             longitude: lon,
             altitude_m: p["altitude_m"].as_f64(),
             horizontal_error_m: p["horizontal_error_m"].as_f64(),
-            position_source: p["source"].as_str().unwrap_or("").to_owned(),
+            position_source,
+            position_datum,
             capture: capture_clock(times),
             gps_time_utc,
             clock_notes: notes_of("clock_"),
-            position_notes: notes_of("position_"),
+            position_notes,
         });
     }
     Ok(out)
@@ -203,6 +243,7 @@ fn geojson(items: &[Placed]) -> String {
                 "properties": {
                     "item": p.item, "name": p.name, "sha256": p.sha256, "media_type": p.media_type,
                     "case": p.case, "position_source": p.position_source,
+                    "position_datum": p.position_datum,
                     "horizontal_error_m": p.horizontal_error_m,
                     "capture_local": c.local, "capture_offset": c.offset, "capture_utc": c.utc,
                     "capture_source": opt(c.source), "capture_basis": opt(c.basis),
@@ -250,11 +291,15 @@ fn kml(items: &[Placed]) -> String {
     for p in items {
         let alt = p.altitude_m.map(|a| format!(",{a}")).unwrap_or_default();
         let mut desc = format!(
-            "{} ({})\nSHA-256 {}\nposition from {}{}\n{}",
+            "{} ({})\nSHA-256 {}\nposition from {}{}{}\n{}",
             p.name,
             p.media_type,
             p.sha256,
             p.position_source,
+            p.position_datum
+                .as_ref()
+                .map(|d| format!(", datum {d}"))
+                .unwrap_or_default(),
             p.horizontal_error_m
                 .map(|e| format!(", ±{e} m"))
                 .unwrap_or_default(),
@@ -303,7 +348,7 @@ fn csv_quote(s: &str) -> String {
 }
 
 /// The CSV header; `csv` writes the columns in this order.
-pub const CSV_COLUMNS: &str = "item,name,sha256,media_type,case,latitude,longitude,altitude_m,horizontal_error_m,position_source,capture_local,capture_offset,capture_utc,capture_source,capture_basis,gps_time_utc,clock_notes,position_notes";
+pub const CSV_COLUMNS: &str = "item,name,sha256,media_type,case,latitude,longitude,altitude_m,horizontal_error_m,position_source,position_datum,capture_local,capture_offset,capture_utc,capture_source,capture_basis,gps_time_utc,clock_notes,position_notes";
 
 fn csv(items: &[Placed]) -> String {
     let mut out = format!("{CSV_COLUMNS}\n");
@@ -326,6 +371,7 @@ fn csv(items: &[Placed]) -> String {
             num(p.altitude_m),
             num(p.horizontal_error_m),
             csv_quote(&p.position_source),
+            text(p.position_datum.as_ref()),
             own(c.and_then(|c| c.local.as_ref())),
             own(c.and_then(|c| c.offset.as_ref())),
             own(c.and_then(|c| c.utc.as_ref())),
@@ -367,6 +413,7 @@ mod tests {
             altitude_m: None,
             horizontal_error_m: None,
             position_source: "exif.gps".into(),
+            position_datum: Some("TOKYO".into()),
             capture,
             gps_time_utc: Some("2008-10-23T14:27:07.24Z".into()),
             clock_notes: vec!["exif.gps and exif.DateTimeOriginal disagree, by \"1 d\"".into()],
@@ -409,6 +456,36 @@ mod tests {
             col("position_notes"),
             "exif.gps: the position is exactly 0°, 0°"
         );
+    }
+
+    #[test]
+    fn degrees_on_another_datum_than_wgs_84_are_noted() {
+        for wgs in [
+            "WGS-84",
+            "WGS 84",
+            "wgs84",
+            "EPSG:4326",
+            "EPSG:32635",
+            "EPSG:32733",
+        ] {
+            assert_eq!(datum_note("exif.gps", Some(wgs)), None, "{wgs}");
+        }
+        assert_eq!(datum_note("exif.gps", None), None);
+        assert_eq!(datum_note("exif.gps", Some("  ")), None);
+        for other in ["TOKYO", "EPSG:4267", "EPSG:25835", "EPSG:32661", "EPSG:326"] {
+            let n = datum_note("geotiff.centre", Some(other)).unwrap_or_default();
+            assert!(
+                n.contains(other) && n.contains("not on WGS 84"),
+                "{other}: {n}"
+            );
+        }
+        let text = csv(&[placed(None)]);
+        let mut lines = text.lines();
+        let header = parse_row(lines.next().unwrap());
+        let row = parse_row(lines.next().unwrap());
+        let at = header.iter().position(|h| h == "position_datum").unwrap();
+        assert_eq!(row[at], "TOKYO");
+        assert!(kml(&[placed(None)]).contains("position from exif.gps, datum TOKYO"));
     }
 
     /// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields).
