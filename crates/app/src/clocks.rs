@@ -1,19 +1,52 @@
 //! Which clock readings in an item's metadata cannot be its capture time.
 //!
 //! A device's clock may be wrong, and some wrong values give themselves away: a capture
-//! time later than the moment the vault received the bytes is impossible, and a time
-//! before 1990 comes from a clock that was never set or was reset (1970-01-01 is the
-//! Unix epoch, 1980-01-01 the DOS one), not from a camera that recorded when it took a
-//! picture. Such readings stay in the record as read; they are flagged where the item is
-//! shown and never chosen as a cluster's earliest appearance.
+//! time later than the moment the vault received the bytes is impossible, and a time in
+//! the first days after an epoch where clocks start (1904-01-01 for QuickTime and the
+//! classic Mac OS, 1970-01-01 for Unix, 1980-01-01 for DOS and FAT, 1980-01-06 for GPS)
+//! comes from a clock that was never set or was reset, not from a camera that recorded
+//! when it took a picture. An older time away from those epochs (a scanned 1988 print
+//! dated by its scanner) is kept. Such readings stay in the record as read; they are
+//! flagged where the item is shown and never chosen as a cluster's earliest appearance.
 
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::{datetime, format_description};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-/// Earlier than this, a reading is not taken as a capture time.
-const FLOOR: OffsetDateTime = datetime!(1990-01-01 00:00 UTC);
+/// Where reset clocks start, with a name for messages.
+const EPOCHS: [(OffsetDateTime, &str); 4] = [
+    (
+        datetime!(1904-01-01 00:00 UTC),
+        "1904-01-01, the QuickTime and classic Mac OS epoch",
+    ),
+    (
+        datetime!(1970-01-01 00:00 UTC),
+        "1970-01-01, the Unix epoch",
+    ),
+    (
+        datetime!(1980-01-01 00:00 UTC),
+        "1980-01-01, the DOS and FAT epoch",
+    ),
+    (datetime!(1980-01-06 00:00 UTC), "1980-01-06, the GPS epoch"),
+];
+
+/// A reading this soon after an epoch (or a day before it: the epoch shown in a time
+/// zone west of UTC) is taken as a clock running from it.
+const AFTER_EPOCH: Duration = Duration::days(31);
+const BEFORE_EPOCH: Duration = Duration::days(1);
+
+/// How well a reading's offset from UTC is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offset {
+    /// In UTC by the format, or with a recorded offset.
+    Known,
+    /// A local time with no offset.
+    Unknown,
+    /// UTC by the format's specification (QuickTime `mvhd`), which some devices fill
+    /// with local time: it is taken as a span, as a local time is.
+    UtcBySpecification,
+}
 
 /// The instants a clock reading can stand for: one instant for a reading in UTC (or
 /// with its offset), a span for a local time whose offset is unknown (offsets in use
@@ -22,8 +55,7 @@ const FLOOR: OffsetDateTime = datetime!(1990-01-01 00:00 UTC);
 pub struct Reading {
     pub earliest: OffsetDateTime,
     pub latest: OffsetDateTime,
-    /// A local time with no offset.
-    pub local: bool,
+    pub offset: Offset,
 }
 
 /// A local date-time as extractors write it (`2022-04-02T11:03:12`, fraction optional).
@@ -33,23 +65,45 @@ fn parse_local(s: &str) -> Option<PrimitiveDateTime> {
     PrimitiveDateTime::parse(head, &fmt).ok()
 }
 
+/// Every instant a wall-clock reading `wall` (taken as if UTC) can be: UTC = local − offset.
+fn span(wall: OffsetDateTime, offset: Offset) -> Option<Reading> {
+    Some(Reading {
+        earliest: wall.checked_sub(Duration::hours(14))?,
+        latest: wall.checked_add(Duration::hours(12))?,
+        offset,
+    })
+}
+
 /// The reading of one entry of a metadata record's `times` (`utc`, else `local`).
 pub fn reading(clock: &Value) -> Option<Reading> {
     if let Some(utc) = clock["utc"].as_str() {
         let at = OffsetDateTime::parse(utc, &Rfc3339).ok()?;
+        if clock["basis"].as_str() == Some("utc_by_specification") {
+            return span(at, Offset::UtcBySpecification);
+        }
         return Some(Reading {
             earliest: at,
             latest: at,
-            local: false,
+            offset: Offset::Known,
         });
     }
     let wall = parse_local(clock["local"].as_str()?)?.assume_offset(UtcOffset::UTC);
-    // UTC = local − offset.
-    Some(Reading {
-        earliest: wall.checked_sub(Duration::hours(14))?,
-        latest: wall.checked_add(Duration::hours(12))?,
-        local: true,
-    })
+    span(wall, Offset::Unknown)
+}
+
+impl Reading {
+    /// Words for a time taken no later than the span's end, or empty for a known offset.
+    pub fn span_note(&self) -> &'static str {
+        match self.offset {
+            Offset::Known => "",
+            Offset::Unknown => {
+                " (local time, offset unknown: taken as no later than +12 h UTC, or the collection if earlier)"
+            }
+            Offset::UtcBySpecification => {
+                " (UTC by the format, but some devices write local time there: taken as no later than +12 h, or the collection if earlier)"
+            }
+        }
+    }
 }
 
 /// Why `r` cannot be the capture time of bytes the vault received at `collected`, or
@@ -57,15 +111,21 @@ pub fn reading(clock: &Value) -> Option<Reading> {
 pub fn implausible(r: &Reading, collected: OffsetDateTime) -> Option<String> {
     if r.earliest > collected {
         let at = collected.format(&Rfc3339).unwrap_or_default();
-        let whatever = if r.local { ", whatever its offset" } else { "" };
+        let whatever = match r.offset {
+            Offset::Known => "",
+            Offset::Unknown => ", whatever its offset",
+            Offset::UtcBySpecification => ", even if the device wrote local time there",
+        };
         return Some(format!(
             "later than the bytes' collection into this vault ({at}){whatever}: the clock was wrong, so this is not the capture time"
         ));
     }
-    if r.latest < FLOOR {
-        return Some(
-            "before 1990: a clock that was never set or was reset (1970-01-01 is the Unix epoch, 1980-01-01 the DOS one), not a capture time".into(),
-        );
+    for (epoch, name) in EPOCHS {
+        if r.latest >= epoch - BEFORE_EPOCH && r.earliest < epoch + AFTER_EPOCH {
+            return Some(format!(
+                "within a month of {name}, where a clock that was never set or was reset starts: not taken as a capture time"
+            ));
+        }
     }
     None
 }
@@ -117,11 +177,58 @@ mod tests {
     #[test]
     fn reset_clocks_are_not_capture_times() {
         let w = why(json!({"local": "1970-01-01T00:00:00"})).unwrap();
-        assert!(w.contains("before 1990"), "{w}");
-        assert!(why(json!({"utc": "1980-01-01T00:00:00Z"})).is_some());
+        assert!(w.contains("the Unix epoch"), "{w}");
+        assert!(
+            why(json!({"utc": "1980-01-01T00:00:00Z"}))
+                .unwrap()
+                .contains("DOS")
+        );
+        assert!(
+            why(json!({"utc": "1980-01-09T10:00:00Z"}))
+                .unwrap()
+                .contains("1980-01-0")
+        );
+        assert!(
+            why(json!({"utc": "1904-01-03T00:00:00Z"}))
+                .unwrap()
+                .contains("QuickTime")
+        );
+        // Time zero shown in a time zone west of UTC.
+        assert!(why(json!({"local": "1969-12-31T19:00:00"})).is_some());
+        // A clock that ran from its epoch for three weeks.
+        assert!(why(json!({"local": "1970-01-22T08:00:00"})).is_some());
         assert_eq!(why(json!({"utc": "2022-03-18T09:12:00Z"})), None);
-        // The last day of 1989 read as local time could still be 1990 in UTC: kept.
-        assert_eq!(why(json!({"local": "1989-12-31T23:00:00"})), None);
+    }
+
+    #[test]
+    fn old_times_away_from_an_epoch_are_kept() {
+        // A scanned 1988 print dated by its scanner, a 1975 slide, 1970 in the summer.
+        assert_eq!(why(json!({"local": "1988-06-14T10:00:00"})), None);
+        assert_eq!(why(json!({"utc": "1975-03-01T00:00:00Z"})), None);
+        assert_eq!(why(json!({"local": "1970-07-01T12:00:00"})), None);
+        // More than a month after the epoch, even at the span's earliest.
+        assert_eq!(why(json!({"local": "1970-02-01T15:00:00"})), None);
+    }
+
+    #[test]
+    fn a_container_time_in_utc_by_specification_may_be_local() {
+        // Local time at UTC+05:00 written into mvhd an hour before collection (10:00 UTC
+        // is 15:00 there): 14:00 read as UTC would be after collection, but it is not
+        // impossible.
+        let mvhd = json!({"utc": "2022-04-06T14:00:00Z", "basis": "utc_by_specification"});
+        assert_eq!(why(mvhd.clone()), None);
+        let r = reading(&mvhd).unwrap();
+        assert_eq!(r.offset, Offset::UtcBySpecification);
+        assert_eq!(r.latest, datetime!(2022-04-07 02:00 UTC));
+        // Later than collection at every offset: still impossible.
+        let late = json!({"utc": "2022-04-07T01:00:00Z", "basis": "utc_by_specification"});
+        assert!(
+            why(late)
+                .unwrap()
+                .contains("even if the device wrote local time")
+        );
+        // A reading in plain UTC is one instant.
+        assert!(why(json!({"utc": "2022-04-06T14:00:00Z", "basis": "utc"})).is_some());
     }
 
     #[test]

@@ -256,6 +256,13 @@ pub async fn import(
             "kept_in": format!("{RECEIVED_DIR}/{id}"),
             "package_id": id,
             "upstream_checkpoint": {"size": upstream_cp.size, "root": upstream_cp.root.to_base64()},
+            // The sender's timestamps whose chain verified to the roots given on import.
+            "upstream_timestamps": contents.verified_tokens.iter().map(|t| json!({
+                "ledger_seq": t.ledger_seq,
+                "checkpoint_size": t.checkpoint_size,
+                "gen_time": t.gen_time,
+                "tsa": t.tsa,
+            })).collect::<Vec<_>>(),
             "withheld": withheld,
         }),
     });
@@ -294,4 +301,77 @@ struct ImportedItemRecord {
     upstream_item: String,
     sha256: Digest,
     size: u64,
+}
+
+/// One of the sender's RFC 3161 tokens that verified on import to roots given then.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct UpstreamToken {
+    pub checkpoint_size: u64,
+    pub gen_time: String,
+    pub tsa: String,
+}
+
+/// Package id → the sender's tokens recorded as verified in its `package.received` entry.
+pub async fn received_tokens(
+    vault: &Vault,
+) -> Result<std::collections::BTreeMap<String, Vec<UpstreamToken>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for ev in vault
+        .catalog()
+        .events_by_action(Action::PackageReceived.as_str())
+        .await?
+    {
+        let bytes = vault.ledger().read(ev.seq)?;
+        let e = custody_ledger::Entry::parse(&bytes, ev.seq)?;
+        let tokens = e
+            .details
+            .get("upstream_timestamps")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        if let Some(id) = e.detail_str("package_id") {
+            out.insert(id.to_owned(), tokens);
+        }
+    }
+    Ok(out)
+}
+
+/// The sender's collection of a received item, from the records kept on import.
+#[derive(Clone, Debug)]
+pub struct SenderCollection {
+    pub origin: String,
+    pub package_id: String,
+    /// The sender's ledger entry that collected the item.
+    pub entry: u64,
+    /// The sender's clock at that entry.
+    pub time: time::OffsetDateTime,
+}
+
+/// Reads the sender's entry named by an `item.received` entry's `upstream` member from
+/// `received/<package id>/`, and only if its bytes still hash to what was recorded on
+/// import. `None` for an item collected here.
+pub fn sender_collection(
+    vault: &Vault,
+    received: &custody_ledger::Entry,
+) -> Option<SenderCollection> {
+    let up = received.details.get("upstream")?;
+    let package_id = up.get("package_id")?.as_str()?.to_owned();
+    let entry = up.get("entry")?.as_u64()?;
+    let recorded: Digest = up.get("entry_sha256")?.as_str()?.parse().ok()?;
+    let path = vault
+        .dir()
+        .join(RECEIVED_DIR)
+        .join(&package_id)
+        .join("custody/entries")
+        .join(format!("{entry:020}.json"));
+    let bytes = fs::read(path).ok()?;
+    if Digest::of(&bytes) != recorded {
+        return None;
+    }
+    let e = custody_ledger::Entry::parse(&bytes, entry).ok()?;
+    Some(SenderCollection {
+        origin: up.get("origin")?.as_str()?.to_owned(),
+        package_id,
+        entry,
+        time: e.time.datetime(),
+    })
 }

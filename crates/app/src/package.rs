@@ -53,6 +53,9 @@ pub struct Contents {
     pub checkpoint_note: String,
     pub entries: BTreeMap<u64, (Vec<u8>, Entry)>,
     pub items: Vec<PackagedItem>,
+    /// The sender's RFC 3161 tokens whose chain verified to TSA roots given with
+    /// `--tsa-roots` (the package's own roots prove nothing about the sender's clock).
+    pub verified_tokens: Vec<crate::timestamps::RecordedToken>,
 }
 
 struct Profile<'a> {
@@ -378,7 +381,7 @@ impl Profile<'_> {
         c.checkpoint = Some(cp);
         c.checkpoint_note = note;
 
-        self.check_timestamps(bag, problems, c, notes);
+        c.verified_tokens = self.check_timestamps(bag, problems, c, notes);
         if !bag.is_verified("report.html") {
             profile_problem(
                 problems,
@@ -394,14 +397,15 @@ impl Profile<'_> {
         problems: &mut Vec<Problem>,
         c: &Contents,
         notes: &mut Vec<String>,
-    ) {
+    ) -> Vec<crate::timestamps::RecordedToken> {
+        let mut verified = Vec::new();
         let tokens: Vec<_> = c
             .entries
             .values()
             .filter_map(|(_, e)| crate::timestamps::parse_recorded(e))
             .collect();
         if tokens.is_empty() {
-            return;
+            return verified;
         }
         let roots_pem = match &self.opts.tsa_roots {
             Some(p) => std::fs::read(p).ok(),
@@ -464,12 +468,22 @@ impl Profile<'_> {
                 &extra,
                 SystemTime::now(),
             );
+            let independent = self.opts.tsa_roots.is_some();
             match &v.status {
-                custody_timestamp::Status::ValidNow => {}
-                custody_timestamp::Status::ValidAtGenTime { note } => notes.push(format!(
-                    "{tst}: valid at its genTime {}; {note}",
-                    t.gen_time
-                )),
+                custody_timestamp::Status::ValidNow => {
+                    if independent {
+                        verified.push(t);
+                    }
+                }
+                custody_timestamp::Status::ValidAtGenTime { note } => {
+                    notes.push(format!(
+                        "{tst}: valid at its genTime {}; {note}",
+                        t.gen_time
+                    ));
+                    if independent {
+                        verified.push(t);
+                    }
+                }
                 custody_timestamp::Status::Invalid { reason } => {
                     if roots.is_empty() {
                         notes.push(format!(
@@ -481,6 +495,7 @@ impl Profile<'_> {
                 }
             }
         }
+        verified
     }
 }
 

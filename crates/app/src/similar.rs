@@ -59,13 +59,14 @@ pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<Si
             .metadata(&item.sha256, custody_extract::EXTRACTOR)
             .await?
             .is_some();
-        if !extracted {
+        let hashable = custody_similar::is_hashable(&item.media_type);
+        if !extracted && hashable {
             return Err(AppError::Invalid(format!(
                 "{} has not been examined yet (it was ingested with --no-extract); run `custody extract --all` to extract its metadata and perceptual hash",
                 item.id
             )));
         }
-        let why = if custody_similar::is_hashable(&item.media_type) {
+        let why = if hashable {
             let view = crate::items::show(vault, &item.id.to_string()).await?;
             view.recorded_phash()
                 .and_then(|p| p["error"].as_str())
@@ -166,12 +167,24 @@ fn basis_name(b: TimeBasis) -> &'static str {
     }
 }
 
+/// What dates an item besides its metadata: this vault's RFC 3161 tokens, and for
+/// received items the sender's tokens that verified on import, by package.
+struct Proofs {
+    tokens: Vec<crate::timestamps::RecordedToken>,
+    received: BTreeMap<String, Vec<crate::import::UpstreamToken>>,
+}
+
+impl Proofs {
+    async fn of(vault: &Vault) -> Result<Self> {
+        Ok(Self {
+            tokens: crate::timestamps::recorded(vault).await?,
+            received: crate::import::received_tokens(vault).await?,
+        })
+    }
+}
+
 /// Candidate times of one item, each with its basis and source.
-async fn candidate_times(
-    vault: &Vault,
-    item: &Item,
-    tokens: &[crate::timestamps::RecordedToken],
-) -> Result<Vec<Candidate>> {
+async fn candidate_times(vault: &Vault, item: &Item, proofs: &Proofs) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     let mut push = |at, basis, source: String, not_used| {
         out.push(Candidate {
@@ -181,7 +194,7 @@ async fn candidate_times(
         })
     };
     let collected = item.ingested_at.datetime();
-    if let Some(t) = crate::timestamps::earliest_proof_of(tokens, item.ledger_seq)
+    if let Some(t) = crate::timestamps::earliest_proof_of(&proofs.tokens, item.ledger_seq)
         && let Ok(at) = OffsetDateTime::parse(&t.gen_time, &Rfc3339)
     {
         push(
@@ -210,13 +223,9 @@ async fn candidate_times(
             let Some(r) = crate::clocks::reading(c) else {
                 continue;
             };
-            // A local time without offset stands for a span of instants: the capture
+            // A time whose offset is unknown stands for a span of instants: the capture
             // was no later than its latest, nor than the collection.
-            let note = if r.local {
-                " (local time, offset unknown: taken as no later than +12 h UTC, or the collection if earlier)"
-            } else {
-                ""
-            };
+            let note = r.span_note();
             push(
                 r.latest.min(collected),
                 TimeBasis::DeviceClock,
@@ -224,6 +233,40 @@ async fn candidate_times(
                 crate::clocks::implausible(&r, collected),
             );
         }
+    }
+    // A received item was in the sender's vault before it was in this one: their signed
+    // collection entry, and their timestamps over it, date it too.
+    let entry =
+        custody_ledger::Entry::parse(&vault.ledger().read(item.ledger_seq)?, item.ledger_seq)?;
+    if let Some(sender) = crate::import::sender_collection(vault, &entry) {
+        let stamped = proofs
+            .received
+            .get(&sender.package_id)
+            .into_iter()
+            .flatten()
+            .filter(|t| t.checkpoint_size > sender.entry)
+            .filter_map(|t| Some((OffsetDateTime::parse(&t.gen_time, &Rfc3339).ok()?, t)))
+            .min_by_key(|(at, _)| *at);
+        if let Some((at, t)) = stamped {
+            push(
+                at,
+                TimeBasis::Attested,
+                format!(
+                    "RFC 3161 token from {} over {}'s ledger, verified on import",
+                    t.tsa, sender.origin
+                ),
+                None,
+            );
+        }
+        push(
+            sender.time,
+            TimeBasis::Reported,
+            format!(
+                "collected into {}'s vault (their signed ledger entry {}, their clock)",
+                sender.origin, sender.entry
+            ),
+            None,
+        );
     }
     push(
         collected,
@@ -287,7 +330,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
     } else {
         full
     };
-    let tokens = crate::timestamps::recorded(vault).await?;
+    let proofs = Proofs::of(vault).await?;
     let hash_of: BTreeMap<Digest, u64> = hashes.iter().copied().collect();
     let mut groups: Vec<Vec<&Item>> = Vec::new();
     let mut grouped: BTreeSet<Digest> = BTreeSet::new();
@@ -321,7 +364,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
         let mut members = Vec::new();
         let mut claims: Vec<(u64, Vec<TimeClaim<OffsetDateTime>>, Vec<String>)> = Vec::new();
         for item in items {
-            let times = candidate_times(vault, item, &tokens).await?;
+            let times = candidate_times(vault, item, &proofs).await?;
             members.push(Member {
                 item: item.id,
                 sha256: item.sha256,

@@ -85,17 +85,17 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
     vault.close().await;
     let report = result?;
     if report.unexamined > 0 {
-        // Said on standard error so that `--json` output stays the list of groups.
+        // `--json` has the counts as `items` and `unexamined`.
         eprintln!(
             "note: {} of {} items were never examined (ingested with --no-extract): they have no perceptual hash and no capture times, so they are grouped only with the same bytes and dated by their collection; run `custody extract --all`, then `custody clusters` again",
             report.unexamined, report.items
         );
     }
-    let clusters = report.clusters;
     if cli.json {
-        print_json(&clusters)?;
+        print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let clusters = report.clusters;
     if clusters.is_empty() {
         outln!(
             "no near-duplicate groups within distance {}",
