@@ -308,19 +308,27 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
     assert!(shown["metadata"].is_null(), "{shown}");
     let early = env.run(&["similar", "ITM-000001"]);
     early.refused("custody extract --all");
+    // A video is never hashed: extracting would not help, and it is not asked for.
+    let mut clip = vec![0, 0, 0, 16];
+    clip.extend_from_slice(b"ftypisom\0\0\x02\0");
+    env.write("clip.mp4", &clip);
+    env.run(&["ingest", "clip.mp4", "--no-extract"]).ok();
+    let video = env.run(&["similar", "ITM-000003"]);
+    video.refused("videos are not hashed");
+    assert!(!video.stderr.contains("extract --all"), "{}", video.stderr);
     // Grouping says what it could not look at, without spoiling the JSON.
     let grouped = env.run(&["clusters", "--json"]).ok();
     let report = grouped.json();
     assert_eq!(report["clusters"], serde_json::json!([]));
     assert_eq!(
         (report["items"].as_u64(), report["unexamined"].as_u64()),
-        (Some(2), Some(2)),
+        (Some(3), Some(3)),
         "{report}"
     );
     assert!(
         grouped
             .stderr
-            .contains("2 of 2 items were never examined (ingested with --no-extract)")
+            .contains("3 of 3 items were never examined (ingested with --no-extract)")
             && grouped.stderr.contains("custody extract --all"),
         "{}",
         grouped.stderr
@@ -329,7 +337,7 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
     let r = env.run(&["extract", "--all", "--json"]).ok().json();
     assert_eq!(
         (r["extracted"].as_u64(), r["up_to_date"].as_u64()),
-        (Some(2), Some(0))
+        (Some(3), Some(0))
     );
     let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
     assert_eq!(shown["metadata"]["extractor"], "custody-extract");
