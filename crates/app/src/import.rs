@@ -92,13 +92,7 @@ pub async fn import(
     let kept_in = vault.dir().join(RECEIVED_DIR).join(&id);
 
     // Idempotence: the same package was imported before.
-    for ev in vault
-        .catalog()
-        .events_by_action(Action::PackageReceived.as_str())
-        .await?
-    {
-        let bytes = vault.ledger().read(ev.seq)?;
-        let e = custody_ledger::Entry::parse(&bytes, ev.seq)?;
+    for e in vault.entries_of(Action::PackageReceived).await? {
         if e.detail_str("package_id") == Some(&id) {
             let items = e
                 .details
@@ -120,7 +114,7 @@ pub async fn import(
                 items,
                 withheld: check.withheld,
                 kept_in,
-                ledger_seq: ev.seq,
+                ledger_seq: e.seq,
                 check,
             });
         }
@@ -316,13 +310,7 @@ pub async fn received_tokens(
     vault: &Vault,
 ) -> Result<std::collections::BTreeMap<String, Vec<UpstreamToken>>> {
     let mut out = std::collections::BTreeMap::new();
-    for ev in vault
-        .catalog()
-        .events_by_action(Action::PackageReceived.as_str())
-        .await?
-    {
-        let bytes = vault.ledger().read(ev.seq)?;
-        let e = custody_ledger::Entry::parse(&bytes, ev.seq)?;
+    for e in vault.entries_of(Action::PackageReceived).await? {
         let tokens = e
             .details
             .get("upstream_timestamps")

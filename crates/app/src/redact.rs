@@ -165,13 +165,7 @@ pub async fn existing_derivative(
     original: ItemId,
     redaction: &Redaction,
 ) -> Result<Option<Item>> {
-    for ev in vault
-        .catalog()
-        .events_by_action(Action::ItemDerived.as_str())
-        .await?
-    {
-        let bytes = vault.ledger().read(ev.seq)?;
-        let e = custody_ledger::Entry::parse(&bytes, ev.seq)?;
+    for e in vault.entries_of(Action::ItemDerived).await? {
         let same_original = e.detail_str("derived_from") == Some(&original.to_string());
         let same = serde_json::json!({"regions": redaction.regions, "reason": redaction.reason});
         if same_original && e.details.get("redaction") == Some(&same) {

@@ -258,18 +258,13 @@ pub struct RecordedToken {
 
 /// Every `checkpoint.timestamped` entry, oldest first.
 pub async fn recorded(vault: &Vault) -> Result<Vec<RecordedToken>> {
-    let events = vault
-        .catalog()
-        .events_by_action(Action::CheckpointTimestamped.as_str())
-        .await?;
-    let mut out = Vec::with_capacity(events.len());
-    for ev in events {
-        let bytes = vault.ledger().read(ev.seq)?;
-        let e = Entry::parse(&bytes, ev.seq)?;
+    let entries = vault.entries_of(Action::CheckpointTimestamped).await?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
         out.push(parse_recorded(&e).ok_or_else(|| {
             AppError::Invalid(format!(
                 "ledger entry {} (checkpoint.timestamped) has unreadable details",
-                ev.seq
+                e.seq
             ))
         })?);
     }

@@ -473,6 +473,18 @@ impl Vault {
         self.writer.is_some()
     }
 
+    /// Every ledger entry of one action, oldest first, read from the ledger itself (the
+    /// catalog only says where they are).
+    pub async fn entries_of(&self, action: Action) -> Result<Vec<Entry>> {
+        let events = self.catalog.events_by_action(action.as_str()).await?;
+        let mut out = Vec::with_capacity(events.len());
+        for ev in events {
+            let bytes = self.ledger().read(ev.seq)?;
+            out.push(Entry::parse(&bytes, ev.seq)?);
+        }
+        Ok(out)
+    }
+
     /// Closes the catalog cleanly (checkpointing SQLite's write-ahead log).
     pub async fn close(self) {
         self.catalog.close().await;
