@@ -85,7 +85,8 @@ pub struct GeoExport {
 }
 
 /// Whether a stated datum is WGS 84, whose degrees GIS tools and GeoJSON assume (UTM
-/// zones on WGS 84 included: the extractor gives their centre in WGS 84 degrees).
+/// zones on WGS 84 and Web Mercator included: the extractor gives their centre in WGS 84
+/// degrees).
 fn is_wgs84(datum: &str) -> bool {
     let d: String = datum
         .chars()
@@ -97,7 +98,7 @@ fn is_wgs84(datum: &str) -> bool {
             .and_then(|z| z.parse::<u8>().ok())
             .is_some_and(|z| (1..=60).contains(&z))
     };
-    matches!(d.as_str(), "WGS84" | "WGS1984" | "EPSG4326")
+    matches!(d.as_str(), "WGS84" | "WGS1984" | "EPSG4326" | "EPSG3857")
         || utm_zone("EPSG326")
         || utm_zone("EPSG327")
 }

@@ -199,6 +199,18 @@ fn utm(epsg: u32) -> Option<(f64, u32, bool)> {
     }
 }
 
+/// Web Mercator (EPSG:3857, "WGS 84 / Pseudo-Mercator"), the system of web maps and of
+/// much satellite imagery cut for them: WGS 84 degrees projected as if on a sphere.
+const WEB_MERCATOR: u32 = 3857;
+const WEB_MERCATOR_RADIUS: f64 = 6_378_137.0;
+
+/// Latitude and longitude (degrees) of a Web Mercator point (metres): exact, by the
+/// spherical inverse.
+fn web_mercator_to_degrees(x: f64, y: f64) -> (f64, f64) {
+    let r = WEB_MERCATOR_RADIUS;
+    ((y / r).sinh().atan().to_degrees(), (x / r).to_degrees())
+}
+
 /// Latitude and longitude (degrees) of a UTM easting and northing (metres): the inverse
 /// transverse Mercator in Krüger's series to the third power of the third flattening,
 /// well under a millimetre inside a zone.
@@ -255,7 +267,8 @@ fn model_at(g: &GeoTiff, i: f64, j: f64) -> Option<(f64, f64)> {
 }
 
 /// Where the centre of a `width` × `height` georeferenced raster lies, in degrees, when
-/// its coordinate system is one this extractor converts: geographic in degrees, or UTM.
+/// its coordinate system is one this extractor converts: geographic in degrees, UTM, or
+/// Web Mercator.
 /// `Err` says why a georeferenced raster gets no position.
 pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> {
     // GTRasterTypeGeoKey: 1 PixelIsArea (raster points are pixel corners, the default),
@@ -276,6 +289,18 @@ pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> 
         return Err("no tie point with a pixel scale, and no transformation".into());
     };
     let (lat, lon, system) = match (g.projected_epsg, g.geographic_epsg) {
+        (Some(WEB_MERCATOR), _) => {
+            // The square the projection maps the world to (±85.05°), and a little
+            // room past its edges in x, which wraps round.
+            let edge = WEB_MERCATOR_RADIUS * std::f64::consts::PI;
+            if x.abs() > 1.5 * edge || y.abs() > edge {
+                return Err(format!(
+                    "its centre (EPSG:{WEB_MERCATOR} x {x} m y {y} m) lies outside the projection's coordinates"
+                ));
+            }
+            let (lat, lon) = web_mercator_to_degrees(x, y);
+            (lat, lon, format!("EPSG:{WEB_MERCATOR} x {x} m y {y} m"))
+        }
         (Some(p), _) => match utm(p) {
             Some((f, zone, south)) => {
                 // Outside these, a UTM coordinate is no point of its zone (and the
@@ -290,7 +315,7 @@ pub fn centre(g: &GeoTiff, width: u32, height: u32) -> Result<Position, String> 
             }
             None => {
                 return Err(format!(
-                    "projected system EPSG:{p} is not one converted here (UTM zones on WGS 84 or ETRS89 are)"
+                    "projected system EPSG:{p} is not one converted here (UTM zones on WGS 84 or ETRS89, and Web Mercator, are)"
                 ));
             }
         },
@@ -399,6 +424,46 @@ mod tests {
                 "EPSG:{epsg} longitude {lo} vs {lon}"
             );
         }
+    }
+
+    /// Reference values from PROJ (pyproj 3, `Transformer.from_crs(3857, 4326)`).
+    #[test]
+    fn web_mercator_agrees_with_proj() {
+        let cases = [
+            (3_363_000.0, 6_536_000.0, 50.515_302_049_4, 30.210_343_004_9),
+            (
+                -8_238_310.0,
+                4_970_072.0,
+                40.712_802_865_7,
+                -74.005_997_883_1,
+            ),
+            (
+                12_958_000.0,
+                -3_750_000.0,
+                -31.898_541_665_7,
+                116.403_694_516_2,
+            ),
+        ];
+        for (x, y, lat, lon) in cases {
+            let (la, lo) = web_mercator_to_degrees(x, y);
+            assert!((la - lat).abs() < 1e-9, "{x} {y}: latitude {la} vs {lat}");
+            assert!((lo - lon).abs() < 1e-9, "{x} {y}: longitude {lo} vs {lon}");
+        }
+        // A raster of 10 m pixels centred on the first point, and one off the map.
+        let mut g = GeoTiff {
+            tiepoints: vec![[0.0, 0.0, 0.0, 3_358_000.0, 6_541_000.0, 0.0]],
+            pixel_scale: Some([10.0, 10.0, 0.0]),
+            projected_epsg: Some(3857),
+            keys: vec![key(1024, "1"), key(3072, "3857")],
+            ..GeoTiff::default()
+        };
+        let p = centre(&g, 1000, 1000).unwrap();
+        assert!((p.latitude - 50.515_302_049_4).abs() < 1e-9, "{p:?}");
+        assert!((p.longitude - 30.210_343_004_9).abs() < 1e-9, "{p:?}");
+        assert_eq!(p.datum.as_deref(), Some("EPSG:3857"));
+        g.tiepoints[0][4] = 30_000_000.0;
+        let e = centre(&g, 1000, 1000).unwrap_err();
+        assert!(e.contains("outside the projection's coordinates"), "{e}");
     }
 
     #[test]
