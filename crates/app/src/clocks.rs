@@ -1,21 +1,35 @@
 //! Which clock readings in an item's metadata cannot be its capture time.
 //!
 //! A device's clock may be wrong, and some wrong values give themselves away: a capture
-//! time later than the moment the vault received the bytes is impossible, and a time in
-//! the first days after an epoch where clocks start (1904-01-01 for QuickTime and the
-//! classic Mac OS, 1970-01-01 for Unix, 1980-01-01 for DOS and FAT, 1980-01-06 for GPS)
-//! comes from a clock that was never set or was reset, not from a camera that recorded
-//! when it took a picture. An older time away from those epochs (a scanned 1988 print
-//! dated by its scanner) is kept. Such readings stay in the record as read; they are
-//! flagged where the item is shown and never chosen as a cluster's earliest appearance.
+//! time later than the moment the vault received the bytes is impossible; so is one
+//! before 1826, earlier than any photograph; and a time in the first month after an
+//! epoch where clocks start (1601-01-01 for Windows, 1900-01-01 for NTP and
+//! spreadsheets, 1904-01-01 for QuickTime and the classic Mac OS, 1970-01-01 for Unix,
+//! 1980-01-01 for DOS and FAT, 1980-01-06 for GPS) comes from a clock that was never set
+//! or was reset, not from a camera that recorded when it took a picture. An older time
+//! away from those epochs (a scanned 1988 print dated by its scanner) is kept. Such
+//! readings stay in the record as read; they are flagged where the item is shown and
+//! never chosen as a cluster's earliest appearance.
 
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::{datetime, format_description};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-/// Where reset clocks start, with a name for messages.
-const EPOCHS: [(OffsetDateTime, &str); 4] = [
+/// Earlier than this, no reading is a capture time: the oldest surviving photograph is
+/// from 1826 or 1827.
+const FLOOR: OffsetDateTime = datetime!(1826-01-01 00:00 UTC);
+
+/// Where reset clocks start, with a name for messages, oldest first.
+const EPOCHS: [(OffsetDateTime, &str); 6] = [
+    (
+        datetime!(1601-01-01 00:00 UTC),
+        "1601-01-01, the Windows file time epoch",
+    ),
+    (
+        datetime!(1900-01-01 00:00 UTC),
+        "1900-01-01, the NTP and spreadsheet epoch",
+    ),
     (
         datetime!(1904-01-01 00:00 UTC),
         "1904-01-01, the QuickTime and classic Mac OS epoch",
@@ -66,10 +80,11 @@ fn parse_local(s: &str) -> Option<PrimitiveDateTime> {
 }
 
 /// Every instant a wall-clock reading `wall` (taken as if UTC) can be: UTC = local − offset.
+/// At the ends of the representable years the span stops at the reading itself.
 fn span(wall: OffsetDateTime, offset: Offset) -> Option<Reading> {
     Some(Reading {
-        earliest: wall.checked_sub(Duration::hours(14))?,
-        latest: wall.checked_add(Duration::hours(12))?,
+        earliest: wall.checked_sub(Duration::hours(14)).unwrap_or(wall),
+        latest: wall.checked_add(Duration::hours(12)).unwrap_or(wall),
         offset,
     })
 }
@@ -120,12 +135,21 @@ pub fn implausible(r: &Reading, collected: OffsetDateTime) -> Option<String> {
             "later than the bytes' collection into this vault ({at}){whatever}: the clock was wrong, so this is not the capture time"
         ));
     }
-    for (epoch, name) in EPOCHS {
-        if r.latest >= epoch - BEFORE_EPOCH && r.earliest < epoch + AFTER_EPOCH {
-            return Some(format!(
-                "within a month of {name}, where a clock that was never set or was reset starts: not taken as a capture time"
-            ));
-        }
+    // The latest epoch whose window the reading meets: 1980-01-09 is the GPS epoch's
+    // week, not the DOS one's.
+    let near = EPOCHS
+        .iter()
+        .rev()
+        .find(|(epoch, _)| r.latest >= *epoch - BEFORE_EPOCH && r.earliest < *epoch + AFTER_EPOCH);
+    if let Some((_, name)) = near {
+        return Some(format!(
+            "within a month of {name}, where a clock that was never set or was reset starts: not taken as a capture time"
+        ));
+    }
+    if r.latest < FLOOR {
+        return Some(
+            "before 1826, earlier than any photograph: a clock that was never set or a value that is no date, not a capture time".into(),
+        );
     }
     None
 }
@@ -186,8 +210,27 @@ mod tests {
         assert!(
             why(json!({"utc": "1980-01-09T10:00:00Z"}))
                 .unwrap()
-                .contains("1980-01-0")
+                .contains("the GPS epoch")
         );
+        assert!(
+            why(json!({"local": "1601-01-01T00:00:00"}))
+                .unwrap()
+                .contains("Windows")
+        );
+        assert!(
+            why(json!({"local": "1900-01-02T00:00:00"}))
+                .unwrap()
+                .contains("NTP")
+        );
+        // Values that are no date of any photograph.
+        for t in [
+            "0001-01-01T00:00:00",
+            "1700-05-01T00:00:00",
+            "1825-12-30T00:00:00",
+        ] {
+            let w = why(json!({"local": t})).unwrap();
+            assert!(w.contains("before 1826"), "{t}: {w}");
+        }
         assert!(
             why(json!({"utc": "1904-01-03T00:00:00Z"}))
                 .unwrap()
@@ -208,6 +251,8 @@ mod tests {
         assert_eq!(why(json!({"local": "1970-07-01T12:00:00"})), None);
         // More than a month after the epoch, even at the span's earliest.
         assert_eq!(why(json!({"local": "1970-02-01T15:00:00"})), None);
+        // A daguerreotype's date written into a scan's metadata.
+        assert_eq!(why(json!({"local": "1850-06-01T00:00:00"})), None);
     }
 
     #[test]
@@ -226,6 +271,13 @@ mod tests {
             why(late)
                 .unwrap()
                 .contains("even if the device wrote local time")
+        );
+        // At the end of the representable years: still read, still after collection.
+        let end = json!({"utc": "9999-12-31T20:00:00Z", "basis": "utc_by_specification"});
+        assert!(
+            why(end)
+                .unwrap()
+                .contains("later than the bytes' collection")
         );
         // A reading in plain UTC is one instant.
         assert!(why(json!({"utc": "2022-04-06T14:00:00Z", "basis": "utc"})).is_some());

@@ -93,10 +93,11 @@ fn is_wgs84(datum: &str) -> bool {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_ascii_uppercase();
+    // UTM zones 1–60 and, as 61, the polar stereographic (UPS) system of each hemisphere.
     let utm_zone = |prefix: &str| {
         d.strip_prefix(prefix)
             .and_then(|z| z.parse::<u8>().ok())
-            .is_some_and(|z| (1..=60).contains(&z))
+            .is_some_and(|z| (1..=61).contains(&z))
     };
     matches!(d.as_str(), "WGS84" | "WGS1984" | "EPSG4326" | "EPSG3857")
         || utm_zone("EPSG326")
@@ -473,7 +474,7 @@ mod tests {
         }
         assert_eq!(datum_note("exif.gps", None), None);
         assert_eq!(datum_note("exif.gps", Some("  ")), None);
-        for other in ["TOKYO", "EPSG:4267", "EPSG:25835", "EPSG:32661", "EPSG:326"] {
+        for other in ["TOKYO", "EPSG:4267", "EPSG:25835", "EPSG:32600", "EPSG:326"] {
             let n = datum_note("geotiff.centre", Some(other)).unwrap_or_default();
             assert!(
                 n.contains(other) && n.contains("not on WGS 84"),

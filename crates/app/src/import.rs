@@ -32,6 +32,14 @@ pub struct ImportReport {
     pub kept_in: PathBuf,
     pub ledger_seq: u64,
     pub check: PackageReport,
+    /// On a second import: the sender's tokens that verify now (to the roots given this
+    /// time) but were not recorded as verified the first time, so date nothing.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timestamps_not_recorded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -107,6 +115,20 @@ pub async fn import(
                     size: r.size,
                 })
                 .collect();
+            let recorded: Vec<UpstreamToken> = e
+                .details
+                .get("upstream_timestamps")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            let timestamps_not_recorded = contents
+                .verified_tokens
+                .iter()
+                .filter(|t| {
+                    !recorded
+                        .iter()
+                        .any(|r| r.checkpoint_size == t.checkpoint_size && r.gen_time == t.gen_time)
+                })
+                .count();
             return Ok(ImportReport {
                 package_id: id,
                 from_origin,
@@ -116,6 +138,7 @@ pub async fn import(
                 kept_in,
                 ledger_seq: e.seq,
                 check,
+                timestamps_not_recorded,
             });
         }
     }
@@ -286,6 +309,7 @@ pub async fn import(
         kept_in,
         ledger_seq: entries.last().expect("non-empty").seq,
         check,
+        timestamps_not_recorded: 0,
     })
 }
 
@@ -323,20 +347,21 @@ pub async fn received_tokens(
     Ok(out)
 }
 
-/// The sender's collection of a received item, from the records kept on import.
+/// Where a received item came from, as its `item.received` entry in this vault's own
+/// ledger says, and what the sender's entry for it says, from the records kept on import.
 #[derive(Clone, Debug)]
 pub struct SenderCollection {
     pub origin: String,
     pub package_id: String,
-    /// The sender's ledger entry that collected the item.
+    /// The sender's ledger entry that brought the item into their vault.
     pub entry: u64,
-    /// The sender's clock at that entry.
-    pub time: time::OffsetDateTime,
+    /// That entry's time (the sender's clock) and action (`item.collected`, or
+    /// `item.received` / `item.derived` when it came to them another way); or why it
+    /// cannot be read: the kept record is missing, or no longer the one recorded.
+    pub record: std::result::Result<(time::OffsetDateTime, String), String>,
 }
 
-/// Reads the sender's entry named by an `item.received` entry's `upstream` member from
-/// `received/<package id>/`, and only if its bytes still hash to what was recorded on
-/// import. `None` for an item collected here.
+/// The sender's side of a received item; `None` for an item collected here.
 pub fn sender_collection(
     vault: &Vault,
     received: &custody_ledger::Entry,
@@ -344,22 +369,36 @@ pub fn sender_collection(
     let up = received.details.get("upstream")?;
     let package_id = up.get("package_id")?.as_str()?.to_owned();
     let entry = up.get("entry")?.as_u64()?;
-    let recorded: Digest = up.get("entry_sha256")?.as_str()?.parse().ok()?;
+    let recorded: Option<Digest> = up
+        .get("entry_sha256")
+        .and_then(|v| v.as_str())
+        .and_then(|h| h.parse().ok());
     let path = vault
         .dir()
         .join(RECEIVED_DIR)
         .join(&package_id)
         .join("custody/entries")
         .join(format!("{entry:020}.json"));
-    let bytes = fs::read(path).ok()?;
-    if Digest::of(&bytes) != recorded {
-        return None;
-    }
-    let e = custody_ledger::Entry::parse(&bytes, entry).ok()?;
+    let record = match (fs::read(&path), recorded) {
+        (Err(e), _) => Err(format!(
+            "the sender's entry kept on import, {}, cannot be read ({e})",
+            path.display()
+        )),
+        (Ok(_), None) => {
+            Err("the item.received entry records no hash of the sender's entry".into())
+        }
+        (Ok(bytes), Some(d)) if Digest::of(&bytes) != d => Err(format!(
+            "the sender's entry kept on import, {}, is no longer the one recorded (its SHA-256 differs)",
+            path.display()
+        )),
+        (Ok(bytes), Some(_)) => custody_ledger::Entry::parse(&bytes, entry)
+            .map(|e| (e.time.datetime(), e.action.to_string()))
+            .map_err(|e| format!("the sender's entry kept on import cannot be read: {e}")),
+    };
     Some(SenderCollection {
         origin: up.get("origin")?.as_str()?.to_owned(),
         package_id,
         entry,
-        time: e.time.datetime(),
+        record,
     })
 }

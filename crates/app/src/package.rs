@@ -468,6 +468,10 @@ impl Profile<'_> {
                 &extra,
                 SystemTime::now(),
             );
+            if let Some(p) = crate::timestamps::recorded_gen_time_problem(&t, &v) {
+                profile_problem(problems, &tst, p);
+                continue;
+            }
             let independent = self.opts.tsa_roots.is_some();
             match &v.status {
                 custody_timestamp::Status::ValidNow => {

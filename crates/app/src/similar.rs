@@ -138,6 +138,10 @@ pub struct Member {
     pub name: String,
     pub case: Option<String>,
     pub times: Vec<CandidateTime>,
+    /// What could not be used to date this member, and why (a received item whose
+    /// sender's records kept on import are missing or altered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Hamming distance of this member's perceptual hash to that of the member with the
     /// earliest provable appearance (the first member when no time is known); 0 in a
     /// group of the same bytes. Groups are chained (single linkage), so a member may be
@@ -183,9 +187,15 @@ impl Proofs {
     }
 }
 
-/// Candidate times of one item, each with its basis and source.
-async fn candidate_times(vault: &Vault, item: &Item, proofs: &Proofs) -> Result<Vec<Candidate>> {
+/// Candidate times of one item, each with its basis and source, and notes on what could
+/// not be used.
+async fn candidate_times(
+    vault: &Vault,
+    item: &Item,
+    proofs: &Proofs,
+) -> Result<(Vec<Candidate>, Vec<String>)> {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let mut push = |at, basis, source: String, not_used| {
         out.push(Candidate {
             claim: TimeClaim { at, basis },
@@ -234,11 +244,13 @@ async fn candidate_times(vault: &Vault, item: &Item, proofs: &Proofs) -> Result<
             );
         }
     }
-    // A received item was in the sender's vault before it was in this one: their signed
-    // collection entry, and their timestamps over it, date it too.
+    // A received item was in the sender's vault before it was in this one: their
+    // timestamps over their entry for it, and that entry, date it too.
     let entry =
         custody_ledger::Entry::parse(&vault.ledger().read(item.ledger_seq)?, item.ledger_seq)?;
     if let Some(sender) = crate::import::sender_collection(vault, &entry) {
+        // The tokens were verified on import and recorded in this vault's own ledger;
+        // they need nothing else from the kept records.
         let stamped = proofs
             .received
             .get(&sender.package_id)
@@ -258,15 +270,30 @@ async fn candidate_times(vault: &Vault, item: &Item, proofs: &Proofs) -> Result<
                 None,
             );
         }
-        push(
-            sender.time,
-            TimeBasis::Reported,
-            format!(
-                "collected into {}'s vault (their signed ledger entry {}, their clock)",
+        match sender.record {
+            Ok((at, action)) => {
+                // The sender's clock, as this vault's: no later than this vault's own
+                // collection, and not a reset one.
+                let r = crate::clocks::Reading {
+                    earliest: at,
+                    latest: at,
+                    offset: crate::clocks::Offset::Known,
+                };
+                push(
+                    at,
+                    TimeBasis::Reported,
+                    format!(
+                        "{action} in {}'s vault (their signed ledger entry {}, their clock)",
+                        sender.origin, sender.entry
+                    ),
+                    crate::clocks::implausible(&r, collected),
+                );
+            }
+            Err(why) => notes.push(format!(
+                "not dated by {}'s ledger entry {}: {why}",
                 sender.origin, sender.entry
-            ),
-            None,
-        );
+            )),
+        }
     }
     push(
         collected,
@@ -274,7 +301,7 @@ async fn candidate_times(vault: &Vault, item: &Item, proofs: &Proofs) -> Result<
         "collected into this vault (the vault's own clock)".into(),
         None,
     );
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// The groups of near-duplicates among the items in scope, and how many of those items
@@ -364,7 +391,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
         let mut members = Vec::new();
         let mut claims: Vec<(u64, Vec<TimeClaim<OffsetDateTime>>, Vec<String>)> = Vec::new();
         for item in items {
-            let times = candidate_times(vault, item, &proofs).await?;
+            let (times, notes) = candidate_times(vault, item, &proofs).await?;
             members.push(Member {
                 item: item.id,
                 sha256: item.sha256,
@@ -379,6 +406,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
                         not_used: c.not_used.clone(),
                     })
                     .collect(),
+                notes,
                 distance: 0,
             });
             // Readings that cannot be true take no part in the choice.
@@ -442,9 +470,9 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
 pub fn unhashed_reason(media_type: &str) -> String {
     let lower = media_type.to_ascii_lowercase();
     if lower.contains("heic") || lower.contains("heif") {
-        "HEIC/HEIF images are not hashed: no pure-Rust HEVC decoder is available (their metadata is still extracted)".into()
+        "HEIC/HEIF images are not hashed: no pure-Rust HEVC decoder is available (their metadata is extracted without one)".into()
     } else if lower.starts_with("video/") {
-        "videos are not hashed: no pure-Rust video decoder is available (their metadata is still extracted)".into()
+        "videos are not hashed: no pure-Rust video decoder is available (their metadata is extracted without one)".into()
     } else {
         format!("only JPEG, PNG, TIFF and WebP images are hashed, and this is {media_type}")
     }

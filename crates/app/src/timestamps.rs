@@ -285,6 +285,30 @@ pub fn parse_recorded(e: &Entry) -> Option<RecordedToken> {
     })
 }
 
+/// Why a token cannot stand for the entry that records it: the genTime the entry
+/// records is not the one the TSA signed (a ledger, above all a sender's, must not date
+/// an item by a time of its own choosing), or `None` when they agree.
+pub fn recorded_gen_time_problem(
+    token: &RecordedToken,
+    v: &custody_timestamp::Verification,
+) -> Option<String> {
+    let info = v.info.as_ref()?;
+    let signed = info.gen_time.to_rfc3339();
+    let instant = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    };
+    let same = match (instant(&signed), instant(&token.gen_time)) {
+        (Some(a), Some(b)) => a == b,
+        _ => signed == token.gen_time,
+    };
+    (!same).then(|| {
+        format!(
+            "ledger entry {} records genTime {}, but the token's signed genTime is {signed}",
+            token.ledger_seq, token.gen_time
+        )
+    })
+}
+
 /// The result of checking one recorded token.
 #[derive(Clone, Debug, Serialize)]
 pub struct TokenCheck {
@@ -344,6 +368,9 @@ pub fn check_all(
                     })
                     .unwrap_or_default();
                 let v = custody_timestamp::verify(&der, digest.as_bytes(), &roots, &extra, now);
+                if let Some(p) = recorded_gen_time_problem(&token, &v) {
+                    c.problems.push(format!("{what}: {p}"));
+                }
                 match &v.status {
                     Status::ValidNow => {}
                     Status::ValidAtGenTime { note } => c.notes.push(format!(
@@ -390,4 +417,62 @@ pub fn earliest_proof_of(tokens: &[RecordedToken], seq: u64) -> Option<&Recorded
         .iter()
         .filter(|t| t.checkpoint_size > seq)
         .min_by(|a, b| a.gen_time.cmp(&b.gen_time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(gen_time: &str) -> RecordedToken {
+        RecordedToken {
+            ledger_seq: 4,
+            recorded_at: Timestamp::now(),
+            checkpoint_size: 4,
+            checkpoint_sha256: Digest::of(b"checkpoint"),
+            tsa: "http://127.0.0.1/tsa".into(),
+            gen_time: gen_time.into(),
+            token: "t.tst".into(),
+            token_sha256: Digest::of(b"token"),
+        }
+    }
+
+    fn signed(gen_time: &str) -> custody_timestamp::Verification {
+        custody_timestamp::Verification {
+            status: Status::ValidNow,
+            evaluated_at: String::new(),
+            checks: Vec::new(),
+            info: Some(custody_timestamp::TokenInfo {
+                gen_time: custody_timestamp::asn1::GenTime::parse(gen_time).unwrap(),
+                serial_number: "01".into(),
+                policy: "1.2.3".into(),
+                tsa_name: None,
+                hash_algorithm: "sha256".into(),
+                message_imprint: String::new(),
+                nonce: None,
+                accuracy: None,
+                ordering: false,
+            }),
+            chain: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_recorded_gen_time_must_be_the_signed_one() {
+        let v = signed("20261206141000.25Z");
+        assert_eq!(
+            recorded_gen_time_problem(&recorded("2026-12-06T14:10:00.25Z"), &v),
+            None
+        );
+        // The same instant written another way.
+        assert_eq!(
+            recorded_gen_time_problem(&recorded("2026-12-06T14:10:00.250Z"), &v),
+            None
+        );
+        let forged = recorded_gen_time_problem(&recorded("2001-01-01T00:00:00Z"), &v).unwrap();
+        assert!(
+            forged.contains("records genTime 2001-01-01T00:00:00Z")
+                && forged.contains("signed genTime is 2026-12-06T14:10:00.25Z"),
+            "{forged}"
+        );
+    }
 }

@@ -189,6 +189,12 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
             r.package_id,
             r.ledger_seq
         );
+        if r.timestamps_not_recorded > 0 {
+            outln!(
+                "note: {} of the sender's timestamps verify to the roots given now but were not verified when the package was first imported (no --tsa-roots then): they do not date its items in this vault, and importing again does not change the ledger",
+                r.timestamps_not_recorded
+            );
+        }
     } else {
         for i in &r.items {
             outln!(

@@ -132,6 +132,9 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
                     outln!("      not used: {} {} ({}): {why}", t.source, t.at, t.basis);
                 }
             }
+            for n in &m.notes {
+                outln!("      note: {n}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -553,4 +553,51 @@ fn a_received_item_is_dated_by_the_senders_ledger() {
         e["source"].as_str().unwrap().contains("verified on import"),
         "{e}"
     );
+
+    // The first vault imported without roots: importing again with them says that the
+    // tokens verified now were not recorded, and date nothing there.
+    let again = env
+        .run_bare(&["--vault", "vault2", "import", "pkg", "--tsa-roots", &root])
+        .ok();
+    assert!(
+        again.stdout.contains("note: 1 of the sender's timestamps verify to the roots given now but were not verified when the package was first imported"),
+        "{}",
+        again.stdout
+    );
+
+    // An altered record kept on import no longer dates the item, and says so; the
+    // token, verified on import and recorded in this vault's ledger, still does.
+    let kept = std::fs::read_dir(env.path("vault3/received"))
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .unwrap()
+        .join("custody/entries/00000000000000000002.json");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    std::fs::write(&kept, text.replacen("\"time\":\"20", "\"time\":\"19", 1)).unwrap();
+    let c = env
+        .run_bare(&["--vault", "vault3", "clusters", "--json"])
+        .ok()
+        .json()["clusters"]
+        .take();
+    assert_eq!(c[0]["earliest"]["basis"], "attested", "{c}");
+    let received = c[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["item"] == "ITM-000002")
+        .unwrap();
+    assert!(
+        !received["times"]
+            .to_string()
+            .contains("their signed ledger entry"),
+        "{received}"
+    );
+    assert!(
+        received["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("is no longer the one recorded"),
+        "{received}"
+    );
 }
