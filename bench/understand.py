@@ -12,7 +12,8 @@ near-duplicate index, each beside its reference tool measured in the same run.
   - `custody ingest` of the photo folder (hash, store, metadata, perceptual hash,
     ledger) against `restic backup` into a fresh repository (target >= 3x), with the
     ceiling of an ingest that did nothing but the perceptual hash and SHA-256 (each at
-    its own rate measured in the run, both cores);
+    its own rate measured in the run, both cores), and preservation alone (`ingest
+    --no-extract`) against the same restic runs;
   - the near-duplicate index at 10 million hashes (query < 10 ms), and recall and
     precision on the corpus's known near-duplicate pairs.
 
@@ -136,6 +137,14 @@ def main():
         sh([custody, "init", str(vault), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
         warm(photos)
         t_ingest, _ = timed([custody, "--vault", str(vault), "ingest", str(photos_dir), "--json"], env=env)
+        # Preservation alone (hash, copy, catalog, ledger; no metadata or perceptual
+        # hash), into a vault of its own: what ingest costs before it examines anything.
+        bare = args.out / "vault-understand-bare"
+        shutil.rmtree(bare, ignore_errors=True)
+        sh([custody, "init", str(bare), "--name", "Benchmark"], env=env, stdout=subprocess.DEVNULL)
+        warm(photos)
+        t_bare, _ = timed([custody, "--vault", str(bare), "ingest", str(photos_dir), "--no-extract", "--json"], env=env)
+        shutil.rmtree(bare, ignore_errors=True)
         shutil.rmtree(repo, ignore_errors=True)
         sh(["restic", "init", "-q"], env=renv, stdout=subprocess.DEVNULL)
         warm(photos)
@@ -147,8 +156,11 @@ def main():
             "restic_s": t_restic, "restic_files_per_s": len(photos) / t_restic,
             "restic_MBps": nbytes / 1e6 / t_restic,
             "ratio": t_restic / t_ingest,
+            "preserve_only_s": t_bare, "preserve_only_files_per_s": len(photos) / t_bare,
+            "preserve_only_ratio": t_restic / t_bare,
         })
-    results["ingest"] = {"pairs": pairs, **spread([p["ratio"] for p in pairs])}
+    results["ingest"] = {"pairs": pairs, **spread([p["ratio"] for p in pairs]),
+                         "preserve_only": spread([p["preserve_only_ratio"] for p in pairs])}
 
     # Metadata extraction alone: the vault command against exiftool on the same folder.
     warm(photos)
@@ -206,6 +218,10 @@ def main():
               f" restic backup {q['restic_files_per_s']:.0f} photos/s, {q['restic_MBps']:.0f} MB/s;"
               f" ratio {q['ratio']:.2f}x")
     print(f"  ratio median {i['median']:.2f}x, lowest {i['min']:.2f}x, highest {i['max']:.2f}x")
+    b = i["preserve_only"]
+    print("  preservation alone (ingest --no-extract: no metadata, no perceptual hash): "
+          + ", ".join(f"{q['preserve_only_files_per_s']:.0f}" for q in i["pairs"])
+          + f" photos/s; ratio median {b['median']:.2f}x restic, lowest {b['min']:.2f}x, highest {b['max']:.2f}x")
     c = results["ceiling"]
     print(f"  ceiling (perceptual hash {c['phash_files_per_s']:.0f} files/s and SHA-256 {c['sha256_files_per_s']:.0f} files/s,"
           f" nothing else): {c['photos_per_s']:.0f} photos/s = {c['ratio']:.2f}x restic's median {c['restic_photos_per_s']:.0f}")
