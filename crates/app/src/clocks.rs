@@ -124,6 +124,12 @@ impl Reading {
 /// Why `r` cannot be the capture time of bytes the vault received at `collected`, or
 /// `None` when it can.
 pub fn implausible(r: &Reading, collected: OffsetDateTime) -> Option<String> {
+    implausible_as(r, collected, "the capture time")
+}
+
+/// [`implausible`] for a reading that would stand for something else than the capture
+/// (`what`, e.g. when a sender's vault held the item).
+pub fn implausible_as(r: &Reading, collected: OffsetDateTime, what: &str) -> Option<String> {
     if r.earliest > collected {
         let at = collected.format(&Rfc3339).unwrap_or_default();
         let whatever = match r.offset {
@@ -132,7 +138,7 @@ pub fn implausible(r: &Reading, collected: OffsetDateTime) -> Option<String> {
             Offset::UtcBySpecification => ", even if the device wrote local time there",
         };
         return Some(format!(
-            "later than the bytes' collection into this vault ({at}){whatever}: the clock was wrong, so this is not the capture time"
+            "later than the bytes' collection into this vault ({at}){whatever}: the clock was wrong, so this is not {what}"
         ));
     }
     // The latest epoch whose window the reading meets: 1980-01-09 is the GPS epoch's
@@ -143,13 +149,13 @@ pub fn implausible(r: &Reading, collected: OffsetDateTime) -> Option<String> {
         .find(|(epoch, _)| r.latest >= *epoch - BEFORE_EPOCH && r.earliest < *epoch + AFTER_EPOCH);
     if let Some((_, name)) = near {
         return Some(format!(
-            "within a month of {name}, where a clock that was never set or was reset starts: not taken as a capture time"
+            "within a month of {name}, where a clock that was never set or was reset starts: not taken as {what}"
         ));
     }
     if r.latest < FLOOR {
-        return Some(
-            "before 1826, earlier than any photograph: a clock that was never set or a value that is no date, not a capture time".into(),
-        );
+        return Some(format!(
+            "before 1826, earlier than any photograph: a clock that was never set or a value that is no date, not {what}"
+        ));
     }
     None
 }
@@ -281,6 +287,22 @@ mod tests {
         );
         // A reading in plain UTC is one instant.
         assert!(why(json!({"utc": "2022-04-06T14:00:00Z", "basis": "utc"})).is_some());
+    }
+
+    #[test]
+    fn the_reason_names_what_the_reading_would_stand_for() {
+        let r = reading(&json!({"utc": "2099-01-01T00:00:00Z"})).unwrap();
+        let w = implausible_as(&r, COLLECTED, "when the sender's vault held the item").unwrap();
+        assert!(
+            w.ends_with("so this is not when the sender's vault held the item"),
+            "{w}"
+        );
+        let r = reading(&json!({"utc": "1970-01-02T00:00:00Z"})).unwrap();
+        assert!(
+            implausible(&r, COLLECTED)
+                .unwrap()
+                .ends_with("not taken as the capture time")
+        );
     }
 
     #[test]

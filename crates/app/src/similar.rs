@@ -286,7 +286,11 @@ async fn candidate_times(
                         "{action} in {}'s vault (their signed ledger entry {}, their clock)",
                         sender.origin, sender.entry
                     ),
-                    crate::clocks::implausible(&r, collected),
+                    crate::clocks::implausible_as(
+                        &r,
+                        collected,
+                        "when the sender's vault held the item",
+                    ),
                 );
             }
             Err(why) => notes.push(format!(
