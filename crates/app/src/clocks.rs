@@ -81,12 +81,12 @@ fn parse_local(s: &str) -> Option<PrimitiveDateTime> {
 
 /// Every instant a wall-clock reading `wall` (taken as if UTC) can be: UTC = local − offset.
 /// At the ends of the representable years the span stops at the reading itself.
-fn span(wall: OffsetDateTime, offset: Offset) -> Option<Reading> {
-    Some(Reading {
+fn span(wall: OffsetDateTime, offset: Offset) -> Reading {
+    Reading {
         earliest: wall.checked_sub(Duration::hours(14)).unwrap_or(wall),
         latest: wall.checked_add(Duration::hours(12)).unwrap_or(wall),
         offset,
-    })
+    }
 }
 
 /// The reading of one entry of a metadata record's `times` (`utc`, else `local`).
@@ -94,7 +94,7 @@ pub fn reading(clock: &Value) -> Option<Reading> {
     if let Some(utc) = clock["utc"].as_str() {
         let at = OffsetDateTime::parse(utc, &Rfc3339).ok()?;
         if clock["basis"].as_str() == Some("utc_by_specification") {
-            return span(at, Offset::UtcBySpecification);
+            return Some(span(at, Offset::UtcBySpecification));
         }
         return Some(Reading {
             earliest: at,
@@ -103,7 +103,7 @@ pub fn reading(clock: &Value) -> Option<Reading> {
         });
     }
     let wall = parse_local(clock["local"].as_str()?)?.assume_offset(UtcOffset::UTC);
-    span(wall, Offset::Unknown)
+    Some(span(wall, Offset::Unknown))
 }
 
 impl Reading {

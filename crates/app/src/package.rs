@@ -419,6 +419,8 @@ impl Profile<'_> {
         let roots = roots_pem
             .and_then(|p| custody_timestamp::TrustAnchors::from_pem(&p).ok())
             .unwrap_or_default();
+        // Only roots obtained apart from the package make its tokens evidence of time.
+        let independent = self.opts.tsa_roots.is_some();
         for t in tokens {
             let tst = format!("custody/timestamps/{}", t.token);
             let Some(der) = read_verified(bag, &tst, problems) else {
@@ -472,7 +474,6 @@ impl Profile<'_> {
                 profile_problem(problems, &tst, p);
                 continue;
             }
-            let independent = self.opts.tsa_roots.is_some();
             match &v.status {
                 custody_timestamp::Status::ValidNow => {
                     if independent {

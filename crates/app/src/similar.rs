@@ -172,17 +172,26 @@ fn basis_name(b: TimeBasis) -> &'static str {
 }
 
 /// What dates an item besides its metadata: this vault's RFC 3161 tokens, and for
-/// received items the sender's tokens that verified on import, by package.
+/// received items their `item.received` entries and the sender's tokens that verified
+/// on import, by package. Read once for all members.
 struct Proofs {
     tokens: Vec<crate::timestamps::RecordedToken>,
     received: BTreeMap<String, Vec<crate::import::UpstreamToken>>,
+    receipts: BTreeMap<ItemId, custody_ledger::Entry>,
 }
 
 impl Proofs {
     async fn of(vault: &Vault) -> Result<Self> {
+        let receipts = vault
+            .entries_of(custody_model::Action::ItemReceived)
+            .await?
+            .into_iter()
+            .filter_map(|e| Some((e.item?, e)))
+            .collect();
         Ok(Self {
             tokens: crate::timestamps::recorded(vault).await?,
             received: crate::import::received_tokens(vault).await?,
+            receipts,
         })
     }
 }
@@ -246,9 +255,11 @@ async fn candidate_times(
     }
     // A received item was in the sender's vault before it was in this one: their
     // timestamps over their entry for it, and that entry, date it too.
-    let entry =
-        custody_ledger::Entry::parse(&vault.ledger().read(item.ledger_seq)?, item.ledger_seq)?;
-    if let Some(sender) = crate::import::sender_collection(vault, &entry) {
+    if let Some(sender) = proofs
+        .receipts
+        .get(&item.id)
+        .and_then(|entry| crate::import::sender_collection(vault, entry))
+    {
         // The tokens were verified on import and recorded in this vault's own ledger;
         // they need nothing else from the kept records.
         let stamped = proofs
