@@ -11,7 +11,9 @@
 //! by the extractor's version: with `--all`, bytes that already have a hash of that
 //! algorithm get it recorded again rather than computed again, so catching up after an
 //! extractor upgrade costs reading, checking and extracting, not decoding every image.
-//! `force` computes everything again, and so does one item's extraction.
+//! `force` computes everything again, and so does one item's extraction. Bytes of a type
+//! the hasher now takes whose extraction recorded no hash at all (HEIC/HEIF before it was
+//! decoded) are examined again although their record is of the current version.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -120,6 +122,24 @@ pub async fn extract_item(
     Ok(report)
 }
 
+/// Whether the latest extraction of these bytes recorded no perceptual hash at all,
+/// neither a value nor why there is none: the hasher did not take their type when they
+/// were examined (HEIC/HEIF before `custody-similar` decoded it). Such bytes are examined
+/// again although their record is of the current version. Bytes whose hash failed
+/// (a damaged image) recorded why, and are not retried.
+async fn never_hashed(vault: &Vault, sha256: &Digest) -> Result<bool> {
+    let Some(row) = vault
+        .catalog()
+        .metadata(sha256, custody_extract::EXTRACTOR)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let bytes = vault.ledger().read(row.ledger_seq)?;
+    let entry = custody_ledger::Entry::parse(&bytes, row.ledger_seq)?;
+    Ok(entry.details.get("phash").is_none())
+}
+
 /// A blob to examine, read as the media type of the item its record is filed under.
 struct Blob {
     sha256: Digest,
@@ -157,6 +177,12 @@ async fn extract_blobs(
     // extracted.
     let mut known: Option<std::collections::HashMap<Digest, u64>> = None;
     for mut b in blobs {
+        let hashable = custody_similar::is_hashable(&b.media_type);
+        if (reuse_hashes || !force) && hashable && known.is_none() {
+            let all = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
+            known = Some(all.into_iter().collect());
+        }
+        let has_hash = known.as_ref().is_some_and(|k| k.contains_key(&b.sha256));
         if !force
             && vault
                 .catalog()
@@ -166,15 +192,12 @@ async fn extract_blobs(
                     custody_extract::VERSION,
                 )
                 .await?
+            && !(hashable && !has_hash && never_hashed(vault, &b.sha256).await?)
         {
             report.up_to_date += 1;
             continue;
         }
-        if reuse_hashes && custody_similar::is_hashable(&b.media_type) {
-            if known.is_none() {
-                let all = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
-                known = Some(all.into_iter().collect());
-            }
+        if reuse_hashes && hashable {
             b.known_phash = known
                 .as_ref()
                 .and_then(|k| k.get(&b.sha256))
@@ -469,5 +492,77 @@ mod tests {
         .await
         .unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    /// HEIC/HEIF bytes examined before the hasher took them carry a record of the
+    /// current version with no hash at all: `extract --all` examines them again, and
+    /// only them (a damaged image, whose record says why it has no hash, is not retried).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bytes_never_hashed_are_examined_again_once_their_type_is_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let files = dir.path().join("in");
+        std::fs::create_dir(&files).unwrap();
+        let heic = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../similar/tests/data/picture.heic"),
+        )
+        .unwrap();
+        let good = jpeg(1);
+        let mut damaged = jpeg(2);
+        damaged.truncate(damaged.len() / 2);
+        std::fs::write(files.join("p.heic"), &heic).unwrap();
+        std::fs::write(files.join("good.jpg"), &good).unwrap();
+        std::fs::write(files.join("damaged.jpg"), &damaged).unwrap();
+        let options = IngestOptions {
+            extract: false,
+            ..Default::default()
+        };
+        crate::ingest::ingest(
+            &vault,
+            std::slice::from_ref(&files),
+            &Collection::default(),
+            &options,
+            Arc::new(crate::ingest::Quiet),
+        )
+        .await
+        .unwrap();
+        let items = vault.catalog().items(&Default::default()).await.unwrap();
+        let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
+        assert_eq!(item("p.heic").media_type, "image/heif");
+
+        // Records of the current version, as the release before HEIC hashing wrote
+        // them: no hash for the HEIC, the hash of the good JPEG, the damaged one's error.
+        let mut records = Vec::new();
+        for (name, bytes) in [
+            ("p.heic", &heic),
+            ("good.jpg", &good),
+            ("damaged.jpg", &damaged),
+        ] {
+            let i = item(name);
+            let (m, phash) = examine_bytes(bytes, &i.media_type);
+            let phash = if name == "p.heic" { None } else { phash };
+            if name == "damaged.jpg" {
+                assert!(matches!(phash, Some(Err(_))), "{phash:?}");
+            }
+            records.push(extraction_entry(i.id, i.sha256, &m, phash.as_ref()));
+        }
+        vault.commit(records, &[]).await.unwrap();
+        let digest = item("p.heic").sha256;
+        assert_eq!(recorded_phash(&vault, &digest).await, None);
+
+        let r = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((r.extracted, r.up_to_date), (1, 2));
+        let expected = custody_similar::hash_bytes(&heic, "image/heif").unwrap();
+        assert_eq!(recorded_phash(&vault, &digest).await, Some(expected.0));
+
+        let again = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((again.extracted, again.up_to_date), (0, 3));
     }
 }

@@ -484,11 +484,16 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
 /// hashed; a hashable image that failed has its own reason in its extraction entry).
 pub fn unhashed_reason(media_type: &str) -> String {
     let lower = media_type.to_ascii_lowercase();
-    if lower.contains("heic") || lower.contains("heif") {
-        "HEIC/HEIF images are not hashed: no pure-Rust HEVC decoder is available (their metadata is extracted without one)".into()
+    if lower.contains("sequence") && (lower.contains("heic") || lower.contains("heif")) {
+        "HEIF image sequences (bursts, animations) are not hashed: only HEIC/HEIF still images are"
+            .into()
     } else if lower.starts_with("video/") {
         "videos are not hashed: no pure-Rust video decoder is available (their metadata is extracted without one)".into()
+    } else if lower.contains("avif") {
+        "AVIF images are not hashed: no AV1 decoder is built in (their metadata is extracted without one)".into()
     } else {
-        format!("only JPEG, PNG, TIFF and WebP images are hashed, and this is {media_type}")
+        format!(
+            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images are hashed, and this is {media_type}"
+        )
     }
 }

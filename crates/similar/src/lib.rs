@@ -5,8 +5,9 @@
 //! structure of the picture, compared by Hamming distance. This crate owns
 //!
 //! - computing the hash ([`hash_path`], [`hash_reader`], [`hash_bytes`]): a fast path
-//!   that decodes only the DC coefficients of JPEG luma blocks (a 1/8-scale image) and a
-//!   general decoder for everything else;
+//!   that decodes only the DC coefficients of JPEG luma blocks (a 1/8-scale image), a
+//!   full HEVC decode of HEIC/HEIF photographs' luma, and a general decoder for
+//!   everything else;
 //! - the [`Index`] that answers "which hashes are within distance d" at millions of items;
 //! - grouping near-duplicates into [`clusters`](Index::clusters) and choosing a cluster's
 //!   [`earliest_provable_appearance`].
@@ -24,6 +25,7 @@
 mod cluster;
 mod error;
 mod exif;
+mod heif;
 mod index;
 mod jpeg;
 mod phash;
@@ -116,12 +118,19 @@ fn sniff(data: &[u8]) -> Option<Format> {
     }
 }
 
-/// Whether a media type names something [`hash_bytes`] can hash. HEIC/HEIF and video are
-/// not: no pure-Rust HEVC or H.264 decoder exists that this project would ship.
+/// Whether a media type names something [`hash_bytes`] can hash: JPEG, PNG, TIFF, WebP
+/// and HEIC/HEIF stills. Videos are not (see `docs/design/near-duplicates.md`).
 pub fn is_hashable(media_type: &str) -> bool {
     matches!(
         media_type.to_ascii_lowercase().as_str(),
-        "image/jpeg" | "image/jpg" | "image/pjpeg" | "image/png" | "image/tiff" | "image/webp"
+        "image/jpeg"
+            | "image/jpg"
+            | "image/pjpeg"
+            | "image/png"
+            | "image/tiff"
+            | "image/webp"
+            | "image/heif"
+            | "image/heic"
     )
 }
 
@@ -200,14 +209,17 @@ pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
 
 /// The upright 32×32 grid of an image.
 fn grid_of(data: &[u8], media_type: &str) -> Result<phash::Grid, HashError> {
+    if heif::sniff(data) {
+        return heif::grid(data);
+    }
     let Some(format) = sniff(data) else {
         let lower = media_type.to_ascii_lowercase();
         let why = if lower.starts_with("video/") {
             "videos are not hashed: no pure-Rust video decoder is available"
-        } else if lower.contains("heic") || lower.contains("heif") {
-            "HEIC/HEIF is not hashed: no pure-Rust HEVC decoder is available"
+        } else if lower.contains("avif") {
+            "AVIF is not hashed: no AV1 decoder is built in"
         } else {
-            "the bytes are not a JPEG, PNG, TIFF or WebP image"
+            "the bytes are not a JPEG, PNG, TIFF, WebP or HEIC/HEIF image"
         };
         return Err(HashError::Unsupported {
             media_type: media_type.to_owned(),
@@ -467,9 +479,15 @@ mod tests {
         let e = hash_bytes(b"\0\0\0\x20ftypisom", "video/mp4").unwrap_err();
         assert!(e.to_string().starts_with("could not hash"), "{e}");
         assert!(e.to_string().contains("video"), "{e}");
-        let e = hash_bytes(b"\0\0\0\x18ftypheic", "image/heic").unwrap_err();
-        assert!(e.to_string().contains("HEIC"), "{e}");
-        assert!(!is_hashable("image/heic"));
+        let e = hash_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "image/heif").unwrap_err();
+        assert!(
+            e.to_string().contains("HEIC/HEIF data cannot be decoded"),
+            "{e}"
+        );
+        let e = hash_bytes(b"\0\0\0\x18ftypavif\0\0\0\0mif1miaf", "image/avif").unwrap_err();
+        assert!(e.to_string().contains("AVIF is not hashed"), "{e}");
+        assert!(is_hashable("image/heif"));
+        assert!(!is_hashable("image/avif"));
         assert!(is_hashable("image/JPEG"));
     }
 }

@@ -1,4 +1,5 @@
-//! One synthetic picture in many encodings (tests/data, written by make_fixtures.py):
+//! One synthetic picture in many encodings (tests/data, written by make_fixtures.py; the
+//! HEIC by libheif's `heif-enc`):
 //! the hash must not depend on the container, the JPEG mode or the decoding path.
 
 use std::path::Path;
@@ -27,6 +28,7 @@ fn every_encoding_of_one_picture_hashes_alike() {
         ("picture.png", "image/png"),
         ("picture.webp", "image/webp"),
         ("picture.tif", "image/tiff"),
+        ("picture.heic", "image/heif"),
     ] {
         let h = hash_bytes(&data(name), media).unwrap();
         assert!(

@@ -200,3 +200,48 @@ fn mutated_photos_walk_alike_in_stretches() {
     );
     assert!(refused > 0, "some damage is refused");
 }
+
+/// The same mutations of HEIC/HEIF files: the decoder (a third-party HEVC decoder)
+/// refuses them with a message, never panics through, never hangs.
+#[test]
+fn mutated_heif_never_panics_or_hangs() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seeds = vec![std::fs::read(manifest.join("tests/data/picture.heic")).unwrap()];
+    let shared = manifest.join("../../../shared/testdata/exif/heic/samplefilehub.heif");
+    if shared.is_file() {
+        seeds.push(std::fs::read(shared).unwrap());
+    } else {
+        eprintln!("note: ../shared not found; mutating the crate's own HEIC only");
+    }
+    let mut rng = Rng(0x4845_4946);
+    let (mut ok, mut refused, mut internal) = (0, 0, 0);
+    let mut slowest = Duration::ZERO;
+    for round in 0..1500 {
+        let src = &seeds[round % seeds.len()];
+        let d = mutate(&mut rng, src);
+        let t = Instant::now();
+        match hash_bytes(&d, "image/heif") {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.starts_with("could not hash"), "{msg}");
+                internal += usize::from(msg.contains("internal error"));
+                refused += 1;
+            }
+        }
+        let took = t.elapsed();
+        slowest = slowest.max(took);
+        // A hang guard, not a speed test: these inputs are under 120 kB.
+        assert!(
+            took < Duration::from_secs(10),
+            "round {round} took {took:?}"
+        );
+    }
+    eprintln!(
+        "{ok} hashed, {refused} refused ({internal} by a stop inside the decoder), slowest {slowest:?}"
+    );
+    assert!(
+        ok > 0 && refused > 0,
+        "mutations should produce both outcomes"
+    );
+}

@@ -601,3 +601,71 @@ fn a_received_item_is_dated_by_the_senders_ledger() {
         "{received}"
     );
 }
+
+/// A phone's HEIC photograph and the smaller JPEG a messenger makes of it are found as
+/// near-duplicates; `show` gives the HEIC's perceptual hash. The HEIC is the synthetic
+/// fixture libheif's encoder wrote from `picture.png`; with ../shared, a real iPhone
+/// photograph is ingested beside them and is no one's copy.
+#[test]
+fn a_heic_photograph_and_a_jpeg_copy_of_it_are_near_duplicates() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data");
+    let env = Env::new();
+    env.init();
+    env.write(
+        "dump/phone.heic",
+        &std::fs::read(data.join("picture.heic")).unwrap(),
+    );
+    let picture = image::open(data.join("picture.png")).unwrap().to_rgb8();
+    let copy = image::imageops::resize(&picture, 240, 180, image::imageops::FilterType::Triangle);
+    env.write("dump/forwarded.jpg", &jpeg(&copy, 70));
+    let iphone = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/exif/heic/mobile/iphone_13_pro_max.HEIC");
+    let real = iphone.is_file();
+    if real {
+        env.write("dump/iphone.heic", &std::fs::read(&iphone).unwrap());
+    } else {
+        eprintln!("note: ../shared not found; the real iPhone photograph is left out");
+    }
+    let r = env.run(&["ingest", "dump", "--json"]).ok().json();
+    assert_eq!(r["ingested"], if real { 3 } else { 2 }, "{r}");
+    let items = env.run(&["list", "--json"]).ok().json();
+    let id = |name: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["original_name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {items}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (heic, forwarded) = (id("phone.heic"), id("forwarded.jpg"));
+
+    let shown = env.run(&["show", &heic]).ok();
+    assert!(
+        shown.stdout.contains("perceptual hash "),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        !shown.stdout.contains("perceptual hash none"),
+        "{}",
+        shown.stdout
+    );
+
+    let near = env.run(&["similar", &heic, "--json"]).ok().json();
+    let neighbours = near["neighbours"].as_array().unwrap();
+    assert_eq!(neighbours.len(), 1, "only the JPEG copy: {near}");
+    assert_eq!(neighbours[0]["item"], forwarded.as_str(), "{near}");
+    assert!(neighbours[0]["distance"].as_u64().unwrap() <= 10, "{near}");
+
+    if real {
+        let phone = env
+            .run(&["similar", &id("iphone.heic"), "--json"])
+            .ok()
+            .json();
+        assert_eq!(phone["neighbours"], serde_json::json!([]), "{phone}");
+        assert_eq!(phone["phash"].as_str().unwrap().len(), 16, "{phone}");
+    }
+}

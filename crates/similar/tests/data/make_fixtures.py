@@ -31,3 +31,10 @@ img.save("sampling422.jpg", quality=90, subsampling=1)
 img.save("picture.png")
 img.save("picture.webp", quality=80)
 img.resize((240, 180), Image.LANCZOS).save("picture.tif", compression="tiff_adobe_deflate")
+
+# HEIC through libheif's encoder (x265), if it is installed: `apt-get install libheif-examples`.
+import shutil, subprocess
+if shutil.which("heif-enc"):
+    subprocess.run(["heif-enc", "-q", "60", "-o", "picture.heic", "picture.png"], check=True)
+else:
+    print("heif-enc not found: picture.heic left as it is")
