@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF and WebP images are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
