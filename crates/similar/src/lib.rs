@@ -29,6 +29,7 @@ mod heif;
 mod index;
 mod jpeg;
 mod phash;
+mod video;
 
 use std::fmt;
 use std::io::Read;
@@ -39,6 +40,7 @@ pub use cluster::{Appearance, TimeBasis, TimeClaim, earliest_provable_appearance
 pub use error::{HashError, ParseHashError};
 pub use index::Index;
 pub use jpeg::MAX_PIXELS;
+pub use video::{Keyframe, MAX_KEYFRAMES, has_keyframes, hash_keyframes, hash_keyframes_path};
 
 /// Names the hash function. Stored with every hash; hashes with a different name (or
 /// from a later version of this one) are never compared.

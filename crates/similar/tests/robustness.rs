@@ -245,3 +245,50 @@ fn mutated_heif_never_panics_or_hangs() {
         "mutations should produce both outcomes"
     );
 }
+
+/// The same mutations of H.264 and HEVC videos: the container reader and the decoders
+/// (third-party) refuse them with a message, never panic through, never hang.
+#[test]
+fn mutated_videos_never_panic_or_hang() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let seeds: Vec<Vec<u8>> = [
+        "clip_h264.mp4",
+        "clip_hevc.mov",
+        "moving.mp4",
+        "moving_hevc10.mp4",
+    ]
+    .iter()
+    .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())
+    .collect();
+    let mut rng = Rng(0x0056_4944_454F);
+    let (mut ok, mut refused, mut internal) = (0, 0, 0);
+    let mut slowest = Duration::ZERO;
+    for round in 0..1500 {
+        let src = &seeds[round % seeds.len()];
+        let d = mutate(&mut rng, src);
+        let t = Instant::now();
+        match custody_similar::hash_keyframes(&mut Cursor::new(d)) {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.starts_with("could not hash"), "{msg}");
+                internal += usize::from(msg.contains("internal error"));
+                refused += 1;
+            }
+        }
+        let took = t.elapsed();
+        slowest = slowest.max(took);
+        // A hang guard, not a speed test: these inputs are under 80 kB.
+        assert!(
+            took < Duration::from_secs(10),
+            "round {round} took {took:?}"
+        );
+    }
+    eprintln!(
+        "{ok} hashed, {refused} refused ({internal} by a stop inside a decoder), slowest {slowest:?}"
+    );
+    assert!(
+        ok > 0 && refused > 0,
+        "mutations should produce both outcomes"
+    );
+}

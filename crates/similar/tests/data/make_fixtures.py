@@ -38,3 +38,25 @@ if shutil.which("heif-enc"):
     subprocess.run(["heif-enc", "-q", "60", "-o", "picture.heic", "picture.png"], check=True)
 else:
     print("heif-enc not found: picture.heic left as it is")
+
+# Videos through ffmpeg (libx264, libx265), if it is installed: `apt-get install ffmpeg`.
+# Two seconds of the picture at 10 fps with a keyframe every ten frames (H.264 in MP4,
+# HEVC in QuickTime), the H.264 one again with a turned track, and three seconds of
+# ffmpeg's moving test pattern (H.264 with B-frames; 10-bit HEVC).
+if shutil.which("ffmpeg"):
+    def ff(*args):
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", *args, "-y"], check=True)
+    ff("-loop", "1", "-i", "picture.png", "-t", "2", "-r", "10", "-c:v", "libx264",
+       "-pix_fmt", "yuv420p", "-g", "10", "clip_h264.mp4")
+    ff("-loop", "1", "-i", "picture.png", "-t", "2", "-r", "10", "-c:v", "libx265",
+       "-x265-params", "log-level=error:keyint=10", "-pix_fmt", "yuv420p", "-tag:v", "hvc1",
+       "clip_hevc.mov")
+    ff("-i", "clip_h264.mp4", "-c", "copy", "-metadata:s:v:0", "rotate=90", "clip_rotated.mp4")
+    pattern = "testsrc2=size=320x240:rate=10:duration=3"
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10",
+       "-bf", "2", "moving.mp4")
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libx265",
+       "-x265-params", "log-level=error:keyint=10:min-keyint=10", "-pix_fmt", "yuv420p10le",
+       "-tag:v", "hvc1", "moving_hevc10.mp4")
+else:
+    print("ffmpeg not found: the videos are left as they are")
