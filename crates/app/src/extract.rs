@@ -13,7 +13,9 @@
 //! extractor upgrade costs reading, checking and extracting, not decoding every image.
 //! `force` computes everything again, and so does one item's extraction. Bytes of a type
 //! the hasher now takes whose extraction recorded no hash at all (HEIC/HEIF before it was
-//! decoded) are examined again although their record is of the current version.
+//! decoded, videos before their keyframes were hashed) are examined again although their
+//! record is of the current version. Keyframe hashes are never reused: videos are few,
+//! and each extraction reads its chosen frames again.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -23,7 +25,7 @@ use custody_model::{Digest, ItemId};
 use serde::Serialize;
 
 use crate::error::{AppError, Result};
-use crate::ingest::extraction_entry;
+use crate::ingest::{Examined, extraction_entry};
 use crate::vault::Vault;
 
 /// Receives progress; called from worker threads.
@@ -122,12 +124,10 @@ pub async fn extract_item(
     Ok(report)
 }
 
-/// Whether the latest extraction of these bytes recorded no perceptual hash at all,
-/// neither a value nor why there is none: the hasher did not take their type when they
-/// were examined (HEIC/HEIF before `custody-similar` decoded it). Such bytes are examined
-/// again although their record is of the current version. Bytes whose hash failed
-/// (a damaged image) recorded why, and are not retried.
-async fn never_hashed(vault: &Vault, sha256: &Digest) -> Result<bool> {
+/// Whether the latest extraction of these bytes recorded none of the hashes their type
+/// now gets (see [`lacks_hashes`]). Such bytes are examined again although their record
+/// is of the current version.
+async fn never_hashed(vault: &Vault, sha256: &Digest, media_type: &str) -> Result<bool> {
     let Some(row) = vault
         .catalog()
         .metadata(sha256, custody_extract::EXTRACTOR)
@@ -137,7 +137,17 @@ async fn never_hashed(vault: &Vault, sha256: &Digest) -> Result<bool> {
     };
     let bytes = vault.ledger().read(row.ledger_seq)?;
     let entry = custody_ledger::Entry::parse(&bytes, row.ledger_seq)?;
-    Ok(entry.details.get("phash").is_none())
+    Ok(lacks_hashes(&entry.details, media_type))
+}
+
+/// Whether the details of a `metadata.extracted` entry lack a hash their media type now
+/// gets, neither a value nor why there is none: an image without `phash` (HEIC/HEIF
+/// before `custody-similar` decoded it), a video without `keyframes` (before keyframes
+/// were hashed). Bytes whose hash failed (a damaged image or video) recorded why, and
+/// are not retried.
+fn lacks_hashes(details: &serde_json::Value, media_type: &str) -> bool {
+    (custody_similar::is_hashable(media_type) && details.get("phash").is_none())
+        || (custody_similar::has_keyframes(media_type) && details.get("keyframes").is_none())
 }
 
 /// A blob to examine, read as the media type of the item its record is filed under.
@@ -183,6 +193,9 @@ async fn extract_blobs(
             known = Some(all.into_iter().collect());
         }
         let has_hash = known.as_ref().is_some_and(|k| k.contains_key(&b.sha256));
+        // Images with a hash in the catalog have one recorded; videos (few) are looked
+        // up in their latest extraction entry.
+        let may_lack = (hashable && !has_hash) || custody_similar::has_keyframes(&b.media_type);
         if !force
             && vault
                 .catalog()
@@ -192,7 +205,7 @@ async fn extract_blobs(
                     custody_extract::VERSION,
                 )
                 .await?
-            && !(hashable && !has_hash && never_hashed(vault, &b.sha256).await?)
+            && !(may_lack && never_hashed(vault, &b.sha256, &b.media_type).await?)
         {
             report.up_to_date += 1;
             continue;
@@ -228,12 +241,19 @@ async fn extract_blobs(
                 // Derived data is filed under the digest: only from the very bytes it
                 // names. A copy small enough is read once, checked, then examined in
                 // memory; a larger one is checked, then read again.
+                // A video's keyframes are read from the checked stored copy.
                 let examined = match (read_stored(&path, &b, &mut buf, &mut whole), b.known_phash) {
                     (Err(why), _) => Err(why),
-                    (Ok(held), Some(h)) => Ok((extract_held(held, &whole, &path, &b), Some(Ok(h)))),
-                    (Ok(Held::Whole), None) => {
-                        Ok(crate::ingest::examine_bytes(&whole, &b.media_type))
-                    }
+                    (Ok(held), Some(h)) => Ok(Examined {
+                        metadata: extract_held(held, &whole, &path, &b),
+                        phash: Some(Ok(h)),
+                        keyframes: crate::ingest::keyframes(&path, &b.media_type),
+                    }),
+                    (Ok(Held::Whole), None) => Ok(crate::ingest::examine_bytes(
+                        &whole,
+                        &b.media_type,
+                        Some(&path),
+                    )),
                     (Ok(Held::Checked), None) => {
                         Ok(crate::ingest::examine_path(&path, &b.media_type))
                     }
@@ -248,7 +268,7 @@ async fn extract_blobs(
     drop(tx);
     let mut batch = Vec::new();
     while let Some((b, examined)) = rx.recv().await {
-        let (m, h) = match examined {
+        let examined = match examined {
             Ok(done) => done,
             Err(why) => {
                 report.damaged.push(DamagedBlob {
@@ -260,13 +280,13 @@ async fn extract_blobs(
             }
         };
         let (d, id) = (b.sha256, b.item);
-        if !m.problems.is_empty() {
+        if !examined.metadata.problems.is_empty() {
             report.with_problems += 1;
         }
         if b.known_phash.is_some() {
             report.phash_reused += 1;
         }
-        batch.push(extraction_entry(id, d, &m, h.as_ref()));
+        batch.push(extraction_entry(id, d, &examined));
         if batch.len() >= 256 {
             report.extracted += batch.len() as u64;
             vault.commit(std::mem::take(&mut batch), &[]).await?;
@@ -426,7 +446,12 @@ mod tests {
         let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
         let (item_a, item_b) = (item("a.jpg"), item("b.jpg"));
         let (digest_a, digest_b, digest_c) = (item_a.sha256, item_b.sha256, item("c.jpg").sha256);
-        let real_hash = |bytes: &[u8]| examine_bytes(bytes, "image/jpeg").1.unwrap().unwrap();
+        let real_hash = |bytes: &[u8]| {
+            examine_bytes(bytes, "image/jpeg", None)
+                .phash
+                .unwrap()
+                .unwrap()
+        };
         let (real, real_b, real_c) = (real_hash(&a), real_hash(&b), real_hash(&c));
 
         // Records of an older extractor version for a.jpg and b.jpg, whose hashes are
@@ -434,9 +459,10 @@ mod tests {
         let planted = custody_similar::PHash(real.0 ^ 0xFFFF_0000_0000_FFFF);
         let mut older = Vec::new();
         for (i, bytes) in [(item_a, &a), (item_b, &b)] {
-            let (mut m, _) = examine_bytes(bytes, "image/jpeg");
-            m.extractor_version = "0.9".into();
-            older.push(extraction_entry(i.id, i.sha256, &m, Some(&Ok(planted))));
+            let mut examined = examine_bytes(bytes, "image/jpeg", None);
+            examined.metadata.extractor_version = "0.9".into();
+            examined.phash = Some(Ok(planted));
+            older.push(extraction_entry(i.id, i.sha256, &examined));
         }
         vault.commit(older, &[]).await.unwrap();
 
@@ -542,12 +568,14 @@ mod tests {
             ("damaged.jpg", &damaged),
         ] {
             let i = item(name);
-            let (m, phash) = examine_bytes(bytes, &i.media_type);
-            let phash = if name == "p.heic" { None } else { phash };
-            if name == "damaged.jpg" {
-                assert!(matches!(phash, Some(Err(_))), "{phash:?}");
+            let mut examined = examine_bytes(bytes, &i.media_type, None);
+            if name == "p.heic" {
+                examined.phash = None;
             }
-            records.push(extraction_entry(i.id, i.sha256, &m, phash.as_ref()));
+            if name == "damaged.jpg" {
+                assert!(matches!(examined.phash, Some(Err(_))), "{examined:?}");
+            }
+            records.push(extraction_entry(i.id, i.sha256, &examined));
         }
         vault.commit(records, &[]).await.unwrap();
         let digest = item("p.heic").sha256;
@@ -564,5 +592,101 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((again.extracted, again.up_to_date), (0, 3));
+    }
+
+    /// Details lacking a hash their type now gets: an image without `phash`, a video of
+    /// a type whose keyframes are hashed without `keyframes`; a recorded failure is a
+    /// hash's record too.
+    #[test]
+    fn what_lacks_hashes() {
+        use serde_json::json;
+        let error = json!({"algorithm": "a", "error": "could not hash: x"});
+        assert!(lacks_hashes(&json!({}), "video/mp4"));
+        assert!(lacks_hashes(&json!({"phash": error}), "video/quicktime"));
+        assert!(!lacks_hashes(&json!({"keyframes": error}), "video/mp4"));
+        let frames =
+            json!({"algorithm": "a", "frames": [{"at_ms": 0, "value": "0123456789abcdef"}]});
+        assert!(!lacks_hashes(&json!({"keyframes": frames}), "video/x-m4v"));
+        assert!(
+            !lacks_hashes(&json!({}), "video/webm"),
+            "not a type with keyframes"
+        );
+        assert!(lacks_hashes(&json!({}), "image/heif"));
+        assert!(!lacks_hashes(&json!({"phash": error}), "image/jpeg"));
+        assert!(!lacks_hashes(&json!({}), "application/pdf"));
+    }
+
+    /// A video examined before its keyframes were hashed carries a record of the current
+    /// version without `keyframes`: `extract --all` examines it again and records them
+    /// (or why they could not be hashed), and then leaves it alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn videos_examined_before_keyframes_were_hashed_are_examined_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let files = dir.path().join("in");
+        std::fs::create_dir(&files).unwrap();
+        // An MP4 with no track: its metadata is extracted; it has no frame to hash.
+        let mut clip = vec![0, 0, 0, 16];
+        clip.extend_from_slice(b"ftypisom\0\0\x02\0");
+        let photo = jpeg(1);
+        std::fs::write(files.join("clip.mp4"), &clip).unwrap();
+        std::fs::write(files.join("photo.jpg"), &photo).unwrap();
+        let options = IngestOptions {
+            extract: false,
+            ..Default::default()
+        };
+        crate::ingest::ingest(
+            &vault,
+            std::slice::from_ref(&files),
+            &Collection::default(),
+            &options,
+            Arc::new(crate::ingest::Quiet),
+        )
+        .await
+        .unwrap();
+        let items = vault.catalog().items(&Default::default()).await.unwrap();
+        let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
+        let video = item("clip.mp4");
+        assert!(
+            custody_similar::has_keyframes(&video.media_type),
+            "{}",
+            video.media_type
+        );
+
+        // Records of the current version as a release before keyframes wrote them.
+        let mut records = Vec::new();
+        for (name, bytes) in [("clip.mp4", &clip), ("photo.jpg", &photo)] {
+            let i = item(name);
+            let examined = examine_bytes(bytes, &i.media_type, None);
+            assert!(examined.keyframes.is_none(), "no file given: not read");
+            records.push(extraction_entry(i.id, i.sha256, &examined));
+        }
+        vault.commit(records, &[]).await.unwrap();
+        let recorded = |view: &crate::items::ItemView| view.recorded_keyframes().cloned();
+        let view = crate::items::show(&vault, &video.id.to_string())
+            .await
+            .unwrap();
+        assert_eq!(recorded(&view), None);
+
+        let r = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((r.extracted, r.up_to_date), (1, 1));
+        let view = crate::items::show(&vault, &video.id.to_string())
+            .await
+            .unwrap();
+        let keyframes = recorded(&view).expect("keyframes recorded");
+        assert_eq!(keyframes["algorithm"], custody_similar::ALGORITHM);
+        let error = keyframes["error"]
+            .as_str()
+            .expect("a track-less MP4 cannot be hashed");
+        assert!(error.starts_with("could not hash"), "{keyframes}");
+
+        let again = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((again.extracted, again.up_to_date), (0, 2));
     }
 }

@@ -241,13 +241,8 @@ pub async fn import(
         });
         // The receiving vault extracts metadata itself, as on ingest.
         if is_new && let Some(p) = vault.blobs().local_path(&s.digest, true) {
-            let (m, h) = crate::ingest::examine_path(&p, &item.media_type);
-            pending.push(crate::ingest::extraction_entry(
-                local,
-                s.digest,
-                &m,
-                h.as_ref(),
-            ));
+            let examined = crate::ingest::examine_path(&p, &item.media_type);
+            pending.push(crate::ingest::extraction_entry(local, s.digest, &examined));
         }
         records.push(ImportedItemRecord {
             item: local.to_string(),

@@ -275,10 +275,9 @@ struct StagedFile {
     staged: Staged,
     media_type: String,
     fs: FsTimes,
-    /// Extracted from the staged copy (never from the source, which may change).
-    metadata: Option<Box<custody_extract::Metadata>>,
-    /// The perceptual hash of an image, or why it could not be computed.
-    phash: Option<Result<custody_similar::PHash, String>>,
+    /// Metadata and hashes, from the staged copy (never from the source, which may
+    /// change); `None` when not examined.
+    examined: Option<Box<Examined>>,
 }
 
 enum WorkerMsg {
@@ -378,30 +377,24 @@ fn stage_one(
         return WorkerMsg::Staged(Box::new(StagedFile {
             order: c.order,
             path: c.path.clone(),
-            metadata: None,
-            phash: None,
+            examined: None,
             media_type,
             staged,
             fs: fs_times,
         }));
     }
     // Derived data comes from the staged bytes: in memory for small files, else the
-    // staged copy (never the source, which may change).
+    // staged copy (never the source, which may change). A video's keyframes are read
+    // from the staged copy whatever its size.
+    let copy = blobs.local_path(&staged.digest, true);
     let examined = match &bytes {
-        Some(b) => Some(examine_bytes(b, &media_type)),
-        None => blobs
-            .local_path(&staged.digest, true)
-            .map(|p| examine_path(&p, &media_type)),
-    };
-    let (metadata, phash) = match examined {
-        Some((m, h)) => (Some(Box::new(m)), h),
-        None => (None, None),
+        Some(b) => Some(examine_bytes(b, &media_type, copy.as_deref())),
+        None => copy.map(|p| examine_path(&p, &media_type)),
     };
     WorkerMsg::Staged(Box::new(StagedFile {
         order: c.order,
         path: c.path.clone(),
-        metadata,
-        phash,
+        examined: examined.map(Box::new),
         media_type,
         staged,
         fs: fs_times,
@@ -635,8 +628,8 @@ impl Committer<'_> {
             staged.push(d);
             planned.push((id, duplicate_of, pending.len() - 1));
             // Metadata depends only on the bytes: extracted once, when they first arrive.
-            if let (Some(m), None) = (&f.metadata, duplicate_of) {
-                pending.push(extraction_entry(id, d, m, f.phash.as_ref()));
+            if let (Some(examined), None) = (&f.examined, duplicate_of) {
+                pending.push(extraction_entry(id, d, examined));
             }
         }
         let entries = match vault.commit(pending, &staged).await {
@@ -671,19 +664,28 @@ impl Committer<'_> {
     }
 }
 
-/// What ingest and `custody extract` derive from an item's bytes: its metadata, and
-/// its perceptual hash (`None` for media that are not hashed) or why there is none.
-pub(crate) type Examined = (
-    custody_extract::Metadata,
-    Option<Result<custody_similar::PHash, String>>,
-);
+/// What ingest and `custody extract` derive from an item's bytes.
+#[derive(Debug)]
+pub(crate) struct Examined {
+    /// The extractor's record.
+    pub metadata: custody_extract::Metadata,
+    /// The perceptual hash of an image, or why it could not be computed; `None` for
+    /// media that are not hashed as images.
+    pub phash: Option<Result<custody_similar::PHash, String>>,
+    /// The hashed keyframes of a video, or why they could not be computed; `None` for
+    /// media without keyframes (and for a video with no file to read them from).
+    pub keyframes: Option<Result<Vec<custody_similar::Keyframe>, String>>,
+}
 
-/// Examines bytes held in memory.
-pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str) -> Examined {
-    let metadata = extract_bytes(bytes, media_type);
-    let phash = custody_similar::is_hashable(media_type)
-        .then(|| custody_similar::hash_bytes(bytes, media_type).map_err(|e| e.to_string()));
-    (metadata, phash)
+/// Examines bytes held in memory. `file` is a copy of the same bytes on disk (staged or
+/// stored), which a video's keyframes are read from: their decoder seeks in a file.
+pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str, file: Option<&Path>) -> Examined {
+    Examined {
+        metadata: extract_bytes(bytes, media_type),
+        phash: custody_similar::is_hashable(media_type)
+            .then(|| custody_similar::hash_bytes(bytes, media_type).map_err(|e| e.to_string())),
+        keyframes: file.and_then(|f| keyframes(f, media_type)),
+    }
 }
 
 /// The metadata of bytes held in memory.
@@ -697,10 +699,11 @@ pub(crate) fn extract_bytes(bytes: &[u8], media_type: &str) -> custody_extract::
 
 /// Examines a file (one not held in memory), which each reads in turn.
 pub(crate) fn examine_path(path: &Path, media_type: &str) -> Examined {
-    (
-        custody_extract::extract_path(path, media_type),
-        perceptual_hash(path, media_type),
-    )
+    Examined {
+        metadata: custody_extract::extract_path(path, media_type),
+        phash: perceptual_hash(path, media_type),
+        keyframes: keyframes(path, media_type),
+    }
 }
 
 /// The perceptual hash of an image file, `None` for media that are not hashed.
@@ -712,35 +715,66 @@ pub(crate) fn perceptual_hash(
         .then(|| custody_similar::hash_path(path, media_type).map_err(|e| e.to_string()))
 }
 
-/// The `metadata.extracted` entry recording one extraction (and the perceptual hash,
-/// for images).
-pub(crate) fn extraction_entry(
-    item: ItemId,
-    sha256: Digest,
-    m: &custody_extract::Metadata,
-    phash: Option<&Result<custody_similar::PHash, String>>,
-) -> Pending {
+/// The hashed keyframes of a video file, `None` for media without keyframes.
+pub(crate) fn keyframes(
+    path: &Path,
+    media_type: &str,
+) -> Option<Result<Vec<custody_similar::Keyframe>, String>> {
+    custody_similar::has_keyframes(media_type)
+        .then(|| custody_similar::hash_keyframes_path(path).map_err(|e| e.to_string()))
+}
+
+/// A hashing failure as recorded: the hasher's messages already start "could not hash".
+fn could_not_hash(e: &str) -> String {
+    if e.starts_with("could not hash") {
+        e.to_owned()
+    } else {
+        format!("could not hash: {e}")
+    }
+}
+
+/// The `details["phash"]` of an extraction entry: `{"algorithm", "value"}` (16 hex
+/// digits) or `{"algorithm", "error"}`.
+fn phash_details(phash: &Result<custody_similar::PHash, String>) -> serde_json::Value {
+    let algorithm = custody_similar::ALGORITHM;
+    match phash {
+        Ok(h) => serde_json::json!({"algorithm": algorithm, "value": h.to_string()}),
+        Err(e) => serde_json::json!({"algorithm": algorithm, "error": could_not_hash(e)}),
+    }
+}
+
+/// The `details["keyframes"]` of an extraction entry: `{"algorithm", "frames": [{"at_ms",
+/// "value"}, ...]}` in the order the frames are shown, or `{"algorithm", "error"}`.
+pub(crate) fn keyframes_details(
+    keyframes: &Result<Vec<custody_similar::Keyframe>, String>,
+) -> serde_json::Value {
+    let algorithm = custody_similar::ALGORITHM;
+    match keyframes {
+        Ok(frames) => {
+            let frames: Vec<serde_json::Value> = frames
+                .iter()
+                .map(|k| serde_json::json!({"at_ms": k.at_ms, "value": k.hash.to_string()}))
+                .collect();
+            serde_json::json!({"algorithm": algorithm, "frames": frames})
+        }
+        Err(e) => serde_json::json!({"algorithm": algorithm, "error": could_not_hash(e)}),
+    }
+}
+
+/// The `metadata.extracted` entry recording one examination: the extractor's record,
+/// and the perceptual hash of an image or the keyframe hashes of a video.
+pub(crate) fn extraction_entry(item: ItemId, sha256: Digest, examined: &Examined) -> Pending {
+    let m = &examined.metadata;
     let mut details = serde_json::json!({
         "extractor": m.extractor,
         "extractor_version": m.extractor_version,
         "record": m,
     });
-    match phash {
-        Some(Ok(h)) => {
-            details["phash"] =
-                serde_json::json!({"algorithm": custody_similar::ALGORITHM, "value": h.to_string()})
-        }
-        Some(Err(e)) => {
-            // The hasher's messages already start "could not hash".
-            let error = if e.starts_with("could not hash") {
-                e.clone()
-            } else {
-                format!("could not hash: {e}")
-            };
-            details["phash"] =
-                serde_json::json!({"algorithm": custody_similar::ALGORITHM, "error": error})
-        }
-        None => {}
+    if let Some(phash) = &examined.phash {
+        details["phash"] = phash_details(phash);
+    }
+    if let Some(keyframes) = &examined.keyframes {
+        details["keyframes"] = keyframes_details(keyframes);
     }
     Pending {
         action: Action::MetadataExtracted,

@@ -104,6 +104,12 @@ pub struct ItemView {
     /// one (not examined yet, or a type that is not hashed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub perceptual_hash: Option<serde_json::Value>,
+    /// The keyframe hashes of a video recorded by the newest extraction of its bytes:
+    /// `{"algorithm", "frames": [{"at_ms", "value"}, ...]}`, or `{"algorithm", "error"}`
+    /// when they could not be computed; absent when no extraction recorded them (not
+    /// examined yet, or not a video whose keyframes are hashed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyframes: Option<serde_json::Value>,
     /// Clock readings in the metadata that cannot be the capture time (later than the
     /// collection, or a reset clock), each with its source and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -132,6 +138,12 @@ impl ItemView {
     /// [`ItemView::perceptual_hash`]).
     pub fn recorded_phash(&self) -> Option<&serde_json::Value> {
         self.perceptual_hash.as_ref()
+    }
+
+    /// The keyframe hashes recorded with the latest extraction of the item's bytes (see
+    /// [`ItemView::keyframes`]).
+    pub fn recorded_keyframes(&self) -> Option<&serde_json::Value> {
+        self.keyframes.as_ref()
     }
 }
 
@@ -204,15 +216,16 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         .collect();
     // The hash is in the extraction's ledger entry, which is linked to the bytes: an
     // item holding bytes collected before has it in another item's history.
-    let perceptual_hash = match &row {
+    let (perceptual_hash, keyframes) = match &row {
         Some(row) => {
             let bytes = vault.ledger().read(row.ledger_seq)?;
-            Entry::parse(&bytes, row.ledger_seq)?
-                .details
-                .get("phash")
-                .cloned()
+            let details = Entry::parse(&bytes, row.ledger_seq)?.details;
+            (
+                details.get("phash").cloned(),
+                details.get("keyframes").cloned(),
+            )
         }
-        None => None,
+        None => (None, None),
     };
     let upstream = if history
         .first()
@@ -227,6 +240,7 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         upstream,
         metadata,
         perceptual_hash,
+        keyframes,
         implausible_times,
         timestamp,
 

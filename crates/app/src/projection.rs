@@ -90,6 +90,15 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
                     seq: entry.seq,
                 });
             }
+            if let Some(keyframes) = entry.details.get("keyframes") {
+                let (algorithm, frames) = keyframe_hashes(keyframes).map_err(&bad)?;
+                out.push(Change::Keyframes {
+                    sha256,
+                    algorithm,
+                    frames,
+                    seq: entry.seq,
+                });
+            }
             out.push(Change::Metadata(Box::new(MetadataRow {
                 sha256,
                 extractor: extractor.to_owned(),
@@ -117,4 +126,222 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
         _ => {}
     }
     Ok(out)
+}
+
+/// A keyframe hash algorithm and the (milliseconds, hash) frames recorded with it.
+type RecordedFrames = (String, Vec<(u64, u64)>);
+
+/// The algorithm and the (milliseconds, hash) frames of an extraction's `keyframes`
+/// (`{"algorithm", "frames": [{"at_ms", "value"}, ...]}`); a record of why there are none
+/// (`{"algorithm", "error"}`) has no frames. Fails with what is wrong otherwise.
+fn keyframe_hashes(
+    keyframes: &serde_json::Value,
+) -> std::result::Result<RecordedFrames, &'static str> {
+    let algorithm = keyframes["algorithm"]
+        .as_str()
+        .ok_or("names no keyframe hash algorithm")?;
+    let Some(frames) = keyframes.get("frames") else {
+        return match keyframes.get("error") {
+            Some(_) => Ok((algorithm.to_owned(), Vec::new())),
+            None => Err("holds keyframes with neither frames nor an error"),
+        };
+    };
+    let malformed = "holds a malformed keyframe hash";
+    let frames = frames
+        .as_array()
+        .ok_or(malformed)?
+        .iter()
+        .map(|f| {
+            let at_ms = f["at_ms"].as_u64().ok_or(malformed)?;
+            let value = f["value"].as_str().ok_or(malformed)?;
+            let hash: custody_similar::PHash = value.parse().map_err(|_| malformed)?;
+            Ok((at_ms, hash.0))
+        })
+        .collect::<std::result::Result<Vec<_>, &'static str>>()?;
+    Ok((algorithm.to_owned(), frames))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use custody_model::{Digest, ItemId, Timestamp};
+    use custody_similar::{Keyframe, PHash};
+    use serde_json::json;
+
+    use super::*;
+    use crate::ingest::{Collection, Examined, IngestOptions, extraction_entry};
+    use crate::vault::Vault;
+    use crate::verify::{Silent, VerifyOptions, verify};
+
+    /// What `custody verify --full` finds wrong with the vault.
+    async fn verify_problems(vault: &Vault) -> Vec<crate::verify::Problem> {
+        let options = VerifyOptions {
+            full: true,
+            checkpoint_file: None,
+            threads: 2,
+        };
+        verify(vault, &options, &Silent).await.unwrap().problems
+    }
+
+    fn extracted(details: serde_json::Value) -> Entry {
+        let mut details = details;
+        details["extractor"] = "x".into();
+        details["extractor_version"] = "1".into();
+        details["record"] = json!({});
+        Entry::new(
+            7,
+            Timestamp::from_unix_nanos(0).unwrap(),
+            "tester",
+            Action::MetadataExtracted,
+            Some(ItemId::new(1)),
+            Some(Digest::of(b"clip")),
+            details,
+        )
+    }
+
+    fn keyframes_change(entry: &Entry) -> Option<Change> {
+        changes(entry)
+            .unwrap()
+            .into_iter()
+            .find(|c| matches!(c, Change::Keyframes { .. }))
+    }
+
+    #[test]
+    fn keyframes_become_one_change_with_every_frame() {
+        let entry = extracted(json!({"keyframes": {"algorithm": "alg", "frames": [
+            {"at_ms": 0, "value": "0123456789abcdef"},
+            {"at_ms": 1500, "value": "ffffffffffffffff"},
+        ]}}));
+        assert_eq!(
+            keyframes_change(&entry),
+            Some(Change::Keyframes {
+                sha256: Digest::of(b"clip"),
+                algorithm: "alg".into(),
+                frames: vec![(0, 0x0123_4567_89ab_cdef), (1500, u64::MAX)],
+                seq: 7,
+            })
+        );
+        // Why there are none: no frames, and the earlier ones are replaced by nothing.
+        let failed =
+            extracted(json!({"keyframes": {"algorithm": "alg", "error": "could not hash: x"}}));
+        assert!(matches!(
+            keyframes_change(&failed),
+            Some(Change::Keyframes { frames, .. }) if frames.is_empty()
+        ));
+        // An image's entry has no keyframes.
+        let image = extracted(json!({"phash": {"algorithm": "alg", "value": "0123456789abcdef"}}));
+        assert_eq!(keyframes_change(&image), None);
+    }
+
+    #[test]
+    fn malformed_keyframes_are_refused() {
+        for bad in [
+            json!({"frames": []}),
+            json!({"algorithm": "alg"}),
+            json!({"algorithm": "alg", "frames": {}}),
+            json!({"algorithm": "alg", "frames": [{"at_ms": 0, "value": "xyz"}]}),
+            json!({"algorithm": "alg", "frames": [{"at_ms": -1, "value": "0123456789abcdef"}]}),
+            json!({"algorithm": "alg", "frames": [{"value": "0123456789abcdef"}]}),
+        ] {
+            let e = changes(&extracted(json!({ "keyframes": bad }))).unwrap_err();
+            assert!(e.to_string().contains("ledger entry 7"), "{e}");
+        }
+    }
+
+    /// Keyframe hashes recorded in the ledger reach the catalog and its dump, the latest
+    /// extraction replaces them, and the vault still verifies (a replay of the ledger
+    /// gives the same catalog).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recorded_keyframes_are_in_the_catalog_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let mut clip = vec![0, 0, 0, 16];
+        clip.extend_from_slice(b"ftypisom\0\0\x02\0");
+        let file = dir.path().join("clip.mp4");
+        std::fs::write(&file, &clip).unwrap();
+        let options = IngestOptions {
+            extract: false,
+            ..Default::default()
+        };
+        crate::ingest::ingest(
+            &vault,
+            &[file],
+            &Collection::default(),
+            &options,
+            Arc::new(crate::ingest::Quiet),
+        )
+        .await
+        .unwrap();
+        let item = vault.catalog().items(&Default::default()).await.unwrap()[0].clone();
+        let frames = vec![
+            Keyframe {
+                at_ms: 0,
+                hash: PHash(0x8000_0000_0000_0001),
+            },
+            Keyframe {
+                at_ms: 1_000,
+                hash: PHash(42),
+            },
+        ];
+        let examined = |keyframes| Examined {
+            metadata: crate::ingest::extract_bytes(&clip, &item.media_type),
+            phash: None,
+            keyframes: Some(keyframes),
+        };
+        let recorded = vault
+            .commit(
+                vec![extraction_entry(
+                    item.id,
+                    item.sha256,
+                    &examined(Ok(frames)),
+                )],
+                &[],
+            )
+            .await
+            .unwrap();
+        let seq = recorded[0].seq;
+        let alg = custody_similar::ALGORITHM;
+        assert_eq!(
+            vault.catalog().keyframe_hashes(alg).await.unwrap(),
+            [
+                (item.sha256, 0, 0x8000_0000_0000_0001),
+                (item.sha256, 1_000, 42)
+            ]
+        );
+        let dump = vault.catalog().dump().await.unwrap();
+        let rows: Vec<_> = dump
+            .iter()
+            .filter(|r| r.table == "keyframe_hashes")
+            .map(|r| (r.key.clone(), r.row.clone()))
+            .collect();
+        let sha = item.sha256.to_hex();
+        assert_eq!(
+            rows,
+            [
+                (
+                    format!("{sha}/{alg}/0"),
+                    format!(r#"["{sha}","{alg}",0,{},{seq}]"#, i64::MIN + 1)
+                ),
+                (
+                    format!("{sha}/{alg}/1000"),
+                    format!(r#"["{sha}","{alg}",1000,42,{seq}]"#)
+                ),
+            ]
+        );
+        let problems = verify_problems(&vault).await;
+        assert!(problems.is_empty(), "{problems:?}");
+
+        // An extraction that could not hash the video leaves no keyframes.
+        let failed = examined(Err("could not hash: damaged".into()));
+        vault
+            .commit(vec![extraction_entry(item.id, item.sha256, &failed)], &[])
+            .await
+            .unwrap();
+        assert_eq!(vault.catalog().keyframe_hashes(alg).await.unwrap(), []);
+        let problems = verify_problems(&vault).await;
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }

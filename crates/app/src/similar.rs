@@ -1,12 +1,15 @@
 //! Near-duplicates across the vault: `custody similar` and `custody clusters`.
 //!
-//! Perceptual hashes are computed on ingest and recorded with the metadata; here they are
-//! loaded into an in-memory index (docs/design/near-duplicates.md) to find an item's
-//! neighbours or to group the vault into clusters. Each cluster gets its earliest provable
-//! appearance: among all members' candidate times, the earliest one with the strongest
-//! basis present (attested > device clock > reported). A device reading that cannot be
-//! true (later than the collection, or a reset clock: [`crate::clocks`]) is listed with
-//! why, and takes no part.
+//! Perceptual hashes are computed on ingest and recorded with the metadata: one for an
+//! image, one per keyframe for a video (the same hash function, so a still taken from a
+//! video is found beside it). Here they are loaded into an in-memory index
+//! (docs/design/near-duplicates.md) whose ids are the bytes, each with all its hashes, to
+//! find an item's neighbours or to group the vault into clusters: a video is near what is
+//! near any of its keyframes, and is one member of a group however many of them match.
+//! Each cluster gets its earliest provable appearance: among all members' candidate
+//! times, the earliest one with the strongest basis present (attested > device clock >
+//! reported). A device reading that cannot be true (later than the collection, or a
+//! reset clock: [`crate::clocks`]) is listed with why, and takes no part.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,64 +28,177 @@ pub struct Neighbour {
     pub sha256: Digest,
     pub name: String,
     pub case: Option<String>,
+    /// The smallest distance between the asked item's hashes and this one's.
     pub distance: u32,
     /// The very same bytes (another collection of them).
     pub same_bytes: bool,
+    /// When this neighbour is a video: where its keyframe at that distance is shown, in
+    /// milliseconds from the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<u64>,
+    /// When the asked item is a video: where its own keyframe at that distance is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_at_ms: Option<u64>,
+}
+
+/// One hashed keyframe of a video, as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyframeHash {
+    /// Milliseconds from the start of the track.
+    pub at_ms: u64,
+    pub phash: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SimilarReport {
     pub item: ItemId,
-    pub phash: String,
+    /// The perceptual hash of an image (absent for a video).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phash: Option<String>,
+    /// The hashed keyframes of a video, in the order they are shown (absent for an
+    /// image); each was looked up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keyframes: Vec<KeyframeHash>,
     pub algorithm: &'static str,
     pub max_distance: u32,
-    /// Distinct images in the index.
+    /// Distinct images and videos in the index.
     pub indexed: usize,
     pub neighbours: Vec<Neighbour>,
 }
 
-async fn load(vault: &Vault) -> Result<(Vec<(Digest, u64)>, Index)> {
-    let hashes = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
-    let mut index = Index::new();
-    for (i, (_, h)) in hashes.iter().enumerate() {
-        index.insert(i as u64, PHash(*h));
+/// One hash of some bytes: an image's perceptual hash, or one keyframe of a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hashed {
+    /// Where the keyframe is shown, in milliseconds from the start; `None` for an image.
+    at_ms: Option<u64>,
+    hash: PHash,
+}
+
+/// Every hash recorded for some bytes: an image's one, or a video's keyframes in the
+/// order they are shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Hashes {
+    sha256: Digest,
+    hashes: Vec<Hashed>,
+}
+
+/// The hashes of the current algorithm, by bytes and ordered by digest: image hashes
+/// (bytes, hash) and keyframe hashes (bytes, milliseconds, hash), as the catalog gives them.
+fn by_bytes(images: Vec<(Digest, u64)>, keyframes: Vec<(Digest, u64, u64)>) -> Vec<Hashes> {
+    let mut all: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
+    for (d, h) in images {
+        all.entry(d).or_default().push(Hashed {
+            at_ms: None,
+            hash: PHash(h),
+        });
     }
-    Ok((hashes, index))
+    for (d, at_ms, h) in keyframes {
+        all.entry(d).or_default().push(Hashed {
+            at_ms: Some(at_ms),
+            hash: PHash(h),
+        });
+    }
+    all.into_iter()
+        .map(|(sha256, hashes)| Hashes { sha256, hashes })
+        .collect()
+}
+
+/// The index over the hashes of the bytes `keep` accepts; an id is a position in `bytes`.
+fn index_of(bytes: &[Hashes], keep: impl Fn(&Digest) -> bool) -> Index {
+    let mut index = Index::new();
+    for (i, b) in bytes.iter().enumerate().filter(|(_, b)| keep(&b.sha256)) {
+        for h in &b.hashes {
+            index.insert(i as u64, h.hash);
+        }
+    }
+    index
+}
+
+/// The closest pair of hashes, one of `a` and one of `b`: (distance, a's, b's); the first
+/// such pair in order on a tie. `None` when either has none.
+fn closest(a: &[Hashed], b: &[Hashed]) -> Option<(u32, Hashed, Hashed)> {
+    let mut best: Option<(u32, Hashed, Hashed)> = None;
+    for x in a {
+        for y in b {
+            let d = x.hash.distance(&y.hash);
+            if best.is_none_or(|(bd, _, _)| d < bd) {
+                best = Some((d, *x, *y));
+            }
+        }
+    }
+    best
+}
+
+/// Bytes near some of the hashes of `query`, each once at its smallest distance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Match {
+    /// Position of the bytes in the list the index was built from.
+    position: usize,
+    distance: u32,
+    /// The matching keyframe of a video found.
+    at_ms: Option<u64>,
+    /// The matching keyframe of the video asked about.
+    query_at_ms: Option<u64>,
+}
+
+/// Every bytes with a hash within `max_distance` of one of `query`'s, each once with the
+/// closest pair of hashes; ordered by distance, then position.
+fn matches(bytes: &[Hashes], index: &Index, query: &[Hashed], max_distance: u32) -> Vec<Match> {
+    let found: BTreeSet<usize> = query
+        .iter()
+        .flat_map(|q| index.query(q.hash, max_distance))
+        .map(|(id, _)| id as usize)
+        .collect();
+    let mut out: Vec<Match> = found
+        .into_iter()
+        .filter_map(|position| {
+            let (distance, mine, theirs) = closest(query, &bytes[position].hashes)?;
+            Some(Match {
+                position,
+                distance,
+                at_ms: theirs.at_ms,
+                query_at_ms: mine.at_ms,
+            })
+        })
+        .collect();
+    out.sort_by_key(|m| (m.distance, m.position));
+    out
+}
+
+async fn load(vault: &Vault) -> Result<Vec<Hashes>> {
+    let alg = custody_similar::ALGORITHM;
+    let images = vault.catalog().phashes(alg).await?;
+    let keyframes = vault.catalog().keyframe_hashes(alg).await?;
+    Ok(by_bytes(images, keyframes))
+}
+
+/// A time in a video, as `m:ss.mmm` (`h:mm:ss.mmm` from an hour on).
+pub fn clock_time(ms: u64) -> String {
+    let (h, m, s, milli) = (
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1_000 % 60,
+        ms % 1_000,
+    );
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}.{milli:03}")
+    } else {
+        format!("{m}:{s:02}.{milli:03}")
+    }
 }
 
 pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<SimilarReport> {
     let item = crate::items::resolve_bytes(vault, query).await?;
-    let (hashes, index) = load(vault).await?;
-    let Some(&(_, h)) = hashes.iter().find(|(d, _)| *d == item.sha256) else {
-        let extracted = vault
-            .catalog()
-            .metadata(&item.sha256, custody_extract::EXTRACTOR)
-            .await?
-            .is_some();
-        let hashable = custody_similar::is_hashable(&item.media_type);
-        if !extracted && hashable {
-            return Err(AppError::Invalid(format!(
-                "{} has not been examined yet (it was ingested with --no-extract); run `custody extract --all` to extract its metadata and perceptual hash",
-                item.id
-            )));
-        }
-        let why = if hashable {
-            let view = crate::items::show(vault, &item.id.to_string()).await?;
-            view.recorded_phash()
-                .and_then(|p| p["error"].as_str())
-                .map(|e| e.strip_prefix("could not hash: ").unwrap_or(e).to_owned())
-                .unwrap_or_else(|| "no hash was recorded".into())
-        } else {
-            unhashed_reason(&item.media_type)
-        };
-        return Err(AppError::Invalid(format!(
-            "{} ({}) has no perceptual hash: {why}",
-            item.id, item.original_name
-        )));
+    let bytes = load(vault).await?;
+    let Ok(own) = bytes.binary_search_by(|b| b.sha256.cmp(&item.sha256)) else {
+        return Err(not_hashed(vault, &item).await?);
     };
+    let index = index_of(&bytes, |_| true);
+    let query_hashes = &bytes[own].hashes;
     let mut neighbours = Vec::new();
-    for (id, distance) in index.query(PHash(h), max_distance) {
-        let digest = hashes[id as usize].0;
+    for m in matches(&bytes, &index, query_hashes, max_distance) {
+        let digest = bytes[m.position].sha256;
+        let same_bytes = digest == item.sha256;
         let filter = custody_store::ItemFilter {
             sha256: Some(digest),
             ..Default::default()
@@ -96,20 +212,96 @@ pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<Si
                 sha256: other.sha256,
                 name: other.original_name,
                 case: other.case,
-                distance,
-                same_bytes: other.sha256 == item.sha256,
+                distance: m.distance,
+                same_bytes,
+                // Frames matter between different bytes only.
+                at_ms: m.at_ms.filter(|_| !same_bytes),
+                query_at_ms: m.query_at_ms.filter(|_| !same_bytes),
             });
         }
     }
     neighbours.sort_by_key(|n| (n.distance, n.item));
     Ok(SimilarReport {
         item: item.id,
-        phash: PHash(h).to_string(),
+        phash: query_hashes
+            .iter()
+            .find(|h| h.at_ms.is_none())
+            .map(|h| h.hash.to_string()),
+        keyframes: query_hashes
+            .iter()
+            .filter_map(|h| {
+                Some(KeyframeHash {
+                    at_ms: h.at_ms?,
+                    phash: h.hash.to_string(),
+                })
+            })
+            .collect(),
         algorithm: custody_similar::ALGORITHM,
         max_distance,
-        indexed: hashes.len(),
+        indexed: bytes.len(),
         neighbours,
     })
+}
+
+/// The refusal of `custody similar` for an item with no hash in the catalog, saying why
+/// and what to do.
+async fn not_hashed(vault: &Vault, item: &Item) -> Result<AppError> {
+    let extracted = vault
+        .catalog()
+        .metadata(&item.sha256, custody_extract::EXTRACTOR)
+        .await?
+        .is_some();
+    let image = custody_similar::is_hashable(&item.media_type);
+    let video = custody_similar::has_keyframes(&item.media_type);
+    let what = if video {
+        "keyframe hashes"
+    } else {
+        "perceptual hash"
+    };
+    if !extracted && (image || video) {
+        return Ok(AppError::Invalid(format!(
+            "{} has not been examined yet (it was ingested with --no-extract); run `custody extract --all` to extract its metadata and {what}",
+            item.id
+        )));
+    }
+    let why = if image || video {
+        let view = crate::items::show(vault, &item.id.to_string()).await?;
+        if video {
+            keyframes_missing(view.recorded_keyframes(), &item.id.to_string())
+        } else {
+            view.recorded_phash()
+                .and_then(|p| p["error"].as_str())
+                .map(|e| e.strip_prefix("could not hash: ").unwrap_or(e).to_owned())
+                .unwrap_or_else(|| "no hash was recorded".into())
+        }
+    } else {
+        unhashed_reason(&item.media_type)
+    };
+    Ok(AppError::Invalid(format!(
+        "{} ({}) has no {what}: {why}",
+        item.id, item.original_name
+    )))
+}
+
+/// Why a video examined for keyframes has none to compare, from what its latest
+/// extraction recorded (`details["keyframes"]`), with what to do where something can be
+/// done. `item` names it in the advice.
+pub fn keyframes_missing(recorded: Option<&serde_json::Value>, item: &str) -> String {
+    let Some(k) = recorded else {
+        return "it was examined before keyframes were hashed; run `custody extract --all`".into();
+    };
+    if let Some(e) = k["error"].as_str() {
+        return e.strip_prefix("could not hash: ").unwrap_or(e).to_owned();
+    }
+    let algorithm = k["algorithm"].as_str().unwrap_or("?");
+    match k["frames"].as_array() {
+        Some(frames) if frames.is_empty() => "no keyframe was found in it".into(),
+        _ if algorithm != custody_similar::ALGORITHM => format!(
+            "its keyframes were hashed with {algorithm}, which is not compared with {}; run `custody extract {item} --force`",
+            custody_similar::ALGORITHM
+        ),
+        _ => "its recorded keyframes are missing from the catalog; run `custody verify`".into(),
+    }
 }
 
 /// One candidate time of a cluster member, with where it comes from.
@@ -143,10 +335,15 @@ pub struct Member {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Hamming distance of this member's perceptual hash to that of the member with the
-    /// earliest provable appearance (the first member when no time is known); 0 in a
+    /// earliest provable appearance (the first member when no time is known), the
+    /// smallest over their hashes when either is a video (one per keyframe); 0 in a
     /// group of the same bytes. Groups are chained (single linkage), so a member may be
     /// further from it than the limit.
     pub distance: u32,
+    /// When this member is a video (and not the same bytes as that member): where its
+    /// keyframe at that distance is shown, in milliseconds from the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -333,7 +530,7 @@ pub struct Clusters {
 }
 
 pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> Result<Clusters> {
-    let (hashes, full) = load(vault).await?;
+    let bytes = load(vault).await?;
     // Items by digest, limited to the case when one is given.
     let filter = custody_store::ItemFilter {
         case: case.map(str::to_owned),
@@ -361,29 +558,24 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
             unexamined += items.len();
         }
     }
-    let index = if case.is_some() {
-        let mut idx = Index::new();
-        for (i, (d, h)) in hashes.iter().enumerate() {
-            if items_by_digest.contains_key(d) {
-                idx.insert(i as u64, PHash(*h));
-            }
-        }
-        idx
-    } else {
-        full
-    };
+    // One id per bytes: a video's keyframes join its group together, and it is a
+    // member once.
+    let index = index_of(&bytes, |d| items_by_digest.contains_key(d));
     let proofs = Proofs::of(vault).await?;
-    let hash_of: BTreeMap<Digest, u64> = hashes.iter().copied().collect();
+    let hashes_of: BTreeMap<Digest, &[Hashed]> = bytes
+        .iter()
+        .map(|b| (b.sha256, b.hashes.as_slice()))
+        .collect();
     let mut groups: Vec<Vec<&Item>> = Vec::new();
     let mut grouped: BTreeSet<Digest> = BTreeSet::new();
     for group in index.clusters(max_distance) {
-        grouped.extend(group.iter().map(|i| hashes[*i as usize].0));
+        grouped.extend(group.iter().map(|i| bytes[*i as usize].sha256));
         groups.push(
             group
                 .iter()
                 .flat_map(|i| {
                     items_by_digest
-                        .get(&hashes[*i as usize].0)
+                        .get(&bytes[*i as usize].sha256)
                         .into_iter()
                         .flatten()
                 })
@@ -423,6 +615,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
                     .collect(),
                 notes,
                 distance: 0,
+                at_ms: None,
             });
             // Readings that cannot be true take no part in the choice.
             let usable: Vec<&Candidate> = times.iter().filter(|c| c.not_used.is_none()).collect();
@@ -462,11 +655,13 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
             .as_ref()
             .and_then(|e| members.iter().find(|m| m.item == e.item))
             .or(members.first())
-            .and_then(|m| hash_of.get(&m.sha256).copied());
+            .map(|m| m.sha256);
         if let Some(r) = reference {
+            let of = |d: &Digest| hashes_of.get(d).copied().unwrap_or_default();
             for m in &mut members {
-                if let Some(h) = hash_of.get(&m.sha256) {
-                    m.distance = (h ^ r).count_ones();
+                if let Some((distance, _, theirs)) = closest(of(&r), of(&m.sha256)) {
+                    m.distance = distance;
+                    m.at_ms = theirs.at_ms.filter(|_| m.sha256 != r);
                 }
             }
         }
@@ -481,19 +676,192 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
 }
 
 /// Why an item of this media type has no perceptual hash (for types that are never
-/// hashed; a hashable image that failed has its own reason in its extraction entry).
+/// hashed; a hashable image or video that failed has its own reason in its extraction
+/// entry).
 pub fn unhashed_reason(media_type: &str) -> String {
     let lower = media_type.to_ascii_lowercase();
     if lower.contains("sequence") && (lower.contains("heic") || lower.contains("heif")) {
         "HEIF image sequences (bursts, animations) are not hashed: only HEIC/HEIF still images are"
             .into()
     } else if lower.starts_with("video/") {
-        "videos are not hashed: no pure-Rust video decoder is available (their metadata is extracted without one)".into()
+        format!(
+            "only the keyframes of MP4, MOV, M4V and 3GP videos are hashed, and this is {media_type} (its metadata is extracted without them)"
+        )
     } else if lower.contains("avif") {
         "AVIF images are not hashed: no AV1 decoder is built in (their metadata is extracted without one)".into()
     } else {
         format!(
-            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images are hashed, and this is {media_type}"
+            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V and 3GP videos are hashed, and this is {media_type}"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(n: u8) -> Digest {
+        Digest::of(&[n])
+    }
+
+    /// A hash `bits` bits away from `base` (its lowest bits flipped).
+    fn near(base: u64, bits: u32) -> u64 {
+        base ^ ((1u128 << bits) - 1) as u64
+    }
+
+    const STILL: u64 = 0x0f0f_3c3c_a5a5_9696;
+    const OTHER: u64 = 0x1234_5678_9abc_def0;
+
+    /// An image (1), a video (2) whose second keyframe is a copy of the image and whose
+    /// other frames are far from it, and an unrelated image (3).
+    fn vault_hashes() -> Vec<Hashes> {
+        by_bytes(
+            vec![(digest(1), STILL), (digest(3), OTHER)],
+            vec![
+                (digest(2), 0, !STILL),
+                (digest(2), 1_500, near(STILL, 3)),
+                (digest(2), 3_000, near(STILL, 6)),
+            ],
+        )
+    }
+
+    fn position(bytes: &[Hashes], d: Digest) -> usize {
+        bytes.iter().position(|b| b.sha256 == d).unwrap()
+    }
+
+    #[test]
+    fn images_and_keyframes_are_held_by_bytes() {
+        let bytes = vault_hashes();
+        assert_eq!(bytes.len(), 3);
+        let video = &bytes[position(&bytes, digest(2))];
+        assert_eq!(
+            video.hashes.iter().map(|h| h.at_ms).collect::<Vec<_>>(),
+            [Some(0), Some(1_500), Some(3_000)]
+        );
+        let image = &bytes[position(&bytes, digest(1))];
+        assert_eq!(
+            image.hashes,
+            [Hashed {
+                at_ms: None,
+                hash: PHash(STILL)
+            }]
+        );
+    }
+
+    #[test]
+    fn an_image_finds_the_video_frame_that_shows_it() {
+        let bytes = vault_hashes();
+        let index = index_of(&bytes, |_| true);
+        let image = &bytes[position(&bytes, digest(1))].hashes;
+        let found = matches(&bytes, &index, image, 10);
+        assert_eq!(
+            found,
+            [
+                Match {
+                    position: position(&bytes, digest(1)),
+                    distance: 0,
+                    at_ms: None,
+                    query_at_ms: None
+                },
+                Match {
+                    position: position(&bytes, digest(2)),
+                    distance: 3,
+                    at_ms: Some(1_500),
+                    query_at_ms: None
+                },
+            ],
+            "the video once, at its closest frame; the stranger not at all"
+        );
+    }
+
+    #[test]
+    fn a_video_finds_what_any_of_its_frames_shows_once() {
+        let bytes = vault_hashes();
+        let index = index_of(&bytes, |_| true);
+        let video = &bytes[position(&bytes, digest(2))].hashes;
+        let found = matches(&bytes, &index, video, 10);
+        let image = found
+            .iter()
+            .filter(|m| m.position == position(&bytes, digest(1)))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            image,
+            [&Match {
+                position: position(&bytes, digest(1)),
+                distance: 3,
+                at_ms: None,
+                query_at_ms: Some(1_500)
+            }],
+            "two frames are within 10 of the image: it is reported once, at the closer"
+        );
+        assert_eq!(found.len(), 2, "itself and the image: {found:?}");
+        assert_eq!(found[0].distance, 0);
+    }
+
+    #[test]
+    fn a_video_joins_a_cluster_once_through_any_frame() {
+        let bytes = vault_hashes();
+        let index = index_of(&bytes, |_| true);
+        let groups = index.clusters(10);
+        let ids = |ds: &[u8]| {
+            let mut v: Vec<u64> = ds
+                .iter()
+                .map(|d| position(&bytes, digest(*d)) as u64)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(groups, [ids(&[1, 2])]);
+        // Kept out of the index, the image takes the video's group with it.
+        let without_image = index_of(&bytes, |d| *d != digest(1));
+        assert!(without_image.clusters(10).is_empty());
+    }
+
+    #[test]
+    fn the_closest_pair_decides_the_distance() {
+        let h = |at_ms, hash| Hashed {
+            at_ms,
+            hash: PHash(hash),
+        };
+        let video = [
+            h(Some(0), near(STILL, 9)),
+            h(Some(40), near(STILL, 2)),
+            h(Some(80), near(STILL, 2)),
+        ];
+        let image = [h(None, STILL)];
+        assert_eq!(closest(&image, &video), Some((2, image[0], video[1])));
+        assert_eq!(closest(&video, &image), Some((2, video[1], image[0])));
+        assert_eq!(closest(&video, &[]), None);
+    }
+
+    #[test]
+    fn video_times_read_as_clock_times() {
+        assert_eq!(clock_time(0), "0:00.000");
+        assert_eq!(clock_time(1_500), "0:01.500");
+        assert_eq!(clock_time(61_005), "1:01.005");
+        assert_eq!(clock_time(3_723_004), "1:02:03.004");
+    }
+
+    #[test]
+    fn a_video_without_keyframes_says_why() {
+        use serde_json::json;
+        let alg = custody_similar::ALGORITHM;
+        assert!(keyframes_missing(None, "ITM-000001").contains("custody extract --all"));
+        let failed = json!({"algorithm": alg, "error": "could not hash: the track is empty"});
+        assert_eq!(
+            keyframes_missing(Some(&failed), "ITM-000001"),
+            "the track is empty"
+        );
+        let none = json!({"algorithm": alg, "frames": []});
+        assert_eq!(
+            keyframes_missing(Some(&none), "ITM-000001"),
+            "no keyframe was found in it"
+        );
+        let older =
+            json!({"algorithm": "old", "frames": [{"at_ms": 0, "value": "0123456789abcdef"}]});
+        assert!(
+            keyframes_missing(Some(&older), "ITM-000001")
+                .contains("custody extract ITM-000001 --force")
+        );
     }
 }

@@ -104,13 +104,15 @@ pub enum Command {
         #[arg(long)]
         all: bool,
         /// Extract again even where a record of this version exists, and compute every
-        /// perceptual hash again.
+        /// perceptual hash and video keyframe hash again.
         #[arg(long)]
         force: bool,
     },
-    /// Near-duplicates of an image across the vault (resized, recompressed, cropped copies).
+    /// Near-duplicates of an image or a video across the vault (resized, recompressed,
+    /// cropped copies; stills of a video and videos showing a picture).
     Similar(crate::cmd::similar::SimilarArgs),
-    /// Groups of near-duplicate images, each with its earliest provable appearance.
+    /// Groups of near-duplicate images and videos, each with its earliest provable
+    /// appearance.
     Clusters(crate::cmd::similar::ClustersArgs),
     /// Items with a position, for QGIS, Google Earth or a spreadsheet.
     ExportGeo {

@@ -544,6 +544,34 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
     Ok(())
 }
 
+/// The keyframe hashes of a video recorded with its latest extraction, each after the
+/// time it is shown, or why there are none.
+fn print_keyframes(v: &items::ItemView) {
+    let recorded = v.recorded_keyframes();
+    let frames: Vec<String> = recorded
+        .and_then(|k| k["frames"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let at = custody_app::similar::clock_time(f["at_ms"].as_u64()?);
+            Some(format!("{at} {}", f["value"].as_str()?))
+        })
+        .collect();
+    if frames.is_empty() {
+        let id = v.item.id.to_string();
+        outln!(
+            "  keyframes     none: {}",
+            custody_app::similar::keyframes_missing(recorded, &id)
+        );
+    } else {
+        outln!(
+            "  keyframes     {} ({})",
+            frames.join("  "),
+            recorded.and_then(|k| k["algorithm"].as_str()).unwrap_or("")
+        );
+    }
+}
+
 fn print_item(v: &items::ItemView) {
     let i = &v.item;
     outln!("{}  {}", i.id, i.original_name);
@@ -602,10 +630,14 @@ fn print_item(v: &items::ItemView) {
                 _ => {}
             },
             None if custody_similar::is_hashable(&i.media_type) => {}
+            None if custody_similar::has_keyframes(&i.media_type) => {}
             None => outln!(
                 "  perceptual hash none: {}",
                 custody_app::similar::unhashed_reason(&i.media_type)
             ),
+        }
+        if custody_similar::has_keyframes(&i.media_type) || v.recorded_keyframes().is_some() {
+            print_keyframes(v);
         }
     } else {
         outln!("metadata: not extracted (run `custody extract --all`)");

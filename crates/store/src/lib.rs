@@ -54,6 +54,17 @@ pub enum Change {
         hash: u64,
         seq: u64,
     },
+    /// The keyframe hashes of a video recorded with a `metadata.extracted` entry: they
+    /// replace every row of these bytes and algorithm (an extraction that could not hash
+    /// the video has no frames, and leaves none).
+    Keyframes {
+        sha256: Digest,
+        algorithm: String,
+        /// (presentation time in milliseconds from the track's start, hash), in the
+        /// order the frames are shown.
+        frames: Vec<(u64, u64)>,
+        seq: u64,
+    },
     /// Case events and the sealed store (see [`cases`]).
     Case(CaseChange),
 }
@@ -116,6 +127,10 @@ pub trait Catalog: CaseCatalog + Send + Sync {
 
     /// Every perceptual hash of `algorithm`: (bytes, hash).
     async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64)>>;
+
+    /// Every video keyframe hash of `algorithm`: (bytes, milliseconds from the track's
+    /// start, hash), ordered by bytes then time.
+    async fn keyframe_hashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, u64)>>;
 
     /// Ledger entries of one action, oldest first.
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>>;

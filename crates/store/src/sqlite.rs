@@ -166,6 +166,38 @@ fn metadata_from_row(row: &SqliteRow) -> Result<MetadataRow> {
     })
 }
 
+/// Replaces the keyframe hashes of some bytes and algorithm with `frames` (the latest
+/// extraction's).
+async fn replace_keyframes(
+    conn: &mut sqlx::SqliteConnection,
+    sha256: &Digest,
+    algorithm: &str,
+    frames: &[(u64, u64)],
+    seq: u64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM keyframe_hashes WHERE sha256 = ? AND algorithm = ?")
+        .bind(sha256.to_hex())
+        .bind(algorithm)
+        .execute(&mut *conn)
+        .await?;
+    for (at_ms, hash) in frames {
+        // A frame time given twice keeps its last hash, as the primary key allows one.
+        sqlx::query(
+            "INSERT INTO keyframe_hashes (sha256, algorithm, at_ms, hash, ledger_seq) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256, algorithm, at_ms) DO UPDATE SET \
+             hash = excluded.hash, ledger_seq = excluded.ledger_seq",
+        )
+        .bind(sha256.to_hex())
+        .bind(algorithm)
+        .bind(*at_ms as i64)
+        .bind(*hash as i64)
+        .bind(seq as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Catalog for SqliteCatalog {
     async fn applied_seq(&self) -> Result<Option<u64>> {
@@ -190,6 +222,13 @@ impl Catalog for SqliteCatalog {
                     hash,
                     seq,
                 } => pending.phashes.push((sha256, algorithm, *hash, *seq)),
+                // No other change writes this table: applied at once, in ledger order.
+                Change::Keyframes {
+                    sha256,
+                    algorithm,
+                    frames,
+                    seq,
+                } => replace_keyframes(&mut tx, sha256, algorithm, frames, *seq).await?,
                 Change::Case(c) => crate::cases::apply(&mut tx, c).await?,
                 Change::Annotate { seq, item, note } => {
                     sqlx::query("INSERT INTO annotations (seq, item, note) VALUES (?, ?, ?)")
@@ -329,6 +368,33 @@ impl Catalog for SqliteCatalog {
             .collect()
     }
 
+    async fn keyframe_hashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, u64)>> {
+        let rows = sqlx::query(
+            "SELECT sha256, at_ms, hash FROM keyframe_hashes WHERE algorithm = ? \
+             ORDER BY sha256, at_ms",
+        )
+        .bind(algorithm)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let sha: String = r.try_get("sha256")?;
+                let d = sha.parse().map_err(|e: custody_model::DigestParseError| {
+                    CatalogError::BadRow {
+                        table: "keyframe_hashes",
+                        key: sha.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok((
+                    d,
+                    r.try_get::<i64, _>("at_ms")? as u64,
+                    r.try_get::<i64, _>("hash")? as u64,
+                ))
+            })
+            .collect()
+    }
+
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
             "SELECT seq, time, actor, action, item, sha256 FROM events WHERE action = ? ORDER BY seq",
@@ -440,11 +506,86 @@ impl Catalog for SqliteCatalog {
                 row: json!([sha, alg, hash, seq]).to_string(),
             });
         }
+        for row in sqlx::query(
+            "SELECT sha256, algorithm, at_ms, hash, ledger_seq FROM keyframe_hashes \
+             ORDER BY sha256, algorithm, at_ms",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let sha: String = row.try_get("sha256")?;
+            let alg: String = row.try_get("algorithm")?;
+            let at_ms: i64 = row.try_get("at_ms")?;
+            let hash: i64 = row.try_get("hash")?;
+            let seq: i64 = row.try_get("ledger_seq")?;
+            out.push(DumpRow {
+                table: "keyframe_hashes",
+                key: format!("{sha}/{alg}/{at_ms}"),
+                row: json!([sha, alg, at_ms, hash, seq]).to_string(),
+            });
+        }
         out.sort();
         Ok(out)
     }
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyframes(sha256: Digest, frames: &[(u64, u64)], seq: u64) -> Change {
+        Change::Keyframes {
+            sha256,
+            algorithm: "alg".into(),
+            frames: frames.to_vec(),
+            seq,
+        }
+    }
+
+    /// The latest extraction's keyframes replace the earlier ones of the same bytes and
+    /// algorithm, and only those; an extraction without frames leaves none.
+    #[tokio::test]
+    async fn keyframe_hashes_are_replaced_queried_and_dumped() {
+        let c = SqliteCatalog::in_memory().await.unwrap();
+        let (a, b) = (Digest::of(b"video a"), Digest::of(b"video b"));
+        let first = [(0, 1), (1_500, u64::MAX), (3_000, 3)];
+        c.apply(&[keyframes(a, &first, 1), keyframes(b, &[(40, 7)], 2)], 2)
+            .await
+            .unwrap();
+        let mut want = vec![(a, 0, 1), (a, 1_500, u64::MAX), (a, 3_000, 3), (b, 40, 7)];
+        want.sort_by_key(|(d, at, _)| (d.to_hex(), *at));
+        assert_eq!(c.keyframe_hashes("alg").await.unwrap(), want);
+        assert!(c.keyframe_hashes("other").await.unwrap().is_empty());
+
+        c.apply(&[keyframes(a, &[(500, 9)], 3)], 3).await.unwrap();
+        let now = c.keyframe_hashes("alg").await.unwrap();
+        assert_eq!(
+            now.iter().filter(|r| r.0 == a).collect::<Vec<_>>(),
+            [&(a, 500, 9)]
+        );
+        assert!(
+            now.contains(&(b, 40, 7)),
+            "other bytes are untouched: {now:?}"
+        );
+
+        let dump = c.dump().await.unwrap();
+        let rows: Vec<&DumpRow> = dump
+            .iter()
+            .filter(|r| r.table == "keyframe_hashes")
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let of_a = rows
+            .iter()
+            .find(|r| r.key.starts_with(&a.to_hex()))
+            .unwrap();
+        assert_eq!(of_a.key, format!("{}/alg/500", a.to_hex()));
+        assert_eq!(of_a.row, format!(r#"["{}","alg",500,9,3]"#, a.to_hex()));
+
+        c.apply(&[keyframes(b, &[], 4)], 4).await.unwrap();
+        assert_eq!(c.keyframe_hashes("alg").await.unwrap(), [(a, 500, 9)]);
     }
 }

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use custody_app::Mode;
+use custody_app::similar::clock_time;
 
 use crate::cli::Cli;
 use crate::run::{open, print_json};
 
 #[derive(Args, Debug)]
 pub struct SimilarArgs {
-    /// Item id or SHA-256 prefix of an image.
+    /// Item id or SHA-256 prefix of an image or a video.
     pub item: String,
     /// Largest Hamming distance (of 64 bits, so 0 to 64) reported as a near-duplicate.
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
@@ -24,7 +25,8 @@ pub struct ClustersArgs {
     /// Only items of this case.
     #[arg(long)]
     pub case: Option<String>,
-    /// Largest Hamming distance (0 to 64) within which images are grouped.
+    /// Largest Hamming distance (0 to 64) within which images and video keyframes are
+    /// grouped.
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
           value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
@@ -39,22 +41,29 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         print_json(&r)?;
         return Ok(ExitCode::SUCCESS);
     }
-    // Items and images are counted apart: the same bytes may be held by several items.
-    let images: std::collections::BTreeSet<_> = r
+    // Items and files are counted apart: the same bytes may be held by several items.
+    let files: std::collections::BTreeSet<_> = r
         .neighbours
         .iter()
         .filter(|n| !n.same_bytes)
         .map(|n| n.sha256)
         .collect();
+    let hashed = match &r.phash {
+        Some(h) => format!("perceptual hash {h}"),
+        None => format!(
+            "video, {} keyframe{} hashed",
+            r.keyframes.len(),
+            if r.keyframes.len() == 1 { "" } else { "s" }
+        ),
+    };
+    let s = if files.len() == 1 { "" } else { "s" };
     outln!(
-        "{} (perceptual hash {}): {} item{} within distance {}: {} other image{} of the {} distinct images hashed in the vault{}",
+        "{} ({hashed}): {} item{} within distance {}: {} other image{s} or video{s} of the {} distinct images and videos hashed in the vault{}",
         r.item,
-        r.phash,
         r.neighbours.len(),
         if r.neighbours.len() == 1 { "" } else { "s" },
         r.max_distance,
-        images.len(),
-        if images.len() == 1 { "" } else { "s" },
+        files.len(),
         r.indexed,
         match r.neighbours.iter().filter(|n| n.same_bytes).count() {
             0 => String::new(),
@@ -68,8 +77,17 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         } else {
             format!("distance {:>2}", n.distance)
         };
+        // Which frames matched, of a video found and of the video asked about.
+        let frames: String = [
+            n.at_ms.map(|t| format!("  at {}", clock_time(t))),
+            n.query_at_ms
+                .map(|t| format!("  with this video at {}", clock_time(t))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         outln!(
-            "  {}  {what:<12} {}  {}  {}",
+            "  {}  {what:<12} {}  {}  {}{frames}",
             n.item,
             &n.sha256.to_hex()[..16],
             n.case.as_deref().unwrap_or("-"),
@@ -120,8 +138,12 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
             } else {
                 format!("distance {:>2}", m.distance)
             };
+            let at = m
+                .at_ms
+                .map(|t| format!("  at {}", clock_time(t)))
+                .unwrap_or_default();
             outln!(
-                "  {}  {distance:<11}  {}  {}  {}",
+                "  {}  {distance:<11}  {}  {}  {}{at}",
                 m.item,
                 &m.sha256.to_hex()[..16],
                 m.case.as_deref().unwrap_or("-"),

@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V and 3GP videos are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
@@ -308,14 +308,18 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
     assert!(shown["metadata"].is_null(), "{shown}");
     let early = env.run(&["similar", "ITM-000001"]);
     early.refused("custody extract --all");
-    // A video is never hashed: extracting would not help, and it is not asked for.
+    // A video's keyframes are hashed when it is examined: not yet, so the same advice.
     let mut clip = vec![0, 0, 0, 16];
     clip.extend_from_slice(b"ftypisom\0\0\x02\0");
     env.write("clip.mp4", &clip);
     env.run(&["ingest", "clip.mp4", "--no-extract"]).ok();
     let video = env.run(&["similar", "ITM-000003"]);
-    video.refused("videos are not hashed");
-    assert!(!video.stderr.contains("extract --all"), "{}", video.stderr);
+    video.refused("ITM-000003 has not been examined yet");
+    assert!(
+        video.stderr.contains("custody extract --all") && video.stderr.contains("keyframe"),
+        "{}",
+        video.stderr
+    );
     // Grouping says what it could not look at, without spoiling the JSON.
     let grouped = env.run(&["clusters", "--json"]).ok();
     let report = grouped.json();
@@ -341,6 +345,23 @@ fn preserving_first_and_examining_later_finds_the_same_copies() {
     );
     let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
     assert_eq!(shown["metadata"]["extractor"], "custody-extract");
+    // Examined now, the MP4 without a track has no keyframes, and says what its
+    // extraction recorded.
+    let shown = env.run(&["show", "ITM-000003", "--json"]).ok().json();
+    assert_eq!(
+        shown["keyframes"]["algorithm"], "custody-phash-v1",
+        "{shown}"
+    );
+    let error = shown["keyframes"]["error"].as_str().unwrap();
+    let why = error.strip_prefix("could not hash: ").unwrap();
+    env.run(&["similar", "ITM-000003"]).refused(&format!(
+        "ITM-000003 (clip.mp4) has no keyframe hashes: {why}"
+    ));
+    let text = env.run(&["show", "ITM-000003"]).ok().stdout;
+    assert!(
+        text.contains(&format!("  keyframes     none: {why}")),
+        "{text}"
+    );
     let grouped = env.run(&["clusters"]).ok();
     assert!(
         grouped.stdout.contains("original.jpg"),
@@ -668,4 +689,255 @@ fn a_heic_photograph_and_a_jpeg_copy_of_it_are_near_duplicates() {
         assert_eq!(phone["neighbours"], serde_json::json!([]), "{phone}");
         assert_eq!(phone["phash"].as_str().unwrap().len(), 16, "{phone}");
     }
+}
+
+/// Makes a video with ffmpeg, run in the test's folder with `args` after the common ones;
+/// false, having said that the test skips, when ffmpeg is not installed.
+fn ffmpeg(env: &Env, args: &[&str]) -> bool {
+    let present = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        eprintln!("skipped: ffmpeg not found (it makes the test videos)");
+        return false;
+    }
+    let out = std::process::Command::new("ffmpeg")
+        .current_dir(env.path(""))
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
+
+/// Two scenes, far apart as pictures, as PNG files `make/a.png` and `make/b.png`, and
+/// JPEG stills of them in `dump/`, as a messenger would send them.
+fn two_scenes(env: &Env) {
+    for (name, seed) in [("a", 1), ("b", 4)] {
+        let img = scene(seed, 640, 480);
+        let png = env.path(&format!("make/{name}.png"));
+        std::fs::create_dir_all(png.parent().unwrap()).unwrap();
+        img.save(&png).unwrap();
+        env.write(&format!("dump/still-{name}.jpg"), &jpeg(&img, 85));
+    }
+}
+
+/// ffmpeg arguments of a two-second video at ten frames a second from the two scenes,
+/// `width` pixels wide: scene a for the first second, scene b for the second, a keyframe
+/// every second.
+fn two_scene_video(width: u32, codec: &[&str], out: &str) -> Vec<String> {
+    let filter = format!("[0:v][1:v]concat=n=2:v=1,fps=10,scale={width}:-2");
+    let mut args: Vec<String> = [
+        "-loop",
+        "1",
+        "-t",
+        "1",
+        "-i",
+        "make/a.png",
+        "-loop",
+        "1",
+        "-t",
+        "1",
+        "-i",
+        "make/b.png",
+        "-filter_complex",
+        &filter,
+        "-g",
+        "10",
+        "-pix_fmt",
+        "yuv420p",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(codec.iter().map(|s| (*s).to_owned()));
+    args.push(out.to_owned());
+    args
+}
+
+fn item_id(env: &Env, name: &str) -> String {
+    let items = env.run(&["list", "--json"]).ok().json();
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["original_name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {items}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The neighbour named `name` in a `similar --json` report.
+fn neighbour<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("{name} among the neighbours: {report}"))
+}
+
+/// An H.264 MP4 made from two pictures and a JPEG still of each are found from one
+/// another, each still beside the keyframe that shows its picture; the video is one
+/// member of their group; `show` lists its keyframe hashes.
+#[test]
+fn stills_and_the_video_they_are_taken_from_find_each_other() {
+    let env = Env::new();
+    two_scenes(&env);
+    let args = two_scene_video(640, &["-c:v", "libx264"], "dump/clip.mp4");
+    if !ffmpeg(&env, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return;
+    }
+    env.init();
+    let r = env.run(&["ingest", "dump", "--json"]).ok().json();
+    assert_eq!(r["ingested"], 3, "{r}");
+    let (clip, a, b) = (
+        item_id(&env, "clip.mp4"),
+        item_id(&env, "still-a.jpg"),
+        item_id(&env, "still-b.jpg"),
+    );
+
+    // The video's keyframes, as recorded with its extraction.
+    let shown = env.run(&["show", &clip, "--json"]).ok().json();
+    assert_eq!(shown["item"]["media_type"], "video/mp4", "{shown}");
+    assert!(shown.get("perceptual_hash").is_none(), "{shown}");
+    let frames = shown["keyframes"]["frames"]
+        .as_array()
+        .unwrap_or_else(|| panic!("keyframes hashed: {}", shown["keyframes"]));
+    assert!((2..=5).contains(&frames.len()), "{frames:?}");
+    for f in frames {
+        assert_eq!(f["value"].as_str().unwrap().len(), 16, "{f}");
+        assert!(f["at_ms"].as_u64().unwrap() < 2_000, "{f}");
+    }
+    let text = env.run(&["show", &clip]).ok().stdout;
+    let first = format!(
+        "  keyframes     0:0{}",
+        frames[0]["at_ms"].as_u64().unwrap() / 1_000
+    );
+    assert!(text.contains(&first), "{text}");
+    assert!(!text.contains("perceptual hash none"), "{text}");
+
+    // Each still finds the video, at the keyframe showing its picture.
+    for (still, second) in [(&a, 0), (&b, 1)] {
+        let found = env.run(&["similar", still, "--json"]).ok().json();
+        let n = neighbour(&found, "clip.mp4");
+        assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
+        let at_ms = n["at_ms"].as_u64().unwrap();
+        assert_eq!(at_ms / 1_000, second, "{found}");
+        assert!(n.get("query_at_ms").is_none(), "{found}");
+        assert_eq!(found["neighbours"].as_array().unwrap().len(), 1, "{found}");
+        let text = env.run(&["similar", still]).ok().stdout;
+        assert!(
+            text.contains(&format!("clip.mp4  at {}", clock(at_ms))),
+            "{text}"
+        );
+    }
+
+    // The video finds both stills, each once, with which of its keyframes matched.
+    let found = env.run(&["similar", &clip, "--json"]).ok().json();
+    assert!(found.get("phash").is_none(), "{found}");
+    assert_eq!(found["keyframes"].as_array().unwrap().len(), frames.len());
+    assert_eq!(found["neighbours"].as_array().unwrap().len(), 2, "{found}");
+    for (name, second) in [("still-a.jpg", 0), ("still-b.jpg", 1)] {
+        let n = neighbour(&found, name);
+        assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
+        assert_eq!(
+            n["query_at_ms"].as_u64().unwrap() / 1_000,
+            second,
+            "{found}"
+        );
+        assert!(n.get("at_ms").is_none(), "{found}");
+    }
+    let text = env.run(&["similar", &clip]).ok().stdout;
+    assert!(text.contains("(video, "), "{text}");
+    assert!(
+        text.contains("still-b.jpg  with this video at 0:01"),
+        "{text}"
+    );
+
+    // One group: the video once, although two of its keyframes bring a still each.
+    let clusters = env.run(&["clusters", "--json"]).ok().json()["clusters"].take();
+    assert_eq!(clusters.as_array().unwrap().len(), 1, "{clusters}");
+    let mut members = member_names(&clusters[0]);
+    members.sort();
+    assert_eq!(
+        members,
+        ["clip.mp4", "still-a.jpg", "still-b.jpg"],
+        "{clusters}"
+    );
+    env.run(&["verify"]).ok();
+}
+
+/// A smaller HEVC copy of an H.264 video, in a QuickTime file, is found from it and it
+/// from the copy, frame against frame; a group holding both videos and a still has each
+/// video once, its distance the smallest over the frames.
+#[test]
+fn a_video_and_a_smaller_hevc_copy_are_near_duplicates() {
+    let env = Env::new();
+    two_scenes(&env);
+    let original = two_scene_video(640, &["-c:v", "libx264"], "dump/clip.mp4");
+    if !ffmpeg(
+        &env,
+        &original.iter().map(String::as_str).collect::<Vec<_>>(),
+    ) {
+        return;
+    }
+    let hevc = two_scene_video(
+        320,
+        &[
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+            "-f",
+            "mov",
+        ],
+        "dump/copy.mov",
+    );
+    if !ffmpeg(&env, &hevc.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return;
+    }
+    std::fs::remove_file(env.path("dump/still-a.jpg")).unwrap();
+    env.init();
+    env.run(&["ingest", "dump"]).ok();
+    let (clip, copy) = (item_id(&env, "clip.mp4"), item_id(&env, "copy.mov"));
+    let shown = env.run(&["show", &copy, "--json"]).ok().json();
+    assert_eq!(shown["item"]["media_type"], "video/quicktime", "{shown}");
+
+    for (from, other) in [(&clip, "copy.mov"), (&copy, "clip.mp4")] {
+        let found = env.run(&["similar", from, "--json"]).ok().json();
+        let n = neighbour(&found, other);
+        assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
+        assert!(n["at_ms"].is_u64() && n["query_at_ms"].is_u64(), "{found}");
+        let text = env.run(&["similar", from]).ok().stdout;
+        assert!(text.contains(&format!("{other}  at 0:0")), "{text}");
+        assert!(text.contains(" with this video at 0:0"), "{text}");
+    }
+
+    let clusters = env.run(&["clusters", "--json"]).ok().json()["clusters"].take();
+    assert_eq!(clusters.as_array().unwrap().len(), 1, "{clusters}");
+    let mut members = member_names(&clusters[0]);
+    members.sort();
+    assert_eq!(
+        members,
+        ["clip.mp4", "copy.mov", "still-b.jpg"],
+        "{clusters}"
+    );
+    for m in clusters[0]["members"].as_array().unwrap() {
+        assert!(m["distance"].as_u64().unwrap() <= 10, "{clusters}");
+    }
+    env.run(&["verify"]).ok();
+}
+
+/// A time in a video as `custody` writes it (`m:ss.mmm`), for these short clips.
+fn clock(ms: u64) -> String {
+    format!("{}:{:02}.{:03}", ms / 60_000, ms / 1_000 % 60, ms % 1_000)
 }
