@@ -413,36 +413,45 @@ mod tests {
         all.into_iter().find(|(x, _)| x == d).map(|(_, h)| h)
     }
 
-    /// After an extractor upgrade, `extract --all` records the perceptual hash already
-    /// known for the same bytes and algorithm instead of decoding the image again;
-    /// `force` computes it again; bytes without a hash get one computed.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn an_upgrade_records_the_known_perceptual_hash_again() {
+    /// A fresh vault holding `files` (name, bytes), preserved without examination (as
+    /// `ingest --no-extract` does), and its items.
+    async fn preserved(
+        files: &[(&str, &[u8])],
+    ) -> (tempfile::TempDir, Vault, Vec<custody_model::Item>) {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
             .await
             .unwrap();
-        let files = dir.path().join("in");
-        std::fs::create_dir(&files).unwrap();
-        let (a, b, c) = (jpeg(1), jpeg(2), jpeg(3));
-        std::fs::write(files.join("a.jpg"), &a).unwrap();
-        std::fs::write(files.join("b.jpg"), &b).unwrap();
-        std::fs::write(files.join("c.jpg"), &c).unwrap();
+        let folder = dir.path().join("in");
+        std::fs::create_dir(&folder).unwrap();
+        for (name, bytes) in files {
+            std::fs::write(folder.join(name), bytes).unwrap();
+        }
         let options = IngestOptions {
             extract: false,
             ..Default::default()
         };
         let summary = crate::ingest::ingest(
             &vault,
-            std::slice::from_ref(&files),
+            std::slice::from_ref(&folder),
             &Collection::default(),
             &options,
             Arc::new(crate::ingest::Quiet),
         )
         .await
         .unwrap();
-        assert_eq!(summary.ingested, 3);
+        assert_eq!(summary.ingested, files.len() as u64);
         let items = vault.catalog().items(&Default::default()).await.unwrap();
+        (dir, vault, items)
+    }
+
+    /// After an extractor upgrade, `extract --all` records the perceptual hash already
+    /// known for the same bytes and algorithm instead of decoding the image again;
+    /// `force` computes it again; bytes without a hash get one computed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upgrade_records_the_known_perceptual_hash_again() {
+        let (a, b, c) = (jpeg(1), jpeg(2), jpeg(3));
+        let (_dir, vault, items) = preserved(&[("a.jpg", &a), ("b.jpg", &b), ("c.jpg", &c)]).await;
         let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
         let (item_a, item_b) = (item("a.jpg"), item("b.jpg"));
         let (digest_a, digest_b, digest_c) = (item_a.sha256, item_b.sha256, item("c.jpg").sha256);
@@ -525,12 +534,6 @@ mod tests {
     /// only them (a damaged image, whose record says why it has no hash, is not retried).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn bytes_never_hashed_are_examined_again_once_their_type_is_hashed() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
-            .await
-            .unwrap();
-        let files = dir.path().join("in");
-        std::fs::create_dir(&files).unwrap();
         let heic = std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../similar/tests/data/picture.heic"),
@@ -539,23 +542,12 @@ mod tests {
         let good = jpeg(1);
         let mut damaged = jpeg(2);
         damaged.truncate(damaged.len() / 2);
-        std::fs::write(files.join("p.heic"), &heic).unwrap();
-        std::fs::write(files.join("good.jpg"), &good).unwrap();
-        std::fs::write(files.join("damaged.jpg"), &damaged).unwrap();
-        let options = IngestOptions {
-            extract: false,
-            ..Default::default()
-        };
-        crate::ingest::ingest(
-            &vault,
-            std::slice::from_ref(&files),
-            &Collection::default(),
-            &options,
-            Arc::new(crate::ingest::Quiet),
-        )
-        .await
-        .unwrap();
-        let items = vault.catalog().items(&Default::default()).await.unwrap();
+        let (_dir, vault, items) = preserved(&[
+            ("p.heic", &heic),
+            ("good.jpg", &good),
+            ("damaged.jpg", &damaged),
+        ])
+        .await;
         let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
         assert_eq!(item("p.heic").media_type, "image/heif");
 
@@ -621,32 +613,11 @@ mod tests {
     /// (or why they could not be hashed), and then leaves it alone.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn videos_examined_before_keyframes_were_hashed_are_examined_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
-            .await
-            .unwrap();
-        let files = dir.path().join("in");
-        std::fs::create_dir(&files).unwrap();
         // An MP4 with no track: its metadata is extracted; it has no frame to hash.
         let mut clip = vec![0, 0, 0, 16];
         clip.extend_from_slice(b"ftypisom\0\0\x02\0");
         let photo = jpeg(1);
-        std::fs::write(files.join("clip.mp4"), &clip).unwrap();
-        std::fs::write(files.join("photo.jpg"), &photo).unwrap();
-        let options = IngestOptions {
-            extract: false,
-            ..Default::default()
-        };
-        crate::ingest::ingest(
-            &vault,
-            std::slice::from_ref(&files),
-            &Collection::default(),
-            &options,
-            Arc::new(crate::ingest::Quiet),
-        )
-        .await
-        .unwrap();
-        let items = vault.catalog().items(&Default::default()).await.unwrap();
+        let (_dir, vault, items) = preserved(&[("clip.mp4", &clip), ("photo.jpg", &photo)]).await;
         let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
         let video = item("clip.mp4");
         assert!(

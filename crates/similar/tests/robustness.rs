@@ -201,6 +201,45 @@ fn mutated_photos_walk_alike_in_stretches() {
     assert!(refused > 0, "some damage is refused");
 }
 
+/// Runs 1,500 fixed-seed mutations of `seeds` through `hash`: every failure must be a
+/// "could not hash" message, no input may take ten seconds (a hang guard, not a speed
+/// test: the seeds are under 120 kB), and both outcomes must occur.
+fn mutations_are_refused_or_hashed(
+    seeds: &[Vec<u8>],
+    seed: u64,
+    hash: impl Fn(Vec<u8>) -> Result<(), custody_similar::HashError>,
+) {
+    let mut rng = Rng(seed);
+    let (mut ok, mut refused, mut internal) = (0, 0, 0);
+    let mut slowest = Duration::ZERO;
+    for round in 0..1500 {
+        let d = mutate(&mut rng, &seeds[round % seeds.len()]);
+        let t = Instant::now();
+        match hash(d) {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.starts_with("could not hash"), "{msg}");
+                internal += usize::from(msg.contains("internal error"));
+                refused += 1;
+            }
+        }
+        let took = t.elapsed();
+        slowest = slowest.max(took);
+        assert!(
+            took < Duration::from_secs(10),
+            "round {round} took {took:?}"
+        );
+    }
+    eprintln!(
+        "{ok} hashed, {refused} refused ({internal} by a stop inside a decoder), slowest {slowest:?}"
+    );
+    assert!(
+        ok > 0 && refused > 0,
+        "mutations should produce both outcomes"
+    );
+}
+
 /// The same mutations of HEIC/HEIF files: the decoder (a third-party HEVC decoder)
 /// refuses them with a message, never panics through, never hangs.
 #[test]
@@ -213,37 +252,9 @@ fn mutated_heif_never_panics_or_hangs() {
     } else {
         eprintln!("note: ../shared not found; mutating the crate's own HEIC only");
     }
-    let mut rng = Rng(0x4845_4946);
-    let (mut ok, mut refused, mut internal) = (0, 0, 0);
-    let mut slowest = Duration::ZERO;
-    for round in 0..1500 {
-        let src = &seeds[round % seeds.len()];
-        let d = mutate(&mut rng, src);
-        let t = Instant::now();
-        match hash_bytes(&d, "image/heif") {
-            Ok(_) => ok += 1,
-            Err(e) => {
-                let msg = e.to_string();
-                assert!(msg.starts_with("could not hash"), "{msg}");
-                internal += usize::from(msg.contains("internal error"));
-                refused += 1;
-            }
-        }
-        let took = t.elapsed();
-        slowest = slowest.max(took);
-        // A hang guard, not a speed test: these inputs are under 120 kB.
-        assert!(
-            took < Duration::from_secs(10),
-            "round {round} took {took:?}"
-        );
-    }
-    eprintln!(
-        "{ok} hashed, {refused} refused ({internal} by a stop inside the decoder), slowest {slowest:?}"
-    );
-    assert!(
-        ok > 0 && refused > 0,
-        "mutations should produce both outcomes"
-    );
+    mutations_are_refused_or_hashed(&seeds, 0x4845_4946, |d| {
+        hash_bytes(&d, "image/heif").map(|_| ())
+    });
 }
 
 /// The same mutations of H.264 and HEVC videos: the container reader and the decoders
@@ -260,35 +271,7 @@ fn mutated_videos_never_panic_or_hang() {
     .iter()
     .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())
     .collect();
-    let mut rng = Rng(0x0056_4944_454F);
-    let (mut ok, mut refused, mut internal) = (0, 0, 0);
-    let mut slowest = Duration::ZERO;
-    for round in 0..1500 {
-        let src = &seeds[round % seeds.len()];
-        let d = mutate(&mut rng, src);
-        let t = Instant::now();
-        match custody_similar::hash_keyframes(&mut Cursor::new(d)) {
-            Ok(_) => ok += 1,
-            Err(e) => {
-                let msg = e.to_string();
-                assert!(msg.starts_with("could not hash"), "{msg}");
-                internal += usize::from(msg.contains("internal error"));
-                refused += 1;
-            }
-        }
-        let took = t.elapsed();
-        slowest = slowest.max(took);
-        // A hang guard, not a speed test: these inputs are under 80 kB.
-        assert!(
-            took < Duration::from_secs(10),
-            "round {round} took {took:?}"
-        );
-    }
-    eprintln!(
-        "{ok} hashed, {refused} refused ({internal} by a stop inside a decoder), slowest {slowest:?}"
-    );
-    assert!(
-        ok > 0 && refused > 0,
-        "mutations should produce both outcomes"
-    );
+    mutations_are_refused_or_hashed(&seeds, 0x0056_4944_454F, |d| {
+        custody_similar::hash_keyframes(&mut Cursor::new(d)).map(|_| ())
+    });
 }

@@ -166,6 +166,17 @@ fn metadata_from_row(row: &SqliteRow) -> Result<MetadataRow> {
     })
 }
 
+/// The `sha256` column of a row of `table`, parsed.
+fn digest_column(r: &SqliteRow, table: &'static str) -> Result<Digest> {
+    let sha: String = r.try_get("sha256")?;
+    sha.parse()
+        .map_err(|e: custody_model::DigestParseError| CatalogError::BadRow {
+            table,
+            key: sha.clone(),
+            reason: e.to_string(),
+        })
+}
+
 /// Replaces the keyframe hashes of some bytes and algorithm with `frames` (the latest
 /// extraction's).
 async fn replace_keyframes(
@@ -355,14 +366,7 @@ impl Catalog for SqliteCatalog {
                 .await?;
         rows.iter()
             .map(|r| {
-                let sha: String = r.try_get("sha256")?;
-                let d = sha.parse().map_err(|e: custody_model::DigestParseError| {
-                    CatalogError::BadRow {
-                        table: "phashes",
-                        key: sha.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let d = digest_column(r, "phashes")?;
                 Ok((d, r.try_get::<i64, _>("hash")? as u64))
             })
             .collect()
@@ -378,14 +382,7 @@ impl Catalog for SqliteCatalog {
         .await?;
         rows.iter()
             .map(|r| {
-                let sha: String = r.try_get("sha256")?;
-                let d = sha.parse().map_err(|e: custody_model::DigestParseError| {
-                    CatalogError::BadRow {
-                        table: "keyframe_hashes",
-                        key: sha.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let d = digest_column(r, "keyframe_hashes")?;
                 Ok((
                     d,
                     r.try_get::<i64, _>("at_ms")? as u64,

@@ -649,18 +649,7 @@ fn a_heic_photograph_and_a_jpeg_copy_of_it_are_near_duplicates() {
     }
     let r = env.run(&["ingest", "dump", "--json"]).ok().json();
     assert_eq!(r["ingested"], if real { 3 } else { 2 }, "{r}");
-    let items = env.run(&["list", "--json"]).ok().json();
-    let id = |name: &str| {
-        items
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["original_name"] == name)
-            .unwrap_or_else(|| panic!("{name} in {items}"))["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let id = |name: &str| item_id(&env, name);
     let (heic, forwarded) = (id("phone.heic"), id("forwarded.jpg"));
 
     let shown = env.run(&["show", &heic]).ok();
