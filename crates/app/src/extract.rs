@@ -249,13 +249,15 @@ async fn extract_blobs(
                         phash: Some(Ok(h)),
                         keyframes: crate::ingest::keyframes(&path, &b.media_type),
                     }),
-                    (Ok(Held::Whole), None) => Ok(crate::ingest::examine_bytes(
-                        &whole,
-                        &b.media_type,
-                        Some(&path),
-                    )),
+                    (Ok(Held::Whole), None) => {
+                        Ok(crate::ingest::guarded(&b.media_type, b.size, || {
+                            crate::ingest::examine_bytes(&whole, &b.media_type, Some(&path))
+                        }))
+                    }
                     (Ok(Held::Checked), None) => {
-                        Ok(crate::ingest::examine_path(&path, &b.media_type))
+                        Ok(crate::ingest::guarded(&b.media_type, b.size, || {
+                            crate::ingest::examine_path(&path, &b.media_type)
+                        }))
                     }
                 };
                 observer.done(1);

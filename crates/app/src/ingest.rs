@@ -388,8 +388,10 @@ fn stage_one(
     // from the staged copy whatever its size.
     let copy = blobs.local_path(&staged.digest, true);
     let examined = match &bytes {
-        Some(b) => Some(examine_bytes(b, &media_type, copy.as_deref())),
-        None => copy.map(|p| examine_path(&p, &media_type)),
+        Some(b) => Some(guarded(&media_type, staged.size, || {
+            examine_bytes(b, &media_type, copy.as_deref())
+        })),
+        None => copy.map(|p| guarded(&media_type, staged.size, || examine_path(&p, &media_type))),
     };
     WorkerMsg::Staged(Box::new(StagedFile {
         order: c.order,
@@ -464,16 +466,18 @@ pub async fn ingest(
             loop {
                 let next = queue.lock().expect("not poisoned").pop_front();
                 let Some(c) = next else { break };
-                if tx
-                    .blocking_send(stage_one(
-                        blobs.as_ref(),
-                        &c,
-                        follow,
-                        extract,
-                        observer.as_ref(),
-                    ))
-                    .is_err()
-                {
+                // A panic while staging is this file's failure, never a file dropped
+                // unreported.
+                let msg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    stage_one(blobs.as_ref(), &c, follow, extract, observer.as_ref())
+                }))
+                .unwrap_or_else(|_| {
+                    WorkerMsg::Failed(FileOutcome::Failed {
+                        path: display(&c.path),
+                        reason: "an internal error stopped it; nothing was recorded for it (please report it)".into(),
+                    })
+                });
+                if tx.blocking_send(msg).is_err() {
                     break;
                 }
             }
@@ -677,6 +681,32 @@ pub(crate) struct Examined {
     pub keyframes: Option<Result<Vec<custody_similar::Keyframe>, String>>,
 }
 
+impl Examined {
+    /// The record of an examination that an internal error stopped: the bytes are
+    /// preserved all the same, and the record says what happened.
+    fn stopped(media_type: &str, size: u64) -> Examined {
+        let mut metadata = custody_extract::Metadata::empty(media_type, size);
+        metadata.problems.push(
+            "could not extract: an internal error stopped the examination of this file (please report it)"
+                .into(),
+        );
+        let why = "could not hash: an internal error stopped the examination";
+        Examined {
+            metadata,
+            phash: custody_similar::is_hashable(media_type).then(|| Err(why.to_owned())),
+            keyframes: custody_similar::has_keyframes(media_type).then(|| Err(why.to_owned())),
+        }
+    }
+}
+
+/// Runs an examination. A panic inside it (a parser or decoder failing on hostile input)
+/// becomes this file's recorded failure instead of ending the worker, which would lose
+/// the file.
+pub(crate) fn guarded(media_type: &str, size: u64, examine: impl FnOnce() -> Examined) -> Examined {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(examine))
+        .unwrap_or_else(|_| Examined::stopped(media_type, size))
+}
+
 /// Examines bytes held in memory. `file` is a copy of the same bytes on disk (staged or
 /// stored), which a video's keyframes are read from: their decoder seeks in a file.
 pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str, file: Option<&Path>) -> Examined {
@@ -781,5 +811,41 @@ pub(crate) fn extraction_entry(item: ItemId, sha256: Digest, examined: &Examined
         item: Some(item),
         sha256: Some(sha256),
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic inside an examination is recorded as that file's failure: the record
+    /// says an internal error stopped it, and the hashes its type would get say why
+    /// they are missing.
+    #[test]
+    fn a_stopped_examination_is_recorded_not_lost() {
+        for (media_type, image, video) in [
+            ("image/jpeg", true, false),
+            ("video/mp4", false, true),
+            ("application/pdf", false, false),
+        ] {
+            let e = guarded(media_type, 42, || panic!("a decoder gave up"));
+            assert_eq!(e.metadata.size, 42);
+            assert!(
+                e.metadata.problems[0].contains("an internal error stopped"),
+                "{:?}",
+                e.metadata.problems
+            );
+            assert_eq!(e.phash.is_some(), image, "{media_type}");
+            assert_eq!(e.keyframes.is_some(), video, "{media_type}");
+            if let Some(Err(why)) = &e.keyframes {
+                assert!(why.starts_with("could not hash"), "{why}");
+            }
+        }
+        let fine = guarded("application/pdf", 3, || Examined {
+            metadata: custody_extract::Metadata::empty("application/pdf", 3),
+            phash: None,
+            keyframes: None,
+        });
+        assert!(fine.metadata.problems.is_empty());
     }
 }

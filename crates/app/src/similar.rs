@@ -3,9 +3,10 @@
 //! Perceptual hashes are computed on ingest and recorded with the metadata: one for an
 //! image, one per keyframe for a video (the same hash function, so a still taken from a
 //! video is found beside it). Here they are loaded into an in-memory index
-//! (docs/design/near-duplicates.md) whose ids are the bytes, each with all its hashes, to
-//! find an item's neighbours or to group the vault into clusters: a video is near what is
-//! near any of its keyframes, and is one member of a group however many of them match.
+//! (docs/design/near-duplicates.md) to find an item's neighbours (ids are the bytes, each
+//! with all its hashes: a video is near what is near any of its keyframes) or to group
+//! the vault into clusters (each hash its own entry: a group is one picture, and a video
+//! is a member of the group of each picture it shows).
 //! Each cluster gets its earliest provable appearance: among all members' candidate
 //! times, the earliest one with the strongest basis present (attested > device clock >
 //! reported). A device reading that cannot be true (later than the collection, or a
@@ -109,6 +110,25 @@ fn index_of(bytes: &[Hashes], keep: impl Fn(&Digest) -> bool) -> Index {
     for (i, b) in bytes.iter().enumerate().filter(|(_, b)| keep(&b.sha256)) {
         for h in &b.hashes {
             index.insert(i as u64, h.hash);
+        }
+    }
+    index
+}
+
+/// How many hashes of one set of bytes the per-picture index takes (a video has at most
+/// `MAX_KEYFRAMES`).
+const PER_BYTES: usize = 8;
+const _: () = assert!(custody_similar::MAX_KEYFRAMES < PER_BYTES);
+
+/// The index over every single hash of the bytes `keep` accepts, each picture its own
+/// entry: an id is `position * PER_BYTES + k` for the `k`th hash of `bytes[position]`.
+/// Groups of it are groups of pictures: a video showing two different pictures is in
+/// two groups, and never joins them.
+fn index_by_picture(bytes: &[Hashes], keep: impl Fn(&Digest) -> bool) -> Index {
+    let mut index = Index::new();
+    for (i, b) in bytes.iter().enumerate().filter(|(_, b)| keep(&b.sha256)) {
+        for (k, h) in b.hashes.iter().enumerate().take(PER_BYTES) {
+            index.insert((i * PER_BYTES + k) as u64, h.hash);
         }
     }
     index
@@ -340,8 +360,8 @@ pub struct Member {
     /// group of the same bytes. Groups are chained (single linkage), so a member may be
     /// further from it than the limit.
     pub distance: u32,
-    /// When this member is a video (and not the same bytes as that member): where its
-    /// keyframe at that distance is shown, in milliseconds from the start.
+    /// When this member is a video: where its keyframe showing the group's picture (the
+    /// one closest to that member's) is shown, in milliseconds from the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_ms: Option<u64>,
 }
@@ -558,40 +578,49 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
             unexamined += items.len();
         }
     }
-    // One id per bytes: a video's keyframes join its group together, and it is a
-    // member once.
-    let index = index_of(&bytes, |d| items_by_digest.contains_key(d));
+    // One entry per picture (an image, or one keyframe of a video): a group is one
+    // picture, and a video is a member of the group of each picture it shows, once.
+    let index = index_by_picture(&bytes, |d| items_by_digest.contains_key(d));
     let proofs = Proofs::of(vault).await?;
-    let hashes_of: BTreeMap<Digest, &[Hashed]> = bytes
-        .iter()
-        .map(|b| (b.sha256, b.hashes.as_slice()))
-        .collect();
-    let mut groups: Vec<Vec<&Item>> = Vec::new();
+    // Each group: its items, and per bytes the hashes that are in the group.
+    type Group<'i> = (Vec<&'i Item>, BTreeMap<Digest, Vec<Hashed>>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     let mut grouped: BTreeSet<Digest> = BTreeSet::new();
     for group in index.clusters(max_distance) {
-        grouped.extend(group.iter().map(|i| bytes[*i as usize].sha256));
-        groups.push(
-            group
-                .iter()
-                .flat_map(|i| {
-                    items_by_digest
-                        .get(&bytes[*i as usize].sha256)
-                        .into_iter()
-                        .flatten()
-                })
-                .collect(),
-        );
+        let mut in_group: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
+        for id in group {
+            let (position, k) = (id as usize / PER_BYTES, id as usize % PER_BYTES);
+            let b = &bytes[position];
+            in_group.entry(b.sha256).or_default().push(b.hashes[k]);
+        }
+        grouped.extend(in_group.keys().copied());
+        // Pictures shown by exactly the same files (a video and its copy, scene after
+        // scene) are one group: the same members, the same earliest appearance.
+        if let Some((_, same)) = groups
+            .iter_mut()
+            .find(|(_, g)| g.keys().eq(in_group.keys()))
+        {
+            for (d, hashes) in in_group {
+                same.entry(d).or_default().extend(hashes);
+            }
+            continue;
+        }
+        let items = in_group
+            .keys()
+            .flat_map(|d| items_by_digest.get(d).into_iter().flatten())
+            .collect();
+        groups.push((items, in_group));
     }
     // The same bytes collected more than once and near nothing else are a group too,
     // whatever the file (a video, a PDF, an image without a hash): the same file from
     // several sources, whose earliest appearance matters as much. Their distance is 0.
     for (d, items) in &items_by_digest {
         if items.len() > 1 && grouped.insert(*d) {
-            groups.push(items.iter().collect());
+            groups.push((items.iter().collect(), BTreeMap::new()));
         }
     }
     let mut out = Vec::new();
-    for items in groups {
+    for (items, hashes_of) in groups {
         if items.len() < 2 {
             continue;
         }
@@ -657,11 +686,11 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
             .or(members.first())
             .map(|m| m.sha256);
         if let Some(r) = reference {
-            let of = |d: &Digest| hashes_of.get(d).copied().unwrap_or_default();
+            let of = |d: &Digest| hashes_of.get(d).map(Vec::as_slice).unwrap_or_default();
             for m in &mut members {
                 if let Some((distance, _, theirs)) = closest(of(&r), of(&m.sha256)) {
                     m.distance = distance;
-                    m.at_ms = theirs.at_ms.filter(|_| m.sha256 != r);
+                    m.at_ms = theirs.at_ms;
                 }
             }
         }

@@ -10,7 +10,10 @@
 //! The picture is taken as the file says it is displayed: its `irot`, `imir` and `clap`
 //! properties are applied by the decoder. An EXIF Orientation inside a HEIF file is not
 //! applied on top (HEIF says the properties, not EXIF, turn the picture; a phone writes
-//! both for the same turn).
+//! both for the same turn). `heic-rs` 0.1 reads the `imir` axis the other way round from
+//! libheif (axis 0: libheif mirrors top to bottom, `heic-rs` left to right); a mirrored
+//! picture is turned half round afterwards, which makes the one mirror the other
+//! whatever the order of `irot` and `imir`, so the hash follows libheif.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -72,7 +75,9 @@ pub(crate) fn grid(data: &[u8]) -> Result<phash::Grid, HashError> {
         }
         b.add_row(r, &row);
     }
-    Ok(b.finish())
+    let mirrored = heic_rs::probe(data).is_ok_and(|info| info.mirror.is_some());
+    // EXIF orientation 3: a half turn.
+    Ok(phash::orient(&b.finish(), if mirrored { 3 } else { 1 }))
 }
 
 fn decode_error(detail: String) -> HashError {

@@ -34,6 +34,16 @@ const MAX_FRAME_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest picture decoded: 2^26 pixels (8K UHD is about 2^25).
 const MAX_FRAME_PIXELS: u64 = 1 << 26;
 
+/// Most frames a track may list (about six days at 30 frames a second): as many as a
+/// `stsz` table in the largest index read can size.
+const MAX_SAMPLES: u32 = (MAX_INDEX_BYTES / 4) as u32;
+
+/// Most edits an edit list may hold (real files have one to a few).
+const MAX_EDITS: usize = 256;
+
+/// Most top-level boxes walked looking for the index (real files have a handful).
+const MAX_TOP_BOXES: u32 = 100_000;
+
 /// One hashed keyframe: when it is shown (milliseconds from the start of the video, as a
 /// player counts them: the track's first edit applied) and its perceptual hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,11 +76,11 @@ pub fn hash_keyframes_path(path: &Path) -> Result<Vec<Keyframe>, HashError> {
 
 /// [`hash_keyframes_path`] over any seekable reader.
 pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashError> {
-    let moov = read_moov(r)?;
-    let track = video_track(&moov)?;
-    let chosen = choose(&track.sync, MAX_KEYFRAMES);
-    let mut out = Vec::with_capacity(chosen.len());
-    for sample in chosen {
+    let (moov, file_len) = read_moov(r)?;
+    let track = video_track(&moov, file_len)?;
+    let chosen = track.choose(MAX_KEYFRAMES)?;
+    let mut out: Vec<Keyframe> = Vec::with_capacity(chosen.len());
+    for (sample, at_ms) in chosen {
         let (offset, size) = track.sample_place(sample)?;
         if u64::from(size) > MAX_FRAME_BYTES {
             return Err(corrupt(format!(
@@ -93,11 +103,10 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
         let luma = decode(&track, &data)?;
         let grid = grid_of(&luma, track.orientation);
         out.push(Keyframe {
-            at_ms: track.presentation_ms(sample)?,
+            at_ms,
             hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
         });
     }
-    out.sort_by_key(|k| k.at_ms);
     Ok(out)
 }
 
@@ -112,15 +121,15 @@ fn io_error(source: std::io::Error) -> HashError {
     HashError::Io { path: None, source }
 }
 
-/// `count` indices spread evenly over `list` (all of them when it is shorter), first and
-/// last included.
-fn choose(list: &[u32], count: usize) -> Vec<u32> {
-    let n = list.len();
+/// `count` ranks spread evenly over `0..n` (all of them when there are fewer), first and
+/// last included, ascending.
+fn ranks(n: u64, count: usize) -> Vec<u64> {
+    let count = count as u64;
     if n <= count {
-        return list.to_vec();
+        return (0..n).collect();
     }
-    let mut out: Vec<u32> = (0..count)
-        .map(|i| list[(i * (n - 1) + (count - 1) / 2) / (count - 1)])
+    let mut out: Vec<u64> = (0..count)
+        .map(|i| (i * (n - 1) + (count - 1) / 2) / (count - 1))
         .collect();
     out.dedup();
     out
@@ -170,10 +179,17 @@ fn path<'a>(data: &'a [u8], kinds: &[&[u8; 4]]) -> Option<&'a [u8]> {
 }
 
 /// Reads the `moov` box from the top level of the file, wherever it is.
-fn read_moov<R: Read + Seek>(r: &mut R) -> Result<Vec<u8>, HashError> {
+fn read_moov<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), HashError> {
     let len = r.seek(SeekFrom::End(0)).map_err(io_error)?;
     let mut at = 0u64;
+    let mut walked = 0u32;
     while at + 8 <= len {
+        walked += 1;
+        if walked > MAX_TOP_BOXES {
+            return Err(corrupt(format!(
+                "more than {MAX_TOP_BOXES} boxes before the index (moov)"
+            )));
+        }
         r.seek(SeekFrom::Start(at)).map_err(io_error)?;
         let mut h = [0u8; 16];
         let got = (len - at).min(16) as usize;
@@ -200,7 +216,7 @@ fn read_moov<R: Read + Seek>(r: &mut R) -> Result<Vec<u8>, HashError> {
             let mut moov = vec![0u8; body as usize];
             r.seek(SeekFrom::Start(at + header)).map_err(io_error)?;
             r.read_exact(&mut moov).map_err(io_error)?;
-            return Ok(moov);
+            return Ok((moov, len));
         }
         at += size;
     }
@@ -225,23 +241,31 @@ struct Track<'a> {
     /// EXIF-style orientation of the track matrix.
     orientation: u8,
     timescale: u32,
-    /// Sync samples, 0-based.
-    sync: Vec<u32>,
+    /// Sync samples, 0-based and ascending; `None`: every sample is one.
+    sync: Option<Vec<u32>>,
     sample_count: u32,
     /// `stsz`: one size for all, or each sample's.
     fixed_size: u32,
     sizes: &'a [u8],
-    /// `stsc` entries (first chunk, samples per chunk), 1-based chunks.
-    stsc: Vec<(u32, u32)>,
+    /// `stsc` entries (first chunk, samples per chunk, sample description), 1-based.
+    stsc: Vec<(u32, u32, u32)>,
     /// Chunk offsets.
     chunks: Vec<u64>,
     /// `stts` (count, delta) and `ctts` (count, offset) runs.
     stts: Vec<(u32, u32)>,
     ctts: Vec<(u32, i64)>,
-    /// The first edit: the media time shown first (track time scale), after a delay
-    /// (milliseconds) of empty edits.
-    media_start: i64,
-    delay_ms: u64,
+    /// The edit list: which stretches of the media are shown, and when. `None`: all of
+    /// it, from its start.
+    edits: Option<Vec<Edit>>,
+}
+
+/// One edit of a track: the media from `media_time` for `media_duration` (track time
+/// scale) is shown from `shown_at_ms` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Edit {
+    shown_at_ms: u64,
+    media_time: u64,
+    media_duration: u64,
 }
 
 fn be32(d: &[u8], at: usize) -> Option<u32> {
@@ -272,7 +296,13 @@ fn table<'a>(
 }
 
 /// The first video track with a codec decoded here.
-fn video_track(moov: &[u8]) -> Result<Track<'_>, HashError> {
+fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
+    if child(moov, b"mvex").is_some() {
+        return Err(HashError::Unsupported {
+            media_type: "fragmented MP4".into(),
+            why: "its frames lie in movie fragments (moof), which are not read",
+        });
+    }
     let mut seen = None;
     for trak in boxes(moov).filter(|b| &b.kind == b"trak") {
         let Some(mdia) = child(trak.body, b"mdia") else {
@@ -297,7 +327,7 @@ fn video_track(moov: &[u8]) -> Result<Track<'_>, HashError> {
                 continue;
             }
         };
-        return track(moov, trak.body, mdia, stbl, codec, entry.body);
+        return track(moov, trak.body, mdia, stbl, codec, entry.body, file_len);
     }
     Err(match seen {
         Some(codec) => HashError::Unsupported {
@@ -315,6 +345,7 @@ fn track<'a>(
     stbl: &'a [u8],
     codec: Codec,
     entry: &'a [u8],
+    file_len: u64,
 ) -> Result<Track<'a>, HashError> {
     let missing = |what: &str| corrupt(format!("the video track has no {what}"));
     // A visual sample entry: 78 bytes of fields, then its boxes.
@@ -353,6 +384,16 @@ fn track<'a>(
     if sample_count == 0 {
         return Err(corrupt("the video track has no frames".into()));
     }
+    if sample_count > MAX_SAMPLES {
+        return Err(corrupt(format!(
+            "the video track lists {sample_count} frames, more than {MAX_SAMPLES}"
+        )));
+    }
+    if u64::from(sample_count) * u64::from(fixed_size) > file_len {
+        return Err(corrupt(format!(
+            "the video track lists {sample_count} frames of {fixed_size} bytes, more than the file holds"
+        )));
+    }
 
     let (_, raw) = table(
         child(stbl, b"stsc").ok_or_else(|| missing("sample-to-chunk table (stsc)"))?,
@@ -360,9 +401,15 @@ fn track<'a>(
         12,
         "the sample-to-chunk table",
     )?;
-    let stsc: Vec<(u32, u32)> = raw
+    let stsc: Vec<(u32, u32, u32)> = raw
         .chunks_exact(12)
-        .map(|e| (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0)))
+        .map(|e| {
+            (
+                be32(e, 0).unwrap_or(0),
+                be32(e, 4).unwrap_or(0),
+                be32(e, 8).unwrap_or(0),
+            )
+        })
         .collect();
 
     let chunks: Vec<u64> = if let Some(stco) = child(stbl, b"stco") {
@@ -391,16 +438,12 @@ fn track<'a>(
         .collect();
     let ctts = match child(stbl, b"ctts") {
         Some(c) => {
-            let signed = c.first() == Some(&1);
+            // Read as signed in both versions, as players do (version 0 offsets are
+            // unsigned by the letter of the standard, but never that large).
             let (_, raw) = table(c, 0, 8, "the composition offset table")?;
             raw.chunks_exact(8)
                 .map(|e| {
-                    let v = be32(e, 4).unwrap_or(0);
-                    let off = if signed {
-                        i64::from(v as i32)
-                    } else {
-                        i64::from(v)
-                    };
+                    let off = i64::from(be32(e, 4).unwrap_or(0) as i32);
                     (be32(e, 0).unwrap_or(0), off)
                 })
                 .collect()
@@ -419,20 +462,18 @@ fn track<'a>(
                 .collect();
             s.sort_unstable();
             s.dedup();
-            s
+            if s.is_empty() {
+                return Err(corrupt(
+                    "the keyframe table names no frame of the track".into(),
+                ));
+            }
+            Some(s)
         }
-        None => (0..sample_count).collect(),
+        None => None,
     };
-    if sync.is_empty() {
-        return Err(corrupt(
-            "the keyframe table names no frame of the track".into(),
-        ));
-    }
 
-    let (media_start, delay_ms) = first_edit(moov, trak);
     Ok(Track {
-        media_start,
-        delay_ms,
+        edits: edits(moov, trak, timescale)?,
         codec,
         params,
         length_size,
@@ -449,10 +490,13 @@ fn track<'a>(
     })
 }
 
-/// The first edit of a track's edit list (`edts/elst`): the media time it starts at,
-/// and the delay before it (empty edits, in milliseconds). Without an edit list the
-/// media is shown from its start, at once. Later edits (cuts) are not applied.
-fn first_edit(moov: &[u8], trak: &[u8]) -> (i64, u64) {
+/// A track's edit list (`edts/elst`), as stretches of media and when each is shown;
+/// `None` without one (all the media is shown, from its start). Empty edits delay what
+/// follows; a dwell (rate 0) or a changed speed shows no keyframe of its own.
+fn edits(moov: &[u8], trak: &[u8], timescale: u32) -> Result<Option<Vec<Edit>>, HashError> {
+    let Some(elst) = path(trak, &[b"edts", b"elst"]) else {
+        return Ok(None);
+    };
     let movie_scale = child(moov, b"mvhd")
         .and_then(|m| {
             if m.first() == Some(&1) {
@@ -461,38 +505,51 @@ fn first_edit(moov: &[u8], trak: &[u8]) -> (i64, u64) {
                 be32(m, 12)
             }
         })
-        .filter(|&t| t > 0);
-    let Some(elst) = path(trak, &[b"edts", b"elst"]) else {
-        return (0, 0);
-    };
+        .filter(|&t| t > 0)
+        .ok_or_else(|| corrupt("the movie header gives no time scale".into()))?;
     let wide = elst.first() == Some(&1);
     let width = if wide { 20 } else { 12 };
-    let Ok((_, raw)) = table(elst, 0, width, "the edit list") else {
-        return (0, 0);
+    let (count, raw) = table(elst, 0, width, "the edit list")?;
+    if count as usize > MAX_EDITS {
+        return Err(corrupt(format!(
+            "the edit list holds {count} edits, more than {MAX_EDITS}"
+        )));
+    }
+    let scale = |v: u64, from: u32, to: u64| {
+        (u128::from(v) * u128::from(to) / u128::from(from)).min(u128::from(u64::MAX)) as u64
     };
-    let mut delay = 0u64;
+    let mut shown_at = 0u64; // movie time scale
+    let mut out = Vec::new();
     for e in raw.chunks_exact(width) {
-        let (duration, media_time) = if wide {
+        let (duration, media_time, rate) = if wide {
             (
                 u64::from_be_bytes(e[0..8].try_into().expect("8")),
                 i64::from_be_bytes(e[8..16].try_into().expect("8")),
+                be32(e, 16).unwrap_or(0),
             )
         } else {
             (
                 u64::from(be32(e, 0).unwrap_or(0)),
                 i64::from(be32(e, 4).unwrap_or(0) as i32),
+                be32(e, 8).unwrap_or(0),
             )
         };
-        if media_time == -1 {
-            delay = delay.saturating_add(duration);
-            continue;
+        // A duration of 0 (fragmented files) runs to the end of the media.
+        let media_duration = if duration == 0 {
+            u64::MAX
+        } else {
+            scale(duration, movie_scale, u64::from(timescale))
+        };
+        if media_time >= 0 && rate == 0x0001_0000 {
+            out.push(Edit {
+                shown_at_ms: scale(shown_at, movie_scale, 1000),
+                media_time: media_time as u64,
+                media_duration,
+            });
         }
-        let delay_ms = movie_scale.map_or(0, |t| {
-            (u128::from(delay) * 1000 / u128::from(t)).min(u128::from(u64::MAX)) as u64
-        });
-        return (media_time.max(0), delay_ms);
+        shown_at = shown_at.saturating_add(duration);
     }
-    (0, 0)
+    Ok(Some(out))
 }
 
 /// SPS and PPS of an `avcC` record, and the NAL length size.
@@ -560,7 +617,8 @@ fn orientation(tkhd: &[u8]) -> u8 {
 }
 
 impl Track<'_> {
-    /// Where sample `n` (0-based) lies in the file, and its size.
+    /// Where sample `n` (0-based) lies in the file, and its size. A sample described by
+    /// another sample entry than the first (whose parameter sets are used) is refused.
     fn sample_place(&self, n: u32) -> Result<(u64, u32), HashError> {
         let bad = || corrupt(format!("the index does not place frame {}", n + 1));
         if n >= self.sample_count {
@@ -569,7 +627,7 @@ impl Track<'_> {
         // Find the chunk: runs of chunks with the same number of samples each.
         let mut first_sample = 0u64;
         let mut place = None;
-        for (i, &(first_chunk, per_chunk)) in self.stsc.iter().enumerate() {
+        for (i, &(first_chunk, per_chunk, description)) in self.stsc.iter().enumerate() {
             let next_chunk = self
                 .stsc
                 .get(i + 1)
@@ -582,18 +640,29 @@ impl Track<'_> {
                 let into = u64::from(n) - first_sample;
                 let chunk = u64::from(first_chunk) - 1 + into / u64::from(per_chunk);
                 let first_in_chunk = u64::from(n) - into % u64::from(per_chunk);
-                place = Some((chunk, first_in_chunk));
+                place = Some((chunk, first_in_chunk, description));
                 break;
             }
             first_sample += run;
         }
-        let (chunk, first_in_chunk) = place.ok_or_else(bad)?;
-        let mut offset = *self.chunks.get(chunk as usize).ok_or_else(bad)?;
-        for s in first_in_chunk..u64::from(n) {
-            offset = offset
-                .checked_add(u64::from(self.size_of(s as u32).ok_or_else(bad)?))
-                .ok_or_else(bad)?;
+        let (chunk, first_in_chunk, description) = place.ok_or_else(bad)?;
+        if description != 1 {
+            return Err(HashError::Unsupported {
+                media_type: "video".into(),
+                why: "a keyframe is described by a second sample entry, whose parameter sets are not read",
+            });
         }
+        let start = *self.chunks.get(chunk as usize).ok_or_else(bad)?;
+        let before = if self.fixed_size != 0 {
+            (u64::from(n) - first_in_chunk) * u64::from(self.fixed_size)
+        } else {
+            let mut sum = 0u64;
+            for s in first_in_chunk..u64::from(n) {
+                sum += u64::from(self.size_of(s as u32).ok_or_else(bad)?);
+            }
+            sum
+        };
+        let offset = start.checked_add(before).ok_or_else(bad)?;
         Ok((offset, self.size_of(n).ok_or_else(bad)?))
     }
 
@@ -604,31 +673,98 @@ impl Track<'_> {
         be32(self.sizes, n as usize * 4)
     }
 
-    /// When sample `n` is shown, in milliseconds of the track's timeline.
-    fn presentation_ms(&self, n: u32) -> Result<u64, HashError> {
-        let mut decode: u64 = 0;
-        let mut left = u64::from(n);
-        for &(count, delta) in &self.stts {
-            let take = left.min(u64::from(count));
-            decode = decode.saturating_add(take * u64::from(delta));
-            left -= take;
-            if left == 0 {
-                break;
+    /// Calls `f` with each keyframe a player shows, in order of the sample list: its
+    /// sample number (0-based) and when it is shown (milliseconds). Keyframes outside
+    /// every edit (cut out of the video) are passed over. One pass over the tables.
+    fn each_shown_keyframe(&self, mut f: impl FnMut(u32, u64)) {
+        let sync: &[u32] = self.sync.as_deref().unwrap_or(&[]);
+        let listed = self.sync.is_some();
+        let total = if listed {
+            sync.len() as u64
+        } else {
+            u64::from(self.sample_count)
+        };
+        // Decoding times: runs of (count, delta), walked forward.
+        let (mut stts_i, mut stts_left, mut stts_at, mut decode) = (0usize, 0u64, 0u64, 0u64);
+        let (mut ctts_i, mut ctts_start) = (0usize, 0u64);
+        for k in 0..total {
+            let n = if listed {
+                u64::from(sync[k as usize])
+            } else {
+                k
+            };
+            // Move the decoding time from sample `stts_at` to sample `n`.
+            while stts_at < n {
+                if stts_left == 0 {
+                    let Some(&(count, _)) = self.stts.get(stts_i) else {
+                        break;
+                    };
+                    stts_left = u64::from(count);
+                    if stts_left == 0 {
+                        stts_i += 1;
+                        continue;
+                    }
+                }
+                let delta = u64::from(self.stts[stts_i].1);
+                let step = stts_left.min(n - stts_at);
+                decode = decode.saturating_add(step.saturating_mul(delta));
+                stts_at += step;
+                stts_left -= step;
+                if stts_left == 0 {
+                    stts_i += 1;
+                }
+            }
+            while let Some(&(count, _)) = self.ctts.get(ctts_i) {
+                if n < ctts_start + u64::from(count) {
+                    break;
+                }
+                ctts_start += u64::from(count);
+                ctts_i += 1;
+            }
+            let offset = self.ctts.get(ctts_i).map_or(0, |&(_, o)| o);
+            let media = i128::from(decode) + i128::from(offset);
+            if let Some(at) = self.shown_at_ms(media) {
+                f(n as u32, at);
             }
         }
-        let mut offset = 0i64;
-        let mut before = u64::from(n);
-        for &(count, off) in &self.ctts {
-            if before < u64::from(count) {
-                offset = off;
-                break;
-            }
-            before -= u64::from(count);
+    }
+
+    /// When media time `t` (track time scale) is shown, in milliseconds, or `None` when
+    /// no edit shows it. The first edit that shows it counts.
+    fn shown_at_ms(&self, t: i128) -> Option<u64> {
+        let ms = |v: u128| (v * 1000 / u128::from(self.timescale)).min(u128::from(u64::MAX)) as u64;
+        let Some(edits) = &self.edits else {
+            return Some(ms(t.max(0) as u128));
+        };
+        edits.iter().find_map(|e| {
+            let into = t - i128::from(e.media_time);
+            (into >= 0 && into < i128::from(e.media_duration))
+                .then(|| e.shown_at_ms.saturating_add(ms(into as u128)))
+        })
+    }
+
+    /// Up to `count` keyframes a player shows, spread evenly over them, first and last
+    /// included: (sample, milliseconds), in the order they are shown, one per moment.
+    fn choose(&self, count: usize) -> Result<Vec<(u32, u64)>, HashError> {
+        let mut shown = 0u64;
+        self.each_shown_keyframe(|_, _| shown += 1);
+        if shown == 0 {
+            return Err(corrupt(
+                "no keyframe of the video track is shown (its edit list cuts them all out)".into(),
+            ));
         }
-        let shown =
-            (i128::from(decode) + i128::from(offset) - i128::from(self.media_start)).max(0) as u128;
-        let ms = shown * 1000 / u128::from(self.timescale) + u128::from(self.delay_ms);
-        Ok(ms.min(u128::from(u64::MAX)) as u64)
+        let wanted = ranks(shown, count);
+        let mut out = Vec::with_capacity(wanted.len());
+        let mut rank = 0u64;
+        self.each_shown_keyframe(|n, at| {
+            if wanted.binary_search(&rank).is_ok() {
+                out.push((n, at));
+            }
+            rank += 1;
+        });
+        out.sort_by_key(|&(_, at)| at);
+        out.dedup_by_key(|&mut (_, at)| at);
+        Ok(out)
     }
 }
 
@@ -692,18 +828,7 @@ fn decode(track: &Track<'_>, frame: &[u8]) -> Result<Luma, HashError> {
     if track.codec == Codec::Hevc {
         // The picture's size is checked before the decoder allocates it.
         for r in &stream.nals {
-            let nal = &stream.bytes[r.clone()];
-            if nal.first().map(|b| (b >> 1) & 0x3F) == Some(33) {
-                let (w, h) = hevc_sps_size(nal)
-                    .ok_or_else(|| corrupt("the HEVC sequence parameters are cut off".into()))?;
-                if w * h > MAX_FRAME_PIXELS {
-                    return Err(HashError::TooLarge {
-                        width: w as u32,
-                        height: h as u32,
-                        max: MAX_FRAME_PIXELS,
-                    });
-                }
-            }
+            check_hevc_size(&stream.bytes[r.clone()])?;
         }
     }
     // The decoders are new and read hostile input: a panic inside one is this file's
@@ -762,6 +887,24 @@ fn decode_hevc(stream: &[u8]) -> Result<Luma, HashError> {
         height: ch,
         samples,
     })
+}
+
+/// Refuses an HEVC sequence parameter set NAL unit (others pass) whose picture is
+/// larger than [`MAX_FRAME_PIXELS`], or that is cut off before its size.
+fn check_hevc_size(nal: &[u8]) -> Result<(), HashError> {
+    if nal.first().map(|b| (b >> 1) & 0x3F) != Some(33) {
+        return Ok(());
+    }
+    let (w, h) = hevc_sps_size(nal)
+        .ok_or_else(|| corrupt("the HEVC sequence parameters are cut off".into()))?;
+    if w.checked_mul(h).is_none_or(|px| px > MAX_FRAME_PIXELS) {
+        return Err(HashError::TooLarge {
+            width: u32::try_from(w).unwrap_or(u32::MAX),
+            height: u32::try_from(h).unwrap_or(u32::MAX),
+            max: MAX_FRAME_PIXELS,
+        });
+    }
+    Ok(())
 }
 
 /// The picture size an HEVC sequence parameter set NAL unit declares.
@@ -852,14 +995,85 @@ mod tests {
 
     #[test]
     fn keyframes_are_spread_over_the_list_first_and_last_included() {
-        let list: Vec<u32> = (0..100).map(|i| i * 30).collect();
-        let c = choose(&list, 5);
-        assert_eq!(c.first(), Some(&0));
-        assert_eq!(c.last(), Some(&(99 * 30)));
-        assert_eq!(c.len(), 5);
-        assert!(c.windows(2).all(|w| w[0] < w[1]), "{c:?}");
-        assert_eq!(choose(&[7, 9], 5), vec![7, 9]);
-        assert_eq!(choose(&[4], 5), vec![4]);
+        let c = ranks(100, 5);
+        assert_eq!(c, vec![0, 25, 50, 74, 99]);
+        assert_eq!(ranks(2, 5), vec![0, 1]);
+        assert_eq!(ranks(1, 5), vec![0]);
+        assert_eq!(ranks(u64::from(u32::MAX), 5).len(), 5);
+    }
+
+    fn track_with(edits: Option<Vec<Edit>>) -> Track<'static> {
+        Track {
+            codec: Codec::H264,
+            params: Vec::new(),
+            length_size: 4,
+            orientation: 1,
+            timescale: 1000,
+            sync: Some(vec![0, 10, 20, 30, 40]),
+            sample_count: 50,
+            fixed_size: 100,
+            sizes: &[],
+            stsc: vec![(1, 1, 1)],
+            chunks: (0..50).map(|i| i * 100).collect(),
+            // Every frame lasts 100 ms: keyframes at 0, 1, 2, 3 and 4 s of media.
+            stts: vec![(50, 100)],
+            ctts: Vec::new(),
+            edits,
+        }
+    }
+
+    fn shown(t: &Track<'_>) -> Vec<(u32, u64)> {
+        let mut out = Vec::new();
+        t.each_shown_keyframe(|n, at| out.push((n, at)));
+        out
+    }
+
+    #[test]
+    fn edit_lists_decide_which_keyframes_are_shown_and_when() {
+        // No edit list: all of them, at their media times.
+        let all = shown(&track_with(None));
+        assert_eq!(
+            all,
+            vec![(0, 0), (10, 1000), (20, 2000), (30, 3000), (40, 4000)]
+        );
+        // A copy cut to start at 1.5 s: the keyframe at 1 s is not shown.
+        let cut = track_with(Some(vec![Edit {
+            shown_at_ms: 0,
+            media_time: 1500,
+            media_duration: 3500,
+        }]));
+        assert_eq!(shown(&cut), vec![(20, 500), (30, 1500), (40, 2500)]);
+        // Two stretches, 0-2 s and 3.5-5 s of media, after a half-second delay.
+        let two = track_with(Some(vec![
+            Edit {
+                shown_at_ms: 500,
+                media_time: 0,
+                media_duration: 2000,
+            },
+            Edit {
+                shown_at_ms: 2500,
+                media_time: 3500,
+                media_duration: 1500,
+            },
+        ]));
+        assert_eq!(shown(&two), vec![(0, 500), (10, 1500), (40, 3000)]);
+        let picked = two.choose(2).unwrap();
+        assert_eq!(picked, vec![(0, 500), (40, 3000)]);
+        // An edit list that shows none of them.
+        let none = track_with(Some(Vec::new()));
+        assert!(none.choose(5).is_err());
+    }
+
+    #[test]
+    fn a_fixed_frame_size_places_frames_by_arithmetic() {
+        let t = track_with(None);
+        assert_eq!(t.sample_place(20).unwrap(), (2000, 100));
+        let mut packed = track_with(None);
+        packed.stsc = vec![(1, 50, 1)];
+        packed.chunks = vec![64];
+        assert_eq!(packed.sample_place(49).unwrap(), (64 + 49 * 100, 100));
+        packed.stsc = vec![(1, 50, 2)];
+        assert!(packed.sample_place(3).is_err(), "a second sample entry");
     }
 
     #[test]
@@ -908,5 +1122,53 @@ mod tests {
         huge.extend_from_slice(b"\x7f\0\0\0moov");
         let e = hash_keyframes(&mut std::io::Cursor::new(huge)).unwrap_err();
         assert!(e.to_string().contains("more than the file holds"), "{e}");
+    }
+
+    /// An SPS NAL unit declaring `w`×`h` (chroma 4:2:0, no sub-layers).
+    fn sps(w: u64, h: u64) -> Vec<u8> {
+        let mut bits: Vec<u8> = Vec::new();
+        let mut put = |v: u64, n: usize| {
+            for i in (0..n).rev() {
+                bits.push(v.checked_shr(i as u32).map_or(0, |x| (x & 1) as u8));
+            }
+        };
+        put(0, 4);
+        put(0, 3);
+        put(1, 1);
+        put(0, 96);
+        let ue = |v: u64, put: &mut dyn FnMut(u64, usize)| {
+            let n = 64 - (v + 1).leading_zeros() as usize;
+            put(0, n - 1);
+            put(v + 1, n);
+        };
+        ue(0, &mut put);
+        ue(1, &mut put);
+        ue(w, &mut put);
+        ue(h, &mut put);
+        put(1, 8);
+        let mut out = vec![0x42, 0x01];
+        out.extend(bits.chunks(8).map(|c| {
+            c.iter()
+                .chain(std::iter::repeat(&0))
+                .take(8)
+                .fold(0u8, |a, &b| a << 1 | b)
+        }));
+        out
+    }
+
+    #[test]
+    fn hevc_picture_sizes_are_checked_without_overflow() {
+        assert_eq!(hevc_sps_size(&sps(1920, 1080)), Some((1920, 1080)));
+        assert!(check_hevc_size(&sps(7680, 4320)).is_ok());
+        let e = check_hevc_size(&sps(16384, 16384)).unwrap_err();
+        assert!(e.to_string().contains("16384x16384 pixels"), "{e}");
+        // Sizes whose product overflows 64 bits are refused, not wrapped.
+        let huge = (1u64 << 33) - 2;
+        let e = check_hevc_size(&sps(huge, huge)).unwrap_err();
+        assert!(e.to_string().contains("more than the limit"), "{e}");
+        assert!(
+            check_hevc_size(&[0x40, 0x01, 0x0c]).is_ok(),
+            "a VPS is not checked"
+        );
     }
 }

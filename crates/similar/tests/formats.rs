@@ -109,3 +109,34 @@ fn pixel_rotated_copies_without_a_tag_are_not_near_duplicates() {
         );
     }
 }
+
+/// A HEIC turned and mirrored by its own `irot` and `imir` properties hashes as libheif
+/// shows it: the picture a quarter turn anticlockwise, then mirrored top to bottom
+/// (`imir` axis 0, as libheif reads it; `tests/heif_reference.rs` compares with
+/// libheif's own decoding).
+#[test]
+fn a_heic_turned_and_mirrored_by_its_properties_hashes_as_shown() {
+    let picture = image::load_from_memory(&data("picture.png"))
+        .unwrap()
+        .to_rgb8();
+    let shown = image::imageops::flip_vertical(&image::imageops::rotate270(&picture));
+    let mut png = std::io::Cursor::new(Vec::new());
+    shown.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let expected = hash_bytes(png.get_ref(), "image/png").unwrap();
+    let h = hash_bytes(&data("picture_turned_mirrored.heic"), "image/heif").unwrap();
+    assert!(
+        h.distance(&expected) <= 4,
+        "{h} is {} bits from the picture as shown, {expected}",
+        h.distance(&expected)
+    );
+    let unmirrored = image::imageops::rotate270(&picture);
+    let mut png = std::io::Cursor::new(Vec::new());
+    unmirrored
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let wrong = hash_bytes(png.get_ref(), "image/png").unwrap();
+    assert!(
+        h.distance(&wrong) > 10,
+        "{h} vs the unmirrored picture {wrong}"
+    );
+}

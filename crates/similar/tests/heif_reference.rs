@@ -76,10 +76,14 @@ fn phone_photographs_hash_as_the_reference_decoder_shows_them() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let files = heif_files(&shared);
+    let mut files = heif_files(&shared);
     assert!(
         files.len() >= 5,
         "expected the five shared HEIF files: {files:?}"
+    );
+    // The crate's own HEIC turned and mirrored by its properties (`irot`, `imir`).
+    files.push(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/picture_turned_mirrored.heic"),
     );
     let mut ours = Vec::new();
     for f in &files {

@@ -112,3 +112,82 @@ fn keyframes_agree_with_ffmpegs_decoding() {
     let moving = hash_keyframes_path(&data("moving.mp4")).unwrap();
     assert!(moving[0].hash.distance(&moving[2].hash) > 4, "{moving:?}");
 }
+
+/// The index's counts are checked before anything is sized by them: a frame count of
+/// 2^32 - 1 with one fixed frame size and no keyframe table is refused at once.
+#[test]
+fn a_hostile_frame_count_is_refused_without_allocating() {
+    let mut d = std::fs::read(data("moving.mp4")).unwrap();
+    let at = d.windows(4).position(|w| w == b"stsz").unwrap() + 4;
+    d[at + 4..at + 8].copy_from_slice(&1u32.to_be_bytes());
+    d[at + 8..at + 12].copy_from_slice(&u32::MAX.to_be_bytes());
+    let stss = d.windows(4).position(|w| w == b"stss").unwrap();
+    d[stss..stss + 4].copy_from_slice(b"free");
+    let t = std::time::Instant::now();
+    let e = custody_similar::hash_keyframes(&mut std::io::Cursor::new(d)).unwrap_err();
+    assert!(e.to_string().contains("4294967295 frames"), "{e}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(1));
+}
+
+/// A copy cut with `ffmpeg -ss 1.5 -c copy` keeps the keyframe at 1 s in its data but
+/// never shows it (its edit list starts the video half a second after it): only what a
+/// player shows is hashed, at the time it shows it. A fragmented MP4 says it is not read.
+#[test]
+fn a_cut_copy_is_hashed_as_it_is_shown() {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let ffmpeg = |args: &[&str], out: &Path| {
+        let o = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error"])
+            .args(args)
+            .arg("-y")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let source = data("moving.mp4");
+    let cut = tmp.path().join("cut.mp4");
+    ffmpeg(
+        &["-ss", "1.5", "-i", source.to_str().unwrap(), "-c", "copy"],
+        &cut,
+    );
+    let original = hash_keyframes_path(&source).unwrap();
+    let frames = hash_keyframes_path(&cut).unwrap();
+    let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+    assert_eq!(times, vec![500], "{frames:?}");
+    // The keyframe shown at 0.5 s is the original's at 2 s, and what ffmpeg shows then.
+    assert!(
+        frames[0].hash.distance(&original[2].hash) <= 2,
+        "{frames:?} {original:?}"
+    );
+    let png = tmp.path().join("at.png");
+    ffmpeg(
+        &["-ss", "0.5", "-i", cut.to_str().unwrap(), "-frames:v", "1"],
+        &png,
+    );
+    let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
+    assert!(
+        frames[0].hash.distance(&shown) <= 2,
+        "{} vs {shown}",
+        frames[0].hash
+    );
+
+    let fragmented = tmp.path().join("fragmented.mp4");
+    ffmpeg(
+        &[
+            "-i",
+            source.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-movflags",
+            "frag_keyframe+empty_moov",
+        ],
+        &fragmented,
+    );
+    let e = hash_keyframes_path(&fragmented).unwrap_err();
+    assert!(e.to_string().contains("fragmented MP4"), "{e}");
+}

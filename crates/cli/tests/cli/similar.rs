@@ -773,8 +773,9 @@ fn neighbour<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::V
 }
 
 /// An H.264 MP4 made from two pictures and a JPEG still of each are found from one
-/// another, each still beside the keyframe that shows its picture; the video is one
-/// member of their group; `show` lists its keyframe hashes.
+/// another, each still beside the keyframe that shows its picture; each picture is a
+/// group holding the video (with that keyframe's time) and its still; `show` lists the
+/// video's keyframe hashes.
 #[test]
 fn stills_and_the_video_they_are_taken_from_find_each_other() {
     let env = Env::new();
@@ -850,22 +851,39 @@ fn stills_and_the_video_they_are_taken_from_find_each_other() {
         "{text}"
     );
 
-    // One group: the video once, although two of its keyframes bring a still each.
+    // One group per picture: the video is in both, with the keyframe that shows it;
+    // the two stills, different pictures, are never joined through the video.
     let clusters = env.run(&["clusters", "--json"]).ok().json()["clusters"].take();
-    assert_eq!(clusters.as_array().unwrap().len(), 1, "{clusters}");
-    let mut members = member_names(&clusters[0]);
-    members.sort();
-    assert_eq!(
-        members,
-        ["clip.mp4", "still-a.jpg", "still-b.jpg"],
-        "{clusters}"
-    );
+    let groups = clusters.as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{clusters}");
+    for (name, second) in [("still-a.jpg", 0), ("still-b.jpg", 1)] {
+        let group = groups
+            .iter()
+            .find(|c| member_names(c).contains(&name))
+            .unwrap_or_else(|| panic!("{name} in {clusters}"));
+        let mut members = member_names(group);
+        members.sort();
+        assert_eq!(members, ["clip.mp4", name], "{clusters}");
+        let video = group["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "clip.mp4")
+            .unwrap();
+        assert_eq!(
+            video["at_ms"].as_u64().unwrap() / 1_000,
+            second,
+            "{clusters}"
+        );
+    }
+    let text = env.run(&["clusters"]).ok().stdout;
+    assert!(text.contains("clip.mp4  at 0:01"), "{text}");
     env.run(&["verify"]).ok();
 }
 
 /// A smaller HEVC copy of an H.264 video, in a QuickTime file, is found from it and it
-/// from the copy, frame against frame; a group holding both videos and a still has each
-/// video once, its distance the smallest over the frames.
+/// from the copy, frame against frame; each picture the videos show is a group, holding
+/// each video once (and the still of the second scene in its group).
 #[test]
 fn a_video_and_a_smaller_hevc_copy_are_near_duplicates() {
     let env = Env::new();
@@ -911,17 +929,32 @@ fn a_video_and_a_smaller_hevc_copy_are_near_duplicates() {
         assert!(text.contains(" with this video at 0:0"), "{text}");
     }
 
+    // One group per picture: the first scene is shown by both videos, the second by
+    // both videos and the still; each video is in both, once.
     let clusters = env.run(&["clusters", "--json"]).ok().json()["clusters"].take();
-    assert_eq!(clusters.as_array().unwrap().len(), 1, "{clusters}");
-    let mut members = member_names(&clusters[0]);
-    members.sort();
+    let mut groups: Vec<Vec<&str>> = clusters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut m = member_names(c);
+            m.sort();
+            m
+        })
+        .collect();
+    groups.sort();
     assert_eq!(
-        members,
-        ["clip.mp4", "copy.mov", "still-b.jpg"],
+        groups,
+        [
+            vec!["clip.mp4", "copy.mov"],
+            vec!["clip.mp4", "copy.mov", "still-b.jpg"]
+        ],
         "{clusters}"
     );
-    for m in clusters[0]["members"].as_array().unwrap() {
-        assert!(m["distance"].as_u64().unwrap() <= 10, "{clusters}");
+    for c in clusters.as_array().unwrap() {
+        for m in c["members"].as_array().unwrap() {
+            assert!(m["distance"].as_u64().unwrap() <= 10, "{clusters}");
+        }
     }
     env.run(&["verify"]).ok();
 }

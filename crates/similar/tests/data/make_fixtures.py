@@ -33,7 +33,7 @@ img.save("picture.webp", quality=80)
 img.resize((240, 180), Image.LANCZOS).save("picture.tif", compression="tiff_adobe_deflate")
 
 # HEIC through libheif's encoder (x265), if it is installed: `apt-get install libheif-examples`.
-import shutil, subprocess
+import shutil, subprocess, sys
 if shutil.which("heif-enc"):
     subprocess.run(["heif-enc", "-q", "60", "-o", "picture.heic", "picture.png"], check=True)
 else:
@@ -60,3 +60,7 @@ if shutil.which("ffmpeg"):
        "-tag:v", "hvc1", "moving_hevc10.mp4")
 else:
     print("ffmpeg not found: the videos are left as they are")
+
+# The HEIC turned a quarter anticlockwise, then mirrored (axis 0), by its own properties.
+subprocess.run([sys.executable, "heif_transform.py", "picture.heic",
+                "picture_turned_mirrored.heic", "irot=1", "imir=0"], check=True)
