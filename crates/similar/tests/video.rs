@@ -20,6 +20,27 @@ fn png_hash(img: &image::RgbImage) -> PHash {
     hash_bytes(out.get_ref(), "image/png").unwrap()
 }
 
+/// Whether ffmpeg can be run; says the test skips when it cannot.
+fn have_ffmpeg() -> bool {
+    let ok = Command::new("ffmpeg").arg("-version").output().is_ok();
+    if !ok {
+        eprintln!("skipped: ffmpeg is not installed");
+    }
+    ok
+}
+
+/// Runs ffmpeg quietly with `args`, writing `out`.
+fn ffmpeg(args: &[&str], out: &Path) {
+    let o = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error"])
+        .args(args)
+        .arg("-y")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn keyframes_of_a_video_of_a_picture_hash_as_the_picture() {
     let picture = hash_bytes(&std::fs::read(data("picture.png")).unwrap(), "image/png").unwrap();
@@ -67,8 +88,7 @@ fn a_turned_track_is_hashed_as_a_player_shows_it() {
 /// B-frames (composition offsets and an edit list), 10-bit HEVC, a turned track.
 #[test]
 fn keyframes_agree_with_ffmpegs_decoding() {
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("skipped: ffmpeg is not installed");
+    if !have_ffmpeg() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -83,19 +103,10 @@ fn keyframes_agree_with_ffmpegs_decoding() {
         assert_eq!(times, expected_times, "{name}");
         for k in &frames {
             let png = tmp.path().join(format!("{name}-{}.png", k.at_ms));
-            let out = Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-ss"])
-                .arg(format!("{:.3}", k.at_ms as f64 / 1000.0))
-                .arg("-i")
-                .arg(&file)
-                .args(["-frames:v", "1", "-y"])
-                .arg(&png)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
+            let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
+            ffmpeg(
+                &["-ss", &at, "-i", file.to_str().unwrap(), "-frames:v", "1"],
+                &png,
             );
             let reference = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
             eprintln!("{name} at {} ms: {} reference {reference}", k.at_ms, k.hash);
@@ -134,21 +145,10 @@ fn a_hostile_frame_count_is_refused_without_allocating() {
 /// player shows is hashed, at the time it shows it. A fragmented MP4 says it is not read.
 #[test]
 fn a_cut_copy_is_hashed_as_it_is_shown() {
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("skipped: ffmpeg is not installed");
+    if !have_ffmpeg() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let ffmpeg = |args: &[&str], out: &Path| {
-        let o = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error"])
-            .args(args)
-            .arg("-y")
-            .arg(out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
     let source = data("moving.mp4");
     let cut = tmp.path().join("cut.mp4");
     ffmpeg(
