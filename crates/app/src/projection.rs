@@ -89,6 +89,20 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
                     hash,
                     seq: entry.seq,
                 });
+            } else if let Some(error) = entry
+                .details
+                .get("phash")
+                .filter(|p| p.get("error").is_some())
+            {
+                // The latest extraction could not hash the image: an earlier hash of the
+                // same bytes no longer stands for them.
+                let algorithm = error["algorithm"]
+                    .as_str()
+                    .ok_or_else(|| bad("names no hash algorithm"))?;
+                out.push(Change::PhashCleared {
+                    sha256,
+                    algorithm: algorithm.to_owned(),
+                });
             }
             if let Some(keyframes) = entry.details.get("keyframes") {
                 let (algorithm, frames) = keyframe_hashes(keyframes).map_err(&bad)?;
@@ -341,6 +355,65 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(vault.catalog().keyframe_hashes(alg).await.unwrap(), []);
+        let problems = verify_problems(&vault).await;
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// An image's hash stands until an extraction of the same bytes says it could not
+    /// hash them: then the catalog holds none, as the ledger's latest word says, and a
+    /// replay agrees. A later success records a hash again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_later_failure_to_hash_an_image_clears_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let file = dir.path().join("note.txt");
+        std::fs::write(&file, b"not really an image").unwrap();
+        let options = IngestOptions {
+            extract: false,
+            ..Default::default()
+        };
+        crate::ingest::ingest(
+            &vault,
+            &[file],
+            &Collection::default(),
+            &options,
+            Arc::new(crate::ingest::Quiet),
+        )
+        .await
+        .unwrap();
+        let item = vault.catalog().items(&Default::default()).await.unwrap()[0].clone();
+        let alg = custody_similar::ALGORITHM;
+        let examined = |phash| Examined {
+            metadata: crate::ingest::extract_bytes(b"x", "image/png"),
+            phash: Some(phash),
+            keyframes: None,
+        };
+        let record = |e: Examined| {
+            let vault = &vault;
+            let item = &item;
+            async move {
+                vault
+                    .commit(vec![extraction_entry(item.id, item.sha256, &e)], &[])
+                    .await
+                    .unwrap();
+            }
+        };
+        record(examined(Ok(PHash(7)))).await;
+        assert_eq!(
+            vault.catalog().phashes(alg).await.unwrap(),
+            [(item.sha256, 7)]
+        );
+        record(examined(Err("could not hash: the data is damaged".into()))).await;
+        assert_eq!(vault.catalog().phashes(alg).await.unwrap(), []);
+        let problems = verify_problems(&vault).await;
+        assert!(problems.is_empty(), "{problems:?}");
+        record(examined(Ok(PHash(9)))).await;
+        assert_eq!(
+            vault.catalog().phashes(alg).await.unwrap(),
+            [(item.sha256, 9)]
+        );
         let problems = verify_problems(&vault).await;
         assert!(problems.is_empty(), "{problems:?}");
     }

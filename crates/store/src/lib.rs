@@ -57,6 +57,9 @@ pub enum Change {
     /// The keyframe hashes of a video recorded with a `metadata.extracted` entry: they
     /// replace every row of these bytes and algorithm (an extraction that could not hash
     /// the video has no frames, and leaves none).
+    /// A `metadata.extracted` entry that could not hash the image: the bytes' hash of
+    /// that algorithm, if an earlier extraction recorded one, is removed.
+    PhashCleared { sha256: Digest, algorithm: String },
     Keyframes {
         sha256: Digest,
         algorithm: String,

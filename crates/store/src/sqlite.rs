@@ -233,6 +233,15 @@ impl Catalog for SqliteCatalog {
                     hash,
                     seq,
                 } => pending.phashes.push((sha256, algorithm, *hash, *seq)),
+                Change::PhashCleared { sha256, algorithm } => {
+                    // Upserts still pending go first: the ledger's order stands.
+                    pending.flush(&mut tx, true).await?;
+                    sqlx::query("DELETE FROM phashes WHERE sha256 = ? AND algorithm = ?")
+                        .bind(sha256.to_hex())
+                        .bind(algorithm)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 // No other change writes this table: applied at once, in ledger order.
                 Change::Keyframes {
                     sha256,
