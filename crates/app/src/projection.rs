@@ -188,6 +188,34 @@ mod tests {
     use crate::vault::Vault;
     use crate::verify::{Silent, VerifyOptions, verify};
 
+    /// A fresh vault holding one file, preserved without examination, and its item.
+    async fn preserved_one(
+        name: &str,
+        bytes: &[u8],
+    ) -> (tempfile::TempDir, Vault, custody_model::Item) {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let options = IngestOptions {
+            extract: false,
+            ..Default::default()
+        };
+        crate::ingest::ingest(
+            &vault,
+            &[file],
+            &Collection::default(),
+            &options,
+            Arc::new(crate::ingest::Quiet),
+        )
+        .await
+        .unwrap();
+        let item = vault.catalog().items(&Default::default()).await.unwrap()[0].clone();
+        (dir, vault, item)
+    }
+
     /// What `custody verify --full` finds wrong with the vault.
     async fn verify_problems(vault: &Vault) -> Vec<crate::verify::Problem> {
         let options = VerifyOptions {
@@ -268,28 +296,9 @@ mod tests {
     /// gives the same catalog).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn recorded_keyframes_are_in_the_catalog_and_verify() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
-            .await
-            .unwrap();
         let mut clip = vec![0, 0, 0, 16];
         clip.extend_from_slice(b"ftypisom\0\0\x02\0");
-        let file = dir.path().join("clip.mp4");
-        std::fs::write(&file, &clip).unwrap();
-        let options = IngestOptions {
-            extract: false,
-            ..Default::default()
-        };
-        crate::ingest::ingest(
-            &vault,
-            &[file],
-            &Collection::default(),
-            &options,
-            Arc::new(crate::ingest::Quiet),
-        )
-        .await
-        .unwrap();
-        let item = vault.catalog().items(&Default::default()).await.unwrap()[0].clone();
+        let (_dir, vault, item) = preserved_one("clip.mp4", &clip).await;
         let frames = vec![
             Keyframe {
                 at_ms: 0,
@@ -364,26 +373,7 @@ mod tests {
     /// replay agrees. A later success records a hash again.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_later_failure_to_hash_an_image_clears_its_hash() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
-            .await
-            .unwrap();
-        let file = dir.path().join("note.txt");
-        std::fs::write(&file, b"not really an image").unwrap();
-        let options = IngestOptions {
-            extract: false,
-            ..Default::default()
-        };
-        crate::ingest::ingest(
-            &vault,
-            &[file],
-            &Collection::default(),
-            &options,
-            Arc::new(crate::ingest::Quiet),
-        )
-        .await
-        .unwrap();
-        let item = vault.catalog().items(&Default::default()).await.unwrap()[0].clone();
+        let (_dir, vault, item) = preserved_one("note.txt", b"not really an image").await;
         let alg = custody_similar::ALGORITHM;
         let examined = |phash| Examined {
             metadata: crate::ingest::extract_bytes(b"x", "image/png"),
