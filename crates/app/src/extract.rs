@@ -183,8 +183,7 @@ async fn extract_blobs(
         ..Default::default()
     };
     let mut todo = Vec::new();
-    // Hashes of the current algorithm, by bytes: read only once something is to be
-    // extracted.
+    // Image hashes of the current algorithm, by bytes: read once, at the first image.
     let mut known: Option<std::collections::HashMap<Digest, u64>> = None;
     for mut b in blobs {
         let hashable = custody_similar::is_hashable(&b.media_type);

@@ -67,17 +67,10 @@ pub(crate) fn grid(data: &[u8]) -> Result<phash::Grid, HashError> {
     if w == 0 || h == 0 || image.data.len() < w * h {
         return Err(decode_error("the image is empty".into()));
     }
-    let mut b = phash::GridBuilder::new(w, h, 1.0, 1.0, image.width, image.height);
-    let mut row = vec![0f32; w];
-    for (r, line) in image.data.chunks_exact(w).take(h).enumerate() {
-        for (y, &v) in row.iter_mut().zip(line) {
-            *y = f32::from(v);
-        }
-        b.add_row(r, &row);
-    }
+    let grid = phash::grid_of_rows(w, h, image.data.chunks_exact(w), 1.0);
     let mirrored = heic_rs::probe(data).is_ok_and(|info| info.mirror.is_some());
     // EXIF orientation 3: a half turn.
-    Ok(phash::orient(&b.finish(), if mirrored { 3 } else { 1 }))
+    Ok(phash::orient(&grid, if mirrored { 3 } else { 1 }))
 }
 
 fn decode_error(detail: String) -> HashError {

@@ -129,6 +129,25 @@ impl GridBuilder {
     }
 }
 
+/// The grid of a `width`×`height` luma plane given row by row (each `width` samples,
+/// times `scale`), without a copy of the plane: one row is converted at a time.
+pub(crate) fn grid_of_rows<'a, T: Copy + Into<f32> + 'a>(
+    width: usize,
+    height: usize,
+    rows: impl Iterator<Item = &'a [T]>,
+    scale: f32,
+) -> Grid {
+    let mut b = GridBuilder::new(width, height, 1.0, 1.0, width as u32, height as u32);
+    let mut line = vec![0f32; width];
+    for (r, row) in rows.take(height).enumerate() {
+        for (y, &v) in line.iter_mut().zip(row) {
+            *y = v.into() * scale;
+        }
+        b.add_row(r, &line[..row.len().min(width)]);
+    }
+    b.finish()
+}
+
 /// Puts a grid in display orientation, given the EXIF Orientation value (1..=8) of the
 /// stored picture. Other values leave the grid as it is.
 pub(crate) fn orient(g: &Grid, orientation: u8) -> Grid {

@@ -100,8 +100,7 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
                 io_error(e)
             }
         })?;
-        let luma = decode(&track, &data)?;
-        let grid = grid_of(&luma, track.orientation);
+        let grid = phash::orient(&decode(&track, &data)?, track.orientation);
         out.push(Keyframe {
             at_ms,
             hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
@@ -771,13 +770,6 @@ impl Track<'_> {
 // ---------------------------------------------------------------------------------------
 // Decoding.
 
-/// A decoded picture's luma, upright as coded.
-struct Luma {
-    width: usize,
-    height: usize,
-    samples: Vec<f32>,
-}
-
 /// The Annex-B stream of one keyframe: the track's parameter sets, then the frame's
 /// NAL units, each after a start code.
 struct Stream {
@@ -823,7 +815,8 @@ fn annex_b(track: &Track<'_>, frame: &[u8]) -> Result<Stream, HashError> {
     Ok(out)
 }
 
-fn decode(track: &Track<'_>, frame: &[u8]) -> Result<Luma, HashError> {
+/// The grid of a keyframe's luma, as coded (not yet turned).
+fn decode(track: &Track<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
     let stream = annex_b(track, frame)?;
     if track.codec == Codec::Hevc {
         // The picture's size is checked before the decoder allocates it.
@@ -840,7 +833,7 @@ fn decode(track: &Track<'_>, frame: &[u8]) -> Result<Luma, HashError> {
     .map_err(|_| corrupt("the decoder stopped on an internal error".into()))?
 }
 
-fn decode_h264(stream: &[u8]) -> Result<Luma, HashError> {
+fn decode_h264(stream: &[u8]) -> Result<phash::Grid, HashError> {
     let mut dec = rusty_h264_decoder::Decoder::new();
     let frame = dec
         .decode(stream)
@@ -850,14 +843,10 @@ fn decode_h264(stream: &[u8]) -> Result<Luma, HashError> {
     if w == 0 || h == 0 || frame.y.len() < w * h {
         return Err(corrupt("H.264: the picture is empty".into()));
     }
-    Ok(Luma {
-        width: w,
-        height: h,
-        samples: frame.y[..w * h].iter().map(|&v| f32::from(v)).collect(),
-    })
+    Ok(phash::grid_of_rows(w, h, frame.y.chunks_exact(w), 1.0))
 }
 
-fn decode_hevc(stream: &[u8]) -> Result<Luma, HashError> {
+fn decode_hevc(stream: &[u8]) -> Result<phash::Grid, HashError> {
     let mut dec = rusty_h265::Decoder::new();
     dec.push_annexb(stream, None)
         .map_err(|e| corrupt(format!("HEVC: {e}")))?;
@@ -871,22 +860,18 @@ fn decode_hevc(stream: &[u8]) -> Result<Luma, HashError> {
     if cw == 0 || ch == 0 || cx + cw > plane.width || cy + ch > plane.height {
         return Err(corrupt("HEVC: the picture is empty".into()));
     }
-    let scale = 1.0 / f32::from(1u16 << p.bit_depth_luma.saturating_sub(8).min(8));
-    let mut samples = Vec::with_capacity(cw * ch);
-    for row in plane.data.chunks(plane.stride.max(1)).skip(cy).take(ch) {
-        let row = row
-            .get(cx..cx + cw)
-            .ok_or_else(|| corrupt("HEVC: the picture is cut off".into()))?;
-        samples.extend(row.iter().map(|&v| f32::from(v) * scale));
-    }
-    if samples.len() != cw * ch {
+    let stride = plane.stride.max(1);
+    if cx + cw > stride || plane.data.len() < (cy + ch) * stride {
         return Err(corrupt("HEVC: the picture is cut off".into()));
     }
-    Ok(Luma {
-        width: cw,
-        height: ch,
-        samples,
-    })
+    // 10-bit (and deeper) samples on the 8-bit scale.
+    let scale = 1.0 / f32::from(1u16 << p.bit_depth_luma.saturating_sub(8).min(8));
+    let rows = plane
+        .data
+        .chunks(stride)
+        .skip(cy)
+        .map(|row| &row[cx..cx + cw]);
+    Ok(phash::grid_of_rows(cw, ch, rows, scale))
 }
 
 /// Refuses an HEVC sequence parameter set NAL unit (others pass) whose picture is
@@ -978,15 +963,6 @@ impl Bits<'_> {
         }
         Some((1u64 << zeros) - 1 + self.bits(zeros)?)
     }
-}
-
-fn grid_of(l: &Luma, orientation: u8) -> phash::Grid {
-    let mut b =
-        phash::GridBuilder::new(l.width, l.height, 1.0, 1.0, l.width as u32, l.height as u32);
-    for (r, row) in l.samples.chunks_exact(l.width).enumerate() {
-        b.add_row(r, row);
-    }
-    phash::orient(&b.finish(), orientation)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! real camera JPEGs and on photo-sized ones made here.
 
 use std::io::Cursor;
+use std::sync::Mutex;
 
 use custody_similar::testing::{
     DcLuma, dc_luma, dc_luma_ordinary, jpeg_files, lane_walks, same_outcome, shared_dir,
@@ -12,6 +13,10 @@ use image::{ImageEncoder, RgbImage};
 
 /// Decodes `data` both ways; the stretch walk gets its tables once a code pair has been
 /// seen, so the file is decoded twice that way.
+/// The walk counters are per process: tests that read them, or walk damaged data
+/// (which the stretch walk declines), run one at a time under `cargo test`'s threads.
+static COUNTERS: Mutex<()> = Mutex::new(());
+
 fn both_walks(data: &[u8]) -> (Result<DcLuma, String>, Result<DcLuma, String>) {
     let _ = dc_luma(data);
     (dc_luma(data), dc_luma_ordinary(data))
@@ -43,6 +48,7 @@ fn photo(width: u32, height: u32, quality: u8, seed: u32) -> Vec<u8> {
 
 #[test]
 fn stretches_and_the_ordinary_walk_agree_on_generated_photos() {
+    let _serial = COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
     let before = lane_walks();
     for (i, (w, h, q)) in [(2400, 1600, 90), (1800, 2400, 75), (3000, 2000, 95)]
         .into_iter()
@@ -66,6 +72,7 @@ fn stretches_and_the_ordinary_walk_agree_on_generated_photos() {
 
 #[test]
 fn damaged_photos_fail_or_decode_alike_both_ways() {
+    let _serial = COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
     let data = photo(2400, 1600, 90, 9);
     let start = data.len() / 10;
     let mut refused = 0;
@@ -89,6 +96,7 @@ fn damaged_photos_fail_or_decode_alike_both_ways() {
 
 #[test]
 fn stretches_and_the_ordinary_walk_agree_on_camera_jpegs() {
+    let _serial = COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
     let Some(shared) = shared_dir() else { return };
     let files = jpeg_files(&shared.join("testdata"));
     assert!(
