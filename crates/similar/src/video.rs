@@ -2,8 +2,9 @@
 //! photograph is, so that a still taken from a video, or another copy of the video,
 //! is found.
 //!
-//! Only the container's index (`moov`) and the chosen frames are read, never the whole
-//! file. The video track's sync samples (`stss`; every sample when there is none) are
+//! Only the container's index (`moov`, and in a fragmented MP4 each fragment's `moof`) and
+//! the chosen frames are read, never the whole file. The video track's sync samples
+//! (`stss`, or the sample flags of a fragment; every sample when there is none) are
 //! the keyframes; up to [`MAX_KEYFRAMES`] of them, spread evenly over the list, are
 //! decoded on their own (an intra picture needs no other) by pure-Rust decoders:
 //! `rusty_h264-decoder` for H.264 (`avc1`, `avc3`) and `rusty_h265` for HEVC (`hvc1`,
@@ -44,6 +45,10 @@ const MAX_EDITS: usize = 256;
 /// Most top-level boxes walked looking for the index (real files have a handful).
 const MAX_TOP_BOXES: u32 = 100_000;
 
+/// Most top-level boxes walked in a fragmented MP4 (a fragment is two boxes, `moof` and
+/// `mdat`: a day of one-second fragments is about 170,000).
+const MAX_FRAGMENT_BOXES: u32 = 1_000_000;
+
 /// One hashed keyframe: when it is shown (milliseconds from the start of the video, as a
 /// player counts them: the track's first edit applied) and its perceptual hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,24 +83,31 @@ pub fn hash_keyframes_path(path: &Path) -> Result<Vec<Keyframe>, HashError> {
 pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashError> {
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;
-    let chosen = track.choose(MAX_KEYFRAMES)?;
+    let chosen = track.choose(r, file_len, MAX_KEYFRAMES)?;
     let mut out: Vec<Keyframe> = Vec::with_capacity(chosen.len());
-    for (sample, at_ms) in chosen {
-        let (offset, size) = track.sample_place(sample)?;
+    for (key, at_ms) in chosen {
+        let (number, (offset, size)) = match key {
+            Key::Listed(n) => (u64::from(n) + 1, track.sample_place(n)?),
+            Key::Fragment(k) => (k.number + 1, k.place()?),
+        };
         if u64::from(size) > MAX_FRAME_BYTES {
             return Err(corrupt(format!(
-                "frame {} is {size} bytes, more than {MAX_FRAME_BYTES}",
-                sample + 1
+                "frame {number} is {size} bytes, more than {MAX_FRAME_BYTES}"
+            )));
+        }
+        if offset
+            .checked_add(u64::from(size))
+            .is_none_or(|end| end > file_len)
+        {
+            return Err(corrupt(format!(
+                "frame {number} lies past the end of the file"
             )));
         }
         let mut data = vec![0u8; size as usize];
         r.seek(SeekFrom::Start(offset)).map_err(io_error)?;
         r.read_exact(&mut data).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                corrupt(format!(
-                    "frame {} lies past the end of the file",
-                    sample + 1
-                ))
+                corrupt(format!("frame {number} lies past the end of the file"))
             } else {
                 io_error(e)
             }
@@ -177,17 +189,40 @@ fn path<'a>(data: &'a [u8], kinds: &[&[u8; 4]]) -> Option<&'a [u8]> {
     kinds.iter().try_fold(data, |d, k| child(d, k))
 }
 
-/// Reads the `moov` box from the top level of the file, wherever it is.
-fn read_moov<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), HashError> {
-    let len = r.seek(SeekFrom::End(0)).map_err(io_error)?;
+/// A box at the top level of the file: its type, where it starts, and the lengths of
+/// its header and of the whole box.
+struct TopBox {
+    kind: [u8; 4],
+    at: u64,
+    header: u64,
+    size: u64,
+}
+
+/// How a walk over the top-level boxes ends.
+enum Walked<T> {
+    /// `f` returned this.
+    Found(T),
+    /// The last box ended at the end of the file.
+    End,
+    /// The box at this byte runs past the end of the file (or its header does).
+    CutOff(u64),
+}
+
+/// Calls `f` with each top-level box of the file (`len` bytes) in turn until it returns
+/// `Some`; at most `limit` boxes, else an error naming `what` the walk was for.
+fn walk_top<R: Read + Seek, T>(
+    r: &mut R,
+    len: u64,
+    limit: u32,
+    what: &str,
+    mut f: impl FnMut(&mut R, &TopBox) -> Result<Option<T>, HashError>,
+) -> Result<Walked<T>, HashError> {
     let mut at = 0u64;
     let mut walked = 0u32;
     while at + 8 <= len {
         walked += 1;
-        if walked > MAX_TOP_BOXES {
-            return Err(corrupt(format!(
-                "more than {MAX_TOP_BOXES} boxes before the index (moov)"
-            )));
+        if walked > limit {
+            return Err(corrupt(format!("more than {limit} boxes {what}")));
         }
         r.seek(SeekFrom::Start(at)).map_err(io_error)?;
         let mut h = [0u8; 16];
@@ -197,31 +232,64 @@ fn read_moov<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), HashError> {
         let (header, size) = match size32 {
             0 => (8, len - at),
             1 if got == 16 => (16, u64::from_be_bytes(h[8..16].try_into().expect("8"))),
-            1 => return Err(corrupt("a box header is cut off".into())),
+            1 => return Ok(Walked::CutOff(at)),
             s => (8, s),
         };
         if size < header || size > len - at {
-            return Err(corrupt(format!(
-                "a box at byte {at} claims {size} bytes, more than the file holds"
-            )));
+            return Ok(Walked::CutOff(at));
         }
-        if &h[4..8] == b"moov" {
-            let body = size - header;
-            if body > MAX_INDEX_BYTES {
-                return Err(corrupt(format!(
-                    "the index (moov) is {body} bytes, more than {MAX_INDEX_BYTES}"
-                )));
-            }
-            let mut moov = vec![0u8; body as usize];
-            r.seek(SeekFrom::Start(at + header)).map_err(io_error)?;
-            r.read_exact(&mut moov).map_err(io_error)?;
-            return Ok((moov, len));
+        let b = TopBox {
+            kind: h[4..8].try_into().expect("4"),
+            at,
+            header,
+            size,
+        };
+        if let Some(found) = f(r, &b)? {
+            return Ok(Walked::Found(found));
         }
         at += size;
     }
-    Err(corrupt(
-        "no index (moov box): the file is not a complete MP4/MOV video".into(),
-    ))
+    Ok(Walked::End)
+}
+
+/// Reads the body of the top-level box `b`, at most `limit` bytes (else an error naming
+/// `what` it is).
+fn read_body<R: Read + Seek>(
+    r: &mut R,
+    b: &TopBox,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, HashError> {
+    let body = b.size - b.header;
+    if body > limit {
+        return Err(corrupt(format!(
+            "{what} is {body} bytes, more than {limit}"
+        )));
+    }
+    let mut out = vec![0u8; body as usize];
+    r.seek(SeekFrom::Start(b.at + b.header)).map_err(io_error)?;
+    r.read_exact(&mut out).map_err(io_error)?;
+    Ok(out)
+}
+
+/// Reads the `moov` box from the top level of the file, wherever it is.
+fn read_moov<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), HashError> {
+    let len = r.seek(SeekFrom::End(0)).map_err(io_error)?;
+    let walked = walk_top(r, len, MAX_TOP_BOXES, "before the index (moov)", |r, b| {
+        (&b.kind == b"moov")
+            .then(|| read_body(r, b, MAX_INDEX_BYTES, "the index (moov)"))
+            .transpose()
+    })?;
+    match walked {
+        Walked::Found(moov) => Ok((moov, len)),
+        Walked::End => Err(corrupt(
+            "no index (moov box): the file is not a complete MP4/MOV video".into(),
+        )),
+        Walked::CutOff(at) => Err(corrupt(format!(
+            "the box at byte {at} runs past the end of the file (more than the file holds), \
+             and no index (moov) came before it"
+        ))),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,6 +324,60 @@ struct Track<'a> {
     /// The edit list: which stretches of the media are shown, and when. `None`: all of
     /// it, from its start.
     edits: Option<Vec<Edit>>,
+    /// In a fragmented MP4, how the track's frames in movie fragments are read.
+    fragments: Option<Fragments>,
+}
+
+/// A keyframe: a frame listed in the index (`moov`), 0-based, or one in a movie fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Listed(u32),
+    Fragment(FragKey),
+}
+
+/// A sync sample of the video track in a movie fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FragKey {
+    /// Its number in the track (0-based, counting the frames listed in `moov` first).
+    number: u64,
+    offset: u64,
+    size: u32,
+    /// Its sample entry (1-based).
+    description: u32,
+    /// Its composition time (track time scale).
+    media: i128,
+}
+
+impl FragKey {
+    /// Where it lies and its size; a frame of another sample entry than the first is
+    /// refused, as in the index.
+    fn place(&self) -> Result<(u64, u32), HashError> {
+        if self.description != 1 {
+            return Err(second_entry());
+        }
+        Ok((self.offset, self.size))
+    }
+}
+
+fn second_entry() -> HashError {
+    HashError::Unsupported {
+        media_type: "video".into(),
+        why: "a keyframe is described by a second sample entry, whose parameter sets are not read",
+    }
+}
+
+/// What a fragmented MP4 says of the video track outside its fragments: its track ID,
+/// the defaults of its `trex` box, and where its fragments' frames begin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fragments {
+    track_id: u32,
+    description: u32,
+    duration: u32,
+    size: u32,
+    flags: u32,
+    /// Frames listed in `moov` before the fragments, and the decoding time they end at.
+    first_number: u64,
+    start: u64,
 }
 
 /// One edit of a track: the media from `media_time` for `media_duration` (track time
@@ -296,12 +418,6 @@ fn table<'a>(
 
 /// The first video track with a codec decoded here.
 fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
-    if child(moov, b"mvex").is_some() {
-        return Err(HashError::Unsupported {
-            media_type: "fragmented MP4".into(),
-            why: "its frames lie in movie fragments (moof), which are not read",
-        });
-    }
     let mut seen = None;
     for trak in boxes(moov).filter(|b| &b.kind == b"trak") {
         let Some(mdia) = child(trak.body, b"mdia") else {
@@ -380,7 +496,8 @@ fn track<'a>(
         let n = be32(stsz, 8).ok_or_else(|| missing("sample count"))?;
         (n, &stsz[..0])
     };
-    if sample_count == 0 {
+    let mvex = child(moov, b"mvex");
+    if sample_count == 0 && mvex.is_none() {
         return Err(corrupt("the video track has no frames".into()));
     }
     if sample_count > MAX_SAMPLES {
@@ -431,7 +548,7 @@ fn track<'a>(
         8,
         "the decoding time table",
     )?;
-    let stts = raw
+    let stts: Vec<(u32, u32)> = raw
         .chunks_exact(8)
         .map(|e| (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0)))
         .collect();
@@ -471,7 +588,38 @@ fn track<'a>(
         None => None,
     };
 
+    let fragments = match mvex {
+        None => None,
+        Some(mvex) => {
+            let tkhd = child(trak, b"tkhd").ok_or_else(|| missing("track header (tkhd)"))?;
+            let track_id = if tkhd.first() == Some(&1) {
+                be32(tkhd, 20)
+            } else {
+                be32(tkhd, 12)
+            }
+            .ok_or_else(|| corrupt("the track header is cut off".into()))?;
+            let trex = boxes(mvex)
+                .filter(|b| &b.kind == b"trex")
+                .find(|b| be32(b.body, 4) == Some(track_id))
+                .map(|b| b.body);
+            let field = |at| trex.and_then(|t| be32(t, at));
+            let listed_duration = stts.iter().fold(0u64, |sum, &(count, delta)| {
+                sum.saturating_add(u64::from(count).saturating_mul(u64::from(delta)))
+            });
+            Some(Fragments {
+                track_id,
+                description: field(8).unwrap_or(1),
+                duration: field(12).unwrap_or(0),
+                size: field(16).unwrap_or(0),
+                flags: field(20).unwrap_or(0),
+                first_number: u64::from(sample_count),
+                start: listed_duration,
+            })
+        }
+    };
+
     Ok(Track {
+        fragments,
         edits: edits(moov, trak, timescale)?,
         codec,
         params,
@@ -646,10 +794,7 @@ impl Track<'_> {
         }
         let (chunk, first_in_chunk, description) = place.ok_or_else(bad)?;
         if description != 1 {
-            return Err(HashError::Unsupported {
-                media_type: "video".into(),
-                why: "a keyframe is described by a second sample entry, whose parameter sets are not read",
-            });
+            return Err(second_entry());
         }
         let start = *self.chunks.get(chunk as usize).ok_or_else(bad)?;
         let before = if self.fixed_size != 0 {
@@ -672,10 +817,34 @@ impl Track<'_> {
         be32(self.sizes, n as usize * 4)
     }
 
-    /// Calls `f` with each keyframe a player shows, in order of the sample list: its
-    /// sample number (0-based) and when it is shown (milliseconds). Keyframes outside
-    /// every edit (cut out of the video) are passed over. One pass over the tables.
-    fn each_shown_keyframe(&self, mut f: impl FnMut(u32, u64)) {
+    /// Calls `f` with each keyframe a player shows, in order: those listed in the index,
+    /// then those in movie fragments (read from `r`, `file_len` bytes, once per call),
+    /// each with when it is shown (milliseconds).
+    fn each_shown_keyframe<R: Read + Seek>(
+        &self,
+        r: &mut R,
+        file_len: u64,
+        mut f: impl FnMut(Key, u64),
+    ) -> Result<(), HashError> {
+        self.each_listed_keyframe(|n, at| f(Key::Listed(n), at));
+        match &self.fragments {
+            None => Ok(()),
+            Some(frags) => frags.each_keyframe(r, file_len, |k| {
+                if let Some(at) = self.shown_at_ms(k.media) {
+                    f(Key::Fragment(k), at);
+                }
+            }),
+        }
+    }
+
+    /// Calls `f` with each keyframe listed in the index that a player shows, in order of
+    /// the sample list: its sample number (0-based) and when it is shown (milliseconds).
+    /// Keyframes outside every edit (cut out of the video) are passed over. One pass
+    /// over the tables.
+    fn each_listed_keyframe(&self, mut f: impl FnMut(u32, u64)) {
+        if self.sample_count == 0 {
+            return;
+        }
         let sync: &[u32] = self.sync.as_deref().unwrap_or(&[]);
         let listed = self.sync.is_some();
         let total = if listed {
@@ -744,27 +913,285 @@ impl Track<'_> {
 
     /// Up to `count` keyframes a player shows, spread evenly over them, first and last
     /// included: (sample, milliseconds), in the order they are shown, one per moment.
-    fn choose(&self, count: usize) -> Result<Vec<(u32, u64)>, HashError> {
+    fn choose<R: Read + Seek>(
+        &self,
+        r: &mut R,
+        file_len: u64,
+        count: usize,
+    ) -> Result<Vec<(Key, u64)>, HashError> {
         let mut shown = 0u64;
-        self.each_shown_keyframe(|_, _| shown += 1);
+        self.each_shown_keyframe(r, file_len, |_, _| shown += 1)?;
         if shown == 0 {
-            return Err(corrupt(
-                "no keyframe of the video track is shown (its edit list cuts them all out)".into(),
-            ));
+            return Err(corrupt(if self.fragments.is_some() {
+                "no keyframe of the video track is shown (the file holds no movie fragment \
+                 with one, or its edit list cuts them all out)"
+                    .into()
+            } else {
+                "no keyframe of the video track is shown (its edit list cuts them all out)".into()
+            }));
         }
         let wanted = ranks(shown, count);
         let mut out = Vec::with_capacity(wanted.len());
         let mut rank = 0u64;
-        self.each_shown_keyframe(|n, at| {
+        self.each_shown_keyframe(r, file_len, |k, at| {
             if wanted.binary_search(&rank).is_ok() {
-                out.push((n, at));
+                out.push((k, at));
             }
             rank += 1;
-        });
+        })?;
         out.sort_by_key(|&(_, at)| at);
         out.dedup_by_key(|&mut (_, at)| at);
         Ok(out)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Movie fragments.
+
+/// `tfhd` and `trun` flags (ISO/IEC 14496-12, 8.8.7 and 8.8.8).
+const TFHD_BASE_DATA_OFFSET: u32 = 0x01;
+const TFHD_DESCRIPTION: u32 = 0x02;
+const TFHD_DURATION: u32 = 0x08;
+const TFHD_SIZE: u32 = 0x10;
+const TFHD_FLAGS: u32 = 0x20;
+const TFHD_BASE_IS_MOOF: u32 = 0x02_0000;
+const TRUN_DATA_OFFSET: u32 = 0x01;
+const TRUN_FIRST_FLAGS: u32 = 0x04;
+const TRUN_DURATION: u32 = 0x100;
+const TRUN_SIZE: u32 = 0x200;
+const TRUN_FLAGS: u32 = 0x400;
+const TRUN_COMPOSITION: u32 = 0x800;
+/// `sample_is_non_sync_sample` in sample flags.
+const NON_SYNC: u32 = 0x1_0000;
+
+/// Where the samples of a track fragment stand while its runs are read.
+struct Run {
+    /// Decoding time of the next sample (track time scale).
+    decode: u64,
+    /// Number of the next sample in the track (0-based).
+    number: u64,
+}
+
+impl Fragments {
+    /// Calls `f` with each sync sample of the track in the file's movie fragments, in
+    /// order. Each `moof` is read (at most [`MAX_INDEX_BYTES`] of them in all); frames
+    /// are never read here. A recording cut off in its last fragment keeps the fragments
+    /// before it: the walk stops at a box that runs past the end of the file, and a
+    /// keyframe whose bytes do so is passed over (a player cannot show it either).
+    fn each_keyframe<R: Read + Seek>(
+        &self,
+        r: &mut R,
+        file_len: u64,
+        mut f: impl FnMut(FragKey),
+    ) -> Result<(), HashError> {
+        let mut run = Run {
+            decode: self.start,
+            number: self.first_number,
+        };
+        let mut read = 0u64;
+        walk_top(
+            r,
+            file_len,
+            MAX_FRAGMENT_BOXES,
+            "in the fragmented MP4",
+            |r, b| {
+                if &b.kind == b"moof" {
+                    read += b.size - b.header;
+                    if read > MAX_INDEX_BYTES {
+                        return Err(corrupt(format!(
+                            "the movie fragments' indexes (moof) take more than {MAX_INDEX_BYTES} bytes"
+                        )));
+                    }
+                    let moof = read_body(r, b, MAX_INDEX_BYTES, "a movie fragment's index (moof)")?;
+                    self.moof(&moof, b.at, &mut run, &mut |k: FragKey| {
+                        let inside = k
+                            .offset
+                            .checked_add(u64::from(k.size))
+                            .is_some_and(|end| end <= file_len);
+                        if inside {
+                            f(k);
+                        }
+                    })?;
+                }
+                Ok(None::<()>)
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The sync samples of the track in one movie fragment (`moof`, starting at byte
+    /// `moof_at` of the file).
+    fn moof(
+        &self,
+        moof: &[u8],
+        moof_at: u64,
+        run: &mut Run,
+        f: &mut dyn FnMut(FragKey),
+    ) -> Result<(), HashError> {
+        let cut = |what: &str| corrupt(format!("a movie fragment's {what} is cut off"));
+        // Where the data of a track fragment without an explicit base begins: the
+        // fragment's first byte for the first, the end of the one before for the others.
+        let mut data_end = moof_at;
+        let mut first = true;
+        for traf in boxes(moof).filter(|b| &b.kind == b"traf") {
+            let tfhd = child(traf.body, b"tfhd").ok_or_else(|| cut("track header (tfhd)"))?;
+            let flags = be32(tfhd, 0).ok_or_else(|| cut("track header (tfhd)"))? & 0xFF_FFFF;
+            let track_id = be32(tfhd, 4).ok_or_else(|| cut("track header (tfhd)"))?;
+            let mut at = 8;
+            let mut optional = |flag: u32, width: usize| -> Result<Option<u64>, HashError> {
+                if flags & flag == 0 {
+                    return Ok(None);
+                }
+                let v = tfhd
+                    .get(at..at + width)
+                    .ok_or_else(|| cut("track header (tfhd)"))?
+                    .iter()
+                    .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+                at += width;
+                Ok(Some(v))
+            };
+            let base_offset = optional(TFHD_BASE_DATA_OFFSET, 8)?;
+            let description = optional(TFHD_DESCRIPTION, 4)?.map_or(self.description, |v| v as u32);
+            let duration = optional(TFHD_DURATION, 4)?.map_or(self.duration, |v| v as u32);
+            let size = optional(TFHD_SIZE, 4)?.map_or(self.size, |v| v as u32);
+            let default_flags = optional(TFHD_FLAGS, 4)?.map_or(self.flags, |v| v as u32);
+            let base = match base_offset {
+                Some(b) => b,
+                None if first || flags & TFHD_BASE_IS_MOOF != 0 => moof_at,
+                None => data_end,
+            };
+            first = false;
+            let ours = track_id == self.track_id;
+            if !ours {
+                // Another track's frames: only where they end matters here.
+                data_end = foreign_runs_end(traf.body, base, size)?;
+                continue;
+            }
+            if let Some(tfdt) = child(traf.body, b"tfdt") {
+                run.decode = if tfdt.first() == Some(&1) {
+                    tfdt.get(4..12)
+                        .map(|b| u64::from_be_bytes(b.try_into().expect("8")))
+                } else {
+                    be32(tfdt, 4).map(u64::from)
+                }
+                .ok_or_else(|| cut("decoding time (tfdt)"))?;
+            }
+            let mut next = base;
+            for trun in boxes(traf.body).filter(|b| &b.kind == b"trun") {
+                let t = trun.body;
+                let tflags = be32(t, 0).ok_or_else(|| cut("run (trun)"))? & 0xFF_FFFF;
+                let count = be32(t, 4).ok_or_else(|| cut("run (trun)"))?;
+                let mut at = 8;
+                let mut field = || -> Result<u32, HashError> {
+                    let v = be32(t, at).ok_or_else(|| cut("run (trun)"))?;
+                    at += 4;
+                    Ok(v)
+                };
+                let mut offset = next;
+                if tflags & TRUN_DATA_OFFSET != 0 {
+                    let delta = i64::from(field()? as i32);
+                    offset = base.checked_add_signed(delta).ok_or_else(|| {
+                        corrupt("a movie fragment places its frames before the file's start".into())
+                    })?;
+                }
+                let first_flags = if tflags & TRUN_FIRST_FLAGS != 0 {
+                    Some(field()?)
+                } else {
+                    None
+                };
+                let per_sample = [TRUN_DURATION, TRUN_SIZE, TRUN_FLAGS, TRUN_COMPOSITION]
+                    .iter()
+                    .filter(|&&b| tflags & b != 0)
+                    .count()
+                    * 4;
+                let need = u64::from(count) * per_sample as u64;
+                if need > t.len().saturating_sub(at) as u64 {
+                    return Err(corrupt(format!(
+                        "a movie fragment's run lists {count} frames, more than its box holds"
+                    )));
+                }
+                if run.number.saturating_add(u64::from(count)) > u64::from(MAX_SAMPLES) {
+                    return Err(corrupt(format!(
+                        "the video track lists more than {MAX_SAMPLES} frames"
+                    )));
+                }
+                let entries = &t[at..at + need as usize];
+                for i in 0..count as usize {
+                    let mut e = entries[i * per_sample..(i + 1) * per_sample].chunks_exact(4);
+                    let mut take = |flag: u32| {
+                        (tflags & flag != 0).then(|| {
+                            u32::from_be_bytes(e.next().expect("4").try_into().expect("4"))
+                        })
+                    };
+                    let sample_duration = take(TRUN_DURATION).unwrap_or(duration);
+                    let sample_size = take(TRUN_SIZE).unwrap_or(size);
+                    let sample_flags = take(TRUN_FLAGS)
+                        .or(if i == 0 { first_flags } else { None })
+                        .unwrap_or(default_flags);
+                    // Read as signed in both versions, as `ctts` is.
+                    let composition = take(TRUN_COMPOSITION).map_or(0, |v| i64::from(v as i32));
+                    if sample_flags & NON_SYNC == 0 {
+                        f(FragKey {
+                            number: run.number,
+                            offset,
+                            size: sample_size,
+                            description,
+                            media: i128::from(run.decode) + i128::from(composition),
+                        });
+                    }
+                    offset = offset.saturating_add(u64::from(sample_size));
+                    run.decode = run.decode.saturating_add(u64::from(sample_duration));
+                    run.number += 1;
+                }
+                next = offset;
+            }
+            data_end = next;
+        }
+        Ok(())
+    }
+}
+
+/// Where the frames of another track's fragment (`traf` body) end, its data starting
+/// at `base` and its frames `size` bytes each unless its runs say otherwise.
+fn foreign_runs_end(traf: &[u8], base: u64, size: u32) -> Result<u64, HashError> {
+    let cut = || corrupt("a movie fragment's run (trun) is cut off".into());
+    let mut next = base;
+    for trun in boxes(traf).filter(|b| &b.kind == b"trun") {
+        let t = trun.body;
+        let tflags = be32(t, 0).ok_or_else(cut)? & 0xFF_FFFF;
+        let count = be32(t, 4).ok_or_else(cut)?;
+        let mut at = 8;
+        if tflags & TRUN_DATA_OFFSET != 0 {
+            let delta = i64::from(be32(t, at).ok_or_else(cut)? as i32);
+            next = base.checked_add_signed(delta).ok_or_else(|| {
+                corrupt("a movie fragment places its frames before the file's start".into())
+            })?;
+            at += 4;
+        }
+        if tflags & TRUN_FIRST_FLAGS != 0 {
+            at += 4;
+        }
+        let fields = [TRUN_DURATION, TRUN_SIZE, TRUN_FLAGS, TRUN_COMPOSITION];
+        let width = fields.iter().filter(|&&b| tflags & b != 0).count() * 4;
+        let bytes = if tflags & TRUN_SIZE == 0 {
+            u64::from(count).saturating_mul(u64::from(size))
+        } else {
+            // The size is the first per-sample field after the duration.
+            let skip = if tflags & TRUN_DURATION != 0 { 4 } else { 0 };
+            let need = u64::from(count) * width as u64;
+            if need > t.len().saturating_sub(at) as u64 {
+                return Err(corrupt(format!(
+                    "a movie fragment's run lists {count} frames, more than its box holds"
+                )));
+            }
+            t[at..at + need as usize]
+                .chunks_exact(width)
+                .map(|e| u64::from(be32(e, skip).unwrap_or(0)))
+                .sum()
+        };
+        next = next.saturating_add(bytes);
+    }
+    Ok(next)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -995,12 +1422,13 @@ mod tests {
             stts: vec![(50, 100)],
             ctts: Vec::new(),
             edits,
+            fragments: None,
         }
     }
 
     fn shown(t: &Track<'_>) -> Vec<(u32, u64)> {
         let mut out = Vec::new();
-        t.each_shown_keyframe(|n, at| out.push((n, at)));
+        t.each_listed_keyframe(|n, at| out.push((n, at)));
         out
     }
 
@@ -1033,11 +1461,163 @@ mod tests {
             },
         ]));
         assert_eq!(shown(&two), vec![(0, 500), (10, 1500), (40, 3000)]);
-        let picked = two.choose(2).unwrap();
-        assert_eq!(picked, vec![(0, 500), (40, 3000)]);
+        let no_file = &mut std::io::Cursor::new(Vec::new());
+        let picked = two.choose(no_file, 0, 2).unwrap();
+        assert_eq!(picked, vec![(Key::Listed(0), 500), (Key::Listed(40), 3000)]);
         // An edit list that shows none of them.
         let none = track_with(Some(Vec::new()));
-        assert!(none.choose(5).is_err());
+        assert!(none.choose(no_file, 0, 5).is_err());
+    }
+
+    /// A box of `kind` around `body`.
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// A full box's body: version, flags, then the fields.
+    fn full(version: u8, flags: u32, fields: &[u32]) -> Vec<u8> {
+        let mut out = ((u32::from(version) << 24) | flags).to_be_bytes().to_vec();
+        for f in fields {
+            out.extend_from_slice(&f.to_be_bytes());
+        }
+        out
+    }
+
+    fn frags() -> Fragments {
+        Fragments {
+            track_id: 1,
+            description: 1,
+            duration: 100,
+            size: 10,
+            flags: NON_SYNC,
+            first_number: 0,
+            start: 0,
+        }
+    }
+
+    fn keys_of(moof: &[u8], at: u64) -> Vec<FragKey> {
+        let mut out = Vec::new();
+        let mut run = Run {
+            decode: 0,
+            number: 0,
+        };
+        frags()
+            .moof(moof, at, &mut run, &mut |k| out.push(k))
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn movie_fragments_give_their_sync_samples_where_and_when_they_lie() {
+        // Track 2's fragment comes first (its data is 50 bytes from the moof), then
+        // track 1's: a run taking the trex defaults (non-sync) but for its first sample,
+        // and a run with per-sample sizes, flags and signed composition offsets that
+        // follows the first run's data.
+        let other = bx(
+            b"traf",
+            &[
+                bx(b"tfhd", &full(0, TFHD_SIZE, &[2, 50])),
+                bx(b"trun", &full(0, 0x201, &[1, 0, 50])),
+            ]
+            .concat(),
+        );
+        let ours = bx(
+            b"traf",
+            &[
+                bx(b"tfhd", &full(0, 0, &[1])),
+                bx(b"tfdt", &full(1, 0, &[0, 3000])),
+                bx(
+                    b"trun",
+                    &full(0, TRUN_DATA_OFFSET | TRUN_FIRST_FLAGS, &[3, 200, 0]),
+                ),
+                bx(
+                    b"trun",
+                    &full(
+                        1,
+                        TRUN_SIZE | TRUN_FLAGS | TRUN_COMPOSITION,
+                        &[2, 7, NON_SYNC, 0, 8, 0, (-100i32) as u32],
+                    ),
+                ),
+            ]
+            .concat(),
+        );
+        let moof = [other, ours].concat();
+        let keys = keys_of(&moof, 1000);
+        let key = |number, offset, size, media| FragKey {
+            number,
+            offset,
+            size,
+            description: 1,
+            media,
+        };
+        // The second traf has no base of its own: its data follows the first's (1000 +
+        // 50 = 1050), its first run's offset counts from there, and its second run
+        // follows the first run's three frames of 10 bytes (1280).
+        assert_eq!(
+            keys,
+            vec![key(0, 1250, 10, 3000), key(4, 1287, 8, 3300)],
+            "{keys:?}"
+        );
+
+        // An explicit base and a description other than the first.
+        let explicit = bx(
+            b"traf",
+            &[
+                bx(
+                    b"tfhd",
+                    &full(
+                        0,
+                        TFHD_BASE_DATA_OFFSET | TFHD_DESCRIPTION | TFHD_FLAGS,
+                        &[1, 0, 5000, 2, 0],
+                    ),
+                ),
+                bx(b"trun", &full(0, 0, &[1])),
+            ]
+            .concat(),
+        );
+        let keys = keys_of(&explicit, 0);
+        assert_eq!(keys.len(), 1);
+        assert_eq!((keys[0].offset, keys[0].description), (5000, 2));
+        assert!(keys[0].place().is_err(), "a second sample entry is refused");
+    }
+
+    #[test]
+    fn damaged_movie_fragments_say_what_is_wrong() {
+        let mut run = Run {
+            decode: 0,
+            number: 0,
+        };
+        let err = |moof: &[u8], run: &mut Run| {
+            frags()
+                .moof(moof, 0, run, &mut |_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        let traf = |trun: Vec<u8>| bx(b"traf", &[bx(b"tfhd", &full(0, 0, &[1])), trun].concat());
+        // More per-sample entries than the run's box holds.
+        let e = err(
+            &traf(bx(b"trun", &full(0, TRUN_SIZE, &[1_000_000, 5]))),
+            &mut run,
+        );
+        assert!(e.contains("1000000 frames, more than its box holds"), "{e}");
+        // A frame count past the track's limit, even with no per-sample fields.
+        let e = err(&traf(bx(b"trun", &full(0, 0, &[u32::MAX]))), &mut run);
+        assert!(e.contains("more than 16777216 frames"), "{e}");
+        // Data placed before the file's start.
+        let e = err(
+            &traf(bx(
+                b"trun",
+                &full(0, TRUN_DATA_OFFSET, &[1, (-8i32) as u32]),
+            )),
+            &mut run,
+        );
+        assert!(e.contains("before the file's start"), "{e}");
+        // A track fragment without its header.
+        let e = err(&bx(b"traf", &bx(b"trun", &full(0, 0, &[1]))), &mut run);
+        assert!(e.contains("track header (tfhd) is cut off"), "{e}");
     }
 
     #[test]

@@ -142,7 +142,7 @@ fn a_hostile_frame_count_is_refused_without_allocating() {
 
 /// A copy cut with `ffmpeg -ss 1.5 -c copy` keeps the keyframe at 1 s in its data but
 /// never shows it (its edit list starts the video half a second after it): only what a
-/// player shows is hashed, at the time it shows it. A fragmented MP4 says it is not read.
+/// player shows is hashed, at the time it shows it.
 #[test]
 fn a_cut_copy_is_hashed_as_it_is_shown() {
     if !have_ffmpeg() {
@@ -175,19 +175,94 @@ fn a_cut_copy_is_hashed_as_it_is_shown() {
         "{} vs {shown}",
         frames[0].hash
     );
+}
 
-    let fragmented = tmp.path().join("fragmented.mp4");
-    ffmpeg(
-        &[
-            "-i",
-            source.to_str().unwrap(),
-            "-c",
-            "copy",
-            "-movflags",
-            "frag_keyframe+empty_moov",
-        ],
-        &fragmented,
-    );
-    let e = hash_keyframes_path(&fragmented).unwrap_err();
-    assert!(e.to_string().contains("fragmented MP4"), "{e}");
+/// Fragmented MP4 (frames in movie fragments, as screen recorders, streams and CMAF
+/// write them), made by ffmpeg from the test videos without re-encoding: every keyframe
+/// is found in the fragments, at the time ffprobe gives it, and hashes as the
+/// original's keyframe and as ffmpeg shows the copy then. A recording cut off inside its
+/// last fragment keeps the keyframes whose bytes it still holds.
+#[test]
+fn fragmented_copies_are_hashed_as_they_are_shown() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for source in ["moving.mp4", "moving_hevc10.mp4"] {
+        let original = hash_keyframes_path(&data(source)).unwrap();
+        // ffmpeg writes no edit list into fragments: the first keyframe keeps its
+        // composition offset of two frames (ffprobe: 0.2 s). CMAF's signed offsets start
+        // it at 0.
+        for (flags, first_ms) in [
+            ("frag_keyframe+empty_moov", 200),
+            ("frag_keyframe+empty_moov+default_base_moof", 200),
+            ("empty_moov+frag_every_frame", 200),
+            ("frag_keyframe", 200),
+            ("cmaf", 0),
+        ] {
+            let copy = tmp.path().join(format!("{source}-{flags}.mp4"));
+            let src = data(source);
+            ffmpeg(
+                &[
+                    "-i",
+                    src.to_str().unwrap(),
+                    "-c",
+                    "copy",
+                    "-movflags",
+                    flags,
+                ],
+                &copy,
+            );
+            let bytes = std::fs::read(&copy).unwrap();
+            assert!(
+                bytes.windows(4).any(|w| w == b"moof"),
+                "{flags}: not fragmented"
+            );
+            let what = format!("{source} as {flags}");
+            let frames = hash_keyframes_path(&copy).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+            let expected: Vec<u64> = [0, 1000, 2000].iter().map(|t| t + first_ms).collect();
+            assert_eq!(times, expected, "{what}");
+            for (k, o) in frames.iter().zip(&original) {
+                assert_eq!(k.hash, o.hash, "{what} at {} ms", k.at_ms);
+            }
+            if flags == "frag_keyframe+empty_moov" {
+                for k in &frames {
+                    let png = tmp.path().join(format!("{source}-{}.png", k.at_ms));
+                    let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
+                    // The time as a timestamp, not offset by the file's start (0.2 s).
+                    let input = copy.to_str().unwrap();
+                    ffmpeg(
+                        &[
+                            "-seek_timestamp",
+                            "1",
+                            "-ss",
+                            &at,
+                            "-i",
+                            input,
+                            "-frames:v",
+                            "1",
+                        ],
+                        &png,
+                    );
+                    let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
+                    assert!(
+                        k.hash.distance(&shown) <= 3,
+                        "{what} at {} ms: {} is {} bits from ffmpeg's {shown}",
+                        k.at_ms,
+                        k.hash,
+                        k.hash.distance(&shown)
+                    );
+                }
+                // Cut off 100 bytes into the last fragment's frames: its keyframe is
+                // not whole, the two before it are.
+                let last = bytes.windows(4).rposition(|w| w == b"moof").unwrap() - 4;
+                let moof_len = u32::from_be_bytes(bytes[last..last + 4].try_into().unwrap());
+                let cut = tmp.path().join("cut-off.mp4");
+                std::fs::write(&cut, &bytes[..last + moof_len as usize + 8 + 100]).unwrap();
+                let kept = hash_keyframes_path(&cut).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(kept, frames[..2].to_vec(), "{what}, cut off");
+            }
+        }
+    }
 }
