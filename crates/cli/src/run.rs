@@ -996,7 +996,12 @@ fn print_metadata(m: &serde_json::Value) {
             (Some(w), Some(h)) => format!(", {w}×{h}"),
             _ => String::new(),
         };
-        outln!("  video         {dur}{dims}");
+        let fragmented = if vid["fragmented"].as_bool() == Some(true) {
+            ", fragmented MP4"
+        } else {
+            ""
+        };
+        outln!("  video         {dur}{dims}{fragmented}");
     }
     if let Some(pdf) = m.get("pdf") {
         for k in ["title", "author", "creator", "producer"] {

@@ -497,6 +497,7 @@ pub struct Movie {
 /// Parses `moov`.
 pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
     let mut m = Movie::default();
+    let mut fragment_duration = None;
     let mut boxes = Boxes::new(moov);
     for b in boxes.by_ref() {
         match &b.kind {
@@ -514,11 +515,31 @@ pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
             }
             b"udta" => parse_udta(b.body, &mut m, 0),
             b"meta" => parse_keys_meta(b.body, &mut m),
+            b"mvex" => {
+                m.info.fragmented = true;
+                fragment_duration = find(b.body, b"mehd").and_then(|mehd| {
+                    if mehd.first() == Some(&1) {
+                        bytes::be_u64(mehd, 4)
+                    } else {
+                        bytes::be_u32(mehd, 4).map(u64::from)
+                    }
+                });
+            }
             _ => {}
         }
     }
     if boxes.malformed {
         md.problem("'moov' box: a child box is malformed; later boxes were not read");
+    }
+    if m.info.fragmented {
+        // The movie and track headers count only the frames listed in `moov` (none,
+        // usually); the movie's length is `mehd`'s, when the file gives one.
+        m.info.duration_s = fragment_duration
+            .zip(m.info.timescale.filter(|&t| t > 0))
+            .map(|(d, ts)| d as f64 / f64::from(ts));
+        for t in &mut m.info.tracks {
+            t.duration_s = None;
+        }
     }
     m
 }

@@ -254,6 +254,11 @@ pub struct VideoInfo {
     /// Every track, in file order.
     #[serde(default)]
     pub tracks: Vec<Track>,
+    /// A fragmented MP4 (`mvex`): its frames lie in movie fragments, which the movie and
+    /// track headers do not count, so `duration_s` is the fragment duration of `mehd`
+    /// when the file has one and absent otherwise (since 1.8).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fragmented: bool,
 }
 
 /// One track of an MP4/MOV file.

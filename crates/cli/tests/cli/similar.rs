@@ -963,3 +963,48 @@ fn a_video_and_a_smaller_hevc_copy_are_near_duplicates() {
 fn clock(ms: u64) -> String {
     format!("{}:{:02}.{:03}", ms / 60_000, ms / 1_000 % 60, ms % 1_000)
 }
+
+/// A fragmented MP4 (frames in movie fragments, as a screen recorder or a stream writes
+/// them): `show` says it is fragmented, gives no false duration and lists its
+/// keyframes; a still of its second scene finds it at the keyframe showing that scene.
+#[test]
+fn a_fragmented_recording_is_found_from_a_still() {
+    let env = Env::new();
+    two_scenes(&env);
+    let args = two_scene_video(
+        480,
+        // Without B-frames: no composition offset, which ffmpeg's fragments would carry
+        // into the keyframes' times (no edit list takes it out).
+        &[
+            "-c:v",
+            "libx264",
+            "-bf",
+            "0",
+            "-movflags",
+            "frag_keyframe+empty_moov",
+        ],
+        "dump/recording.mp4",
+    );
+    if !ffmpeg(&env, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return;
+    }
+    std::fs::remove_file(env.path("dump/still-a.jpg")).unwrap();
+    env.init();
+    env.run(&["ingest", "dump"]).ok();
+    let (recording, b) = (item_id(&env, "recording.mp4"), item_id(&env, "still-b.jpg"));
+    let text = env.run(&["show", &recording]).ok().stdout;
+    assert!(
+        text.contains("video         duration unknown, 480×360, fragmented MP4"),
+        "{text}"
+    );
+    assert!(text.contains("  keyframes     0:00.000 "), "{text}");
+    let shown = env.run(&["show", &recording, "--json"]).ok().json();
+    let frames = shown["keyframes"]["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 2, "{shown}");
+
+    let found = env.run(&["similar", &b, "--json"]).ok().json();
+    let n = neighbour(&found, "recording.mp4");
+    assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
+    assert_eq!(n["at_ms"].as_u64().unwrap(), 1_000, "{found}");
+    env.run(&["verify"]).ok();
+}

@@ -414,3 +414,69 @@ fn a_stray_link_after_a_sub_directory_loses_nothing() {
     );
     assert!((md.positions[0].latitude - 50.45).abs() < 1e-9, "{md:?}");
 }
+
+/// A fragmented MP4 (`mvex`): the movie header counts only the frames listed in `moov`,
+/// so the record says the file is fragmented and gives `mehd`'s duration, or none. It
+/// never repeats the header's 0 s (or, when ffmpeg lists the first fragment in `moov`,
+/// the first fragment's length) as the movie's.
+#[test]
+fn fragmented_mp4_states_no_false_duration() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // The synthetic movie with a movie-extends box giving 5 s (movie time scale 1000).
+    let mut mp4 = synth::mp4();
+    let at = mp4.windows(4).position(|w| w == b"moov").unwrap() - 4;
+    let mut mehd = vec![0, 0, 0, 0];
+    mehd.extend_from_slice(&5000u32.to_be_bytes());
+    let mut trex = vec![0, 0, 0, 0];
+    for v in [1u32, 1, 0, 0, 0] {
+        trex.extend_from_slice(&v.to_be_bytes());
+    }
+    let mvex = synth::bx(
+        b"mvex",
+        &[synth::bx(b"mehd", &mehd), synth::bx(b"trex", &trex)].concat(),
+    );
+    let moov_len = u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+    mp4.splice(at + moov_len..at + moov_len, mvex.iter().copied());
+    let grown = (moov_len + mvex.len()) as u32;
+    mp4[at..at + 4].copy_from_slice(&grown.to_be_bytes());
+    let path = write(dir.path(), "fragmented.mp4", &mp4);
+    let md = extract_path(&path, "video/mp4");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let v = md.video.as_ref().expect("video info");
+    assert!(v.fragmented);
+    assert_eq!(v.duration_s, Some(5.0));
+    assert_eq!(v.duration_units, Some(12_345), "as stored");
+    let plain = extract_path(&write(dir.path(), "plain.mp4", &synth::mp4()), "video/mp4");
+    let plain = plain.video.expect("video info");
+    assert!(!plain.fragmented);
+    assert_eq!(plain.duration_s, Some(12.345));
+
+    // Real fragmented files from ffmpeg: three seconds of its test pattern, in
+    // fragments at every keyframe, with an empty `moov` and with the first fragment
+    // listed in it.
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        eprintln!("skipped the ffmpeg part: ffmpeg is not installed");
+        return;
+    }
+    for flags in ["frag_keyframe+empty_moov", "frag_keyframe"] {
+        let out = dir.path().join(format!("{flags}.mp4"));
+        let o = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+            .arg("testsrc2=size=64x48:rate=10:duration=3")
+            .args(["-c:v", "libx264", "-g", "10", "-movflags", flags, "-y"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let md = extract_path(&out, "video/mp4");
+        let v = md.video.as_ref().expect("video info");
+        assert!(v.fragmented, "{flags}");
+        assert_eq!(v.duration_s, None, "{flags}: {v:?}");
+        assert_eq!((v.width, v.height), (Some(64), Some(48)), "{flags}");
+        assert!(
+            v.tracks.iter().all(|t| t.duration_s.is_none()),
+            "{flags}: {v:?}"
+        );
+    }
+}
