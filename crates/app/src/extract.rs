@@ -125,8 +125,8 @@ pub async fn extract_item(
 }
 
 /// Whether the latest extraction of these bytes recorded none of the hashes their type
-/// now gets (see [`lacks_hashes`]). Such bytes are examined again although their record
-/// is of the current version.
+/// now gets, or only a failure that may pass (see [`lacks_hashes`]). Such bytes are
+/// examined again although their record is of the current version.
 async fn never_hashed(vault: &Vault, sha256: &Digest, media_type: &str) -> Result<bool> {
     let Some(row) = vault
         .catalog()
@@ -141,13 +141,21 @@ async fn never_hashed(vault: &Vault, sha256: &Digest, media_type: &str) -> Resul
 }
 
 /// Whether the details of a `metadata.extracted` entry lack a hash their media type now
-/// gets, neither a value nor why there is none: an image without `phash` (HEIC/HEIF
-/// before `custody-similar` decoded it), a video without `keyframes` (before keyframes
-/// were hashed). Bytes whose hash failed (a damaged image or video) recorded why, and
+/// gets: neither a value nor why there is none (an image without `phash`: HEIC/HEIF
+/// before `custody-similar` decoded it; a video without `keyframes`: before keyframes
+/// were hashed), or a failure that says nothing about the bytes (the vault's copy
+/// could not be read, an internal error stopped the examination). Bytes whose hash
+/// failed because they cannot be decoded (a damaged image or video) recorded why, and
 /// are not retried.
 fn lacks_hashes(details: &serde_json::Value, media_type: &str) -> bool {
-    (custody_similar::is_hashable(media_type) && details.get("phash").is_none())
-        || (custody_similar::has_keyframes(media_type) && details.get("keyframes").is_none())
+    let lacks = |key: &str| match details.get(key) {
+        None => true,
+        Some(h) => h["error"]
+            .as_str()
+            .is_some_and(crate::ingest::may_succeed_later),
+    };
+    (custody_similar::is_hashable(media_type) && lacks("phash"))
+        || (custody_similar::has_keyframes(media_type) && lacks("keyframes"))
 }
 
 /// A blob to examine, read as the media type of the item its record is filed under.
@@ -607,6 +615,17 @@ mod tests {
         assert!(lacks_hashes(&json!({}), "image/heif"));
         assert!(!lacks_hashes(&json!({"phash": error}), "image/jpeg"));
         assert!(!lacks_hashes(&json!({}), "application/pdf"));
+        // Failures that say nothing about the bytes are retried.
+        let unread = json!({"algorithm": "a", "error": "could not hash: reading /v/blobs/ab: Input/output error (os error 5)"});
+        assert!(lacks_hashes(&json!({"phash": unread}), "image/jpeg"));
+        assert!(lacks_hashes(&json!({"keyframes": unread}), "video/mp4"));
+        let stopped = json!({"algorithm": "a", "error": crate::ingest::STOPPED});
+        assert!(lacks_hashes(&json!({"phash": stopped}), "image/png"));
+        let undecodable = json!({"algorithm": "a", "error": "could not hash: the video data cannot be decoded (reading past the end)"});
+        assert!(!lacks_hashes(
+            &json!({"keyframes": undecodable}),
+            "video/mp4"
+        ));
     }
 
     /// A video examined before its keyframes were hashed carries a record of the current

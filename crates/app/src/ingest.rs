@@ -690,13 +690,24 @@ impl Examined {
             "could not extract: an internal error stopped the examination of this file (please report it)"
                 .into(),
         );
-        let why = "could not hash: an internal error stopped the examination";
+        let why = STOPPED;
         Examined {
             metadata,
             phash: custody_similar::is_hashable(media_type).then(|| Err(why.to_owned())),
             keyframes: custody_similar::has_keyframes(media_type).then(|| Err(why.to_owned())),
         }
     }
+}
+
+/// The recorded hashing failure of an examination an internal error stopped.
+pub(crate) const STOPPED: &str = "could not hash: an internal error stopped the examination";
+
+/// Whether a recorded hashing failure says nothing about the bytes, so that a later
+/// examination may give the hash: the vault's copy could not be read (a storage
+/// fault), or an internal error stopped the examination (a fault a later release may
+/// mend). A failure to decode the bytes is theirs, and stands.
+pub(crate) fn may_succeed_later(recorded_error: &str) -> bool {
+    recorded_error == STOPPED || custody_similar::is_read_failure(recorded_error)
 }
 
 /// Runs an examination. A panic inside it (a parser or decoder failing on hostile input)

@@ -38,7 +38,34 @@ pub enum HashError {
     },
 }
 
+/// Whether `message`, the text of a [`HashError`] (as recorded), says the input could
+/// not be read ([`HashError::Io`]): a fault of the storage, not of the bytes, so hashing
+/// them again may succeed. Every other error is a statement about the bytes.
+pub fn is_read_failure(message: &str) -> bool {
+    message.starts_with("could not hash: reading ")
+}
+
 /// A string that is not 16 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a perceptual hash: {0:?} (expected 16 hex digits)")]
 pub struct ParseHashError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recorded text of a read failure is recognised, from each entry point that
+    /// reads; a decoding failure is not one.
+    #[test]
+    fn read_failures_are_told_from_what_the_bytes_say() {
+        let dir = std::env::temp_dir();
+        let missing = dir.join("custody-similar-no-such-file.jpg");
+        let e = crate::hash_path(&missing, "image/jpeg").unwrap_err();
+        assert!(is_read_failure(&e.to_string()), "{e}");
+        // A folder opens but cannot be read as a file.
+        let e = crate::hash_keyframes_path(&dir).unwrap_err();
+        assert!(is_read_failure(&e.to_string()), "{e}");
+        let e = crate::hash_bytes(b"\xff\xd8\xff\xdb", "image/jpeg").unwrap_err();
+        assert!(!is_read_failure(&e.to_string()), "{e}");
+    }
+}

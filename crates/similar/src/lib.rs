@@ -37,7 +37,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use cluster::{Appearance, TimeBasis, TimeClaim, earliest_provable_appearance};
-pub use error::{HashError, ParseHashError};
+pub use error::{HashError, ParseHashError, is_read_failure};
 pub use index::Index;
 pub use jpeg::MAX_PIXELS;
 pub use video::{Keyframe, MAX_KEYFRAMES, has_keyframes, hash_keyframes, hash_keyframes_path};
