@@ -1,11 +1,22 @@
-"""Writes a small seed corpus for the `hash` fuzz target: synthetic (non-photographic)
-pictures of a few kilobytes, saved in every form the hash reads (baseline JPEG in three
-samplings, optimised Huffman codes, progressive, greyscale, restart markers, an EXIF
-orientation, PNG, WebP lossy and lossless, TIFF).
+"""Writes small seed corpora for the fuzz targets.
 
-    python3 make_seeds.py corpus/hash      # needs Pillow and numpy
+`hash`: synthetic (non-photographic) pictures of a few kilobytes, saved in every form the
+hash reads (baseline JPEG in three samplings, optimised Huffman codes, progressive,
+greyscale, restart markers, an EXIF orientation, PNG, WebP lossy and lossless, TIFF, and
+HEIC when libheif's `heif-enc` is installed).
+
+`keyframes` (`--videos`): tiny videos of ffmpeg's test pattern, a few kilobytes each, in
+the forms the keyframe reader takes (H.264 in MP4 with B-frames and an edit list, a turned
+track, a copy cut without re-encoding, HEVC in QuickTime, 10-bit HEVC, fragmented MP4
+and CMAF); needs ffmpeg
+with libx264 and libx265.
+
+    python3 make_seeds.py corpus/hash                  # needs Pillow and numpy
+    python3 make_seeds.py --videos corpus/keyframes    # needs ffmpeg
 """
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,9 +52,43 @@ def main(out: Path) -> None:
     small.save(out / "small.webp", quality=40)
     small.save(out / "small-lossless.webp", lossless=True)
     small.save(out / "small.tif")
+    if shutil.which("heif-enc"):
+        subprocess.run(["heif-enc", "-q", "30", "-o", str(out / "small.heic"),
+                        str(out / "small.png")], check=True, capture_output=True)
+    else:
+        print("heif-enc not found: no HEIC seed written")
+
+
+def videos(out: Path) -> None:
+    if not shutil.which("ffmpeg"):
+        sys.exit("ffmpeg not found: install it (apt-get install ffmpeg) to write video seeds")
+    out.mkdir(parents=True, exist_ok=True)
+
+    def ff(*args: str) -> None:
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", *args, "-y"],
+                       check=True)
+
+    pattern = "testsrc2=size=64x48:rate=4:duration=2"
+    x265 = "log-level=error:keyint=3:min-keyint=3"
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "3",
+       "-bf", "2", str(out / "h264.mp4"))
+    ff("-i", str(out / "h264.mp4"), "-c", "copy", "-metadata:s:v:0", "rotate=90",
+       str(out / "h264-turned.mp4"))
+    ff("-ss", "0.9", "-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264-cut.mp4"))
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libx265", "-x265-params", x265,
+       "-pix_fmt", "yuv420p", "-tag:v", "hvc1", str(out / "hevc.mov"))
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libx265", "-x265-params", x265,
+       "-pix_fmt", "yuv420p10le", "-tag:v", "hev1", str(out / "hevc10.mp4"))
+    ff("-i", str(out / "h264.mp4"), "-c", "copy", "-movflags", "frag_keyframe+empty_moov",
+       str(out / "h264-fragmented.mp4"))
+    ff("-i", str(out / "hevc10.mp4"), "-c", "copy", "-movflags", "cmaf",
+       str(out / "hevc10-cmaf.mp4"))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: make_seeds.py OUT_FOLDER")
-    main(Path(sys.argv[1]))
+    if len(sys.argv) == 3 and sys.argv[1] == "--videos":
+        videos(Path(sys.argv[2]))
+    elif len(sys.argv) == 2:
+        main(Path(sys.argv[1]))
+    else:
+        sys.exit("usage: make_seeds.py OUT_FOLDER | make_seeds.py --videos OUT_FOLDER")
