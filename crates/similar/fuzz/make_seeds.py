@@ -8,8 +8,8 @@ HEIC when libheif's `heif-enc` is installed).
 `keyframes` (`--videos`): tiny videos of ffmpeg's test pattern, a few kilobytes each, in
 the forms the keyframe reader takes (H.264 in MP4 with B-frames and an edit list, a turned
 track, a copy cut without re-encoding, HEVC in QuickTime, 10-bit HEVC, fragmented MP4
-and CMAF); needs ffmpeg
-with libx264 and libx265.
+and CMAF, VP9 in WebM, H.264 in Matroska); needs ffmpeg with libx264, libx265 and
+libvpx.
 
     python3 make_seeds.py corpus/hash                  # needs Pillow and numpy
     python3 make_seeds.py --videos corpus/keyframes    # needs ffmpeg
@@ -83,6 +83,9 @@ def videos(out: Path) -> None:
        str(out / "h264-fragmented.mp4"))
     ff("-i", str(out / "hevc10.mp4"), "-c", "copy", "-movflags", "cmaf",
        str(out / "hevc10-cmaf.mp4"))
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "3", "-b:v", "50k",
+       "-deadline", "realtime", "-cpu-used", "8", str(out / "vp9.webm"))
+    ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.mkv"))
 
 
 if __name__ == "__main__":

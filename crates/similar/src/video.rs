@@ -1,15 +1,16 @@
-//! Keyframes of videos: a few pictures of an MP4/MOV video's track, each hashed as a
-//! photograph is, so that a still taken from a video, or another copy of the video,
-//! is found.
+//! Keyframes of videos: a few pictures of an MP4/MOV or Matroska/WebM video's track,
+//! each hashed as a photograph is, so that a still taken from a video, or another copy
+//! of the video, is found.
 //!
-//! Only the container's index (`moov`, and in a fragmented MP4 each fragment's `moof`) and
-//! the chosen frames are read, never the whole file. The video track's sync samples
-//! (`stss`, or the sample flags of a fragment; every sample when there is none) are
-//! the keyframes; up to [`MAX_KEYFRAMES`] of them, spread evenly over the list, are
-//! decoded on their own (an intra picture needs no other) by pure-Rust decoders:
-//! `rusty_h264-decoder` for H.264 (`avc1`, `avc3`) and `rusty_h265` for HEVC (`hvc1`,
-//! `hev1`), both built without their optional SIMD code. The picture is turned as the
-//! track's matrix says it is shown (a phone's portrait video is stored sideways).
+//! Only the container's index (`moov`, and in a fragmented MP4 each fragment's `moof`;
+//! in Matroska the element headers, [`matroska`]) and the chosen frames are read, never
+//! the whole file. The video track's sync samples (`stss`, or the sample flags of a
+//! fragment; every sample when there is none) are the keyframes; up to
+//! [`MAX_KEYFRAMES`] of them, spread evenly over the list, are decoded on their own (an
+//! intra picture needs no other) by pure-Rust decoders: `rusty_h264-decoder` for H.264
+//! (`avc1`, `avc3`) and `rusty_h265` for HEVC (`hvc1`, `hev1`), both built without
+//! their optional SIMD code, and `rusty_vp9` for VP9 (`vp09`). The picture is turned as
+//! the track's matrix says it is shown (a phone's portrait video is stored sideways).
 //!
 //! Every count and offset read from the file is checked against what the file holds
 //! before it is used; the index is read only up to [`MAX_INDEX_BYTES`], a frame only
@@ -22,6 +23,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use crate::{HashError, PHash, phash};
+
+mod matroska;
 
 /// At most this many keyframes are hashed per video, spread over its length.
 pub const MAX_KEYFRAMES: usize = 5;
@@ -61,7 +64,13 @@ pub struct Keyframe {
 pub fn has_keyframes(media_type: &str) -> bool {
     matches!(
         media_type.to_ascii_lowercase().as_str(),
-        "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp"
+        "video/mp4"
+            | "video/quicktime"
+            | "video/x-m4v"
+            | "video/3gpp"
+            | "video/webm"
+            | "video/x-matroska"
+            | "video/matroska"
     )
 }
 
@@ -81,15 +90,54 @@ pub fn hash_keyframes_path(path: &Path) -> Result<Vec<Keyframe>, HashError> {
 
 /// [`hash_keyframes_path`] over any seekable reader.
 pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashError> {
+    let file_len = r.seek(SeekFrom::End(0)).map_err(io_error)?;
+    if matroska::sniff(r, file_len)? {
+        return matroska::hash_keyframes(r, file_len);
+    }
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;
-    let chosen = track.choose(r, file_len, MAX_KEYFRAMES)?;
-    let mut out: Vec<Keyframe> = Vec::with_capacity(chosen.len());
-    for (key, at_ms) in chosen {
+    let mut chosen = Vec::new();
+    for (key, at_ms) in track.choose(r, file_len, MAX_KEYFRAMES)? {
         let (number, (offset, size)) = match key {
             Key::Listed(n) => (u64::from(n) + 1, track.sample_place(n)?),
             Key::Fragment(k) => (k.number + 1, k.place()?),
         };
+        chosen.push(Chosen {
+            number,
+            offset,
+            size,
+            at_ms,
+        });
+    }
+    hash_frames(r, file_len, &track.coding, track.orientation, &chosen)
+}
+
+/// A keyframe chosen for hashing: its number in the track (1-based, for messages),
+/// where its coded bytes lie, and when it is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chosen {
+    number: u64,
+    offset: u64,
+    size: u32,
+    at_ms: u64,
+}
+
+/// Reads, decodes, turns and hashes each chosen keyframe, in order.
+fn hash_frames<R: Read + Seek>(
+    r: &mut R,
+    file_len: u64,
+    coding: &Coding<'_>,
+    orientation: u8,
+    chosen: &[Chosen],
+) -> Result<Vec<Keyframe>, HashError> {
+    let mut out: Vec<Keyframe> = Vec::with_capacity(chosen.len());
+    for &Chosen {
+        number,
+        offset,
+        size,
+        at_ms,
+    } in chosen
+    {
         if u64::from(size) > MAX_FRAME_BYTES {
             return Err(corrupt(format!(
                 "frame {number} is {size} bytes, more than {MAX_FRAME_BYTES}"
@@ -112,7 +160,7 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
                 io_error(e)
             }
         })?;
-        let grid = phash::orient(&decode(&track, &data)?, track.orientation);
+        let grid = phash::orient(&decode(coding, &data)?, orientation);
         out.push(Keyframe {
             at_ms,
             hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
@@ -296,15 +344,21 @@ fn read_moov<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), HashError> {
 enum Codec {
     H264,
     Hevc,
+    Vp9,
+}
+
+/// How a track's frames are coded: what decoding one keyframe on its own needs.
+struct Coding<'a> {
+    codec: Codec,
+    /// Parameter sets, each a NAL unit without a start code (H.264, HEVC).
+    params: Vec<&'a [u8]>,
+    /// Bytes of each NAL unit's length prefix in a frame (H.264, HEVC).
+    length_size: usize,
 }
 
 /// What the keyframes of one video track need.
 struct Track<'a> {
-    codec: Codec,
-    /// Parameter sets, each a NAL unit without a start code.
-    params: Vec<&'a [u8]>,
-    /// Bytes of each NAL unit's length prefix in a sample.
-    length_size: usize,
+    coding: Coding<'a>,
     /// EXIF-style orientation of the track matrix.
     orientation: u8,
     timescale: u32,
@@ -437,6 +491,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
         let codec = match &entry.kind {
             b"avc1" | b"avc3" => Codec::H264,
             b"hvc1" | b"hev1" => Codec::Hevc,
+            b"vp09" => Codec::Vp9,
             other => {
                 seen = Some(String::from_utf8_lossy(other).into_owned());
                 continue;
@@ -447,7 +502,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     Err(match seen {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
-            why: "only H.264 and HEVC video keyframes are decoded",
+            why: "only H.264, HEVC and VP9 video keyframes are decoded",
         },
         None => corrupt("no video track".into()),
     })
@@ -463,21 +518,20 @@ fn track<'a>(
     file_len: u64,
 ) -> Result<Track<'a>, HashError> {
     let missing = |what: &str| corrupt(format!("the video track has no {what}"));
-    // A visual sample entry: 78 bytes of fields, then its boxes.
-    let config_kind = if codec == Codec::H264 {
-        b"avcC"
-    } else {
-        b"hvcC"
+    // A visual sample entry: 78 bytes of fields, then its boxes. A VP9 keyframe carries
+    // all it needs in its own header.
+    let config = |kind: &[u8; 4]| {
+        entry
+            .get(78..)
+            .and_then(|b| child(b, kind))
+            .ok_or_else(|| missing("decoder configuration (avcC/hvcC)"))
     };
-    let config = entry
-        .get(78..)
-        .and_then(|b| child(b, config_kind))
-        .ok_or_else(|| missing("decoder configuration (avcC/hvcC)"))?;
+    let cut = || corrupt("the decoder configuration is cut off".into());
     let (params, length_size) = match codec {
-        Codec::H264 => avc_config(config),
-        Codec::Hevc => hevc_config(config),
-    }
-    .ok_or_else(|| corrupt("the decoder configuration is cut off".into()))?;
+        Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
+        Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
+        Codec::Vp9 => (Vec::new(), 0),
+    };
 
     let mdhd = child(mdia, b"mdhd").ok_or_else(|| missing("media header (mdhd)"))?;
     let timescale = if mdhd.first() == Some(&1) {
@@ -621,9 +675,11 @@ fn track<'a>(
     Ok(Track {
         fragments,
         edits: edits(moov, trak, timescale)?,
-        codec,
-        params,
-        length_size,
+        coding: Coding {
+            codec,
+            params,
+            length_size,
+        },
         orientation: child(trak, b"tkhd").map_or(1, orientation),
         timescale,
         sync,
@@ -1214,23 +1270,23 @@ impl Stream {
     }
 }
 
-fn annex_b(track: &Track<'_>, frame: &[u8]) -> Result<Stream, HashError> {
+fn annex_b(coding: &Coding<'_>, frame: &[u8]) -> Result<Stream, HashError> {
     let mut out = Stream {
         bytes: Vec::with_capacity(frame.len() + 256),
         nals: Vec::new(),
     };
-    for p in &track.params {
+    for p in &coding.params {
         out.put(p);
     }
     let mut at = 0;
     while at < frame.len() {
         let len_bytes = frame
-            .get(at..at + track.length_size)
+            .get(at..at + coding.length_size)
             .ok_or_else(|| corrupt("a frame's last NAL unit is cut off".into()))?;
         let len = len_bytes
             .iter()
             .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        at += track.length_size;
+        at += coding.length_size;
         let nal = frame
             .get(at..at.saturating_add(len))
             .ok_or_else(|| corrupt("a NAL unit runs past its frame".into()))?;
@@ -1243,21 +1299,32 @@ fn annex_b(track: &Track<'_>, frame: &[u8]) -> Result<Stream, HashError> {
 }
 
 /// The grid of a keyframe's luma, as coded (not yet turned).
-fn decode(track: &Track<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
-    let stream = annex_b(track, frame)?;
-    if track.codec == Codec::Hevc {
-        // The picture's size is checked before the decoder allocates it.
-        for r in &stream.nals {
-            check_hevc_size(&stream.bytes[r.clone()])?;
-        }
-    }
+fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
     // The decoders are new and read hostile input: a panic inside one is this file's
     // failure, not the caller's.
-    catch_unwind(AssertUnwindSafe(|| match track.codec {
-        Codec::H264 => decode_h264(&stream.bytes),
-        Codec::Hevc => decode_hevc(&stream.bytes),
-    }))
-    .map_err(|_| corrupt("the decoder stopped on an internal error".into()))?
+    let guarded = |decode: &dyn Fn() -> Result<phash::Grid, HashError>| {
+        catch_unwind(AssertUnwindSafe(decode))
+            .map_err(|_| corrupt("the decoder stopped on an internal error".into()))?
+    };
+    match coding.codec {
+        Codec::Vp9 => {
+            // Every frame's size is checked before the decoder allocates it.
+            matroska::check_vp9_sizes(frame)?;
+            guarded(&|| matroska::decode_vp9(frame))
+        }
+        Codec::H264 => {
+            let stream = annex_b(coding, frame)?;
+            guarded(&|| decode_h264(&stream.bytes))
+        }
+        Codec::Hevc => {
+            let stream = annex_b(coding, frame)?;
+            // The picture's size is checked before the decoder allocates it.
+            for r in &stream.nals {
+                check_hevc_size(&stream.bytes[r.clone()])?;
+            }
+            guarded(&|| decode_hevc(&stream.bytes))
+        }
+    }
 }
 
 fn decode_h264(stream: &[u8]) -> Result<phash::Grid, HashError> {
@@ -1407,9 +1474,11 @@ mod tests {
 
     fn track_with(edits: Option<Vec<Edit>>) -> Track<'static> {
         Track {
-            codec: Codec::H264,
-            params: Vec::new(),
-            length_size: 4,
+            coding: Coding {
+                codec: Codec::H264,
+                params: Vec::new(),
+                length_size: 4,
+            },
             orientation: 1,
             timescale: 1000,
             sync: Some(vec![0, 10, 20, 30, 40]),

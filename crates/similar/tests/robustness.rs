@@ -257,9 +257,9 @@ fn mutated_heif_never_panics_or_hangs() {
     });
 }
 
-/// The same mutations of H.264 and HEVC videos, one of them a fragmented MP4: the
-/// container reader and the decoders (third-party) refuse them with a message, never
-/// panic through, never hang.
+/// The same mutations of H.264, HEVC and VP9 videos, one of them a fragmented MP4 and
+/// one a WebM: the container readers and the decoders (third-party) refuse them with a
+/// message, never panic through, never hang.
 #[test]
 fn mutated_videos_never_panic_or_hang() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -269,6 +269,7 @@ fn mutated_videos_never_panic_or_hang() {
         "moving.mp4",
         "moving_hevc10.mp4",
         "moving_fragmented.mp4",
+        "moving_vp9.webm",
     ]
     .iter()
     .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())

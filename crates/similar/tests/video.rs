@@ -266,3 +266,159 @@ fn fragmented_copies_are_hashed_as_they_are_shown() {
         }
     }
 }
+
+/// Matroska and WebM: VP9 in WebM (as YouTube serves it; a fixture made by libvpx),
+/// and, made by ffmpeg without re-encoding, the H.264 and 10-bit HEVC test videos in
+/// Matroska (as OBS records), VP9 written to a pipe (elements of unknown size, as a
+/// browser's recorder writes them) and VP9 in MP4. Every keyframe is at the time
+/// ffprobe gives and hashes as ffmpeg shows it then; copies of one bitstream hash alike
+/// to the bit. A recording cut off inside its last keyframe keeps the two before it, and
+/// a codec not decoded here is named.
+#[test]
+fn matroska_and_webm_keyframes_are_hashed_as_they_are_shown() {
+    let webm = data("moving_vp9.webm");
+    let vp9 = hash_keyframes_path(&webm).unwrap();
+    let times: Vec<u64> = vp9.iter().map(|k| k.at_ms).collect();
+    assert_eq!(times, vec![0, 1000, 2000], "{vp9:?}");
+    // The same moving pattern as H.264: the same pictures, coded apart.
+    let h264 = hash_keyframes_path(&data("moving.mp4")).unwrap();
+    for (a, b) in vp9.iter().zip(&h264) {
+        assert!(a.hash.distance(&b.hash) <= 4, "{vp9:?} {h264:?}");
+    }
+
+    // A codec not decoded here is named (the codec ID rewritten in place).
+    let mut av1 = std::fs::read(&webm).unwrap();
+    let at = av1.windows(5).position(|w| w == b"V_VP9").unwrap();
+    av1[at..at + 5].copy_from_slice(b"V_AV1");
+    let e = custody_similar::hash_keyframes(&mut std::io::Cursor::new(av1)).unwrap_err();
+    assert!(e.to_string().contains("V_AV1 is not supported"), "{e}");
+
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for (source, out, extra) in [
+        ("moving_vp9.webm", "vp9.webm", &[][..]),
+        ("moving.mp4", "h264.mkv", &[][..]),
+        ("moving_hevc10.mp4", "hevc10.mkv", &[][..]),
+        ("moving_vp9.webm", "vp9.mp4", &[][..]),
+        ("moving_vp9.webm", "live.webm", &["-f", "webm"][..]),
+    ] {
+        let src = data(source);
+        let file = tmp.path().join(out);
+        if out == "live.webm" {
+            // To a pipe: the muxer cannot go back to write sizes.
+            let o = Command::new("ffmpeg")
+                .args(["-hide_banner", "-loglevel", "error", "-i"])
+                .arg(&src)
+                .args(["-c", "copy"])
+                .args(extra)
+                .arg("-")
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            std::fs::write(&file, &o.stdout).unwrap();
+        } else {
+            ffmpeg(&["-i", src.to_str().unwrap(), "-c", "copy"], &file);
+        }
+        let original = hash_keyframes_path(&src).unwrap();
+        let frames = hash_keyframes_path(&file).unwrap_or_else(|e| panic!("{out}: {e}"));
+        assert_eq!(
+            frames, original,
+            "{out}: the same bitstream, shown at the same times"
+        );
+
+        let probe = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v", "-show_frames"])
+            .args([
+                "-show_entries",
+                "frame=pts_time,key_frame",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let probed: Vec<u64> = String::from_utf8_lossy(&probe.stdout)
+            .lines()
+            .filter(|l| l.starts_with("1,"))
+            .map(|l| {
+                (l[2..].split(',').next().unwrap().parse::<f64>().unwrap() * 1000.0).round() as u64
+            })
+            .collect();
+        let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+        assert_eq!(times, probed, "{out}: keyframe times against ffprobe");
+
+        for k in &frames {
+            let png = tmp.path().join(format!("{out}-{}.png", k.at_ms));
+            let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
+            ffmpeg(
+                &["-ss", &at, "-i", file.to_str().unwrap(), "-frames:v", "1"],
+                &png,
+            );
+            let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
+            assert!(
+                k.hash.distance(&shown) <= 3,
+                "{out} at {} ms: {} is {} bits from ffmpeg's {shown}",
+                k.at_ms,
+                k.hash,
+                k.hash.distance(&shown)
+            );
+        }
+
+        if out == "live.webm" {
+            // Cut off 100 bytes into the last keyframe's block: the two before it stay.
+            let bytes = std::fs::read(&file).unwrap();
+            let last_cluster = bytes
+                .windows(4)
+                .rposition(|w| w == [0x1F, 0x43, 0xB6, 0x75])
+                .unwrap();
+            let cut = tmp.path().join("cut-off.webm");
+            std::fs::write(&cut, &bytes[..last_cluster + 120]).unwrap();
+            let kept = hash_keyframes_path(&cut).unwrap_or_else(|e| panic!("cut off: {e}"));
+            assert_eq!(kept, frames[..2].to_vec(), "cut off");
+
+            // Clusters of unknown size too, as a browser's recorder writes them: each
+            // ends where the next begins.
+            let live_unsized = tmp.path().join("unsized.webm");
+            std::fs::write(&live_unsized, unknown_cluster_sizes(bytes)).unwrap();
+            let again =
+                hash_keyframes_path(&live_unsized).unwrap_or_else(|e| panic!("unsized: {e}"));
+            assert_eq!(again, frames, "clusters of unknown size");
+        }
+    }
+}
+
+/// A WebM file (its segment of unknown size) with each cluster's size rewritten in
+/// place to "unknown": all ones, in as many bytes as it took.
+fn unknown_cluster_sizes(mut d: Vec<u8>) -> Vec<u8> {
+    // A variable-length integer at `at`: its length and value (marker removed).
+    fn vint(d: &[u8], at: usize) -> (usize, u64) {
+        let len = d[at].leading_zeros() as usize + 1;
+        let mut v = u64::from(d[at]) & (0xFF >> len);
+        for &b in &d[at + 1..at + len] {
+            v = (v << 8) | u64::from(b);
+        }
+        (len, v)
+    }
+    let segment = d
+        .windows(4)
+        .position(|w| w == [0x18, 0x53, 0x80, 0x67])
+        .unwrap();
+    let (len, _) = vint(&d, segment + 4);
+    let mut at = segment + 4 + len;
+    let mut rewritten = 0;
+    while at < d.len() {
+        let (id_len, _) = vint(&d, at);
+        let (size_len, size) = vint(&d, at + id_len);
+        if d[at..at + id_len] == [0x1F, 0x43, 0xB6, 0x75] {
+            let s = at + id_len;
+            d[s] = 0xFF >> (size_len - 1);
+            d[s + 1..s + size_len].fill(0xFF);
+            rewritten += 1;
+        }
+        at += id_len + size_len + size as usize;
+    }
+    assert!(rewritten >= 3, "{rewritten} clusters");
+    d
+}

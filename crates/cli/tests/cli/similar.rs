@@ -1008,3 +1008,54 @@ fn a_fragmented_recording_is_found_from_a_still() {
     assert_eq!(n["at_ms"].as_u64().unwrap(), 1_000, "{found}");
     env.run(&["verify"]).ok();
 }
+
+/// A VP9 video in WebM (as YouTube serves video, and yt-dlp saves it) is found from a
+/// still of its second scene, at the keyframe showing it, and finds the still.
+#[test]
+fn a_webm_video_is_found_from_a_still() {
+    let env = Env::new();
+    two_scenes(&env);
+    let args = two_scene_video(
+        480,
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "500k",
+        ],
+        "dump/download.webm",
+    );
+    if !ffmpeg(&env, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
+        return;
+    }
+    std::fs::remove_file(env.path("dump/still-a.jpg")).unwrap();
+    env.init();
+    env.run(&["ingest", "dump"]).ok();
+    let (video, b) = (item_id(&env, "download.webm"), item_id(&env, "still-b.jpg"));
+    let shown = env.run(&["show", &video, "--json"]).ok().json();
+    assert_eq!(shown["item"]["media_type"], "video/webm", "{shown}");
+    let frames = shown["keyframes"]["frames"]
+        .as_array()
+        .unwrap_or_else(|| panic!("keyframes hashed: {shown}"));
+    let times: Vec<u64> = frames
+        .iter()
+        .map(|f| f["at_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(times, [0, 1_000], "{shown}");
+
+    let found = env.run(&["similar", &b, "--json"]).ok().json();
+    let n = neighbour(&found, "download.webm");
+    assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
+    assert_eq!(n["at_ms"].as_u64().unwrap(), 1_000, "{found}");
+    let found = env.run(&["similar", &video, "--json"]).ok().json();
+    assert_eq!(
+        neighbour(&found, "still-b.jpg")["query_at_ms"],
+        1_000,
+        "{found}"
+    );
+    env.run(&["verify"]).ok();
+}

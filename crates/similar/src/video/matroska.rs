@@ -1,0 +1,745 @@
+//! Keyframes of Matroska and WebM videos: VP9 (as YouTube serves WebM), H.264 and HEVC
+//! (as OBS and yt-dlp write Matroska).
+//!
+//! Only element headers are read while walking the file, and only the chosen frames'
+//! bytes after that: the EBML header, `Info` (the time scale), `Tracks` (the first
+//! video track a decoder here takes, with its codec's private data), then every
+//! `Cluster`'s blocks of that track, whose keyframe flag (`SimpleBlock`) or lack of a
+//! `ReferenceBlock` (`BlockGroup`) says which frames are keyframes. Block times are
+//! presentation times (cluster timestamp plus the block's offset, times the time
+//! scale), so a keyframe's time is when a player shows it. As for MP4 fragments, the
+//! walk is made twice (count, then take the chosen ones), so nothing is kept per
+//! frame. A live recording writes elements of unknown size (a browser's
+//! `MediaRecorder`, ffmpeg to a pipe): such a segment runs to the end of the file, and
+//! such a cluster to the next element that cannot be inside one. A recording cut off
+//! mid-cluster keeps its whole keyframes: the walk stops at an element that runs past
+//! the end of the file, and a keyframe whose bytes do is passed over.
+//!
+//! Matroska's `Projection` (a turned picture) is not read: pictures are hashed as
+//! coded.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use super::{
+    Chosen, Codec, Coding, Keyframe, MAX_FRAME_PIXELS, MAX_KEYFRAMES, MAX_SAMPLES, avc_config,
+    corrupt, hash_frames, hevc_config, io_error, ranks,
+};
+use crate::{HashError, phash};
+
+const EBML: u32 = 0x1A45_DFA3;
+const DOC_TYPE: u32 = 0x4282;
+const SEGMENT: u32 = 0x1853_8067;
+const SEEK_HEAD: u32 = 0x114D_9B74;
+const INFO: u32 = 0x1549_A966;
+const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
+const TRACKS: u32 = 0x1654_AE6B;
+const TRACK_ENTRY: u32 = 0xAE;
+const TRACK_NUMBER: u32 = 0xD7;
+const TRACK_TYPE: u32 = 0x83;
+const CODEC_ID: u32 = 0x86;
+const CODEC_PRIVATE: u32 = 0x63A2;
+const CLUSTER: u32 = 0x1F43_B675;
+const CLUSTER_TIMESTAMP: u32 = 0xE7;
+const SIMPLE_BLOCK: u32 = 0xA3;
+const BLOCK_GROUP: u32 = 0xA0;
+const BLOCK: u32 = 0xA1;
+const REFERENCE_BLOCK: u32 = 0xFB;
+const CUES: u32 = 0x1C53_BB6B;
+const ATTACHMENTS: u32 = 0x1941_A469;
+const CHAPTERS: u32 = 0x1043_A770;
+const TAGS: u32 = 0x1254_C367;
+
+/// Elements found only at the segment's level: one of them ends a cluster of unknown
+/// size.
+const SEGMENT_LEVEL: [u32; 8] = [
+    SEEK_HEAD,
+    INFO,
+    TRACKS,
+    CLUSTER,
+    CUES,
+    ATTACHMENTS,
+    CHAPTERS,
+    TAGS,
+];
+
+/// Largest EBML header, `Info` or `Tracks` element read whole.
+const MAX_HEADER_BYTES: u64 = 64 * 1024;
+const MAX_INFO_BYTES: u64 = 1024 * 1024;
+const MAX_TRACKS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Most elements walked in one pass over the file (a block and its header are one;
+/// an hour of 30 fps video with audio is about 300,000).
+const MAX_ELEMENTS: u64 = 20_000_000;
+
+/// Whether the file starts with an EBML header (Matroska, WebM).
+pub(super) fn sniff<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<bool, HashError> {
+    if file_len < 4 {
+        return Ok(false);
+    }
+    let mut head = [0u8; 4];
+    r.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    r.read_exact(&mut head).map_err(io_error)?;
+    Ok(u32::from_be_bytes(head) == EBML)
+}
+
+/// Hashes up to [`MAX_KEYFRAMES`] keyframes of a Matroska or WebM file, in the order
+/// they are shown.
+pub(super) fn hash_keyframes<R: Read + Seek>(
+    r: &mut R,
+    file_len: u64,
+) -> Result<Vec<Keyframe>, HashError> {
+    let segment = segment(r, file_len)?;
+    let head = head(r, &segment)?;
+    let coding = head.track.coding()?;
+    let mut shown = 0u64;
+    walk_blocks(r, &segment, &head, |_| shown += 1)?;
+    if shown == 0 {
+        return Err(corrupt(
+            "the video track holds no whole keyframe (no block is marked as one)".into(),
+        ));
+    }
+    let wanted = ranks(shown, MAX_KEYFRAMES);
+    let mut chosen = Vec::with_capacity(wanted.len());
+    let mut rank = 0u64;
+    walk_blocks(r, &segment, &head, |k| {
+        if wanted.binary_search(&rank).is_ok() {
+            chosen.push(k);
+        }
+        rank += 1;
+    })?;
+    chosen.sort_by_key(|k| k.at_ms);
+    chosen.dedup_by_key(|k| k.at_ms);
+    hash_frames(r, file_len, &coding, 1, &chosen)
+}
+
+// ---------------------------------------------------------------------------------------
+// EBML.
+
+/// An element: its ID (with its length marker, as written), where its data starts,
+/// and its data's size (`None`: unknown, as live recordings write it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Element {
+    id: u32,
+    at: u64,
+    data: u64,
+    size: Option<u64>,
+}
+
+impl Element {
+    /// Where its data ends, given where its parent's does; `None` when it runs past it
+    /// (a file cut off).
+    fn end(&self, parent_end: u64) -> Option<u64> {
+        match self.size {
+            None => Some(parent_end),
+            Some(s) => self.data.checked_add(s).filter(|&e| e <= parent_end),
+        }
+    }
+}
+
+/// A variable-length integer at the start of `b`: its length and value with the length
+/// marker removed (`keep_marker` keeps it, as IDs are written). `None` when `b` is too
+/// short or the first byte is zero.
+fn vint(b: &[u8], max_len: usize, keep_marker: bool) -> Option<(usize, u64)> {
+    let first = *b.first()?;
+    let len = first.leading_zeros() as usize + 1;
+    if len > max_len || b.len() < len {
+        return None;
+    }
+    let mut v = if keep_marker {
+        u64::from(first)
+    } else {
+        u64::from(first) & (0xFF >> len)
+    };
+    for &x in &b[1..len] {
+        v = (v << 8) | u64::from(x);
+    }
+    Some((len, v))
+}
+
+/// The element whose header starts at `at`, inside a parent ending at `end`; `None`
+/// when no whole header fits before `end`.
+fn element_at<R: Read + Seek>(r: &mut R, at: u64, end: u64) -> Result<Option<Element>, HashError> {
+    if at >= end {
+        return Ok(None);
+    }
+    let mut b = [0u8; 12];
+    let got = (end - at).min(12) as usize;
+    r.seek(SeekFrom::Start(at)).map_err(io_error)?;
+    r.read_exact(&mut b[..got]).map_err(io_error)?;
+    let b = &b[..got];
+    let bad = || corrupt(format!("the element at byte {at} has no valid header"));
+    let Some((id_len, id)) = vint(b, 4, true) else {
+        return if got < 12 { Ok(None) } else { Err(bad()) };
+    };
+    let Some((size_len, size)) = vint(&b[id_len..], 8, false) else {
+        return if got < 12 { Ok(None) } else { Err(bad()) };
+    };
+    let unknown = size == (1u64 << (7 * size_len)) - 1;
+    Ok(Some(Element {
+        id: id as u32,
+        at,
+        data: at + (id_len + size_len) as u64,
+        size: (!unknown).then_some(size),
+    }))
+}
+
+/// The children of an element's data held in memory: (ID, data), stopping at the first
+/// that is malformed, of unknown size or runs past the end.
+fn children(mut d: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    std::iter::from_fn(move || {
+        let (id_len, id) = vint(d, 4, true)?;
+        let (size_len, size) = vint(&d[id_len..], 8, false)?;
+        let start = id_len + size_len;
+        let end = u64::try_from(start).ok()?.checked_add(size)?;
+        if end > d.len() as u64 || size == (1u64 << (7 * size_len)) - 1 {
+            d = &[];
+            return None;
+        }
+        let data = &d[start..end as usize];
+        d = &d[end as usize..];
+        Some((id as u32, data))
+    })
+}
+
+/// An unsigned integer element's value (at most 8 bytes).
+fn uint(d: &[u8]) -> Option<u64> {
+    (d.len() <= 8).then(|| d.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
+}
+
+fn read_data<R: Read + Seek>(
+    r: &mut R,
+    e: &Element,
+    end: u64,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, HashError> {
+    let stop = e
+        .end(end)
+        .filter(|_| e.size.is_some())
+        .ok_or_else(|| corrupt(format!("{what} runs past the end of the file")))?;
+    let len = stop - e.data;
+    if len > limit {
+        return Err(corrupt(format!("{what} is {len} bytes, more than {limit}")));
+    }
+    let mut out = vec![0u8; len as usize];
+    r.seek(SeekFrom::Start(e.data)).map_err(io_error)?;
+    r.read_exact(&mut out).map_err(io_error)?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// The segment and its head.
+
+/// Where the segment's children lie.
+struct Segment {
+    data: u64,
+    end: u64,
+}
+
+/// Checks the EBML header (a Matroska or WebM document) and finds the segment.
+fn segment<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Segment, HashError> {
+    let header = element_at(r, 0, file_len)?
+        .filter(|e| e.id == EBML)
+        .ok_or_else(|| corrupt("the EBML header is cut off".into()))?;
+    let body = read_data(r, &header, file_len, MAX_HEADER_BYTES, "the EBML header")?;
+    let doc_type = children(&body)
+        .find(|&(id, _)| id == DOC_TYPE)
+        .map(|(_, d)| String::from_utf8_lossy(d).trim_end_matches('\0').to_owned())
+        .unwrap_or_else(|| "matroska".into());
+    if doc_type != "webm" && doc_type != "matroska" {
+        return Err(HashError::Unsupported {
+            media_type: format!("EBML document of type {doc_type:?}"),
+            why: "only Matroska and WebM videos are read",
+        });
+    }
+    let mut at = header.end(file_len).expect("read whole");
+    // Void and other elements may stand between the header and the segment.
+    for _ in 0..16 {
+        let Some(e) = element_at(r, at, file_len)? else {
+            break;
+        };
+        if e.id == SEGMENT {
+            // A segment of unknown size, or one cut off, runs to the end of the file.
+            let end = e.end(file_len).unwrap_or(file_len);
+            return Ok(Segment { data: e.data, end });
+        }
+        at = e
+            .end(file_len)
+            .filter(|_| e.size.is_some())
+            .ok_or_else(|| corrupt("an element before the segment runs past the file".into()))?;
+    }
+    Err(corrupt(
+        "no segment: the file is not a complete Matroska/WebM video".into(),
+    ))
+}
+
+/// The video track whose keyframes are hashed.
+struct VideoTrack {
+    number: u64,
+    codec: Codec,
+    private: Vec<u8>,
+}
+
+impl VideoTrack {
+    fn coding(&self) -> Result<Coding<'_>, HashError> {
+        let (params, length_size) = match self.codec {
+            Codec::Vp9 => (Vec::new(), 0),
+            Codec::H264 => avc_config(&self.private).ok_or_else(no_config)?,
+            Codec::Hevc => hevc_config(&self.private).ok_or_else(no_config)?,
+        };
+        Ok(Coding {
+            codec: self.codec,
+            params,
+            length_size,
+        })
+    }
+}
+
+fn no_config() -> HashError {
+    corrupt("the video track's decoder configuration (CodecPrivate) is missing or cut off".into())
+}
+
+/// What the segment says before its first cluster: the time scale and the video track.
+struct Head {
+    /// Nanoseconds per unit of block and cluster time.
+    scale: u64,
+    track: VideoTrack,
+    /// Where the first cluster starts.
+    first_cluster: u64,
+}
+
+fn head<R: Read + Seek>(r: &mut R, seg: &Segment) -> Result<Head, HashError> {
+    let mut scale = 1_000_000u64;
+    let mut track = None;
+    let mut unsupported = None;
+    let mut at = seg.data;
+    let mut walked = 0u64;
+    while let Some(e) = element_at(r, at, seg.end)? {
+        walked += 1;
+        if walked > MAX_ELEMENTS {
+            return Err(corrupt(format!(
+                "more than {MAX_ELEMENTS} elements before the first cluster"
+            )));
+        }
+        match e.id {
+            INFO => {
+                let info = read_data(r, &e, seg.end, MAX_INFO_BYTES, "the segment information")?;
+                if let Some((_, d)) = children(&info).find(|&(id, _)| id == TIMESTAMP_SCALE) {
+                    scale = uint(d)
+                        .filter(|&s| s > 0)
+                        .ok_or_else(|| corrupt("the time scale is not a positive number".into()))?;
+                }
+            }
+            TRACKS => {
+                let tracks = read_data(r, &e, seg.end, MAX_TRACKS_BYTES, "the track list")?;
+                (track, unsupported) = video_track(&tracks);
+            }
+            CLUSTER => {
+                let track = track.ok_or_else(|| match unsupported.take() {
+                    Some(codec) => HashError::Unsupported {
+                        media_type: format!("video coded as {codec}"),
+                        why: "only H.264, HEVC and VP9 video keyframes are decoded",
+                    },
+                    None => corrupt("no video track before the first cluster".into()),
+                })?;
+                return Ok(Head {
+                    scale,
+                    track,
+                    first_cluster: e.at,
+                });
+            }
+            _ => {}
+        }
+        match e.end(seg.end).filter(|_| e.size.is_some()) {
+            Some(end) => at = end,
+            None => break,
+        }
+    }
+    Err(corrupt("no cluster: the video holds no frames".into()))
+}
+
+/// The first video track with a codec decoded here, and the codec ID of the first
+/// video track without one.
+fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<String>) {
+    let mut unsupported = None;
+    for (id, entry) in children(tracks) {
+        if id != TRACK_ENTRY {
+            continue;
+        }
+        let field = |want: u32| children(entry).find(|&(id, _)| id == want).map(|(_, d)| d);
+        if field(TRACK_TYPE).and_then(uint) != Some(1) {
+            continue;
+        }
+        let Some(number) = field(TRACK_NUMBER).and_then(uint).filter(|&n| n > 0) else {
+            continue;
+        };
+        let codec_id = field(CODEC_ID)
+            .map(|d| String::from_utf8_lossy(d).trim_end_matches('\0').to_owned())
+            .unwrap_or_default();
+        let codec = match codec_id.as_str() {
+            "V_VP9" => Codec::Vp9,
+            "V_MPEG4/ISO/AVC" => Codec::H264,
+            "V_MPEGH/ISO/HEVC" => Codec::Hevc,
+            _ => {
+                unsupported.get_or_insert(codec_id);
+                continue;
+            }
+        };
+        let private = field(CODEC_PRIVATE).unwrap_or(&[]).to_vec();
+        return (
+            Some(VideoTrack {
+                number,
+                codec,
+                private,
+            }),
+            None,
+        );
+    }
+    (None, unsupported)
+}
+
+// ---------------------------------------------------------------------------------------
+// Clusters and blocks.
+
+/// The head of a block: its track, its time relative to its cluster, its flags, and
+/// how many bytes precede its frame.
+struct BlockHead {
+    track: u64,
+    offset: i16,
+    flags: u8,
+    len: u64,
+}
+
+fn block_head<R: Read + Seek>(
+    r: &mut R,
+    data: u64,
+    end: u64,
+) -> Result<Option<BlockHead>, HashError> {
+    let mut b = [0u8; 11];
+    let got = end.saturating_sub(data).min(11) as usize;
+    r.seek(SeekFrom::Start(data)).map_err(io_error)?;
+    r.read_exact(&mut b[..got]).map_err(io_error)?;
+    let Some((len, track)) = vint(&b[..got], 8, false) else {
+        return Ok(None);
+    };
+    if got < len + 3 {
+        return Ok(None);
+    }
+    Ok(Some(BlockHead {
+        track,
+        offset: i16::from_be_bytes([b[len], b[len + 1]]),
+        flags: b[len + 2],
+        len: len as u64 + 3,
+    }))
+}
+
+/// A block: where its data starts and ends, and its head.
+struct Located {
+    data: u64,
+    end: u64,
+    head: BlockHead,
+}
+
+/// Calls `f` with each whole keyframe of the video track, in file order.
+fn walk_blocks<R: Read + Seek>(
+    r: &mut R,
+    seg: &Segment,
+    head: &Head,
+    mut f: impl FnMut(Chosen),
+) -> Result<(), HashError> {
+    let file_len = seg.end;
+    let mut walked = 0u64;
+    let mut frames = 0u64;
+    let count = |walked: &mut u64| -> Result<(), HashError> {
+        *walked += 1;
+        if *walked > MAX_ELEMENTS {
+            return Err(corrupt(format!(
+                "more than {MAX_ELEMENTS} elements in the segment"
+            )));
+        }
+        Ok(())
+    };
+    let mut at = head.first_cluster;
+    while let Some(e) = element_at(r, at, seg.end)? {
+        count(&mut walked)?;
+        let Some(end) = e.end(seg.end) else {
+            break; // cut off
+        };
+        if e.id != CLUSTER {
+            if e.size.is_none() {
+                return Err(corrupt(format!(
+                    "an element of unknown size other than a cluster at byte {}",
+                    e.at
+                )));
+            }
+            at = end;
+            continue;
+        }
+        // The cluster's children; one of unknown size ends at the next element that
+        // belongs to the segment.
+        let mut time: Option<u64> = None;
+        let mut child_at = e.data;
+        let mut next = end;
+        while let Some(c) = element_at(r, child_at, end)? {
+            count(&mut walked)?;
+            if e.size.is_none() && SEGMENT_LEVEL.contains(&c.id) {
+                next = c.at;
+                break;
+            }
+            let Some(c_end) = c.end(end).filter(|_| c.size.is_some()) else {
+                next = seg.end; // cut off, or malformed: the walk ends here
+                break;
+            };
+            match c.id {
+                CLUSTER_TIMESTAMP => {
+                    let mut b = [0u8; 8];
+                    let n = (c_end - c.data) as usize;
+                    if n > 8 {
+                        return Err(corrupt("a cluster timestamp is longer than 8 bytes".into()));
+                    }
+                    r.seek(SeekFrom::Start(c.data)).map_err(io_error)?;
+                    r.read_exact(&mut b[..n]).map_err(io_error)?;
+                    time = uint(&b[..n]);
+                }
+                SIMPLE_BLOCK | BLOCK_GROUP => {
+                    let (block, key) = if c.id == SIMPLE_BLOCK {
+                        let h = block_head(r, c.data, c_end)?;
+                        (
+                            h.map(|head| Located {
+                                data: c.data,
+                                end: c_end,
+                                head,
+                            }),
+                            true,
+                        )
+                    } else {
+                        group(r, c.data, c_end, &mut walked)?
+                    };
+                    let Some(Located {
+                        data,
+                        end: data_end,
+                        head: h,
+                    }) = block
+                    else {
+                        child_at = c_end;
+                        continue;
+                    };
+                    if h.track == head.track.number {
+                        frames += 1;
+                        if frames > u64::from(MAX_SAMPLES) {
+                            return Err(corrupt(format!(
+                                "the video track holds more than {MAX_SAMPLES} frames"
+                            )));
+                        }
+                        let is_key = if c.id == SIMPLE_BLOCK {
+                            h.flags & 0x80 != 0
+                        } else {
+                            key
+                        };
+                        if is_key {
+                            if h.flags & 0x06 != 0 {
+                                return Err(HashError::Unsupported {
+                                    media_type: "video".into(),
+                                    why: "a keyframe is laced with other frames in one block, which is not read",
+                                });
+                            }
+                            let base = time.ok_or_else(|| {
+                                corrupt("a cluster's blocks come before its timestamp".into())
+                            })?;
+                            let units = i128::from(base) + i128::from(h.offset);
+                            let ms = (units.max(0) as u128 * u128::from(head.scale) / 1_000_000)
+                                .min(u128::from(u64::MAX))
+                                as u64;
+                            let offset = data + h.len;
+                            let size = u32::try_from(data_end - offset).unwrap_or(u32::MAX);
+                            if data_end <= file_len {
+                                f(Chosen {
+                                    number: frames,
+                                    offset,
+                                    size,
+                                    at_ms: ms,
+                                });
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            child_at = c_end;
+        }
+        at = next;
+    }
+    Ok(())
+}
+
+/// The block of a `BlockGroup` (its data's start and end, and its head) and whether
+/// it is a keyframe (it references no other frame).
+fn group<R: Read + Seek>(
+    r: &mut R,
+    data: u64,
+    end: u64,
+    walked: &mut u64,
+) -> Result<(Option<Located>, bool), HashError> {
+    let mut block = None;
+    let mut references = false;
+    let mut at = data;
+    while let Some(c) = element_at(r, at, end)? {
+        *walked += 1;
+        let Some(c_end) = c.end(end).filter(|_| c.size.is_some()) else {
+            break;
+        };
+        match c.id {
+            BLOCK => {
+                block = block_head(r, c.data, c_end)?.map(|head| Located {
+                    data: c.data,
+                    end: c_end,
+                    head,
+                })
+            }
+            REFERENCE_BLOCK => references = true,
+            _ => {}
+        }
+        at = c_end;
+    }
+    Ok((block, !references))
+}
+
+// ---------------------------------------------------------------------------------------
+// VP9.
+
+/// The frames of a VP9 packet: one, or those a superframe index at its end lists
+/// (sizes little-endian; a frame that would pass the packet's end is left out, and an
+/// index that leaves none out of place means one frame), as the decoder splits it.
+fn vp9_frames(packet: &[u8]) -> Vec<&[u8]> {
+    let n = packet.len();
+    if let Some(&last) = packet.last() {
+        let count = usize::from(last & 7) + 1;
+        let mag = usize::from((last >> 3) & 3) + 1;
+        let index = 2 + mag * count;
+        if n >= 2 && last & 0xE0 == 0xC0 && n >= index && packet[n - index] == last {
+            let sizes = &packet[n - index + 1..n - 1];
+            let mut out = Vec::with_capacity(count);
+            let mut at = 0usize;
+            for s in sizes.chunks_exact(mag) {
+                let size = s
+                    .iter()
+                    .rev()
+                    .fold(0usize, |v, &b| (v << 8) | usize::from(b));
+                if let Some(frame) = packet.get(at..at.saturating_add(size)) {
+                    out.push(frame);
+                }
+                at = at.saturating_add(size);
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+    }
+    vec![packet]
+}
+
+/// Refuses a VP9 packet that is not a keyframe, or any of whose frames declares a
+/// picture larger than [`MAX_FRAME_PIXELS`], before the decoder allocates it.
+pub(super) fn check_vp9_sizes(packet: &[u8]) -> Result<(), HashError> {
+    let frames = vp9_frames(packet);
+    for (i, frame) in frames.iter().enumerate() {
+        let mut bits = rusty_vp9::BitReader::new(frame);
+        let h = rusty_vp9::parse_uncompressed_header(&mut bits, &[(0, 0); 8])
+            .map_err(|e| corrupt(format!("VP9: {e}")))?;
+        if i == 0 && !h.key_frame {
+            return Err(corrupt(
+                "VP9: a block marked as a keyframe holds none".into(),
+            ));
+        }
+        if u64::from(h.width) * u64::from(h.height) > MAX_FRAME_PIXELS {
+            return Err(HashError::TooLarge {
+                width: h.width,
+                height: h.height,
+                max: MAX_FRAME_PIXELS,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn decode_vp9(packet: &[u8]) -> Result<phash::Grid, HashError> {
+    let mut dec = rusty_vp9::Vp9Decoder::new();
+    dec.push(packet, None)
+        .map_err(|e| corrupt(format!("VP9: {e}")))?;
+    dec.flush();
+    let frame = loop {
+        match dec.next_frame() {
+            Ok(f) => break f,
+            Err(rusty_vp9::Error::Again) => continue,
+            Err(e) => return Err(corrupt(format!("VP9: the keyframe gave no picture ({e})"))),
+        }
+    };
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let stride = frame.strides.first().copied().unwrap_or(0);
+    let plane = frame.planes.first().map(Vec::as_slice).unwrap_or(&[]);
+    let wide = frame.bit_depth > 8;
+    if w == 0 || h == 0 || stride < w * if wide { 2 } else { 1 } || plane.len() < stride * h {
+        return Err(corrupt("VP9: the picture is empty or cut off".into()));
+    }
+    if wide {
+        // Little-endian 16-bit samples, on the 8-bit scale.
+        let scale = 1.0 / f32::from(1u16 << frame.bit_depth.saturating_sub(8).min(8));
+        let rows: Vec<Vec<u16>> = plane
+            .chunks(stride)
+            .take(h)
+            .map(|row| {
+                row[..2 * w]
+                    .chunks_exact(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                    .collect()
+            })
+            .collect();
+        Ok(phash::grid_of_rows(
+            w,
+            h,
+            rows.iter().map(Vec::as_slice),
+            scale,
+        ))
+    } else {
+        Ok(phash::grid_of_rows(
+            w,
+            h,
+            plane.chunks(stride).map(|row| &row[..w]),
+            1.0,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_length_integers_read_back() {
+        assert_eq!(vint(&[0x81], 8, false), Some((1, 1)));
+        assert_eq!(vint(&[0x40, 0x02], 8, false), Some((2, 2)));
+        assert_eq!(
+            vint(&[0x1A, 0x45, 0xDF, 0xA3], 4, true),
+            Some((4, 0x1A45_DFA3))
+        );
+        assert_eq!(vint(&[0x00, 1], 8, false), None, "no length marker");
+        assert_eq!(vint(&[0x10, 1], 8, false), None, "cut off");
+        assert_eq!(vint(&[0x08, 0, 0, 0, 0], 4, true), None, "an ID of 5 bytes");
+    }
+
+    #[test]
+    fn superframes_are_split_by_their_index() {
+        // Two frames of 3 and 2 bytes, sizes in one byte each: marker 0b110_00_001.
+        let packet = [1, 2, 3, 4, 5, 0xC1, 3, 2, 0xC1];
+        assert_eq!(vp9_frames(&packet), vec![&[1, 2, 3][..], &[4, 5][..]]);
+        // A last byte that looks like a marker without a matching index: one frame.
+        let plain = [9, 9, 0xC1];
+        assert_eq!(vp9_frames(&plain), vec![&plain[..]]);
+        // A frame that would pass the packet's end is left out; with none left, the
+        // packet is one frame.
+        let long = [1, 2, 0xC1, 2, 200, 0xC1];
+        assert_eq!(vp9_frames(&long), vec![&[1, 2][..]]);
+        let none = [1, 0xC1, 200, 0xC1];
+        assert_eq!(vp9_frames(&none), vec![&none[..]]);
+    }
+}
