@@ -329,7 +329,11 @@ pub fn pdf(text: &str) -> Option<Parsed> {
 
 /// Seconds since 1904-01-01T00:00:00 (ISO BMFF) as a UTC-by-specification reading.
 pub fn since_1904(secs: u64) -> Option<Parsed> {
-    let unix = i64::try_from(secs).ok()? - crate::bmff::EPOCH_1904_TO_1970;
+    since_unix(i64::try_from(secs).ok()? - crate::bmff::EPOCH_1904_TO_1970)
+}
+
+/// Seconds since 1970-01-01T00:00:00Z as a UTC reading.
+pub fn since_unix(unix: i64) -> Option<Parsed> {
     let t = OffsetDateTime::from_unix_timestamp(unix).ok()?;
     Some(Parsed {
         date: Some(t.date()),

@@ -26,6 +26,7 @@ mod clock;
 mod container;
 mod exif;
 mod geotiff;
+mod matroska;
 mod pdf;
 pub mod record;
 mod sniff;
@@ -77,7 +78,8 @@ pub fn extract_path(path: &Path, media_type: &str) -> Metadata {
 /// Extracts metadata from `r`, whose length is `len` bytes.
 pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &str) -> Metadata {
     let mut input = source::Input::new(r, len);
-    let head = input.read_up_to(0, 16).unwrap_or_default();
+    // Enough for every signature, Matroska's document type included.
+    let head = input.read_up_to(0, 64).unwrap_or_default();
     let sniffed = sniff::sniff(&head);
     let declared = media_type.trim();
     let generic = declared.is_empty()
@@ -125,6 +127,7 @@ pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &s
             }
         }
         sniff::Family::Pdf => pdf::extract(&mut input, &mut md),
+        sniff::Family::Matroska => matroska::extract(&mut input, &mut md),
         sniff::Family::Other => {}
     }
     c2pa(&mut input, &mut md, c2pa_scope);

@@ -236,6 +236,9 @@ pub struct VideoInfo {
     /// `ftyp` major brand, e.g. `isom`, `qt  `.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major_brand: Option<String>,
+    /// Matroska's EBML document type, `webm` or `matroska` (since 1.8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_type: Option<String>,
     #[serde(default)]
     pub compatible_brands: Vec<String>,
     /// Movie duration in seconds (`mvhd` duration / timescale).

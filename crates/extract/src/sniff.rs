@@ -27,6 +27,15 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
             _ => "video/mp4",
         });
     }
+    // Matroska and WebM start with an EBML header naming the document type.
+    if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        let webm = head.windows(4).any(|w| w == b"webm");
+        return Some(if webm {
+            "video/webm"
+        } else {
+            "video/x-matroska"
+        });
+    }
     // QuickTime files without ftyp start with moov/mdat/wide/free boxes.
     if head.len() >= 8 && matches!(&head[4..8], b"moov" | b"mdat" | b"wide" | b"free" | b"skip") {
         return Some("video/quicktime");
@@ -42,6 +51,7 @@ pub enum Family {
     Tiff,
     Webp,
     Bmff,
+    Matroska,
     Pdf,
     Other,
 }
@@ -70,6 +80,8 @@ pub fn family(media_type: &str) -> Family {
         | "video/x-m4v"
         | "audio/x-m4a" => Family::Bmff,
         "application/pdf" => Family::Pdf,
+        "video/webm" | "video/x-matroska" | "video/matroska" | "audio/webm"
+        | "audio/x-matroska" => Family::Matroska,
         _ => Family::Other,
     }
 }

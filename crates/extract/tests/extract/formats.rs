@@ -480,3 +480,104 @@ fn fragmented_mp4_states_no_false_duration() {
         );
     }
 }
+
+/// Matroska and WebM, written by ffmpeg (VP9 in WebM with a creation time, H.264 in
+/// Matroska): the document type, the muxing date (`DateUTC`, UTC by specification),
+/// the duration, the writing application and the video track's codec and size, each as
+/// exiftool reads them.
+#[test]
+fn matroska_and_webm_match_exiftool() {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ffmpeg = |args: &[&str], out: &Path| {
+        let o = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+            .arg("testsrc2=size=64x48:rate=10:duration=2")
+            .args(args)
+            .arg("-y")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let webm = dir.path().join("clip.webm");
+    ffmpeg(
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-metadata",
+            "creation_time=2022-04-02T10:15:30Z",
+        ],
+        &webm,
+    );
+    let mkv = dir.path().join("clip.mkv");
+    ffmpeg(&["-c:v", "libx264"], &mkv);
+
+    for (path, doc_type, codec) in [
+        (&webm, "webm", "V_VP9"),
+        (&mkv, "matroska", "V_MPEG4/ISO/AVC"),
+    ] {
+        let md = extract_path(path, "application/octet-stream");
+        assert!(md.problems.is_empty(), "{:?}", md.problems);
+        assert_eq!(
+            md.media_type,
+            if doc_type == "webm" {
+                "video/webm"
+            } else {
+                "video/x-matroska"
+            }
+        );
+        let v = md.video.as_ref().expect("video info");
+        assert_eq!(v.doc_type.as_deref(), Some(doc_type));
+        assert_eq!((v.width, v.height), (Some(64), Some(48)));
+        assert_eq!(v.tracks[0].handler, "vide");
+        assert_eq!(v.tracks[0].codec.as_deref(), Some(codec));
+        assert!((v.duration_s.unwrap() - 2.0).abs() < 0.05, "{v:?}");
+        let software = md.device.software.as_ref().expect("writing application");
+        assert!(software.value.starts_with("Lavf"), "{software:?}");
+
+        let Some(e) = read_by_exiftool(path) else {
+            return;
+        };
+        assert_eq!(s(&e, "Matroska:DocType"), doc_type);
+        assert_eq!(software.value, s(&e, "Matroska:WritingApp"));
+        assert_eq!(v.width, Some(num(&e, "Track1:ImageWidth") as u32));
+        assert_eq!(
+            v.tracks[0].codec.as_deref(),
+            Some(s(&e, "Track1:CodecID").as_str())
+        );
+        if doc_type == "webm" {
+            let date = clock(&md, "matroska.Info.DateUTC");
+            assert_eq!(date.basis, Basis::UtcBySpecification);
+            assert_eq!(date.utc.as_deref(), Some("2022-04-02T10:15:30Z"));
+            assert_eq!(s(&e, "Matroska:DateTimeOriginal"), "2022:04:02 10:15:30Z");
+        } else {
+            assert!(md.clock("matroska.Info.DateUTC").is_none());
+        }
+    }
+}
+
+/// The synthetic WebM (its information written by the test, not by ffmpeg): every field
+/// read back as written.
+#[test]
+fn synthetic_webm_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "clip.webm", &synth::webm());
+    let md = extract_path(&path, "video/webm");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let v = md.video.as_ref().expect("video info");
+    assert_eq!(v.doc_type.as_deref(), Some("webm"));
+    assert_eq!(v.duration_s, Some(2.5));
+    assert_eq!((v.width, v.height), (Some(320), Some(240)));
+    assert_eq!(
+        md.device.software.as_ref().unwrap().value,
+        "synthetic writer"
+    );
+    let date = clock(&md, "matroska.Info.DateUTC");
+    assert_eq!(date.utc.as_deref(), Some("2022-04-02T10:15:30Z"));
+}

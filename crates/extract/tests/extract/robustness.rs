@@ -148,6 +148,7 @@ fn samples() -> Vec<(String, Vec<u8>, &'static str)> {
         ("synthetic.tif".to_string(), synth::geotiff(), "image/tiff"),
         ("synthetic.png".to_string(), synth::png(), "image/png"),
         ("synthetic.webp".to_string(), synth::webp(), "image/webp"),
+        ("synthetic.webm".to_string(), synth::webm(), "video/webm"),
     ];
     if let Some(dir) = shared("testdata") {
         for (rel, mt) in [

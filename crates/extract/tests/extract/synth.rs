@@ -300,3 +300,52 @@ pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<
     out.extend_from_slice(&[0xFF, 0xD9]);
     out
 }
+
+/// A Matroska element: its ID (as written, 1 to 4 bytes) and data, with an 8-byte size.
+fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
+    let mut v: Vec<u8> = id
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
+    v.push(0x01);
+    v.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
+    v.extend_from_slice(data);
+    v
+}
+
+/// A WebM file: an EBML header, a segment with its information (time scale 1 ms, 2.5 s,
+/// muxed 2022-04-02T10:15:30Z, the writing application), one 320×240 VP9 track and a
+/// cluster holding one block of made-up bytes.
+pub fn webm() -> Vec<u8> {
+    let header = ebml(0x1A45_DFA3, &ebml(0x4282, b"webm"));
+    let date_ns: i64 = (1_648_894_530 - 978_307_200) * 1_000_000_000;
+    let info = [
+        ebml(0x2A_D7B1, &[0x0F, 0x42, 0x40]),
+        ebml(0x4489, &2500f64.to_be_bytes()),
+        ebml(0x4461, &date_ns.to_be_bytes()),
+        ebml(0x4D80, b"synthetic muxer"),
+        ebml(0x5741, b"synthetic writer"),
+    ]
+    .concat();
+    let video = [ebml(0xB0, &[0x01, 0x40]), ebml(0xBA, &[0xF0])].concat();
+    let entry = [
+        ebml(0xD7, &[1]),
+        ebml(0x83, &[1]),
+        ebml(0x86, b"V_VP9"),
+        ebml(0xE0, &video),
+    ]
+    .concat();
+    let cluster = [
+        ebml(0xE7, &[0]),
+        ebml(0xA3, &[0x81, 0, 0, 0x80, 1, 2, 3, 4]),
+    ]
+    .concat();
+    let segment = [
+        ebml(0x1549_A966, &info),
+        ebml(0x1654_AE6B, &ebml(0xAE, &entry)),
+        ebml(0x1F43_B675, &cluster),
+    ]
+    .concat();
+    [header, ebml(0x1853_8067, &segment)].concat()
+}
