@@ -49,8 +49,17 @@ const MAX_EDITS: usize = 256;
 const MAX_TOP_BOXES: u32 = 100_000;
 
 /// Most top-level boxes walked in a fragmented MP4 (a fragment is two boxes, `moof` and
-/// `mdat`: a day of one-second fragments is about 170,000).
-const MAX_FRAGMENT_BOXES: u32 = 1_000_000;
+/// `mdat`: a day of one-second fragments is about 170,000; a day of a fragment for
+/// every video frame and every audio packet, about 13 million).
+const MAX_FRAGMENT_BOXES: u32 = 16_000_000;
+
+/// Most bytes of movie fragments' indexes (`moof`) read in one walk, one at a time (a
+/// fragment for every frame of 30 fps video with 48 kHz audio takes about 7 KB a
+/// second: a day is some 600 MB).
+const MAX_FRAGMENT_INDEX_BYTES: u64 = 1 << 30;
+
+/// Bytes read at once while walking top-level box headers.
+const WALK_WINDOW: u64 = 8 * 1024;
 
 /// One hashed keyframe: when it is shown (milliseconds from the start of the video, as a
 /// player counts them: the track's first edit applied) and its perceptual hash.
@@ -267,15 +276,25 @@ fn walk_top<R: Read + Seek, T>(
 ) -> Result<Walked<T>, HashError> {
     let mut at = 0u64;
     let mut walked = 0u32;
+    // Box headers are read from a window of the file, so that runs of small boxes cost
+    // one read, not one each.
+    let mut window: Vec<u8> = Vec::new();
+    let mut window_at = 0u64;
     while at + 8 <= len {
         walked += 1;
         if walked > limit {
             return Err(corrupt(format!("more than {limit} boxes {what}")));
         }
-        r.seek(SeekFrom::Start(at)).map_err(io_error)?;
-        let mut h = [0u8; 16];
         let got = (len - at).min(16) as usize;
-        r.read_exact(&mut h[..got]).map_err(io_error)?;
+        let inside = at >= window_at && at + got as u64 <= window_at + window.len() as u64;
+        if !inside {
+            window.resize((len - at).min(WALK_WINDOW) as usize, 0);
+            r.seek(SeekFrom::Start(at)).map_err(io_error)?;
+            r.read_exact(&mut window).map_err(io_error)?;
+            window_at = at;
+        }
+        let start = (at - window_at) as usize;
+        let h = &window[start..start + got];
         let size32 = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
         let (header, size) = match size32 {
             0 => (8, len - at),
@@ -422,7 +441,7 @@ fn second_entry() -> HashError {
 
 /// What a fragmented MP4 says of the video track outside its fragments: its track ID,
 /// the defaults of its `trex` box, and where its fragments' frames begin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Fragments {
     track_id: u32,
     description: u32,
@@ -432,6 +451,9 @@ struct Fragments {
     /// Frames listed in `moov` before the fragments, and the decoding time they end at.
     first_number: u64,
     start: u64,
+    /// The default frame size of each other track (its `trex`), which places the
+    /// frames of a fragment that follows that track's in the same `moof`.
+    others: Vec<(u32, u32)>,
 }
 
 /// One edit of a track: the media from `media_time` for `media_duration` (track time
@@ -632,7 +654,9 @@ fn track<'a>(
                 .collect();
             s.sort_unstable();
             s.dedup();
-            if s.is_empty() {
+            // An empty table is harmless where `moov` lists no frame (a fragmented MP4's
+            // first segment).
+            if s.is_empty() && sample_count > 0 {
                 return Err(corrupt(
                     "the keyframe table names no frame of the track".into(),
                 ));
@@ -668,6 +692,12 @@ fn track<'a>(
                 flags: field(20).unwrap_or(0),
                 first_number: u64::from(sample_count),
                 start: listed_duration,
+                others: boxes(mvex)
+                    .filter(|b| &b.kind == b"trex")
+                    .filter_map(|b| Some((be32(b.body, 4)?, be32(b.body, 16)?)))
+                    .filter(|&(id, _)| id != track_id)
+                    .take(256)
+                    .collect(),
             })
         }
     };
@@ -1017,8 +1047,18 @@ const TRUN_DURATION: u32 = 0x100;
 const TRUN_SIZE: u32 = 0x200;
 const TRUN_FLAGS: u32 = 0x400;
 const TRUN_COMPOSITION: u32 = 0x800;
+const TFHD_DURATION_IS_EMPTY: u32 = 0x01_0000;
 /// `sample_is_non_sync_sample` in sample flags.
 const NON_SYNC: u32 = 0x1_0000;
+/// `sample_depends_on` in sample flags, and its value "depends on other samples".
+const DEPENDS_ON: u32 = 0x0300_0000;
+const DEPENDS_ON_OTHERS: u32 = 0x0100_0000;
+
+/// Whether sample flags describe a keyframe: not marked as a non-sync sample, nor as
+/// depending on other samples (as ffmpeg reads them).
+fn is_sync(flags: u32) -> bool {
+    flags & NON_SYNC == 0 && flags & DEPENDS_ON != DEPENDS_ON_OTHERS
+}
 
 /// Where the samples of a track fragment stand while its runs are read.
 struct Run {
@@ -1053,9 +1093,9 @@ impl Fragments {
             |r, b| {
                 if &b.kind == b"moof" {
                     read += b.size - b.header;
-                    if read > MAX_INDEX_BYTES {
+                    if read > MAX_FRAGMENT_INDEX_BYTES {
                         return Err(corrupt(format!(
-                            "the movie fragments' indexes (moof) take more than {MAX_INDEX_BYTES} bytes"
+                            "the movie fragments' indexes (moof) take more than {MAX_FRAGMENT_INDEX_BYTES} bytes"
                         )));
                     }
                     let moof = read_body(r, b, MAX_INDEX_BYTES, "a movie fragment's index (moof)")?;
@@ -1109,7 +1149,8 @@ impl Fragments {
             let base_offset = optional(TFHD_BASE_DATA_OFFSET, 8)?;
             let description = optional(TFHD_DESCRIPTION, 4)?.map_or(self.description, |v| v as u32);
             let duration = optional(TFHD_DURATION, 4)?.map_or(self.duration, |v| v as u32);
-            let size = optional(TFHD_SIZE, 4)?.map_or(self.size, |v| v as u32);
+            let tfhd_size = optional(TFHD_SIZE, 4)?;
+            let size = tfhd_size.map_or(self.size, |v| v as u32);
             let default_flags = optional(TFHD_FLAGS, 4)?.map_or(self.flags, |v| v as u32);
             let base = match base_offset {
                 Some(b) => b,
@@ -1119,8 +1160,15 @@ impl Fragments {
             first = false;
             let ours = track_id == self.track_id;
             if !ours {
-                // Another track's frames: only where they end matters here.
-                data_end = foreign_runs_end(traf.body, base, size)?;
+                // Another track's frames: only where they end matters here, each frame
+                // of the size its own track's defaults give.
+                let own = tfhd_size.or_else(|| {
+                    self.others
+                        .iter()
+                        .find(|&&(id, _)| id == track_id)
+                        .map(|&(_, s)| u64::from(s))
+                });
+                data_end = foreign_runs_end(traf.body, base, own.unwrap_or(0) as u32)?;
                 continue;
             }
             if let Some(tfdt) = child(traf.body, b"tfdt") {
@@ -1131,6 +1179,10 @@ impl Fragments {
                     be32(tfdt, 4).map(u64::from)
                 }
                 .ok_or_else(|| cut("decoding time (tfdt)"))?;
+            }
+            if flags & TFHD_DURATION_IS_EMPTY != 0 && child(traf.body, b"trun").is_none() {
+                // An empty stretch of the track: no frames, but time passes.
+                run.decode = run.decode.saturating_add(u64::from(duration));
             }
             let mut next = base;
             for trun in boxes(traf.body).filter(|b| &b.kind == b"trun") {
@@ -1147,7 +1199,7 @@ impl Fragments {
                 if tflags & TRUN_DATA_OFFSET != 0 {
                     let delta = i64::from(field()? as i32);
                     offset = base.checked_add_signed(delta).ok_or_else(|| {
-                        corrupt("a movie fragment places its frames before the file's start".into())
+                        corrupt("a movie fragment places its frames outside the file".into())
                     })?;
                 }
                 let first_flags = if tflags & TRUN_FIRST_FLAGS != 0 {
@@ -1186,7 +1238,7 @@ impl Fragments {
                         .unwrap_or(default_flags);
                     // Read as signed in both versions, as `ctts` is.
                     let composition = take(TRUN_COMPOSITION).map_or(0, |v| i64::from(v as i32));
-                    if sample_flags & NON_SYNC == 0 {
+                    if is_sync(sample_flags) {
                         f(FragKey {
                             number: run.number,
                             offset,
@@ -1220,7 +1272,7 @@ fn foreign_runs_end(traf: &[u8], base: u64, size: u32) -> Result<u64, HashError>
         if tflags & TRUN_DATA_OFFSET != 0 {
             let delta = i64::from(be32(t, at).ok_or_else(cut)? as i32);
             next = base.checked_add_signed(delta).ok_or_else(|| {
-                corrupt("a movie fragment places its frames before the file's start".into())
+                corrupt("a movie fragment places its frames outside the file".into())
             })?;
             at += 4;
         }
@@ -1564,6 +1616,7 @@ mod tests {
             flags: NON_SYNC,
             first_number: 0,
             start: 0,
+            others: vec![(3, 40)],
         }
     }
 
@@ -1653,6 +1706,43 @@ mod tests {
         assert!(keys[0].place().is_err(), "a second sample entry is refused");
     }
 
+    /// Another track's fragment takes its frame size from its own track's defaults;
+    /// frames marked as depending on others are not keyframes; an empty stretch
+    /// (`duration-is-empty`) moves the time on.
+    #[test]
+    fn fragments_follow_each_tracks_defaults_and_flags() {
+        let foreign = bx(
+            b"traf",
+            &[
+                bx(b"tfhd", &full(0, 0, &[3])),
+                bx(b"trun", &full(0, 0, &[2])),
+            ]
+            .concat(),
+        );
+        let empty = bx(
+            b"traf",
+            &bx(b"tfhd", &full(0, TFHD_DURATION_IS_EMPTY, &[1])),
+        );
+        let ours = bx(
+            b"traf",
+            &[
+                bx(b"tfhd", &full(0, 0, &[1])),
+                bx(
+                    b"trun",
+                    &full(0, TRUN_FLAGS, &[3, 0, DEPENDS_ON_OTHERS, 0x0200_0000]),
+                ),
+            ]
+            .concat(),
+        );
+        let keys = keys_of(&[foreign, empty, ours].concat(), 1000);
+        // Track 3's two frames of 40 bytes come first: ours starts at 1080. The empty
+        // stretch lasts the default 100 ticks. Of the three frames, the second depends on
+        // others; the first and third (depends on none) are keyframes.
+        let at: Vec<(u64, u64, i128)> =
+            keys.iter().map(|k| (k.number, k.offset, k.media)).collect();
+        assert_eq!(at, vec![(0, 1080, 100), (2, 1100, 300)], "{keys:?}");
+    }
+
     #[test]
     fn damaged_movie_fragments_say_what_is_wrong() {
         let mut run = Run {
@@ -1683,7 +1773,7 @@ mod tests {
             )),
             &mut run,
         );
-        assert!(e.contains("before the file's start"), "{e}");
+        assert!(e.contains("places its frames outside the file"), "{e}");
         // A track fragment without its header.
         let e = err(&bx(b"traf", &bx(b"trun", &full(0, 0, &[1]))), &mut run);
         assert!(e.contains("track header (tfhd) is cut off"), "{e}");

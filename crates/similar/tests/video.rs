@@ -191,8 +191,9 @@ fn fragmented_copies_are_hashed_as_they_are_shown() {
     for source in ["moving.mp4", "moving_hevc10.mp4"] {
         let original = hash_keyframes_path(&data(source)).unwrap();
         // ffmpeg writes no edit list into fragments: the first keyframe keeps its
-        // composition offset of two frames (ffprobe: 0.2 s). CMAF's signed offsets start
-        // it at 0.
+        // composition offset of two frames (ffprobe: 0.2 s). CMAF's signed offsets make
+        // its composition time 0 (ffprobe 5.1 gives 0.1 s: it shifts by ffmpeg's
+        // decoding-time offset).
         for (flags, first_ms) in [
             ("frag_keyframe+empty_moov", 200),
             ("frag_keyframe+empty_moov+default_base_moof", 200),
