@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use custody_similar::{PHash, hash_bytes, hash_keyframes_path};
+use custody_similar::{Keyframe, PHash, hash_bytes, hash_keyframes_path};
+use custody_testkit::media::have_ffmpeg;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,25 +21,42 @@ fn png_hash(img: &image::RgbImage) -> PHash {
     hash_bytes(out.get_ref(), "image/png").unwrap()
 }
 
-/// Whether ffmpeg can be run; says the test skips when it cannot.
-fn have_ffmpeg() -> bool {
-    let ok = Command::new("ffmpeg").arg("-version").output().is_ok();
-    if !ok {
-        eprintln!("skipped: ffmpeg is not installed");
-    }
-    ok
-}
-
 /// Runs ffmpeg quietly with `args`, writing `out`.
 fn ffmpeg(args: &[&str], out: &Path) {
-    let o = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error"])
-        .args(args)
-        .arg("-y")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut all = args.to_vec();
+    all.push(out.to_str().unwrap());
+    custody_testkit::media::ffmpeg(None, &all);
+}
+
+/// Each keyframe hashes within 3 bits of the picture ffmpeg's own decoder shows at its
+/// time (`-ss T` read as a timestamp, not offset by the file's start; turned as its
+/// player turns it).
+fn assert_shown_by_ffmpeg(file: &Path, frames: &[Keyframe], tmp: &Path) {
+    let name = file.file_name().unwrap().to_string_lossy();
+    for k in frames {
+        let png = tmp.join(format!("{name}-{}.png", k.at_ms));
+        let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
+        let input = file.to_str().unwrap();
+        let args = [
+            "-seek_timestamp",
+            "1",
+            "-ss",
+            &at,
+            "-i",
+            input,
+            "-frames:v",
+            "1",
+        ];
+        ffmpeg(&args, &png);
+        let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
+        assert!(
+            k.hash.distance(&shown) <= 3,
+            "{name} at {} ms: {} is {} bits from ffmpeg's {shown}",
+            k.at_ms,
+            k.hash,
+            k.hash.distance(&shown)
+        );
+    }
 }
 
 #[test]
@@ -101,23 +119,7 @@ fn keyframes_agree_with_ffmpegs_decoding() {
         let frames = hash_keyframes_path(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
         let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
         assert_eq!(times, expected_times, "{name}");
-        for k in &frames {
-            let png = tmp.path().join(format!("{name}-{}.png", k.at_ms));
-            let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
-            ffmpeg(
-                &["-ss", &at, "-i", file.to_str().unwrap(), "-frames:v", "1"],
-                &png,
-            );
-            let reference = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
-            eprintln!("{name} at {} ms: {} reference {reference}", k.at_ms, k.hash);
-            assert!(
-                k.hash.distance(&reference) <= 3,
-                "{name} at {} ms: {} is {} bits from ffmpeg's {reference}",
-                k.at_ms,
-                k.hash,
-                k.hash.distance(&reference)
-            );
-        }
+        assert_shown_by_ffmpeg(&file, &frames, tmp.path());
     }
     // Different moments of the moving pattern are different pictures.
     let moving = hash_keyframes_path(&data("moving.mp4")).unwrap();
@@ -228,33 +230,7 @@ fn fragmented_copies_are_hashed_as_they_are_shown() {
                 assert_eq!(k.hash, o.hash, "{what} at {} ms", k.at_ms);
             }
             if flags == "frag_keyframe+empty_moov" {
-                for k in &frames {
-                    let png = tmp.path().join(format!("{source}-{}.png", k.at_ms));
-                    let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
-                    // The time as a timestamp, not offset by the file's start (0.2 s).
-                    let input = copy.to_str().unwrap();
-                    ffmpeg(
-                        &[
-                            "-seek_timestamp",
-                            "1",
-                            "-ss",
-                            &at,
-                            "-i",
-                            input,
-                            "-frames:v",
-                            "1",
-                        ],
-                        &png,
-                    );
-                    let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
-                    assert!(
-                        k.hash.distance(&shown) <= 3,
-                        "{what} at {} ms: {} is {} bits from ffmpeg's {shown}",
-                        k.at_ms,
-                        k.hash,
-                        k.hash.distance(&shown)
-                    );
-                }
+                assert_shown_by_ffmpeg(&copy, &frames, tmp.path());
                 // Cut off 100 bytes into the last fragment's frames: its keyframe is
                 // not whole, the two before it are.
                 let last = bytes.windows(4).rposition(|w| w == b"moof").unwrap() - 4;
@@ -350,22 +326,7 @@ fn matroska_and_webm_keyframes_are_hashed_as_they_are_shown() {
         let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
         assert_eq!(times, probed, "{out}: keyframe times against ffprobe");
 
-        for k in &frames {
-            let png = tmp.path().join(format!("{out}-{}.png", k.at_ms));
-            let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
-            ffmpeg(
-                &["-ss", &at, "-i", file.to_str().unwrap(), "-frames:v", "1"],
-                &png,
-            );
-            let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
-            assert!(
-                k.hash.distance(&shown) <= 3,
-                "{out} at {} ms: {} is {} bits from ffmpeg's {shown}",
-                k.at_ms,
-                k.hash,
-                k.hash.distance(&shown)
-            );
-        }
+        assert_shown_by_ffmpeg(&file, &frames, tmp.path());
 
         if out == "live.webm" {
             // Cut off 100 bytes into the last keyframe's block: the two before it stay.

@@ -3,5 +3,6 @@
 
 pub mod blobs;
 pub mod data;
+pub mod media;
 pub mod pki;
 pub mod tsa;

@@ -683,25 +683,10 @@ fn a_heic_photograph_and_a_jpeg_copy_of_it_are_near_duplicates() {
 /// Makes a video with ffmpeg, run in the test's folder with `args` after the common ones;
 /// false, having said that the test skips, when ffmpeg is not installed.
 fn ffmpeg(env: &Env, args: &[&str]) -> bool {
-    let present = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !present {
-        eprintln!("skipped: ffmpeg not found (it makes the test videos)");
+    if !custody_testkit::media::have_ffmpeg() {
         return false;
     }
-    let out = std::process::Command::new("ffmpeg")
-        .current_dir(env.path(""))
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    custody_testkit::media::ffmpeg(Some(&env.path("")), args);
     true
 }
 

@@ -9,6 +9,7 @@ use custody_extract::{Basis, Metadata, extract_path};
 use serde_json::Value;
 
 use crate::{shared, synth};
+use custody_testkit::media::{ffmpeg, have_ffmpeg};
 
 /// Runs exiftool with `args`; `None` (with a message) when exiftool is not installed.
 fn exiftool(args: &[&str]) -> Option<String> {
@@ -54,6 +55,15 @@ fn s(e: &Value, k: &str) -> String {
         Value::Number(n) => n.to_string(),
         other => panic!("exiftool has no {k}: {other}"),
     }
+}
+
+/// `seconds` of ffmpeg's 64×48 test pattern at 10 fps, encoded with `args`, as `out`.
+fn test_pattern(seconds: u32, args: &[&str], out: &Path) {
+    let source = format!("testsrc2=size=64x48:rate=10:duration={seconds}");
+    let mut all = vec!["-f", "lavfi", "-i", &source];
+    all.extend_from_slice(args);
+    all.push(out.to_str().unwrap());
+    ffmpeg(None, &all);
 }
 
 fn clock<'a>(md: &'a Metadata, source: &str) -> &'a custody_extract::Clock {
@@ -455,20 +465,16 @@ fn fragmented_mp4_states_no_false_duration() {
     // Real fragmented files from ffmpeg: three seconds of its test pattern, in
     // fragments at every keyframe, with an empty `moov` and with the first fragment
     // listed in it.
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("skipped the ffmpeg part: ffmpeg is not installed");
+    if !have_ffmpeg() {
         return;
     }
     for flags in ["frag_keyframe+empty_moov", "frag_keyframe"] {
         let out = dir.path().join(format!("{flags}.mp4"));
-        let o = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-            .arg("testsrc2=size=64x48:rate=10:duration=3")
-            .args(["-c:v", "libx264", "-g", "10", "-movflags", flags, "-y"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        test_pattern(
+            3,
+            &["-c:v", "libx264", "-g", "10", "-movflags", flags],
+            &out,
+        );
         let md = extract_path(&out, "video/mp4");
         let v = md.video.as_ref().expect("video info");
         assert!(v.fragmented, "{flags}");
@@ -487,24 +493,13 @@ fn fragmented_mp4_states_no_false_duration() {
 /// exiftool reads them.
 #[test]
 fn matroska_and_webm_match_exiftool() {
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("skipped: ffmpeg is not installed");
+    if !have_ffmpeg() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ffmpeg = |args: &[&str], out: &Path| {
-        let o = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-            .arg("testsrc2=size=64x48:rate=10:duration=2")
-            .args(args)
-            .arg("-y")
-            .arg(out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
     let webm = dir.path().join("clip.webm");
-    ffmpeg(
+    test_pattern(
+        2,
         &[
             "-c:v",
             "libvpx-vp9",
@@ -516,7 +511,7 @@ fn matroska_and_webm_match_exiftool() {
         &webm,
     );
     let mkv = dir.path().join("clip.mkv");
-    ffmpeg(&["-c:v", "libx264"], &mkv);
+    test_pattern(2, &["-c:v", "libx264"], &mkv);
 
     for (path, doc_type, codec) in [
         (&webm, "webm", "V_VP9"),
