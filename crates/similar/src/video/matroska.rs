@@ -727,6 +727,106 @@ mod tests {
         assert_eq!(vint(&[0x08, 0, 0, 0, 0], 4, true), None, "an ID of 5 bytes");
     }
 
+    /// An element with an 8-byte size.
+    fn el(id: u32, data: &[u8]) -> Vec<u8> {
+        let mut v: Vec<u8> = id
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        v.push(0x01);
+        v.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
+        v.extend_from_slice(data);
+        v
+    }
+
+    /// A block of track 1 at `offset` (ms) from its cluster, with `flags`.
+    fn block(offset: i16, flags: u8) -> Vec<u8> {
+        let mut b = vec![0x81];
+        b.extend_from_slice(&offset.to_be_bytes());
+        b.push(flags);
+        b.extend_from_slice(&[9; 10]);
+        b
+    }
+
+    /// The keyframes (time, offset in the file) of a segment of `children`, track 1
+    /// being VP9, or the error.
+    fn keys(children: &[Vec<u8>]) -> Result<Vec<(u64, u64)>, HashError> {
+        let entry = [
+            el(TRACK_NUMBER, &[1]),
+            el(TRACK_TYPE, &[1]),
+            el(CODEC_ID, b"V_VP9"),
+        ]
+        .concat();
+        let mut body = el(TRACKS, &el(TRACK_ENTRY, &entry));
+        body.extend(children.concat());
+        let file = [el(EBML, &el(DOC_TYPE, b"webm")), el(SEGMENT, &body)].concat();
+        let len = file.len() as u64;
+        let r = &mut std::io::Cursor::new(file);
+        let seg = segment(r, len)?;
+        let head = head(r, &seg)?;
+        let mut out = Vec::new();
+        walk_blocks(r, &seg, &head, |k| out.push((k.at_ms, k.offset)))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn blocks_say_which_frames_are_keyframes_and_when() {
+        let group = |refs: bool| {
+            let mut g = el(BLOCK, &block(20, 0));
+            if refs {
+                g.extend(el(REFERENCE_BLOCK, &[0xFF]));
+            }
+            el(BLOCK_GROUP, &g)
+        };
+        let cluster = el(
+            CLUSTER,
+            &[
+                el(CLUSTER_TIMESTAMP, &[0x03, 0xE8]),
+                el(SIMPLE_BLOCK, &block(0, 0x80)),
+                el(SIMPLE_BLOCK, &block(10, 0x00)),
+                group(true),
+                group(false),
+            ]
+            .concat(),
+        );
+        let found = keys(&[cluster]).unwrap();
+        // The simple keyframe at 1,000 ms and the group without a reference at 1,020.
+        let times: Vec<u64> = found.iter().map(|&(t, _)| t).collect();
+        assert_eq!(times, vec![1000, 1020], "{found:?}");
+
+        // A laced keyframe and a block before its cluster's timestamp are refused.
+        let laced = el(
+            CLUSTER,
+            &[
+                el(CLUSTER_TIMESTAMP, &[0]),
+                el(SIMPLE_BLOCK, &block(0, 0x82)),
+            ]
+            .concat(),
+        );
+        assert!(keys(&[laced]).unwrap_err().to_string().contains("laced"));
+        let early = el(
+            CLUSTER,
+            &[
+                el(SIMPLE_BLOCK, &block(0, 0x80)),
+                el(CLUSTER_TIMESTAMP, &[0]),
+            ]
+            .concat(),
+        );
+        let e = keys(&[early]).unwrap_err().to_string();
+        assert!(e.contains("before its timestamp"), "{e}");
+        // A negative time is shown at 0.
+        let before = el(
+            CLUSTER,
+            &[
+                el(CLUSTER_TIMESTAMP, &[0]),
+                el(SIMPLE_BLOCK, &block(-40, 0x80)),
+            ]
+            .concat(),
+        );
+        assert_eq!(keys(&[before]).unwrap()[0].0, 0);
+    }
+
     #[test]
     fn superframes_are_split_by_their_index() {
         // Two frames of 3 and 2 bytes, sizes in one byte each: marker 0b110_00_001.
