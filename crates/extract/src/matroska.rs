@@ -143,7 +143,16 @@ pub fn extract<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) {
     };
     let mut scale = 1_000_000u64;
     let mut duration = None;
-    for _ in 0..MAX_ELEMENTS {
+    for walked in 0..=MAX_ELEMENTS {
+        if walked == MAX_ELEMENTS {
+            problem(
+                md,
+                &format!(
+                    "more than {MAX_ELEMENTS} elements before the first cluster; the rest was not read"
+                ),
+            );
+            break;
+        }
         let Some((id, head, sz)) = input.read_up_to(at, 12).ok().as_deref().and_then(header) else {
             break;
         };
@@ -203,8 +212,9 @@ pub fn extract<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) {
 
 /// `DateUTC`: nanoseconds since 2001-01-01T00:00:00 UTC, when the file was written.
 fn date_utc(d: &[u8], md: &mut Metadata) {
-    let Some(raw) = uint(d).filter(|_| d.len() == 8) else {
-        md.problem("Matroska: DateUTC is not 8 bytes");
+    // A date is 8 bytes, or none for the epoch itself.
+    let Some(raw) = uint(d).filter(|_| d.is_empty() || d.len() == 8) else {
+        md.problem("Matroska: DateUTC is neither 8 bytes nor empty");
         return;
     };
     let ns = raw as i64;

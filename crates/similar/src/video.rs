@@ -35,8 +35,9 @@ const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest coded frame read.
 const MAX_FRAME_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Largest picture decoded: 2^26 pixels (8K UHD is about 2^25).
-const MAX_FRAME_PIXELS: u64 = 1 << 26;
+/// Largest picture decoded: 2^25 pixels (8K UHD, 7680×4320, just fits). A 4:4:4
+/// picture this large takes the VP9 decoder some 360 MB.
+const MAX_FRAME_PIXELS: u64 = 1 << 25;
 
 /// Most frames a track may list (about six days at 30 frames a second): as many as a
 /// `stsz` table in the largest index read can size.

@@ -38,6 +38,7 @@ const TRACK_NUMBER: u32 = 0xD7;
 const TRACK_TYPE: u32 = 0x83;
 const CODEC_ID: u32 = 0x86;
 const CODEC_PRIVATE: u32 = 0x63A2;
+const CONTENT_ENCODINGS: u32 = 0x6D80;
 const CLUSTER: u32 = 0x1F43_B675;
 const CLUSTER_TIMESTAMP: u32 = 0xE7;
 const SIMPLE_BLOCK: u32 = 0xA3;
@@ -61,6 +62,9 @@ const SEGMENT_LEVEL: [u32; 8] = [
     CHAPTERS,
     TAGS,
 ];
+
+/// Bytes read at once while walking element headers.
+const WINDOW: u64 = 8 * 1024;
 
 /// Largest EBML header, `Info` or `Tracks` element read whole.
 const MAX_HEADER_BYTES: u64 = 64 * 1024;
@@ -156,31 +160,108 @@ fn vint(b: &[u8], max_len: usize, keep_marker: bool) -> Option<(usize, u64)> {
     Some((len, v))
 }
 
-/// The element whose header starts at `at`, inside a parent ending at `end`; `None`
-/// when no whole header fits before `end`.
-fn element_at<R: Read + Seek>(r: &mut R, at: u64, end: u64) -> Result<Option<Element>, HashError> {
-    if at >= end {
-        return Ok(None);
+/// Reads element headers and the first bytes of blocks through a window of the file
+/// (a run of small elements costs one read, not one each), and counts the elements
+/// walked against [`MAX_ELEMENTS`].
+struct Walk<'r, R> {
+    r: &'r mut R,
+    window: Vec<u8>,
+    window_at: u64,
+    walked: u64,
+}
+
+impl<'r, R: Read + Seek> Walk<'r, R> {
+    fn new(r: &'r mut R) -> Self {
+        Walk {
+            r,
+            window: Vec::new(),
+            window_at: 0,
+            walked: 0,
+        }
     }
-    let mut b = [0u8; 12];
-    let got = (end - at).min(12) as usize;
-    r.seek(SeekFrom::Start(at)).map_err(io_error)?;
-    r.read_exact(&mut b[..got]).map_err(io_error)?;
-    let b = &b[..got];
-    let bad = || corrupt(format!("the element at byte {at} has no valid header"));
-    let Some((id_len, id)) = vint(b, 4, true) else {
-        return if got < 12 { Ok(None) } else { Err(bad()) };
-    };
-    let Some((size_len, size)) = vint(&b[id_len..], 8, false) else {
-        return if got < 12 { Ok(None) } else { Err(bad()) };
-    };
-    let unknown = size == (1u64 << (7 * size_len)) - 1;
-    Ok(Some(Element {
-        id: id as u32,
-        at,
-        data: at + (id_len + size_len) as u64,
-        size: (!unknown).then_some(size),
-    }))
+
+    /// Up to `len` bytes at `at`, none at or past `end`.
+    fn bytes(&mut self, at: u64, len: usize, end: u64) -> Result<&[u8], HashError> {
+        let want = end.saturating_sub(at).min(len as u64) as usize;
+        let window_end = self.window_at + self.window.len() as u64;
+        if at < self.window_at || at + want as u64 > window_end {
+            self.window
+                .resize(end.saturating_sub(at).min(WINDOW) as usize, 0);
+            self.r.seek(SeekFrom::Start(at)).map_err(io_error)?;
+            self.r.read_exact(&mut self.window).map_err(io_error)?;
+            self.window_at = at;
+        }
+        let start = (at - self.window_at) as usize;
+        Ok(&self.window[start..start + want])
+    }
+
+    /// The element whose header starts at `at`, inside a parent ending at `end`; `None`
+    /// when no valid header does (the parent ends there; in a damaged or cut-off file,
+    /// the walk does).
+    fn element(&mut self, at: u64, end: u64) -> Result<Option<Element>, HashError> {
+        if at >= end {
+            return Ok(None);
+        }
+        self.walked += 1;
+        if self.walked > MAX_ELEMENTS {
+            return Err(corrupt(format!(
+                "more than {MAX_ELEMENTS} elements in the file"
+            )));
+        }
+        let b = self.bytes(at, 12, end)?;
+        let Some((id_len, id)) = vint(b, 4, true) else {
+            return Ok(None);
+        };
+        let Some((size_len, size)) = vint(&b[id_len..], 8, false) else {
+            return Ok(None);
+        };
+        let unknown = size == (1u64 << (7 * size_len)) - 1;
+        Ok(Some(Element {
+            id: id as u32,
+            at,
+            data: at + (id_len + size_len) as u64,
+            size: (!unknown).then_some(size),
+        }))
+    }
+
+    /// The head of the block whose data lies from `data` to `end`.
+    fn block_head(&mut self, data: u64, end: u64) -> Result<Option<BlockHead>, HashError> {
+        let b = self.bytes(data, 11, end)?;
+        let Some((len, track)) = vint(b, 8, false) else {
+            return Ok(None);
+        };
+        if b.len() < len + 3 {
+            return Ok(None);
+        }
+        Ok(Some(BlockHead {
+            track,
+            offset: i16::from_be_bytes([b[len], b[len + 1]]),
+            flags: b[len + 2],
+            len: len as u64 + 3,
+        }))
+    }
+
+    /// The data of element `e` (inside a parent ending at `end`), at most `limit` bytes.
+    fn data(
+        &mut self,
+        e: &Element,
+        end: u64,
+        limit: u64,
+        what: &str,
+    ) -> Result<Vec<u8>, HashError> {
+        let stop = e
+            .end(end)
+            .filter(|_| e.size.is_some())
+            .ok_or_else(|| corrupt(format!("{what} runs past the end of the file")))?;
+        let len = stop - e.data;
+        if len > limit {
+            return Err(corrupt(format!("{what} is {len} bytes, more than {limit}")));
+        }
+        let mut out = vec![0u8; len as usize];
+        self.r.seek(SeekFrom::Start(e.data)).map_err(io_error)?;
+        self.r.read_exact(&mut out).map_err(io_error)?;
+        Ok(out)
+    }
 }
 
 /// The children of an element's data held in memory: (ID, data), stopping at the first
@@ -206,27 +287,6 @@ fn uint(d: &[u8]) -> Option<u64> {
     (d.len() <= 8).then(|| d.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
 }
 
-fn read_data<R: Read + Seek>(
-    r: &mut R,
-    e: &Element,
-    end: u64,
-    limit: u64,
-    what: &str,
-) -> Result<Vec<u8>, HashError> {
-    let stop = e
-        .end(end)
-        .filter(|_| e.size.is_some())
-        .ok_or_else(|| corrupt(format!("{what} runs past the end of the file")))?;
-    let len = stop - e.data;
-    if len > limit {
-        return Err(corrupt(format!("{what} is {len} bytes, more than {limit}")));
-    }
-    let mut out = vec![0u8; len as usize];
-    r.seek(SeekFrom::Start(e.data)).map_err(io_error)?;
-    r.read_exact(&mut out).map_err(io_error)?;
-    Ok(out)
-}
-
 // ---------------------------------------------------------------------------------------
 // The segment and its head.
 
@@ -238,10 +298,12 @@ struct Segment {
 
 /// Checks the EBML header (a Matroska or WebM document) and finds the segment.
 fn segment<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Segment, HashError> {
-    let header = element_at(r, 0, file_len)?
+    let mut w = Walk::new(r);
+    let header = w
+        .element(0, file_len)?
         .filter(|e| e.id == EBML)
         .ok_or_else(|| corrupt("the EBML header is cut off".into()))?;
-    let body = read_data(r, &header, file_len, MAX_HEADER_BYTES, "the EBML header")?;
+    let body = w.data(&header, file_len, MAX_HEADER_BYTES, "the EBML header")?;
     let doc_type = children(&body)
         .find(|&(id, _)| id == DOC_TYPE)
         .map(|(_, d)| String::from_utf8_lossy(d).trim_end_matches('\0').to_owned())
@@ -255,7 +317,7 @@ fn segment<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<Segment, HashErro
     let mut at = header.end(file_len).expect("read whole");
     // Void and other elements may stand between the header and the segment.
     for _ in 0..16 {
-        let Some(e) = element_at(r, at, file_len)? else {
+        let Some(e) = w.element(at, file_len)? else {
             break;
         };
         if e.id == SEGMENT {
@@ -313,17 +375,11 @@ fn head<R: Read + Seek>(r: &mut R, seg: &Segment) -> Result<Head, HashError> {
     let mut track = None;
     let mut unsupported = None;
     let mut at = seg.data;
-    let mut walked = 0u64;
-    while let Some(e) = element_at(r, at, seg.end)? {
-        walked += 1;
-        if walked > MAX_ELEMENTS {
-            return Err(corrupt(format!(
-                "more than {MAX_ELEMENTS} elements before the first cluster"
-            )));
-        }
+    let mut w = Walk::new(r);
+    while let Some(e) = w.element(at, seg.end)? {
         match e.id {
             INFO => {
-                let info = read_data(r, &e, seg.end, MAX_INFO_BYTES, "the segment information")?;
+                let info = w.data(&e, seg.end, MAX_INFO_BYTES, "the segment information")?;
                 if let Some((_, d)) = children(&info).find(|&(id, _)| id == TIMESTAMP_SCALE) {
                     scale = uint(d)
                         .filter(|&s| s > 0)
@@ -331,15 +387,12 @@ fn head<R: Read + Seek>(r: &mut R, seg: &Segment) -> Result<Head, HashError> {
                 }
             }
             TRACKS => {
-                let tracks = read_data(r, &e, seg.end, MAX_TRACKS_BYTES, "the track list")?;
+                let tracks = w.data(&e, seg.end, MAX_TRACKS_BYTES, "the track list")?;
                 (track, unsupported) = video_track(&tracks);
             }
             CLUSTER => {
                 let track = track.ok_or_else(|| match unsupported.take() {
-                    Some(codec) => HashError::Unsupported {
-                        media_type: format!("video coded as {codec}"),
-                        why: "only H.264, HEVC and VP9 video keyframes are decoded",
-                    },
+                    Some((media_type, why)) => HashError::Unsupported { media_type, why },
                     None => corrupt("no video track before the first cluster".into()),
                 })?;
                 return Ok(Head {
@@ -358,9 +411,12 @@ fn head<R: Read + Seek>(r: &mut R, seg: &Segment) -> Result<Head, HashError> {
     Err(corrupt("no cluster: the video holds no frames".into()))
 }
 
-/// The first video track with a codec decoded here, and the codec ID of the first
-/// video track without one.
-fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<String>) {
+/// Why the first video track not taken is not: its media type and the reason.
+type NotTaken = (String, &'static str);
+
+/// The first video track with a codec decoded here, and why the first video track not
+/// taken is not.
+fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<NotTaken>) {
     let mut unsupported = None;
     for (id, entry) in children(tracks) {
         if id != TRACK_ENTRY {
@@ -381,10 +437,23 @@ fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<String>) {
             "V_MPEG4/ISO/AVC" => Codec::H264,
             "V_MPEGH/ISO/HEVC" => Codec::Hevc,
             _ => {
-                unsupported.get_or_insert(codec_id);
+                unsupported.get_or_insert((
+                    format!("video coded as {codec_id}"),
+                    "only H.264, HEVC and VP9 video keyframes are decoded",
+                ));
                 continue;
             }
         };
+        if field(CONTENT_ENCODINGS).is_some() {
+            // Header stripping or compression of every frame (old mkvmerge): the frames
+            // as stored are not what the decoder reads.
+            unsupported.get_or_insert((
+                format!("{codec_id} video"),
+                "its frames are stored with a content encoding (header stripping or \
+                 compression), which is not read",
+            ));
+            continue;
+        }
         let private = field(CODEC_PRIVATE).unwrap_or(&[]).to_vec();
         return (
             Some(VideoTrack {
@@ -410,67 +479,28 @@ struct BlockHead {
     len: u64,
 }
 
-fn block_head<R: Read + Seek>(
-    r: &mut R,
-    data: u64,
-    end: u64,
-) -> Result<Option<BlockHead>, HashError> {
-    let mut b = [0u8; 11];
-    let got = end.saturating_sub(data).min(11) as usize;
-    r.seek(SeekFrom::Start(data)).map_err(io_error)?;
-    r.read_exact(&mut b[..got]).map_err(io_error)?;
-    let Some((len, track)) = vint(&b[..got], 8, false) else {
-        return Ok(None);
-    };
-    if got < len + 3 {
-        return Ok(None);
-    }
-    Ok(Some(BlockHead {
-        track,
-        offset: i16::from_be_bytes([b[len], b[len + 1]]),
-        flags: b[len + 2],
-        len: len as u64 + 3,
-    }))
-}
-
-/// A block: where its data starts and ends, and its head.
-struct Located {
-    data: u64,
-    end: u64,
-    head: BlockHead,
-}
-
-/// Calls `f` with each whole keyframe of the video track, in file order.
+/// Calls `f` with each whole keyframe of the video track, in file order. The walk ends
+/// at the end of the segment, or where the file is cut off or damaged (an element that
+/// runs past the end, or no valid header): the keyframes before stay, as a player
+/// shows them.
 fn walk_blocks<R: Read + Seek>(
     r: &mut R,
     seg: &Segment,
     head: &Head,
     mut f: impl FnMut(Chosen),
 ) -> Result<(), HashError> {
-    let file_len = seg.end;
-    let mut walked = 0u64;
+    let mut w = Walk::new(r);
     let mut frames = 0u64;
-    let count = |walked: &mut u64| -> Result<(), HashError> {
-        *walked += 1;
-        if *walked > MAX_ELEMENTS {
-            return Err(corrupt(format!(
-                "more than {MAX_ELEMENTS} elements in the segment"
-            )));
-        }
-        Ok(())
-    };
     let mut at = head.first_cluster;
-    while let Some(e) = element_at(r, at, seg.end)? {
-        count(&mut walked)?;
-        let Some(end) = e.end(seg.end) else {
-            break; // cut off
+    while let Some(e) = w.element(at, seg.end)? {
+        // A cluster cut off by the file's end is read as far as it goes.
+        let (end, whole) = match e.end(seg.end) {
+            Some(end) => (end, true),
+            None => (seg.end, false),
         };
         if e.id != CLUSTER {
-            if e.size.is_none() {
-                return Err(corrupt(format!(
-                    "an element of unknown size other than a cluster at byte {}",
-                    e.at
-                )));
+            if e.size.is_none() || !whole {
+                break;
             }
             at = end;
             continue;
@@ -480,128 +510,93 @@ fn walk_blocks<R: Read + Seek>(
         let mut time: Option<u64> = None;
         let mut child_at = e.data;
         let mut next = end;
-        while let Some(c) = element_at(r, child_at, end)? {
-            count(&mut walked)?;
+        while let Some(c) = w.element(child_at, end)? {
             if e.size.is_none() && SEGMENT_LEVEL.contains(&c.id) {
                 next = c.at;
                 break;
             }
             let Some(c_end) = c.end(end).filter(|_| c.size.is_some()) else {
-                next = seg.end; // cut off, or malformed: the walk ends here
+                next = seg.end; // cut off, or damaged: the walk ends here
                 break;
             };
-            match c.id {
+            let block = match c.id {
                 CLUSTER_TIMESTAMP => {
-                    let mut b = [0u8; 8];
-                    let n = (c_end - c.data) as usize;
-                    if n > 8 {
+                    if c_end - c.data > 8 {
                         return Err(corrupt("a cluster timestamp is longer than 8 bytes".into()));
                     }
-                    r.seek(SeekFrom::Start(c.data)).map_err(io_error)?;
-                    r.read_exact(&mut b[..n]).map_err(io_error)?;
-                    time = uint(&b[..n]);
+                    time = uint(w.bytes(c.data, 8, c_end)?);
+                    None
                 }
-                SIMPLE_BLOCK | BLOCK_GROUP => {
-                    let (block, key) = if c.id == SIMPLE_BLOCK {
-                        let h = block_head(r, c.data, c_end)?;
-                        (
-                            h.map(|head| Located {
-                                data: c.data,
-                                end: c_end,
-                                head,
-                            }),
-                            true,
-                        )
-                    } else {
-                        group(r, c.data, c_end, &mut walked)?
-                    };
-                    let Some(Located {
-                        data,
-                        end: data_end,
-                        head: h,
-                    }) = block
-                    else {
-                        child_at = c_end;
-                        continue;
-                    };
-                    if h.track == head.track.number {
-                        frames += 1;
-                        if frames > u64::from(MAX_SAMPLES) {
-                            return Err(corrupt(format!(
-                                "the video track holds more than {MAX_SAMPLES} frames"
-                            )));
-                        }
-                        let is_key = if c.id == SIMPLE_BLOCK {
-                            h.flags & 0x80 != 0
-                        } else {
-                            key
-                        };
-                        if is_key {
-                            if h.flags & 0x06 != 0 {
-                                return Err(HashError::Unsupported {
-                                    media_type: "video".into(),
-                                    why: "a keyframe is laced with other frames in one block, which is not read",
-                                });
-                            }
-                            let base = time.ok_or_else(|| {
-                                corrupt("a cluster's blocks come before its timestamp".into())
-                            })?;
-                            let units = i128::from(base) + i128::from(h.offset);
-                            let ms = (units.max(0) as u128 * u128::from(head.scale) / 1_000_000)
-                                .min(u128::from(u64::MAX))
-                                as u64;
-                            let offset = data + h.len;
-                            let size = u32::try_from(data_end - offset).unwrap_or(u32::MAX);
-                            if data_end <= file_len {
-                                f(Chosen {
-                                    number: frames,
-                                    offset,
-                                    size,
-                                    at_ms: ms,
-                                });
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
+                SIMPLE_BLOCK => w.block_head(c.data, c_end)?.map(|h| {
+                    let key = h.flags & 0x80 != 0;
+                    (c.data, c_end, h, key)
+                }),
+                BLOCK_GROUP => group(&mut w, c.data, c_end)?,
+                _ => None,
+            };
             child_at = c_end;
+            let Some((data, data_end, h, key)) = block else {
+                continue;
+            };
+            if h.track != head.track.number {
+                continue;
+            }
+            frames += 1;
+            if frames > u64::from(MAX_SAMPLES) {
+                return Err(corrupt(format!(
+                    "the video track holds more than {MAX_SAMPLES} frames"
+                )));
+            }
+            if !key {
+                continue;
+            }
+            if h.flags & 0x06 != 0 {
+                return Err(HashError::Unsupported {
+                    media_type: "video".into(),
+                    why: "a keyframe is laced with other frames in one block, which is not read",
+                });
+            }
+            let base =
+                time.ok_or_else(|| corrupt("a cluster's blocks come before its timestamp".into()))?;
+            let units = i128::from(base) + i128::from(h.offset);
+            let ms = (units.max(0) as u128 * u128::from(head.scale) / 1_000_000)
+                .min(u128::from(u64::MAX)) as u64;
+            let offset = data + h.len;
+            f(Chosen {
+                number: frames,
+                offset,
+                size: u32::try_from(data_end - offset).unwrap_or(u32::MAX),
+                at_ms: ms,
+            });
         }
         at = next;
     }
     Ok(())
 }
 
-/// The block of a `BlockGroup` (its data's start and end, and its head) and whether
-/// it is a keyframe (it references no other frame).
+/// The block of a `BlockGroup` whose data lies from `data` to `end`: where the block's
+/// data starts and ends, its head, and whether it is a keyframe (it references no
+/// other frame).
 fn group<R: Read + Seek>(
-    r: &mut R,
+    w: &mut Walk<'_, R>,
     data: u64,
     end: u64,
-    walked: &mut u64,
-) -> Result<(Option<Located>, bool), HashError> {
+) -> Result<Option<(u64, u64, BlockHead, bool)>, HashError> {
     let mut block = None;
     let mut references = false;
     let mut at = data;
-    while let Some(c) = element_at(r, at, end)? {
-        *walked += 1;
+    while let Some(c) = w.element(at, end)? {
         let Some(c_end) = c.end(end).filter(|_| c.size.is_some()) else {
             break;
         };
         match c.id {
-            BLOCK => {
-                block = block_head(r, c.data, c_end)?.map(|head| Located {
-                    data: c.data,
-                    end: c_end,
-                    head,
-                })
-            }
+            BLOCK => block = w.block_head(c.data, c_end)?.map(|h| (c.data, c_end, h)),
             REFERENCE_BLOCK => references = true,
             _ => {}
         }
         at = c_end;
     }
-    Ok((block, !references))
+    Ok(block.map(|(data, end, h)| (data, end, h, !references)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -752,6 +747,11 @@ mod tests {
     /// The keyframes (time, offset in the file) of a segment of `children`, track 1
     /// being VP9, or the error.
     fn keys(children: &[Vec<u8>]) -> Result<Vec<(u64, u64)>, HashError> {
+        keys_of(file_of(children))
+    }
+
+    /// A WebM file whose segment holds track 1 (VP9), then `children`.
+    fn file_of(children: &[Vec<u8>]) -> Vec<u8> {
         let entry = [
             el(TRACK_NUMBER, &[1]),
             el(TRACK_TYPE, &[1]),
@@ -760,7 +760,10 @@ mod tests {
         .concat();
         let mut body = el(TRACKS, &el(TRACK_ENTRY, &entry));
         body.extend(children.concat());
-        let file = [el(EBML, &el(DOC_TYPE, b"webm")), el(SEGMENT, &body)].concat();
+        [el(EBML, &el(DOC_TYPE, b"webm")), el(SEGMENT, &body)].concat()
+    }
+
+    fn keys_of(file: Vec<u8>) -> Result<Vec<(u64, u64)>, HashError> {
         let len = file.len() as u64;
         let r = &mut std::io::Cursor::new(file);
         let seg = segment(r, len)?;
@@ -825,6 +828,31 @@ mod tests {
             .concat(),
         );
         assert_eq!(keys(&[before]).unwrap()[0].0, 0);
+    }
+
+    /// A recording cut off inside a cluster keeps the whole keyframes before the cut; a
+    /// damaged stretch (a tail of zeros, as a preallocated file leaves) ends the walk
+    /// and keeps what came before.
+    #[test]
+    fn cut_off_and_damaged_files_keep_what_they_hold() {
+        let cluster = el(
+            CLUSTER,
+            &[
+                el(CLUSTER_TIMESTAMP, &[0]),
+                el(SIMPLE_BLOCK, &block(0, 0x80)),
+                el(SIMPLE_BLOCK, &block(500, 0x80)),
+            ]
+            .concat(),
+        );
+        let whole = file_of(std::slice::from_ref(&cluster));
+        assert_eq!(keys_of(whole.clone()).unwrap().len(), 2);
+        let mut cut = whole.clone();
+        cut.truncate(whole.len() - 5);
+        let kept = keys_of(cut).unwrap();
+        assert_eq!(kept.iter().map(|k| k.0).collect::<Vec<_>>(), vec![0]);
+        let mut zeros = whole.clone();
+        zeros.extend([0u8; 4096]);
+        assert_eq!(keys_of(zeros).unwrap().len(), 2);
     }
 
     #[test]
