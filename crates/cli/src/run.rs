@@ -1001,7 +1001,19 @@ fn print_metadata(m: &serde_json::Value) {
         } else {
             ""
         };
-        outln!("  video         {dur}{dims}{fragmented}");
+        // A file with sound and no picture (a voice memo in MP4) is audio.
+        let handlers: Vec<&str> = vid["tracks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["handler"].as_str())
+            .collect();
+        let kind = if !handlers.contains(&"vide") && handlers.contains(&"soun") {
+            "audio"
+        } else {
+            "video"
+        };
+        outln!("  {kind:<13} {dur}{dims}{fragmented}");
     }
     if let Some(pdf) = m.get("pdf") {
         for k in ["title", "author", "creator", "producer"] {

@@ -24,6 +24,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
             b"heic" | b"heix" | b"mif1" | b"msf1" | b"heim" | b"heis" | b"hevc" => "image/heif",
             b"avif" => "image/avif",
             b"qt  " => "video/quicktime",
+            // Audio in MP4 (iTunes audio, audiobooks, phones' voice memos).
+            b"M4A " | b"M4B " | b"M4P " => "audio/mp4",
             _ => "video/mp4",
         });
     }
@@ -83,5 +85,25 @@ pub fn family(media_type: &str) -> Family {
         "video/webm" | "video/x-matroska" | "video/matroska" | "audio/webm"
         | "audio/x-matroska" => Family::Matroska,
         _ => Family::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_are_told_apart_by_their_first_bytes() {
+        let ftyp = |brand: &[u8; 4]| [&[0, 0, 0, 24][..], b"ftyp", brand, &[0; 4]].concat();
+        assert_eq!(sniff(&ftyp(b"isom")), Some("video/mp4"));
+        assert_eq!(sniff(&ftyp(b"qt  ")), Some("video/quicktime"));
+        assert_eq!(sniff(&ftyp(b"M4A ")), Some("audio/mp4"));
+        assert_eq!(sniff(&ftyp(b"heic")), Some("image/heif"));
+        let ebml =
+            |doc: &[u8]| [&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x84][..], doc].concat();
+        assert_eq!(sniff(&ebml(b"webm")), Some("video/webm"));
+        assert_eq!(sniff(&ebml(b"matroska")), Some("video/x-matroska"));
+        assert_eq!(family("audio/mp4"), Family::Bmff);
+        assert_eq!(family("video/webm"), Family::Matroska);
     }
 }

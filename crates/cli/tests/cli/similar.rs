@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V and 3GP videos are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM and Matroska videos are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
@@ -1043,4 +1043,36 @@ fn a_webm_video_is_found_from_a_still() {
         "{found}"
     );
     env.run(&["verify"]).ok();
+}
+
+/// A voice memo in MP4 (brand `M4A `) is audio: its type says so, `show` gives its length
+/// as audio, and no keyframes are looked for in it.
+#[test]
+fn an_audio_recording_in_mp4_is_audio() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("dump")).unwrap();
+    let args = [
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=2",
+        "-c:a",
+        "aac",
+        "dump/voice.m4a",
+    ];
+    if !ffmpeg(&env, &args) {
+        return;
+    }
+    env.init();
+    env.run(&["ingest", "dump"]).ok();
+    let id = item_id(&env, "voice.m4a");
+    let shown = env.run(&["show", &id, "--json"]).ok().json();
+    assert_eq!(shown["item"]["media_type"], "audio/mp4", "{shown}");
+    assert!(
+        shown.get("keyframes").is_none_or(|k| k.is_null()),
+        "{shown}"
+    );
+    let text = env.run(&["show", &id]).ok().stdout;
+    assert!(text.contains("  audio         2.0 s"), "{text}");
+    assert!(!text.contains("  keyframes     "), "{text}");
 }
