@@ -35,3 +35,17 @@ pub fn ffmpeg(dir: Option<&Path>, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A Matroska (EBML) element with an 8-byte size: its ID as written (1 to 4 bytes,
+/// length marker included) and its data. For building Matroska and WebM files in tests.
+pub fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
+    let mut v: Vec<u8> = id
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
+    v.push(0x01);
+    v.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
+    v.extend_from_slice(data);
+    v
+}

@@ -3,6 +3,8 @@
 //! checked against exiftool's reading of the same bytes, so these builders are not
 //! trusted to be right on their own.
 
+use custody_testkit::media::ebml;
+
 /// An ISO BMFF box.
 pub fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
@@ -299,19 +301,6 @@ pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<
     out.extend_from_slice(&app1);
     out.extend_from_slice(&[0xFF, 0xD9]);
     out
-}
-
-/// A Matroska element: its ID (as written, 1 to 4 bytes) and data, with an 8-byte size.
-fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
-    let mut v: Vec<u8> = id
-        .to_be_bytes()
-        .into_iter()
-        .skip_while(|&b| b == 0)
-        .collect();
-    v.push(0x01);
-    v.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
-    v.extend_from_slice(data);
-    v
 }
 
 /// A WebM file: an EBML header, a segment with its information (time scale 1 ms, 2.5 s,

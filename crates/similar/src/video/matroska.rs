@@ -722,18 +722,7 @@ mod tests {
         assert_eq!(vint(&[0x08, 0, 0, 0, 0], 4, true), None, "an ID of 5 bytes");
     }
 
-    /// An element with an 8-byte size.
-    fn el(id: u32, data: &[u8]) -> Vec<u8> {
-        let mut v: Vec<u8> = id
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        v.push(0x01);
-        v.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
-        v.extend_from_slice(data);
-        v
-    }
+    use custody_testkit::media::ebml as el;
 
     /// A block of track 1 at `offset` (ms) from its cluster, with `flags`.
     fn block(offset: i16, flags: u8) -> Vec<u8> {
