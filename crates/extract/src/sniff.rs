@@ -31,7 +31,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
     }
     // Matroska and WebM start with an EBML header naming the document type.
     if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
-        let webm = head.windows(4).any(|w| w == b"webm");
+        // The document type is within the header's first few dozen bytes; further on,
+        // "webm" could be any text of a Matroska file.
+        let webm = head[..head.len().min(64)].windows(4).any(|w| w == b"webm");
         return Some(if webm {
             "video/webm"
         } else {
@@ -103,6 +105,11 @@ mod tests {
             |doc: &[u8]| [&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x84][..], doc].concat();
         assert_eq!(sniff(&ebml(b"webm")), Some("video/webm"));
         assert_eq!(sniff(&ebml(b"matroska")), Some("video/x-matroska"));
+        // "webm" far into a Matroska file (a title, a frame) does not make it WebM.
+        let mut mkv = ebml(b"matroska");
+        mkv.extend([0u8; 100]);
+        mkv.extend(b"webm");
+        assert_eq!(sniff(&mkv), Some("video/x-matroska"));
         assert_eq!(family("audio/mp4"), Family::Bmff);
         assert_eq!(family("video/webm"), Family::Matroska);
     }

@@ -1,5 +1,5 @@
 //! Small synthetic files for the formats the shared samples lack (MP4, PDF, GeoTIFF,
-//! PNG, WebP). They carry made-up, non-graphic content; the metadata in them is
+//! PNG, WebP, WebM). They carry made-up, non-graphic content; the metadata in them is
 //! checked against exiftool's reading of the same bytes, so these builders are not
 //! trusted to be right on their own.
 
