@@ -85,6 +85,8 @@ def videos(out: Path) -> None:
        str(out / "hevc10-cmaf.mp4"))
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "3", "-b:v", "50k",
        "-deadline", "realtime", "-cpu-used", "8", str(out / "vp9.webm"))
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx", "-g", "3", "-b:v", "50k",
+       "-deadline", "realtime", "-cpu-used", "8", str(out / "vp8.webm"))
     ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.mkv"))
 
 

@@ -9,7 +9,7 @@
 //! [`MAX_KEYFRAMES`] of them, spread evenly over the list, are decoded on their own (an
 //! intra picture needs no other) by pure-Rust decoders: `rusty_h264-decoder` for H.264
 //! (`avc1`, `avc3`) and `rusty_h265` for HEVC (`hvc1`, `hev1`), both built without
-//! their optional SIMD code, and `rusty_vp9` for VP9 (`vp09`). The picture is turned as
+//! their optional SIMD code, and VP9 (`vp09`) and VP8 (`vp08`) by [`vpx`]. The picture is turned as
 //! the track's matrix says it is shown (a phone's portrait video is stored sideways).
 //!
 //! Every count and offset read from the file is checked against what the file holds
@@ -25,6 +25,7 @@ use std::path::Path;
 use crate::{HashError, PHash, phash};
 
 mod matroska;
+mod vpx;
 
 /// At most this many keyframes are hashed per video, spread over its length.
 pub const MAX_KEYFRAMES: usize = 5;
@@ -365,6 +366,7 @@ enum Codec {
     H264,
     Hevc,
     Vp9,
+    Vp8,
 }
 
 /// How a track's frames are coded: what decoding one keyframe on its own needs.
@@ -515,6 +517,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
             b"avc1" | b"avc3" => Codec::H264,
             b"hvc1" | b"hev1" => Codec::Hevc,
             b"vp09" => Codec::Vp9,
+            b"vp08" => Codec::Vp8,
             other => {
                 seen = Some(String::from_utf8_lossy(other).into_owned());
                 continue;
@@ -525,7 +528,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     Err(match seen {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
-            why: "only H.264, HEVC and VP9 video keyframes are decoded",
+            why: "only H.264, HEVC, VP9 and VP8 video keyframes are decoded",
         },
         None => corrupt("no video track".into()),
     })
@@ -553,7 +556,7 @@ fn track<'a>(
     let (params, length_size) = match codec {
         Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
         Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
-        Codec::Vp9 => (Vec::new(), 0),
+        Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
     };
 
     let mdhd = child(mdia, b"mdhd").ok_or_else(|| missing("media header (mdhd)"))?;
@@ -1362,8 +1365,12 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
     match coding.codec {
         Codec::Vp9 => {
             // Every frame's size is checked before the decoder allocates it.
-            matroska::check_vp9_sizes(frame)?;
-            guarded(&|| matroska::decode_vp9(frame))
+            vpx::check_vp9_sizes(frame)?;
+            guarded(&|| vpx::decode_vp9(frame))
+        }
+        Codec::Vp8 => {
+            vpx::check_vp8_size(frame)?;
+            guarded(&|| vpx::decode_vp8(frame))
         }
         Codec::H264 => {
             let stream = annex_b(coding, frame)?;

@@ -244,8 +244,9 @@ fn fragmented_copies_are_hashed_as_they_are_shown() {
     }
 }
 
-/// Matroska and WebM: VP9 in WebM (as YouTube serves it; a fixture made by libvpx),
-/// and, made by ffmpeg without re-encoding, the H.264 and 10-bit HEVC test videos in
+/// Matroska and WebM: VP9 and VP8 in WebM (as YouTube serves it, as older web video and
+/// browsers' recorders write it; fixtures made by libvpx), and, made by ffmpeg without
+/// re-encoding, the H.264 and 10-bit HEVC test videos in
 /// Matroska (as OBS records), VP9 written to a pipe (elements of unknown size, as a
 /// browser's recorder writes them) and VP9 in MP4. Every keyframe is at the time
 /// ffprobe gives and hashes as ffmpeg shows it then; copies of one bitstream hash alike
@@ -261,6 +262,12 @@ fn matroska_and_webm_keyframes_are_hashed_as_they_are_shown() {
     let h264 = hash_keyframes_path(&data("moving.mp4")).unwrap();
     for (a, b) in vp9.iter().zip(&h264) {
         assert!(a.hash.distance(&b.hash) <= 4, "{vp9:?} {h264:?}");
+    }
+    let vp8 = hash_keyframes_path(&data("moving_vp8.webm")).unwrap();
+    let times: Vec<u64> = vp8.iter().map(|k| k.at_ms).collect();
+    assert_eq!(times, vec![0, 1000, 2000], "{vp8:?}");
+    for (a, b) in vp8.iter().zip(&h264) {
+        assert!(a.hash.distance(&b.hash) <= 4, "{vp8:?} {h264:?}");
     }
 
     // A codec not decoded here is named (the codec ID rewritten in place).
@@ -279,6 +286,7 @@ fn matroska_and_webm_keyframes_are_hashed_as_they_are_shown() {
         ("moving.mp4", "h264.mkv", &[][..]),
         ("moving_hevc10.mp4", "hevc10.mkv", &[][..]),
         ("moving_vp9.webm", "vp9.mp4", &[][..]),
+        ("moving_vp8.webm", "vp8.mkv", &[][..]),
         ("moving_vp9.webm", "live.webm", &["-f", "webm"][..]),
     ] {
         let src = data(source);

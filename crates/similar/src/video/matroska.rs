@@ -1,5 +1,5 @@
-//! Keyframes of Matroska and WebM videos: VP9 (as YouTube serves WebM), H.264 and HEVC
-//! (as OBS and yt-dlp write Matroska).
+//! Keyframes of Matroska and WebM videos: VP9 (as YouTube serves WebM), VP8 (older web
+//! video, browsers' recorders), H.264 and HEVC (as OBS and yt-dlp write Matroska).
 //!
 //! Only element headers are read while walking the file, and only the chosen frames'
 //! bytes after that: the EBML header, `Info` (the time scale), `Tracks` (the first
@@ -21,10 +21,10 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::{
-    Chosen, Codec, Coding, Keyframe, MAX_FRAME_PIXELS, MAX_KEYFRAMES, MAX_SAMPLES, avc_config,
-    corrupt, hash_frames, hevc_config, io_error, ranks,
+    Chosen, Codec, Coding, Keyframe, MAX_KEYFRAMES, MAX_SAMPLES, avc_config, corrupt, hash_frames,
+    hevc_config, io_error, ranks,
 };
-use crate::{HashError, phash};
+use crate::HashError;
 
 const EBML: u32 = 0x1A45_DFA3;
 const DOC_TYPE: u32 = 0x4282;
@@ -345,7 +345,7 @@ struct VideoTrack {
 impl VideoTrack {
     fn coding(&self) -> Result<Coding<'_>, HashError> {
         let (params, length_size) = match self.codec {
-            Codec::Vp9 => (Vec::new(), 0),
+            Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
             Codec::H264 => avc_config(&self.private).ok_or_else(no_config)?,
             Codec::Hevc => hevc_config(&self.private).ok_or_else(no_config)?,
         };
@@ -434,12 +434,13 @@ fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<NotTaken>) {
             .unwrap_or_default();
         let codec = match codec_id.as_str() {
             "V_VP9" => Codec::Vp9,
+            "V_VP8" => Codec::Vp8,
             "V_MPEG4/ISO/AVC" => Codec::H264,
             "V_MPEGH/ISO/HEVC" => Codec::Hevc,
             _ => {
                 unsupported.get_or_insert((
                     format!("video coded as {codec_id}"),
-                    "only H.264, HEVC and VP9 video keyframes are decoded",
+                    "only H.264, HEVC, VP9 and VP8 video keyframes are decoded",
                 ));
                 continue;
             }
@@ -599,112 +600,6 @@ fn group<R: Read + Seek>(
     Ok(block.map(|(data, end, h)| (data, end, h, !references)))
 }
 
-// ---------------------------------------------------------------------------------------
-// VP9.
-
-/// The frames of a VP9 packet: one, or those a superframe index at its end lists
-/// (sizes little-endian; a frame that would pass the packet's end is left out, and an
-/// index that leaves none out of place means one frame), as the decoder splits it.
-fn vp9_frames(packet: &[u8]) -> Vec<&[u8]> {
-    let n = packet.len();
-    if let Some(&last) = packet.last() {
-        let count = usize::from(last & 7) + 1;
-        let mag = usize::from((last >> 3) & 3) + 1;
-        let index = 2 + mag * count;
-        if n >= 2 && last & 0xE0 == 0xC0 && n >= index && packet[n - index] == last {
-            let sizes = &packet[n - index + 1..n - 1];
-            let mut out = Vec::with_capacity(count);
-            let mut at = 0usize;
-            for s in sizes.chunks_exact(mag) {
-                let size = s
-                    .iter()
-                    .rev()
-                    .fold(0usize, |v, &b| (v << 8) | usize::from(b));
-                if let Some(frame) = packet.get(at..at.saturating_add(size)) {
-                    out.push(frame);
-                }
-                at = at.saturating_add(size);
-            }
-            if !out.is_empty() {
-                return out;
-            }
-        }
-    }
-    vec![packet]
-}
-
-/// Refuses a VP9 packet that is not a keyframe, or any of whose frames declares a
-/// picture larger than [`MAX_FRAME_PIXELS`], before the decoder allocates it.
-pub(super) fn check_vp9_sizes(packet: &[u8]) -> Result<(), HashError> {
-    let frames = vp9_frames(packet);
-    for (i, frame) in frames.iter().enumerate() {
-        let mut bits = rusty_vp9::BitReader::new(frame);
-        let h = rusty_vp9::parse_uncompressed_header(&mut bits, &[(0, 0); 8])
-            .map_err(|e| corrupt(format!("VP9: {e}")))?;
-        if i == 0 && !h.key_frame {
-            return Err(corrupt(
-                "VP9: a block marked as a keyframe holds none".into(),
-            ));
-        }
-        if u64::from(h.width) * u64::from(h.height) > MAX_FRAME_PIXELS {
-            return Err(HashError::TooLarge {
-                width: h.width,
-                height: h.height,
-                max: MAX_FRAME_PIXELS,
-            });
-        }
-    }
-    Ok(())
-}
-
-pub(super) fn decode_vp9(packet: &[u8]) -> Result<phash::Grid, HashError> {
-    let mut dec = rusty_vp9::Vp9Decoder::new();
-    dec.push(packet, None)
-        .map_err(|e| corrupt(format!("VP9: {e}")))?;
-    dec.flush();
-    let frame = loop {
-        match dec.next_frame() {
-            Ok(f) => break f,
-            Err(rusty_vp9::Error::Again) => continue,
-            Err(e) => return Err(corrupt(format!("VP9: the keyframe gave no picture ({e})"))),
-        }
-    };
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let stride = frame.strides.first().copied().unwrap_or(0);
-    let plane = frame.planes.first().map(Vec::as_slice).unwrap_or(&[]);
-    let wide = frame.bit_depth > 8;
-    if w == 0 || h == 0 || stride < w * if wide { 2 } else { 1 } || plane.len() < stride * h {
-        return Err(corrupt("VP9: the picture is empty or cut off".into()));
-    }
-    if wide {
-        // Little-endian 16-bit samples, on the 8-bit scale.
-        let scale = 1.0 / f32::from(1u16 << frame.bit_depth.saturating_sub(8).min(8));
-        let rows: Vec<Vec<u16>> = plane
-            .chunks(stride)
-            .take(h)
-            .map(|row| {
-                row[..2 * w]
-                    .chunks_exact(2)
-                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                    .collect()
-            })
-            .collect();
-        Ok(phash::grid_of_rows(
-            w,
-            h,
-            rows.iter().map(Vec::as_slice),
-            scale,
-        ))
-    } else {
-        Ok(phash::grid_of_rows(
-            w,
-            h,
-            plane.chunks(stride).map(|row| &row[..w]),
-            1.0,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,21 +737,5 @@ mod tests {
         let mut zeros = whole.clone();
         zeros.extend([0u8; 4096]);
         assert_eq!(keys_of(zeros).unwrap().len(), 2);
-    }
-
-    #[test]
-    fn superframes_are_split_by_their_index() {
-        // Two frames of 3 and 2 bytes, sizes in one byte each: marker 0b110_00_001.
-        let packet = [1, 2, 3, 4, 5, 0xC1, 3, 2, 0xC1];
-        assert_eq!(vp9_frames(&packet), vec![&[1, 2, 3][..], &[4, 5][..]]);
-        // A last byte that looks like a marker without a matching index: one frame.
-        let plain = [9, 9, 0xC1];
-        assert_eq!(vp9_frames(&plain), vec![&plain[..]]);
-        // A frame that would pass the packet's end is left out; with none left, the
-        // packet is one frame.
-        let long = [1, 2, 0xC1, 2, 200, 0xC1];
-        assert_eq!(vp9_frames(&long), vec![&[1, 2][..]]);
-        let none = [1, 0xC1, 200, 0xC1];
-        assert_eq!(vp9_frames(&none), vec![&none[..]]);
     }
 }

@@ -42,8 +42,8 @@ else:
 # Videos through ffmpeg (libx264, libx265), if it is installed: `apt-get install ffmpeg`.
 # Two seconds of the picture at 10 fps with a keyframe every ten frames (H.264 in MP4,
 # HEVC in QuickTime), the H.264 one again with a turned track, and three seconds of
-# ffmpeg's moving test pattern (H.264 with B-frames; 10-bit HEVC; VP9 in WebM), and that
-# H.264 as a fragmented MP4.
+# ffmpeg's moving test pattern (H.264 with B-frames; 10-bit HEVC; VP9 and VP8 in WebM),
+# and that H.264 as a fragmented MP4.
 if shutil.which("ffmpeg"):
     def ff(*args):
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", *args, "-y"], check=True)
@@ -65,6 +65,9 @@ if shutil.which("ffmpeg"):
     # The moving pattern as VP9 in WebM (libvpx), as YouTube serves video.
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "10", "-b:v", "200k",
        "-deadline", "realtime", "-cpu-used", "8", "moving_vp9.webm")
+    # VP8 in WebM (libvpx), as older web video and browsers' recorders write it.
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx", "-g", "10", "-b:v", "200k",
+       "-deadline", "realtime", "-cpu-used", "8", "moving_vp8.webm")
 else:
     print("ffmpeg not found: the videos are left as they are")
 
