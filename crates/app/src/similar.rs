@@ -716,6 +716,8 @@ pub fn unhashed_reason(media_type: &str) -> String {
         format!(
             "only the keyframes of MP4, MOV, M4V, 3GP, WebM and Matroska videos are hashed, and this is {media_type} (its metadata is extracted without them)"
         )
+    } else if lower.starts_with("audio/") {
+        format!("{media_type} is sound, with no picture to hash")
     } else if lower.contains("avif") {
         "AVIF images are not hashed: no AV1 decoder is built in (their metadata is extracted without one)".into()
     } else {

@@ -49,7 +49,7 @@ pub const EXTRACTOR: &str = "custody-extract";
 
 /// Version of the extractor and its output: `<record format>.<extractor revision>`.
 /// Bumped whenever the output for some input changes.
-pub const VERSION: &str = "1.8";
+pub const VERSION: &str = "1.9";
 
 /// Extracts metadata from the file at `path`, read as `media_type` (sniffed from the
 /// content when it is `application/octet-stream` or empty).
@@ -78,8 +78,12 @@ pub fn extract_path(path: &Path, media_type: &str) -> Metadata {
 /// Extracts metadata from `r`, whose length is `len` bytes.
 pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &str) -> Metadata {
     let mut input = source::Input::new(r, len);
-    // Enough for every signature, Matroska's document type included.
-    let head = input.read_up_to(0, 64).unwrap_or_default();
+    // Enough for every signature, Matroska's document type included; for Matroska,
+    // enough to reach its track list (audio alone is audio).
+    let mut head = input.read_up_to(0, 64).unwrap_or_default();
+    if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        head = input.read_up_to(0, 8 * 1024).unwrap_or(head);
+    }
     let sniffed = sniff::sniff(&head);
     let declared = media_type.trim();
     let generic = declared.is_empty()

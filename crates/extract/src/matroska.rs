@@ -97,6 +97,51 @@ fn text(d: &[u8]) -> String {
     String::from_utf8_lossy(d).trim_end_matches('\0').to_owned()
 }
 
+/// Whether the first bytes of a Matroska or WebM file show it holds sound and no
+/// picture: its track list, whole within `head` and before any cluster, lists an audio
+/// track and no video track (a voice message, an audio-only WebM download). `false`
+/// when it does not, or when `head` does not reach that far.
+pub(crate) fn audio_only(head: &[u8]) -> bool {
+    let types = || -> Option<Vec<u64>> {
+        let (id, len, size) = header(head)?;
+        if id != EBML {
+            return None;
+        }
+        let mut at = len.checked_add(usize::try_from(size?).ok()?)?;
+        let (id, len, _) = header(head.get(at..)?)?;
+        if id != SEGMENT {
+            return None;
+        }
+        at += len;
+        // The elements before the track list (SeekHead, Void, Info) are few.
+        for _ in 0..64 {
+            let (id, len, size) = header(head.get(at..)?)?;
+            let end = at
+                .checked_add(len)?
+                .checked_add(usize::try_from(size?).ok()?)?;
+            match id {
+                TRACKS => {
+                    let body = head.get(at + len..end)?;
+                    return Some(
+                        children(body)
+                            .filter(|&(id, _)| id == TRACK_ENTRY)
+                            .filter_map(|(_, entry)| {
+                                children(entry)
+                                    .find(|&(id, _)| id == TRACK_TYPE)
+                                    .and_then(|(_, d)| uint(d))
+                            })
+                            .collect(),
+                    );
+                }
+                CLUSTER => return None,
+                _ => at = end,
+            }
+        }
+        None
+    };
+    types().is_some_and(|t| t.contains(&2) && !t.contains(&1))
+}
+
 /// Reads the metadata of a Matroska or WebM file into `md`.
 pub fn extract<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) {
     let size = input.size();

@@ -34,10 +34,13 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         // The document type is within the header's first few dozen bytes; further on,
         // "webm" could be any text of a Matroska file.
         let webm = head[..head.len().min(64)].windows(4).any(|w| w == b"webm");
-        return Some(if webm {
-            "video/webm"
-        } else {
-            "video/x-matroska"
+        // Sound alone is audio, when the track list is within the bytes given.
+        let audio = crate::matroska::audio_only(head);
+        return Some(match (webm, audio) {
+            (true, false) => "video/webm",
+            (true, true) => "audio/webm",
+            (false, false) => "video/x-matroska",
+            (false, true) => "audio/x-matroska",
         });
     }
     // QuickTime files without ftyp start with moov/mdat/wide/free boxes.
@@ -94,6 +97,8 @@ pub fn family(media_type: &str) -> Family {
 mod tests {
     use super::*;
 
+    use custody_testkit::media::ebml;
+
     #[test]
     fn containers_are_told_apart_by_their_first_bytes() {
         let ftyp = |brand: &[u8; 4]| [&[0, 0, 0, 24][..], b"ftyp", brand, &[0; 4]].concat();
@@ -101,15 +106,31 @@ mod tests {
         assert_eq!(sniff(&ftyp(b"qt  ")), Some("video/quicktime"));
         assert_eq!(sniff(&ftyp(b"M4A ")), Some("audio/mp4"));
         assert_eq!(sniff(&ftyp(b"heic")), Some("image/heif"));
-        let ebml =
+        let header =
             |doc: &[u8]| [&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x84][..], doc].concat();
-        assert_eq!(sniff(&ebml(b"webm")), Some("video/webm"));
-        assert_eq!(sniff(&ebml(b"matroska")), Some("video/x-matroska"));
+        assert_eq!(sniff(&header(b"webm")), Some("video/webm"));
+        assert_eq!(sniff(&header(b"matroska")), Some("video/x-matroska"));
         // "webm" far into a Matroska file (a title, a frame) does not make it WebM.
-        let mut mkv = ebml(b"matroska");
+        let mut mkv = header(b"matroska");
         mkv.extend([0u8; 100]);
         mkv.extend(b"webm");
         assert_eq!(sniff(&mkv), Some("video/x-matroska"));
+        // The track list within the bytes given says whether it is sound alone.
+        let track = |kind: u8| ebml(0xAE, &ebml(0x83, &[kind]));
+        let file = |tracks: &[Vec<u8>]| {
+            let mut f = ebml(0x1A45_DFA3, &ebml(0x4282, b"webm"));
+            let list = ebml(0x1654_AE6B, &tracks.concat());
+            let body = [ebml(0xEC, &[0; 20]), list, ebml(0x1F43_B675, &[])].concat();
+            f.extend(ebml(0x1853_8067, &body));
+            f
+        };
+        assert_eq!(sniff(&file(&[track(2)])), Some("audio/webm"));
+        assert_eq!(sniff(&file(&[track(2), track(1)])), Some("video/webm"));
+        assert_eq!(sniff(&file(&[track(17)])), Some("video/webm"));
+        // A track list cut off by the end of the bytes given says nothing.
+        let whole = file(&[track(2)]);
+        // (the empty cluster after it is 12 bytes).
+        assert_eq!(sniff(&whole[..whole.len() - 14]), Some("video/webm"));
         assert_eq!(family("audio/mp4"), Family::Bmff);
         assert_eq!(family("video/webm"), Family::Matroska);
     }

@@ -530,8 +530,17 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
             media_type: format!("video coded as {codec:?}"),
             why: "only H.264, HEVC, VP9 and VP8 video keyframes are decoded",
         },
-        None => corrupt("no video track".into()),
+        None => no_video_track(),
     })
+}
+
+/// A container with sound (or other tracks) and no picture: nothing to hash, and
+/// nothing wrong with the file.
+fn no_video_track() -> HashError {
+    HashError::Unsupported {
+        media_type: "a file without a video track".into(),
+        why: "it holds sound or other tracks only, so there are no keyframes",
+    }
 }
 
 fn track<'a>(

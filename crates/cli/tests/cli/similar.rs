@@ -1045,34 +1045,46 @@ fn a_webm_video_is_found_from_a_still() {
     env.run(&["verify"]).ok();
 }
 
-/// A voice memo in MP4 (brand `M4A `) is audio: its type says so, `show` gives its length
-/// as audio, and no keyframes are looked for in it.
+/// A voice memo in MP4 (brand `M4A `), and a voice message in WebM (Opus) or Matroska
+/// audio, are audio: each type says so, `show` gives the length as audio, and no
+/// keyframes are looked for in them.
 #[test]
-fn an_audio_recording_in_mp4_is_audio() {
+fn an_audio_recording_is_audio() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("dump")).unwrap();
-    let args = [
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=duration=2",
-        "-c:a",
-        "aac",
-        "dump/voice.m4a",
-    ];
-    if !ffmpeg(&env, &args) {
-        return;
+    for (codec, out) in [
+        ("aac", "dump/voice.m4a"),
+        ("libopus", "dump/voice.webm"),
+        ("flac", "dump/voice.mka"),
+    ] {
+        let args = ["-f", "lavfi", "-i", "sine=duration=2", "-c:a", codec, out];
+        if !ffmpeg(&env, &args) {
+            return;
+        }
     }
     env.init();
     env.run(&["ingest", "dump"]).ok();
-    let id = item_id(&env, "voice.m4a");
-    let shown = env.run(&["show", &id, "--json"]).ok().json();
-    assert_eq!(shown["item"]["media_type"], "audio/mp4", "{shown}");
-    assert!(
-        shown.get("keyframes").is_none_or(|k| k.is_null()),
-        "{shown}"
-    );
-    let text = env.run(&["show", &id]).ok().stdout;
-    assert!(text.contains("  audio         2.0 s"), "{text}");
-    assert!(!text.contains("  keyframes     "), "{text}");
+    for (name, media_type) in [
+        ("voice.m4a", "audio/mp4"),
+        ("voice.webm", "audio/webm"),
+        ("voice.mka", "audio/x-matroska"),
+    ] {
+        let id = item_id(&env, name);
+        let shown = env.run(&["show", &id, "--json"]).ok().json();
+        assert_eq!(shown["item"]["media_type"], media_type, "{shown}");
+        assert!(
+            shown.get("keyframes").is_none_or(|k| k.is_null()),
+            "{name}: {shown}"
+        );
+        let text = env.run(&["show", &id]).ok().stdout;
+        assert!(text.contains("  audio         2.0 s"), "{name}: {text}");
+        assert!(!text.contains("  keyframes     "), "{name}: {text}");
+        assert!(!text.contains("could not"), "{name}: {text}");
+        assert!(
+            text.contains(&format!(
+                "  perceptual hash none: {media_type} is sound, with no picture to hash"
+            )),
+            "{name}: {text}"
+        );
+    }
 }

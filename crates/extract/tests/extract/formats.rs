@@ -557,6 +557,57 @@ fn matroska_and_webm_match_exiftool() {
     }
 }
 
+/// Sound alone in WebM (Opus, a voice message) or Matroska (FLAC) is audio: its type
+/// says so, and its one track is a sound track. A WebM with a picture and sound stays
+/// video.
+#[test]
+fn audio_alone_in_matroska_is_audio() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sine = ["-f", "lavfi", "-i", "sine=duration=2"];
+    let voice = dir.path().join("voice.webm");
+    let flac = dir.path().join("music.mka");
+    let both = dir.path().join("both.webm");
+    for (codec, out) in [("libopus", &voice), ("flac", &flac)] {
+        let mut args = sine.to_vec();
+        args.extend(["-c:a", codec, out.to_str().unwrap()]);
+        ffmpeg(None, &args);
+    }
+    let mut args = sine.to_vec();
+    args.extend([
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x48:rate=10:duration=2",
+    ]);
+    args.extend([
+        "-c:a",
+        "libopus",
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+    ]);
+    args.push(both.to_str().unwrap());
+    ffmpeg(None, &args);
+    for (path, media_type, handlers) in [
+        (&voice, "audio/webm", &["soun"][..]),
+        (&flac, "audio/x-matroska", &["soun"][..]),
+        (&both, "video/webm", &["soun", "vide"][..]),
+    ] {
+        let md = extract_path(path, "application/octet-stream");
+        assert!(md.problems.is_empty(), "{:?}", md.problems);
+        assert_eq!(md.media_type, media_type, "{}", path.display());
+        let v = md.video.as_ref().expect("container info");
+        let mut seen: Vec<&str> = v.tracks.iter().map(|t| t.handler.as_str()).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, handlers, "{v:?}");
+        assert!((v.duration_s.unwrap() - 2.0).abs() < 0.05, "{v:?}");
+    }
+}
+
 /// The synthetic WebM (its information written by the test, not by ffmpeg): every field
 /// read back as written.
 #[test]

@@ -22,7 +22,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use super::{
     Chosen, Codec, Coding, Keyframe, MAX_KEYFRAMES, MAX_SAMPLES, avc_config, corrupt, hash_frames,
-    hevc_config, io_error, ranks,
+    hevc_config, io_error, no_video_track, ranks,
 };
 use crate::HashError;
 
@@ -374,6 +374,7 @@ fn head<R: Read + Seek>(r: &mut R, seg: &Segment) -> Result<Head, HashError> {
     let mut scale = 1_000_000u64;
     let mut track = None;
     let mut unsupported = None;
+    let mut seen_tracks = false;
     let mut at = seg.data;
     let mut w = Walk::new(r);
     while let Some(e) = w.element(at, seg.end)? {
@@ -389,11 +390,13 @@ fn head<R: Read + Seek>(r: &mut R, seg: &Segment) -> Result<Head, HashError> {
             TRACKS => {
                 let tracks = w.data(&e, seg.end, MAX_TRACKS_BYTES, "the track list")?;
                 (track, unsupported) = video_track(&tracks);
+                seen_tracks = true;
             }
             CLUSTER => {
                 let track = track.ok_or_else(|| match unsupported.take() {
                     Some((media_type, why)) => HashError::Unsupported { media_type, why },
-                    None => corrupt("no video track before the first cluster".into()),
+                    None if seen_tracks => no_video_track(),
+                    None => corrupt("no track list before the first cluster".into()),
                 })?;
                 return Ok(Head {
                     scale,
@@ -655,6 +658,30 @@ mod tests {
         let mut out = Vec::new();
         walk_blocks(r, &seg, &head, |k| out.push((k.at_ms, k.offset)))?;
         Ok(out)
+    }
+
+    /// Sound alone has no keyframes, and says so as a file of another kind, not as
+    /// damage; a file with no track list before its first cluster is damaged.
+    #[test]
+    fn a_file_without_video_is_named_as_such() {
+        let cluster = el(CLUSTER, &el(CLUSTER_TIMESTAMP, &[0]));
+        let audio = el(
+            TRACK_ENTRY,
+            &[
+                el(TRACK_NUMBER, &[1]),
+                el(TRACK_TYPE, &[2]),
+                el(CODEC_ID, b"A_OPUS"),
+            ]
+            .concat(),
+        );
+        let body = [el(TRACKS, &audio), cluster.clone()].concat();
+        let file = [el(EBML, &el(DOC_TYPE, b"webm")), el(SEGMENT, &body)].concat();
+        let e = keys_of(file).unwrap_err();
+        assert!(matches!(e, HashError::Unsupported { .. }), "{e}");
+        assert!(e.to_string().contains("without a video track"), "{e}");
+        let file = [el(EBML, &el(DOC_TYPE, b"webm")), el(SEGMENT, &cluster)].concat();
+        let e = keys_of(file).unwrap_err();
+        assert!(e.to_string().contains("no track list"), "{e}");
     }
 
     #[test]
