@@ -43,11 +43,26 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
             (false, true) => "audio/x-matroska",
         });
     }
+    if is_transport_stream(head) {
+        return Some("video/mp2t");
+    }
     // QuickTime files without ftyp start with moov/mdat/wide/free boxes.
     if head.len() >= 8 && matches!(&head[4..8], b"moov" | b"mdat" | b"wide" | b"free" | b"skip") {
         return Some("video/quicktime");
     }
     None
+}
+
+/// An MPEG transport stream (`.ts`; `.m2ts` with a 4-byte time code before each
+/// packet): a sync byte at the start of every 188-byte packet in `head`, three at
+/// least.
+fn is_transport_stream(head: &[u8]) -> bool {
+    [(188usize, 0usize), (192, 4)]
+        .into_iter()
+        .any(|(size, skip)| {
+            let packets = head.len().saturating_sub(skip) / size;
+            packets >= 3 && (0..packets).all(|i| head[skip + i * size] == 0x47)
+        })
 }
 
 /// Which reader handles a media type.
@@ -131,6 +146,16 @@ mod tests {
         let whole = file(&[track(2)]);
         // (the empty cluster after it is 12 bytes).
         assert_eq!(sniff(&whole[..whole.len() - 14]), Some("video/webm"));
+        let mut ts = vec![0u8; 8 * 188];
+        ts.iter_mut().step_by(188).for_each(|b| *b = 0x47);
+        assert_eq!(sniff(&ts), Some("video/mp2t"));
+        let mut m2ts = vec![0u8; 4 + 8 * 192];
+        m2ts[4..].iter_mut().step_by(192).for_each(|b| *b = 0x47);
+        assert_eq!(sniff(&m2ts), Some("video/mp2t"));
+        // Every packet in the bytes given starts with the sync byte.
+        ts[5 * 188] = b'G' + 1;
+        assert_eq!(sniff(&ts), None);
+        assert_eq!(sniff(&ts[..2 * 188]), None);
         assert_eq!(family("audio/mp4"), Family::Bmff);
         assert_eq!(family("video/webm"), Family::Matroska);
     }

@@ -25,6 +25,7 @@ use std::path::Path;
 use crate::{HashError, PHash, phash};
 
 mod matroska;
+mod mpegts;
 mod vpx;
 
 /// At most this many keyframes are hashed per video, spread over its length.
@@ -82,6 +83,7 @@ pub fn has_keyframes(media_type: &str) -> bool {
             | "video/webm"
             | "video/x-matroska"
             | "video/matroska"
+            | "video/mp2t"
     )
 }
 
@@ -104,6 +106,12 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
     let file_len = r.seek(SeekFrom::End(0)).map_err(io_error)?;
     if matroska::sniff(r, file_len)? {
         return matroska::hash_keyframes(r, file_len);
+    }
+    let mut head = Vec::with_capacity(3 * 192);
+    r.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    r.take(3 * 192).read_to_end(&mut head).map_err(io_error)?;
+    if let Some(size) = mpegts::packet_size(&head) {
+        return mpegts::hash_keyframes(r, file_len, size);
     }
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;
@@ -1363,14 +1371,15 @@ fn annex_b(coding: &Coding<'_>, frame: &[u8]) -> Result<Stream, HashError> {
     Ok(out)
 }
 
+/// A panic inside a decoder is this file's failure, not the caller's: the decoders are
+/// new and read hostile input.
+fn guarded(decode: &dyn Fn() -> Result<phash::Grid, HashError>) -> Result<phash::Grid, HashError> {
+    catch_unwind(AssertUnwindSafe(decode))
+        .map_err(|_| corrupt("the decoder stopped on an internal error".into()))?
+}
+
 /// The grid of a keyframe's luma, as coded (not yet turned).
 fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
-    // The decoders are new and read hostile input: a panic inside one is this file's
-    // failure, not the caller's.
-    let guarded = |decode: &dyn Fn() -> Result<phash::Grid, HashError>| {
-        catch_unwind(AssertUnwindSafe(decode))
-            .map_err(|_| corrupt("the decoder stopped on an internal error".into()))?
-    };
     match coding.codec {
         Codec::Vp9 => {
             // Every frame's size is checked before the decoder allocates it.
@@ -1381,18 +1390,23 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
             vpx::check_vp8_size(frame)?;
             guarded(&|| vpx::decode_vp8(frame))
         }
-        Codec::H264 => {
-            let stream = annex_b(coding, frame)?;
-            guarded(&|| decode_h264(&stream.bytes))
-        }
+        Codec::H264 | Codec::Hevc => decode_stream(coding.codec, &annex_b(coding, frame)?),
+    }
+}
+
+/// The grid of an H.264 or HEVC keyframe given as an Annex-B stream with its parameter
+/// sets.
+fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError> {
+    match codec {
+        Codec::H264 => guarded(&|| decode_h264(&stream.bytes)),
         Codec::Hevc => {
-            let stream = annex_b(coding, frame)?;
             // The picture's size is checked before the decoder allocates it.
             for r in &stream.nals {
                 check_hevc_size(&stream.bytes[r.clone()])?;
             }
             guarded(&|| decode_hevc(&stream.bytes))
         }
+        Codec::Vp9 | Codec::Vp8 => Err(corrupt("a VP8 or VP9 frame has no Annex-B form".into())),
     }
 }
 

@@ -257,8 +257,8 @@ fn mutated_heif_never_panics_or_hangs() {
     });
 }
 
-/// The same mutations of H.264, HEVC, VP9 and VP8 videos, one of them a fragmented MP4
-/// and two WebM: the container readers and the decoders (third-party) refuse them with a
+/// The same mutations of H.264, HEVC, VP9 and VP8 videos, one of them a fragmented MP4,
+/// two WebM and one a transport stream: the container readers and the decoders (third-party) refuse them with a
 /// message, never panic through, never hang.
 #[test]
 fn mutated_videos_never_panic_or_hang() {
@@ -271,6 +271,7 @@ fn mutated_videos_never_panic_or_hang() {
         "moving_fragmented.mp4",
         "moving_vp9.webm",
         "moving_vp8.webm",
+        "moving.ts",
     ]
     .iter()
     .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())

@@ -32,22 +32,29 @@ fn ffmpeg(args: &[&str], out: &Path) {
 /// time (`-ss T` read as a timestamp, not offset by the file's start; turned as its
 /// player turns it).
 fn assert_shown_by_ffmpeg(file: &Path, frames: &[Keyframe], tmp: &Path) {
+    shown_alike(file, frames, tmp, true);
+}
+
+/// [`assert_shown_by_ffmpeg`], ffmpeg decoding the whole stream from its start and
+/// showing the frame at `T` counted from there (`-ss` after the input). A transport
+/// stream has no index: ffmpeg's seek in one can land on pictures that follow an open
+/// GOP's keyframe in decoding order but are shown before it, without their references.
+fn assert_decoded_by_ffmpeg(file: &Path, frames: &[Keyframe], tmp: &Path) {
+    shown_alike(file, frames, tmp, false);
+}
+
+fn shown_alike(file: &Path, frames: &[Keyframe], tmp: &Path, seek: bool) {
     let name = file.file_name().unwrap().to_string_lossy();
+    let input = file.to_str().unwrap();
     for k in frames {
         let png = tmp.join(format!("{name}-{}.png", k.at_ms));
         let at = format!("{:.3}", k.at_ms as f64 / 1000.0);
-        let input = file.to_str().unwrap();
-        let args = [
-            "-seek_timestamp",
-            "1",
-            "-ss",
-            &at,
-            "-i",
-            input,
-            "-frames:v",
-            "1",
-        ];
-        ffmpeg(&args, &png);
+        let args = if seek {
+            vec!["-seek_timestamp", "1", "-ss", &at, "-i", input]
+        } else {
+            vec!["-i", input, "-ss", &at]
+        };
+        ffmpeg(&[&args[..], &["-frames:v", "1"]].concat(), &png);
         let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
         assert!(
             k.hash.distance(&shown) <= 3,
@@ -391,4 +398,175 @@ fn unknown_cluster_sizes(mut d: Vec<u8>) -> Vec<u8> {
     }
     assert!(rewritten >= 3, "{rewritten} clusters");
     d
+}
+
+/// ffprobe's keyframe times of a file's video (ms, as written) and its video's start
+/// time (s).
+fn probed_keyframes(file: &Path) -> (Vec<u64>, f64) {
+    let probe = |what: &[&str]| {
+        let o = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v"])
+            .args(what)
+            .args(["-of", "csv=p=0"])
+            .arg(file)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let times = probe(&["-show_frames", "-show_entries", "frame=pts_time,key_frame"])
+        .lines()
+        .filter(|l| l.starts_with("1,"))
+        .map(|l| {
+            (l[2..].split(',').next().unwrap().parse::<f64>().unwrap() * 1000.0).round() as u64
+        })
+        .collect();
+    let start = probe(&["-show_entries", "stream=start_time"])
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| l.trim().parse::<f64>().ok())
+        .expect("ffprobe gives the video's start time");
+    (times, start)
+}
+
+/// MPEG transport streams, as live streams are recorded and camcorders write them: the
+/// H.264 fixture (`moving.ts`) hashes as its MP4 original, to the bit. With ffmpeg: the
+/// 10-bit HEVC and H.264 test videos copied to `.ts` and to 192-byte-packet `.m2ts`; a
+/// live recording with audio; an open-GOP H.264 stream (intra pictures after recovery
+/// points, not IDR); HLS segments joined. Every keyframe is at ffprobe's time counted
+/// from the stream's start and hashes as ffmpeg shows it, decoding from the start; a recording cut off keeps the
+/// keyframes before the cut; MPEG-2 video is named as not decoded.
+#[test]
+fn transport_stream_keyframes_are_hashed_as_they_are_shown() {
+    let ts = hash_keyframes_path(&data("moving.ts")).unwrap();
+    let mp4 = hash_keyframes_path(&data("moving.mp4")).unwrap();
+    assert_eq!(ts, mp4, "the same bitstream in another container");
+
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str| tmp.path().join(name);
+    let src = |name: &str| data(name).to_str().unwrap().to_owned();
+    let pattern = "testsrc2=size=640x360:rate=25:duration=12";
+    let lavfi = ["-f", "lavfi", "-i", pattern];
+    ffmpeg(
+        &["-i", &src("moving_hevc10.mp4"), "-c", "copy"],
+        &file("hevc10.ts"),
+    );
+    ffmpeg(
+        &[
+            "-i",
+            &src("moving.mp4"),
+            "-c",
+            "copy",
+            "-mpegts_m2ts_mode",
+            "1",
+            "-f",
+            "mpegts",
+        ],
+        &file("h264.m2ts"),
+    );
+    let mut live = lavfi.to_vec();
+    live.extend([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=12",
+        "-c:v",
+        "libx264",
+        "-g",
+        "50",
+    ]);
+    live.extend(["-c:a", "aac"]);
+    ffmpeg(&live, &file("live.ts"));
+    let mut open = lavfi.to_vec();
+    open.extend(["-c:v", "libx264", "-bf", "3"]);
+    open.extend([
+        "-x264-params",
+        "open-gop=1:keyint=50:min-keyint=50:scenecut=0",
+    ]);
+    ffmpeg(&open, &file("open-gop.ts"));
+    let list = file("list.m3u8");
+    let segments = file("seg%d.ts");
+    ffmpeg(
+        &[
+            "-i",
+            file("live.ts").to_str().unwrap(),
+            "-c",
+            "copy",
+            "-f",
+            "hls",
+            "-hls_time",
+            "4",
+            "-hls_segment_filename",
+            segments.to_str().unwrap(),
+        ],
+        &list,
+    );
+    let joined: Vec<u8> = (0..3)
+        .flat_map(|i| std::fs::read(file(&format!("seg{i}.ts"))).unwrap())
+        .collect();
+    std::fs::write(file("hls-joined.ts"), joined).unwrap();
+
+    for (name, original) in [
+        ("hevc10.ts", Some(data("moving_hevc10.mp4"))),
+        ("h264.m2ts", Some(data("moving.mp4"))),
+        ("live.ts", None),
+        ("open-gop.ts", None),
+        ("hls-joined.ts", None),
+    ] {
+        let path = file(name);
+        let frames = hash_keyframes_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Some(original) = original {
+            assert_eq!(frames, hash_keyframes_path(&original).unwrap(), "{name}");
+        }
+        let (probed, start) = probed_keyframes(&path);
+        let counted: Vec<u64> = probed
+            .iter()
+            .map(|t| t - (start * 1000.0).round() as u64)
+            .collect();
+        let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+        if counted.len() <= 5 {
+            assert_eq!(times, counted, "{name}: keyframe times against ffprobe");
+        } else {
+            // Five spread over the list, first and last included.
+            assert_eq!(times.len(), 5, "{name}: {times:?}");
+            assert!(
+                times.iter().all(|t| counted.contains(t)),
+                "{name}: {times:?} {counted:?}"
+            );
+            assert_eq!((times[0], times[4]), (counted[0], *counted.last().unwrap()));
+        }
+        assert_decoded_by_ffmpeg(&path, &frames, tmp.path());
+    }
+    // The open-GOP stream shows the same pictures as the closed one.
+    assert_eq!(
+        hash_keyframes_path(&file("open-gop.ts")).unwrap(),
+        hash_keyframes_path(&file("live.ts")).unwrap()
+    );
+
+    // Cut off: the keyframes before the cut stay.
+    let live = std::fs::read(file("live.ts")).unwrap();
+    std::fs::write(file("cut.ts"), &live[..300_000]).unwrap();
+    let all = hash_keyframes_path(&file("live.ts")).unwrap();
+    let cut = hash_keyframes_path(&file("cut.ts")).unwrap();
+    assert_eq!(cut, all[..2].to_vec(), "cut off");
+
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=2",
+            "-c:v",
+            "mpeg2video",
+        ],
+        &file("mpeg2.ts"),
+    );
+    let e = hash_keyframes_path(&file("mpeg2.ts")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("stream type 0x02 (MPEG-2 video) is not supported"),
+        "{e}"
+    );
 }

@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM and Matroska videos are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska and MPEG-TS videos are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
@@ -998,31 +998,42 @@ fn a_fragmented_recording_is_found_from_a_still() {
 /// still of its second scene, at the keyframe showing it, and finds the still.
 #[test]
 fn a_webm_video_is_found_from_a_still() {
+    let vp9 = [
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "500k",
+    ];
+    found_from_a_still(&vp9, "download.webm", "video/webm");
+}
+
+/// A live stream recorded as an MPEG transport stream (H.264, as streamlink saves it)
+/// is found from a still of its second scene, and finds the still.
+#[test]
+fn a_recorded_live_stream_is_found_from_a_still() {
+    found_from_a_still(&["-c:v", "libx264"], "stream.ts", "video/mp2t");
+}
+
+/// Ingests the two-scene video made with `codec` as `name` beside a still of its second
+/// scene: the video is of `media_type`, its keyframes are at 0 and 1 s, and each finds
+/// the other at 0:01.
+fn found_from_a_still(codec: &[&str], name: &str, media_type: &str) {
     let env = Env::new();
     two_scenes(&env);
-    let args = two_scene_video(
-        480,
-        &[
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-b:v",
-            "500k",
-        ],
-        "dump/download.webm",
-    );
+    let args = two_scene_video(480, codec, &format!("dump/{name}"));
     if !ffmpeg(&env, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
         return;
     }
     std::fs::remove_file(env.path("dump/still-a.jpg")).unwrap();
     env.init();
     env.run(&["ingest", "dump"]).ok();
-    let (video, b) = (item_id(&env, "download.webm"), item_id(&env, "still-b.jpg"));
+    let (video, b) = (item_id(&env, name), item_id(&env, "still-b.jpg"));
     let shown = env.run(&["show", &video, "--json"]).ok().json();
-    assert_eq!(shown["item"]["media_type"], "video/webm", "{shown}");
+    assert_eq!(shown["item"]["media_type"], media_type, "{shown}");
     let frames = shown["keyframes"]["frames"]
         .as_array()
         .unwrap_or_else(|| panic!("keyframes hashed: {shown}"));
@@ -1033,7 +1044,7 @@ fn a_webm_video_is_found_from_a_still() {
     assert_eq!(times, [0, 1_000], "{shown}");
 
     let found = env.run(&["similar", &b, "--json"]).ok().json();
-    let n = neighbour(&found, "download.webm");
+    let n = neighbour(&found, name);
     assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
     assert_eq!(n["at_ms"].as_u64().unwrap(), 1_000, "{found}");
     let found = env.run(&["similar", &video, "--json"]).ok().json();
