@@ -1120,11 +1120,13 @@ impl Fragments {
                         )));
                     }
                     let moof = read_body(r, b, MAX_INDEX_BYTES, "a movie fragment's index (moof)")?;
+                    let moof_end = b.at.saturating_add(b.size);
                     self.moof(&moof, b.at, &mut run, &mut |k: FragKey| {
-                        let inside = k
-                            .offset
-                            .checked_add(u64::from(k.size))
-                            .is_some_and(|end| end <= file_len);
+                        // A frame must lie within the file, and not in the fragment's
+                        // own index.
+                        let inside = k.offset.checked_add(u64::from(k.size)).is_some_and(|end| {
+                            end <= file_len && (end <= b.at || k.offset >= moof_end)
+                        });
                         if inside {
                             f(k);
                         }
@@ -1219,9 +1221,9 @@ impl Fragments {
                 let mut offset = next;
                 if tflags & TRUN_DATA_OFFSET != 0 {
                     let delta = i64::from(field()? as i32);
-                    offset = base.checked_add_signed(delta).ok_or_else(|| {
-                        corrupt("a movie fragment places its frames outside the file".into())
-                    })?;
+                    // Frames placed before the file's start cannot be read: they are
+                    // passed over (as frames past its end are), not the whole file.
+                    offset = base.checked_add_signed(delta).unwrap_or(u64::MAX);
                 }
                 let first_flags = if tflags & TRUN_FIRST_FLAGS != 0 {
                     Some(field()?)
@@ -1292,9 +1294,7 @@ fn foreign_runs_end(traf: &[u8], base: u64, size: u32) -> Result<u64, HashError>
         let mut at = 8;
         if tflags & TRUN_DATA_OFFSET != 0 {
             let delta = i64::from(be32(t, at).ok_or_else(cut)? as i32);
-            next = base.checked_add_signed(delta).ok_or_else(|| {
-                corrupt("a movie fragment places its frames outside the file".into())
-            })?;
+            next = base.checked_add_signed(delta).unwrap_or(u64::MAX);
             at += 4;
         }
         if tflags & TRUN_FIRST_FLAGS != 0 {
@@ -1796,15 +1796,25 @@ mod tests {
         // A frame count past the track's limit, even with no per-sample fields.
         let e = err(&traf(bx(b"trun", &full(0, 0, &[u32::MAX]))), &mut run);
         assert!(e.contains("more than 16777216 frames"), "{e}");
-        // Data placed before the file's start.
-        let e = err(
-            &traf(bx(
-                b"trun",
-                &full(0, TRUN_DATA_OFFSET, &[1, (-8i32) as u32]),
-            )),
-            &mut run,
-        );
-        assert!(e.contains("places its frames outside the file"), "{e}");
+        // Data placed before the file's start: its frames are passed over, not the
+        // file refused (offset past every file's end).
+        let mut placed = Vec::new();
+        frags()
+            .moof(
+                &traf(bx(
+                    b"trun",
+                    &full(
+                        0,
+                        TRUN_DATA_OFFSET | TRUN_FIRST_FLAGS,
+                        &[1, (-8i32) as u32, 0],
+                    ),
+                )),
+                0,
+                &mut run,
+                &mut |k| placed.push(k.offset),
+            )
+            .unwrap();
+        assert_eq!(placed, vec![u64::MAX]);
         // A track fragment without its header.
         let e = err(&bx(b"traf", &bx(b"trun", &full(0, 0, &[1]))), &mut run);
         assert!(e.contains("track header (tfhd) is cut off"), "{e}");

@@ -186,6 +186,36 @@ fn a_cut_copy_is_hashed_as_it_is_shown() {
     );
 }
 
+/// A fragment whose run places its frames where no frame can be, inside the fragment's
+/// own index or before the file's start, loses those frames, not the whole video: the
+/// other fragments' keyframes are hashed as before.
+#[test]
+fn a_misplaced_fragment_loses_only_its_own_frames() {
+    let whole = std::fs::read(data("moving_fragmented.mp4")).unwrap();
+    let all = custody_similar::hash_keyframes(&mut std::io::Cursor::new(&whole)).unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    // The second fragment's run: its data offset (from its moof) follows the run's
+    // flags and frame count.
+    let runs: Vec<usize> = whole
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| w == b"trun")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(runs.len(), 3);
+    for (what, delta) in [
+        ("into its own index", 8i32),
+        ("before the file", -1_000_000),
+    ] {
+        let mut d = whole.clone();
+        let at = runs[1] + 12;
+        d[at..at + 4].copy_from_slice(&delta.to_be_bytes());
+        let kept = custody_similar::hash_keyframes(&mut std::io::Cursor::new(d))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(kept, vec![all[0], all[2]], "{what}");
+    }
+}
+
 /// Fragmented MP4 (frames in movie fragments, as screen recorders, streams and CMAF
 /// write them), made by ffmpeg from the test videos without re-encoding: every keyframe
 /// is found in the fragments, at the time ffprobe gives it, and hashes as the
