@@ -43,6 +43,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
             (false, true) => "audio/x-matroska",
         });
     }
+    if head.starts_with(b"FLV\x01") {
+        return Some("video/x-flv");
+    }
     if is_transport_stream(head) {
         return Some("video/mp2t");
     }
@@ -156,6 +159,7 @@ mod tests {
         ts[5 * 188] = b'G' + 1;
         assert_eq!(sniff(&ts), None);
         assert_eq!(sniff(&ts[..2 * 188]), None);
+        assert_eq!(sniff(b"FLV\x01\x05\0\0\0\x09"), Some("video/x-flv"));
         assert_eq!(family("audio/mp4"), Family::Bmff);
         assert_eq!(family("video/webm"), Family::Matroska);
     }

@@ -24,6 +24,7 @@ use std::path::Path;
 
 use crate::{HashError, PHash, phash};
 
+mod flv;
 mod matroska;
 mod mpegts;
 mod vpx;
@@ -84,6 +85,7 @@ pub fn has_keyframes(media_type: &str) -> bool {
             | "video/x-matroska"
             | "video/matroska"
             | "video/mp2t"
+            | "video/x-flv"
     )
 }
 
@@ -112,6 +114,9 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
     r.take(3 * 192).read_to_end(&mut head).map_err(io_error)?;
     if let Some(size) = mpegts::packet_size(&head) {
         return mpegts::hash_keyframes(r, file_len, size);
+    }
+    if flv::is_flv(&head) {
+        return flv::hash_keyframes(r, file_len);
     }
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;

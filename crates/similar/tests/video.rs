@@ -600,3 +600,92 @@ fn transport_stream_keyframes_are_hashed_as_they_are_shown() {
         "{e}"
     );
 }
+
+/// Flash Video, as RTMP live streams are recorded: the H.264 fixture (`moving.flv`)
+/// hashes as its MP4 original, to the bit, its first keyframe at 0 although its tags
+/// start at 0.2 s (B-frames' composition offset). With ffmpeg: a live recording with
+/// audio gives ffprobe's keyframe times (counted from the video's start) and hashes as
+/// ffmpeg shows it; cut off, it keeps the keyframes before the cut; Sorenson H.263 is
+/// named as not decoded, and sound alone has no video track.
+#[test]
+fn flash_video_keyframes_are_hashed_as_they_are_shown() {
+    let flv = hash_keyframes_path(&data("moving.flv")).unwrap();
+    let mp4 = hash_keyframes_path(&data("moving.mp4")).unwrap();
+    assert_eq!(flv, mp4, "the same bitstream in another container");
+
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str| tmp.path().join(name);
+    let mut live = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25:duration=12",
+    ];
+    live.extend([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=12",
+        "-c:v",
+        "libx264",
+        "-g",
+        "50",
+    ]);
+    live.extend(["-c:a", "aac"]);
+    ffmpeg(&live, &file("live.flv"));
+    let path = file("live.flv");
+    let frames = hash_keyframes_path(&path).unwrap();
+    let (probed, start) = probed_keyframes(&path);
+    let counted: Vec<u64> = probed
+        .iter()
+        .map(|t| t - (start * 1000.0).round() as u64)
+        .collect();
+    assert_eq!(counted.len(), 6, "{counted:?}");
+    let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+    assert_eq!(times.len(), 5, "{times:?}");
+    assert!(
+        times.iter().all(|t| counted.contains(t)),
+        "{times:?} {counted:?}"
+    );
+    assert_eq!((times[0], times[4]), (counted[0], counted[5]));
+    assert_decoded_by_ffmpeg(&path, &frames, tmp.path());
+
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(file("cut.flv"), &bytes[..bytes.len() / 3]).unwrap();
+    let cut = hash_keyframes_path(&file("cut.flv")).unwrap();
+    let kept: Vec<u64> = cut.iter().map(|k| k.at_ms).collect();
+    assert!(!kept.is_empty() && kept.len() < 5, "{kept:?}");
+    assert_eq!(kept, counted[..kept.len()], "the keyframes before the cut");
+    for k in &cut {
+        if let Some(f) = frames.iter().find(|f| f.at_ms == k.at_ms) {
+            assert_eq!(k, f, "the same keyframe, cut off or not");
+        }
+    }
+
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=2",
+            "-c:v",
+            "flv1",
+        ],
+        &file("h263.flv"),
+    );
+    let e = hash_keyframes_path(&file("h263.flv")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("FLV video coded as Sorenson H.263 is not supported"),
+        "{e}"
+    );
+    ffmpeg(
+        &["-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac"],
+        &file("sound.flv"),
+    );
+    let e = hash_keyframes_path(&file("sound.flv")).unwrap_err();
+    assert!(e.to_string().contains("without a video track"), "{e}");
+}

@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska and MPEG-TS videos are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS and FLV videos are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
@@ -1016,6 +1016,13 @@ fn a_webm_video_is_found_from_a_still() {
 #[test]
 fn a_recorded_live_stream_is_found_from_a_still() {
     found_from_a_still(&["-c:v", "libx264"], "stream.ts", "video/mp2t");
+}
+
+/// A live stream recorded as Flash Video (H.264, as an RTMP server records it) is found
+/// from a still of its second scene, and finds the still.
+#[test]
+fn an_rtmp_recording_is_found_from_a_still() {
+    found_from_a_still(&["-c:v", "libx264"], "stream.flv", "video/x-flv");
 }
 
 /// Ingests the two-scene video made with `codec` as `name` beside a still of its second
