@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(tags_of(&f).unwrap().len(), 1);
         // VP6 and an enhanced-FLV codec are named; H.264 beside them is read.
         let vp6 = tag(VIDEO, 0, &[0x14, 0, 0]);
-        let e = tags_of(&file(&[vp6.clone()])).unwrap_err();
+        let e = tags_of(&file(std::slice::from_ref(&vp6))).unwrap_err();
         assert!(e.to_string().contains("On2 VP6 is not supported"), "{e}");
         let hevc = tag(VIDEO, 0, &[0x90, b'h', b'v', b'c', b'1']);
         let e = tags_of(&file(&[hevc])).unwrap_err();
