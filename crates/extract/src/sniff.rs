@@ -57,14 +57,18 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
 }
 
 /// An MPEG transport stream (`.ts`; `.m2ts` with a 4-byte time code before each
-/// packet): a sync byte at the start of every 188-byte packet in `head`, three at
-/// least.
+/// packet): a sync byte at the start of every 188-byte packet in `head`, three at least
+/// from its first byte, or five from a later one within 4 KiB (a recording cut off
+/// mid-packet, a download with bytes before the stream).
 fn is_transport_stream(head: &[u8]) -> bool {
     [(188usize, 0usize), (192, 4)]
         .into_iter()
         .any(|(size, skip)| {
-            let packets = head.len().saturating_sub(skip) / size;
-            packets >= 3 && (0..packets).all(|i| head[skip + i * size] == 0x47)
+            (0..head.len().min(4096)).any(|first| {
+                let packets = head.len().saturating_sub(first + skip) / size;
+                let enough = if first == 0 { 3 } else { 5 };
+                packets >= enough && (0..packets).all(|i| head[first + skip + i * size] == 0x47)
+            })
         })
 }
 
@@ -156,6 +160,12 @@ mod tests {
         m2ts[4..].iter_mut().step_by(192).for_each(|b| *b = 0x47);
         assert_eq!(sniff(&m2ts), Some("video/mp2t"));
         // Every packet in the bytes given starts with the sync byte.
+        // Cut off mid-packet, or after other bytes.
+        assert_eq!(sniff(&ts[100..]), Some("video/mp2t"));
+        assert_eq!(
+            sniff(&[vec![1u8; 1000], ts.clone()].concat()),
+            Some("video/mp2t")
+        );
         ts[5 * 188] = b'G' + 1;
         assert_eq!(sniff(&ts), None);
         assert_eq!(sniff(&ts[..2 * 188]), None);

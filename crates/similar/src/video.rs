@@ -24,6 +24,7 @@ use std::path::Path;
 
 use crate::{HashError, PHash, phash};
 
+mod annexb;
 mod flv;
 mod matroska;
 mod mpegts;
@@ -109,11 +110,12 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
     if matroska::sniff(r, file_len)? {
         return matroska::hash_keyframes(r, file_len);
     }
-    let mut head = Vec::with_capacity(3 * 192);
+    // Enough for five transport packets after other bytes.
+    let mut head = Vec::with_capacity(8192);
     r.seek(SeekFrom::Start(0)).map_err(io_error)?;
-    r.take(3 * 192).read_to_end(&mut head).map_err(io_error)?;
-    if let Some(size) = mpegts::packet_size(&head) {
-        return mpegts::hash_keyframes(r, file_len, size);
+    r.take(8192).read_to_end(&mut head).map_err(io_error)?;
+    if let Some(layout) = mpegts::layout(&head) {
+        return mpegts::hash_keyframes(r, layout);
     }
     if flv::is_flv(&head) {
         return flv::hash_keyframes(r, file_len);

@@ -689,3 +689,135 @@ fn flash_video_keyframes_are_hashed_as_they_are_shown() {
     let e = hash_keyframes_path(&file("sound.flv")).unwrap_err();
     assert!(e.to_string().contains("without a video track"), "{e}");
 }
+
+/// The 188-byte packets of a transport stream.
+fn ts_packets(d: &[u8]) -> Vec<Vec<u8>> {
+    d.chunks_exact(188).map(<[u8]>::to_vec).collect()
+}
+
+/// Which packets of a transport stream begin a PES packet of `pid`, in order.
+fn ts_starts(packets: &[Vec<u8>], pid: u16) -> Vec<usize> {
+    (0..packets.len())
+        .filter(|&i| {
+            let p = &packets[i];
+            u16::from_be_bytes([p[1] & 0x1F, p[2]]) == pid && p[1] & 0x40 != 0
+        })
+        .collect()
+}
+
+/// Transport streams as they arrive damaged, cut or joined, made from a 12 s live
+/// recording by ffmpeg (H.264 video on PID 0x100, a keyframe every 2 s): recordings
+/// joined run on in time; a stream whose tables come late, or that follows other
+/// bytes, is read whole; a keyframe whose last packet is lost, or in which a packet
+/// has lost its sync byte, is passed over and the others kept; a program map longer
+/// than one packet (many audio tracks) is joined; a one-frame stream gives its frame.
+#[test]
+fn damaged_and_joined_transport_streams_keep_what_they_hold() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str| tmp.path().join(name);
+    let mut live = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=12",
+    ];
+    live.extend([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=12",
+        "-c:v",
+        "libx264",
+        "-g",
+        "50",
+    ]);
+    live.extend(["-c:a", "aac"]);
+    ffmpeg(&live, &file("live.ts"));
+    let whole = std::fs::read(file("live.ts")).unwrap();
+    let keys = |d: &[u8]| custody_similar::hash_keyframes(&mut std::io::Cursor::new(d));
+    let all = keys(&whole).unwrap();
+    let times = |k: &[Keyframe]| k.iter().map(|k| k.at_ms).collect::<Vec<_>>();
+    assert_eq!(times(&all), [0, 2000, 6000, 8000, 10000]);
+
+    // Two recordings joined: the second runs on one frame after the first's last
+    // (at 11.96 s).
+    let joined = keys(&[whole.clone(), whole.clone()].concat()).unwrap();
+    assert_eq!(times(&joined), [0, 6000, 12000, 16000, 22000]);
+    assert_eq!((joined[0].hash, joined[4].hash), (all[0].hash, all[4].hash));
+
+    // The first tables cut away: they come again, and every frame is read.
+    let packets = ts_packets(&whole);
+    let pid = |p: &[u8]| u16::from_be_bytes([p[1] & 0x1F, p[2]]);
+    let first_video = packets.iter().position(|p| pid(p) == 0x100).unwrap();
+    let late: Vec<u8> = packets
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| !(*i < first_video && matches!(pid(p), 0 | 0x1000)))
+        .flat_map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(keys(&late).unwrap(), all, "tables late");
+    // Bytes before the stream.
+    let lead = [vec![0xAB; 1000], whole.clone()].concat();
+    assert_eq!(keys(&lead).unwrap(), all, "bytes before");
+
+    // The keyframe at 0 s loses its last packet; the one at 6 s a sync byte.
+    let video = ts_starts(&packets, 0x100);
+    let frame_starts: Vec<usize> = video.clone();
+    let second_frame = frame_starts[1];
+    let last_of_first = (0..second_frame)
+        .rev()
+        .find(|&i| pid(&packets[i]) == 0x100)
+        .unwrap();
+    let lost: Vec<u8> = packets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != last_of_first)
+        .flat_map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(
+        times(&keys(&lost).unwrap()),
+        [2000, 4000, 6000, 8000, 10000]
+    );
+    let six = frame_starts[6 * 25];
+    let mut unsynced = whole.clone();
+    unsynced[(six + 3) * 188] = 0;
+    assert_eq!(
+        times(&keys(&unsynced).unwrap()),
+        [0, 2000, 4000, 8000, 10000]
+    );
+
+    // A program map over several packets: eighteen audio tracks, each with a language.
+    let mut many = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=2",
+    ];
+    many.extend(["-f", "lavfi", "-i", "sine=duration=2", "-map", "0:v"]);
+    let langs: Vec<String> = (0..18).map(|i| format!("-metadata:s:a:{i}")).collect();
+    for lang in &langs {
+        many.extend(["-map", "1:a", lang.as_str(), "language=ukr"]);
+    }
+    many.extend(["-c:v", "libx264", "-c:a", "mp2"]);
+    ffmpeg(&many, &file("many.ts"));
+    assert_eq!(times(&hash_keyframes_path(&file("many.ts")).unwrap()), [0]);
+
+    // One frame alone.
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240",
+            "-frames:v",
+            "1",
+            "-c:v",
+            "libx264",
+        ],
+        &file("one.ts"),
+    );
+    assert_eq!(times(&hash_keyframes_path(&file("one.ts")).unwrap()), [0]);
+}

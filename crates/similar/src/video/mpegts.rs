@@ -2,26 +2,35 @@
 //! recorded (streamlink, HLS segments joined, broadcast captures) and `.m2ts`/`.mts` as
 //! camcorders write it (AVCHD: each 188-byte packet after a 4-byte time code).
 //!
-//! A transport stream has no index: the file is read once from start to end, packet by
-//! packet. The program association table (PID 0) names the first program's map, which
-//! names its streams; the first H.264 (stream type 0x1B) or HEVC (0x24) stream is the
-//! video. Its packets are joined into PES packets, one access unit (frame) each, and an
-//! access unit whose first picture slice is an IDR picture (H.264) or an intra random
-//! access point (HEVC: IDR, CRA, BLA) is a keyframe. Its time is its PES presentation
-//! time (90 kHz, wrapping at 2^33 as the standard lets it), counted from the earliest
-//! presentation time of the stream, as a player counts from 0:00.
+//! A transport stream has no index. Its tables come first: the program association
+//! table (PID 0) names each program's map, and the first map naming an H.264 (stream
+//! type 0x1B) or HEVC (0x24) stream gives the video (sections are joined across
+//! packets and their CRC checked). Then the file is read from start to end, twice
+//! (count the keyframes, then take the chosen ones), one access unit held at a time:
+//! the video's packets are joined into PES packets, and a PES packet with a
+//! presentation time begins an access unit (one without continues the one before, as
+//! muxers that split large frames write them). An access unit whose first picture is
+//! an IDR picture, an H.264 intra picture after a recovery point (open GOPs), or an
+//! HEVC intra random access point is a keyframe ([`annexb`](super::annexb)).
 //!
-//! As for MP4 fragments and Matroska, the file is walked twice (count the keyframes,
-//! then take the chosen ones), keeping one access unit at a time. Parameter sets are
-//! carried in the stream (before each IDR picture, as encoders write them); a keyframe
-//! without them in its own access unit is given the latest seen before it. A lost or
-//! repeated packet (continuity counter), an access unit longer than the frame limit,
-//! and an access unit the file cuts off are passed over, not decoded; a packet that has
-//! lost its sync byte ends the walk there, keeping the keyframes before it.
+//! Times are PES presentation times (90 kHz), made continuous: over the 2^33 wrap,
+//! and over a jump back of more than two seconds (recordings joined, a broadcast
+//! splice), after which time runs on from the latest. They are counted from the
+//! first access unit's, as ffprobe's `start_time` and a player count.
+//!
+//! Damage is passed over, not guessed at: an access unit with a lost packet (its
+//! continuity counter), a packet flagged as in error, a PES packet shorter than its
+//! declared length, or one that the file cuts off is not a keyframe; where a packet
+//! has lost its sync byte, the reader finds the packets again further on. A chosen
+//! keyframe that still fails to decode is left out (unlike in the other containers,
+//! where it fails the video: a transport stream is what lossy links carry), and the
+//! video fails only when none decodes. Parameter
+//! sets come in the stream; a keyframe without one of them is given the latest seen
+//! before it.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::ops::Range;
 
+use super::annexb;
 use super::{
     Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
     io_error, no_video_track, phash, ranks,
@@ -33,107 +42,134 @@ const SYNC: u8 = 0x47;
 const PACKET: usize = 188;
 /// Packets read at once.
 const READ_PACKETS: usize = 4096;
-/// Bytes of an access unit kept while counting keyframes: its first slice is near its
-/// start (after the delimiter, parameter sets and SEI).
+/// Bytes of an access unit looked at to tell a keyframe (its first slice is near its
+/// start, after the delimiter, parameter sets and SEI); both walks look at as many.
 const HEAD_BYTES: usize = 64 * 1024;
 /// PES presentation times count 90,000 to the second and wrap at 2^33.
 const PTS_WRAP: u64 = 1 << 33;
+/// A jump back in presentation time larger than this is a new recording, not a
+/// reordered frame.
+const RESET: u64 = 2 * 90_000;
+/// Bytes read looking for the tables before giving up.
+const MAX_TABLE_SEARCH: u64 = 64 * 1024 * 1024;
 
-/// The packet size of a transport stream, from its first bytes: 188, or 192 with a
-/// 4-byte time code before each packet. Three sync bytes in a row are asked for.
-pub(super) fn packet_size(head: &[u8]) -> Option<usize> {
-    [(PACKET, 0usize), (PACKET + 4, 4)]
-        .into_iter()
-        .find(|&(size, skip)| (0..3).all(|i| head.get(skip + i * size) == Some(&SYNC)))
-        .map(|(size, _)| size)
+/// Bytes before the first packet looked through (a recording cut off mid-packet, a
+/// download with bytes before the stream).
+pub(super) const MAX_LEAD: usize = 4096;
+
+/// A transport stream's packet size (188, or 192 with a 4-byte time code before each
+/// packet) and where its first whole packet starts, from its first bytes: a sync byte
+/// at every packet start in `head`, at least three of them from the first byte, or
+/// five from a later one, within [`MAX_LEAD`] bytes.
+pub(super) fn layout(head: &[u8]) -> Option<(usize, u64)> {
+    for (size, skip) in [(PACKET, 0usize), (PACKET + 4, 4)] {
+        for first in 0..MAX_LEAD.min(head.len()) {
+            let packets = head.len().saturating_sub(first + skip) / size;
+            let enough = if first == 0 { 3 } else { 5 };
+            if packets >= enough && (0..packets).all(|i| head[first + skip + i * size] == SYNC) {
+                return Some((size, first as u64));
+            }
+        }
+    }
+    None
 }
 
 pub(super) fn hash_keyframes<R: Read + Seek>(
     r: &mut R,
-    file_len: u64,
-    packet_size: usize,
+    (size, first): (usize, u64),
 ) -> Result<Vec<Keyframe>, HashError> {
+    let video = find_video(r, size, first)?;
     let mut shown = 0u64;
-    let mut earliest: Option<u64> = None;
-    let video = walk(r, packet_size, HEAD_BYTES, |codec, unit| {
-        if let Some(pts) = unit.pts {
-            earliest = Some(earliest.map_or(pts, |e| e.min(pts)));
-        }
-        if unit.is_keyframe(codec) {
+    let mut base: Option<u64> = None;
+    walk(r, size, first, video, HEAD_BYTES, |unit| {
+        base = base.or(unit.pts);
+        if unit.is_keyframe(video.1) {
             shown += 1;
         }
         Ok(())
     })?;
-    let (Some(codec), Some(earliest)) = (video, earliest) else {
-        return Err(no_video_track());
+    let Some(base) = base else {
+        return Err(corrupt(
+            "the transport stream's video holds no frame with a presentation time".into(),
+        ));
     };
     if shown == 0 {
         return Err(corrupt(format!(
-            "the transport stream's video holds no whole keyframe ({}), in {file_len} bytes",
-            match codec {
+            "the transport stream's video holds no whole keyframe ({})",
+            match video.1 {
                 Codec::Hevc => "IDR, CRA or BLA picture",
-                _ => "IDR picture",
+                _ => "IDR picture, or intra picture after a recovery point",
             }
         )));
     }
     let wanted = ranks(shown, MAX_KEYFRAMES);
     let mut rank = 0u64;
-    let mut params: Vec<Vec<u8>> = Vec::new();
+    // The latest parameter set of each type, as the stream carries them.
+    let mut params: Vec<(u8, Vec<u8>)> = Vec::new();
     let mut out: Vec<Keyframe> = Vec::with_capacity(wanted.len());
+    let mut failed: Option<HashError> = None;
     let cap = usize::try_from(MAX_FRAME_BYTES).unwrap_or(usize::MAX);
-    walk(r, packet_size, cap, |codec, unit| {
-        let nals = nal_units(unit.data);
-        let has_params = nals
-            .iter()
-            .any(|n| is_parameter_set(codec, &unit.data[n.clone()]));
-        let key = unit.is_keyframe(codec);
-        if key && wanted.binary_search(&rank).is_ok() {
-            if !unit.held {
-                return Err(corrupt(format!(
-                    "keyframe {} is more than {MAX_FRAME_BYTES} bytes",
-                    rank + 1
-                )));
-            }
-            let mut stream = Stream {
-                bytes: Vec::with_capacity(unit.data.len() + 256),
-                nals: Vec::new(),
-            };
-            if !has_params {
-                for p in &params {
-                    stream.put(p);
+    let codec = video.1;
+    walk(r, size, first, video, cap, |unit| {
+        let own = annexb::leading_parameters(codec, unit.data);
+        if unit.is_keyframe(codec) {
+            if wanted.binary_search(&rank).is_ok() {
+                if !unit.held {
+                    return Err(corrupt(format!(
+                        "keyframe {} is more than {MAX_FRAME_BYTES} bytes",
+                        rank + 1
+                    )));
+                }
+                let mut stream = Stream {
+                    bytes: Vec::with_capacity(unit.data.len() + 256),
+                    nals: Vec::new(),
+                };
+                for (t, p) in &params {
+                    if !own.iter().any(|(o, _)| o == t) {
+                        stream.put(p);
+                    }
+                }
+                for n in annexb::first_picture(codec, unit.data)? {
+                    stream.put(&unit.data[n]);
+                }
+                // A transport stream is what lossy links carry (broadcast, live): a
+                // keyframe damaged without a sign of it in the packets is passed over,
+                // and the video fails only if none of the chosen ones decodes.
+                match decode_stream(codec, &stream) {
+                    Ok(grid) => {
+                        let pts = unit.pts.unwrap_or(base);
+                        out.push(Keyframe {
+                            at_ms: (pts.saturating_sub(base) + 45) / 90,
+                            hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
+                        });
+                    }
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
                 }
             }
-            for n in &nals {
-                stream.put(&unit.data[n.clone()]);
-            }
-            let grid = decode_stream(codec, &stream)?;
-            let pts = unit.pts.unwrap_or(earliest);
-            out.push(Keyframe {
-                at_ms: (pts.saturating_sub(earliest) + 45) / 90,
-                hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
-            });
-        }
-        if key {
             rank += 1;
         }
-        if has_params {
-            params = nals
-                .iter()
-                .map(|n| &unit.data[n.clone()])
-                .filter(|n| is_parameter_set(codec, n))
-                .map(<[u8]>::to_vec)
-                .collect();
+        for (t, n) in own {
+            let nal = unit.data[n].to_vec();
+            match params.iter_mut().find(|(o, _)| *o == t) {
+                Some(slot) => slot.1 = nal,
+                None => params.push((t, nal)),
+            }
         }
         Ok(())
     })?;
+    if let (true, Some(e)) = (out.is_empty(), failed) {
+        return Err(e);
+    }
     out.sort_by_key(|k| k.at_ms);
     out.dedup_by_key(|k| k.at_ms);
     Ok(out)
 }
 
-/// One PES packet of the video stream: its elementary-stream bytes (up to the walk's
-/// limit), its presentation time (unwrapped), whether none of it was lost or cut off,
-/// and whether all of it is held here.
+/// One access unit of the video stream: its bytes (up to the walk's limit), its
+/// presentation time (made continuous), whether none of it was lost or cut off, and
+/// whether all of it is held here.
 struct Unit<'a> {
     data: &'a [u8],
     pts: Option<u64>,
@@ -147,235 +183,285 @@ impl Unit<'_> {
     fn is_keyframe(&self, codec: Codec) -> bool {
         self.whole
             && self.pts.is_some()
-            && is_keyframe(codec, &self.data[..self.data.len().min(HEAD_BYTES)])
+            && annexb::is_keyframe(codec, &self.data[..self.data.len().min(HEAD_BYTES)])
     }
 }
 
-/// The PES packet being joined.
-#[derive(Default)]
-struct Pes {
+/// The access unit being joined.
+struct Building {
     bytes: Vec<u8>,
-    /// Bytes of the packet seen, kept or not.
+    /// Bytes of it seen, kept or not.
     len: u64,
-    /// A packet of it was lost or damaged, or it grew past the limit.
+    pts: Option<u64>,
+    /// A packet of it was lost or damaged.
     broken: bool,
 }
 
-/// Walks the packets of the whole file, calling `on_unit` with each PES packet of the
-/// first H.264 or HEVC stream of the first program (each holding at most `keep` bytes).
-/// Returns the stream's codec, or `None` when the file names no video stream.
-fn walk<R: Read + Seek>(
-    r: &mut R,
-    packet_size: usize,
-    keep: usize,
-    mut on_unit: impl FnMut(Codec, Unit<'_>) -> Result<(), HashError>,
-) -> Result<Option<Codec>, HashError> {
-    let skip = packet_size - PACKET;
-    r.seek(SeekFrom::Start(0)).map_err(io_error)?;
-    let mut buf = vec![0u8; packet_size * READ_PACKETS];
-    let mut map_pid: Option<u16> = None;
-    let mut video: Option<(u16, Codec)> = None;
-    let mut other: Option<u8> = None;
-    let mut pes: Option<Pes> = None;
-    let mut last_cc: Option<u8> = None;
-    let mut clock = Unwrap::default();
-    'file: loop {
-        let n = fill(r, &mut buf)?;
-        for packet in buf[..n - n % packet_size].chunks_exact(packet_size) {
-            let p = &packet[skip..];
-            if p[0] != SYNC {
-                // Lost sync: damage, or the end of what was recorded.
-                break 'file;
-            }
-            let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
-            let start = p[1] & 0x40 != 0;
-            let control = (p[3] >> 4) & 3;
-            let cc = p[3] & 0x0F;
-            let payload_at = if control & 2 != 0 {
-                5 + usize::from(p[4])
-            } else {
-                4
-            };
-            let payload = if control & 1 != 0 {
-                p.get(payload_at..)
-            } else {
-                Some(&[][..])
-            };
-            let Some(payload) = payload else {
-                // An adaptation field longer than its packet.
-                if video.is_some_and(|(v, _)| v == pid) {
-                    if let Some(pes) = pes.as_mut() {
-                        pes.broken = true;
-                    }
+/// The transport packets of a file, each as its 188 bytes; where a packet has lost its
+/// sync byte, the next run of packets is found again, and that is reported.
+struct Packets<'r, R> {
+    r: &'r mut R,
+    size: usize,
+    skip: usize,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    read: u64,
+}
+
+impl<'r, R: Read + Seek> Packets<'r, R> {
+    fn new(r: &'r mut R, size: usize, first: u64) -> Result<Self, HashError> {
+        r.seek(SeekFrom::Start(first)).map_err(io_error)?;
+        Ok(Packets {
+            r,
+            size,
+            skip: size - PACKET,
+            buf: vec![0u8; size * READ_PACKETS],
+            pos: 0,
+            len: 0,
+            eof: false,
+            read: 0,
+        })
+    }
+
+    /// Keeps the unread bytes and reads more after them.
+    fn refill(&mut self) -> Result<(), HashError> {
+        self.buf.copy_within(self.pos..self.len, 0);
+        self.len -= self.pos;
+        self.pos = 0;
+        while self.len < self.buf.len() {
+            match self.r.read(&mut self.buf[self.len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
                 }
-                continue;
-            };
-            match video {
-                Some((vpid, codec)) if vpid == pid => {
-                    if control & 1 == 0 {
-                        continue;
-                    }
-                    let discontinuity = control & 2 != 0 && p[4] > 0 && p[5] & 0x80 != 0;
-                    let lost = match last_cc {
-                        Some(prev) if cc == prev => continue, // a repeated packet
-                        Some(prev) => !discontinuity && cc != (prev + 1) & 0x0F,
-                        None => false,
-                    };
-                    last_cc = Some(cc);
-                    if start {
-                        if let Some(done) = pes.take() {
-                            finish(codec, done, true, &mut clock, &mut on_unit)?;
-                        }
-                        pes = Some(Pes::default());
-                    }
-                    if let Some(cur) = pes.as_mut() {
-                        cur.broken |= lost;
-                        cur.len += payload.len() as u64;
-                        let room = keep.saturating_sub(cur.bytes.len());
-                        cur.bytes
-                            .extend_from_slice(&payload[..payload.len().min(room)]);
-                    }
+                Ok(n) => {
+                    self.len += n;
+                    self.read += n as u64;
                 }
-                Some(_) => {}
-                None if pid == 0 && start => {
-                    if let Some(section) = section(payload, 0x00) {
-                        map_pid = first_program_map(section);
-                    }
-                }
-                None if Some(pid) == map_pid && start => {
-                    if let Some(section) = section(payload, 0x02) {
-                        let (found, unsupported) = video_stream(section);
-                        video = found;
-                        other = other.or(unsupported);
-                    }
-                }
-                None => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(e)),
             }
         }
-        if n < buf.len() {
+        Ok(())
+    }
+
+    /// Whether a packet starts at `at`: its sync byte, and those of the next two where
+    /// the bytes read reach them.
+    fn starts_at(&self, at: usize) -> bool {
+        (0..3)
+            .map(|i| at + self.skip + i * self.size)
+            .take_while(|&b| b < self.len)
+            .all(|b| self.buf[b] == SYNC)
+    }
+
+    /// The next packet, and whether bytes were passed over to find it.
+    fn next(&mut self) -> Result<Option<([u8; PACKET], bool)>, HashError> {
+        let mut lost = false;
+        loop {
+            if self.len - self.pos < 3 * self.size && !self.eof {
+                self.refill()?;
+            }
+            if self.len - self.pos < self.size {
+                return Ok(None);
+            }
+            if self.buf[self.pos + self.skip] == SYNC && (!lost || self.starts_at(self.pos)) {
+                let at = self.pos + self.skip;
+                let mut p = [0u8; PACKET];
+                p.copy_from_slice(&self.buf[at..at + PACKET]);
+                self.pos += self.size;
+                return Ok(Some((p, lost)));
+            }
+            // Lost: look for the next run of packets.
+            lost = true;
+            let from = self.pos + 1;
+            let limit = self.len.saturating_sub(self.size);
+            match (from..=limit).find(|&at| self.starts_at(at)) {
+                Some(at) => self.pos = at,
+                None if self.eof => return Ok(None),
+                None => self.pos = limit.max(from),
+            }
+        }
+    }
+}
+
+/// A packet's fields.
+struct Packet<'p> {
+    pid: u16,
+    start: bool,
+    error: bool,
+    scrambled: bool,
+    cc: u8,
+    has_payload: bool,
+    /// The adaptation field says the continuity counter restarts.
+    discontinuity: bool,
+    /// An adaptation field pads the payload (the last packet of a PES packet).
+    padded: bool,
+    /// `None`: the adaptation field runs past the packet.
+    payload: Option<&'p [u8]>,
+}
+
+fn packet(p: &[u8; PACKET]) -> Packet<'_> {
+    let control = (p[3] >> 4) & 3;
+    let adaptation = control & 2 != 0;
+    let payload_at = if adaptation { 5 + usize::from(p[4]) } else { 4 };
+    Packet {
+        pid: u16::from_be_bytes([p[1] & 0x1F, p[2]]),
+        start: p[1] & 0x40 != 0,
+        error: p[1] & 0x80 != 0,
+        scrambled: p[3] & 0xC0 != 0,
+        cc: p[3] & 0x0F,
+        has_payload: control & 1 != 0,
+        discontinuity: adaptation && p[4] > 0 && p[5] & 0x80 != 0,
+        padded: adaptation && stuffed(&p[4..]),
+        payload: if control & 1 != 0 {
+            p.get(payload_at..)
+        } else {
+            Some(&[][..])
+        },
+    }
+}
+
+/// Whether an adaptation field (from its length byte) holds stuffing after its
+/// fields: a payload shorter than the packet, as a muxer writes the last packet of a
+/// frame.
+fn stuffed(a: &[u8]) -> bool {
+    let len = usize::from(a[0]);
+    if len == 0 {
+        // A single byte of stuffing.
+        return true;
+    }
+    let flags = a[1];
+    let mut used = 1;
+    used += if flags & 0x10 != 0 { 6 } else { 0 }; // PCR
+    used += if flags & 0x08 != 0 { 6 } else { 0 }; // OPCR
+    used += if flags & 0x04 != 0 { 1 } else { 0 }; // splice countdown
+    if flags & 0x02 != 0 {
+        // Private data: its length, then it.
+        used += 1 + a.get(1 + used).map_or(0, |&n| usize::from(n));
+    }
+    if flags & 0x01 != 0 {
+        used += 1 + a.get(1 + used).map_or(0, |&n| usize::from(n));
+    }
+    len > used
+}
+
+/// Finds the video stream: the first H.264 or HEVC stream of a program map the
+/// program association table names, reading no further than the tables' first
+/// appearance (at most [`MAX_TABLE_SEARCH`] bytes).
+fn find_video<R: Read + Seek>(
+    r: &mut R,
+    size: usize,
+    first: u64,
+) -> Result<(u16, Codec), HashError> {
+    let mut packets = Packets::new(r, size, first)?;
+    let mut maps: Vec<u16> = Vec::new();
+    let mut sections: Vec<(u16, Vec<u8>)> = Vec::new();
+    let mut other: Option<u8> = None;
+    let mut seen_pat = false;
+    while let Some((p, _)) = packets.next()? {
+        if packets.read > MAX_TABLE_SEARCH {
             break;
         }
+        let p = packet(&p);
+        if !(p.pid == 0 || maps.contains(&p.pid)) || p.error {
+            continue;
+        }
+        let Some(payload) = p.payload else { continue };
+        let Some(section) = join_section(&mut sections, p.pid, p.start, payload) else {
+            continue;
+        };
+        if p.pid == 0 && section.first() == Some(&0x00) {
+            seen_pat = true;
+            for pid in program_maps(&section) {
+                if !maps.contains(&pid) {
+                    maps.push(pid);
+                }
+            }
+        } else if section.first() == Some(&0x02) {
+            let (found, unsupported) = video_stream(&section);
+            if let Some(v) = found {
+                return Ok(v);
+            }
+            other = other.or(unsupported);
+        }
     }
-    if let (Some((_, codec)), Some(last)) = (video, pes.take()) {
-        // The last unit is whole only if its header gave its length and it is all here.
-        finish(codec, last, false, &mut clock, &mut on_unit)?;
-    }
-    match (video, other) {
-        (Some((_, codec)), _) => Ok(Some(codec)),
-        (None, Some(kind)) => Err(HashError::Unsupported {
+    Err(match other {
+        Some(kind) => HashError::Unsupported {
             media_type: format!("MPEG-TS video of stream type 0x{kind:02X} ({})", name(kind)),
             why: "only H.264 and HEVC video keyframes are decoded in transport streams",
-        }),
-        (None, None) if map_pid.is_none() => Err(corrupt(
-            "no program association table: the transport stream names no program".into(),
-        )),
-        (None, None) => Ok(None),
-    }
-}
-
-/// Reads until `buf` is full or the file ends; the bytes read.
-fn fill<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, HashError> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(e)),
-        }
-    }
-    Ok(got)
-}
-
-/// Hands a joined PES packet on: its header read, its time unwrapped. `ended`: the
-/// next packet of the stream began, so no byte of this one is missing unless lost.
-fn finish(
-    codec: Codec,
-    pes: Pes,
-    ended: bool,
-    clock: &mut Unwrap,
-    on_unit: &mut impl FnMut(Codec, Unit<'_>) -> Result<(), HashError>,
-) -> Result<(), HashError> {
-    let Some((header, pts, declared)) = pes_header(&pes.bytes) else {
-        return Ok(());
-    };
-    let complete = match declared {
-        // The header's length counts the bytes after its first six.
-        Some(len) => pes.len == len + 6,
-        None => ended,
-    };
-    on_unit(
-        codec,
-        Unit {
-            data: &pes.bytes[header..],
-            pts: pts.map(|t| clock.unwrap(t)),
-            whole: complete && !pes.broken,
-            held: pes.len == pes.bytes.len() as u64,
         },
-    )
-}
-
-/// A PES packet's header: where its data starts, its presentation time (33 bits, as
-/// written) and its declared length (`None`: unbounded, as video usually is).
-fn pes_header(b: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
-    if b.len() < 9 || b[..3] != [0, 0, 1] || b[6] & 0xC0 != 0x80 {
-        return None;
-    }
-    let len = u64::from(u16::from_be_bytes([b[4], b[5]]));
-    let header = 9 + usize::from(b[8]);
-    if header > b.len() {
-        return None;
-    }
-    let pts = (b[7] & 0x80 != 0 && header >= 14).then(|| {
-        (u64::from(b[9] >> 1) & 7) << 30
-            | u64::from(b[10]) << 22
-            | u64::from(b[11] >> 1) << 15
-            | u64::from(b[12]) << 7
-            | u64::from(b[13] >> 1)
-    });
-    Some((header, pts, (len > 0).then_some(len)))
-}
-
-/// Presentation times made continuous over the 2^33 wrap (about 26.5 hours).
-#[derive(Default)]
-struct Unwrap {
-    last: Option<u64>,
-    base: u64,
-}
-
-impl Unwrap {
-    fn unwrap(&mut self, raw: u64) -> u64 {
-        if let Some(last) = self.last {
-            // A jump back of more than half the range is a wrap; forward, an unwrap.
-            if last > raw && last - raw > PTS_WRAP / 2 {
-                self.base += PTS_WRAP;
-            } else if raw > last && raw - last > PTS_WRAP / 2 && self.base >= PTS_WRAP {
-                self.base -= PTS_WRAP;
-            }
+        None if !seen_pat => {
+            corrupt("no program association table: the transport stream names no program".into())
         }
-        self.last = Some(raw);
-        self.base + raw
-    }
+        None => no_video_track(),
+    })
 }
 
-/// The section a packet starting one holds, when it is of `table` and whole within the
-/// packet (tables this small are), without its CRC.
-fn section(payload: &[u8], table: u8) -> Option<&[u8]> {
-    let pointer = usize::from(*payload.first()?);
-    let s = payload.get(1 + pointer..)?;
-    if *s.first()? != table {
+/// Joins a table section of `pid` across packets; the section, when whole and its
+/// CRC right.
+fn join_section(
+    sections: &mut Vec<(u16, Vec<u8>)>,
+    pid: u16,
+    start: bool,
+    payload: &[u8],
+) -> Option<Vec<u8>> {
+    let slot = match sections.iter().position(|(p, _)| *p == pid) {
+        Some(i) => i,
+        None => {
+            sections.push((pid, Vec::new()));
+            sections.len() - 1
+        }
+    };
+    let buf = &mut sections[slot].1;
+    if start {
+        let pointer = usize::from(*payload.first()?);
+        buf.clear();
+        buf.extend_from_slice(payload.get(1 + pointer..)?);
+    } else if buf.is_empty() {
+        return None;
+    } else {
+        buf.extend_from_slice(payload);
+    }
+    let len = 3 + usize::from(u16::from_be_bytes([*buf.get(1)?, *buf.get(2)?]) & 0x0FFF);
+    if buf.len() < len {
+        // At most 1,024 bytes (a section's length is 12 bits, and at most 1,021).
+        if len > 1024 {
+            buf.clear();
+        }
         return None;
     }
-    let len = usize::from(u16::from_be_bytes([*s.get(1)?, *s.get(2)?]) & 0x0FFF);
-    s.get(..(3 + len).checked_sub(4)?)
+    let section = buf[..len].to_vec();
+    buf.clear();
+    (len >= 12 && crc32(&section) == 0).then(|| section[..len - 4].to_vec())
 }
 
-/// The PID of the first program's map, from a program association table.
-fn first_program_map(pat: &[u8]) -> Option<u16> {
-    pat.get(8..)?.chunks_exact(4).find_map(|e| {
-        let program = u16::from_be_bytes([e[0], e[1]]);
-        (program != 0).then(|| u16::from_be_bytes([e[2] & 0x1F, e[3]]))
-    })
+/// The CRC-32 of MPEG-2 sections (polynomial 0x04C11DB7, most significant bit first,
+/// no final inversion): 0 over a section with its CRC.
+fn crc32(d: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in d {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// The PIDs of the program maps a program association table names.
+fn program_maps(pat: &[u8]) -> Vec<u16> {
+    pat.get(8..)
+        .unwrap_or(&[])
+        .chunks_exact(4)
+        .filter(|e| u16::from_be_bytes([e[0], e[1]]) != 0)
+        .map(|e| u16::from_be_bytes([e[2] & 0x1F, e[3]]))
+        .collect()
 }
 
 /// The first H.264 or HEVC stream of a program map (PID and codec), and the stream type
@@ -417,130 +503,185 @@ fn name(kind: u8) -> &'static str {
     }
 }
 
-/// Where the NAL units of an Annex-B access unit lie (start codes and the zeros that
-/// pad them left out).
-fn nal_units(d: &[u8]) -> Vec<Range<usize>> {
-    let finder = memchr::memmem::Finder::new(&[0, 0, 1]);
-    let starts: Vec<usize> = finder.find_iter(d).map(|i| i + 3).collect();
-    let mut out = Vec::with_capacity(starts.len());
-    for (i, &s) in starts.iter().enumerate() {
-        let mut end = starts.get(i + 1).map_or(d.len(), |&n| n - 3);
-        while end > s && d[end - 1] == 0 {
-            end -= 1;
+/// Walks the packets of the whole file, calling `on_unit` with each access unit of the
+/// video stream `(pid, codec)`, each holding at most `keep` bytes.
+fn walk<R: Read + Seek>(
+    r: &mut R,
+    size: usize,
+    first: u64,
+    (vpid, _): (u16, Codec),
+    keep: usize,
+    mut on_unit: impl FnMut(Unit<'_>) -> Result<(), HashError>,
+) -> Result<(), HashError> {
+    let mut packets = Packets::new(r, size, first)?;
+    let mut unit: Option<Building> = None;
+    // The PES packet being read: its declared length and the bytes seen of it.
+    let mut pes: Option<(Option<u64>, u64)> = None;
+    let mut last_cc: Option<u8> = None;
+    let mut last_padded = false;
+    let mut clock = Clock::default();
+    let mut emit = |u: Building| -> Result<(), HashError> {
+        on_unit(Unit {
+            data: &u.bytes,
+            pts: u.pts,
+            whole: !u.broken,
+            held: u.len == u.bytes.len() as u64,
+        })
+    };
+    while let Some((raw, resynced)) = packets.next()? {
+        if resynced {
+            // Bytes were lost before this packet: the unit being joined lacks some.
+            if let Some(u) = unit.as_mut() {
+                u.broken = true;
+            }
+            last_cc = None;
         }
-        if end > s {
-            out.push(s..end);
-        }
-    }
-    out
-}
-
-/// Whether an access unit's first picture slice is one a decoder can start from: an
-/// IDR picture, or (H.264 open GOPs) an intra picture after a recovery point; in HEVC,
-/// an intra random access point.
-fn is_keyframe(codec: Codec, data: &[u8]) -> bool {
-    let mut recovery = false;
-    for n in nal_units(data) {
-        let nal = &data[n];
-        let b = nal[0];
-        match codec {
-            Codec::H264 => match b & 0x1F {
-                5 => return true,
-                1 => return recovery && intra_slice(nal),
-                2..=4 => return false,
-                6 => recovery |= has_recovery_point(nal),
-                _ => {}
-            },
-            _ => match (b >> 1) & 0x3F {
-                16..=21 => return true,
-                0..=31 => return false,
-                _ => {}
-            },
-        }
-    }
-    false
-}
-
-/// A NAL unit's payload without its emulation-prevention bytes (`00 00 03`), up to
-/// `max` bytes.
-fn unescape(nal: &[u8], max: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(nal.len().min(max));
-    let mut zeros = 0;
-    for &b in nal.iter().skip(1) {
-        if out.len() >= max {
-            break;
-        }
-        if zeros >= 2 && b == 3 {
-            zeros = 0;
+        let p = packet(&raw);
+        if p.pid != vpid {
             continue;
         }
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        out.push(b);
-    }
-    out
-}
-
-/// Whether an H.264 SEI NAL unit holds a recovery point (payload type 6).
-fn has_recovery_point(nal: &[u8]) -> bool {
-    let d = unescape(nal, 4096);
-    let mut at = 0;
-    let read = |at: &mut usize| -> Option<usize> {
-        let mut v = 0usize;
-        loop {
-            let b = *d.get(*at)?;
-            *at += 1;
-            v += usize::from(b);
-            if b != 0xFF {
-                return Some(v);
-            }
+        if p.scrambled {
+            return Err(HashError::Unsupported {
+                media_type: "scrambled (encrypted) MPEG-TS video".into(),
+                why: "the picture cannot be read without the broadcaster's keys",
+            });
         }
-    };
-    // Payloads until the trailing bits (0x80).
-    while d.get(at).is_some_and(|&b| b != 0x80) {
-        let (Some(kind), Some(size)) = (read(&mut at), read(&mut at)) else {
-            return false;
+        if !p.has_payload {
+            continue;
+        }
+        // A repeated packet is dropped; a skipped counter means packets were lost,
+        // from the unit being joined (even when this packet starts the next one).
+        match last_cc {
+            Some(prev) if p.cc == prev => continue,
+            Some(prev) if !p.discontinuity && p.cc != (prev + 1) & 0x0F => {
+                if let Some(u) = unit.as_mut() {
+                    u.broken = true;
+                }
+            }
+            _ => {}
+        }
+        last_cc = Some(p.cc);
+        let Some(payload) = p.payload else {
+            if let Some(u) = unit.as_mut() {
+                u.broken = true;
+            }
+            continue;
         };
-        if kind == 6 {
-            return true;
-        }
-        at += size;
-    }
-    false
-}
-
-/// Whether an H.264 slice is intra coded (slice type I or SI, 2/4 or 7/9): its header
-/// starts with `first_mb_in_slice` and `slice_type`, both Exp-Golomb coded.
-fn intra_slice(nal: &[u8]) -> bool {
-    let d = unescape(nal, 16);
-    let mut bit = 0usize;
-    let mut ue = || -> Option<u32> {
-        let mut zeros = 0;
-        while d.get(bit / 8)? >> (7 - bit % 8) & 1 == 0 {
-            zeros += 1;
-            bit += 1;
-            if zeros > 31 {
-                return None;
+        let mut data = payload;
+        if p.start {
+            // The PES packet before ends here: short of its declared length, it lost
+            // bytes.
+            if let (Some((Some(declared), seen)), Some(u)) = (pes, unit.as_mut()) {
+                if seen != declared + 6 {
+                    u.broken = true;
+                }
+            }
+            match pes_header(payload) {
+                Some((header, pts, declared)) => {
+                    if pts.is_some() || unit.is_none() {
+                        if let Some(done) = unit.take() {
+                            emit(done)?;
+                        }
+                        unit = Some(Building {
+                            bytes: Vec::new(),
+                            len: 0,
+                            pts: pts.map(|t| clock.time(t)),
+                            broken: false,
+                        });
+                    }
+                    pes = Some((declared, 0));
+                    data = &payload[header..];
+                }
+                None => {
+                    // Not a PES packet this reader understands: its unit is lost.
+                    if let Some(done) = unit.take() {
+                        emit(done)?;
+                    }
+                    pes = None;
+                }
             }
         }
-        bit += 1;
-        let mut v = 0u32;
-        for _ in 0..zeros {
-            v = (v << 1) | u32::from(d.get(bit / 8)? >> (7 - bit % 8) & 1);
-            bit += 1;
+        if let Some((_, seen)) = pes.as_mut() {
+            *seen += payload.len() as u64;
         }
-        Some((1u32 << zeros) - 1 + v)
-    };
-    let _first_mb = ue();
-    matches!(ue(), Some(2 | 4 | 7 | 9))
+        if let Some(u) = unit.as_mut() {
+            u.broken |= p.error;
+            u.len += data.len() as u64;
+            let room = keep.saturating_sub(u.bytes.len());
+            u.bytes.extend_from_slice(&data[..data.len().min(room)]);
+        }
+        last_padded = p.padded;
+    }
+    if let Some(mut last) = unit {
+        // The last unit is whole if its PES packet is as long as it declares, or, when
+        // it declares none, if its last packet was padded out (a muxer's end of a
+        // frame; a recording cut off mid-frame ends on a full packet).
+        let complete = match pes {
+            Some((Some(declared), seen)) => seen == declared + 6,
+            _ => last_padded,
+        };
+        last.broken |= !complete;
+        emit(last)?;
+    }
+    Ok(())
 }
 
-fn is_parameter_set(codec: Codec, nal: &[u8]) -> bool {
-    let Some(&b) = nal.first() else {
-        return false;
-    };
-    match codec {
-        Codec::H264 => matches!(b & 0x1F, 7 | 8),
-        _ => matches!((b >> 1) & 0x3F, 32..=34),
+/// A PES packet's header: its length, its presentation time (33 bits, as written) and
+/// its declared length (`None`: unbounded, as video's usually is).
+fn pes_header(b: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
+    if b.len() < 9 || b[..3] != [0, 0, 1] || b[6] & 0xC0 != 0x80 {
+        return None;
+    }
+    let len = u64::from(u16::from_be_bytes([b[4], b[5]]));
+    let header = 9 + usize::from(b[8]);
+    if header > b.len() {
+        return None;
+    }
+    let pts = (b[7] & 0x80 != 0 && header >= 14).then(|| {
+        (u64::from(b[9] >> 1) & 7) << 30
+            | u64::from(b[10]) << 22
+            | u64::from(b[11] >> 1) << 15
+            | u64::from(b[12]) << 7
+            | u64::from(b[13] >> 1)
+    });
+    Some((header, pts, (len > 0).then_some(len)))
+}
+
+/// Presentation times made continuous: over the 2^33 wrap (about 26.5 hours), and over
+/// a jump back of more than [`RESET`], after which time runs on from the latest plus
+/// one frame. A smaller step back is a reordered frame (B-frames).
+#[derive(Default)]
+struct Clock {
+    last: Option<(u64, u64)>,
+    latest: u64,
+    /// The shortest step forward seen: a frame's duration.
+    frame: Option<u64>,
+}
+
+impl Clock {
+    fn time(&mut self, raw: u64) -> u64 {
+        let t = match self.last {
+            None => raw,
+            Some((last_raw, last_t)) => {
+                let forward = (raw + PTS_WRAP - last_raw) % PTS_WRAP;
+                if forward < PTS_WRAP / 2 {
+                    if forward > 0 {
+                        self.frame = Some(self.frame.map_or(forward, |f| f.min(forward)));
+                    }
+                    last_t + forward
+                } else {
+                    let back = PTS_WRAP - forward;
+                    if back <= RESET {
+                        last_t.saturating_sub(back)
+                    } else {
+                        self.latest + self.frame.unwrap_or(3_600)
+                    }
+                }
+            }
+        };
+        self.last = Some((raw, t));
+        self.latest = self.latest.max(t);
+        t
     }
 }
 
@@ -549,31 +690,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn packet_sizes_are_told_by_three_sync_bytes() {
-        let mut ts = vec![0u8; 3 * 188];
-        for i in 0..3 {
-            ts[i * 188] = SYNC;
-        }
-        assert_eq!(packet_size(&ts), Some(188));
-        let mut m2ts = vec![0u8; 3 * 192];
-        for i in 0..3 {
-            m2ts[4 + i * 192] = SYNC;
-        }
-        assert_eq!(packet_size(&m2ts), Some(192));
-        ts[188] = 0;
-        assert_eq!(packet_size(&ts), None);
-        assert_eq!(packet_size(&[SYNC]), None);
+    fn packet_layouts_are_told_by_their_sync_bytes() {
+        let mut ts = vec![0u8; 8 * 188];
+        ts.iter_mut().step_by(188).for_each(|b| *b = SYNC);
+        assert_eq!(layout(&ts), Some((188, 0)));
+        assert_eq!(layout(&ts[..3 * 188]), Some((188, 0)));
+        // Cut off mid-packet, or after other bytes: the first whole one is found,
+        // given five.
+        assert_eq!(layout(&ts[100..]), Some((188, 88)));
+        assert_eq!(layout(&ts[100..100 + 4 * 188]), None);
+        let lead = [vec![0u8; 1000], ts.clone()].concat();
+        assert_eq!(layout(&lead), Some((188, 1000)));
+        let mut m2ts = vec![0u8; 8 * 192];
+        m2ts[4..].iter_mut().step_by(192).for_each(|b| *b = SYNC);
+        assert_eq!(layout(&m2ts), Some((192, 0)));
+        ts[3 * 188] = 0;
+        assert_eq!(layout(&ts), None);
+        assert_eq!(layout(&[SYNC]), None);
     }
 
     #[test]
-    fn presentation_times_unwrap_and_headers_are_read() {
-        let mut c = Unwrap::default();
-        assert_eq!(c.unwrap(PTS_WRAP - 10), PTS_WRAP - 10);
-        assert_eq!(c.unwrap(5), PTS_WRAP + 5);
+    fn presentation_times_run_on_over_wraps_and_resets() {
+        let mut c = Clock::default();
+        assert_eq!(c.time(PTS_WRAP - 3_600), PTS_WRAP - 3_600);
+        assert_eq!(c.time(0), PTS_WRAP);
         // A frame shown before the wrap but coming after it (B-frames).
-        assert_eq!(c.unwrap(PTS_WRAP - 3), PTS_WRAP - 3);
-        assert_eq!(c.unwrap(20), PTS_WRAP + 20);
+        assert_eq!(c.time(PTS_WRAP - 1_800), PTS_WRAP - 1_800);
+        assert_eq!(c.time(3_600), PTS_WRAP + 3_600);
+        assert_eq!(c.time(1_000_000), PTS_WRAP + 1_000_000);
+        // A second recording joined on, its times starting again: it runs on from
+        // the latest, one frame (the shortest step forward, 3,600) later.
+        let joined = PTS_WRAP + 1_000_000 + 3_600;
+        assert_eq!(c.time(3_600), joined);
+        assert_eq!(c.time(7_200), joined + 3_600);
+    }
 
+    #[test]
+    fn pes_headers_give_their_time() {
         // PTS 0x1_2345_6789 in the standard's marker-bit layout.
         let pts: u64 = 0x1_2345_6789;
         let b = [
@@ -591,28 +744,22 @@ mod tests {
     }
 
     #[test]
-    fn keyframes_are_told_by_their_first_slice() {
-        let au = |types: &[u8]| -> Vec<u8> {
-            types
-                .iter()
-                .flat_map(|&t| [0, 0, 0, 1, t, 0x88, 0x80])
-                .collect()
-        };
-        // Delimiter, SPS, PPS, IDR slice.
-        assert!(is_keyframe(Codec::H264, &au(&[0x09, 0x67, 0x68, 0x65])));
-        // A non-IDR slice first.
-        assert!(!is_keyframe(Codec::H264, &au(&[0x09, 0x41, 0x65])));
-        // HEVC: VPS, SPS, PPS, then an IDR_W_RADL (19) or a CRA (21); a trailing
-        // picture (1) is not one.
-        assert!(is_keyframe(Codec::Hevc, &au(&[0x40, 0x42, 0x44, 19 << 1])));
-        assert!(is_keyframe(Codec::Hevc, &au(&[21 << 1])));
-        assert!(!is_keyframe(Codec::Hevc, &au(&[0x40, 1 << 1])));
-        let d = au(&[0x67, 0x68]);
-        let nals = nal_units(&d);
-        assert_eq!(nals, vec![4..7, 11..14]);
-        assert!(
-            nals.iter()
-                .all(|n| is_parameter_set(Codec::H264, &d[n.clone()]))
-        );
+    fn sections_are_joined_across_packets_and_checked() {
+        // A program association table naming program 1's map on PID 0x100, split
+        // over two packets.
+        let mut pat = vec![0x00, 0xB0, 13, 0, 1, 0xC1, 0, 0, 0, 1, 0xE1, 0x00];
+        let crc = crc32(&pat);
+        pat.extend(crc.to_be_bytes());
+        assert_eq!(crc32(&pat), 0);
+        let mut sections = Vec::new();
+        let first = [&[0u8][..], &pat[..7]].concat();
+        assert_eq!(join_section(&mut sections, 0, true, &first), None);
+        let whole = join_section(&mut sections, 0, false, &pat[7..]).unwrap();
+        assert_eq!(program_maps(&whole), vec![0x100]);
+        // A damaged byte fails the CRC.
+        let mut bad = pat.clone();
+        bad[9] ^= 1;
+        let packet = [&[0u8][..], &bad].concat();
+        assert_eq!(join_section(&mut sections, 0, true, &packet), None);
     }
 }

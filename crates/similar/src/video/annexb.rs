@@ -1,0 +1,297 @@
+//! H.264 and HEVC access units in Annex-B form (each NAL unit after a start code), as
+//! transport streams carry them: where their NAL units lie, which of them make up the
+//! first picture, and whether that picture is one a decoder can start from.
+
+use std::ops::Range;
+
+use super::{Codec, corrupt};
+use crate::HashError;
+
+/// Most NAL units taken from one keyframe's access unit (a picture has at most a few
+/// hundred slices).
+const MAX_NALS: usize = 65_536;
+
+/// Bytes of an SEI NAL unit read looking for a recovery point.
+const MAX_SEI_BYTES: usize = 64 * 1024;
+
+static START_CODE: [u8; 3] = [0, 0, 1];
+
+/// Where each NAL unit of Annex-B bytes lies (start codes, and the zeros that pad
+/// them, left out), found as they are asked for.
+pub(super) fn nal_units(d: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let finder = memchr::memmem::Finder::new(&START_CODE);
+    let mut next = finder.find(d).map(|i| i + 3);
+    std::iter::from_fn(move || {
+        loop {
+            let start = next?;
+            let following = finder.find(&d[start..]).map(|i| start + i);
+            next = following.map(|i| i + 3);
+            let mut end = following.unwrap_or(d.len());
+            while end > start && d[end - 1] == 0 {
+                end -= 1;
+            }
+            if end > start {
+                return Some(start..end);
+            }
+        }
+    })
+}
+
+/// What a NAL unit is, as far as finding pictures goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Nal {
+    /// A parameter set, by its NAL unit type.
+    Parameters(u8),
+    /// A slice of a picture: whether the picture is IDR (or, in HEVC, an intra random
+    /// access point), whether the slice is the picture's first, and whether it is
+    /// intra coded (H.264 I or SI; HEVC IRAP pictures are).
+    Slice {
+        irap: bool,
+        first: bool,
+        intra: bool,
+    },
+    /// An access unit delimiter.
+    Delimiter,
+    /// Supplemental information (H.264 SEI, HEVC prefix SEI).
+    Sei,
+    Other,
+}
+
+pub(super) fn kind(codec: Codec, nal: &[u8]) -> Nal {
+    let Some(&b) = nal.first() else {
+        return Nal::Other;
+    };
+    if codec == Codec::Hevc {
+        let t = (b >> 1) & 0x3F;
+        return match t {
+            0..=31 => Nal::Slice {
+                irap: (16..=21).contains(&t),
+                first: nal.get(2).is_some_and(|&x| x & 0x80 != 0),
+                intra: (16..=21).contains(&t),
+            },
+            32..=34 => Nal::Parameters(t),
+            35 => Nal::Delimiter,
+            39 => Nal::Sei,
+            _ => Nal::Other,
+        };
+    }
+    match b & 0x1F {
+        t @ 1..=5 => {
+            let (first_mb, slice_type) = slice_start(nal);
+            Nal::Slice {
+                irap: t == 5,
+                first: first_mb == Some(0),
+                intra: matches!(slice_type, Some(2 | 4 | 7 | 9)),
+            }
+        }
+        6 => Nal::Sei,
+        t @ (7 | 8) => Nal::Parameters(t),
+        9 => Nal::Delimiter,
+        _ => Nal::Other,
+    }
+}
+
+/// Whether the access unit in `d` begins with a picture a decoder can start from: an
+/// IDR picture, or (H.264 open GOPs) an intra picture after a recovery point; in HEVC,
+/// an intra random access point.
+pub(super) fn is_keyframe(codec: Codec, d: &[u8]) -> bool {
+    let mut recovery = false;
+    for n in nal_units(d) {
+        let nal = &d[n];
+        match kind(codec, nal) {
+            Nal::Slice { irap, intra, .. } => {
+                return irap || (codec == Codec::H264 && recovery && intra);
+            }
+            Nal::Sei if codec == Codec::H264 => recovery |= has_recovery_point(nal),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The parameter sets before the first picture's slices, with their NAL unit types.
+pub(super) fn leading_parameters(codec: Codec, d: &[u8]) -> Vec<(u8, Range<usize>)> {
+    let mut out = Vec::new();
+    for n in nal_units(d) {
+        match kind(codec, &d[n.clone()]) {
+            Nal::Slice { .. } => break,
+            Nal::Parameters(t) => out.push((t, n)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The NAL units of the access unit's first picture: up to where a second one begins
+/// (a delimiter, supplemental information or parameter sets after a slice, or another
+/// picture's first slice), as when a PES packet holds more than one frame.
+pub(super) fn first_picture(codec: Codec, d: &[u8]) -> Result<Vec<Range<usize>>, HashError> {
+    let mut out = Vec::new();
+    let mut seen_slice = false;
+    for n in nal_units(d) {
+        let k = kind(codec, &d[n.clone()]);
+        if seen_slice {
+            let next_picture = match k {
+                Nal::Slice { first, .. } => first,
+                Nal::Delimiter | Nal::Sei | Nal::Parameters(_) => true,
+                Nal::Other => false,
+            };
+            if next_picture {
+                break;
+            }
+        }
+        seen_slice |= matches!(k, Nal::Slice { .. });
+        if out.len() == MAX_NALS {
+            return Err(corrupt(format!(
+                "a keyframe holds more than {MAX_NALS} NAL units"
+            )));
+        }
+        out.push(n);
+    }
+    Ok(out)
+}
+
+/// A NAL unit's payload (its header byte left out) without emulation-prevention bytes
+/// (`00 00 03`), up to `max` bytes.
+fn unescape(nal: &[u8], max: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(nal.len().min(max));
+    let mut zeros = 0;
+    for &b in nal.iter().skip(1) {
+        if out.len() >= max {
+            break;
+        }
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        out.push(b);
+    }
+    out
+}
+
+/// Whether an H.264 SEI NAL unit holds a recovery point (payload type 6).
+fn has_recovery_point(nal: &[u8]) -> bool {
+    let d = unescape(nal, MAX_SEI_BYTES);
+    // A payload type or size: bytes of 255 added up, then the last.
+    let read = |at: &mut usize| -> Option<usize> {
+        let mut v = 0usize;
+        loop {
+            let b = *d.get(*at)?;
+            *at += 1;
+            v += usize::from(b);
+            if b != 0xFF {
+                return Some(v);
+            }
+        }
+    };
+    let mut at = 0;
+    // Payloads until the trailing bits, the last byte.
+    while at + 1 < d.len() {
+        let (Some(kind), Some(size)) = (read(&mut at), read(&mut at)) else {
+            return false;
+        };
+        if kind == 6 {
+            return true;
+        }
+        at += size;
+    }
+    false
+}
+
+/// An H.264 slice header's `first_mb_in_slice` and `slice_type`, both Exp-Golomb
+/// coded at its start.
+fn slice_start(nal: &[u8]) -> (Option<u32>, Option<u32>) {
+    let d = unescape(nal, 16);
+    let mut bit = 0usize;
+    let mut ue = || -> Option<u32> {
+        let mut zeros = 0;
+        while d.get(bit / 8)? >> (7 - bit % 8) & 1 == 0 {
+            zeros += 1;
+            bit += 1;
+            if zeros > 31 {
+                return None;
+            }
+        }
+        bit += 1;
+        let mut v = 0u32;
+        for _ in 0..zeros {
+            v = (v << 1) | u32::from(d.get(bit / 8)? >> (7 - bit % 8) & 1);
+            bit += 1;
+        }
+        Some((1u32 << zeros) - 1 + v)
+    };
+    let first = ue();
+    (first, ue())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An access unit of NAL units with these first bytes (each followed by `80`).
+    fn au(nals: &[&[u8]]) -> Vec<u8> {
+        nals.iter()
+            .flat_map(|n| [&[0, 0, 0, 1][..], n, &[0x80]].concat())
+            .collect()
+    }
+
+    #[test]
+    fn keyframes_are_told_by_their_first_slice() {
+        // Delimiter, SPS, PPS, IDR slice (first_mb 0: the bit '1').
+        assert!(is_keyframe(
+            Codec::H264,
+            &au(&[&[0x09], &[0x67], &[0x68], &[0x65, 0x88]])
+        ));
+        // A non-IDR slice first.
+        assert!(!is_keyframe(
+            Codec::H264,
+            &au(&[&[0x09], &[0x41, 0x9A], &[0x65, 0x88]])
+        ));
+        // An I slice (first_mb 0, slice_type 7: '1', '0001000') after a recovery point
+        // (SEI payload type 6, size 1): an open GOP's keyframe; without it, not one.
+        let i_slice: &[u8] = &[0x41, 0x88, 0x80];
+        let recovery: &[u8] = &[0x06, 0x06, 0x01, 0x84];
+        assert!(is_keyframe(Codec::H264, &au(&[recovery, i_slice])));
+        assert!(!is_keyframe(Codec::H264, &au(&[i_slice])));
+        // Another SEI before the recovery point, with a payload of 300 bytes.
+        let mut big = vec![0x06, 0x05, 0xFF, 45];
+        big.extend([0x11; 300]);
+        big.extend([0x06, 0x01, 0x84]);
+        assert!(is_keyframe(Codec::H264, &au(&[&big, i_slice])));
+        // HEVC: VPS, SPS, PPS, then an IDR_W_RADL (19) or a CRA (21); a trailing
+        // picture (1) is not one.
+        let hevc = |t: u8| [t << 1, 1, 0x80];
+        assert!(is_keyframe(
+            Codec::Hevc,
+            &au(&[&hevc(32), &hevc(33), &hevc(34), &hevc(19)])
+        ));
+        assert!(is_keyframe(Codec::Hevc, &au(&[&hevc(21)])));
+        assert!(!is_keyframe(Codec::Hevc, &au(&[&hevc(32), &hevc(1)])));
+    }
+
+    #[test]
+    fn the_first_picture_ends_where_the_next_begins() {
+        // SPS, PPS, two slices of an IDR picture (the second not first), then a
+        // delimiter and the next picture.
+        let d = au(&[
+            &[0x67],
+            &[0x68],
+            &[0x65, 0x88],
+            &[0x65, 0x48],
+            &[0x09],
+            &[0x41, 0x9A],
+        ]);
+        let nals = first_picture(Codec::H264, &d).unwrap();
+        assert_eq!(nals.len(), 4);
+        // Without a delimiter, the next picture's first slice ends it.
+        let d = au(&[&[0x65, 0x88], &[0x41, 0x9A]]);
+        assert_eq!(first_picture(Codec::H264, &d).unwrap().len(), 1);
+        let params = leading_parameters(Codec::H264, &au(&[&[0x67], &[0x68], &[0x65, 0x88]]));
+        assert_eq!(params.iter().map(|p| p.0).collect::<Vec<_>>(), vec![7, 8]);
+        // Start codes and their padding are left out; an empty unit is skipped.
+        let d = [0, 0, 1, 0x67, 0, 0, 0, 0, 1, 0, 0, 1, 0x68, 0];
+        let found: Vec<_> = nal_units(&d).collect();
+        assert_eq!(found, vec![3..4, 12..13]);
+    }
+}
