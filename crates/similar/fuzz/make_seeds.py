@@ -89,6 +89,7 @@ def videos(out: Path) -> None:
        "-deadline", "realtime", "-cpu-used", "8", str(out / "vp8.webm"))
     ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.mkv"))
     ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.ts"))
+    ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.flv"))
     ff("-i", str(out / "hevc10.mp4"), "-c", "copy", "-mpegts_m2ts_mode", "1", "-f", "mpegts",
        str(out / "hevc10.m2ts"))
 
