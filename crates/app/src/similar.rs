@@ -714,7 +714,7 @@ pub fn unhashed_reason(media_type: &str) -> String {
             .into()
     } else if lower.starts_with("video/") {
         format!(
-            "only the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS and FLV videos are hashed, and this is {media_type} (its metadata is extracted without them)"
+            "only the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, FLV and AVI videos are hashed, and this is {media_type} (its metadata is extracted without them)"
         )
     } else if lower.starts_with("audio/") {
         format!("{media_type} is sound, with no picture to hash")
@@ -722,7 +722,7 @@ pub fn unhashed_reason(media_type: &str) -> String {
         "AVIF images are not hashed: no AV1 decoder is built in (their metadata is extracted without one)".into()
     } else {
         format!(
-            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS and FLV videos are hashed, and this is {media_type}"
+            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, FLV and AVI videos are hashed, and this is {media_type}"
         )
     }
 }

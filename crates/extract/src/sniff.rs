@@ -43,6 +43,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
             (false, true) => "audio/x-matroska",
         });
     }
+    if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"AVI " {
+        return Some("video/x-msvideo");
+    }
     if head.starts_with(b"FLV\x01") {
         return Some("video/x-flv");
     }
@@ -170,6 +173,7 @@ mod tests {
         assert_eq!(sniff(&ts), None);
         assert_eq!(sniff(&ts[..2 * 188]), None);
         assert_eq!(sniff(b"FLV\x01\x05\0\0\0\x09"), Some("video/x-flv"));
+        assert_eq!(sniff(b"RIFF\0\0\0\0AVI LIST"), Some("video/x-msvideo"));
         assert_eq!(family("audio/mp4"), Family::Bmff);
         assert_eq!(family("video/webm"), Family::Matroska);
     }

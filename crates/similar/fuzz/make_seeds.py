@@ -90,6 +90,9 @@ def videos(out: Path) -> None:
     ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.mkv"))
     ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.ts"))
     ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.flv"))
+    ff("-i", str(out / "h264.mp4"), "-c", "copy", str(out / "h264.avi"))
+    ff("-f", "lavfi", "-i", "testsrc2=size=32x24:rate=5:duration=1", "-c:v", "mjpeg",
+       str(out / "mjpeg.avi"))
     ff("-i", str(out / "hevc10.mp4"), "-c", "copy", "-mpegts_m2ts_mode", "1", "-f", "mpegts",
        str(out / "hevc10.m2ts"))
 

@@ -25,6 +25,7 @@ use std::path::Path;
 use crate::{HashError, PHash, phash};
 
 mod annexb;
+mod avi;
 mod flv;
 mod matroska;
 mod mpegts;
@@ -87,6 +88,8 @@ pub fn has_keyframes(media_type: &str) -> bool {
             | "video/matroska"
             | "video/mp2t"
             | "video/x-flv"
+            | "video/x-msvideo"
+            | "video/avi"
     )
 }
 
@@ -119,6 +122,9 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
     }
     if flv::is_flv(&head) {
         return flv::hash_keyframes(r, file_len);
+    }
+    if avi::is_avi(&head) {
+        return avi::hash_keyframes(r, file_len);
     }
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;

@@ -258,7 +258,7 @@ fn mutated_heif_never_panics_or_hangs() {
 }
 
 /// The same mutations of H.264, HEVC, VP9 and VP8 videos, one of them a fragmented MP4,
-/// two WebM, one a transport stream and one Flash Video: the container readers and the decoders (third-party) refuse them with a
+/// two WebM, one a transport stream, one Flash Video and one AVI: the container readers and the decoders (third-party) refuse them with a
 /// message, never panic through, never hang.
 #[test]
 fn mutated_videos_never_panic_or_hang() {
@@ -273,6 +273,7 @@ fn mutated_videos_never_panic_or_hang() {
         "moving_vp8.webm",
         "moving.ts",
         "moving.flv",
+        "moving.avi",
     ]
     .iter()
     .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())

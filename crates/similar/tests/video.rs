@@ -821,3 +821,184 @@ fn damaged_and_joined_transport_streams_keep_what_they_hold() {
     );
     assert_eq!(times(&hash_keyframes_path(&file("one.ts")).unwrap()), [0]);
 }
+
+/// An AVI file of Motion JPEG frames at 10 fps (stream 00), written here as a camera
+/// writes one: stream headers, then the frames, and no index.
+fn mjpeg_avi(frames: &[Vec<u8>]) -> Vec<u8> {
+    fn chunk(id: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut c = id.to_vec();
+        c.extend((data.len() as u32).to_le_bytes());
+        c.extend(data);
+        if data.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    }
+    let list = |kind: &[u8], body: Vec<u8>| chunk(b"LIST", &[kind, &body].concat());
+    let mut strh = b"vidsMJPG".to_vec();
+    strh.extend([0u8; 12]);
+    strh.extend(1u32.to_le_bytes()); // scale
+    strh.extend(10u32.to_le_bytes()); // rate
+    strh.extend([0u8; 24]);
+    let mut strf = 40u32.to_le_bytes().to_vec();
+    strf.extend(320u32.to_le_bytes());
+    strf.extend(240u32.to_le_bytes());
+    strf.extend([1, 0, 24, 0]);
+    strf.extend(b"MJPG");
+    strf.extend([0u8; 20]);
+    let strl = list(
+        b"strl",
+        [chunk(b"strh", &strh), chunk(b"strf", &strf)].concat(),
+    );
+    let hdrl = list(b"hdrl", [chunk(b"avih", &[0u8; 56]), strl].concat());
+    let movi = list(
+        b"movi",
+        frames.iter().flat_map(|f| chunk(b"00dc", f)).collect(),
+    );
+    let body = [b"AVI ".to_vec(), hdrl, movi].concat();
+    chunk(b"RIFF", &body)
+}
+
+/// A JPEG's bytes with its Huffman tables (DHT segments) taken out.
+fn without_huffman_tables(jpeg: &[u8]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    let mut at = 2;
+    while jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA {
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        if jpeg[at + 1] != 0xC4 {
+            out.extend(&jpeg[at..at + 2 + len]);
+        }
+        at += 2 + len;
+    }
+    out.extend(&jpeg[at..]);
+    out
+}
+
+/// AVI, as dashcams, CCTV exports and older cameras write it. Motion JPEG: every frame
+/// is a keyframe, five spread over the video, at their frame times, each hashed as the
+/// JPEG it is, also when the frames leave out their Huffman tables (as webcams' and IP
+/// cameras' do: the standard tables are assumed, as decoders do), and with no index;
+/// a recording cut off keeps its whole frames. With ffmpeg: H.264 in AVI (start codes,
+/// or the MP4's length-prefixed frames copied) hashes as the MP4 original, to the bit;
+/// a live recording with audio gives ffprobe's keyframe times and ffmpeg's pictures;
+/// MPEG-4 Part 2 is named as not decoded.
+#[test]
+fn avi_keyframes_are_hashed_as_they_are_shown() {
+    let picture = std::fs::read(data("baseline.jpg")).unwrap();
+    let still = hash_bytes(&picture, "image/jpeg").unwrap();
+    let frames: Vec<Vec<u8>> = (0..12).map(|_| picture.clone()).collect();
+    let keys = |d: &[u8]| custody_similar::hash_keyframes(&mut std::io::Cursor::new(d));
+    let avi = mjpeg_avi(&frames);
+    let found = keys(&avi).unwrap();
+    let times: Vec<u64> = found.iter().map(|k| k.at_ms).collect();
+    // Ranks 0, 3, 6, 8 and 11 of twelve frames at 10 fps.
+    assert_eq!(times, [0, 300, 600, 800, 1100]);
+    assert!(found.iter().all(|k| k.hash == still), "{found:?}");
+    // Cut off inside the last frame: the eleven before stay (the last of them chosen).
+    let cut = keys(&avi[..avi.len() - 100]).unwrap();
+    assert_eq!(cut.last().unwrap().at_ms, 1000);
+
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str| tmp.path().join(name);
+    // Frames whose Huffman tables are the standard ones, with and without them.
+    let pattern = "testsrc2=size=320x240:rate=10:duration=1";
+    let args = [
+        "-f", "lavfi", "-i", pattern, "-c:v", "mjpeg", "-huffman", "default",
+    ];
+    ffmpeg(
+        &[&args[..], &["-q:v", "3", "-f", "image2"]].concat(),
+        &file("f%02d.jpg"),
+    );
+    let tables: Vec<Vec<u8>> = (1..=10)
+        .map(|i| std::fs::read(file(&format!("f{i:02}.jpg"))).unwrap())
+        .collect();
+    let bare: Vec<Vec<u8>> = tables.iter().map(|f| without_huffman_tables(f)).collect();
+    assert!(bare.iter().zip(&tables).all(|(b, t)| b.len() < t.len()));
+    let with = keys(&mjpeg_avi(&tables)).unwrap();
+    assert_eq!(
+        keys(&mjpeg_avi(&bare)).unwrap(),
+        with,
+        "standard tables assumed"
+    );
+    for (k, f) in with.iter().zip([0, 2, 5, 7, 9]) {
+        assert_eq!(k.hash, hash_bytes(&tables[f], "image/jpeg").unwrap());
+    }
+
+    let src = data("moving.mp4");
+    ffmpeg(
+        &["-i", src.to_str().unwrap(), "-c", "copy"],
+        &file("copy.avi"),
+    );
+    let pattern = "testsrc2=size=320x240:rate=10:duration=3";
+    let h264 = [
+        "-f", "lavfi", "-i", pattern, "-c:v", "libx264", "-g", "10", "-bf", "2",
+    ];
+    ffmpeg(&h264, &file("annexb.avi"));
+    let original = hash_keyframes_path(&src).unwrap();
+    for name in ["copy.avi", "annexb.avi"] {
+        assert_eq!(
+            hash_keyframes_path(&file(name)).unwrap(),
+            original,
+            "{name}"
+        );
+    }
+    let mut live = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25:duration=12",
+    ];
+    live.extend([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=12",
+        "-c:v",
+        "libx264",
+        "-g",
+        "50",
+    ]);
+    live.extend(["-c:a", "mp3"]);
+    ffmpeg(&live, &file("live.avi"));
+    let frames = hash_keyframes_path(&file("live.avi")).unwrap();
+    assert_eq!(
+        frames.iter().map(|k| k.at_ms).collect::<Vec<_>>(),
+        [0, 2000, 6000, 8000, 10000]
+    );
+    // AVI gives frames no times, only places (ffmpeg times them after its B-frame
+    // delay): each keyframe is the picture ffmpeg decodes as that frame.
+    for k in &frames {
+        let n = k.at_ms * 25 / 1000;
+        let png = file(&format!("frame-{n}.png"));
+        let select = format!("select=eq(n\\,{n})");
+        let input = file("live.avi");
+        ffmpeg(
+            &[
+                "-i",
+                input.to_str().unwrap(),
+                "-vf",
+                &select,
+                "-frames:v",
+                "1",
+            ],
+            &png,
+        );
+        let shown = hash_bytes(&std::fs::read(&png).unwrap(), "image/png").unwrap();
+        assert!(
+            k.hash.distance(&shown) <= 3,
+            "frame {n}: {} against {shown}",
+            k.hash
+        );
+    }
+    let mpeg4 = ["-f", "lavfi", "-i", pattern, "-c:v", "mpeg4"];
+    ffmpeg(&mpeg4, &file("mpeg4.avi"));
+    let e = hash_keyframes_path(&file("mpeg4.avi")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("AVI video coded as FMP4 is not supported"),
+        "{e}"
+    );
+}

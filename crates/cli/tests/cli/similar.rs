@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS and FLV videos are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, FLV and AVI videos are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
@@ -1023,6 +1023,13 @@ fn a_recorded_live_stream_is_found_from_a_still() {
 #[test]
 fn an_rtmp_recording_is_found_from_a_still() {
     found_from_a_still(&["-c:v", "libx264"], "stream.flv", "video/x-flv");
+}
+
+/// A recording in AVI (H.264, as dashcams and CCTV exports write it) is found from a
+/// still of its second scene, and finds the still.
+#[test]
+fn an_avi_recording_is_found_from_a_still() {
+    found_from_a_still(&["-c:v", "libx264"], "recording.avi", "video/x-msvideo");
 }
 
 /// Ingests the two-scene video made with `codec` as `name` beside a still of its second

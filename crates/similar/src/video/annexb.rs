@@ -95,18 +95,23 @@ pub(super) fn kind(codec: Codec, nal: &[u8]) -> Nal {
 /// IDR picture, or (H.264 open GOPs) an intra picture after a recovery point; in HEVC,
 /// an intra random access point.
 pub(super) fn is_keyframe(codec: Codec, d: &[u8]) -> bool {
+    keyframe_of(codec, nal_units(d).map(|n| &d[n])) == Some(true)
+}
+
+/// [`is_keyframe`] over NAL units however they are delimited (a start code, or a
+/// length before each); `None` when they hold no slice.
+pub(super) fn keyframe_of<'a>(codec: Codec, nals: impl Iterator<Item = &'a [u8]>) -> Option<bool> {
     let mut recovery = false;
-    for n in nal_units(d) {
-        let nal = &d[n];
+    for nal in nals {
         match kind(codec, nal) {
             Nal::Slice { irap, intra, .. } => {
-                return irap || (codec == Codec::H264 && recovery && intra);
+                return Some(irap || (codec == Codec::H264 && recovery && intra));
             }
             Nal::Sei if codec == Codec::H264 => recovery |= has_recovery_point(nal),
             _ => {}
         }
     }
-    false
+    None
 }
 
 /// The parameter sets before the first picture's slices, with their NAL unit types.
