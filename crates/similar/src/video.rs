@@ -212,6 +212,60 @@ fn io_error(source: std::io::Error) -> HashError {
     HashError::Io { path: None, source }
 }
 
+/// A stream's times made continuous, for containers whose times wrap or start again
+/// (transport streams, FLV): a step forward of less than half the wrap is time moving
+/// on (over the wrap too); a step back of at most `reset` is a reordered frame
+/// (B-frames); a larger step back is a new recording joined on (or a writer's own
+/// wrap), after which time runs on one frame after the latest.
+struct Clock {
+    wrap: u64,
+    reset: u64,
+    last: Option<(u64, u64)>,
+    latest: u64,
+    /// The shortest step forward seen: a frame's duration (`default_frame` until then).
+    frame: Option<u64>,
+    default_frame: u64,
+}
+
+impl Clock {
+    fn new(wrap: u64, reset: u64, default_frame: u64) -> Self {
+        Clock {
+            wrap,
+            reset,
+            last: None,
+            latest: 0,
+            frame: None,
+            default_frame,
+        }
+    }
+
+    fn time(&mut self, raw: u64) -> u64 {
+        let raw = raw % self.wrap;
+        let t = match self.last {
+            None => raw,
+            Some((last_raw, last_t)) => {
+                let forward = (raw + self.wrap - last_raw) % self.wrap;
+                if forward < self.wrap / 2 {
+                    if forward > 0 {
+                        self.frame = Some(self.frame.map_or(forward, |f| f.min(forward)));
+                    }
+                    last_t + forward
+                } else {
+                    let back = self.wrap - forward;
+                    if back <= self.reset {
+                        last_t.saturating_sub(back)
+                    } else {
+                        self.latest + self.frame.unwrap_or(self.default_frame)
+                    }
+                }
+            }
+        };
+        self.last = Some((raw, t));
+        self.latest = self.latest.max(t);
+        t
+    }
+}
+
 /// `count` ranks spread evenly over `0..n` (all of them when there are fewer), first and
 /// last included, ascending.
 fn ranks(n: u64, count: usize) -> Vec<u64> {
@@ -1377,6 +1431,12 @@ fn annex_b(coding: &Coding<'_>, frame: &[u8]) -> Result<Stream, HashError> {
             .get(at..at.saturating_add(len))
             .ok_or_else(|| corrupt("a NAL unit runs past its frame".into()))?;
         if !nal.is_empty() {
+            if out.nals.len() >= annexb::MAX_NALS {
+                return Err(corrupt(format!(
+                    "a keyframe holds more than {} NAL units",
+                    annexb::MAX_NALS
+                )));
+            }
             out.put(nal);
         }
         at += len;
@@ -1558,6 +1618,28 @@ impl Bits<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clocks_run_on_over_wraps_and_resets() {
+        const PTS_WRAP: u64 = 1 << 33;
+        let mut c = Clock::new(PTS_WRAP, 180_000, 3_600);
+        assert_eq!(c.time(PTS_WRAP - 3_600), PTS_WRAP - 3_600);
+        assert_eq!(c.time(0), PTS_WRAP);
+        // A frame shown before the wrap but coming after it (B-frames).
+        assert_eq!(c.time(PTS_WRAP - 1_800), PTS_WRAP - 1_800);
+        assert_eq!(c.time(3_600), PTS_WRAP + 3_600);
+        assert_eq!(c.time(1_000_000), PTS_WRAP + 1_000_000);
+        // A second recording joined on, its times starting again: it runs on from
+        // the latest, one frame (the shortest step forward, 3,600) later.
+        let joined = PTS_WRAP + 1_000_000 + 3_600;
+        assert_eq!(c.time(3_600), joined);
+        assert_eq!(c.time(7_200), joined + 3_600);
+
+        // With no step forward seen yet, a reset runs on by the default frame.
+        let mut c = Clock::new(1 << 32, 1_000, 40);
+        assert_eq!(c.time(5_000), 5_000);
+        assert_eq!(c.time(0), 5_040);
+    }
 
     #[test]
     fn keyframes_are_spread_over_the_list_first_and_last_included() {

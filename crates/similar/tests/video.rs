@@ -605,8 +605,9 @@ fn transport_stream_keyframes_are_hashed_as_they_are_shown() {
 /// hashes as its MP4 original, to the bit, its first keyframe at 0 although its tags
 /// start at 0.2 s (B-frames' composition offset). With ffmpeg: a live recording with
 /// audio gives ffprobe's keyframe times (counted from the video's start) and hashes as
-/// ffmpeg shows it; cut off, it keeps the keyframes before the cut; Sorenson H.263 is
-/// named as not decoded, and sound alone has no video track.
+/// ffmpeg shows it; cut off, it keeps the keyframes before the cut; a keyframe that
+/// cannot be decoded is left out; Sorenson H.263 is named as not decoded, and sound
+/// alone has no video track.
 #[test]
 fn flash_video_keyframes_are_hashed_as_they_are_shown() {
     let flv = hash_keyframes_path(&data("moving.flv")).unwrap();
@@ -664,6 +665,27 @@ fn flash_video_keyframes_are_hashed_as_they_are_shown() {
             assert_eq!(k, f, "the same keyframe, cut off or not");
         }
     }
+
+    // A chosen keyframe that cannot be decoded (its first NAL unit's length runs past
+    // the frame) is left out; the others stay as they were.
+    let mut damaged = bytes.clone();
+    let mut at = 13;
+    let mut keys = 0;
+    while at + 16 <= damaged.len() {
+        let size = u32::from_be_bytes([0, damaged[at + 1], damaged[at + 2], damaged[at + 3]]);
+        if damaged[at] == 9 && damaged[at + 11] == 0x17 && damaged[at + 12] == 1 {
+            keys += 1;
+            if keys == 2 {
+                damaged[at + 16..at + 20].copy_from_slice(&[0x7F, 0xFF, 0xFF, 0xFF]);
+                break;
+            }
+        }
+        at += 11 + size as usize + 4;
+    }
+    assert_eq!(keys, 2, "the second keyframe's tag");
+    std::fs::write(file("damaged.flv"), &damaged).unwrap();
+    let kept = hash_keyframes_path(&file("damaged.flv")).unwrap();
+    assert_eq!(kept, [frames[0], frames[2], frames[3], frames[4]]);
 
     ffmpeg(
         &[

@@ -9,7 +9,7 @@ use crate::HashError;
 
 /// Most NAL units taken from one keyframe's access unit (a picture has at most a few
 /// hundred slices).
-const MAX_NALS: usize = 65_536;
+pub(super) const MAX_NALS: usize = 65_536;
 
 /// Bytes of an SEI NAL unit read looking for a recovery point.
 const MAX_SEI_BYTES: usize = 64 * 1024;

@@ -4,19 +4,25 @@
 //! An FLV file is a header and then tags, each with its type, size and time in
 //! milliseconds. Only tag headers (and a video tag's first five bytes) are read while
 //! walking: a video tag of the H.264 codec (7) is either a sequence header (the
-//! `avcC` record, as in MP4) or coded frames, whose frame type says which are
-//! keyframes. A frame's presentation time is its tag's time plus its composition
-//! offset, counted from the earliest of the stream, as a player counts from 0:00. As
-//! for the other containers, the file is walked twice (count, then take the chosen
-//! ones), and each keyframe is decoded with the sequence header last seen before it. A
-//! tag that runs past the end of the file, or a header that makes no sense, ends the
-//! walk there, keeping the keyframes before it.
+//! `avcC` record, as in MP4, kept when it reads as one) or coded frames, whose frame
+//! type says which are keyframes (1, and 4, a server's generated keyframe; 5, a
+//! command, is no frame). A frame is shown at its tag's time plus its composition
+//! offset; tag times are made continuous over a wrap and over recordings joined (see
+//! [`Clock`](super::Clock)) and counted from the first frame's, as a player counts
+//! from 0:00. As for the other containers, the file is walked twice (count, then take
+//! the chosen ones), and each keyframe is decoded with the last sequence header before
+//! it. A tag that is not one (damage) is passed over: the next is found by its type,
+//! its size and the size written after it, as players do; a tag cut off by the end of
+//! the file ends the walk. The stream ID is not checked (some recorders write the RTMP
+//! message stream's there). A chosen keyframe that cannot be decoded, or that comes
+//! before any sequence header, is left out, and the video fails only if none decodes
+//! (a live recording's damage should not hide the rest of it).
 
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::{
-    Chosen, Codec, Coding, Keyframe, MAX_KEYFRAMES, avc_config, corrupt, hash_frames, io_error,
-    no_video_track, ranks,
+    Chosen, Clock, Codec, Coding, Keyframe, MAX_KEYFRAMES, avc_config, corrupt, hash_frames,
+    io_error, no_video_track, ranks,
 };
 use crate::HashError;
 
@@ -25,14 +31,14 @@ const VIDEO: u8 = 9;
 const SCRIPT: u8 = 18;
 /// The H.264 codec ID of a video tag.
 const AVC: u8 = 7;
-/// Most tags walked in one pass (a day of 60 fps video with audio is about 10 million).
-const MAX_TAGS: u64 = 20_000_000;
 /// Largest sequence header read (an `avcC` record is a few dozen bytes).
 const MAX_HEADER_BYTES: u32 = 64 * 1024;
+/// Bytes looked through for the next tag after damage before the walk gives up.
+const MAX_RESYNC: u64 = 16 * 1024 * 1024;
 
-/// Whether the file starts with an FLV header.
+/// Whether the file starts with an FLV signature.
 pub(super) fn is_flv(head: &[u8]) -> bool {
-    head.len() >= 9 && head.starts_with(b"FLV") && head[3] == 1
+    head.starts_with(b"FLV")
 }
 
 pub(super) fn hash_keyframes<R: Read + Seek>(
@@ -40,16 +46,16 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     file_len: u64,
 ) -> Result<Vec<Keyframe>, HashError> {
     let mut shown = 0u64;
-    let mut earliest: Option<i64> = None;
+    let mut first: Option<i64> = None;
     let has_video = walk(r, file_len, |tag| {
         if let Tag::Frame { pts, key, .. } = tag {
-            earliest = Some(earliest.map_or(pts, |e| e.min(pts)));
+            first = first.or(Some(pts));
             if key {
                 shown += 1;
             }
         }
     })?;
-    let Some(earliest) = earliest else {
+    let Some(first) = first else {
         return Err(if has_video {
             corrupt("the FLV file's video holds no H.264 frames".into())
         } else {
@@ -63,10 +69,10 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     }
     let wanted = ranks(shown, MAX_KEYFRAMES);
     let mut rank = 0u64;
-    let mut header: Option<(u64, u32)> = None;
-    let mut chosen: Vec<(Chosen, Option<(u64, u32)>)> = Vec::with_capacity(wanted.len());
+    let mut header: Option<Vec<u8>> = None;
+    let mut chosen: Vec<(Chosen, Option<Vec<u8>>)> = Vec::with_capacity(wanted.len());
     walk(r, file_len, |tag| match tag {
-        Tag::Header { offset, size } => header = Some((offset, size)),
+        Tag::Header { record } => header = Some(record),
         Tag::Frame {
             pts,
             key: true,
@@ -74,7 +80,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
             size,
         } => {
             if wanted.binary_search(&rank).is_ok() {
-                let at_ms = u64::try_from(pts - earliest).unwrap_or(0);
+                let at_ms = u64::try_from(pts - first).unwrap_or(0);
                 chosen.push((
                     Chosen {
                         number: rank + 1,
@@ -82,7 +88,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
                         size,
                         at_ms,
                     },
-                    header,
+                    header.clone(),
                 ));
             }
             rank += 1;
@@ -90,43 +96,46 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
         Tag::Frame { .. } => {}
     })?;
     let mut out = Vec::with_capacity(chosen.len());
+    let mut failed: Option<HashError> = None;
     for (frame, header) in chosen {
-        let (at, size) = header.ok_or_else(|| {
-            corrupt(format!(
-                "keyframe {} comes before any H.264 sequence header (avcC)",
+        let hashed = match &header {
+            None => Err(corrupt(format!(
+                "keyframe {} has no readable H.264 sequence header (avcC) before it",
                 frame.number
-            ))
-        })?;
-        let record = read(r, at, size)?;
-        let (params, length_size) = avc_config(&record)
-            .ok_or_else(|| corrupt("the H.264 sequence header (avcC) is cut off".into()))?;
-        let coding = Coding {
-            codec: Codec::H264,
-            params,
-            length_size,
+            ))),
+            Some(record) => {
+                let (params, length_size) = avc_config(record).expect("checked when read");
+                let coding = Coding {
+                    codec: Codec::H264,
+                    params,
+                    length_size,
+                };
+                hash_frames(r, file_len, &coding, 1, &[frame])
+            }
         };
-        out.extend(hash_frames(r, file_len, &coding, 1, &[frame])?);
+        match hashed {
+            Ok(k) => out.extend(k),
+            Err(e @ HashError::Io { .. }) => return Err(e),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let (true, Some(e)) = (out.is_empty(), failed) {
+        return Err(e);
     }
     out.sort_by_key(|k| k.at_ms);
     out.dedup_by_key(|k| k.at_ms);
     Ok(out)
 }
 
-fn read<R: Read + Seek>(r: &mut R, at: u64, size: u32) -> Result<Vec<u8>, HashError> {
-    let mut d = vec![0u8; size as usize];
-    r.seek(SeekFrom::Start(at)).map_err(io_error)?;
-    r.read_exact(&mut d).map_err(io_error)?;
-    Ok(d)
-}
-
-/// What a walk finds: where an H.264 sequence header's `avcC` record lies, or where a
-/// frame's length-prefixed NAL units lie, when it is shown (ms, as written) and
-/// whether it is a keyframe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a walk finds: an H.264 sequence header's `avcC` record, or where a frame's
+/// length-prefixed NAL units lie, when it is shown (ms, its tag's time made
+/// continuous) and whether it is a keyframe.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Tag {
     Header {
-        offset: u64,
-        size: u32,
+        record: Vec<u8>,
     },
     Frame {
         pts: i64,
@@ -136,9 +145,21 @@ enum Tag {
     },
 }
 
-/// Walks the file's tags, calling `f` with each H.264 sequence header and frame;
-/// whether the file has video tags at all. Refuses a file whose video is not H.264,
-/// naming its codec.
+/// A tag's header at the start of `t` (at least 11 bytes): its type (filter bit
+/// removed), whether it is encrypted (the filter bit), its data size and time (24 bits,
+/// then the upper 8).
+fn tag_header(t: &[u8]) -> (u8, bool, u32, u32) {
+    (
+        t[0] & 0x1F,
+        t[0] & 0x20 != 0,
+        u32::from_be_bytes([0, t[1], t[2], t[3]]),
+        u32::from_be_bytes([t[7], t[4], t[5], t[6]]),
+    )
+}
+
+/// Walks the file's tags, calling `f` with each readable H.264 sequence header and
+/// each frame; whether the file has video tags at all. Refuses a file whose video is
+/// not H.264, naming its coding.
 fn walk<R: Read + Seek>(
     r: &mut R,
     file_len: u64,
@@ -147,42 +168,74 @@ fn walk<R: Read + Seek>(
     r.seek(SeekFrom::Start(0)).map_err(io_error)?;
     let mut b = BufReader::with_capacity(8 * 1024, r);
     let mut head = [0u8; 9];
-    b.read_exact(&mut head).map_err(io_error)?;
+    b.read_exact(&mut head).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => corrupt("the FLV header is cut off".into()),
+        _ => io_error(e),
+    })?;
     let header_size = u32::from_be_bytes([head[5], head[6], head[7], head[8]]);
+    if header_size < 9 {
+        return Err(corrupt(format!(
+            "the FLV header gives its size as {header_size} bytes, less than its 9"
+        )));
+    }
     // After the header, the first "previous tag size" (0).
     let mut at = u64::from(header_size) + 4;
     b.seek(SeekFrom::Start(at)).map_err(io_error)?;
-    let mut other_codec: Option<u8> = None;
+    let mut pos = at;
+    let mut other: Option<String> = None;
+    let mut encrypted = false;
     let mut seen_video = false;
     let mut seen_avc = false;
-    for _ in 0..MAX_TAGS {
-        // A tag's header: type, data size, time (24 bits, then the upper 8), stream
-        // (always 0), then the first bytes of a video tag's data.
+    let mut seen_frame = false;
+    let mut cut = false;
+    let mut clock = Clock::new(1 << 32, 1_000, 40);
+    loop {
+        if pos != at {
+            let skip = i64::try_from(i128::from(at) - i128::from(pos))
+                .map_err(|_| corrupt("an FLV tag is larger than any file".into()))?;
+            b.seek_relative(skip).map_err(io_error)?;
+        }
+        // A tag's header (type, size, time, stream), then a video tag's first bytes.
         let mut t = [0u8; 16];
-        let Ok(got) = fill(&mut b, &mut t) else { break };
+        let got = fill(&mut b, &mut t)?;
+        pos = at + got as u64;
         if got < 11 {
             break;
         }
-        let kind = t[0] & 0x1F;
-        let size = u32::from_be_bytes([0, t[1], t[2], t[3]]);
-        let time = i64::from(u32::from_be_bytes([t[7], t[4], t[5], t[6]]));
+        let (kind, filtered, size, time) = tag_header(&t);
         let data = at + 11;
         let end = data + u64::from(size);
-        if !matches!(kind, AUDIO | VIDEO | SCRIPT) || t[8..11] != [0, 0, 0] || end > file_len {
-            // Damage, or a recording cut off: keep what came before.
+        if !matches!(kind, AUDIO | VIDEO | SCRIPT) {
+            // Damage: find the next tag.
+            match resync(&mut b, at + 1, file_len)? {
+                Some(next) => {
+                    b.seek(SeekFrom::Start(next)).map_err(io_error)?;
+                    (pos, at) = (next, next);
+                    continue;
+                }
+                None => break,
+            }
+        }
+        if end > file_len {
+            // Cut off: what came before stands.
+            cut = true;
             break;
         }
         if kind == VIDEO && size >= 1 {
             seen_video = true;
-            let codec = t[11] & 0x0F;
-            let frame_type = t[11] >> 4;
-            if t[11] & 0x80 != 0 {
-                // Enhanced FLV (a FourCC codec: HEVC, AV1, VP9): not read here.
-                other_codec.get_or_insert(0x80);
-            } else if codec != AVC {
-                other_codec.get_or_insert(codec);
+            let first = t[11];
+            if filtered {
+                encrypted = true;
+            } else if first & 0x80 != 0 {
+                // Enhanced FLV: a FourCC names the coding.
+                other.get_or_insert_with(|| {
+                    format!("{} (enhanced FLV)", String::from_utf8_lossy(&t[12..16]))
+                });
+            } else if first & 0x0F != AVC {
+                other.get_or_insert_with(|| codec_name(first & 0x0F).to_owned());
             } else if size >= 5 && got >= 16 {
                 seen_avc = true;
+                let frame_type = first >> 4;
                 let composition = {
                     let v = i64::from(u32::from_be_bytes([0, t[13], t[14], t[15]]));
                     // Signed 24 bits.
@@ -192,36 +245,86 @@ fn walk<R: Read + Seek>(
                         v
                     }
                 };
-                match t[12] {
-                    0 if size - 5 <= MAX_HEADER_BYTES => f(Tag::Header {
-                        offset: data + 5,
-                        size: size - 5,
-                    }),
-                    1 if size > 5 => f(Tag::Frame {
-                        pts: time + composition,
-                        key: frame_type == 1,
-                        offset: data + 5,
-                        size: size - 5,
-                    }),
+                match (t[12], frame_type) {
+                    (_, 5) => {} // a command, no frame
+                    (0, _) if size - 5 <= MAX_HEADER_BYTES => {
+                        let mut record = vec![0u8; (size - 5) as usize];
+                        b.read_exact(&mut record).map_err(io_error)?;
+                        pos = data + 5 + u64::from(size - 5);
+                        if avc_config(&record).is_some() {
+                            f(Tag::Header { record });
+                        }
+                    }
+                    (1, _) if size > 5 => {
+                        seen_frame = true;
+                        let dts = i64::try_from(clock.time(u64::from(time))).unwrap_or(i64::MAX);
+                        f(Tag::Frame {
+                            pts: dts + composition,
+                            key: matches!(frame_type, 1 | 4),
+                            offset: data + 5,
+                            size: size - 5,
+                        });
+                    }
                     _ => {}
                 }
             }
         }
         // On past the data and the next "previous tag size", within the buffer when
         // the tag is small.
-        let next = end + 4;
-        let skip = i64::try_from(i128::from(next) - i128::from(at + got as u64))
-            .map_err(|_| corrupt("an FLV tag is larger than any file".into()))?;
-        b.seek_relative(skip).map_err(io_error)?;
-        at = next;
+        at = end + 4;
     }
-    match other_codec {
-        Some(codec) if !seen_avc => Err(HashError::Unsupported {
-            media_type: format!("FLV video coded as {}", codec_name(codec)),
+    match (seen_avc, other, encrypted) {
+        (_, _, true) if !seen_frame => Err(HashError::Unsupported {
+            media_type: "encrypted FLV video".into(),
+            why: "its frames cannot be read without the key they were encrypted with",
+        }),
+        (false, Some(name), _) => Err(HashError::Unsupported {
+            media_type: format!("FLV video coded as {name}"),
             why: "only H.264 video keyframes are decoded in FLV",
         }),
+        _ if cut && !seen_video => Err(corrupt(
+            "the FLV file is cut off before its first video tag".into(),
+        )),
         _ => Ok(seen_video),
     }
+}
+
+/// The next place from `from` where a tag begins, as players find one after damage: a
+/// known type, reserved bits clear, and after its data the size it was written with
+/// (11 more than its data's). Looks through at most [`MAX_RESYNC`] bytes.
+fn resync<R: Read + Seek>(
+    b: &mut BufReader<&mut R>,
+    from: u64,
+    file_len: u64,
+) -> Result<Option<u64>, HashError> {
+    let mut window = vec![0u8; 64 * 1024];
+    let mut start = from;
+    while start < file_len && start - from < MAX_RESYNC {
+        b.seek(SeekFrom::Start(start)).map_err(io_error)?;
+        let got = fill(b, &mut window)?;
+        if got < 11 {
+            return Ok(None);
+        }
+        for i in 0..got - 10 {
+            let (kind, _, size, _) = tag_header(&window[i..]);
+            if window[i] & 0xC0 != 0 || !matches!(kind, AUDIO | VIDEO | SCRIPT) {
+                continue;
+            }
+            let at = start + i as u64;
+            let trailer = at + 11 + u64::from(size);
+            if trailer + 4 > file_len {
+                continue;
+            }
+            let mut written = [0u8; 4];
+            b.seek(SeekFrom::Start(trailer)).map_err(io_error)?;
+            b.read_exact(&mut written).map_err(io_error)?;
+            if u32::from_be_bytes(written) == 11 + size {
+                return Ok(Some(at));
+            }
+        }
+        start += (got - 10) as u64;
+    }
+    Ok(None)
 }
 
 fn codec_name(codec: u8) -> &'static str {
@@ -232,20 +335,19 @@ fn codec_name(codec: u8) -> &'static str {
         5 => "On2 VP6 with alpha",
         6 => "Screen video 2",
         12 => "HEVC (codec 12)",
-        0x80 => "an enhanced-FLV FourCC codec (HEVC, AV1 or VP9)",
         _ => "an unknown codec",
     }
 }
 
 /// Reads as much of `buf` as the file holds.
-fn fill<R: BufRead>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+fn fill<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, HashError> {
     let mut got = 0;
     while got < buf.len() {
         match r.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(io_error(e)),
         }
     }
     Ok(got)
@@ -281,25 +383,30 @@ mod tests {
         Ok(out)
     }
 
+    /// An `avcC` record with no parameter sets and 4-byte lengths.
+    const RECORD: [u8; 7] = [1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0];
+
     #[test]
     fn tags_say_where_frames_lie_and_when_they_are_shown() {
-        let header = tag(VIDEO, 0, &[0x17, 0, 0, 0, 0, 1, 2, 3]);
+        let header = tag(VIDEO, 0, &[&[0x17, 0, 0, 0, 0][..], &RECORD].concat());
         // A keyframe shown 40 ms after its tag's time, then an inter frame shown 40 ms
         // before its tag's (a negative 24-bit offset), after a 2^24 ms time.
         let key = tag(VIDEO, 0x0100_0000, &[0x17, 1, 0, 0, 40, 9, 9]);
         let inter = tag(VIDEO, 0x0100_00A0, &[0x27, 1, 0xFF, 0xFF, 0xD8, 9]);
         let sound = tag(AUDIO, 10, &[0xAF, 1, 5]);
-        let f = file(&[header, sound, key, inter]);
+        // A command (frame type 5) is no frame; a garbage sequence header is dropped.
+        let command = tag(VIDEO, 0x0100_00A0, &[0x57, 1, 0, 0, 0, 0]);
+        let garbage = tag(VIDEO, 0x0100_00A0, &[0x17, 0, 0, 0, 0, 9]);
+        let f = file(&[header.clone(), sound, key, inter, command, garbage]);
         let tags = tags_of(&f).unwrap();
-        // The header tag at 13 (23 bytes with its size after), the sound (18), the
-        // keyframe (22), the inter frame.
-        let (at, key_at) = (13 + 11, 13 + 23 + 18);
+        // The header tag at 13 (its data 12 bytes; 27 with the size after), the sound
+        // (18), the keyframe (22), the inter frame.
+        let key_at = 13 + 27 + 18;
         assert_eq!(
             tags,
             vec![
                 Tag::Header {
-                    offset: at + 5,
-                    size: 3
+                    record: RECORD.to_vec()
                 },
                 Tag::Frame {
                     pts: 0x0100_0000 + 40,
@@ -318,23 +425,49 @@ mod tests {
     }
 
     #[test]
-    fn damage_ends_the_walk_and_other_codecs_are_named() {
+    fn damage_is_passed_over_and_other_codecs_are_named() {
         let key = tag(VIDEO, 0, &[0x17, 1, 0, 0, 0, 9]);
-        // A tag of no known type (damage) ends the walk; so does one cut off.
-        let f = file(&[key.clone(), vec![0x33; 20], key.clone()]);
-        assert_eq!(tags_of(&f).unwrap().len(), 1);
-        let whole = file(&[key.clone(), key.clone()]);
+        let later = tag(VIDEO, 2000, &[0x17, 1, 0, 0, 0, 9]);
+        // Bytes that are no tag: the next tag is found by the size written after it.
+        let f = file(&[key.clone(), vec![0x33; 20], later.clone()]);
+        assert_eq!(tags_of(&f).unwrap().len(), 2);
+        // A tag cut off by the end of the file ends the walk.
+        let whole = file(&[key.clone(), later.clone()]);
         assert_eq!(tags_of(&whole[..whole.len() - 6]).unwrap().len(), 1);
-        // An empty tag does not upset the walk.
-        let f = file(&[tag(SCRIPT, 0, &[]), key.clone()]);
-        assert_eq!(tags_of(&f).unwrap().len(), 1);
-        // VP6 and an enhanced-FLV codec are named; H.264 beside them is read.
+        // An empty tag, and a stream ID that is not 0, do not upset the walk.
+        let mut streamed = later.clone();
+        streamed[10] = 1;
+        let f = file(&[tag(SCRIPT, 0, &[]), key.clone(), streamed]);
+        assert_eq!(tags_of(&f).unwrap().len(), 2);
+        // Times that wrap at 2^31 (as ffmpeg writes them) or start again run on.
+        let wrapped = [
+            tag(VIDEO, 0x7FFF_FFD8, &[0x17, 1, 0, 0, 0, 9]),
+            tag(VIDEO, 0x0000_0000, &[0x27, 1, 0, 0, 0, 9]),
+        ];
+        let times: Vec<i64> = tags_of(&file(&wrapped))
+            .unwrap()
+            .iter()
+            .map(|t| match t {
+                Tag::Frame { pts, .. } => *pts,
+                Tag::Header { .. } => -1,
+            })
+            .collect();
+        assert_eq!(times, [0x7FFF_FFD8, 0x7FFF_FFD8 + 40]);
+        // VP6 and an enhanced-FLV coding are named; H.264 beside them is read.
         let vp6 = tag(VIDEO, 0, &[0x14, 0, 0]);
         let e = tags_of(&file(std::slice::from_ref(&vp6))).unwrap_err();
         assert!(e.to_string().contains("On2 VP6 is not supported"), "{e}");
         let hevc = tag(VIDEO, 0, &[0x90, b'h', b'v', b'c', b'1']);
         let e = tags_of(&file(&[hevc])).unwrap_err();
-        assert!(e.to_string().contains("enhanced-FLV"), "{e}");
-        assert_eq!(tags_of(&file(&[vp6, key])).unwrap().len(), 1);
+        assert!(e.to_string().contains("hvc1 (enhanced FLV)"), "{e}");
+        assert_eq!(tags_of(&file(&[vp6, key.clone()])).unwrap().len(), 1);
+        // Encrypted video (the filter bit) is named.
+        let mut sealed = key.clone();
+        sealed[0] |= 0x20;
+        let e = tags_of(&file(&[sealed])).unwrap_err();
+        assert!(e.to_string().contains("encrypted FLV video"), "{e}");
+        // A header that is not one.
+        let e = tags_of(&b"FLV\x01\x01\0\0\0\x05\0\0\0\0"[..]).unwrap_err();
+        assert!(e.to_string().contains("less than its 9"), "{e}");
     }
 }

@@ -32,7 +32,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use super::annexb;
 use super::{
-    Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
+    Clock, Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
     io_error, no_video_track, phash, ranks,
 };
 use crate::HashError;
@@ -519,7 +519,7 @@ fn walk<R: Read + Seek>(
     let mut pes: Option<(Option<u64>, u64)> = None;
     let mut last_cc: Option<u8> = None;
     let mut last_padded = false;
-    let mut clock = Clock::default();
+    let mut clock = Clock::new(PTS_WRAP, RESET, 3_600);
     let mut emit = |u: Building| -> Result<(), HashError> {
         on_unit(Unit {
             data: &u.bytes,
@@ -647,44 +647,6 @@ fn pes_header(b: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
     Some((header, pts, (len > 0).then_some(len)))
 }
 
-/// Presentation times made continuous: over the 2^33 wrap (about 26.5 hours), and over
-/// a jump back of more than [`RESET`], after which time runs on from the latest plus
-/// one frame. A smaller step back is a reordered frame (B-frames).
-#[derive(Default)]
-struct Clock {
-    last: Option<(u64, u64)>,
-    latest: u64,
-    /// The shortest step forward seen: a frame's duration.
-    frame: Option<u64>,
-}
-
-impl Clock {
-    fn time(&mut self, raw: u64) -> u64 {
-        let t = match self.last {
-            None => raw,
-            Some((last_raw, last_t)) => {
-                let forward = (raw + PTS_WRAP - last_raw) % PTS_WRAP;
-                if forward < PTS_WRAP / 2 {
-                    if forward > 0 {
-                        self.frame = Some(self.frame.map_or(forward, |f| f.min(forward)));
-                    }
-                    last_t + forward
-                } else {
-                    let back = PTS_WRAP - forward;
-                    if back <= RESET {
-                        last_t.saturating_sub(back)
-                    } else {
-                        self.latest + self.frame.unwrap_or(3_600)
-                    }
-                }
-            }
-        };
-        self.last = Some((raw, t));
-        self.latest = self.latest.max(t);
-        t
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,22 +669,6 @@ mod tests {
         ts[3 * 188] = 0;
         assert_eq!(layout(&ts), None);
         assert_eq!(layout(&[SYNC]), None);
-    }
-
-    #[test]
-    fn presentation_times_run_on_over_wraps_and_resets() {
-        let mut c = Clock::default();
-        assert_eq!(c.time(PTS_WRAP - 3_600), PTS_WRAP - 3_600);
-        assert_eq!(c.time(0), PTS_WRAP);
-        // A frame shown before the wrap but coming after it (B-frames).
-        assert_eq!(c.time(PTS_WRAP - 1_800), PTS_WRAP - 1_800);
-        assert_eq!(c.time(3_600), PTS_WRAP + 3_600);
-        assert_eq!(c.time(1_000_000), PTS_WRAP + 1_000_000);
-        // A second recording joined on, its times starting again: it runs on from
-        // the latest, one frame (the shortest step forward, 3,600) later.
-        let joined = PTS_WRAP + 1_000_000 + 3_600;
-        assert_eq!(c.time(3_600), joined);
-        assert_eq!(c.time(7_200), joined + 3_600);
     }
 
     #[test]
