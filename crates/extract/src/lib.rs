@@ -29,6 +29,7 @@ mod geotiff;
 mod matroska;
 mod pdf;
 pub mod record;
+mod riff;
 mod sniff;
 pub mod source;
 mod video;
@@ -132,6 +133,7 @@ pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &s
         }
         sniff::Family::Pdf => pdf::extract(&mut input, &mut md),
         sniff::Family::Matroska => matroska::extract(&mut input, &mut md),
+        sniff::Family::Avi => riff::extract(&mut input, &mut md),
         sniff::Family::Other => {}
     }
     c2pa(&mut input, &mut md, c2pa_scope);

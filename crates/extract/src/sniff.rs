@@ -84,6 +84,7 @@ pub enum Family {
     Webp,
     Bmff,
     Matroska,
+    Avi,
     Pdf,
     Other,
 }
@@ -112,6 +113,7 @@ pub fn family(media_type: &str) -> Family {
         | "video/x-m4v"
         | "audio/x-m4a" => Family::Bmff,
         "application/pdf" => Family::Pdf,
+        "video/x-msvideo" | "video/avi" | "video/msvideo" => Family::Avi,
         "video/webm" | "video/x-matroska" | "video/matroska" | "audio/webm"
         | "audio/x-matroska" => Family::Matroska,
         _ => Family::Other,

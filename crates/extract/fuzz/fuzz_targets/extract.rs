@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const TYPES: [&str; 9] = [
+const TYPES: [&str; 11] = [
     "application/octet-stream",
     "image/jpeg",
     "image/png",
@@ -15,6 +15,8 @@ const TYPES: [&str; 9] = [
     "video/mp4",
     "video/quicktime",
     "application/pdf",
+    "video/webm",
+    "video/x-msvideo",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -627,3 +627,103 @@ fn synthetic_webm_reads_back() {
     let date = clock(&md, "matroska.Info.DateUTC");
     assert_eq!(date.utc.as_deref(), Some("2022-04-02T10:15:30Z"));
 }
+
+/// AVI as dashcams and older cameras write it: ffmpeg's (Motion JPEG with PCM sound,
+/// a creation date) read as exiftool reads it (picture size, frame count and rate,
+/// duration, `ICRD`, `ISFT`); and the same file given a camera's `IDIT` in its header
+/// list, read as the camera's own clock: local time, its offset unknown.
+#[test]
+fn avi_matches_exiftool_and_keeps_a_cameras_clock() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let avi = dir.path().join("clip.avi");
+    let args = [
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=2",
+        "-c:v",
+        "mjpeg",
+        "-c:a",
+        "pcm_s16le",
+    ];
+    test_pattern(
+        2,
+        &[&args[..], &["-metadata", "date=2022-04-02"]].concat(),
+        &avi,
+    );
+    let md = extract_path(&avi, "application/octet-stream");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    assert_eq!(md.media_type, "video/x-msvideo");
+    let v = md.video.as_ref().expect("video info");
+    assert_eq!((v.width, v.height), (Some(64), Some(48)));
+    assert!((v.duration_s.unwrap() - 2.0).abs() < 0.05, "{v:?}");
+    let kinds: Vec<(&str, Option<&str>)> = v
+        .tracks
+        .iter()
+        .map(|t| (t.handler.as_str(), t.codec.as_deref()))
+        .collect();
+    assert_eq!(kinds, [("vide", Some("MJPG")), ("soun", Some("0x0001"))]);
+    let created = clock(&md, "riff.INFO.ICRD");
+    assert_eq!(created.basis, Basis::DateOnly);
+    assert_eq!(created.local.as_deref(), Some("2022-04-02"));
+    let software = md.device.software.as_ref().expect("writing software");
+    assert!(software.value.starts_with("Lavf"), "{software:?}");
+
+    // A camera's IDIT chunk, put at the end of the header list (its size grown).
+    let mut bytes = std::fs::read(&avi).unwrap();
+    let hdrl = bytes.windows(4).position(|w| w == b"hdrl").unwrap() - 8;
+    let idit = [
+        &b"IDIT"[..],
+        &26u32.to_le_bytes(),
+        b"SUN JUN 12 14:22:07 2011\n\0",
+    ]
+    .concat();
+    let len = u32::from_le_bytes(bytes[hdrl + 4..hdrl + 8].try_into().unwrap());
+    let end = hdrl + 8 + len as usize;
+    bytes.splice(end..end, idit.iter().copied());
+    bytes[hdrl + 4..hdrl + 8].copy_from_slice(&(len + idit.len() as u32).to_le_bytes());
+    let riff = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) + idit.len() as u32;
+    bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    let camera = write(dir.path(), "camera.avi", &bytes);
+    let md2 = extract_path(&camera, "video/x-msvideo");
+    assert!(md2.problems.is_empty(), "{:?}", md2.problems);
+    let shot = clock(&md2, "riff.IDIT");
+    assert_eq!(shot.basis, Basis::LocalUnknownOffset);
+    assert_eq!(shot.local.as_deref(), Some("2011-06-12T14:22:07"));
+    assert!(shot.utc.is_none());
+    assert_eq!(md2.video, md.video, "the rest as before");
+
+    let Some(e) = read_by_exiftool(&camera) else {
+        return;
+    };
+    assert_eq!(num(&e, "RIFF:ImageWidth") as u32, 64);
+    assert_eq!(num(&e, "RIFF:FrameCount") as u32, 20);
+    assert_eq!(s(&e, "RIFF:Software"), software.value);
+    assert_eq!(s(&e, "RIFF:DateCreated"), "2022:04:02");
+    assert_eq!(s(&e, "RIFF:DateTimeOriginal"), "2011:06:12 14:22:07");
+}
+
+/// The synthetic dashcam AVI (its fields written by the test): the camera's clock, the
+/// creation date, the software, the picture size and the duration.
+#[test]
+fn a_dashcam_avi_gives_its_cameras_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "dashcam.avi", &synth::avi());
+    let md = extract_path(&path, "application/octet-stream");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    assert_eq!(md.media_type, "video/x-msvideo");
+    let shot = clock(&md, "riff.IDIT");
+    assert_eq!(shot.basis, Basis::LocalUnknownOffset);
+    assert_eq!(shot.local.as_deref(), Some("2022-04-02T10:15:30"));
+    assert_eq!(clock(&md, "riff.INFO.ICRD").basis, Basis::DateOnly);
+    let software = md.device.software.as_ref().unwrap();
+    assert_eq!(software.value, "synthetic dashcam");
+    let v = md.video.as_ref().unwrap();
+    assert_eq!((v.width, v.height), (Some(320), Some(240)));
+    assert_eq!(v.duration_s, Some(2.5));
+    assert_eq!(v.tracks[0].codec.as_deref(), Some("MJPG"));
+    assert_eq!(v.tracks[0].duration_s, Some(2.5));
+}

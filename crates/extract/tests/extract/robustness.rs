@@ -149,6 +149,7 @@ fn samples() -> Vec<(String, Vec<u8>, &'static str)> {
         ("synthetic.png".to_string(), synth::png(), "image/png"),
         ("synthetic.webp".to_string(), synth::webp(), "image/webp"),
         ("synthetic.webm".to_string(), synth::webm(), "video/webm"),
+        ("synthetic.avi".to_string(), synth::avi(), "video/x-msvideo"),
     ];
     if let Some(dir) = shared("testdata") {
         for (rel, mt) in [

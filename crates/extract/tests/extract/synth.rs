@@ -338,3 +338,69 @@ pub fn webm() -> Vec<u8> {
     .concat();
     [header, ebml(0x1853_8067, &segment)].concat()
 }
+
+/// An AVI file as a dashcam writes one: a main header (10 fps, 25 frames, 320×240), one
+/// Motion JPEG stream, the camera's `IDIT` time, an `INFO` list (creation date,
+/// software), and a `movi` list of one made-up frame.
+pub fn avi() -> Vec<u8> {
+    fn chunk(id: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut c = id.to_vec();
+        c.extend((data.len() as u32).to_le_bytes());
+        c.extend(data);
+        if data.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    }
+    let list = |kind: &[u8], body: &[u8]| chunk(b"LIST", &[kind, body].concat());
+    let le = |v: u32| v.to_le_bytes();
+    let avih = [
+        le(100_000),
+        le(0),
+        le(0),
+        le(0x10),
+        le(25),
+        le(0),
+        le(1),
+        le(0),
+        le(320),
+        le(240),
+    ]
+    .concat();
+    let avih = [avih, vec![0; 16]].concat();
+    let strh = [
+        &b"vidsMJPG"[..],
+        &[0; 12],
+        &le(1),
+        &le(10),
+        &le(0),
+        &le(25),
+        &[0; 20],
+    ]
+    .concat();
+    let strf = [
+        &le(40)[..],
+        &le(320),
+        &le(240),
+        &[1, 0, 24, 0],
+        b"MJPG",
+        &[0; 20],
+    ]
+    .concat();
+    let strl = list(
+        b"strl",
+        &[chunk(b"strh", &strh), chunk(b"strf", &strf)].concat(),
+    );
+    let idit = chunk(b"IDIT", b"SAT APR 02 10:15:30 2022\n\0");
+    let hdrl = list(b"hdrl", &[chunk(b"avih", &avih), strl, idit].concat());
+    let info = list(
+        b"INFO",
+        &[
+            chunk(b"ICRD", b"2022-04-02\0"),
+            chunk(b"ISFT", b"synthetic dashcam\0"),
+        ]
+        .concat(),
+    );
+    let movi = list(b"movi", &chunk(b"00dc", &[0xFF, 0xD8, 0xFF, 0xD9]));
+    chunk(b"RIFF", &[&b"AVI "[..], &hdrl, &info, &movi].concat())
+}
