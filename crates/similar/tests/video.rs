@@ -496,19 +496,7 @@ fn transport_stream_keyframes_are_hashed_as_they_are_shown() {
         ],
         &file("h264.m2ts"),
     );
-    let mut live = lavfi.to_vec();
-    live.extend([
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=duration=12",
-        "-c:v",
-        "libx264",
-        "-g",
-        "50",
-    ]);
-    live.extend(["-c:a", "aac"]);
-    ffmpeg(&live, &file("live.ts"));
+    live_recording(&file("live.ts"), "640x360", "aac");
     let mut open = lavfi.to_vec();
     open.extend(["-c:v", "libx264", "-bf", "3"]);
     open.extend([
@@ -619,24 +607,7 @@ fn flash_video_keyframes_are_hashed_as_they_are_shown() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let file = |name: &str| tmp.path().join(name);
-    let mut live = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=25:duration=12",
-    ];
-    live.extend([
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=duration=12",
-        "-c:v",
-        "libx264",
-        "-g",
-        "50",
-    ]);
-    live.extend(["-c:a", "aac"]);
-    ffmpeg(&live, &file("live.flv"));
+    live_recording(&file("live.flv"), "640x360", "aac");
     let path = file("live.flv");
     let frames = hash_keyframes_path(&path).unwrap();
     let (probed, start) = probed_keyframes(&path);
@@ -740,24 +711,7 @@ fn damaged_and_joined_transport_streams_keep_what_they_hold() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let file = |name: &str| tmp.path().join(name);
-    let mut live = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=12",
-    ];
-    live.extend([
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=duration=12",
-        "-c:v",
-        "libx264",
-        "-g",
-        "50",
-    ]);
-    live.extend(["-c:a", "aac"]);
-    ffmpeg(&live, &file("live.ts"));
+    live_recording(&file("live.ts"), "320x240", "aac");
     let whole = std::fs::read(file("live.ts")).unwrap();
     let keys = |d: &[u8]| custody_similar::hash_keyframes(&mut std::io::Cursor::new(d));
     let all = keys(&whole).unwrap();
@@ -967,24 +921,7 @@ fn avi_keyframes_are_hashed_as_they_are_shown() {
             "{name}"
         );
     }
-    let mut live = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=25:duration=12",
-    ];
-    live.extend([
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=duration=12",
-        "-c:v",
-        "libx264",
-        "-g",
-        "50",
-    ]);
-    live.extend(["-c:a", "mp3"]);
-    ffmpeg(&live, &file("live.avi"));
+    live_recording(&file("live.avi"), "640x360", "mp3");
     let frames = hash_keyframes_path(&file("live.avi")).unwrap();
     assert_eq!(
         frames.iter().map(|k| k.at_ms).collect::<Vec<_>>(),
@@ -1022,5 +959,25 @@ fn avi_keyframes_are_hashed_as_they_are_shown() {
         e.to_string()
             .contains("AVI video coded as FMP4 is not supported"),
         "{e}"
+    );
+}
+
+/// A live recording as ffmpeg makes one: 12 s of the moving test pattern at 25 fps in
+/// `size`, H.264 with a keyframe every 2 s, and a tone in `audio`, as `out`.
+fn live_recording(out: &Path, size: &str, audio: &str) {
+    let video = format!("testsrc2=size={size}:rate=25:duration=12");
+    let args = [
+        "-f",
+        "lavfi",
+        "-i",
+        &video,
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=12",
+    ];
+    ffmpeg(
+        &[&args[..], &["-c:v", "libx264", "-g", "50", "-c:a", audio]].concat(),
+        out,
     );
 }
