@@ -798,41 +798,65 @@ fn damaged_and_joined_transport_streams_keep_what_they_hold() {
     assert_eq!(times(&hash_keyframes_path(&file("one.ts")).unwrap()), [0]);
 }
 
+/// How a test AVI is written.
+struct AviStyle {
+    fourcc: [u8; 4],
+    /// Odd-sized chunks padded, as the format asks.
+    padded: bool,
+    /// The stream's start, in frames.
+    start: u32,
+    /// The RIFF and `movi` sizes left at 0, as a recorder stopped by a power loss
+    /// leaves them.
+    sizes_unwritten: bool,
+}
+
+const AVI_STYLE: AviStyle = AviStyle {
+    fourcc: *b"MJPG",
+    padded: true,
+    start: 0,
+    sizes_unwritten: false,
+};
+
 /// An AVI file of Motion JPEG frames at 10 fps (stream 00), written here as a camera
 /// writes one: stream headers, then the frames, and no index.
-fn mjpeg_avi(frames: &[Vec<u8>]) -> Vec<u8> {
-    fn chunk(id: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut c = id.to_vec();
-        c.extend((data.len() as u32).to_le_bytes());
-        c.extend(data);
-        if data.len() % 2 == 1 {
-            c.push(0);
-        }
-        c
-    }
-    let list = |kind: &[u8], body: Vec<u8>| chunk(b"LIST", &[kind, &body].concat());
+fn mjpeg_avi(frames: &[Vec<u8>], style: &AviStyle) -> Vec<u8> {
+    use custody_testkit::media::riff_chunk as chunk;
+    let list = |kind: &[u8], body: Vec<u8>| chunk(b"LIST", &[kind, &body].concat(), true);
     let mut strh = b"vidsMJPG".to_vec();
     strh.extend([0u8; 12]);
     strh.extend(1u32.to_le_bytes()); // scale
     strh.extend(10u32.to_le_bytes()); // rate
-    strh.extend([0u8; 24]);
+    strh.extend(style.start.to_le_bytes());
+    strh.extend([0u8; 20]);
     let mut strf = 40u32.to_le_bytes().to_vec();
     strf.extend(320u32.to_le_bytes());
     strf.extend(240u32.to_le_bytes());
     strf.extend([1, 0, 24, 0]);
-    strf.extend(b"MJPG");
+    strf.extend(style.fourcc);
     strf.extend([0u8; 20]);
     let strl = list(
         b"strl",
-        [chunk(b"strh", &strh), chunk(b"strf", &strf)].concat(),
+        [chunk(b"strh", &strh, true), chunk(b"strf", &strf, true)].concat(),
     );
-    let hdrl = list(b"hdrl", [chunk(b"avih", &[0u8; 56]), strl].concat());
-    let movi = list(
+    let hdrl = list(b"hdrl", [chunk(b"avih", &[0u8; 56], true), strl].concat());
+    let mut movi = list(
         b"movi",
-        frames.iter().flat_map(|f| chunk(b"00dc", f)).collect(),
+        frames
+            .iter()
+            .flat_map(|f| chunk(b"00dc", f, style.padded))
+            .collect(),
     );
-    let body = [b"AVI ".to_vec(), hdrl, movi].concat();
-    chunk(b"RIFF", &body)
+    let mut file = chunk(b"RIFF", &[b"AVI ".to_vec(), hdrl.clone()].concat(), true);
+    if style.sizes_unwritten {
+        movi[4..8].fill(0);
+        file[4..8].fill(0);
+    }
+    file.extend(movi);
+    if !style.sizes_unwritten {
+        let size = (file.len() - 8) as u32;
+        file[4..8].copy_from_slice(&size.to_le_bytes());
+    }
+    file
 }
 
 /// A JPEG's bytes with its Huffman tables (DHT segments) taken out.
@@ -864,7 +888,7 @@ fn avi_keyframes_are_hashed_as_they_are_shown() {
     let still = hash_bytes(&picture, "image/jpeg").unwrap();
     let frames: Vec<Vec<u8>> = (0..12).map(|_| picture.clone()).collect();
     let keys = |d: &[u8]| custody_similar::hash_keyframes(&mut std::io::Cursor::new(d));
-    let avi = mjpeg_avi(&frames);
+    let avi = mjpeg_avi(&frames, &AVI_STYLE);
     let found = keys(&avi).unwrap();
     let times: Vec<u64> = found.iter().map(|k| k.at_ms).collect();
     // Ranks 0, 3, 6, 8 and 11 of twelve frames at 10 fps.
@@ -873,6 +897,61 @@ fn avi_keyframes_are_hashed_as_they_are_shown() {
     // Cut off inside the last frame: the eleven before stay (the last of them chosen).
     let cut = keys(&avi[..avi.len() - 100]).unwrap();
     assert_eq!(cut.last().unwrap().at_ms, 1000);
+    // Written other ways, the same: odd-sized frames without their padding byte, sizes
+    // left at 0, a FourCC of 0 (the frames say they are JPEG pictures).
+    let odd = if picture.len() % 2 == 1 {
+        picture.clone()
+    } else {
+        [picture.clone(), vec![0]].concat()
+    };
+    assert_eq!(odd.len() % 2, 1);
+    let odd_frames: Vec<Vec<u8>> = (0..12).map(|_| odd.clone()).collect();
+    let unpadded = AviStyle {
+        padded: false,
+        ..AVI_STYLE
+    };
+    for style in [
+        unpadded,
+        AviStyle {
+            sizes_unwritten: true,
+            ..AVI_STYLE
+        },
+        AviStyle {
+            fourcc: [0; 4],
+            ..AVI_STYLE
+        },
+    ] {
+        assert_eq!(keys(&mjpeg_avi(&odd_frames, &style)).unwrap(), found);
+    }
+    // A stream that starts 2 s in is shown from 2 s.
+    let late = AviStyle {
+        start: 20,
+        ..AVI_STYLE
+    };
+    let times: Vec<u64> = keys(&mjpeg_avi(&frames, &late))
+        .unwrap()
+        .iter()
+        .map(|k| k.at_ms)
+        .collect();
+    assert_eq!(times, [2000, 2300, 2600, 2800, 3100]);
+    // A chosen frame that is not a whole picture is left out; the rest stay.
+    let mut damaged = frames.clone();
+    let half = damaged[3].len() / 2;
+    damaged[3].truncate(half);
+    let kept = keys(&mjpeg_avi(&damaged, &AVI_STYLE)).unwrap();
+    assert_eq!(kept, [found[0], found[2], found[3], found[4]]);
+    // Damage in the middle ends the walk: frames after it could not be numbered.
+    let mut hole = avi.clone();
+    let sixth = hole
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| w == b"00dc")
+        .nth(6)
+        .unwrap()
+        .0;
+    hole[sixth..sixth + 8].fill(0);
+    let before: Vec<u64> = keys(&hole).unwrap().iter().map(|k| k.at_ms).collect();
+    assert_eq!(before, [0, 100, 300, 400, 500]);
 
     if !have_ffmpeg() {
         return;
@@ -893,9 +972,9 @@ fn avi_keyframes_are_hashed_as_they_are_shown() {
         .collect();
     let bare: Vec<Vec<u8>> = tables.iter().map(|f| without_huffman_tables(f)).collect();
     assert!(bare.iter().zip(&tables).all(|(b, t)| b.len() < t.len()));
-    let with = keys(&mjpeg_avi(&tables)).unwrap();
+    let with = keys(&mjpeg_avi(&tables, &AVI_STYLE)).unwrap();
     assert_eq!(
-        keys(&mjpeg_avi(&bare)).unwrap(),
+        keys(&mjpeg_avi(&bare, &AVI_STYLE)).unwrap(),
         with,
         "standard tables assumed"
     );

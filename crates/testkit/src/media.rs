@@ -49,3 +49,16 @@ pub fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
     v.extend_from_slice(data);
     v
 }
+
+/// A RIFF chunk (AVI, WAV): its ID, its data's size (32 bits, little-endian), its data,
+/// and a padding byte after odd-sized data when `padded` (as the format asks; some
+/// writers leave it out). For building AVI files in tests.
+pub fn riff_chunk(id: &[u8; 4], data: &[u8], padded: bool) -> Vec<u8> {
+    let mut c = id.to_vec();
+    c.extend((data.len() as u32).to_le_bytes());
+    c.extend(data);
+    if padded && data.len() % 2 == 1 {
+        c.push(0);
+    }
+    c
+}

@@ -343,15 +343,7 @@ pub fn webm() -> Vec<u8> {
 /// Motion JPEG stream, the camera's `IDIT` time, an `INFO` list (creation date,
 /// software), and a `movi` list of one made-up frame.
 pub fn avi() -> Vec<u8> {
-    fn chunk(id: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut c = id.to_vec();
-        c.extend((data.len() as u32).to_le_bytes());
-        c.extend(data);
-        if data.len() % 2 == 1 {
-            c.push(0);
-        }
-        c
-    }
+    let chunk = |id: &[u8; 4], data: &[u8]| custody_testkit::media::riff_chunk(id, data, true);
     let list = |kind: &[u8], body: &[u8]| chunk(b"LIST", &[kind, body].concat());
     let le = |v: u32| v.to_le_bytes();
     let avih = [

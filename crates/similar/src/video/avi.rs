@@ -1,33 +1,41 @@
 //! Keyframes of AVI videos: dashcams, CCTV exports and older cameras write them, Motion
 //! JPEG (every frame a JPEG picture) or H.264; HEVC too from some recorders.
 //!
-//! Only chunk headers are read while walking: the `hdrl` list (each stream's header
-//! `strh`: its type, rate and scale; and format `strf`: the picture's coding and the
-//! decoder's extra data), then every `movi` list, of the first `RIFF` and of the
-//! OpenDML extensions (`AVIX`) that files over 1 GB add. Each chunk of the first video
-//! stream decoded here (`00dc`, `00db`, ...) is one frame, shown at its number times
-//! the stream's scale over its rate, counted from 0:00. The index (`idx1`, or
-//! OpenDML's) is not needed: a recording cut off by a power loss, with no index
-//! written, is read as far as it goes. A frame is a keyframe when a decoder can start
-//! from it: any Motion JPEG frame; an H.264 IDR picture (or an intra picture after a
-//! recovery point); an HEVC intra random access point, judged from the first bytes of
-//! the frame ([`annexb`](super::annexb)). As for the other containers, the file is
-//! walked twice (count, then take the chosen ones), nothing kept per frame; a chunk
-//! that runs past the end of the file or a header that is not one ends the walk,
-//! keeping the keyframes before it.
+//! The header list (`hdrl`) gives each stream's header `strh` (its type, scale, rate
+//! and start) and format `strf` (the picture's coding and the decoder's extra data).
+//! From the first `movi` list on, chunk headers are walked to the end of the file,
+//! stepping into the lists and OpenDML extensions (`RIFF AVIX`, `LIST movi`, `LIST
+//! rec `) that files over 1 GB and some recorders write, whatever sizes those declare
+//! (a recorder stopped by a power loss leaves them at 0, or wrong). Each chunk of the
+//! first video stream decoded here (`00dc`, `00db`, ...) is one frame, shown at its
+//! number plus the stream's start, times its scale over its rate. The index (`idx1`,
+//! or OpenDML's) is not needed: a recording with none is read as far as it goes. A
+//! header that is not one (damage, or unwritten space) ends the walk, keeping the
+//! keyframes before it: frames after it could not be numbered, so their times could
+//! not be trusted. An odd-sized chunk written without its padding byte is allowed for.
+//!
+//! A frame is a keyframe when a decoder can start from it: any Motion JPEG frame; an
+//! H.264 IDR picture (or an intra picture after a recovery point); an HEVC intra random
+//! access point, judged from the first bytes of the frame ([`annexb`](super::annexb)).
+//! A stream whose FourCC is not known here (or is 0, as ffmpeg writes HEVC) is judged by
+//! its first frame: a JPEG, or an H.264 or HEVC stream starting with its parameter
+//! sets. As for the other containers, the file is walked twice (count, then take the
+//! chosen ones), nothing kept per frame; a chosen keyframe that cannot be decoded is
+//! left out, and the video fails only when none decodes (a recording cut by a power
+//! loss is what this format often holds).
 
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::{
     Codec, Coding, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, annexb, avc_config,
-    corrupt, decode, decode_stream, io_error, no_video_track, phash, ranks,
+    corrupt, decode, decode_stream, hevc_config, io_error, no_video_track, phash, ranks,
 };
 use crate::HashError;
 
 /// Largest `hdrl` list read whole (stream headers and formats: a few KB).
 const MAX_HEADER_BYTES: u32 = 1024 * 1024;
-/// Most chunks walked in one pass (a day of 30 fps video with audio is about 5 million).
-const MAX_CHUNKS: u64 = 20_000_000;
+/// Most chunks of the first RIFF looked at before its `movi` list.
+const MAX_HEADER_CHUNKS: u32 = 10_000;
 /// Bytes of a frame looked at to tell a keyframe; up to [`MAX_LOOK_BYTES`] when its
 /// first slice is further in (after a large SEI).
 const LOOK_BYTES: u32 = 1024;
@@ -65,39 +73,78 @@ const STANDARD_HUFFMAN_TABLES: [u8; 416] = [
     0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEA, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA,
 ];
 
-/// Whether the file starts as an AVI (a RIFF file of form `AVI `).
+/// Whether the file starts as an AVI (a RIFF file of form `AVI `, or `AVI\x19`, which
+/// some writers use).
 pub(super) fn is_avi(head: &[u8]) -> bool {
-    head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"AVI "
+    head.len() >= 12 && &head[..4] == b"RIFF" && matches!(&head[8..12], b"AVI " | b"AVI\x19")
 }
 
 /// How a stream's frames are coded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Mjpeg,
     /// H.264 or HEVC with start codes (Annex B), parameter sets in the stream or in the
     /// extra data.
     AnnexB(Codec),
-    /// H.264 with a length before each NAL unit, the `avcC` record in the extra data.
-    Avcc,
+    /// H.264 or HEVC with a length before each NAL unit, the `avcC`/`hvcC` record in the
+    /// extra data.
+    Prefixed(Codec),
 }
 
-/// The video stream: its two-digit number (as chunk IDs write it), coding, rate and
-/// scale, and the decoder's extra data from its format.
+/// The video stream: its two-digit number (as chunk IDs write it), coding (`None`: to
+/// be judged from its first frame), FourCC, start, rate and scale, and the decoder's
+/// extra data from its format.
 struct Video {
     number: [u8; 2],
-    kind: Kind,
+    kind: Option<Kind>,
+    fourcc: String,
+    start: u64,
     scale: u64,
     rate: u64,
     extra: Vec<u8>,
+}
+
+impl Video {
+    fn coding(&self, codec: Codec) -> Result<Coding<'_>, HashError> {
+        let record = match codec {
+            Codec::Hevc => hevc_config(&self.extra),
+            _ => avc_config(&self.extra),
+        };
+        let (params, length_size) = record
+            .ok_or_else(|| corrupt("the decoder configuration (avcC/hvcC) is cut off".into()))?;
+        Ok(Coding {
+            codec,
+            params,
+            length_size,
+        })
+    }
 }
 
 pub(super) fn hash_keyframes<R: Read + Seek>(
     r: &mut R,
     file_len: u64,
 ) -> Result<Vec<Keyframe>, HashError> {
-    let (video, movies) = headers(r, file_len)?;
+    let (mut video, movi) = headers(r, file_len)?;
+    if video.kind.is_none() {
+        video.kind = judge_first_frame(r, &video, movi, file_len)?;
+    }
+    let Some(kind) = video.kind else {
+        return Err(HashError::Unsupported {
+            media_type: format!("AVI video coded as {}", video.fourcc),
+            why: "only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI",
+        });
+    };
+    let length_size = match kind {
+        Kind::Prefixed(codec) => video.coding(codec)?.length_size,
+        _ => 4,
+    };
     let mut shown = 0u64;
-    walk(r, &video, &movies, |_| shown += 1)?;
+    walk(r, (&video, length_size), movi, file_len, |frame| {
+        if is_keyframe(kind, length_size, frame.head) == Some(true) {
+            shown += 1;
+        }
+        true
+    })?;
     if shown == 0 {
         return Err(corrupt(
             "the AVI video holds no whole keyframe (its frames are empty or none can start a \
@@ -108,79 +155,102 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     let wanted = ranks(shown, MAX_KEYFRAMES);
     let mut rank = 0u64;
     let mut chosen = Vec::with_capacity(wanted.len());
-    walk(r, &video, &movies, |frame| {
-        if wanted.binary_search(&rank).is_ok() {
-            chosen.push(frame);
+    walk(r, (&video, length_size), movi, file_len, |frame| {
+        if is_keyframe(kind, length_size, frame.head) == Some(true) {
+            if wanted.binary_search(&rank).is_ok() {
+                chosen.push((frame.number, frame.offset, frame.size));
+            }
+            rank += 1;
         }
-        rank += 1;
+        true
     })?;
     // Parameter sets from the extra data; a keyframe's own come first.
     let mut params: Vec<(u8, Vec<u8>)> = Vec::new();
-    if let Kind::AnnexB(codec) = video.kind {
+    if let Kind::AnnexB(codec) = kind {
         for (t, n) in annexb::leading_parameters(codec, &video.extra) {
             params.push((t, video.extra[n].to_vec()));
         }
     }
     let mut out = Vec::with_capacity(chosen.len());
-    for frame in chosen {
-        if u64::from(frame.size) > MAX_FRAME_BYTES {
-            return Err(corrupt(format!(
-                "frame {} is {} bytes, more than {MAX_FRAME_BYTES}",
-                frame.number + 1,
-                frame.size
-            )));
+    let mut failed: Option<HashError> = None;
+    for (number, offset, size) in chosen {
+        let hashed = hash_frame(r, &video, kind, &mut params, number, offset, size);
+        match hashed {
+            Ok(hash) => {
+                let shown_at = u128::from(video.start + number) * u128::from(video.scale) * 1000
+                    / u128::from(video.rate);
+                out.push(Keyframe {
+                    at_ms: u64::try_from(shown_at).unwrap_or(u64::MAX),
+                    hash,
+                });
+            }
+            Err(e @ HashError::Io { .. }) => return Err(e),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
         }
-        let data = read(r, frame.offset, frame.size)?;
-        let hash = match &video.kind {
-            Kind::Mjpeg => crate::hash_bytes(&with_huffman_tables(&data), "image/jpeg")?,
-            Kind::AnnexB(codec) => {
-                let own = annexb::leading_parameters(*codec, &data);
-                let mut stream = Stream {
-                    bytes: Vec::with_capacity(data.len() + 256),
-                    nals: Vec::new(),
-                };
-                for (t, p) in &params {
-                    if !own.iter().any(|(o, _)| o == t) {
-                        stream.put(p);
-                    }
-                }
-                for n in annexb::first_picture(*codec, &data)? {
-                    stream.put(&data[n]);
-                }
-                for (t, n) in own {
-                    let nal = data[n].to_vec();
-                    match params.iter_mut().find(|(o, _)| *o == t) {
-                        Some(slot) => slot.1 = nal,
-                        None => params.push((t, nal)),
-                    }
-                }
-                let grid = decode_stream(*codec, &stream)?;
-                PHash(phash::bits(&grid, phash::Variant::ZigzagAc))
-            }
-            Kind::Avcc => {
-                let (params, length_size) = avc_config(&video.extra).ok_or_else(|| {
-                    corrupt("the H.264 decoder configuration (avcC) is cut off".into())
-                })?;
-                let coding = Coding {
-                    codec: Codec::H264,
-                    params,
-                    length_size,
-                };
-                PHash(phash::bits(
-                    &decode(&coding, &data)?,
-                    phash::Variant::ZigzagAc,
-                ))
-            }
-        };
-        let at_ms = u64::try_from(
-            u128::from(frame.number) * u128::from(video.scale) * 1000 / u128::from(video.rate),
-        )
-        .unwrap_or(u64::MAX);
-        out.push(Keyframe { at_ms, hash });
+    }
+    if let (true, Some(e)) = (out.is_empty(), failed) {
+        return Err(e);
     }
     out.sort_by_key(|k| k.at_ms);
     out.dedup_by_key(|k| k.at_ms);
     Ok(out)
+}
+
+/// Reads, decodes and hashes one keyframe.
+fn hash_frame<R: Read + Seek>(
+    r: &mut R,
+    video: &Video,
+    kind: Kind,
+    params: &mut Vec<(u8, Vec<u8>)>,
+    number: u64,
+    offset: u64,
+    size: u32,
+) -> Result<PHash, HashError> {
+    if u64::from(size) > MAX_FRAME_BYTES {
+        return Err(corrupt(format!(
+            "frame {} is {size} bytes, more than {MAX_FRAME_BYTES}",
+            number + 1
+        )));
+    }
+    let data = read(r, offset, size)?;
+    Ok(match kind {
+        Kind::Mjpeg => crate::hash_bytes(&with_huffman_tables(&data), "image/jpeg")?,
+        Kind::AnnexB(codec) => {
+            let own = annexb::leading_parameters(codec, &data);
+            let mut stream = Stream {
+                bytes: Vec::with_capacity(data.len() + 256),
+                nals: Vec::new(),
+            };
+            for (t, p) in params.iter() {
+                if !own.iter().any(|(o, _)| o == t) {
+                    stream.put(p);
+                }
+            }
+            for n in annexb::first_picture(codec, &data)? {
+                stream.put(&data[n]);
+            }
+            for (t, n) in own {
+                let nal = data[n].to_vec();
+                match params.iter_mut().find(|(o, _)| *o == t) {
+                    Some(slot) => slot.1 = nal,
+                    None => params.push((t, nal)),
+                }
+            }
+            PHash(phash::bits(
+                &decode_stream(codec, &stream)?,
+                phash::Variant::ZigzagAc,
+            ))
+        }
+        Kind::Prefixed(codec) => {
+            let coding = video.coding(codec)?;
+            PHash(phash::bits(
+                &decode(&coding, &data)?,
+                phash::Variant::ZigzagAc,
+            ))
+        }
+    })
 }
 
 /// A Motion JPEG frame with the standard Huffman tables put in after its start when it
@@ -236,79 +306,54 @@ fn children(mut d: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     })
 }
 
-/// The video stream and where the `movi` lists' chunks lie (start, end).
-fn headers<R: Read + Seek>(
-    r: &mut R,
-    file_len: u64,
-) -> Result<(Video, Vec<(u64, u64)>), HashError> {
-    let mut video: Result<Video, HashError> = Err(no_video_track());
-    let mut seen_header = false;
-    let mut movies = Vec::new();
-    let mut riff = 0u64;
-    // Each RIFF: the first (AVI ), then OpenDML extensions (AVIX).
-    while riff + 12 <= file_len {
-        let mut head = [0u8; 12];
-        r.seek(SeekFrom::Start(riff)).map_err(io_error)?;
-        r.read_exact(&mut head).map_err(io_error)?;
-        if &head[..4] != b"RIFF" || !matches!(&head[8..12], b"AVI " | b"AVIX") {
+/// The video stream, and where the first `movi` list's chunks start.
+fn headers<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<(Video, u64), HashError> {
+    let mut video: Option<Result<Video, HashError>> = None;
+    let mut at = 12u64;
+    for _ in 0..MAX_HEADER_CHUNKS {
+        if at + 12 > file_len {
             break;
         }
-        // A recorder stopped by a power loss leaves the size at 0 or unwritten.
-        let size = u64::from(le32(&head, 4).unwrap_or(0));
-        let riff_end = match riff + 8 + size {
-            end if size >= 4 && end <= file_len => end,
-            _ => file_len,
-        };
-        let mut at = riff + 12;
-        while at + 8 <= riff_end {
-            let mut h = [0u8; 12];
-            r.seek(SeekFrom::Start(at)).map_err(io_error)?;
-            let got = r.read(&mut h).map_err(io_error)?;
-            let Some((id, size)) = chunk(&h[..got]) else {
-                break;
-            };
-            let data = at + 8;
-            let end = data + u64::from(size);
-            if &id == b"LIST" && got >= 12 {
-                match &h[8..12] {
-                    b"hdrl" if !seen_header && size <= MAX_HEADER_BYTES && end <= riff_end => {
-                        seen_header = true;
-                        let list = read(r, data + 4, size.saturating_sub(4))?;
-                        video = video_stream(&list);
-                    }
-                    b"movi" => {
-                        // Cut off (or its size never written): to the end of what is here.
-                        let movi_end = if size >= 4 && end <= riff_end {
-                            end
-                        } else {
-                            riff_end
-                        };
-                        movies.push((data + 4, movi_end));
-                    }
-                    _ => {}
+        let mut h = [0u8; 12];
+        r.seek(SeekFrom::Start(at)).map_err(io_error)?;
+        r.read_exact(&mut h).map_err(io_error)?;
+        let (id, size) = chunk(&h).expect("12 bytes");
+        let data = at + 8;
+        if &id == b"LIST" {
+            match &h[8..12] {
+                b"movi" => {
+                    let video = video.ok_or_else(|| {
+                        corrupt(
+                            "the AVI file has no stream headers (hdrl) before its frames".into(),
+                        )
+                    })??;
+                    return Ok((video, data + 4));
                 }
+                b"hdrl" if video.is_none() => {
+                    if size > MAX_HEADER_BYTES {
+                        return Err(corrupt(format!(
+                            "the AVI stream headers (hdrl) take {size} bytes, more than \
+                             {MAX_HEADER_BYTES}"
+                        )));
+                    }
+                    let list = read(r, data + 4, size.saturating_sub(4))?;
+                    video = Some(video_stream(&list));
+                }
+                _ => {}
             }
-            if end > riff_end {
-                break;
-            }
-            at = end + (end & 1);
         }
-        if riff_end >= file_len {
-            break;
-        }
-        riff = riff_end + (riff_end & 1);
+        let end = data + u64::from(size);
+        at = end + (end & 1);
     }
-    if !seen_header {
-        return Err(corrupt("the AVI file has no stream headers (hdrl)".into()));
-    }
-    let video = video?;
-    if movies.is_empty() {
-        return Err(corrupt("the AVI file has no frames (no movi list)".into()));
-    }
-    Ok((video, movies))
+    Err(match video {
+        None => corrupt("the AVI file has no stream headers (hdrl)".into()),
+        Some(Err(e)) => e,
+        Some(Ok(_)) => corrupt("the AVI file has no frames (no movi list)".into()),
+    })
 }
 
-/// The first video stream of a header list whose coding is decoded here.
+/// The first video stream of a header list whose coding is decoded here or not known
+/// (to be judged from its first frame).
 fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
     let mut unsupported: Option<String> = None;
     let mut number = 0u32;
@@ -335,6 +380,7 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
         }
         let scale = u64::from(le32(strh, 20).unwrap_or(0));
         let rate = u64::from(le32(strh, 24).unwrap_or(0));
+        let start = u64::from(le32(strh, 28).unwrap_or(0));
         // BITMAPINFOHEADER: its size, then the picture's; the coding at 16.
         let compression: [u8; 4] = strf
             .get(16..20)
@@ -343,27 +389,38 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
         let extra = strf.get(40..).map(<[u8]>::to_vec).unwrap_or_default();
         let mut tag = compression;
         tag.make_ascii_uppercase();
+        let fourcc = if compression == [0; 4] {
+            "no FourCC (0)".to_owned()
+        } else {
+            String::from_utf8_lossy(&compression)
+                .trim_end_matches('\0')
+                .to_owned()
+        };
+        let record = extra.first() == Some(&1);
         let kind = match &tag {
-            b"MJPG" | b"AVRN" | b"DMB1" | b"JPEG" | b"JPGL" => Kind::Mjpeg,
-            b"H264" | b"X264" | b"AVC1" | b"DAVC" | b"VSSH" | b"AVC3" => {
-                if extra.first() == Some(&1) {
-                    Kind::Avcc
-                } else {
-                    Kind::AnnexB(Codec::H264)
-                }
-            }
-            b"HEVC" | b"H265" | b"X265" | b"HVC1" | b"HEV1" => Kind::AnnexB(Codec::Hevc),
-            _ => {
-                let name = if compression == [0; 4] {
-                    "no FourCC (0: uncompressed, or a coding its writer did not name)".to_owned()
-                } else {
-                    String::from_utf8_lossy(&compression)
-                        .trim_end_matches('\0')
-                        .to_owned()
-                };
-                unsupported.get_or_insert(name);
+            // Motion JPEG under the names cameras and capture cards give it.
+            b"MJPG" | b"AVRN" | b"DMB1" | b"JPEG" | b"JPGL" | b"MJPA" | b"ACDV" | b"QIVG"
+            | b"SLMJ" | b"CJPG" | b"IJPG" | b"AVDJ" | b"MMJP" => Some(Kind::Mjpeg),
+            // H.264, as encoders and surveillance systems name it.
+            b"H264" | b"X264" | b"AVC1" | b"DAVC" | b"VSSH" | b"AVC3" | b"V264" | b"Q264"
+            | b"GAVC" | b"UMSV" | b"TSHD" | b"INMC" | b"SMV2" => Some(if record {
+                Kind::Prefixed(Codec::H264)
+            } else {
+                Kind::AnnexB(Codec::H264)
+            }),
+            b"HEVC" | b"H265" | b"X265" | b"HVC1" | b"HEV1" => Some(if record {
+                Kind::Prefixed(Codec::Hevc)
+            } else {
+                Kind::AnnexB(Codec::Hevc)
+            }),
+            // Known codings not decoded here: named now.
+            b"XVID" | b"DIVX" | b"DX50" | b"FMP4" | b"MP4V" | b"MP42" | b"MP43" | b"DIV3"
+            | b"WMV1" | b"WMV2" | b"WMV3" | b"WVC1" | b"MPG2" | b"MPEG" | b"CVID" | b"IV50"
+            | b"DVSD" | b"MJ2C" => {
+                unsupported.get_or_insert(fourcc);
                 continue;
             }
+            _ => None,
         };
         if scale == 0 || rate == 0 {
             return Err(corrupt(format!(
@@ -374,6 +431,8 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
         return Ok(Video {
             number: [digits.as_bytes()[0], digits.as_bytes()[1]],
             kind,
+            fourcc,
+            start,
             scale,
             rate,
             extra,
@@ -388,114 +447,180 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
     })
 }
 
-/// A keyframe of the video stream: its number in the stream (0-based) and where its
-/// bytes lie.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Frame {
+/// A frame of the video stream met by a walk: its number in the stream (0-based),
+/// where its bytes lie, and its first bytes.
+struct Seen<'a> {
     number: u64,
     offset: u64,
     size: u32,
+    head: &'a [u8],
 }
 
-/// Walks the chunks of every `movi` list, calling `f` with each keyframe of the video
-/// stream, in order.
+/// Walks the chunks from the first `movi` list's to the end of the file, calling `f`
+/// with each non-empty frame of the video stream, in order, until it returns `false`.
 fn walk<R: Read + Seek>(
     r: &mut R,
-    video: &Video,
-    movies: &[(u64, u64)],
-    mut f: impl FnMut(Frame),
+    (video, length_size): (&Video, usize),
+    movi: u64,
+    file_len: u64,
+    mut f: impl FnMut(Seen<'_>) -> bool,
 ) -> Result<(), HashError> {
     let mut number = 0u64;
-    let mut chunks = 0u64;
     let mut b = BufReader::with_capacity(8 * 1024, r);
+    b.seek(SeekFrom::Start(movi)).map_err(io_error)?;
+    let mut pos = movi;
+    let mut at = movi;
     let mut look = Vec::new();
-    for &(start, end) in movies {
-        let mut at = start;
-        b.seek(SeekFrom::Start(at)).map_err(io_error)?;
-        let mut pos = at;
-        while at + 8 <= end {
-            chunks += 1;
-            if chunks > MAX_CHUNKS {
-                return Err(corrupt(format!(
-                    "the AVI file has more than {MAX_CHUNKS} chunks"
-                )));
+    // Where the last chunk would have ended without its padding byte.
+    let mut unpadded: Option<u64> = None;
+    while at + 8 <= file_len {
+        if pos != at {
+            let skip = i64::try_from(i128::from(at) - i128::from(pos))
+                .map_err(|_| corrupt("an AVI chunk is larger than any file".into()))?;
+            b.seek_relative(skip).map_err(io_error)?;
+        }
+        let mut h = [0u8; 8];
+        b.read_exact(&mut h).map_err(io_error)?;
+        pos = at + 8;
+        let (id, size) = chunk(&h).expect("8 bytes");
+        if let Some(u) = unpadded.take() {
+            // After an odd-sized chunk: its padding byte, or (some writers) none.
+            if !known(&id) {
+                let mut other = [0u8; 4];
+                b.seek_relative(-9).map_err(io_error)?;
+                b.read_exact(&mut other).map_err(io_error)?;
+                pos = u + 4;
+                if known(&other) {
+                    at = u;
+                    continue;
+                }
+                // Neither: back to where this header ended.
+                b.seek_relative(5).map_err(io_error)?;
+                pos = at + 8;
             }
-            if pos != at {
-                let skip = i64::try_from(i128::from(at) - i128::from(pos))
-                    .map_err(|_| corrupt("an AVI chunk is larger than any file".into()))?;
-                b.seek_relative(skip).map_err(io_error)?;
-            }
-            let mut h = [0u8; 8];
-            b.read_exact(&mut h).map_err(io_error)?;
-            pos = at + 8;
-            let (id, size) = chunk(&h).expect("8 bytes");
-            if !id.iter().all(|c| c.is_ascii_alphanumeric() || *c == b' ') {
-                // Not a chunk header: damage. What came before stands.
+        }
+        if !id.iter().all(|c| c.is_ascii_alphanumeric() || *c == b' ') {
+            // Not a chunk header: damage, or unwritten space. What came before stands.
+            break;
+        }
+        if matches!(&id, b"LIST" | b"RIFF") {
+            // Lists and OpenDML extensions: walk into them, whatever size they declare.
+            at += 12;
+            continue;
+        }
+        let data = at + 8;
+        let next = data + u64::from(size);
+        if id[..2] == video.number && matches!(&id[2..], b"dc" | b"db") {
+            if next > file_len {
+                // Cut off: this frame is not whole.
                 break;
             }
-            if &id == b"LIST" {
-                // A `rec ` list groups chunks: walk into it.
-                at += 12;
-                continue;
-            }
-            let data = at + 8;
-            let next = data + u64::from(size);
-            if id[..2] == video.number && matches!(&id[2..], b"dc" | b"db") {
-                if next > end {
-                    // Cut off: this frame is not whole.
-                    break;
-                }
-                if size > 0 {
-                    let n = (size.min(LOOK_BYTES)) as usize;
+            if size > 0 {
+                let n = size.min(LOOK_BYTES) as usize;
+                look.resize(n, 0);
+                b.read_exact(&mut look).map_err(io_error)?;
+                pos = data + n as u64;
+                if size > LOOK_BYTES
+                    && video
+                        .kind
+                        .is_some_and(|k| is_keyframe(k, length_size, &look).is_none())
+                {
+                    let n = size.min(MAX_LOOK_BYTES) as usize;
+                    let had = look.len();
                     look.resize(n, 0);
-                    b.read_exact(&mut look).map_err(io_error)?;
+                    b.read_exact(&mut look[had..]).map_err(io_error)?;
                     pos = data + n as u64;
-                    let mut key = is_keyframe(&video.kind, &look);
-                    if key.is_none() && size > LOOK_BYTES {
-                        let n = size.min(MAX_LOOK_BYTES) as usize;
-                        let more = n - look.len();
-                        let had = look.len();
-                        look.resize(n, 0);
-                        b.read_exact(&mut look[had..had + more]).map_err(io_error)?;
-                        pos = data + n as u64;
-                        key = is_keyframe(&video.kind, &look);
-                    }
-                    if key == Some(true) {
-                        f(Frame {
-                            number,
-                            offset: data,
-                            size,
-                        });
-                    }
                 }
-                number += 1;
+                let go_on = f(Seen {
+                    number,
+                    offset: data,
+                    size,
+                    head: &look,
+                });
+                if !go_on {
+                    return Ok(());
+                }
             }
-            at = next + (next & 1);
+            number += 1;
+        }
+        // Chunks are padded to an even size; some writers leave the padding out.
+        at = next + u64::from(size & 1);
+        if size & 1 == 1 {
+            unpadded = Some(next);
         }
     }
     Ok(())
 }
 
+/// Whether a chunk ID is one an AVI's frames and indexes use: a stream's data (two
+/// digits, then `dc`, `db`, `wb`, `tx` or `pc`), an index (`ix##`, `idx1`), a list,
+/// an extension or padding.
+fn known(id: &[u8; 4]) -> bool {
+    let stream = id[0].is_ascii_hexdigit()
+        && id[1].is_ascii_hexdigit()
+        && matches!(&id[2..], b"dc" | b"db" | b"wb" | b"tx" | b"pc");
+    stream
+        || (&id[..2] == b"ix" && id[2].is_ascii_hexdigit() && id[3].is_ascii_hexdigit())
+        || matches!(id, b"LIST" | b"RIFF" | b"JUNK" | b"idx1" | b"indx")
+}
+
+/// The coding of a stream whose FourCC says nothing known, from its first frame: a
+/// JPEG picture, or H.264 or HEVC starting with a parameter set or a delimiter.
+fn judge_first_frame<R: Read + Seek>(
+    r: &mut R,
+    video: &Video,
+    movi: u64,
+    file_len: u64,
+) -> Result<Option<Kind>, HashError> {
+    let mut kind = None;
+    walk(r, (video, 4), movi, file_len, |frame| {
+        let h = frame.head;
+        let nal = annexb::nal_units(h).next().map(|n| h[n.start]);
+        kind = if h.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Kind::Mjpeg)
+        } else {
+            match nal {
+                Some(b) if b & 0x80 == 0 && matches!(b & 0x1F, 7 | 9) && h.starts_with(&[0, 0]) => {
+                    Some(Kind::AnnexB(Codec::H264))
+                }
+                Some(b)
+                    if b & 0x81 == 0
+                        && matches!((b >> 1) & 0x3F, 32 | 35)
+                        && h.starts_with(&[0, 0]) =>
+                {
+                    Some(Kind::AnnexB(Codec::Hevc))
+                }
+                _ => None,
+            }
+        };
+        false
+    })?;
+    Ok(kind)
+}
+
 /// Whether a frame (its first bytes) is one a decoder can start from; `None` when those
 /// bytes do not tell.
-fn is_keyframe(kind: &Kind, head: &[u8]) -> Option<bool> {
+fn is_keyframe(kind: Kind, length_size: usize, head: &[u8]) -> Option<bool> {
     match kind {
         Kind::Mjpeg => Some(head.starts_with(&[0xFF, 0xD8])),
         Kind::AnnexB(codec) => {
-            annexb::keyframe_of(*codec, annexb::nal_units(head).map(|n| &head[n]))
+            annexb::keyframe_of(codec, annexb::nal_units(head).map(|n| &head[n]))
         }
-        Kind::Avcc => {
-            // A 4-byte length before each NAL unit (ffmpeg's and most writers'); a
-            // unit cut off by the bytes looked at is looked at as far as it goes.
+        Kind::Prefixed(codec) => {
+            // A length before each NAL unit; a unit cut off by the bytes looked at is
+            // looked at as far as it goes.
             let mut at = 0usize;
             let nals = std::iter::from_fn(|| {
-                let len = u32::from_be_bytes(head.get(at..at + 4)?.try_into().ok()?) as usize;
-                let nal = head.get(at + 4..)?;
+                let len = head
+                    .get(at..at + length_size)?
+                    .iter()
+                    .fold(0usize, |v, &b| (v << 8) | usize::from(b));
+                let nal = head.get(at + length_size..)?;
                 let nal = &nal[..len.min(nal.len())];
-                at = at.saturating_add(4 + len);
+                at = at.saturating_add(length_size + len);
                 (!nal.is_empty()).then_some(nal)
             });
-            annexb::keyframe_of(Codec::H264, nals)
+            annexb::keyframe_of(codec, nals)
         }
     }
 }
