@@ -212,6 +212,32 @@ fn io_error(source: std::io::Error) -> HashError {
     HashError::Io { path: None, source }
 }
 
+/// The keyframes of a video whose keyframes may be damaged one by one (live and
+/// power-cut recordings: transport streams, FLV, AVI), in the order shown: each one
+/// that could not be hashed for what its bytes hold is left out, and the video fails
+/// only when none could be (a read failure fails it at once).
+fn keep_hashed(
+    results: impl IntoIterator<Item = Result<Keyframe, HashError>>,
+) -> Result<Vec<Keyframe>, HashError> {
+    let mut out = Vec::new();
+    let mut failed = None;
+    for r in results {
+        match r {
+            Ok(k) => out.push(k),
+            Err(e @ HashError::Io { .. }) => return Err(e),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let (true, Some(e)) = (out.is_empty(), failed) {
+        return Err(e);
+    }
+    out.sort_by_key(|k| k.at_ms);
+    out.dedup_by_key(|k| k.at_ms);
+    Ok(out)
+}
+
 /// A stream's times made continuous, for containers whose times wrap or start again
 /// (transport streams, FLV): a step forward of less than half the wrap is time moving
 /// on (over the wrap too); a step back of at most `reset` is a reordered frame

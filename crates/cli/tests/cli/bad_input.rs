@@ -212,7 +212,8 @@ fn a_full_disk_fails_the_file_cleanly_and_keeps_the_vault_valid() {
         out.stdout
     );
     // Two workers copy at once, so a small file written while the big one filled the disk
-    // may fail too; every failure must be the disk-full one, and the rest goes in.
+    // may fail too (more of them on a loaded machine); every failure must be the
+    // disk-full one, and the rest goes in.
     let failures: Vec<&str> = out
         .stdout
         .lines()
@@ -225,7 +226,7 @@ fn a_full_disk_fails_the_file_cleanly_and_keeps_the_vault_valid() {
         .filter(|l| l.starts_with("ingested"))
         .count();
     assert!(
-        ingested >= 4 && ingested + failures.len() == 7,
+        ingested >= 1 && ingested + failures.len() == 7,
         "the rest of the batch goes in: {}",
         out.stdout
     );
@@ -235,6 +236,19 @@ fn a_full_disk_fails_the_file_cleanly_and_keeps_the_vault_valid() {
     assert!(left.is_empty(), "no partial copy left: {left:?}");
     let v = env.run_bare(&["--vault", "small/vault", "verify", "--full"]);
     assert_eq!(v.code, 0, "{}\n{}", v.stdout, v.stderr);
+    // As the message says: with the space free again, each small file failed goes in.
+    let retry: Vec<&str> = failures
+        .iter()
+        .filter_map(|l| l.strip_prefix("FAILED   ")?.split(':').next())
+        .filter(|f| *f != "in/big.bin")
+        .collect();
+    if !retry.is_empty() {
+        let again = env.run_bare(&[&["--vault", "small/vault", "ingest"][..], &retry].concat());
+        assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+        for f in &retry {
+            assert!(again.stdout.contains(&format!(" {f}")), "{}", again.stdout);
+        }
+    }
 }
 
 #[test]

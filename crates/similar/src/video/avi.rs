@@ -28,7 +28,8 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::{
     Codec, Coding, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, annexb, avc_config,
-    corrupt, decode, decode_stream, hevc_config, io_error, no_video_track, phash, ranks,
+    corrupt, decode, decode_stream, hevc_config, io_error, keep_hashed, no_video_track, phash,
+    ranks,
 };
 use crate::HashError;
 
@@ -171,31 +172,20 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
             params.push((t, video.extra[n].to_vec()));
         }
     }
-    let mut out = Vec::with_capacity(chosen.len());
-    let mut failed: Option<HashError> = None;
+    let mut results = Vec::with_capacity(chosen.len());
     for (number, offset, size) in chosen {
-        let hashed = hash_frame(r, &video, kind, &mut params, number, offset, size);
-        match hashed {
-            Ok(hash) => {
+        results.push(
+            hash_frame(r, &video, kind, &mut params, number, offset, size).map(|hash| {
                 let shown_at = u128::from(video.start + number) * u128::from(video.scale) * 1000
                     / u128::from(video.rate);
-                out.push(Keyframe {
+                Keyframe {
                     at_ms: u64::try_from(shown_at).unwrap_or(u64::MAX),
                     hash,
-                });
-            }
-            Err(e @ HashError::Io { .. }) => return Err(e),
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
+                }
+            }),
+        );
     }
-    if let (true, Some(e)) = (out.is_empty(), failed) {
-        return Err(e);
-    }
-    out.sort_by_key(|k| k.at_ms);
-    out.dedup_by_key(|k| k.at_ms);
-    Ok(out)
+    keep_hashed(results)
 }
 
 /// Reads, decodes and hashes one keyframe.

@@ -22,7 +22,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::{
     Chosen, Clock, Codec, Coding, Keyframe, MAX_KEYFRAMES, avc_config, corrupt, hash_frames,
-    io_error, no_video_track, ranks,
+    io_error, keep_hashed, no_video_track, ranks,
 };
 use crate::HashError;
 
@@ -95,8 +95,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
         }
         Tag::Frame { .. } => {}
     })?;
-    let mut out = Vec::with_capacity(chosen.len());
-    let mut failed: Option<HashError> = None;
+    let mut results = Vec::with_capacity(chosen.len());
     for (frame, header) in chosen {
         let hashed = match &header {
             None => Err(corrupt(format!(
@@ -111,22 +110,12 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
                     length_size,
                 };
                 hash_frames(r, file_len, &coding, 1, &[frame])
+                    .map(|mut k| k.pop().expect("one frame"))
             }
         };
-        match hashed {
-            Ok(k) => out.extend(k),
-            Err(e @ HashError::Io { .. }) => return Err(e),
-            Err(e) => {
-                failed.get_or_insert(e);
-            }
-        }
+        results.push(hashed);
     }
-    if let (true, Some(e)) = (out.is_empty(), failed) {
-        return Err(e);
-    }
-    out.sort_by_key(|k| k.at_ms);
-    out.dedup_by_key(|k| k.at_ms);
-    Ok(out)
+    keep_hashed(results)
 }
 
 /// What a walk finds: an H.264 sequence header's `avcC` record, or where a frame's

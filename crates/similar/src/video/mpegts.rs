@@ -33,7 +33,7 @@ use std::io::{Read, Seek, SeekFrom};
 use super::annexb;
 use super::{
     Clock, Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
-    io_error, no_video_track, phash, ranks,
+    io_error, keep_hashed, no_video_track, phash, ranks,
 };
 use crate::HashError;
 
@@ -106,8 +106,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     let mut rank = 0u64;
     // The latest parameter set of each type, as the stream carries them.
     let mut params: Vec<(u8, Vec<u8>)> = Vec::new();
-    let mut out: Vec<Keyframe> = Vec::with_capacity(wanted.len());
-    let mut failed: Option<HashError> = None;
+    let mut results = Vec::with_capacity(wanted.len());
     let cap = usize::try_from(MAX_FRAME_BYTES).unwrap_or(usize::MAX);
     let codec = video.1;
     walk(r, size, first, video, cap, |unit| {
@@ -132,21 +131,12 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
                 for n in annexb::first_picture(codec, unit.data)? {
                     stream.put(&unit.data[n]);
                 }
-                // A transport stream is what lossy links carry (broadcast, live): a
-                // keyframe damaged without a sign of it in the packets is passed over,
-                // and the video fails only if none of the chosen ones decodes.
-                match decode_stream(codec, &stream) {
-                    Ok(grid) => {
-                        let pts = unit.pts.unwrap_or(base);
-                        out.push(Keyframe {
-                            at_ms: (pts.saturating_sub(base) + 45) / 90,
-                            hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
-                        });
-                    }
-                    Err(e) => {
-                        failed.get_or_insert(e);
-                    }
-                }
+                // A keyframe damaged without a sign of it in the packets is left out.
+                let pts = unit.pts.unwrap_or(base);
+                results.push(decode_stream(codec, &stream).map(|grid| Keyframe {
+                    at_ms: (pts.saturating_sub(base) + 45) / 90,
+                    hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
+                }));
             }
             rank += 1;
         }
@@ -159,12 +149,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
         }
         Ok(())
     })?;
-    if let (true, Some(e)) = (out.is_empty(), failed) {
-        return Err(e);
-    }
-    out.sort_by_key(|k| k.at_ms);
-    out.dedup_by_key(|k| k.at_ms);
-    Ok(out)
+    keep_hashed(results)
 }
 
 /// One access unit of the video stream: its bytes (up to the walk's limit), its
