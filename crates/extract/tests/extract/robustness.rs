@@ -222,7 +222,7 @@ fn damaged_files_never_panic_hang_or_produce_unserialisable_records() {
 #[ignore = "writes a fuzzing seed corpus; run by hand"]
 fn write_fuzz_seeds() {
     /// The fuzz target's list of declared media types, in its order.
-    const TYPES: [&str; 9] = [
+    const TYPES: [&str; 11] = [
         "application/octet-stream",
         "image/jpeg",
         "image/png",
@@ -232,6 +232,8 @@ fn write_fuzz_seeds() {
         "video/mp4",
         "video/quicktime",
         "application/pdf",
+        "video/webm",
+        "video/x-msvideo",
     ];
     let dir = std::env::var_os("CUSTODY_FUZZ_SEEDS").expect("set CUSTODY_FUZZ_SEEDS to a folder");
     let dir = std::path::PathBuf::from(dir);
