@@ -1571,16 +1571,8 @@ fn check_hevc_size(nal: &[u8]) -> Result<(), HashError> {
 /// The picture size an HEVC sequence parameter set NAL unit declares.
 fn hevc_sps_size(nal: &[u8]) -> Option<(u64, u64)> {
     // Emulation prevention bytes removed from the first part, which is all we read.
-    let mut rbsp = Vec::with_capacity(64);
-    let mut zeros = 0;
-    for &b in nal.get(2..)?.iter().take(256) {
-        if zeros >= 2 && b == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        rbsp.push(b);
-    }
+    let payload = nal.get(2..)?;
+    let rbsp = annexb::rbsp(&payload[..payload.len().min(256)], 256);
     let mut r = Bits { data: &rbsp, at: 0 };
     r.skip(4)?; // sps_video_parameter_set_id
     let sub_layers = r.bits(3)? as usize; // sps_max_sub_layers_minus1

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{Codec, corrupt};
+use super::{Bits, Codec, corrupt};
 use crate::HashError;
 
 /// Most NAL units taken from one keyframe's access unit (a picture has at most a few
@@ -156,12 +156,12 @@ pub(super) fn first_picture(codec: Codec, d: &[u8]) -> Result<Vec<Range<usize>>,
     Ok(out)
 }
 
-/// A NAL unit's payload (its header byte left out) without emulation-prevention bytes
-/// (`00 00 03`), up to `max` bytes.
-fn unescape(nal: &[u8], max: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(nal.len().min(max));
+/// A NAL unit's payload (the bytes after its header) without emulation-prevention
+/// bytes (`00 00 03`), up to `max` bytes: the raw bits its syntax is read from.
+pub(super) fn rbsp(payload: &[u8], max: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len().min(max));
     let mut zeros = 0;
-    for &b in nal.iter().skip(1) {
+    for &b in payload {
         if out.len() >= max {
             break;
         }
@@ -177,7 +177,7 @@ fn unescape(nal: &[u8], max: usize) -> Vec<u8> {
 
 /// Whether an H.264 SEI NAL unit holds a recovery point (payload type 6).
 fn has_recovery_point(nal: &[u8]) -> bool {
-    let d = unescape(nal, MAX_SEI_BYTES);
+    let d = rbsp(nal.get(1..).unwrap_or(&[]), MAX_SEI_BYTES);
     // A payload type or size: bytes of 255 added up, then the last.
     let read = |at: &mut usize| -> Option<usize> {
         let mut v = 0usize;
@@ -206,28 +206,11 @@ fn has_recovery_point(nal: &[u8]) -> bool {
 
 /// An H.264 slice header's `first_mb_in_slice` and `slice_type`, both Exp-Golomb
 /// coded at its start.
-fn slice_start(nal: &[u8]) -> (Option<u32>, Option<u32>) {
-    let d = unescape(nal, 16);
-    let mut bit = 0usize;
-    let mut ue = || -> Option<u32> {
-        let mut zeros = 0;
-        while d.get(bit / 8)? >> (7 - bit % 8) & 1 == 0 {
-            zeros += 1;
-            bit += 1;
-            if zeros > 31 {
-                return None;
-            }
-        }
-        bit += 1;
-        let mut v = 0u32;
-        for _ in 0..zeros {
-            v = (v << 1) | u32::from(d.get(bit / 8)? >> (7 - bit % 8) & 1);
-            bit += 1;
-        }
-        Some((1u32 << zeros) - 1 + v)
-    };
-    let first = ue();
-    (first, ue())
+fn slice_start(nal: &[u8]) -> (Option<u64>, Option<u64>) {
+    let d = rbsp(nal.get(1..).unwrap_or(&[]), 16);
+    let mut bits = Bits { data: &d, at: 0 };
+    let first = bits.ue();
+    (first, bits.ue())
 }
 
 #[cfg(test)]
@@ -294,6 +277,9 @@ mod tests {
         assert_eq!(first_picture(Codec::H264, &d).unwrap().len(), 1);
         let params = leading_parameters(Codec::H264, &au(&[&[0x67], &[0x68], &[0x65, 0x88]]));
         assert_eq!(params.iter().map(|p| p.0).collect::<Vec<_>>(), vec![7, 8]);
+        // Emulation-prevention bytes are taken out of the bits read, up to a limit.
+        assert_eq!(rbsp(&[0, 0, 3, 1, 0, 0, 3, 0], 16), [0, 0, 1, 0, 0, 0]);
+        assert_eq!(rbsp(&[1, 2, 3, 4], 2), [1, 2]);
         // Start codes and their padding are left out; an empty unit is skipped.
         let d = [0, 0, 1, 0x67, 0, 0, 0, 0, 1, 0, 0, 1, 0x68, 0];
         let found: Vec<_> = nal_units(&d).collect();
