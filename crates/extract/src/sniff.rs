@@ -52,6 +52,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
     if is_transport_stream(head) {
         return Some("video/mp2t");
     }
+    if is_program_stream(head) {
+        return Some("video/mpeg");
+    }
     // QuickTime files without ftyp start with moov/mdat/wide/free boxes.
     if head.len() >= 8 && matches!(&head[4..8], b"moov" | b"mdat" | b"wide" | b"free" | b"skip") {
         return Some("video/quicktime");
@@ -73,6 +76,32 @@ fn is_transport_stream(head: &[u8]) -> bool {
                 packets >= enough && (0..packets).all(|i| head[first + skip + i * size] == 0x47)
             })
         })
+}
+
+/// An MPEG program stream (`.mpg`, `.vob`, and what CCTV recorders export, often
+/// after a vendor's header): a pack header whose marker bits hold, followed by another
+/// start code, from its first byte or within 4 KiB.
+fn is_program_stream(head: &[u8]) -> bool {
+    (0..head.len().min(4096)).any(|at| {
+        let b = &head[at..];
+        if b.len() < 16 || b[..4] != [0, 0, 1, 0xBA] {
+            return false;
+        }
+        let len = if b[4] & 0xC4 == 0x44 {
+            // MPEG-2: markers in the clock reference and after the mux rate.
+            let ok = b[6] & 0x04 != 0 && b[8] & 0x04 != 0 && b[9] & 1 != 0 && b[12] & 3 == 3;
+            if !ok {
+                return false;
+            }
+            14 + usize::from(b[13] & 7)
+        } else if b[4] & 0xF1 == 0x21 && b[6] & 1 != 0 && b[8] & 1 != 0 && b[11] & 1 != 0 {
+            12
+        } else {
+            return false;
+        };
+        b.get(len..len + 4)
+            .is_some_and(|n| n[..3] == [0, 0, 1] && n[3] >= 0xB9)
+    })
 }
 
 /// Which reader handles a media type.
@@ -175,6 +204,16 @@ mod tests {
         assert_eq!(sniff(&ts), None);
         assert_eq!(sniff(&ts[..2 * 188]), None);
         assert_eq!(sniff(b"FLV\x01\x05\0\0\0\x09"), Some("video/x-flv"));
+        // A program stream, from its first byte or after a recorder's header.
+        let pack = [
+            0, 0, 1, 0xBA, 0x44, 0, 4, 0, 4, 1, 0, 0, 3, 0xF8, 0, 0, 1, 0xBB,
+        ];
+        assert_eq!(sniff(&pack), Some("video/mpeg"));
+        let recorder = [&b"IMKH"[..], &[1; 36], &pack].concat();
+        assert_eq!(sniff(&recorder), Some("video/mpeg"));
+        let mut broken = pack;
+        broken[12] = 0;
+        assert_eq!(sniff(&broken), None);
         assert_eq!(sniff(b"RIFF\0\0\0\0AVI LIST"), Some("video/x-msvideo"));
         assert_eq!(family("audio/mp4"), Family::Bmff);
         assert_eq!(family("video/webm"), Family::Matroska);

@@ -95,6 +95,10 @@ def videos(out: Path) -> None:
        str(out / "mjpeg.avi"))
     ff("-i", str(out / "hevc10.mp4"), "-c", "copy", "-mpegts_m2ts_mode", "1", "-f", "mpegts",
        str(out / "hevc10.m2ts"))
+    ff("-i", str(out / "h264.mp4"), "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "vob",
+       str(out / "h264.vob"))
+    ff("-i", str(out / "hevc10.mp4"), "-c", "copy", "-bsf:v", "hevc_mp4toannexb", "-f", "mpeg",
+       str(out / "hevc10-mpeg1-system.mpg"))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ mod annexb;
 mod avi;
 mod flv;
 mod matroska;
+mod mpegps;
 mod mpegts;
+mod pes;
 mod vpx;
 
 /// At most this many keyframes are hashed per video, spread over its length.
@@ -87,6 +89,8 @@ pub fn has_keyframes(media_type: &str) -> bool {
             | "video/x-matroska"
             | "video/matroska"
             | "video/mp2t"
+            | "video/mpeg"
+            | "video/mp2p"
             | "video/x-flv"
             | "video/x-msvideo"
             | "video/avi"
@@ -125,6 +129,9 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
     }
     if avi::is_avi(&head) {
         return avi::hash_keyframes(r, file_len);
+    }
+    if let Some(first) = mpegps::layout(&head) {
+        return mpegps::hash_keyframes(r, first);
     }
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;

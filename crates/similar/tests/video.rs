@@ -445,7 +445,7 @@ fn probed_keyframes(file: &Path) -> (Vec<u64>, f64) {
     };
     let times = probe(&["-show_frames", "-show_entries", "frame=pts_time,key_frame"])
         .lines()
-        .filter(|l| l.starts_with("1,"))
+        .filter(|l| l.starts_with("1,") && !l.contains("N/A"))
         .map(|l| {
             (l[2..].split(',').next().unwrap().parse::<f64>().unwrap() * 1000.0).round() as u64
         })
@@ -772,6 +772,227 @@ fn damaged_and_joined_transport_streams_keep_what_they_hold() {
         &file("one.ts"),
     );
     assert_eq!(times(&hash_keyframes_path(&file("one.ts")).unwrap()), [0]);
+}
+
+/// The packs and packets of a program stream as ffmpeg writes one: each item's bytes
+/// and its start code's last byte (0xBA for a pack header).
+fn ps_items(d: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 4 <= d.len() {
+        assert_eq!(d[at..at + 3], [0, 0, 1], "a start code at {at}");
+        let id = d[at + 3];
+        let n = match id {
+            0xBA => 14 + usize::from(d[at + 13] & 7),
+            0xB9 => 4,
+            _ => 6 + usize::from(u16::from_be_bytes([d[at + 4], d[at + 5]])),
+        };
+        out.push((id, d[at..at + n].to_vec()));
+        at += n;
+    }
+    out
+}
+
+/// The CRC-32 of MPEG-2 tables (polynomial 0x04C11DB7, no reflection or inversion).
+fn mpeg_crc(d: &[u8]) -> u32 {
+    d.iter().fold(0xFFFF_FFFF, |mut crc, &b| {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    })
+}
+
+/// A program stream map naming stream 0xE0 as `kind` and 0xC0 as MPEG audio.
+fn stream_map(kind: u8) -> Vec<u8> {
+    let mut m = vec![0, 0, 1, 0xBC, 0, 0, 0xE0, 0xFF, 0, 0, 0, 8];
+    m.extend([kind, 0xE0, 0, 0, 0x04, 0xC0, 0, 0]);
+    let n = (m.len() - 6 + 4) as u16;
+    m[4..6].copy_from_slice(&n.to_be_bytes());
+    let crc = mpeg_crc(&m);
+    m.extend(crc.to_be_bytes());
+    m
+}
+
+/// ffmpeg's program stream rewritten as CCTV recorders export theirs: a vendor's
+/// 40-byte header first, the video on stream 0xE0, and a stream map naming it as
+/// `kind` after the first pack's system header.
+fn as_recorder_writes(d: &[u8], kind: u8) -> Vec<u8> {
+    let mut out = b"IMKH".to_vec();
+    out.extend([0x01; 36]);
+    for (i, (id, mut bytes)) in ps_items(d).into_iter().enumerate() {
+        if id == 0xE2 {
+            bytes[3] = 0xE0;
+        }
+        out.extend(bytes);
+        if i == 1 {
+            out.extend(stream_map(kind));
+        }
+    }
+    out
+}
+
+/// MPEG program streams, as DVD-style muxers and CCTV recorders write them: the H.264
+/// fixture (`moving.mpg`, ffmpeg's 2 KiB packs, frames spread over packets and packets
+/// holding two frames' bytes) hashes as its MP4 original, to the bit; rewritten as a
+/// recorder exports it (a vendor's header, a stream map), the same; named by its map
+/// as MPEG-2, refused. Cut off, the keyframes before the cut stay; bytes lost inside a
+/// keyframe lose that keyframe alone. With ffmpeg: a live recording with MPEG audio
+/// and an HEVC recording give ffprobe's keyframe times (counted from the start) and
+/// hash as ffmpeg shows them, as does H.264 in an MPEG-1 system stream; a live
+/// recording and the HEVC fixture laid out as a CCTV recorder exports (a pack for each
+/// frame, a vendor's header, a stream map) hash as their transport streams; MPEG-2 and
+/// MPEG-1 video are named as not decoded.
+#[test]
+fn program_stream_keyframes_are_hashed_as_they_are_shown() {
+    let mpg = std::fs::read(data("moving.mpg")).unwrap();
+    let keys = |d: &[u8]| custody_similar::hash_keyframes(&mut std::io::Cursor::new(d));
+    let mp4 = hash_keyframes_path(&data("moving.mp4")).unwrap();
+    assert_eq!(
+        keys(&mpg).unwrap(),
+        mp4,
+        "the same bitstream in another container"
+    );
+    assert_eq!(
+        keys(&as_recorder_writes(&mpg, 0x1B)).unwrap(),
+        mp4,
+        "as a recorder writes it"
+    );
+    let e = keys(&as_recorder_writes(&mpg, 0x02)).unwrap_err();
+    assert!(
+        e.to_string().contains("stream type 0x02 (MPEG-2 video)"),
+        "{e}"
+    );
+
+    // Cut off inside the last keyframe: the two before it stay.
+    let last_key = memchr::memmem::rfind(&mpg, &[0, 0, 1, 0x65]).unwrap();
+    let cut = keys(&mpg[..last_key + 1000]).unwrap();
+    assert_eq!(cut, mp4[..2], "cut off");
+    // 100 bytes lost inside the keyframe at 1 s: that keyframe alone is passed over.
+    let idr = memchr::memmem::find_iter(&mpg, &[0, 0, 1, 0x65]).collect::<Vec<_>>();
+    let second = idr.iter().copied().find(|&at| at > idr[0] + 4096).unwrap();
+    let hole = second + 200;
+    let lost = [&mpg[..hole], &mpg[hole + 100..]].concat();
+    assert_eq!(keys(&lost).unwrap(), [mp4[0], mp4[2]], "bytes lost");
+
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str| tmp.path().join(name);
+    let pattern = "testsrc2=size=640x360:rate=25:duration=12";
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            pattern,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=12",
+            "-c:v",
+            "libx264",
+            "-g",
+            "50",
+            "-c:a",
+            "mp2",
+            "-f",
+            "vob",
+        ],
+        &file("live.mpg"),
+    );
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            pattern,
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error:keyint=50:min-keyint=50",
+            "-f",
+            "vob",
+        ],
+        &file("hevc.mpg"),
+    );
+    // H.264 in an MPEG-1 system stream, as ffmpeg writes `.mpg` by default.
+    ffmpeg(
+        &[
+            "-i",
+            file("live.mpg").to_str().unwrap(),
+            "-c",
+            "copy",
+            "-f",
+            "mpeg",
+        ],
+        &file("mpeg1-system.mpg"),
+    );
+    for name in ["live.mpg", "hevc.mpg", "mpeg1-system.mpg"] {
+        let path = file(name);
+        let frames = hash_keyframes_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (probed, start) = probed_keyframes(&path);
+        let counted: Vec<u64> = probed
+            .iter()
+            .map(|t| t - (start * 1000.0).round() as u64)
+            .collect();
+        let times: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+        // A keyframe that begins in a packet where another frame began has no time of
+        // its own, for ffprobe (which leaves it out of this list) as here.
+        assert_eq!(times, counted, "{name}: keyframe times against ffprobe");
+        assert_decoded_by_ffmpeg(&path, &frames, tmp.path());
+    }
+    // As CCTV recorders export: a pack and PES packets of its own for each frame,
+    // after a vendor's header, the stream named by a map (H.264 from a live recording,
+    // 10-bit HEVC): the same keyframes, at the same times, as the transport streams.
+    live_recording(&file("live.ts"), "640x360", "aac");
+    let hevc = data("moving_hevc10.mp4");
+    ffmpeg(
+        &["-i", hevc.to_str().unwrap(), "-c", "copy"],
+        &file("hevc10.ts"),
+    );
+    let header = [&b"IMKH"[..], &[1; 36]].concat();
+    for (name, kind) in [("live.ts", 0x1B), ("hevc10.ts", 0x24)] {
+        let ts = std::fs::read(file(name)).unwrap();
+        let ps = custody_testkit::media::program_stream_from_ts(&ts, &header, kind);
+        assert_eq!(
+            keys(&ps).unwrap(),
+            hash_keyframes_path(&file(name)).unwrap(),
+            "{name} as a recorder exports it"
+        );
+    }
+    assert_eq!(
+        keys(&std::fs::read(file("hevc10.ts")).unwrap()).unwrap(),
+        hash_keyframes_path(&hevc).unwrap()
+    );
+
+    let pattern = "testsrc2=size=320x240:rate=25:duration=2";
+    for (codec, format, says) in [
+        (
+            "mpeg2video",
+            "vob",
+            "stream type 0x02 (MPEG-2 video) is not supported",
+        ),
+        (
+            "mpeg1video",
+            "mpeg",
+            "stream type 0x01 (MPEG-1 video) is not supported",
+        ),
+    ] {
+        let out = file(&format!("{codec}.mpg"));
+        ffmpeg(
+            &["-f", "lavfi", "-i", pattern, "-c:v", codec, "-f", format],
+            &out,
+        );
+        let e = hash_keyframes_path(&out).unwrap_err();
+        assert!(e.to_string().contains(says), "{codec}: {e}");
+    }
 }
 
 /// How a test AVI is written.

@@ -62,3 +62,92 @@ pub fn riff_chunk(id: &[u8; 4], data: &[u8], padded: bool) -> Vec<u8> {
     }
     c
 }
+
+/// An MPEG program stream laid out as CCTV recorders and DVRs export theirs, from an
+/// MPEG transport stream (as ffmpeg writes one, a PES packet per frame): `header` (a
+/// vendor's header, or nothing) first, then for each video frame a pack header and its
+/// PES packets on stream 0xE0, the first with the frame's own times, split at 60,000
+/// bytes; a stream map names the video as `stream_type` in the first pack. Audio is
+/// left out.
+pub fn program_stream_from_ts(ts: &[u8], header: &[u8], stream_type: u8) -> Vec<u8> {
+    // The video's PES packets, joined from its transport packets.
+    let mut pes: Vec<Vec<u8>> = Vec::new();
+    let mut video_pid = None;
+    for p in ts.chunks_exact(188) {
+        let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
+        let start = p[1] & 0x40 != 0;
+        let control = (p[3] >> 4) & 3;
+        if control & 1 == 0 {
+            continue;
+        }
+        let at = if control & 2 != 0 {
+            5 + usize::from(p[4])
+        } else {
+            4
+        };
+        let payload = &p[at.min(188)..];
+        if start && payload.starts_with(&[0, 0, 1, 0xE0]) && video_pid.is_none() {
+            video_pid = Some(pid);
+        }
+        if Some(pid) != video_pid {
+            continue;
+        }
+        if start {
+            pes.push(payload.to_vec());
+        } else if let Some(last) = pes.last_mut() {
+            last.extend_from_slice(payload);
+        }
+    }
+    let pack = [0, 0, 1, 0xBA, 0x44, 0, 4, 0, 4, 1, 0x01, 0x89, 0xC3, 0xF8];
+    let mut map = vec![
+        0,
+        0,
+        1,
+        0xBC,
+        0,
+        0,
+        0xE0,
+        0xFF,
+        0,
+        0,
+        0,
+        4,
+        stream_type,
+        0xE0,
+        0,
+        0,
+    ];
+    let n = (map.len() - 6 + 4) as u16;
+    map[4..6].copy_from_slice(&n.to_be_bytes());
+    let crc = map.iter().fold(0xFFFF_FFFFu32, |mut crc, &b| {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    });
+    map.extend(crc.to_be_bytes());
+    let mut out = header.to_vec();
+    for (i, p) in pes.iter().enumerate() {
+        out.extend(pack);
+        if i == 0 {
+            out.extend(&map);
+        }
+        let header_len = 9 + usize::from(p[8]);
+        let (times, data) = (&p[6..header_len], &p[header_len..]);
+        for (k, chunk) in data.chunks(60_000).enumerate() {
+            let head: &[u8] = if k == 0 { times } else { &[0x80, 0, 0] };
+            let len = (head.len() + chunk.len()) as u16;
+            out.extend([0, 0, 1, 0xE0]);
+            out.extend(len.to_be_bytes());
+            out.extend(head);
+            out.extend(chunk);
+        }
+    }
+    out.extend([0, 0, 1, 0xB9]);
+    out
+}

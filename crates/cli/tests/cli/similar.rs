@@ -1032,14 +1032,42 @@ fn an_avi_recording_is_found_from_a_still() {
     found_from_a_still(&["-c:v", "libx264"], "recording.avi", "video/x-msvideo");
 }
 
+/// A CCTV export (H.264 in an MPEG program stream after a recorder's own header, named
+/// `.mp4` as such recorders name it) is found from a still of its second scene, and
+/// finds the still: it is told by its content, not its name.
+#[test]
+fn a_cctv_export_is_found_from_a_still() {
+    let made = |env: &Env| {
+        let args = two_scene_video(480, &["-c:v", "libx264"], "make/export.ts");
+        if !ffmpeg(env, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
+            return false;
+        }
+        let ts = std::fs::read(env.path("make/export.ts")).unwrap();
+        let header = [&b"IMKH"[..], &[1; 36]].concat();
+        let ps = custody_testkit::media::program_stream_from_ts(&ts, &header, 0x1B);
+        std::fs::write(env.path("dump/export.mp4"), ps).unwrap();
+        true
+    };
+    found_from_a_still_made(made, "export.mp4", "video/mpeg");
+}
+
 /// Ingests the two-scene video made with `codec` as `name` beside a still of its second
 /// scene: the video is of `media_type`, its keyframes are at 0 and 1 s, and each finds
 /// the other at 0:01.
 fn found_from_a_still(codec: &[&str], name: &str, media_type: &str) {
+    let made = |env: &Env| {
+        let args = two_scene_video(480, codec, &format!("dump/{name}"));
+        ffmpeg(env, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    found_from_a_still_made(made, name, media_type);
+}
+
+/// [`found_from_a_still`] with the video `name` made in `dump` by `make` (false: no
+/// ffmpeg, and the test skips).
+fn found_from_a_still_made(make: impl Fn(&Env) -> bool, name: &str, media_type: &str) {
     let env = Env::new();
     two_scenes(&env);
-    let args = two_scene_video(480, codec, &format!("dump/{name}"));
-    if !ffmpeg(&env, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
+    if !make(&env) {
         return;
     }
     std::fs::remove_file(env.path("dump/still-a.jpg")).unwrap();

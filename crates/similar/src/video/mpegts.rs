@@ -30,11 +30,8 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use super::annexb;
-use super::{
-    Clock, Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
-    io_error, keep_hashed, no_video_track, phash, ranks,
-};
+use super::pes::{self, PTS_WRAP, RESET, Unit, crc32, pes_header};
+use super::{Clock, Codec, Keyframe, corrupt, io_error, no_video_track};
 use crate::HashError;
 
 const SYNC: u8 = 0x47;
@@ -42,14 +39,6 @@ const SYNC: u8 = 0x47;
 const PACKET: usize = 188;
 /// Packets read at once.
 const READ_PACKETS: usize = 4096;
-/// Bytes of an access unit looked at to tell a keyframe (its first slice is near its
-/// start, after the delimiter, parameter sets and SEI); both walks look at as many.
-const HEAD_BYTES: usize = 64 * 1024;
-/// PES presentation times count 90,000 to the second and wrap at 2^33.
-const PTS_WRAP: u64 = 1 << 33;
-/// A jump back in presentation time larger than this is a new recording, not a
-/// reordered frame.
-const RESET: u64 = 2 * 90_000;
 /// Bytes read looking for the tables before giving up.
 const MAX_TABLE_SEARCH: u64 = 64 * 1024 * 1024;
 
@@ -79,97 +68,9 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     (size, first): (usize, u64),
 ) -> Result<Vec<Keyframe>, HashError> {
     let video = find_video(r, size, first)?;
-    let mut shown = 0u64;
-    let mut base: Option<u64> = None;
-    walk(r, size, first, video, HEAD_BYTES, |unit| {
-        base = base.or(unit.pts);
-        if unit.is_keyframe(video.1) {
-            shown += 1;
-        }
-        Ok(())
-    })?;
-    let Some(base) = base else {
-        return Err(corrupt(
-            "the transport stream's video holds no frame with a presentation time".into(),
-        ));
-    };
-    if shown == 0 {
-        return Err(corrupt(format!(
-            "the transport stream's video holds no whole keyframe ({})",
-            match video.1 {
-                Codec::Hevc => "IDR, CRA or BLA picture",
-                _ => "IDR picture, or intra picture after a recovery point",
-            }
-        )));
-    }
-    let wanted = ranks(shown, MAX_KEYFRAMES);
-    let mut rank = 0u64;
-    // The latest parameter set of each type, as the stream carries them.
-    let mut params: Vec<(u8, Vec<u8>)> = Vec::new();
-    let mut results = Vec::with_capacity(wanted.len());
-    let cap = usize::try_from(MAX_FRAME_BYTES).unwrap_or(usize::MAX);
-    let codec = video.1;
-    walk(r, size, first, video, cap, |unit| {
-        let own = annexb::leading_parameters(codec, unit.data);
-        if unit.is_keyframe(codec) {
-            if wanted.binary_search(&rank).is_ok() {
-                if !unit.held {
-                    return Err(corrupt(format!(
-                        "keyframe {} is more than {MAX_FRAME_BYTES} bytes",
-                        rank + 1
-                    )));
-                }
-                let mut stream = Stream {
-                    bytes: Vec::with_capacity(unit.data.len() + 256),
-                    nals: Vec::new(),
-                };
-                for (t, p) in &params {
-                    if !own.iter().any(|(o, _)| o == t) {
-                        stream.put(p);
-                    }
-                }
-                for n in annexb::first_picture(codec, unit.data)? {
-                    stream.put(&unit.data[n]);
-                }
-                // A keyframe damaged without a sign of it in the packets is left out.
-                let pts = unit.pts.unwrap_or(base);
-                results.push(decode_stream(codec, &stream).map(|grid| Keyframe {
-                    at_ms: (pts.saturating_sub(base) + 45) / 90,
-                    hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
-                }));
-            }
-            rank += 1;
-        }
-        for (t, n) in own {
-            let nal = unit.data[n].to_vec();
-            match params.iter_mut().find(|(o, _)| *o == t) {
-                Some(slot) => slot.1 = nal,
-                None => params.push((t, nal)),
-            }
-        }
-        Ok(())
-    })?;
-    keep_hashed(results)
-}
-
-/// One access unit of the video stream: its bytes (up to the walk's limit), its
-/// presentation time (made continuous), whether none of it was lost or cut off, and
-/// whether all of it is held here.
-struct Unit<'a> {
-    data: &'a [u8],
-    pts: Option<u64>,
-    whole: bool,
-    held: bool,
-}
-
-impl Unit<'_> {
-    /// Whether this unit is a keyframe that can be decoded, judged on its first
-    /// [`HEAD_BYTES`] whatever the walk keeps, so that both walks count alike.
-    fn is_keyframe(&self, codec: Codec) -> bool {
-        self.whole
-            && self.pts.is_some()
-            && annexb::is_keyframe(codec, &self.data[..self.data.len().min(HEAD_BYTES)])
-    }
+    pes::hash_units(video.1, "transport stream", |keep, on_unit| {
+        walk(r, size, first, video, keep, on_unit)
+    })
 }
 
 /// The access unit being joined.
@@ -374,7 +275,10 @@ fn find_video<R: Read + Seek>(
     }
     Err(match other {
         Some(kind) => HashError::Unsupported {
-            media_type: format!("MPEG-TS video of stream type 0x{kind:02X} ({})", name(kind)),
+            media_type: format!(
+                "MPEG-TS video of stream type 0x{kind:02X} ({})",
+                pes::name(kind)
+            ),
             why: "only H.264 and HEVC video keyframes are decoded in transport streams",
         },
         None if !seen_pat => {
@@ -422,23 +326,6 @@ fn join_section(
     (len >= 12 && crc32(&section) == 0).then(|| section[..len - 4].to_vec())
 }
 
-/// The CRC-32 of MPEG-2 sections (polynomial 0x04C11DB7, most significant bit first,
-/// no final inversion): 0 over a section with its CRC.
-fn crc32(d: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in d {
-        crc ^= u32::from(b) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
 /// The PIDs of the program maps a program association table names.
 fn program_maps(pat: &[u8]) -> Vec<u16> {
     pat.get(8..)
@@ -471,21 +358,6 @@ fn video_stream(pmt: &[u8]) -> (Option<(u16, Codec)>, Option<u8>) {
         }
     }
     (None, other)
-}
-
-/// What a video stream type is, for messages.
-fn name(kind: u8) -> &'static str {
-    match kind {
-        0x01 => "MPEG-1 video",
-        0x02 => "MPEG-2 video",
-        0x10 => "MPEG-4 Part 2 video",
-        0x20 => "H.264 SVC/MVC",
-        0x33 => "H.266/VVC",
-        0x42 => "AVS video",
-        0xD1 => "Dirac",
-        0xEA => "VC-1",
-        _ => "video",
-    }
 }
 
 /// Walks the packets of the whole file, calling `on_unit` with each access unit of the
@@ -611,27 +483,6 @@ fn walk<R: Read + Seek>(
     Ok(())
 }
 
-/// A PES packet's header: its length, its presentation time (33 bits, as written) and
-/// its declared length (`None`: unbounded, as video's usually is).
-fn pes_header(b: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
-    if b.len() < 9 || b[..3] != [0, 0, 1] || b[6] & 0xC0 != 0x80 {
-        return None;
-    }
-    let len = u64::from(u16::from_be_bytes([b[4], b[5]]));
-    let header = 9 + usize::from(b[8]);
-    if header > b.len() {
-        return None;
-    }
-    let pts = (b[7] & 0x80 != 0 && header >= 14).then(|| {
-        (u64::from(b[9] >> 1) & 7) << 30
-            | u64::from(b[10]) << 22
-            | u64::from(b[11] >> 1) << 15
-            | u64::from(b[12]) << 7
-            | u64::from(b[13] >> 1)
-    });
-    Some((header, pts, (len > 0).then_some(len)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,24 +505,6 @@ mod tests {
         ts[3 * 188] = 0;
         assert_eq!(layout(&ts), None);
         assert_eq!(layout(&[SYNC]), None);
-    }
-
-    #[test]
-    fn pes_headers_give_their_time() {
-        // PTS 0x1_2345_6789 in the standard's marker-bit layout.
-        let pts: u64 = 0x1_2345_6789;
-        let b = [
-            0x21 | ((pts >> 29) & 0x0E) as u8,
-            (pts >> 22) as u8,
-            ((pts >> 14) & 0xFE) as u8 | 1,
-            (pts >> 7) as u8,
-            ((pts << 1) & 0xFE) as u8 | 1,
-        ];
-        let mut pes = vec![0, 0, 1, 0xE0, 0, 0, 0x80, 0x80, 5];
-        pes.extend(b);
-        pes.extend([0, 0, 0, 1, 0x65]);
-        assert_eq!(pes_header(&pes), Some((14, Some(pts), None)));
-        assert_eq!(pes_header(&pes[..12]), None);
     }
 
     #[test]

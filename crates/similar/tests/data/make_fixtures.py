@@ -43,7 +43,8 @@ else:
 # Two seconds of the picture at 10 fps with a keyframe every ten frames (H.264 in MP4,
 # HEVC in QuickTime), the H.264 one again with a turned track, and three seconds of
 # ffmpeg's moving test pattern (H.264 with B-frames; 10-bit HEVC; VP9 and VP8 in WebM),
-# and that H.264 as a fragmented MP4, an MPEG transport stream, Flash Video and AVI.
+# and that H.264 as a fragmented MP4, an MPEG transport stream, Flash Video, AVI and an
+# MPEG program stream.
 if shutil.which("ffmpeg"):
     def ff(*args):
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", *args, "-y"], check=True)
@@ -68,6 +69,9 @@ if shutil.which("ffmpeg"):
     ff("-i", "moving.mp4", "-c", "copy", "moving.flv")
     # And in AVI, as dashcams and CCTV exports write it.
     ff("-i", "moving.mp4", "-c", "copy", "moving.avi")
+    # And as an MPEG program stream in 2 KiB packs, as DVD-style muxers write it.
+    ff("-i", "moving.mp4", "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "vob",
+       "moving.mpg")
     # The moving pattern as VP9 in WebM (libvpx), as YouTube serves video.
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "10", "-b:v", "200k",
        "-deadline", "realtime", "-cpu-used", "8", "moving_vp9.webm")

@@ -1,0 +1,242 @@
+//! What MPEG-2 systems streams (ISO/IEC 13818-1) share, whether transport streams
+//! ([`mpegts`](super::mpegts)) or program streams ([`mpegps`](super::mpegps)) carry
+//! them: PES packet headers and their presentation times, the access units of an
+//! H.264 or HEVC video joined from them, and how keyframes are chosen among those
+//! units and decoded.
+
+use super::annexb;
+use super::{
+    Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
+    keep_hashed, phash, ranks,
+};
+use crate::HashError;
+
+/// Bytes of an access unit looked at to tell a keyframe (its first slice is near its
+/// start, after the delimiter, parameter sets and SEI); both walks look at as many.
+pub(super) const HEAD_BYTES: usize = 64 * 1024;
+/// PES presentation times count 90,000 to the second and wrap at 2^33.
+pub(super) const PTS_WRAP: u64 = 1 << 33;
+/// A jump back in presentation time larger than this is a new recording, not a
+/// reordered frame.
+pub(super) const RESET: u64 = 2 * 90_000;
+
+/// One access unit of the video stream: its bytes (up to the walk's limit), its
+/// presentation time (made continuous), whether none of it was lost or cut off, and
+/// whether all of it is held here.
+pub(super) struct Unit<'a> {
+    pub(super) data: &'a [u8],
+    pub(super) pts: Option<u64>,
+    pub(super) whole: bool,
+    pub(super) held: bool,
+}
+
+impl Unit<'_> {
+    /// Whether this unit is a keyframe that can be decoded, judged on its first
+    /// [`HEAD_BYTES`] whatever the walk keeps, so that both walks count alike.
+    fn is_keyframe(&self, codec: Codec) -> bool {
+        self.whole
+            && self.pts.is_some()
+            && annexb::is_keyframe(codec, &self.data[..self.data.len().min(HEAD_BYTES)])
+    }
+}
+
+/// Hashes the keyframes among the access units `walk` gives, walking twice: once to
+/// count the keyframes (each unit held up to [`HEAD_BYTES`]), once to decode the chosen
+/// ones (held up to [`MAX_FRAME_BYTES`]). `walk(keep, on_unit)` calls `on_unit` with
+/// each access unit of the video, in the file's order. Times count from the first
+/// unit's. Parameter sets come in the stream: a keyframe without one of them is given
+/// the latest seen before it. A chosen keyframe that fails to decode is left out, and
+/// the video fails only when none decodes.
+pub(super) fn hash_units(
+    codec: Codec,
+    container: &str,
+    mut walk: impl FnMut(
+        usize,
+        &mut dyn FnMut(Unit<'_>) -> Result<(), HashError>,
+    ) -> Result<(), HashError>,
+) -> Result<Vec<Keyframe>, HashError> {
+    let mut shown = 0u64;
+    let mut base: Option<u64> = None;
+    walk(HEAD_BYTES, &mut |unit| {
+        base = base.or(unit.pts);
+        if unit.is_keyframe(codec) {
+            shown += 1;
+        }
+        Ok(())
+    })?;
+    let Some(base) = base else {
+        return Err(corrupt(format!(
+            "the {container}'s video holds no frame with a presentation time"
+        )));
+    };
+    if shown == 0 {
+        return Err(corrupt(format!(
+            "the {container}'s video holds no whole keyframe ({})",
+            match codec {
+                Codec::Hevc => "IDR, CRA or BLA picture",
+                _ => "IDR picture, or intra picture after a recovery point",
+            }
+        )));
+    }
+    let wanted = ranks(shown, MAX_KEYFRAMES);
+    let mut rank = 0u64;
+    // The latest parameter set of each type, as the stream carries them.
+    let mut params: Vec<(u8, Vec<u8>)> = Vec::new();
+    let mut results = Vec::with_capacity(wanted.len());
+    let cap = usize::try_from(MAX_FRAME_BYTES).unwrap_or(usize::MAX);
+    walk(cap, &mut |unit| {
+        let own = annexb::leading_parameters(codec, unit.data);
+        if unit.is_keyframe(codec) {
+            if wanted.binary_search(&rank).is_ok() {
+                if !unit.held {
+                    return Err(corrupt(format!(
+                        "keyframe {} is more than {MAX_FRAME_BYTES} bytes",
+                        rank + 1
+                    )));
+                }
+                let mut stream = Stream {
+                    bytes: Vec::with_capacity(unit.data.len() + 256),
+                    nals: Vec::new(),
+                };
+                for (t, p) in &params {
+                    if !own.iter().any(|(o, _)| o == t) {
+                        stream.put(p);
+                    }
+                }
+                for n in annexb::first_picture(codec, unit.data)? {
+                    stream.put(&unit.data[n]);
+                }
+                // A keyframe damaged without a sign of it in the packets is left out.
+                let pts = unit.pts.unwrap_or(base);
+                results.push(decode_stream(codec, &stream).map(|grid| Keyframe {
+                    at_ms: (pts.saturating_sub(base) + 45) / 90,
+                    hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
+                }));
+            }
+            rank += 1;
+        }
+        for (t, n) in own {
+            let nal = unit.data[n].to_vec();
+            match params.iter_mut().find(|(o, _)| *o == t) {
+                Some(slot) => slot.1 = nal,
+                None => params.push((t, nal)),
+            }
+        }
+        Ok(())
+    })?;
+    keep_hashed(results)
+}
+
+/// A PES packet's header: its length, its presentation time (33 bits, as written) and
+/// its declared length (`None`: unbounded, as video's usually is).
+pub(super) fn pes_header(b: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
+    if b.len() < 9 || b[..3] != [0, 0, 1] || b[6] & 0xC0 != 0x80 {
+        return None;
+    }
+    let len = u64::from(u16::from_be_bytes([b[4], b[5]]));
+    let header = 9 + usize::from(b[8]);
+    if header > b.len() {
+        return None;
+    }
+    let pts = (b[7] & 0x80 != 0 && header >= 14).then(|| timestamp(&b[9..14]));
+    Some((header, pts, (len > 0).then_some(len)))
+}
+
+/// A PES packet's header in MPEG-1's form (MPEG-1 system streams): stuffing, the
+/// decoder buffer's size, then a presentation time (and decoding time) or none. Its
+/// length and presentation time.
+pub(super) fn mpeg1_pes_header(b: &[u8]) -> Option<(usize, Option<u64>)> {
+    if b.len() < 7 || b[..3] != [0, 0, 1] {
+        return None;
+    }
+    let mut at = 6;
+    while b.get(at) == Some(&0xFF) && at < 6 + 16 {
+        at += 1;
+    }
+    if b.get(at)? & 0xC0 == 0x40 {
+        at += 2;
+    }
+    let flags = *b.get(at)?;
+    match flags >> 4 {
+        0x2 => Some((at + 5, Some(timestamp(b.get(at..at + 5)?)))),
+        0x3 => {
+            b.get(at + 5..at + 10)?;
+            Some((at + 10, Some(timestamp(&b[at..at + 5]))))
+        }
+        _ if flags == 0x0F => Some((at + 1, None)),
+        _ => None,
+    }
+}
+
+/// A 33-bit time in the 5-byte layout with marker bits.
+fn timestamp(t: &[u8]) -> u64 {
+    (u64::from(t[0] >> 1) & 7) << 30
+        | u64::from(t[1]) << 22
+        | u64::from(t[2] >> 1) << 15
+        | u64::from(t[3]) << 7
+        | u64::from(t[4] >> 1)
+}
+
+/// What a video stream type is, for messages.
+pub(super) fn name(kind: u8) -> &'static str {
+    match kind {
+        0x01 => "MPEG-1 video",
+        0x02 => "MPEG-2 video",
+        0x10 => "MPEG-4 Part 2 video",
+        0x20 => "H.264 SVC/MVC",
+        0x33 => "H.266/VVC",
+        0x42 => "AVS video",
+        0xD1 => "Dirac",
+        0xEA => "VC-1",
+        _ => "video",
+    }
+}
+
+/// The CRC-32 of MPEG-2 sections (and of a program stream's map) (polynomial 0x04C11DB7, most significant bit first,
+/// no final inversion): 0 over a section with its CRC.
+pub(super) fn crc32(d: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in d {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pes_headers_give_their_time() {
+        // PTS 0x1_2345_6789 in the standard's marker-bit layout.
+        let pts: u64 = 0x1_2345_6789;
+        let b = [
+            0x21 | ((pts >> 29) & 0x0E) as u8,
+            (pts >> 22) as u8,
+            ((pts >> 14) & 0xFE) as u8 | 1,
+            (pts >> 7) as u8,
+            ((pts << 1) & 0xFE) as u8 | 1,
+        ];
+        let mut pes = vec![0, 0, 1, 0xE0, 0, 0, 0x80, 0x80, 5];
+        pes.extend(b);
+        pes.extend([0, 0, 0, 1, 0x65]);
+        assert_eq!(pes_header(&pes), Some((14, Some(pts), None)));
+        assert_eq!(pes_header(&pes[..12]), None);
+        // MPEG-1's form: two stuffing bytes, the buffer size, the time.
+        let mut one = vec![0, 0, 1, 0xE0, 0, 0, 0xFF, 0xFF, 0x60, 0x2E];
+        one.extend(b);
+        assert_eq!(mpeg1_pes_header(&one), Some((15, Some(pts))));
+        assert_eq!(
+            mpeg1_pes_header(&[0, 0, 1, 0xE0, 0, 0, 0x0F]),
+            Some((7, None))
+        );
+        assert_eq!(mpeg1_pes_header(&[0, 0, 1, 0xE0, 0, 0, 0x80]), None);
+    }
+}
