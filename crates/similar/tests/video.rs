@@ -837,6 +837,10 @@ fn as_recorder_writes(d: &[u8], kind: u8) -> Vec<u8> {
     out
 }
 
+/// Writes one item of a program stream (the frame it belongs to, its bytes) to the
+/// output, changed or not.
+type Rework<'a> = dyn Fn(usize, &[u8], &mut Vec<u8>) + 'a;
+
 /// MPEG program streams, as DVD-style muxers and CCTV recorders write them: the H.264
 /// fixture (`moving.mpg`, ffmpeg's 2 KiB packs, frames spread over packets and packets
 /// holding two frames' bytes) hashes as its MP4 original, to the bit; rewritten as a
@@ -873,6 +877,19 @@ fn program_stream_keyframes_are_hashed_as_they_are_shown() {
     let last_key = memchr::memmem::rfind(&mpg, &[0, 0, 1, 0x65]).unwrap();
     let cut = keys(&mpg[..last_key + 1000]).unwrap();
     assert_eq!(cut, mp4[..2], "cut off");
+    // Cut at a packet's end inside it: the packets show nothing, but no end code
+    // follows the last frame.
+    let mut end = 0;
+    let packet_end = ps_items(&mpg)
+        .iter()
+        .find_map(|(_, b)| {
+            end += b.len();
+            (end > last_key + 100).then_some(end)
+        })
+        .unwrap();
+    assert!(packet_end < mpg.len() - 2048, "the keyframe goes on");
+    let cut = keys(&mpg[..packet_end]).unwrap();
+    assert_eq!(cut, mp4[..2], "cut off at a packet's end");
     // 100 bytes lost inside the keyframe at 1 s: that keyframe alone is passed over.
     let idr = memchr::memmem::find_iter(&mpg, &[0, 0, 1, 0x65]).collect::<Vec<_>>();
     let second = idr.iter().copied().find(|&at| at > idr[0] + 4096).unwrap();
@@ -970,6 +987,79 @@ fn program_stream_keyframes_are_hashed_as_they_are_shown() {
     assert_eq!(
         keys(&std::fs::read(file("hevc10.ts")).unwrap()).unwrap(),
         hash_keyframes_path(&hevc).unwrap()
+    );
+
+    // The recorder's layout of the live recording, reworked packet by packet.
+    let live = hash_keyframes_path(&file("live.ts")).unwrap();
+    let ts = std::fs::read(file("live.ts")).unwrap();
+    let recorded = custody_testkit::media::program_stream_from_ts(&ts, &header, 0x1B);
+    let items = ps_items(&recorded[40..]);
+    let rework = |f: &Rework<'_>| {
+        let mut out = header.clone();
+        let mut frame = 0;
+        for (id, bytes) in &items {
+            if *id == 0xBA {
+                frame += 1;
+            }
+            f(frame, bytes, &mut out);
+        }
+        out
+    };
+    // Padding after every frame: nothing is lost. Other bytes there could be the tail
+    // of a packet whose length was damaged: the frames before them are not trusted.
+    let padded = |with: &'static [u8]| {
+        rework(&|_, b, out| {
+            out.extend(b);
+            if b[3] == 0xE0 {
+                out.extend(with);
+            }
+        })
+    };
+    assert_eq!(keys(&padded(&[0; 16])).unwrap(), live, "padding");
+    assert!(
+        keys(&padded(b"DHAVjunk")).is_err(),
+        "bytes of unknown meaning"
+    );
+    // Each keyframe's packet split after the first zero of its start code, the rest
+    // in a packet of its own, without a time: the keyframe keeps the first's time.
+    let split = rework(&|_, b, out| {
+        let key = b[3] == 0xE0 && b.windows(4).any(|w| w == [0, 0, 1, 0x67]);
+        if !key {
+            out.extend(b);
+            return;
+        }
+        let header_len = 9 + usize::from(b[8]);
+        let (times, data) = (&b[6..header_len], &b[header_len..]);
+        for (head, part) in [(times, &data[..1]), (&[0x80, 0, 0][..], &data[1..])] {
+            out.extend([0, 0, 1, 0xE0]);
+            out.extend(((head.len() + part.len()) as u16).to_be_bytes());
+            out.extend(head);
+            out.extend(part);
+        }
+    });
+    assert_eq!(
+        keys(&split).unwrap(),
+        live,
+        "a start code split over packets"
+    );
+    // 100 bytes lost inside the keyframe at 2 s (the 51st frame): its packet's length
+    // runs into the next frame's; that keyframe alone is passed over, not hashed
+    // damaged.
+    let lost = rework(&|frame, b, out| {
+        if frame == 51 && b[3] == 0xE0 {
+            out.extend(&b[..b.len() - 200]);
+            out.extend(&b[b.len() - 100..]);
+        } else {
+            out.extend(b);
+        }
+    });
+    let kept = keys(&lost).unwrap();
+    let times = |k: &[Keyframe]| k.iter().map(|k| k.at_ms).collect::<Vec<_>>();
+    assert_eq!(times(&live), [0, 2000, 6000, 8000, 10000]);
+    assert_eq!(times(&kept), [0, 4000, 6000, 8000, 10000], "bytes lost");
+    assert!(
+        kept.iter().all(|k| live.contains(k) || k.at_ms == 4000),
+        "{kept:?}"
     );
 
     let pattern = "testsrc2=size=320x240:rate=25:duration=2";

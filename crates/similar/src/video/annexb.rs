@@ -151,9 +151,23 @@ pub(super) fn first_picture(codec: Codec, d: &[u8]) -> Result<Vec<Range<usize>>,
                 "a keyframe holds more than {MAX_NALS} NAL units"
             )));
         }
+        if damaged(&d[n.clone()]) {
+            return Err(corrupt(
+                "a keyframe's NAL unit holds bytes no encoder writes (00 00 00 or 00 00 02): \
+                 it was overwritten"
+                    .into(),
+            ));
+        }
         out.push(n);
     }
     Ok(out)
+}
+
+/// Whether a NAL unit holds `00 00 00` or `00 00 02`, which H.264 and HEVC forbid
+/// inside one (an encoder inserts `03` after two zeros): bytes overwritten with zeros,
+/// a sign of damage the container does not show.
+fn damaged(nal: &[u8]) -> bool {
+    memchr::memmem::find_iter(nal, &[0, 0]).any(|i| matches!(nal.get(i + 2), Some(0 | 2)))
 }
 
 /// A NAL unit's payload (the bytes after its header) without emulation-prevention
@@ -222,6 +236,18 @@ mod tests {
         nals.iter()
             .flat_map(|n| [&[0, 0, 0, 1][..], n, &[0x80]].concat())
             .collect()
+    }
+
+    #[test]
+    fn bytes_no_encoder_writes_are_damage() {
+        assert!(!damaged(&[0x65, 0x88, 0, 0, 3, 0, 0, 3, 1, 0x80]));
+        assert!(damaged(&[0x65, 0x88, 0, 0, 0, 0, 0x80]));
+        assert!(damaged(&[0x65, 0x88, 0, 0, 2, 0x80]));
+        assert!(damaged(&[0x65, 0, 0, 0]));
+        let overwritten = au(&[&[0x65, 0x88, 0x84, 0, 0, 0, 0, 0x21]]);
+        let e = first_picture(Codec::H264, &overwritten).unwrap_err();
+        assert!(e.to_string().contains("overwritten"), "{e}");
+        assert!(first_picture(Codec::H264, &au(&[&[0x65, 0x88, 0x84, 0, 0, 3, 0x21]])).is_ok());
     }
 
     #[test]

@@ -21,9 +21,12 @@
 //! wraps and joins, counted from the first unit's, chosen keyframes that fail to
 //! decode left out.
 //!
-//! Damage: bytes that are not a start code where one is due (lost or inserted bytes)
-//! break the unit being joined, and the packs are found again at the next valid pack
-//! header; a PES packet the file cuts off breaks its unit.
+//! Damage: a packet whose declared length does not end at a start code was damaged
+//! (bytes lost or inserted inside it) unless only a few bytes of padding follow it;
+//! every unit it touched is then broken, and the packs are found again at the next
+//! valid pack header. A PES packet the file cuts off breaks its unit, and the last
+//! unit counts as whole only when the program's end code follows it (a file cut at a
+//! packet's end shows nothing else).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -44,6 +47,9 @@ const MAX_VIDEO_SEARCH: u64 = 64 * 1024 * 1024;
 const JUDGE_BYTES: usize = 64 * 1024;
 /// Bytes before the first pack header looked through (a vendor's header, a cut).
 pub(super) const MAX_LEAD: usize = 4096;
+/// Bytes of filler (0x00, 0xFF) between packs passed over as padding rather than lost
+/// video.
+const MAX_FILLER: u64 = 64;
 /// Bytes a NAL unit's header needs to be told: type and the first fields of a slice.
 const NAL_HEAD: usize = 16;
 
@@ -89,15 +95,46 @@ enum Item {
     Pack,
     End,
     /// A PES packet (or system header, or map) with this stream ID, header included;
-    /// `cut`: the file ends inside it.
+    /// `cut`: the file ends inside it; `overrun`: what follows the length it declares
+    /// is not a start code (bytes lost or inserted inside it, or a damaged length).
     Packet {
         id: u8,
         cut: bool,
+        overrun: bool,
     },
 }
 
+/// Bytes passed over to find an item: how many, whether a video PES packet's start
+/// code was among them (a video packet lost), and whether any was other than filler
+/// (0x00, 0xFF).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Skipped {
+    bytes: u64,
+    video: bool,
+    data: bool,
+}
+
+impl Skipped {
+    /// Whether video bytes may have been lost. Only a few bytes of filler between
+    /// packs (as some writers pad) are taken as harmless: anything else may be the
+    /// tail of a packet whose length was damaged, or bytes inserted into it, and the
+    /// unit it belongs to cannot be trusted.
+    fn may_hold_video(&self) -> bool {
+        self.video || self.data || self.bytes > MAX_FILLER
+    }
+}
+
+/// An item, where its bytes lie in the reader's buffer (until the next call), and the
+/// bytes passed over before it.
+struct Got {
+    item: Item,
+    range: Range<usize>,
+    skipped: Skipped,
+}
+
 /// The packs and packets of a file, read in turn; where bytes are not a start code
-/// where one is due, the next valid pack header is found, and that is reported.
+/// where one is due, the next valid pack header is found, and what was passed over is
+/// told.
 struct Reader<'r, R> {
     r: &'r mut R,
     buf: Vec<u8>,
@@ -149,15 +186,25 @@ impl<'r, R: Read + Seek> Reader<'r, R> {
         &self.buf[self.pos..self.len]
     }
 
-    /// The next item, where its bytes lie in `buf` (until the next call), and whether
-    /// bytes were passed over to find it.
-    fn next(&mut self) -> Result<Option<(Item, Range<usize>, bool)>, HashError> {
-        let mut lost = false;
+    /// Passes over the bytes up to `to`, noting any video packet's start code that
+    /// begins among them.
+    fn pass(&mut self, to: usize, skipped: &mut Skipped) {
+        let window = &self.buf[self.pos..(to + 3).min(self.len)];
+        let passed = to - self.pos;
+        skipped.video |= memchr::memmem::find_iter(window, &[0, 0, 1])
+            .any(|i| i < passed && (0xE0..=0xEF).contains(&window[i + 3]));
+        skipped.data |= window[..passed].iter().any(|&b| b != 0 && b != 0xFF);
+        skipped.bytes += (to - self.pos) as u64;
+        self.pos = to;
+    }
+
+    /// The next item, or `None` at the end of the file.
+    fn next(&mut self) -> Result<Option<Got>, HashError> {
+        let mut skipped = Skipped::default();
         loop {
             if !self.fill(4)? {
                 return Ok(None);
             }
-            let at = self.pos;
             let here = self.here();
             if here[..3] == [0, 0, 1] {
                 match here[3] {
@@ -165,53 +212,80 @@ impl<'r, R: Read + Seek> Reader<'r, R> {
                         self.fill(14 + 7)?;
                         if let Some(n) = pack_header(self.here()) {
                             if self.fill(n)? {
+                                let at = self.pos;
                                 self.pos += n;
-                                return Ok(Some((Item::Pack, at..at + n, lost)));
+                                let (item, range) = (Item::Pack, at..at + n);
+                                return Ok(Some(Got {
+                                    item,
+                                    range,
+                                    skipped,
+                                }));
                             }
                         }
                     }
                     END => {
+                        let at = self.pos;
                         self.pos += 4;
-                        return Ok(Some((Item::End, at..at + 4, lost)));
+                        let (item, range) = (Item::End, at..at + 4);
+                        return Ok(Some(Got {
+                            item,
+                            range,
+                            skipped,
+                        }));
                     }
                     id @ 0xBB..=0xFF => {
-                        if !self.fill(6)? {
-                            // A packet cut off within its header.
-                            let n = self.len - self.pos;
-                            self.pos = self.len;
-                            return Ok(Some((Item::Packet { id, cut: true }, at..at + n, lost)));
-                        }
-                        let here = self.here();
-                        let n = 6 + usize::from(u16::from_be_bytes([here[4], here[5]]));
-                        let whole = self.fill(n)?;
+                        let whole_header = self.fill(6)?;
+                        let n = if whole_header {
+                            let here = self.here();
+                            6 + usize::from(u16::from_be_bytes([here[4], here[5]]))
+                        } else {
+                            6
+                        };
+                        // The packet and the start code that should follow it.
+                        self.fill(n + 4)?;
                         let at = self.pos;
-                        let n = n.min(self.len - at);
+                        let have = self.len - at;
+                        let after = self.buf.get(at + n..(at + n + 4).min(self.len));
+                        let start_code =
+                            |a: &[u8]| a.len() == 4 && a[..3] == [0, 0, 1] && a[3] >= END;
+                        let overrun = after.is_some_and(|a| !(a.is_empty() || start_code(a)));
+                        let item = Item::Packet {
+                            id,
+                            cut: have < n,
+                            overrun,
+                        };
+                        let n = n.min(have);
                         self.pos += n;
-                        return Ok(Some((Item::Packet { id, cut: !whole }, at..at + n, lost)));
+                        let range = at..at + n;
+                        return Ok(Some(Got {
+                            item,
+                            range,
+                            skipped,
+                        }));
                     }
                     _ => {}
                 }
             }
             // Lost: find the next valid pack header.
-            lost = true;
-            self.pos += 1;
+            self.pass(self.pos + 1, &mut skipped);
             loop {
                 match memchr::memmem::find(self.here(), &[0, 0, 1, PACK]) {
                     Some(k) => {
-                        self.pos += k;
+                        self.pass(self.pos + k, &mut skipped);
                         self.fill(14 + 7)?;
                         if pack_header(self.here()).is_some() {
                             break;
                         }
-                        self.pos += 1;
+                        self.pass(self.pos + 1, &mut skipped);
                     }
                     None if self.eof => {
-                        self.pos = self.len;
+                        self.pass(self.len, &mut skipped);
                         return Ok(None);
                     }
                     None => {
                         // Keep the last three bytes: a start code may begin in them.
-                        self.pos = self.len.saturating_sub(3).max(self.pos);
+                        let keep = self.len.saturating_sub(3).max(self.pos);
+                        self.pass(keep, &mut skipped);
                         self.fill(READ_BYTES / 2)?;
                     }
                 }
@@ -289,12 +363,13 @@ impl Judged {
         if !(done || self.bytes >= JUDGE_BYTES) {
             return None;
         }
-        if self.mpeg2 {
+        // MPEG-2 never uses 0xB0 or 0xB6; MPEG-4 Part 2 uses 0xB5 for its own header.
+        if self.mpeg4 {
+            Some(Err(0x10))
+        } else if self.mpeg2 {
             Some(Err(0x02))
         } else if self.mpeg12 {
             Some(Err(0x01))
-        } else if self.mpeg4 {
-            Some(Err(0x10))
         } else if self.hevc {
             Some(Ok(Codec::Hevc))
         } else if self.h264 {
@@ -339,7 +414,7 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
             why: "only H.264 and HEVC video keyframes are decoded in program streams",
         }),
     };
-    while let Some((item, range, _)) = reader.next()? {
+    while let Some(Got { item, range, .. }) = reader.next()? {
         if reader.read > MAX_VIDEO_SEARCH {
             break;
         }
@@ -348,6 +423,7 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
             Item::Packet {
                 id: MAP,
                 cut: false,
+                overrun: false,
             } => {
                 if let Some(entries) = stream_map(b) {
                     map = entries;
@@ -438,10 +514,14 @@ fn walk<R: Read + Seek>(
     // The stream's last bytes, not yet told: a start code, or a NAL unit whose header
     // the packet cut, read again with the next packet's bytes.
     let mut carry: Vec<u8> = Vec::new();
-    // The presentation time of the packet the carried bytes came from, if no unit
-    // took it there: a unit whose start code began in them takes it.
-    let mut carry_pts: Option<u64> = None;
+    // Where each packet's bytes begin in the carried bytes, with its presentation time
+    // if no unit has taken it: a unit takes the time of the packet its first byte
+    // lies in.
+    let mut carry_marks: Vec<(usize, Option<u64>)> = Vec::new();
     let mut probe: Vec<u8> = Vec::new();
+    let mut pending: Vec<Building> = Vec::new();
+    // The last item was the program's end code.
+    let mut ended = false;
     let mut emit = |u: Building| -> Result<(), HashError> {
         on_unit(Unit {
             data: &u.bytes,
@@ -455,15 +535,30 @@ fn walk<R: Read + Seek>(
         let room = keep.saturating_sub(u.bytes.len());
         u.bytes.extend_from_slice(&d[..d.len().min(room)]);
     };
-    while let Some((item, range, lost)) = reader.next()? {
-        if lost {
+    while let Some(Got {
+        item,
+        range,
+        skipped,
+    }) = reader.next()?
+    {
+        // Units that ended inside a video packet whose declared length was not
+        // followed by a start code: bytes passed over now that may be video mean the
+        // length was wrong (bytes lost or inserted inside it), and every unit it
+        // touched is damaged; a few bytes of padding between packs mean it was whole.
+        let harm = skipped.may_hold_video();
+        for mut done in pending.drain(..) {
+            done.broken |= harm;
+            emit(done)?;
+        }
+        if harm {
             if let Some(u) = unit.as_mut() {
                 u.broken = true;
             }
             carry.clear();
-            carry_pts = None;
+            carry_marks.clear();
         }
-        let Item::Packet { id, cut } = item else {
+        ended = item == Item::End;
+        let Item::Packet { id, cut, overrun } = item else {
             continue;
         };
         if id != vid {
@@ -476,7 +571,7 @@ fn walk<R: Read + Seek>(
                 u.broken = true;
             }
             carry.clear();
-            carry_pts = None;
+            carry_marks.clear();
             continue;
         };
         if b[6] & 0xC0 == 0x80 && b[6] & 0x30 != 0 {
@@ -485,21 +580,29 @@ fn walk<R: Read + Seek>(
                 why: "the picture cannot be read without the keys it was scrambled with",
             });
         }
-        let mut pts = pts.map(|t| clock.time(t));
-        // The time of the packet before, for a unit whose start code began there.
-        let mut before = carry_pts.take();
+        let pts = pts.map(|t| clock.time(t));
         // The carried bytes, already joined to the unit, then this packet's.
         probe.clear();
         probe.extend_from_slice(&carry);
         probe.extend_from_slice(&b[header..]);
         let told = carry.len();
         carry.clear();
-        // Bytes of `probe` already in the unit being joined.
+        // Each packet's share of `probe`, from where its bytes begin; a packet without
+        // bytes can hold no unit's first byte.
+        let mut marks = std::mem::take(&mut carry_marks);
+        if probe.len() > told {
+            marks.push((told, pts));
+        }
+        // Bytes of `probe` already in the unit being joined, and whether a unit began
+        // in this packet.
         let mut joined = told;
+        let mut began = false;
         for n in annexb::nal_units(&probe) {
-            // The start code, with the zero byte before it that makes it four bytes.
+            // The start code, with the zero byte before it that makes it four bytes
+            // (after a unit's start in this packet, that byte lies past the NAL unit
+            // before, so never before `joined`).
             let mut start = n.start - 3;
-            if start > joined && probe[start - 1] == 0 {
+            if start > 0 && probe[start - 1] == 0 {
                 start -= 1;
             }
             if n.len() < NAL_HEAD && n.end == probe.len() && !cut {
@@ -522,13 +625,17 @@ fn walk<R: Read + Seek>(
                     } else {
                         append(&mut done, &probe[joined..start]);
                     }
-                    emit(done)?;
+                    if overrun {
+                        pending.push(done);
+                    } else {
+                        emit(done)?;
+                    }
                 }
-                let pts = if start < told {
-                    before.take()
-                } else {
-                    pts.take()
-                };
+                let pts = marks
+                    .iter_mut()
+                    .rev()
+                    .find(|(at, _)| *at <= start)
+                    .and_then(|(_, t)| t.take());
                 unit = Some(Building {
                     bytes: Vec::new(),
                     len: 0,
@@ -536,25 +643,43 @@ fn walk<R: Read + Seek>(
                     broken: false,
                 });
                 joined = start;
+                began = true;
                 seen_slice = false;
             }
             seen_slice |= matches!(kind, Nal::Slice { .. });
         }
         let carried_from = if carry.is_empty() {
-            // A start code may begin in the last bytes.
-            let tail = probe.len().saturating_sub(3).max(joined);
+            // A start code may begin in the last bytes (carried over several packets
+            // if they are that short, but never from before a unit begun here).
+            let tail = probe
+                .len()
+                .saturating_sub(3)
+                .max(if began { joined } else { 0 });
             carry.extend_from_slice(&probe[tail..]);
             tail
         } else {
             probe.len() - carry.len()
         };
-        carry_pts = if carried_from < told { before } else { pts };
+        // The marks of the packets the carried bytes came from, counted from the carry.
+        let first = marks.iter().rposition(|(at, _)| *at <= carried_from);
+        carry_marks = marks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| first.is_some_and(|f| *i >= f))
+            .map(|(_, &(at, t))| (at.saturating_sub(carried_from), t))
+            .collect();
         if let Some(u) = unit.as_mut() {
             append(u, &probe[joined..]);
             u.broken |= cut;
         }
     }
-    if let Some(last) = unit {
+    for done in pending {
+        emit(done)?;
+    }
+    if let Some(mut last) = unit {
+        // Nothing tells where the last unit ends but the program's end code: without
+        // it, the file may have been cut at a packet's end, inside the frame.
+        last.broken |= !ended;
         emit(last)?;
     }
     Ok(())

@@ -103,12 +103,15 @@ pub(super) fn hash_units(
                         stream.put(p);
                     }
                 }
-                for n in annexb::first_picture(codec, unit.data)? {
-                    stream.put(&unit.data[n]);
-                }
                 // A keyframe damaged without a sign of it in the packets is left out.
                 let pts = unit.pts.unwrap_or(base);
-                results.push(decode_stream(codec, &stream).map(|grid| Keyframe {
+                let picture = annexb::first_picture(codec, unit.data).and_then(|nals| {
+                    for n in nals {
+                        stream.put(&unit.data[n]);
+                    }
+                    decode_stream(codec, &stream)
+                });
+                results.push(picture.map(|grid| Keyframe {
                     at_ms: (pts.saturating_sub(base) + 45) / 90,
                     hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
                 }));
@@ -138,7 +141,12 @@ pub(super) fn pes_header(b: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> 
     if header > b.len() {
         return None;
     }
-    let pts = (b[7] & 0x80 != 0 && header >= 14).then(|| timestamp(&b[9..14]));
+    let pts = if b[7] & 0x80 != 0 && header >= 14 {
+        // A time whose marker bits are wrong is damage, not a time.
+        Some(timestamp(&b[9..14])?)
+    } else {
+        None
+    };
     Some((header, pts, (len > 0).then_some(len)))
 }
 
@@ -158,23 +166,29 @@ pub(super) fn mpeg1_pes_header(b: &[u8]) -> Option<(usize, Option<u64>)> {
     }
     let flags = *b.get(at)?;
     match flags >> 4 {
-        0x2 => Some((at + 5, Some(timestamp(b.get(at..at + 5)?)))),
+        0x2 => Some((at + 5, Some(timestamp(b.get(at..at + 5)?)?))),
         0x3 => {
             b.get(at + 5..at + 10)?;
-            Some((at + 10, Some(timestamp(&b[at..at + 5]))))
+            Some((at + 10, Some(timestamp(&b[at..at + 5])?)))
         }
         _ if flags == 0x0F => Some((at + 1, None)),
         _ => None,
     }
 }
 
-/// A 33-bit time in the 5-byte layout with marker bits.
-fn timestamp(t: &[u8]) -> u64 {
-    (u64::from(t[0] >> 1) & 7) << 30
-        | u64::from(t[1]) << 22
-        | u64::from(t[2] >> 1) << 15
-        | u64::from(t[3]) << 7
-        | u64::from(t[4] >> 1)
+/// A 33-bit time in the 5-byte layout (a `001x` prefix, then the time with a marker
+/// bit after each part); `None` when the prefix or a marker bit is wrong.
+fn timestamp(t: &[u8]) -> Option<u64> {
+    if t[0] & 0xE0 != 0x20 || t[0] & 1 == 0 || t[2] & 1 == 0 || t[4] & 1 == 0 {
+        return None;
+    }
+    Some(
+        (u64::from(t[0] >> 1) & 7) << 30
+            | u64::from(t[1]) << 22
+            | u64::from(t[2] >> 1) << 15
+            | u64::from(t[3]) << 7
+            | u64::from(t[4] >> 1),
+    )
 }
 
 /// What a video stream type is, for messages.
@@ -229,6 +243,10 @@ mod tests {
         pes.extend([0, 0, 0, 1, 0x65]);
         assert_eq!(pes_header(&pes), Some((14, Some(pts), None)));
         assert_eq!(pes_header(&pes[..12]), None);
+        // A marker bit lost: damage, not a time.
+        let mut damaged = pes.clone();
+        damaged[11] &= 0xFE;
+        assert_eq!(pes_header(&damaged), None);
         // MPEG-1's form: two stuffing bytes, the buffer size, the time.
         let mut one = vec![0, 0, 1, 0xE0, 0, 0, 0xFF, 0xFF, 0x60, 0x2E];
         one.extend(b);
