@@ -299,6 +299,33 @@ impl Clock {
     }
 }
 
+/// Moves the unread bytes `buf[pos..len]` to the front and reads after them until
+/// `buf` is full or the reader ends (then `true`), counting the bytes read in `read`:
+/// the buffered walk of containers read start to end (transport and program streams).
+fn refill<R: Read>(
+    r: &mut R,
+    buf: &mut [u8],
+    pos: &mut usize,
+    len: &mut usize,
+    read: &mut u64,
+) -> Result<bool, HashError> {
+    buf.copy_within(*pos..*len, 0);
+    *len -= *pos;
+    *pos = 0;
+    while *len < buf.len() {
+        match r.read(&mut buf[*len..]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => {
+                *len += n;
+                *read += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+    Ok(false)
+}
+
 /// `count` ranks spread evenly over `0..n` (all of them when there are fewer), first and
 /// last included, ascending.
 fn ranks(n: u64, count: usize) -> Vec<u64> {

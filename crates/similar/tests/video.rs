@@ -793,29 +793,13 @@ fn ps_items(d: &[u8]) -> Vec<(u8, Vec<u8>)> {
     out
 }
 
-/// The CRC-32 of MPEG-2 tables (polynomial 0x04C11DB7, no reflection or inversion).
-fn mpeg_crc(d: &[u8]) -> u32 {
-    d.iter().fold(0xFFFF_FFFF, |mut crc, &b| {
-        crc ^= u32::from(b) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-        }
-        crc
-    })
-}
-
 /// A program stream map naming stream 0xE0 as `kind` and 0xC0 as MPEG audio.
 fn stream_map(kind: u8) -> Vec<u8> {
     let mut m = vec![0, 0, 1, 0xBC, 0, 0, 0xE0, 0xFF, 0, 0, 0, 8];
     m.extend([kind, 0xE0, 0, 0, 0x04, 0xC0, 0, 0]);
     let n = (m.len() - 6 + 4) as u16;
     m[4..6].copy_from_slice(&n.to_be_bytes());
-    let crc = mpeg_crc(&m);
-    m.extend(crc.to_be_bytes());
+    m.extend(custody_testkit::media::mpeg_crc32(&m).to_be_bytes());
     m
 }
 

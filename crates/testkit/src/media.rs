@@ -119,18 +119,7 @@ pub fn program_stream_from_ts(ts: &[u8], header: &[u8], stream_type: u8) -> Vec<
     ];
     let n = (map.len() - 6 + 4) as u16;
     map[4..6].copy_from_slice(&n.to_be_bytes());
-    let crc = map.iter().fold(0xFFFF_FFFFu32, |mut crc, &b| {
-        crc ^= u32::from(b) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-        }
-        crc
-    });
-    map.extend(crc.to_be_bytes());
+    map.extend(mpeg_crc32(&map).to_be_bytes());
     let mut out = header.to_vec();
     for (i, p) in pes.iter().enumerate() {
         out.extend(pack);
@@ -150,4 +139,20 @@ pub fn program_stream_from_ts(ts: &[u8], header: &[u8], stream_type: u8) -> Vec<
     }
     out.extend([0, 0, 1, 0xB9]);
     out
+}
+
+/// The CRC-32 of MPEG-2 tables and program stream maps (polynomial 0x04C11DB7, most
+/// significant bit first, no reflection or final inversion).
+pub fn mpeg_crc32(d: &[u8]) -> u32 {
+    d.iter().fold(0xFFFF_FFFF, |mut crc, &b| {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    })
 }

@@ -33,7 +33,7 @@ use std::ops::Range;
 
 use super::annexb::{self, Nal};
 use super::pes::{self, PTS_WRAP, RESET, Unit, crc32, mpeg1_pes_header, pes_header};
-use super::{Clock, Codec, Keyframe, io_error, no_video_track};
+use super::{Clock, Codec, Keyframe, io_error, no_video_track, refill};
 use crate::HashError;
 
 const PACK: u8 = 0xBA;
@@ -162,23 +162,8 @@ impl<'r, R: Read + Seek> Reader<'r, R> {
         if self.len - self.pos >= n || self.eof {
             return Ok(self.len - self.pos >= n);
         }
-        self.buf.copy_within(self.pos..self.len, 0);
-        self.len -= self.pos;
-        self.pos = 0;
-        while self.len < self.buf.len() {
-            match self.r.read(&mut self.buf[self.len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(k) => {
-                    self.len += k;
-                    self.read += k as u64;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_error(e)),
-            }
-        }
+        let (pos, len, read) = (&mut self.pos, &mut self.len, &mut self.read);
+        self.eof = refill(self.r, &mut self.buf, pos, len, read)?;
         Ok(self.len - self.pos >= n)
     }
 
@@ -437,23 +422,14 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
                     match kind {
                         0x1B => return Ok((id, Codec::H264)),
                         0x24 => return Ok((id, Codec::Hevc)),
-                        0x01 | 0x02 | 0x10 | 0x20 | 0x33 | 0x42 | 0xD1 | 0xEA => {
-                            return verdict(id, Err(kind));
-                        }
+                        kind if pes::other_video(kind) => return verdict(id, Err(kind)),
                         _ => {}
                     }
                 }
                 let Some((header, _)) = pes_start(b) else {
                     continue;
                 };
-                let slot = match judged.iter().position(|(i, _)| *i == id) {
-                    Some(i) => i,
-                    None => {
-                        judged.push((id, Judged::default()));
-                        judged.len() - 1
-                    }
-                };
-                let j = &mut judged[slot].1;
+                let j = pes::slot(&mut judged, id);
                 j.add(&b[header..]);
                 if let Some(v) = j.verdict(false) {
                     return verdict(id, v);

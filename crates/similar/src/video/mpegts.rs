@@ -31,7 +31,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::pes::{self, PTS_WRAP, RESET, Unit, crc32, pes_header};
-use super::{Clock, Codec, Keyframe, corrupt, io_error, no_video_track};
+use super::{Clock, Codec, Keyframe, corrupt, io_error, no_video_track, refill};
 use crate::HashError;
 
 const SYNC: u8 = 0x47;
@@ -113,23 +113,8 @@ impl<'r, R: Read + Seek> Packets<'r, R> {
 
     /// Keeps the unread bytes and reads more after them.
     fn refill(&mut self) -> Result<(), HashError> {
-        self.buf.copy_within(self.pos..self.len, 0);
-        self.len -= self.pos;
-        self.pos = 0;
-        while self.len < self.buf.len() {
-            match self.r.read(&mut self.buf[self.len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => {
-                    self.len += n;
-                    self.read += n as u64;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_error(e)),
-            }
-        }
+        let (pos, len, read) = (&mut self.pos, &mut self.len, &mut self.read);
+        self.eof = refill(self.r, &mut self.buf, pos, len, read)?;
         Ok(())
     }
 
@@ -296,14 +281,7 @@ fn join_section(
     start: bool,
     payload: &[u8],
 ) -> Option<Vec<u8>> {
-    let slot = match sections.iter().position(|(p, _)| *p == pid) {
-        Some(i) => i,
-        None => {
-            sections.push((pid, Vec::new()));
-            sections.len() - 1
-        }
-    };
-    let buf = &mut sections[slot].1;
+    let buf = pes::slot(sections, pid);
     if start {
         let pointer = usize::from(*payload.first()?);
         buf.clear();
@@ -351,7 +329,7 @@ fn video_stream(pmt: &[u8]) -> (Option<(u16, Codec)>, Option<u8>) {
         match kind {
             0x1B => return (Some((pid, Codec::H264)), other),
             0x24 => return (Some((pid, Codec::Hevc)), other),
-            0x01 | 0x02 | 0x10 | 0x20 | 0x33 | 0x42 | 0xD1 | 0xEA => {
+            kind if pes::other_video(kind) => {
                 other.get_or_insert(kind);
             }
             _ => {}

@@ -191,6 +191,23 @@ fn timestamp(t: &[u8]) -> Option<u64> {
     )
 }
 
+/// Whether a stream type names video in a codec not decoded here (named in refusals).
+pub(super) fn other_video(kind: u8) -> bool {
+    matches!(kind, 0x01 | 0x02 | 0x10 | 0x20 | 0x33 | 0x42 | 0xD1 | 0xEA)
+}
+
+/// The value kept for `key` in a short list of pairs, added (as its default) if absent.
+pub(super) fn slot<K: PartialEq, V: Default>(list: &mut Vec<(K, V)>, key: K) -> &mut V {
+    let i = match list.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            list.push((key, V::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
+}
+
 /// What a video stream type is, for messages.
 pub(super) fn name(kind: u8) -> &'static str {
     match kind {
