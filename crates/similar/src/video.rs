@@ -133,6 +133,13 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
     if let Some(first) = mpegps::layout(&head) {
         return mpegps::hash_keyframes(r, first);
     }
+    if let Some(codec) = mpegps::elementary(&head) {
+        return Err(HashError::Unsupported {
+            media_type: format!("{codec} alone, without a container"),
+            why: "MPEG-1/2 and MPEG-4 Part 2 video are not decoded, and a bare stream has no \
+                  times for its frames",
+        });
+    }
     let (moov, file_len) = read_moov(r)?;
     let track = video_track(&moov, file_len)?;
     let mut chosen = Vec::new();

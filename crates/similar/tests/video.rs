@@ -1058,8 +1058,13 @@ fn program_stream_keyframes_are_hashed_as_they_are_shown() {
             "mpeg",
             "stream type 0x01 (MPEG-1 video) is not supported",
         ),
+        (
+            "mpeg2video",
+            "mpeg2video",
+            "MPEG-1/2 video alone, without a container",
+        ),
     ] {
-        let out = file(&format!("{codec}.mpg"));
+        let out = file(&format!("{codec}-{format}.mpg"));
         ffmpeg(
             &["-f", "lavfi", "-i", pattern, "-c:v", codec, "-f", format],
             &out,

@@ -63,6 +63,17 @@ pub(super) fn layout(head: &[u8]) -> Option<u64> {
     })
 }
 
+/// The codec of an MPEG video elementary stream (video alone, without a container, as
+/// `.m1v`/`.m2v` files hold it and sniffers also call `video/mpeg`), told by its first
+/// start code.
+pub(super) fn elementary(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0, 0, 1, 0xB3, ..] => Some("MPEG-1/2 video"),
+        [0, 0, 1, 0xB0 | 0xB5, ..] => Some("MPEG-4 Part 2 video"),
+        _ => None,
+    }
+}
+
 /// The length of a pack header at the start of `b`, in MPEG-2's form or MPEG-1's (an
 /// MPEG-1 system stream, as ffmpeg writes `.mpg` by default). `None` when its marker
 /// bits are wrong.
@@ -712,6 +723,16 @@ mod tests {
             None,
             "no start code after the pack header"
         );
+    }
+
+    #[test]
+    fn elementary_streams_are_told_by_their_first_start_code() {
+        assert_eq!(elementary(&[0, 0, 1, 0xB3, 0x14]), Some("MPEG-1/2 video"));
+        assert_eq!(
+            elementary(&[0, 0, 1, 0xB0, 0x01]),
+            Some("MPEG-4 Part 2 video")
+        );
+        assert_eq!(elementary(&pack(0)), None);
     }
 
     #[test]
