@@ -227,7 +227,7 @@ fn io_error(source: std::io::Error) -> HashError {
 }
 
 /// The keyframes of a video whose keyframes may be damaged one by one (live and
-/// power-cut recordings: transport streams, FLV, AVI), in the order shown: each one
+/// power-cut recordings: transport and program streams, FLV, AVI), in the order shown: each one
 /// that could not be hashed for what its bytes hold is left out, and the video fails
 /// only when none could be (a read failure fails it at once).
 fn keep_hashed(
@@ -253,7 +253,7 @@ fn keep_hashed(
 }
 
 /// A stream's times made continuous, for containers whose times wrap or start again
-/// (transport streams, FLV): a step forward of less than half the wrap is time moving
+/// (transport and program streams, FLV): a step forward of less than half the wrap is time moving
 /// on (over the wrap too); a step back of at most `reset` is a reordered frame
 /// (B-frames); a larger step back is a new recording joined on (or a writer's own
 /// wrap), after which time runs on one frame after the latest.

@@ -32,7 +32,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
 use super::annexb::{self, Nal};
-use super::pes::{self, PTS_WRAP, RESET, Unit, crc32, mpeg1_pes_header, pes_header};
+use super::pes::{self, Building, PTS_WRAP, RESET, Unit, crc32, mpeg1_pes_header, pes_header};
 use super::{Clock, Codec, Keyframe, io_error, no_video_track, refill};
 use crate::HashError;
 
@@ -50,6 +50,11 @@ pub(super) const MAX_LEAD: usize = 4096;
 /// Bytes of filler (0x00, 0xFF) between packs passed over as padding rather than lost
 /// video.
 const MAX_FILLER: u64 = 64;
+/// The `profile_idc` values of H.264 (A.2, G.10, H.10): the byte after a sequence
+/// parameter set's header.
+const H264_PROFILES: [u8; 16] = [
+    66, 77, 88, 100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135,
+];
 /// Bytes a NAL unit's header needs to be told: type and the first fields of a slice.
 const NAL_HEAD: usize = 16;
 
@@ -328,26 +333,7 @@ impl Judged {
                 0xB3 | 0xB8 => self.mpeg12 = true,
                 0xB5 => self.mpeg2 = true,
                 0xB0 | 0xB6 => self.mpeg4 = true,
-                0x27 | 0x47 | 0x67 => {
-                    self.h264 |= matches!(
-                        next,
-                        66 | 77
-                            | 88
-                            | 100
-                            | 110
-                            | 122
-                            | 244
-                            | 44
-                            | 83
-                            | 86
-                            | 118
-                            | 128
-                            | 138
-                            | 139
-                            | 134
-                            | 135
-                    );
-                }
+                0x27 | 0x47 | 0x67 => self.h264 |= H264_PROFILES.contains(&next),
                 0x40 | 0x42 | 0x44 | 0x46 => self.hevc |= next == 0x01,
                 _ => {}
             }
@@ -475,16 +461,6 @@ fn begins_unit(kind: Nal, started: bool, seen_slice: bool) -> bool {
     opener && (!started || seen_slice)
 }
 
-/// The access unit being joined.
-struct Building {
-    bytes: Vec<u8>,
-    /// Bytes of it seen, kept or not.
-    len: u64,
-    pts: Option<u64>,
-    /// Bytes of it were lost or cut off.
-    broken: bool,
-}
-
 /// Walks the file's packs, calling `on_unit` with each access unit of the video stream
 /// `(id, codec)`, each holding at most `keep` bytes.
 fn walk<R: Read + Seek>(
@@ -509,19 +485,7 @@ fn walk<R: Read + Seek>(
     let mut pending: Vec<Building> = Vec::new();
     // The last item was the program's end code.
     let mut ended = false;
-    let mut emit = |u: Building| -> Result<(), HashError> {
-        on_unit(Unit {
-            data: &u.bytes,
-            pts: u.pts,
-            whole: !u.broken,
-            held: u.len == u.bytes.len() as u64,
-        })
-    };
-    let append = |u: &mut Building, d: &[u8]| {
-        u.len += d.len() as u64;
-        let room = keep.saturating_sub(u.bytes.len());
-        u.bytes.extend_from_slice(&d[..d.len().min(room)]);
-    };
+    let mut emit = |u: Building| on_unit(u.unit());
     while let Some(Got {
         item,
         range,
@@ -603,14 +567,9 @@ fn walk<R: Read + Seek>(
                     if start < joined {
                         // The start code's bytes ended the packet before: not the
                         // unit's own.
-                        let extra = joined - start;
-                        if done.len == done.bytes.len() as u64 {
-                            let keep_len = done.bytes.len().saturating_sub(extra);
-                            done.bytes.truncate(keep_len);
-                        }
-                        done.len = done.len.saturating_sub(extra as u64);
+                        done.give_back(joined - start);
                     } else {
-                        append(&mut done, &probe[joined..start]);
+                        done.append(&probe[joined..start], keep);
                     }
                     if overrun {
                         pending.push(done);
@@ -623,12 +582,7 @@ fn walk<R: Read + Seek>(
                     .rev()
                     .find(|(at, _)| *at <= start)
                     .and_then(|(_, t)| t.take());
-                unit = Some(Building {
-                    bytes: Vec::new(),
-                    len: 0,
-                    pts,
-                    broken: false,
-                });
+                unit = Some(Building::new(pts));
                 joined = start;
                 began = true;
                 seen_slice = false;
@@ -656,7 +610,7 @@ fn walk<R: Read + Seek>(
             .map(|(_, &(at, t))| (at.saturating_sub(carried_from), t))
             .collect();
         if let Some(u) = unit.as_mut() {
-            append(u, &probe[joined..]);
+            u.append(&probe[joined..], keep);
             u.broken |= cut;
         }
     }

@@ -30,7 +30,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use super::pes::{self, PTS_WRAP, RESET, Unit, crc32, pes_header};
+use super::pes::{self, Building, PTS_WRAP, RESET, Unit, crc32, pes_header};
 use super::{Clock, Codec, Keyframe, corrupt, io_error, no_video_track, refill};
 use crate::HashError;
 
@@ -71,16 +71,6 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     pes::hash_units(video.1, "transport stream", |keep, on_unit| {
         walk(r, size, first, video, keep, on_unit)
     })
-}
-
-/// The access unit being joined.
-struct Building {
-    bytes: Vec<u8>,
-    /// Bytes of it seen, kept or not.
-    len: u64,
-    pts: Option<u64>,
-    /// A packet of it was lost or damaged.
-    broken: bool,
 }
 
 /// The transport packets of a file, each as its 188 bytes; where a packet has lost its
@@ -355,14 +345,7 @@ fn walk<R: Read + Seek>(
     let mut last_cc: Option<u8> = None;
     let mut last_padded = false;
     let mut clock = Clock::new(PTS_WRAP, RESET, 3_600);
-    let mut emit = |u: Building| -> Result<(), HashError> {
-        on_unit(Unit {
-            data: &u.bytes,
-            pts: u.pts,
-            whole: !u.broken,
-            held: u.len == u.bytes.len() as u64,
-        })
-    };
+    let mut emit = |u: Building| on_unit(u.unit());
     while let Some((raw, resynced)) = packets.next()? {
         if resynced {
             // Bytes were lost before this packet: the unit being joined lacks some.
@@ -417,12 +400,7 @@ fn walk<R: Read + Seek>(
                         if let Some(done) = unit.take() {
                             emit(done)?;
                         }
-                        unit = Some(Building {
-                            bytes: Vec::new(),
-                            len: 0,
-                            pts: pts.map(|t| clock.time(t)),
-                            broken: false,
-                        });
+                        unit = Some(Building::new(pts.map(|t| clock.time(t))));
                     }
                     pes = Some((declared, 0));
                     data = &payload[header..];
@@ -441,9 +419,7 @@ fn walk<R: Read + Seek>(
         }
         if let Some(u) = unit.as_mut() {
             u.broken |= p.error;
-            u.len += data.len() as u64;
-            let room = keep.saturating_sub(u.bytes.len());
-            u.bytes.extend_from_slice(&data[..data.len().min(room)]);
+            u.append(data, keep);
         }
         last_padded = p.padded;
     }

@@ -40,6 +40,56 @@ impl Unit<'_> {
     }
 }
 
+/// An access unit being joined from packets.
+pub(super) struct Building {
+    bytes: Vec<u8>,
+    /// Bytes of it seen, kept or not.
+    len: u64,
+    pub(super) pts: Option<u64>,
+    /// Bytes of it were lost, damaged or cut off.
+    pub(super) broken: bool,
+}
+
+impl Building {
+    pub(super) fn new(pts: Option<u64>) -> Self {
+        Building {
+            bytes: Vec::new(),
+            len: 0,
+            pts,
+            broken: false,
+        }
+    }
+
+    /// Joins `d` to the unit, keeping at most `keep` bytes of it.
+    pub(super) fn append(&mut self, d: &[u8], keep: usize) {
+        self.len += d.len() as u64;
+        let room = keep.saturating_sub(self.bytes.len());
+        self.bytes.extend_from_slice(&d[..d.len().min(room)]);
+    }
+
+    /// Takes the last `n` bytes joined back out (they turned out to begin the next
+    /// unit).
+    pub(super) fn give_back(&mut self, n: usize) {
+        if self.held() {
+            self.bytes.truncate(self.bytes.len().saturating_sub(n));
+        }
+        self.len = self.len.saturating_sub(n as u64);
+    }
+
+    fn held(&self) -> bool {
+        self.len == self.bytes.len() as u64
+    }
+
+    pub(super) fn unit(&self) -> Unit<'_> {
+        Unit {
+            data: &self.bytes,
+            pts: self.pts,
+            whole: !self.broken,
+            held: self.held(),
+        }
+    }
+}
+
 /// Hashes the keyframes among the access units `walk` gives, walking twice: once to
 /// count the keyframes (each unit held up to [`HEAD_BYTES`]), once to decode the chosen
 /// ones (held up to [`MAX_FRAME_BYTES`]). `walk(keep, on_unit)` calls `on_unit` with
@@ -89,10 +139,12 @@ pub(super) fn hash_units(
         if unit.is_keyframe(codec) {
             if wanted.binary_search(&rank).is_ok() {
                 if !unit.held {
-                    return Err(corrupt(format!(
+                    results.push(Err(corrupt(format!(
                         "keyframe {} is more than {MAX_FRAME_BYTES} bytes",
                         rank + 1
-                    )));
+                    ))));
+                    rank += 1;
+                    return Ok(());
                 }
                 let mut stream = Stream {
                     bytes: Vec::with_capacity(unit.data.len() + 256),
@@ -119,11 +171,7 @@ pub(super) fn hash_units(
             rank += 1;
         }
         for (t, n) in own {
-            let nal = unit.data[n].to_vec();
-            match params.iter_mut().find(|(o, _)| *o == t) {
-                Some(slot) => slot.1 = nal,
-                None => params.push((t, nal)),
-            }
+            *slot(&mut params, t) = unit.data[n].to_vec();
         }
         Ok(())
     })?;
