@@ -14,10 +14,12 @@ use custody_vault::BlobError;
 #[non_exhaustive]
 pub enum AppError {
     #[error(
-        "no vault selected: pass --vault DIR or set CUSTODY_VAULT (create one with `custody init DIR`)"
+        "no vault selected: pass --vault DIR or set CUSTODY_VAULT (create one with `custody init --name NAME DIR`)"
     )]
     NoVaultSelected,
-    #[error("{0} is not a Custody vault (no vault.json); create one with `custody init {0}`")]
+    #[error(
+        "{0} is not a Custody vault (no vault.json); create one with `custody init --name NAME {0}`"
+    )]
     NotAVault(PathBuf),
     #[error("{0} already holds a vault or other files; choose an empty or new directory")]
     AlreadyExists(PathBuf),

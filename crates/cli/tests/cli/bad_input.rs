@@ -106,7 +106,7 @@ fn a_directory_that_is_not_a_vault() {
     std::fs::create_dir(env.path("vault")).unwrap();
     let out = env.run(&["list"]);
     out.refused(
-        "vault is not a Custody vault (no vault.json); create one with `custody init vault`",
+        "vault is not a Custody vault (no vault.json); create one with `custody init --name NAME vault`",
     );
     let out = env.run_bare(&["init", "vault", "--name", "x"]);
     assert_eq!(
