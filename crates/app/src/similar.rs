@@ -52,7 +52,12 @@ pub struct KeyframeHash {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SimilarReport {
-    pub item: ItemId,
+    /// The item asked about; absent when a file outside the vault was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
+    /// The file asked about (`custody similar --file`), as given; absent for an item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileAsked>,
     /// The perceptual hash of an image (absent for a video).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phash: Option<String>,
@@ -207,47 +212,173 @@ pub fn clock_time(ms: u64) -> String {
     }
 }
 
+/// A file outside the vault looked up by `custody similar --file`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileAsked {
+    pub path: String,
+    pub sha256: Digest,
+    pub media_type: String,
+    /// Items holding these very bytes already (they are also among the neighbours,
+    /// with `same_bytes`).
+    pub in_vault: Vec<ItemId>,
+}
+
 pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<SimilarReport> {
     let item = crate::items::resolve_bytes(vault, query).await?;
     let bytes = load(vault).await?;
     let Ok(own) = bytes.binary_search_by(|b| b.sha256.cmp(&item.sha256)) else {
         return Err(not_hashed(vault, &item).await?);
     };
-    let index = index_of(&bytes, |_| true);
-    let query_hashes = &bytes[own].hashes;
-    let mut neighbours = Vec::new();
-    for m in matches(&bytes, &index, query_hashes, max_distance) {
-        let digest = bytes[m.position].sha256;
-        let same_bytes = digest == item.sha256;
+    let query_hashes = bytes[own].hashes.clone();
+    let mut report = near(vault, &bytes, &query_hashes, item.sha256, max_distance).await?;
+    report.neighbours.retain(|n| n.item != item.id);
+    report.item = Some(item.id);
+    Ok(report)
+}
+
+/// Near-duplicates in the vault of a file outside it (one just found online, say),
+/// without preserving it: the file is only read. Items holding the very same bytes are
+/// reported too.
+pub async fn similar_to_file(
+    vault: &Vault,
+    path: &std::path::Path,
+    max_distance: u32,
+) -> Result<SimilarReport> {
+    let shown = path.display().to_string();
+    let path_owned = path.to_owned();
+    let (sha256, media_type, hashed) =
+        tokio::task::spawn_blocking(move || hash_outside_file(&path_owned))
+            .await
+            .map_err(|e| AppError::Invalid(format!("{shown}: could not be read: {e}")))??;
+    let bytes = load(vault).await?;
+    let mut report = near(vault, &bytes, &hashed, sha256, max_distance).await?;
+    let in_vault = report
+        .neighbours
+        .iter()
+        .filter(|n| n.same_bytes)
+        .map(|n| n.item)
+        .collect();
+    report.file = Some(FileAsked {
+        path: shown,
+        sha256,
+        media_type,
+        in_vault,
+    });
+    Ok(report)
+}
+
+/// The SHA-256, media type and hashes of a file outside the vault, read on this thread.
+fn hash_outside_file(path: &std::path::Path) -> Result<(Digest, String, Vec<Hashed>)> {
+    use std::io::Read;
+    let shown = path.display();
+    let unreadable =
+        |e: std::io::Error| AppError::Invalid(format!("{shown}: could not be read: {e}"));
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(AppError::Invalid(format!(
+            "{shown} is not a regular file; give an image or a video"
+        )));
+    }
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut sha = custody_model::Sha256::new();
+    let mut header = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(unreadable)?;
+        if n == 0 {
+            break;
+        }
+        if header.len() < 4096 {
+            let take = n.min(4096 - header.len());
+            header.extend_from_slice(&buf[..take]);
+        }
+        sha.update(&buf[..n]);
+    }
+    let media_type = crate::media::sniff(&header, meta.len());
+    let hashes = if custody_similar::is_hashable(&media_type) {
+        let h = custody_similar::hash_path(path, &media_type)
+            .map_err(|e| AppError::Invalid(format!("{shown}: {e}")))?;
+        vec![Hashed {
+            at_ms: None,
+            hash: h,
+        }]
+    } else if custody_similar::has_keyframes(&media_type) {
+        let frames = custody_similar::hash_keyframes_path(path)
+            .map_err(|e| AppError::Invalid(format!("{shown}: {e}")))?;
+        if frames.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "{shown}: no keyframe was found in it, so there is nothing to compare"
+            )));
+        }
+        frames
+            .iter()
+            .map(|k| Hashed {
+                at_ms: Some(k.at_ms),
+                hash: k.hash,
+            })
+            .collect()
+    } else {
+        return Err(AppError::Invalid(format!(
+            "{shown} has no perceptual hash: {}",
+            unhashed_reason(&media_type)
+        )));
+    };
+    Ok((sha.finish(), media_type, hashes))
+}
+
+/// The items near `query` (the hashes of the bytes `sha256`), every item holding those
+/// bytes included as `same_bytes`.
+async fn near(
+    vault: &Vault,
+    bytes: &[Hashes],
+    query: &[Hashed],
+    sha256: Digest,
+    max_distance: u32,
+) -> Result<SimilarReport> {
+    let index = index_of(bytes, |_| true);
+    let holders = |digest: Digest| {
         let filter = custody_store::ItemFilter {
             sha256: Some(digest),
             ..Default::default()
         };
-        for other in vault.catalog().items(&filter).await? {
-            if other.id == item.id {
-                continue;
-            }
-            neighbours.push(Neighbour {
-                item: other.id,
-                sha256: other.sha256,
-                name: other.original_name,
-                case: other.case,
-                distance: m.distance,
-                same_bytes,
-                // Frames matter between different bytes only.
-                at_ms: m.at_ms.filter(|_| !same_bytes),
-                query_at_ms: m.query_at_ms.filter(|_| !same_bytes),
-            });
+        async move { vault.catalog().items(&filter).await }
+    };
+    let neighbour = |other: Item, m: Option<&Match>| Neighbour {
+        same_bytes: m.is_none(),
+        item: other.id,
+        sha256: other.sha256,
+        name: other.original_name,
+        case: other.case,
+        distance: m.map_or(0, |m| m.distance),
+        // Frames matter between different bytes only.
+        at_ms: m.and_then(|m| m.at_ms),
+        query_at_ms: m.and_then(|m| m.query_at_ms),
+    };
+    // The very same bytes, whether or not their hashes were recorded (an item ingested
+    // with --no-extract has none).
+    let mut neighbours: Vec<Neighbour> = holders(sha256)
+        .await?
+        .into_iter()
+        .map(|other| neighbour(other, None))
+        .collect();
+    for m in matches(bytes, &index, query, max_distance) {
+        let digest = bytes[m.position].sha256;
+        if digest == sha256 {
+            continue;
+        }
+        for other in holders(digest).await? {
+            neighbours.push(neighbour(other, Some(&m)));
         }
     }
     neighbours.sort_by_key(|n| (n.distance, n.item));
     Ok(SimilarReport {
-        item: item.id,
-        phash: query_hashes
+        item: None,
+        file: None,
+        phash: query
             .iter()
             .find(|h| h.at_ms.is_none())
             .map(|h| h.hash.to_string()),
-        keyframes: query_hashes
+        keyframes: query
             .iter()
             .filter_map(|h| {
                 Some(KeyframeHash {
@@ -714,7 +845,7 @@ pub fn unhashed_reason(media_type: &str) -> String {
             .into()
     } else if lower.starts_with("video/") {
         format!(
-            "only the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, FLV and AVI videos are hashed, and this is {media_type} (its metadata is extracted without them)"
+            "only the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, MPEG program stream, FLV and AVI videos are hashed, and this is {media_type} (its metadata is extracted without them)"
         )
     } else if lower.starts_with("audio/") {
         format!("{media_type} is sound, with no picture to hash")
@@ -722,7 +853,7 @@ pub fn unhashed_reason(media_type: &str) -> String {
         "AVIF images are not hashed: no AV1 decoder is built in (their metadata is extracted without one)".into()
     } else {
         format!(
-            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, FLV and AVI videos are hashed, and this is {media_type}"
+            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, MPEG program stream, FLV and AVI videos are hashed, and this is {media_type}"
         )
     }
 }

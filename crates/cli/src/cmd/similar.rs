@@ -11,9 +11,15 @@ use crate::cli::Cli;
 use crate::run::{open, print_json};
 
 #[derive(Args, Debug)]
+#[group(required = true, multiple = false, args = ["item", "file"])]
 pub struct SimilarArgs {
     /// Item id or SHA-256 prefix of an image or a video.
-    pub item: String,
+    pub item: Option<String>,
+    /// Instead of an item, an image or video file outside the vault (one just found
+    /// online, say): it is only read, never preserved, and items holding its very bytes
+    /// are named.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
     /// Largest Hamming distance (of 64 bits, so 0 to 64) reported as a near-duplicate.
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
           value_parser = clap::value_parser!(u32).range(0..=64))]
@@ -34,7 +40,13 @@ pub struct ClustersArgs {
 
 pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode> {
     let vault = open(cli, Mode::Read, actor).await?;
-    let result = custody_app::similar::similar(&vault, &a.item, a.max_distance).await;
+    let result = match (&a.item, &a.file) {
+        (_, Some(path)) => {
+            custody_app::similar::similar_to_file(&vault, path, a.max_distance).await
+        }
+        (Some(item), None) => custody_app::similar::similar(&vault, item, a.max_distance).await,
+        (None, None) => anyhow::bail!("give an item, or a file with --file PATH"),
+    };
     vault.close().await;
     let r = result?;
     if cli.json {
@@ -57,9 +69,25 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         ),
     };
     let s = if files.len() == 1 { "" } else { "s" };
+    let asked = match (&r.item, &r.file) {
+        (Some(item), _) => item.to_string(),
+        (None, Some(f)) => {
+            let held = match f.in_vault.as_slice() {
+                [] => "not in the vault".to_owned(),
+                ids => format!(
+                    "the very bytes of {}",
+                    ids.iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            format!("{} ({}, sha256 {}, {held})", f.path, f.media_type, f.sha256)
+        }
+        (None, None) => String::new(),
+    };
     outln!(
-        "{} ({hashed}): {} item{} within distance {}: {} other image{s} or video{s} of the {} distinct images and videos hashed in the vault{}",
-        r.item,
+        "{asked} ({hashed}): {} item{} within distance {}: {} other image{s} or video{s} of the {} distinct images and videos hashed in the vault{}",
         r.neighbours.len(),
         if r.neighbours.len() == 1 { "" } else { "s" },
         r.max_distance,

@@ -125,7 +125,7 @@ fn copies_are_found_and_strangers_are_not() {
     );
 
     let text = env.run(&["similar", "ITM-000005"]);
-    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, FLV and AVI videos are hashed, and this is text/plain");
+    text.refused("ITM-000005 (text.txt) has no perceptual hash: only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, MPEG program stream, FLV and AVI videos are hashed, and this is text/plain");
     for bad in ["65", "1000", "x"] {
         let r = env.run(&["similar", "ITM-000001", "--max-distance", bad]);
         assert_eq!(r.code, 2, "--max-distance {bad}: {}", r.stdout);
@@ -179,6 +179,125 @@ fn copies_are_found_and_strangers_are_not() {
         3,
         "{only_b}"
     );
+    env.run(&["verify"]).ok();
+}
+
+/// A file found outside the vault is looked up without being preserved: its
+/// near-duplicates are found, items holding its very bytes are named (hashed or not),
+/// and nothing is written.
+#[test]
+fn a_file_outside_the_vault_is_looked_up_and_never_preserved() {
+    let env = Env::new();
+    env.init();
+    let original = scene(1, 800, 600);
+    let original_jpeg = jpeg(&original, 92);
+    env.write("a/original.jpg", &original_jpeg);
+    env.write("a/stranger.jpg", &jpeg(&scene(4, 800, 600), 92));
+    env.run(&["ingest", "a", "--case", "A"]).ok();
+    let other = jpeg(&scene(2, 640, 480), 90);
+    env.write("b/unexamined.jpg", &other);
+    env.run(&["ingest", "b", "--no-extract"]).ok();
+    let resized =
+        image::imageops::resize(&original, 480, 360, image::imageops::FilterType::Lanczos3);
+    let found_online = jpeg(&resized, 70);
+    env.write("outside/found.jpg", &found_online);
+    env.write("outside/copy of original.jpg", &original_jpeg);
+    env.write("outside/copy of unexamined.jpg", &other);
+    env.write("outside/notes.txt", b"not an image\n");
+    let checkpoint = env.run(&["log", "checkpoint"]).ok().stdout;
+    let items = env.run(&["list", "--json"]).ok().stdout;
+
+    let r = env
+        .run(&["similar", "--file", "outside/found.jpg", "--json"])
+        .ok()
+        .json();
+    assert!(r.get("item").is_none(), "{r}");
+    assert_eq!(r["file"]["path"], "outside/found.jpg");
+    assert_eq!(r["file"]["sha256"], sha256_hex(&found_online));
+    assert_eq!(r["file"]["media_type"], "image/jpeg");
+    assert_eq!(r["file"]["in_vault"], serde_json::json!([]), "{r}");
+    let names: Vec<(&str, bool)> = r["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap(),
+                n["same_bytes"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("original.jpg", false)], "{r}");
+    assert!(
+        r["neighbours"][0]["distance"].as_u64().unwrap() <= 10,
+        "{r}"
+    );
+    let text = env
+        .run(&["similar", "--file", "outside/found.jpg"])
+        .ok()
+        .stdout;
+    assert!(
+        text.starts_with("outside/found.jpg (image/jpeg, sha256 ")
+            && text.contains("not in the vault")
+            && text.contains("original.jpg"),
+        "{text}"
+    );
+
+    // The very bytes of an item, under another name.
+    let r = env
+        .run(&[
+            "similar",
+            "--file",
+            "outside/copy of original.jpg",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        r["file"]["in_vault"],
+        serde_json::json!(["ITM-000001"]),
+        "{r}"
+    );
+    assert_eq!(r["neighbours"][0]["item"], "ITM-000001");
+    assert_eq!(r["neighbours"][0]["same_bytes"], true);
+    assert_eq!(r["neighbours"][0]["distance"], 0);
+    let text = env
+        .run(&["similar", "--file", "outside/copy of original.jpg"])
+        .ok()
+        .stdout;
+    assert!(text.contains("the very bytes of ITM-000001"), "{text}");
+    // Preserved without examination: no hash recorded, the same bytes all the same.
+    let r = env
+        .run(&[
+            "similar",
+            "--file",
+            "outside/copy of unexamined.jpg",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        r["file"]["in_vault"],
+        serde_json::json!(["ITM-000003"]),
+        "{r}"
+    );
+
+    env.run(&["similar", "--file", "outside/notes.txt"])
+        .refused("outside/notes.txt has no perceptual hash: only JPEG, PNG");
+    env.run(&["similar", "--file", "outside/missing.jpg"])
+        .refused("outside/missing.jpg: could not be read:");
+    env.run(&["similar", "--file", "outside"])
+        .refused("outside is not a regular file; give an image or a video");
+    for args in [
+        &["similar", "ITM-000001", "--file", "outside/found.jpg"][..],
+        &["similar"][..],
+    ] {
+        let r = env.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    }
+    // Only read: no ledger entry, no item.
+    assert_eq!(env.run(&["log", "checkpoint"]).ok().stdout, checkpoint);
+    assert_eq!(env.run(&["list", "--json"]).ok().stdout, items);
     env.run(&["verify"]).ok();
 }
 
@@ -1090,6 +1209,27 @@ fn found_from_a_still_made(make: impl Fn(&Env) -> bool, name: &str, media_type: 
     assert!(n["distance"].as_u64().unwrap() <= 10, "{found}");
     assert_eq!(n["at_ms"].as_u64().unwrap(), 1_000, "{found}");
     let found = env.run(&["similar", &video, "--json"]).ok().json();
+    assert_eq!(
+        neighbour(&found, "still-b.jpg")["query_at_ms"],
+        1_000,
+        "{found}"
+    );
+    // Looked up from outside: the first scene, never ingested, is the video at 0:00,
+    // and the video file itself is the item's very bytes.
+    let found = env
+        .run(&["similar", "--file", "make/a.png", "--json"])
+        .ok()
+        .json();
+    assert_eq!(neighbour(&found, name)["at_ms"], 0, "{found}");
+    let path = format!("dump/{name}");
+    let found = env.run(&["similar", "--file", &path, "--json"]).ok().json();
+    assert_eq!(found["file"]["media_type"], media_type, "{found}");
+    assert_eq!(
+        found["file"]["in_vault"],
+        serde_json::json!([video]),
+        "{found}"
+    );
+    assert_eq!(found["keyframes"].as_array().unwrap().len(), 2, "{found}");
     assert_eq!(
         neighbour(&found, "still-b.jpg")["query_at_ms"],
         1_000,
