@@ -251,11 +251,15 @@ async fn extract_blobs(
                 // A video's keyframes are read from the checked stored copy.
                 let examined = match (read_stored(&path, &b, &mut buf, &mut whole), b.known_phash) {
                     (Err(why), _) => Err(why),
-                    (Ok(held), Some(h)) => Ok(Examined {
-                        metadata: extract_held(held, &whole, &path, &b),
-                        phash: Some(Ok(h)),
-                        keyframes: crate::ingest::keyframes(&path, &b.media_type),
-                    }),
+                    (Ok(held), Some(h)) => {
+                        let (keyframes, stream) = crate::ingest::keyframes(&path, &b.media_type);
+                        Ok(Examined {
+                            metadata: extract_held(held, &whole, &path, &b),
+                            phash: Some(Ok(h)),
+                            keyframes,
+                            stream,
+                        })
+                    }
                     (Ok(Held::Whole), None) => {
                         Ok(crate::ingest::guarded(&b.media_type, b.size, || {
                             crate::ingest::examine_bytes(&whole, &b.media_type, Some(&path))

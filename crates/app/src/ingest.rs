@@ -679,6 +679,10 @@ pub(crate) struct Examined {
     /// The hashed keyframes of a video, or why they could not be computed; `None` for
     /// media without keyframes (and for a video with no file to read them from).
     pub keyframes: Option<Result<Vec<custody_similar::Keyframe>, String>>,
+    /// What reading a video end to end for its keyframes learnt of its stream (codec,
+    /// picture size, frames, length), for containers whose header does not say it
+    /// (transport and program streams); kept even when no keyframe could be hashed.
+    pub stream: Option<custody_similar::StreamFacts>,
 }
 
 impl Examined {
@@ -695,6 +699,7 @@ impl Examined {
             metadata,
             phash: custody_similar::is_hashable(media_type).then(|| Err(why.to_owned())),
             keyframes: custody_similar::has_keyframes(media_type).then(|| Err(why.to_owned())),
+            stream: None,
         }
     }
 }
@@ -721,11 +726,13 @@ pub(crate) fn guarded(media_type: &str, size: u64, examine: impl FnOnce() -> Exa
 /// Examines bytes held in memory. `file` is a copy of the same bytes on disk (staged or
 /// stored), which a video's keyframes are read from: their decoder seeks in a file.
 pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str, file: Option<&Path>) -> Examined {
+    let (keyframes, stream) = file.map_or((None, None), |f| keyframes(f, media_type));
     Examined {
         metadata: extract_bytes(bytes, media_type),
         phash: custody_similar::is_hashable(media_type)
             .then(|| custody_similar::hash_bytes(bytes, media_type).map_err(|e| e.to_string())),
-        keyframes: file.and_then(|f| keyframes(f, media_type)),
+        keyframes,
+        stream,
     }
 }
 
@@ -740,10 +747,12 @@ pub(crate) fn extract_bytes(bytes: &[u8], media_type: &str) -> custody_extract::
 
 /// Examines a file (one not held in memory), which each reads in turn.
 pub(crate) fn examine_path(path: &Path, media_type: &str) -> Examined {
+    let (keyframes, stream) = keyframes(path, media_type);
     Examined {
         metadata: custody_extract::extract_path(path, media_type),
         phash: perceptual_hash(path, media_type),
-        keyframes: keyframes(path, media_type),
+        keyframes,
+        stream,
     }
 }
 
@@ -756,13 +765,20 @@ pub(crate) fn perceptual_hash(
         .then(|| custody_similar::hash_path(path, media_type).map_err(|e| e.to_string()))
 }
 
-/// The hashed keyframes of a video file, `None` for media without keyframes.
+/// The hashed keyframes of a video file (`None` for media without keyframes), and what
+/// was learnt of its stream on the way.
 pub(crate) fn keyframes(
     path: &Path,
     media_type: &str,
-) -> Option<Result<Vec<custody_similar::Keyframe>, String>> {
-    custody_similar::has_keyframes(media_type)
-        .then(|| custody_similar::hash_keyframes_path(path).map_err(|e| e.to_string()))
+) -> (
+    Option<Result<Vec<custody_similar::Keyframe>, String>>,
+    Option<custody_similar::StreamFacts>,
+) {
+    if !custody_similar::has_keyframes(media_type) {
+        return (None, None);
+    }
+    let read = custody_similar::read_video_path(path);
+    (Some(read.keyframes.map_err(|e| e.to_string())), read.stream)
 }
 
 /// A hashing failure as recorded: the hasher's messages already start "could not hash".
@@ -785,10 +801,27 @@ fn phash_details(phash: &Result<custody_similar::PHash, String>) -> serde_json::
 }
 
 /// The `details["keyframes"]` of an extraction entry: `{"algorithm", "frames": [{"at_ms",
-/// "value"}, ...]}` in the order the frames are shown, or `{"algorithm", "error"}`.
+/// "value"}, ...]}` in the order the frames are shown, or `{"algorithm", "error"}`; with
+/// `"stream": {"codec", "width", "height", "frames", "duration_ms"}` when the stream was
+/// read end to end.
 pub(crate) fn keyframes_details(
     keyframes: &Result<Vec<custody_similar::Keyframe>, String>,
+    stream: Option<&custody_similar::StreamFacts>,
 ) -> serde_json::Value {
+    let mut details = hashes_details(keyframes);
+    if let Some(s) = stream {
+        details["stream"] = serde_json::json!({
+            "codec": s.codec,
+            "width": s.width,
+            "height": s.height,
+            "frames": s.frames,
+            "duration_ms": s.duration_ms,
+        });
+    }
+    details
+}
+
+fn hashes_details(keyframes: &Result<Vec<custody_similar::Keyframe>, String>) -> serde_json::Value {
     let algorithm = custody_similar::ALGORITHM;
     match keyframes {
         Ok(frames) => {
@@ -815,7 +848,7 @@ pub(crate) fn extraction_entry(item: ItemId, sha256: Digest, examined: &Examined
         details["phash"] = phash_details(phash);
     }
     if let Some(keyframes) = &examined.keyframes {
-        details["keyframes"] = keyframes_details(keyframes);
+        details["keyframes"] = keyframes_details(keyframes, examined.stream.as_ref());
     }
     Pending {
         action: Action::MetadataExtracted,
@@ -856,6 +889,7 @@ mod tests {
             metadata: custody_extract::Metadata::empty("application/pdf", 3),
             phash: None,
             keyframes: None,
+            stream: None,
         });
         assert!(fine.metadata.problems.is_empty());
     }

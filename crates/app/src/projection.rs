@@ -313,6 +313,7 @@ mod tests {
             metadata: crate::ingest::extract_bytes(&clip, &item.media_type),
             phash: None,
             keyframes: Some(keyframes),
+            stream: None,
         };
         let recorded = vault
             .commit(
@@ -379,6 +380,7 @@ mod tests {
             metadata: crate::ingest::extract_bytes(b"x", "image/png"),
             phash: Some(phash),
             keyframes: None,
+            stream: None,
         };
         let record = |e: Examined| {
             let vault = &vault;

@@ -548,6 +548,23 @@ fn run_log(cli: &Cli, vault: &Vault, cmd: &LogCommand) -> Result<()> {
 /// time it is shown, or why there are none.
 fn print_keyframes(v: &items::ItemView) {
     let recorded = v.recorded_keyframes();
+    // A transport or program stream says nothing of itself in a header: what reading it
+    // end to end found.
+    if let Some(st) = recorded.map(|k| &k["stream"]).filter(|st| st.is_object()) {
+        let dims = match (st["width"].as_u64(), st["height"].as_u64()) {
+            (Some(w), Some(h)) => format!(" {w}×{h}"),
+            _ => String::new(),
+        };
+        let length = st["duration_ms"]
+            .as_u64()
+            .map(|ms| format!(", {:.1} s", ms as f64 / 1000.0))
+            .unwrap_or_default();
+        outln!(
+            "  video stream  {}{dims}, {} frames{length} (read from the stream itself)",
+            st["codec"].as_str().unwrap_or("?"),
+            st["frames"].as_u64().unwrap_or(0),
+        );
+    }
     let frames: Vec<String> = recorded
         .and_then(|k| k["frames"].as_array())
         .into_iter()

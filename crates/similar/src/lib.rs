@@ -40,7 +40,10 @@ pub use cluster::{Appearance, TimeBasis, TimeClaim, earliest_provable_appearance
 pub use error::{HashError, ParseHashError, is_read_failure};
 pub use index::Index;
 pub use jpeg::MAX_PIXELS;
-pub use video::{Keyframe, MAX_KEYFRAMES, has_keyframes, hash_keyframes, hash_keyframes_path};
+pub use video::{
+    Keyframe, MAX_KEYFRAMES, StreamFacts, VideoRead, has_keyframes, hash_keyframes,
+    hash_keyframes_path, read_video, read_video_path,
+};
 
 /// Names the hash function. Stored with every hash; hashes with a different name (or
 /// from a later version of this one) are never compared.

@@ -31,6 +31,7 @@ mod matroska;
 mod mpegps;
 mod mpegts;
 mod pes;
+mod sps;
 mod vpx;
 
 /// At most this many keyframes are hashed per video, spread over its length.
@@ -97,41 +98,100 @@ pub fn has_keyframes(media_type: &str) -> bool {
     )
 }
 
+/// What reading a video for its keyframes learnt of its video stream, for containers
+/// whose header does not say it (transport and program streams): the stream is read
+/// from end to end there, and this is what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamFacts {
+    /// `H.264` or `HEVC`.
+    pub codec: &'static str,
+    /// The picture size the first sequence parameter set declares, cropping applied.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Access units (frames, or fields coded apart) of the video stream.
+    pub frames: u64,
+    /// From the earliest presentation time to the latest, plus one frame: as long as a
+    /// player shows it (times made continuous over wraps and joined recordings).
+    pub duration_ms: Option<u64>,
+}
+
+/// Up to [`MAX_KEYFRAMES`] hashed keyframes of a video, in the order they are shown, or
+/// why they could not be; and what was learnt of its stream on the way where the
+/// container's header does not say it (even when no keyframe could be hashed).
+#[derive(Debug)]
+pub struct VideoRead {
+    pub keyframes: Result<Vec<Keyframe>, HashError>,
+    pub stream: Option<StreamFacts>,
+}
+
+impl VideoRead {
+    fn failed(e: HashError) -> Self {
+        VideoRead {
+            keyframes: Err(e),
+            stream: None,
+        }
+    }
+}
+
 /// Hashes up to [`MAX_KEYFRAMES`] keyframes of the video file at `path`, in the order
 /// they are shown.
 pub fn hash_keyframes_path(path: &Path) -> Result<Vec<Keyframe>, HashError> {
+    read_video_path(path).keyframes
+}
+
+/// [`hash_keyframes_path`], with what was learnt of the stream.
+pub fn read_video_path(path: &Path) -> VideoRead {
     let io = |source| HashError::Io {
         path: Some(path.to_owned()),
         source,
     };
-    let mut file = File::open(path).map_err(io)?;
-    hash_keyframes(&mut file).map_err(|e| match e {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return VideoRead::failed(io(e)),
+    };
+    let mut read = read_video(&mut file);
+    read.keyframes = read.keyframes.map_err(|e| match e {
         HashError::Io { path: None, source } => io(source),
         other => other,
-    })
+    });
+    read
 }
 
 /// [`hash_keyframes_path`] over any seekable reader.
 pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashError> {
+    read_video(r).keyframes
+}
+
+/// [`read_video_path`] over any seekable reader.
+pub fn read_video<R: Read + Seek>(r: &mut R) -> VideoRead {
+    dispatch(r).unwrap_or_else(VideoRead::failed)
+}
+
+/// Reads the video by its container.
+fn dispatch<R: Read + Seek>(r: &mut R) -> Result<VideoRead, HashError> {
+    let alone = |keyframes| VideoRead {
+        keyframes: Ok(keyframes),
+        stream: None,
+    };
     let file_len = r.seek(SeekFrom::End(0)).map_err(io_error)?;
     if matroska::sniff(r, file_len)? {
-        return matroska::hash_keyframes(r, file_len);
+        return matroska::hash_keyframes(r, file_len).map(alone);
     }
     // Enough for five transport packets after other bytes.
     let mut head = Vec::with_capacity(8192);
     r.seek(SeekFrom::Start(0)).map_err(io_error)?;
     r.take(8192).read_to_end(&mut head).map_err(io_error)?;
     if let Some(layout) = mpegts::layout(&head) {
-        return mpegts::hash_keyframes(r, layout);
+        return Ok(mpegts::hash_keyframes(r, layout));
     }
     if flv::is_flv(&head) {
-        return flv::hash_keyframes(r, file_len);
+        return flv::hash_keyframes(r, file_len).map(alone);
     }
     if avi::is_avi(&head) {
-        return avi::hash_keyframes(r, file_len);
+        return avi::hash_keyframes(r, file_len).map(alone);
     }
     if let Some(first) = mpegps::layout(&head) {
-        return mpegps::hash_keyframes(r, first);
+        return Ok(mpegps::hash_keyframes(r, first));
     }
     if let Some(codec) = mpegps::elementary(&head) {
         return Err(HashError::Unsupported {
@@ -155,7 +215,7 @@ pub fn hash_keyframes<R: Read + Seek>(r: &mut R) -> Result<Vec<Keyframe>, HashEr
             at_ms,
         });
     }
-    hash_frames(r, file_len, &track.coding, track.orientation, &chosen)
+    hash_frames(r, file_len, &track.coding, track.orientation, &chosen).map(alone)
 }
 
 /// A keyframe chosen for hashing: its number in the track (1-based, for messages),
@@ -1597,7 +1657,7 @@ fn check_hevc_size(nal: &[u8]) -> Result<(), HashError> {
     if nal.first().map(|b| (b >> 1) & 0x3F) != Some(33) {
         return Ok(());
     }
-    let (w, h) = hevc_sps_size(nal)
+    let (w, h) = sps::hevc_coded_size(nal)
         .ok_or_else(|| corrupt("the HEVC sequence parameters are cut off".into()))?;
     if w.checked_mul(h).is_none_or(|px| px > MAX_FRAME_PIXELS) {
         return Err(HashError::TooLarge {
@@ -1609,73 +1669,9 @@ fn check_hevc_size(nal: &[u8]) -> Result<(), HashError> {
     Ok(())
 }
 
-/// The picture size an HEVC sequence parameter set NAL unit declares.
-fn hevc_sps_size(nal: &[u8]) -> Option<(u64, u64)> {
-    // Emulation prevention bytes removed from the first part, which is all we read.
-    let payload = nal.get(2..)?;
-    let rbsp = annexb::rbsp(&payload[..payload.len().min(256)], 256);
-    let mut r = Bits { data: &rbsp, at: 0 };
-    r.skip(4)?; // sps_video_parameter_set_id
-    let sub_layers = r.bits(3)? as usize; // sps_max_sub_layers_minus1
-    r.skip(1)?;
-    // profile_tier_level: the general profile (88 bits) and level (8).
-    r.skip(96)?;
-    let mut present = [(false, false); 8];
-    for p in present.iter_mut().take(sub_layers) {
-        *p = (r.bits(1)? == 1, r.bits(1)? == 1);
-    }
-    if sub_layers > 0 {
-        r.skip(2 * (8 - sub_layers))?;
-    }
-    for &(profile, level) in present.iter().take(sub_layers) {
-        if profile {
-            r.skip(88)?;
-        }
-        if level {
-            r.skip(8)?;
-        }
-    }
-    r.ue()?; // sps_seq_parameter_set_id
-    if r.ue()? == 3 {
-        r.skip(1)?; // separate_colour_plane_flag
-    }
-    Some((r.ue()?, r.ue()?))
-}
-
-struct Bits<'a> {
-    data: &'a [u8],
-    at: usize,
-}
-
-impl Bits<'_> {
-    fn bits(&mut self, n: usize) -> Option<u64> {
-        let mut v = 0;
-        for _ in 0..n {
-            let byte = self.data.get(self.at / 8)?;
-            v = (v << 1) | u64::from((byte >> (7 - self.at % 8)) & 1);
-            self.at += 1;
-        }
-        Some(v)
-    }
-    fn skip(&mut self, n: usize) -> Option<()> {
-        self.at += n;
-        (self.at <= self.data.len() * 8).then_some(())
-    }
-    /// An unsigned Exp-Golomb number (at most 32 bits).
-    fn ue(&mut self) -> Option<u64> {
-        let mut zeros = 0;
-        while self.bits(1)? == 0 {
-            zeros += 1;
-            if zeros > 32 {
-                return None;
-            }
-        }
-        Some((1u64 << zeros) - 1 + self.bits(zeros)?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::sps::tests::hevc_sps;
     use super::*;
 
     #[test]
@@ -2004,24 +2000,6 @@ mod tests {
     }
 
     #[test]
-    fn exp_golomb_numbers_read_back() {
-        // 1 → 0, 010 → 1, 011 → 2, 00100 → 3
-        let mut r = Bits {
-            data: &[0b1010_0110, 0b0100_0000],
-            at: 0,
-        };
-        assert_eq!(
-            (r.ue(), r.ue(), r.ue(), r.ue()),
-            (Some(0), Some(1), Some(2), Some(3))
-        );
-        let mut r = Bits {
-            data: &[0, 0, 0, 0, 0],
-            at: 0,
-        };
-        assert_eq!(r.ue(), None);
-    }
-
-    #[test]
     fn damaged_containers_say_what_is_wrong() {
         let e = hash_keyframes(&mut std::io::Cursor::new(
             b"\0\0\0\x10ftypisom\0\0\0\0".to_vec(),
@@ -2034,47 +2012,18 @@ mod tests {
         assert!(e.to_string().contains("more than the file holds"), "{e}");
     }
 
-    /// An SPS NAL unit declaring `w`×`h` (chroma 4:2:0, no sub-layers).
-    fn sps(w: u64, h: u64) -> Vec<u8> {
-        let mut bits: Vec<u8> = Vec::new();
-        let mut put = |v: u64, n: usize| {
-            for i in (0..n).rev() {
-                bits.push(v.checked_shr(i as u32).map_or(0, |x| (x & 1) as u8));
-            }
-        };
-        put(0, 4);
-        put(0, 3);
-        put(1, 1);
-        put(0, 96);
-        let ue = |v: u64, put: &mut dyn FnMut(u64, usize)| {
-            let n = 64 - (v + 1).leading_zeros() as usize;
-            put(0, n - 1);
-            put(v + 1, n);
-        };
-        ue(0, &mut put);
-        ue(1, &mut put);
-        ue(w, &mut put);
-        ue(h, &mut put);
-        put(1, 8);
-        let mut out = vec![0x42, 0x01];
-        out.extend(bits.chunks(8).map(|c| {
-            c.iter()
-                .chain(std::iter::repeat(&0))
-                .take(8)
-                .fold(0u8, |a, &b| a << 1 | b)
-        }));
-        out
-    }
-
     #[test]
     fn hevc_picture_sizes_are_checked_without_overflow() {
-        assert_eq!(hevc_sps_size(&sps(1920, 1080)), Some((1920, 1080)));
-        assert!(check_hevc_size(&sps(7680, 4320)).is_ok());
-        let e = check_hevc_size(&sps(16384, 16384)).unwrap_err();
+        assert_eq!(
+            sps::hevc_coded_size(&hevc_sps(1920, 1080)),
+            Some((1920, 1080))
+        );
+        assert!(check_hevc_size(&hevc_sps(7680, 4320)).is_ok());
+        let e = check_hevc_size(&hevc_sps(16384, 16384)).unwrap_err();
         assert!(e.to_string().contains("16384x16384 pixels"), "{e}");
         // Sizes whose product overflows 64 bits are refused, not wrapped.
         let huge = (1u64 << 33) - 2;
-        let e = check_hevc_size(&sps(huge, huge)).unwrap_err();
+        let e = check_hevc_size(&hevc_sps(huge, huge)).unwrap_err();
         assert!(e.to_string().contains("more than the limit"), "{e}");
         assert!(
             check_hevc_size(&[0x40, 0x01, 0x0c]).is_ok(),

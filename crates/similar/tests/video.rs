@@ -1342,3 +1342,125 @@ fn refused_as(codec: &str, out: &Path, says: &str) {
     let e = hash_keyframes_path(out).unwrap_err();
     assert!(e.to_string().contains(says), "{e}");
 }
+
+/// ffprobe's view of a file's first video stream: width, height, frames read, and the
+/// container's duration in seconds.
+fn probed_stream(file: &Path) -> (u32, u32, u64, f64) {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_frames"])
+        .args([
+            "-show_entries",
+            "stream=width,height,nb_read_frames:format=duration",
+        ])
+        .args(["-of", "json"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &j["streams"][0];
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| panic!("{j}"));
+    (
+        n(&s["width"]) as u32,
+        n(&s["height"]) as u32,
+        s["nb_read_frames"].as_str().unwrap().parse().unwrap(),
+        j["format"]["duration"].as_str().unwrap().parse().unwrap(),
+    )
+}
+
+/// Transport and program streams have no header giving their codec, picture size or
+/// length: the walk that finds their keyframes learns them from the stream, and they
+/// agree with ffprobe's, over the cropping and field coding of H.264 (1080 lines coded
+/// as 1088, an odd size in 4:2:2, interlaced PAL, scaling matrices) and HEVC's
+/// conformance window.
+#[test]
+fn transport_and_program_streams_say_what_their_video_is() {
+    if !have_ffmpeg() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25"];
+    let cases: Vec<(&str, &str, Vec<&str>, &str)> = vec![
+        ("hd.ts", "1920x1080", h264.to_vec(), "H.264"),
+        (
+            "odd422.ts",
+            "642x362",
+            [&h264[..], &["-pix_fmt", "yuv422p"]].concat(),
+            "H.264",
+        ),
+        (
+            "pal.mpg",
+            "720x576",
+            [
+                &h264[..],
+                &["-flags", "+ildct+ilme", "-x264-params", "tff=1"],
+            ]
+            .concat(),
+            "H.264",
+        ),
+        (
+            "matrix.ts",
+            "352x288",
+            [&h264[..], &["-x264-params", "cqm=jvt"]].concat(),
+            "H.264",
+        ),
+        (
+            "odd.ts",
+            "642x362",
+            vec![
+                "-c:v",
+                "libx265",
+                "-x265-params",
+                "log-level=error",
+                "-g",
+                "25",
+            ],
+            "HEVC",
+        ),
+    ];
+    for (name, size, codec, expected) in cases {
+        let out = tmp.path().join(name);
+        let pattern = format!("testsrc2=size={size}:rate=25:duration=3");
+        let format = if name.ends_with(".mpg") {
+            "vob"
+        } else {
+            "mpegts"
+        };
+        ffmpeg(
+            &[
+                &["-f", "lavfi", "-i", &pattern][..],
+                &codec,
+                &["-f", format],
+            ]
+            .concat(),
+            &out,
+        );
+        let read = custody_similar::read_video_path(&out);
+        let facts = read
+            .stream
+            .unwrap_or_else(|| panic!("{name}: no stream facts"));
+        let (w, h, frames, duration) = probed_stream(&out);
+        assert_eq!(facts.codec, expected, "{name}");
+        assert_eq!(
+            (facts.width, facts.height),
+            (Some(w), Some(h)),
+            "{name}: {facts:?}"
+        );
+        assert_eq!(facts.frames, frames, "{name}: {facts:?}");
+        let ms = facts.duration_ms.unwrap();
+        assert!(
+            (ms as f64 - duration * 1000.0).abs() <= 40.0,
+            "{name}: {ms} ms against ffprobe's {duration} s"
+        );
+        // Facts stand whether or not the keyframes could be decoded (the H.264
+        // decoder takes 4:2:0 frames only).
+        match read.keyframes {
+            Ok(k) => assert!(!k.is_empty(), "{name}"),
+            Err(e) => assert!(name == "odd422.ts" || name == "pal.mpg", "{name}: {e}"),
+        }
+    }
+    // Containers with a header saying it give none.
+    let mp4 = custody_similar::read_video_path(&data("moving.mp4"));
+    assert_eq!(mp4.stream, None);
+    assert_eq!(mp4.keyframes.unwrap().len(), 3);
+}

@@ -1203,6 +1203,24 @@ fn found_from_a_still_made(make: impl Fn(&Env) -> bool, name: &str, media_type: 
         .map(|f| f["at_ms"].as_u64().unwrap())
         .collect();
     assert_eq!(times, [0, 1_000], "{shown}");
+    // Transport and program streams have no header saying what they hold: the walk
+    // for keyframes tells it.
+    if ["video/mp2t", "video/mpeg"].contains(&media_type) {
+        let stream = &shown["keyframes"]["stream"];
+        assert_eq!(
+            stream,
+            &serde_json::json!({"codec": "H.264", "width": 480, "height": 360,
+                                "frames": 20, "duration_ms": 2000}),
+            "{shown}"
+        );
+        let text = env.run(&["show", &video]).ok().stdout;
+        assert!(
+            text.contains("video stream  H.264 480×360, 20 frames, 2.0 s"),
+            "{text}"
+        );
+    } else {
+        assert!(shown["keyframes"].get("stream").is_none(), "{shown}");
+    }
 
     let found = env.run(&["similar", &b, "--json"]).ok().json();
     let n = neighbour(&found, name);

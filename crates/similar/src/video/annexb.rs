@@ -4,7 +4,8 @@
 
 use std::ops::Range;
 
-use super::{Bits, Codec, corrupt};
+use super::sps::Bits;
+use super::{Codec, corrupt};
 use crate::HashError;
 
 /// Most NAL units taken from one keyframe's access unit (a picture has at most a few

@@ -33,7 +33,7 @@ use std::ops::Range;
 
 use super::annexb::{self, Nal};
 use super::pes::{self, Building, PTS_WRAP, RESET, Unit, crc32, mpeg1_pes_header, pes_header};
-use super::{Clock, Codec, Keyframe, io_error, no_video_track, refill};
+use super::{Clock, Codec, VideoRead, io_error, no_video_track, refill};
 use crate::HashError;
 
 const PACK: u8 = 0xBA;
@@ -95,11 +95,11 @@ fn pack_header(b: &[u8]) -> Option<usize> {
     (mpeg1 && b[11] & 1 != 0).then_some(12)
 }
 
-pub(super) fn hash_keyframes<R: Read + Seek>(
-    r: &mut R,
-    first: u64,
-) -> Result<Vec<Keyframe>, HashError> {
-    let video = find_video(r, first)?;
+pub(super) fn hash_keyframes<R: Read + Seek>(r: &mut R, first: u64) -> VideoRead {
+    let video = match find_video(r, first) {
+        Ok(v) => v,
+        Err(e) => return VideoRead::failed(e),
+    };
     pes::hash_units(video.1, "program stream", |keep, on_unit| {
         walk(r, first, video, keep, on_unit)
     })

@@ -31,7 +31,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::pes::{self, Building, PTS_WRAP, RESET, Unit, crc32, pes_header};
-use super::{Clock, Codec, Keyframe, corrupt, io_error, no_video_track, refill};
+use super::{Clock, Codec, VideoRead, corrupt, io_error, no_video_track, refill};
 use crate::HashError;
 
 const SYNC: u8 = 0x47;
@@ -63,11 +63,11 @@ pub(super) fn layout(head: &[u8]) -> Option<(usize, u64)> {
     None
 }
 
-pub(super) fn hash_keyframes<R: Read + Seek>(
-    r: &mut R,
-    (size, first): (usize, u64),
-) -> Result<Vec<Keyframe>, HashError> {
-    let video = find_video(r, size, first)?;
+pub(super) fn hash_keyframes<R: Read + Seek>(r: &mut R, (size, first): (usize, u64)) -> VideoRead {
+    let video = match find_video(r, size, first) {
+        Ok(v) => v,
+        Err(e) => return VideoRead::failed(e),
+    };
     pes::hash_units(video.1, "transport stream", |keep, on_unit| {
         walk(r, size, first, video, keep, on_unit)
     })

@@ -4,11 +4,11 @@
 //! H.264 or HEVC video joined from them, and how keyframes are chosen among those
 //! units and decoded.
 
-use super::annexb;
 use super::{
-    Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, corrupt, decode_stream,
-    keep_hashed, phash, ranks,
+    Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, StreamFacts, VideoRead,
+    corrupt, decode_stream, keep_hashed, phash, ranks,
 };
+use super::{annexb, sps};
 use crate::HashError;
 
 /// Bytes of an access unit looked at to tell a keyframe (its first slice is near its
@@ -96,24 +96,60 @@ impl Building {
 /// each access unit of the video, in the file's order. Times count from the first
 /// unit's. Parameter sets come in the stream: a keyframe without one of them is given
 /// the latest seen before it. A chosen keyframe that fails to decode is left out, and
-/// the video fails only when none decodes.
+/// the video fails only when none decodes. The first walk also gathers the stream's
+/// facts: its units, its span of time, the picture size of its first sequence parameter
+/// set.
 pub(super) fn hash_units(
+    codec: Codec,
+    container: &str,
+    walk: impl FnMut(usize, &mut dyn FnMut(Unit<'_>) -> Result<(), HashError>) -> Result<(), HashError>,
+) -> VideoRead {
+    let mut stream = None;
+    let keyframes = hash_noting(codec, container, walk, &mut stream);
+    VideoRead { keyframes, stream }
+}
+
+/// [`hash_units`], the stream's facts put in `noted` once the first walk has them
+/// (the keyframes may fail after).
+fn hash_noting(
     codec: Codec,
     container: &str,
     mut walk: impl FnMut(
         usize,
         &mut dyn FnMut(Unit<'_>) -> Result<(), HashError>,
     ) -> Result<(), HashError>,
+    noted: &mut Option<StreamFacts>,
 ) -> Result<Vec<Keyframe>, HashError> {
     let mut shown = 0u64;
     let mut base: Option<u64> = None;
+    let mut span = Span::default();
+    let mut size = None;
     walk(HEAD_BYTES, &mut |unit| {
         base = base.or(unit.pts);
+        span.add(unit.pts);
+        if size.is_none() {
+            size = annexb::leading_parameters(codec, unit.data)
+                .into_iter()
+                .find_map(|(_, n)| sps::shown_size(codec, &unit.data[n]));
+        }
         if unit.is_keyframe(codec) {
             shown += 1;
         }
         Ok(())
     })?;
+    let facts = StreamFacts {
+        codec: match codec {
+            Codec::H264 => "H.264",
+            Codec::Hevc => "HEVC",
+            Codec::Vp9 => "VP9",
+            Codec::Vp8 => "VP8",
+        },
+        width: size.map(|s| s.0),
+        height: size.map(|s| s.1),
+        frames: span.units,
+        duration_ms: span.duration().map(|t| (t + 45) / 90),
+    };
+    *noted = Some(facts);
     let Some(base) = base else {
         return Err(corrupt(format!(
             "the {container}'s video holds no frame with a presentation time"
@@ -176,6 +212,40 @@ pub(super) fn hash_units(
         Ok(())
     })?;
     keep_hashed(results)
+}
+
+/// The units of a stream and the span of their presentation times.
+#[derive(Default)]
+struct Span {
+    units: u64,
+    earliest: Option<u64>,
+    latest: u64,
+    previous: Option<u64>,
+    /// The smallest step between one unit's time and the next one's: a frame.
+    step: Option<u64>,
+}
+
+impl Span {
+    fn add(&mut self, pts: Option<u64>) {
+        self.units += 1;
+        let Some(t) = pts else {
+            return;
+        };
+        self.earliest = Some(self.earliest.map_or(t, |e| e.min(t)));
+        self.latest = self.latest.max(t);
+        if let Some(p) = self.previous {
+            let d = t.abs_diff(p);
+            if d > 0 {
+                self.step = Some(self.step.map_or(d, |s| s.min(d)));
+            }
+        }
+        self.previous = Some(t);
+    }
+
+    /// From the earliest time to the latest, plus a frame, in 90 kHz ticks.
+    fn duration(&self) -> Option<u64> {
+        Some(self.latest - self.earliest? + self.step.unwrap_or(0))
+    }
 }
 
 /// A PES packet's header: its length, its presentation time (33 bits, as written) and
