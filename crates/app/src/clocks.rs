@@ -20,34 +20,59 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 /// from 1826 or 1827.
 const FLOOR: OffsetDateTime = datetime!(1826-01-01 00:00 UTC);
 
-/// Where reset clocks start, with a name for messages, oldest first.
-const EPOCHS: [(OffsetDateTime, &str); 6] = [
+/// Where reset clocks start, with a name for messages and how long after it a reading
+/// is taken as such a clock, oldest first. The epochs of computing systems get a month
+/// (a clock that was never set, running on). The dates a camera or a file format
+/// falls back to get a day: a reading on them may also be a true one, and a
+/// genuine photograph of the first of January 2000 must not be set aside for long.
+const EPOCHS: [(OffsetDateTime, &str, Duration); 8] = [
     (
         datetime!(1601-01-01 00:00 UTC),
         "1601-01-01, the Windows file time epoch",
+        MONTH,
     ),
     (
         datetime!(1900-01-01 00:00 UTC),
         "1900-01-01, the NTP and spreadsheet epoch",
+        MONTH,
     ),
     (
         datetime!(1904-01-01 00:00 UTC),
         "1904-01-01, the QuickTime and classic Mac OS epoch",
+        MONTH,
     ),
     (
         datetime!(1970-01-01 00:00 UTC),
         "1970-01-01, the Unix epoch",
+        MONTH,
     ),
     (
         datetime!(1980-01-01 00:00 UTC),
         "1980-01-01, the DOS and FAT epoch",
+        MONTH,
     ),
-    (datetime!(1980-01-06 00:00 UTC), "1980-01-06, the GPS epoch"),
+    (
+        datetime!(1980-01-06 00:00 UTC),
+        "1980-01-06, the GPS epoch",
+        MONTH,
+    ),
+    (
+        datetime!(2000-01-01 00:00 UTC),
+        "2000-01-01, where many cameras' clocks start after losing power",
+        DAY,
+    ),
+    (
+        datetime!(2001-01-01 00:00 UTC),
+        "2001-01-01, the Matroska and Apple Core Foundation epoch",
+        DAY,
+    ),
 ];
 
-/// A reading this soon after an epoch (or a day before it: the epoch shown in a time
-/// zone west of UTC) is taken as a clock running from it.
-const AFTER_EPOCH: Duration = Duration::days(31);
+const MONTH: Duration = Duration::days(31);
+const DAY: Duration = Duration::days(1);
+
+/// A reading this long before an epoch is taken as a clock running from it too (the
+/// epoch shown in a time zone west of UTC).
 const BEFORE_EPOCH: Duration = Duration::days(1);
 
 /// How well a reading's offset from UTC is known.
@@ -146,10 +171,11 @@ pub fn implausible_as(r: &Reading, collected: OffsetDateTime, what: &str) -> Opt
     let near = EPOCHS
         .iter()
         .rev()
-        .find(|(epoch, _)| r.latest >= *epoch - BEFORE_EPOCH && r.earliest < *epoch + AFTER_EPOCH);
-    if let Some((_, name)) = near {
+        .find(|(epoch, _, after)| r.latest >= *epoch - BEFORE_EPOCH && r.earliest < *epoch + *after);
+    if let Some((_, name, after)) = near {
         return Some(format!(
-            "within a month of {name}, where a clock that was never set or was reset starts: not taken as {what}"
+            "within a {} of {name}, where a clock that was never set or was reset starts: not taken as {what}",
+            if *after == DAY { "day" } else { "month" }
         ));
     }
     if r.latest < FLOOR {
@@ -228,6 +254,18 @@ mod tests {
                 .unwrap()
                 .contains("NTP")
         );
+        // The fallback dates of cameras and formats, for a day only: a Matroska file
+        // whose date was left at 0, a camera that lost power.
+        let w = why(json!({"utc": "2001-01-01T00:00:00Z"})).unwrap();
+        assert!(w.contains("within a day of 2001-01-01, the Matroska"), "{w}");
+        assert!(
+            why(json!({"local": "2000-01-01T00:00:07"}))
+                .unwrap()
+                .contains("cameras' clocks")
+        );
+        for genuine in ["2000-01-03T10:00:00", "2001-01-03T12:00:00"] {
+            assert_eq!(why(json!({"local": genuine})), None, "{genuine}");
+        }
         // Values that are no date of any photograph.
         for t in [
             "0001-01-01T00:00:00",
