@@ -168,10 +168,9 @@ pub fn implausible_as(r: &Reading, collected: OffsetDateTime, what: &str) -> Opt
     }
     // The latest epoch whose window the reading meets: 1980-01-09 is the GPS epoch's
     // week, not the DOS one's.
-    let near = EPOCHS
-        .iter()
-        .rev()
-        .find(|(epoch, _, after)| r.latest >= *epoch - BEFORE_EPOCH && r.earliest < *epoch + *after);
+    let near = EPOCHS.iter().rev().find(|(epoch, _, after)| {
+        r.latest >= *epoch - BEFORE_EPOCH && r.earliest < *epoch + *after
+    });
     if let Some((_, name, after)) = near {
         return Some(format!(
             "within a {} of {name}, where a clock that was never set or was reset starts: not taken as {what}",
@@ -257,7 +256,10 @@ mod tests {
         // The fallback dates of cameras and formats, for a day only: a Matroska file
         // whose date was left at 0, a camera that lost power.
         let w = why(json!({"utc": "2001-01-01T00:00:00Z"})).unwrap();
-        assert!(w.contains("within a day of 2001-01-01, the Matroska"), "{w}");
+        assert!(
+            w.contains("within a day of 2001-01-01, the Matroska"),
+            "{w}"
+        );
         assert!(
             why(json!({"local": "2000-01-01T00:00:07"}))
                 .unwrap()

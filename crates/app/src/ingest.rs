@@ -362,7 +362,8 @@ fn stage_one(
         }
         Err(e) => return fail(format!("could not store a copy: {e}")),
     };
-    let after = file.metadata().map(|m| m.len()).unwrap_or(staged.size);
+    let now = file.metadata().ok();
+    let after = now.as_ref().map_or(staged.size, |m| m.len());
     if staged.size != meta.len() || after != meta.len() {
         let _ = blobs.discard(&staged.digest);
         return fail(format!(
@@ -371,6 +372,15 @@ fn stage_one(
             staged.size,
             after
         ));
+    }
+    // Rewritten in place, at the same size: the copy may hold old and new bytes that
+    // never existed together. The change time cannot be set back by any program.
+    if now.as_ref().is_none_or(|now| changed_in_place(&meta, now)) {
+        let _ = blobs.discard(&staged.digest);
+        return fail(
+            "was modified while it was being read (its modification or change time moved), so the copy may mix old and new bytes; ingest it again once nothing writes to it"
+                .into(),
+        );
     }
     let media_type = media::sniff(&header, staged.size);
     if !extract {
@@ -668,6 +678,23 @@ impl Committer<'_> {
     }
 }
 
+/// Whether a file's modification or status change time differs between two looks at
+/// it (a write, even one that kept its size).
+fn changed_in_place(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (
+        before.mtime(),
+        before.mtime_nsec(),
+        before.ctime(),
+        before.ctime_nsec(),
+    ) != (
+        after.mtime(),
+        after.mtime_nsec(),
+        after.ctime(),
+        after.ctime_nsec(),
+    )
+}
+
 /// What ingest and `custody extract` derive from an item's bytes.
 #[derive(Debug)]
 pub(crate) struct Examined {
@@ -861,6 +888,81 @@ pub(crate) fn extraction_entry(item: ItemId, sha256: Digest, examined: &Examined
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rewrites the head of a file in place, keeping its size, the first time ingest
+    /// reports bytes read from it: a writer still at work on the evidence.
+    struct RewritesWhileRead {
+        path: PathBuf,
+        done: std::sync::atomic::AtomicBool,
+    }
+
+    impl IngestObserver for RewritesWhileRead {
+        fn bytes(&self, _n: u64) {
+            if !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let f = OpenOptions::new().write(true).open(&self.path).unwrap();
+                std::os::unix::fs::FileExt::write_all_at(&f, b"rewritten", 0).unwrap();
+            }
+        }
+    }
+
+    /// A file rewritten in place while it is read (same size, so its length says
+    /// nothing) is refused, and nothing of it is kept: the copy could hold bytes that
+    /// never existed together.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_file_rewritten_while_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let path = dir.path().join("evidence.bin");
+        std::fs::write(&path, vec![7u8; 8 << 20]).unwrap();
+        for extract in [true, false] {
+            let observer = Arc::new(RewritesWhileRead {
+                path: path.clone(),
+                done: Default::default(),
+            });
+            let options = IngestOptions {
+                extract,
+                ..Default::default()
+            };
+            let summary = ingest(
+                &vault,
+                std::slice::from_ref(&path),
+                &Collection::default(),
+                &options,
+                observer,
+            )
+            .await
+            .unwrap();
+            assert_eq!((summary.ingested, summary.failed), (0, 1), "{summary:?}");
+            let FileOutcome::Failed { reason, .. } = &summary.files[0] else {
+                panic!("{summary:?}");
+            };
+            assert!(
+                reason.contains("was modified while it was being read"),
+                "{reason}"
+            );
+        }
+        assert!(
+            vault
+                .catalog()
+                .items(&Default::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Left alone, the same file goes in.
+        let summary = ingest(
+            &vault,
+            std::slice::from_ref(&path),
+            &Collection::default(),
+            &IngestOptions::default(),
+            Arc::new(Quiet),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.ingested, 1, "{summary:?}");
+    }
 
     /// A panic inside an examination is recorded as that file's failure: the record
     /// says an internal error stopped it, and the hashes its type would get say why
