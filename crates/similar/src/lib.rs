@@ -57,7 +57,8 @@ pub const DEFAULT_MAX_DISTANCE: u32 = 10;
 /// Largest input [`hash_reader`] and [`hash_path`] read into memory.
 pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Upper bound on what the general decoder may allocate for one picture.
+/// Upper bound on what the general decoder may allocate for one picture, and on what
+/// all the pictures it decodes at once may hold together.
 const MAX_DECODE_ALLOC: u64 = 1024 * 1024 * 1024;
 
 /// A 64-bit perceptual hash. Written as 16 lower-case hex digits.
@@ -274,7 +275,7 @@ fn grid_of_plane(p: &jpeg::LumaPlane) -> phash::Grid {
 mod general {
     use std::io::Cursor;
 
-    use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+    use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
     use super::{Format, HashError, MAX_DECODE_ALLOC, MAX_PIXELS, phash};
 
@@ -311,19 +312,124 @@ mod general {
             });
         }
         let orientation = decoder.orientation().map(|o| o.to_exif()).unwrap_or(1);
+        // Eight-bit pictures are read as decoded; others are made 8-bit RGB first, a
+        // second copy.
+        let eight_bit = matches!(
+            decoder.color_type(),
+            ColorType::L8 | ColorType::La8 | ColorType::Rgb8 | ColorType::Rgba8
+        );
+        let pixels = u64::from(width) * u64::from(height);
+        let need = decoder
+            .total_bytes()
+            .saturating_add(if eight_bit { 0 } else { pixels * 3 });
+        if need > MAX_DECODE_ALLOC {
+            return Err(HashError::Decode {
+                format: name,
+                detail: format!(
+                    "decoding this {width}x{height} picture takes {need} bytes, more than the \
+                     {MAX_DECODE_ALLOC} allowed"
+                ),
+            });
+        }
+        let _held = budget::take(need);
         let img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-        let rgb = img.into_rgb8();
-        let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+        let (w, h) = (img.width() as usize, img.height() as usize);
         let mut b = phash::GridBuilder::new(w, h, 1.0, 1.0, width, height);
         let mut row = vec![0f32; w];
-        for (r, line) in rgb.as_raw().chunks_exact(w * 3).enumerate() {
-            for (y, px) in row.iter_mut().zip(line.chunks_exact(3)) {
-                // BT.601 luma, as JPEG's Y.
-                *y = 0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
+        // BT.601 luma, as JPEG's Y, of each pixel's first three channels (grey: one
+        // channel three times), alpha left out.
+        let mut rows = |raw: &[u8], channels: usize, grey: bool| {
+            for (r, line) in raw.chunks_exact(w * channels).enumerate() {
+                for (y, px) in row.iter_mut().zip(line.chunks_exact(channels)) {
+                    let (red, green, blue) = if grey {
+                        (px[0], px[0], px[0])
+                    } else {
+                        (px[0], px[1], px[2])
+                    };
+                    *y =
+                        0.299 * f32::from(red) + 0.587 * f32::from(green) + 0.114 * f32::from(blue);
+                }
+                b.add_row(r, &row);
             }
-            b.add_row(r, &row);
+        };
+        match &img {
+            DynamicImage::ImageLuma8(p) => rows(p.as_raw(), 1, true),
+            DynamicImage::ImageLumaA8(p) => rows(p.as_raw(), 2, true),
+            DynamicImage::ImageRgb8(p) => rows(p.as_raw(), 3, false),
+            DynamicImage::ImageRgba8(p) => rows(p.as_raw(), 4, false),
+            other => rows(other.to_rgb8().as_raw(), 3, false),
         }
         Ok(phash::orient(&b.finish(), orientation))
+    }
+
+    /// How much the pictures being decoded by the general path hold at once, across
+    /// threads: ingest examines a file per worker, and a few large pictures decoded
+    /// together must not take more memory than one at the limit would.
+    mod budget {
+        use std::sync::{Condvar, Mutex};
+
+        use super::MAX_DECODE_ALLOC;
+
+        static HELD: Mutex<u64> = Mutex::new(0);
+        static FREED: Condvar = Condvar::new();
+
+        /// A share of the budget, given back when dropped.
+        pub(super) struct Held(u64);
+
+        /// Waits until `bytes` (at most the whole budget) fit beside what is held.
+        pub(super) fn take(bytes: u64) -> Held {
+            let bytes = bytes.min(MAX_DECODE_ALLOC);
+            let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            while *held + bytes > MAX_DECODE_ALLOC {
+                held = FREED.wait(held).unwrap_or_else(|e| e.into_inner());
+            }
+            *held += bytes;
+            Held(bytes)
+        }
+
+        impl Drop for Held {
+            fn drop(&mut self) {
+                let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+                *held -= self.0;
+                FREED.notify_all();
+            }
+        }
+
+        #[cfg(test)]
+        mod tests {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            use std::sync::{Arc, Barrier};
+            use std::time::Duration;
+
+            use super::*;
+
+            /// A decode that would take the budget past its limit waits for one to end;
+            /// small ones go beside each other.
+            #[test]
+            fn large_decodes_wait_for_each_other() {
+                let big = MAX_DECODE_ALLOC * 3 / 4;
+                let first = take(big);
+                let small = take(MAX_DECODE_ALLOC / 8);
+                drop(small);
+                let started = Arc::new(Barrier::new(2));
+                let got = Arc::new(AtomicBool::new(false));
+                let second = {
+                    let (started, got) = (started.clone(), got.clone());
+                    std::thread::spawn(move || {
+                        started.wait();
+                        let held = take(big);
+                        got.store(true, Ordering::SeqCst);
+                        drop(held);
+                    })
+                };
+                started.wait();
+                std::thread::sleep(Duration::from_millis(200));
+                assert!(!got.load(Ordering::SeqCst), "both held at once");
+                drop(first);
+                second.join().unwrap();
+                assert!(got.load(Ordering::SeqCst));
+            }
+        }
     }
 }
 
