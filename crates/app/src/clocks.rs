@@ -185,14 +185,36 @@ pub fn implausible_as(r: &Reading, collected: OffsetDateTime, what: &str) -> Opt
     None
 }
 
-/// Every implausible reading in a metadata record: the clock's source and why.
+/// Why a clock of a metadata record cannot be its capture time: it is implausible, or
+/// it is the time of a GPS fix the receiver itself marked void (EXIF GPSStatus V: a
+/// stale, last-known fix may carry a time from long before).
+pub fn not_capture_time(
+    record: &Value,
+    clock: &Value,
+    r: &Reading,
+    collected: OffsetDateTime,
+) -> Option<String> {
+    implausible(r, collected).or_else(|| {
+        let void = record["notes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|n| n["kind"] == "position_void");
+        (void && clock["source"] == "exif.gps").then(|| {
+            "the GPS receiver marked its fix void (GPSStatus V): its time may be that of a stale, last-known fix, so it is not taken as the capture time".to_owned()
+        })
+    })
+}
+
+/// Every reading in a metadata record that cannot be its capture time: the clock's
+/// source and why.
 pub fn implausible_in(record: &Value, collected: OffsetDateTime) -> Vec<(String, String)> {
     record["times"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|c| {
-            let why = implausible(&reading(c)?, collected)?;
+            let why = not_capture_time(record, c, &reading(c)?, collected)?;
             Some((c["source"].as_str().unwrap_or("?").to_owned(), why))
         })
         .collect()
@@ -208,6 +230,21 @@ mod tests {
 
     fn why(clock: Value) -> Option<String> {
         implausible(&reading(&clock).expect("a reading"), COLLECTED)
+    }
+
+    /// A GPS time from a fix the receiver marked void is not a capture time; the
+    /// camera's clock beside it, and a GPS time from a valid fix, are.
+    #[test]
+    fn a_void_gps_fix_gives_no_capture_time() {
+        let gps = json!({"source": "exif.gps", "utc": "2022-02-01T08:00:00Z"});
+        let camera = json!({"source": "exif.DateTimeOriginal", "local": "2022-03-05T10:00:00"});
+        let record = |notes: Value| json!({"times": [gps, camera], "notes": notes});
+        let void = record(json!([{"kind": "position_void", "sources": ["exif.gps"]}]));
+        let found = implausible_in(&void, COLLECTED);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "exif.gps");
+        assert!(found[0].1.contains("marked its fix void"), "{found:?}");
+        assert!(implausible_in(&record(json!([])), COLLECTED).is_empty());
     }
 
     #[test]

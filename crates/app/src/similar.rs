@@ -597,7 +597,7 @@ async fn candidate_times(
                 r.latest.min(collected),
                 TimeBasis::DeviceClock,
                 format!("{source}{note}"),
-                crate::clocks::implausible(&r, collected),
+                crate::clocks::not_capture_time(&record, c, &r, collected),
             );
         }
     }
