@@ -171,12 +171,15 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
         if record["extractor_version"].as_str() != Some(custody_extract::VERSION) {
             out.outdated += 1;
         }
-        let Some(p) = record.get("positions").and_then(|p| p.get(0)) else {
-            continue;
-        };
-        let (Some(lat), Some(lon)) = (p["latitude"].as_f64(), p["longitude"].as_f64()) else {
-            continue;
-        };
+        // Every position the file holds is a point of its own, each with its source:
+        // two that disagree are both evidence, and the notes say how far apart.
+        let positions: Vec<(&Value, f64, f64)> = record["positions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p, p["latitude"].as_f64()?, p["longitude"].as_f64()?)))
+            .collect();
+        let apart = spread_note(&positions);
         let times = record["times"].as_array().map_or(&[][..], Vec::as_slice);
         let gps_time_utc = times
             .iter()
@@ -192,31 +195,50 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
                 .filter_map(|n| n["text"].as_str().map(str::to_owned))
                 .collect()
         };
-        let position_source = p["source"].as_str().unwrap_or("").to_owned();
-        let position_datum = p["datum"]
-            .as_str()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned);
-        let mut position_notes = notes_of("position_");
-        position_notes.extend(datum_note(&position_source, position_datum.as_deref()));
-        out.placed.push(Placed {
-            item: item.id.to_string(),
-            name: item.original_name.clone(),
-            sha256: item.sha256.to_hex(),
-            media_type: item.media_type.clone(),
-            case: item.case.clone(),
-            latitude: lat,
-            longitude: lon,
-            altitude_m: p["altitude_m"].as_f64(),
-            horizontal_error_m: p["horizontal_error_m"].as_f64(),
-            position_source,
-            position_datum,
-            capture: capture_clock(times),
-            gps_time_utc,
-            clock_notes: notes_of("clock_"),
-            position_notes,
-        });
+        for (p, lat, lon) in positions {
+            let position_source = p["source"].as_str().unwrap_or("").to_owned();
+            let position_datum = p["datum"]
+                .as_str()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned);
+            // A position note goes with the positions whose source it names (all of
+            // them when it names none).
+            let mut position_notes: Vec<String> = record["notes"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter(|n| {
+                    n["kind"]
+                        .as_str()
+                        .is_some_and(|k| k.starts_with("position_"))
+                })
+                .filter(|n| {
+                    let sources = n["sources"].as_array().map_or(&[][..], Vec::as_slice);
+                    sources.is_empty() || sources.iter().any(|s| s == &position_source)
+                })
+                .filter_map(|n| n["text"].as_str().map(str::to_owned))
+                .collect();
+            position_notes.extend(datum_note(&position_source, position_datum.as_deref()));
+            position_notes.extend(apart.clone());
+            out.placed.push(Placed {
+                item: item.id.to_string(),
+                name: item.original_name.clone(),
+                sha256: item.sha256.to_hex(),
+                media_type: item.media_type.clone(),
+                case: item.case.clone(),
+                latitude: lat,
+                longitude: lon,
+                altitude_m: p["altitude_m"].as_f64(),
+                horizontal_error_m: p["horizontal_error_m"].as_f64(),
+                position_source,
+                position_datum,
+                capture: capture_clock(times),
+                gps_time_utc: gps_time_utc.clone(),
+                clock_notes: notes_of("clock_"),
+                position_notes,
+            });
+        }
     }
     Ok(out)
 }
@@ -259,11 +281,62 @@ fn geojson(items: &[Placed]) -> String {
     serde_json::to_string_pretty(&doc).expect("serialises") + "\n"
 }
 
+/// `s` as XML 1.0 text: markup escaped, and the characters XML forbids (control
+/// characters other than tab and line breaks, U+FFFE, U+FFFF), which a file name or
+/// an EXIF text may hold, written visibly as `\u{..}` so the document stays readable.
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The note given with each point of a file holding more than one position: how many,
+/// from where, and how far apart at most (great-circle distance).
+fn spread_note(positions: &[(&Value, f64, f64)]) -> Option<String> {
+    if positions.len() < 2 {
+        return None;
+    }
+    let mut widest = 0f64;
+    for (i, a) in positions.iter().enumerate() {
+        for b in &positions[i + 1..] {
+            widest = widest.max(great_circle_m(a.1, a.2, b.1, b.2));
+        }
+    }
+    let sources: Vec<&str> = positions
+        .iter()
+        .map(|p| p.0["source"].as_str().unwrap_or("?"))
+        .collect();
+    let apart = if widest < 1000.0 {
+        format!("{widest:.0} m")
+    } else {
+        format!("{:.1} km", widest / 1000.0)
+    };
+    Some(format!(
+        "this file states {} positions ({}), up to {apart} apart; each is a point of its own",
+        positions.len(),
+        sources.join(", ")
+    ))
+}
+
+/// Distance in metres between two points on a sphere of the Earth's mean radius.
+fn great_circle_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().min(1.0).asin()
 }
 
 /// The capture clock in one line: local time, offset, UTC, and where it was read.

@@ -394,6 +394,71 @@ fn positions_export_as_geojson_kml_and_csv() {
 
 /// `--json` describes the file written with `--out`. Without `--out`, a GeoJSON document
 /// is JSON itself and is allowed; KML or CSV would not be, so the command refuses.
+/// A file stating two positions far apart (EXIF GPS and XMP) is exported as two points,
+/// each with its source and a note saying how far apart they are; a file name with a
+/// control character leaves the KML well-formed.
+#[test]
+fn every_position_of_a_file_is_exported_and_kml_stays_well_formed() {
+    let Some(gps) = shared("exif/jpg/gps/DSCN0012.jpg") else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let jpeg = std::fs::read(gps).unwrap();
+    let xmp = concat!(
+        "http://ns.adobe.com/xap/1.0/\0",
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
+        r#"<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="50,27.0N" exif:GPSLongitude="30,31.5E"/>"#,
+        "</rdf:RDF></x:xmpmeta>"
+    );
+    let mut both = jpeg[..2].to_vec();
+    both.extend_from_slice(&[0xFF, 0xE1]);
+    both.extend_from_slice(&((xmp.len() + 2) as u16).to_be_bytes());
+    both.extend_from_slice(xmp.as_bytes());
+    both.extend_from_slice(&jpeg[2..]);
+    let env = Env::new();
+    env.init();
+    env.write("in/two\u{1b}places.jpg", &both);
+    env.run(&["ingest", "--case", "GEO", "in"]).ok();
+    let geo = env.run(&["export-geo", "--case", "GEO"]).ok().json();
+    let features = geo["features"].as_array().unwrap();
+    let sources: Vec<&str> = features
+        .iter()
+        .map(|f| f["properties"]["position_source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["exif.gps", "xmp.exif"], "{geo}");
+    let xmp_point = &features[1]["geometry"]["coordinates"];
+    assert!(
+        (xmp_point[0].as_f64().unwrap() - 30.525).abs() < 1e-9,
+        "{geo}"
+    );
+    assert!(
+        (xmp_point[1].as_f64().unwrap() - 50.45).abs() < 1e-9,
+        "{geo}"
+    );
+    for f in features {
+        let notes = f["properties"]["position_notes"].as_array().unwrap();
+        assert!(
+            notes.iter().any(|n| {
+                let n = n.as_str().unwrap();
+                n.contains("this file states 2 positions (exif.gps, xmp.exif), up to")
+                    && n.contains(" km apart")
+            }),
+            "{f}"
+        );
+    }
+    let kml = env
+        .run(&["export-geo", "--case", "GEO", "--format", "kml"])
+        .ok()
+        .stdout;
+    assert_eq!(kml.matches("<Placemark>").count(), 2, "{kml}");
+    assert!(kml.contains("two\\u{1b}places.jpg"), "{kml}");
+    assert!(
+        !kml.chars()
+            .any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')),
+        "no character XML forbids: {kml:?}"
+    );
+}
+
 #[test]
 fn export_geo_json_without_out_is_for_geojson_only() {
     let env = Env::new();
