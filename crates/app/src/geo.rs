@@ -105,7 +105,8 @@ fn is_wgs84(datum: &str) -> bool {
 }
 
 /// A note for degrees on another datum than WGS 84, or `None`.
-fn datum_note(source: &str, datum: Option<&str>) -> Option<String> {
+/// The warning a position on a datum other than WGS 84 gets, wherever it is shown.
+pub fn datum_note(source: &str, datum: Option<&str>) -> Option<String> {
     let d = datum.map(str::trim).filter(|d| !d.is_empty())?;
     (!is_wgs84(d)).then(|| {
         format!(

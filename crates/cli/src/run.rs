@@ -951,6 +951,13 @@ fn print_metadata(m: &serde_json::Value) {
                 "  position      {lat:.6}, {lon:.6} ({}){alt}{err}",
                 s(&p["source"])
             );
+            // Degrees on another datum are not where a map puts them.
+            if let Some(note) = custody_app::geo::datum_note(
+                p["source"].as_str().unwrap_or("?"),
+                p["datum"].as_str(),
+            ) {
+                outln!("  note: {note}");
+            }
         }
     }
     if let Some(g) = m.get("geotiff").filter(|g| g.is_object()) {

@@ -459,6 +459,36 @@ fn every_position_of_a_file_is_exported_and_kml_stays_well_formed() {
     );
 }
 
+/// `show` says what `export-geo` says of degrees on another datum than WGS 84: a map
+/// would put them in the wrong place.
+#[test]
+fn show_warns_of_a_position_on_another_datum() {
+    let Some(gps) = shared("exif/jpg/gps/DSCN0012.jpg") else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let jpeg = std::fs::read(gps).unwrap();
+    let at = jpeg
+        .windows(9)
+        .position(|w| w == b"WGS-84   ")
+        .expect("the sample states its datum");
+    let mut tokyo = jpeg.clone();
+    tokyo[at..at + 9].copy_from_slice(b"TOKYO    ");
+    let env = Env::new();
+    env.init();
+    env.write("tokyo.jpg", &tokyo);
+    env.write("wgs84.jpg", &jpeg);
+    env.run(&["ingest", "tokyo.jpg", "wgs84.jpg"]).ok();
+    let shown = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        shown.contains("note: exif.gps: the coordinates are on the datum the file states, TOKYO"),
+        "{shown}"
+    );
+    let shown = env.run(&["show", "ITM-000002"]).ok().stdout;
+    assert!(shown.contains("  position  "), "{shown}");
+    assert!(!shown.contains("the datum the file states"), "{shown}");
+}
+
 #[test]
 fn export_geo_json_without_out_is_for_geojson_only() {
     let env = Env::new();
