@@ -32,6 +32,25 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A file name or path as text output shows it: control characters (line breaks,
+/// terminal escapes, DEL) written visibly as `\u{..}`, so that a seized file's name can
+/// neither break a line nor rewrite the terminal. `--json` gives names as they are.
+pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return name.into();
+    }
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 pub fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
@@ -72,5 +91,20 @@ pub fn stdout_failure() -> Option<String> {
             "cannot write to standard output ({}); the command itself ran to the end",
             std::io::Error::from(kind)
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn names_cannot_break_lines_or_drive_the_terminal() {
+        assert_eq!(shown("IMG_0001.jpg"), "IMG_0001.jpg");
+        assert_eq!(shown("Свідчення 2.jpg"), "Свідчення 2.jpg");
+        assert_eq!(
+            shown("a\u{1b}[2K\rITM-000099 forged\nb\u{7f}\u{85}"),
+            "a\\u{1b}[2K\\u{d}ITM-000099 forged\\u{a}b\\u{7f}\\u{85}"
+        );
     }
 }

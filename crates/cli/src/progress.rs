@@ -53,13 +53,18 @@ pub fn outcome_line(o: &FileOutcome) -> String {
                 .map(|d| format!("  (same bytes as {d})"))
                 .unwrap_or_default();
             format!(
-                "ingested {item}  {}  {:>9}  {media_type:<24} {path}{dup}",
+                "ingested {item}  {}  {:>9}  {media_type:<24} {}{dup}",
                 &sha256.to_hex()[..16],
-                crate::output::size(*size)
+                crate::output::size(*size),
+                crate::output::shown(path)
             )
         }
-        FileOutcome::Failed { path, reason } => format!("FAILED   {path}: {reason}"),
-        FileOutcome::Skipped { path, reason } => format!("skipped  {path}: {reason}"),
+        FileOutcome::Failed { path, reason } => {
+            format!("FAILED   {}: {reason}", crate::output::shown(path))
+        }
+        FileOutcome::Skipped { path, reason } => {
+            format!("skipped  {}: {reason}", crate::output::shown(path))
+        }
     }
 }
 

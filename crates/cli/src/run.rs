@@ -14,7 +14,7 @@ use custody_store::ItemFilter;
 use serde::Serialize;
 
 use crate::cli::{CatalogCommand, Cli, Command, GeoFormatArg, LogCommand};
-use crate::output::{self, opt, size};
+use crate::output::{self, opt, shown, size};
 use crate::progress::{IngestProgress, VerifyProgress};
 
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
@@ -176,7 +176,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         size(i.size),
                         i.media_type,
                         opt(&i.case),
-                        i.original_name
+                        shown(&i.original_name)
                     );
                 }
             }
@@ -591,7 +591,7 @@ fn print_keyframes(v: &items::ItemView) {
 
 fn print_item(v: &items::ItemView) {
     let i = &v.item;
-    outln!("{}  {}", i.id, i.original_name);
+    outln!("{}  {}", i.id, shown(&i.original_name));
     outln!("  sha256        {}", i.sha256);
     outln!("  size          {} ({} bytes)", size(i.size), i.size);
     outln!("  media type    {} (from content)", i.media_type);
@@ -600,7 +600,7 @@ fn print_item(v: &items::ItemView) {
     outln!("  source        {}", opt(&i.source));
     outln!("  method        {}", opt(&i.method));
     outln!("  note          {}", opt(&i.note));
-    outln!("  original path {}", i.original_path);
+    outln!("  original path {}", shown(&i.original_path));
     let t = |t: &Option<custody_model::Timestamp>| {
         t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
     };

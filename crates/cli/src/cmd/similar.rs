@@ -82,7 +82,12 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
                         .join(", ")
                 ),
             };
-            format!("{} ({}, sha256 {}, {held})", f.path, f.media_type, f.sha256)
+            format!(
+                "{} ({}, sha256 {}, {held})",
+                crate::output::shown(&f.path),
+                f.media_type,
+                f.sha256
+            )
         }
         (None, None) => String::new(),
     };
@@ -119,7 +124,7 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
             n.item,
             &n.sha256.to_hex()[..16],
             n.case.as_deref().unwrap_or("-"),
-            n.name
+            crate::output::shown(&n.name)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -175,7 +180,7 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
                 m.item,
                 &m.sha256.to_hex()[..16],
                 m.case.as_deref().unwrap_or("-"),
-                m.name
+                crate::output::shown(&m.name)
             );
             for t in &m.times {
                 if let Some(why) = &t.not_used {

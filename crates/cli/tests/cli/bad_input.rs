@@ -100,6 +100,29 @@ fn non_utf8_names_keep_their_exact_bytes() {
     assert!(hex.ends_with(&hex::encode(b"caf\xe9 report.txt")), "{hex}");
 }
 
+/// A seized file named to forge output (a line break, a terminal escape that erases
+/// the line) is listed on one line with those characters shown, and kept exactly.
+#[test]
+fn names_cannot_forge_lines_of_text_output() {
+    let env = Env::new();
+    env.init();
+    let name = "photo\u{1b}[2K\rITM-000099 forged\nline.txt";
+    env.write(&format!("in/{name}"), b"forged name\n");
+    let ingest = env.run(&["ingest", "in"]).ok().stdout;
+    let list = env.run(&["list"]).ok().stdout;
+    let show = env.run(&["show", "ITM-000001"]).ok().stdout;
+    for out in [&ingest, &list, &show] {
+        assert!(
+            out.contains("photo\\u{1b}[2K\\u{d}ITM-000099 forged\\u{a}line.txt"),
+            "{out}"
+        );
+        assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+    }
+    assert_eq!(list.lines().count(), 2, "header and one item: {list}");
+    let json = env.run(&["list", "--json"]).ok().json();
+    assert_eq!(json[0]["original_name"], name);
+}
+
 #[test]
 fn a_directory_that_is_not_a_vault() {
     let env = Env::new();
