@@ -455,6 +455,35 @@ pub fn keyframes_missing(recorded: Option<&serde_json::Value>, item: &str) -> St
     }
 }
 
+/// The time of an item's content credentials, with its basis and source: attested
+/// only when the claim validated and a time-stamping authority the validator trusts
+/// countersigned it; a validated claim without one gives the signer's own clock, which
+/// anyone with a self-made certificate can set.
+fn c2pa_time(c2pa: &serde_json::Value) -> Option<(OffsetDateTime, TimeBasis, &'static str)> {
+    if !matches!(c2pa["state"].as_str(), Some("valid" | "trusted")) {
+        return None;
+    }
+    let at = OffsetDateTime::parse(c2pa["signing_time"].as_str()?, &Rfc3339).ok()?;
+    let stamped = c2pa["statuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|st| st["code"] == "timeStamp.trusted" && st["kind"] == "success");
+    Some(if stamped {
+        (
+            at,
+            TimeBasis::Attested,
+            "signed C2PA claim, time-stamped by a trusted authority",
+        )
+    } else {
+        (
+            at,
+            TimeBasis::DeviceClock,
+            "signed C2PA claim's own time (no trusted time-stamp)",
+        )
+    })
+}
+
 /// One candidate time of a cluster member, with where it comes from.
 #[derive(Clone, Debug, Serialize)]
 pub struct CandidateTime {
@@ -577,13 +606,21 @@ async fn candidate_times(
         .await?
         && let Ok(record) = serde_json::from_str::<serde_json::Value>(&row.record)
     {
-        let c2pa = &record["c2pa"];
-        if matches!(c2pa["state"].as_str(), Some("valid" | "trusted"))
-            && let Some(at) = c2pa["signing_time"]
-                .as_str()
-                .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-        {
-            push(at, TimeBasis::Attested, "signed C2PA claim".into(), None);
+        if let Some((at, basis, source)) = c2pa_time(&record["c2pa"]) {
+            let not_used = (basis == TimeBasis::DeviceClock)
+                .then(|| {
+                    crate::clocks::implausible_as(
+                        &crate::clocks::Reading {
+                            earliest: at,
+                            latest: at,
+                            offset: crate::clocks::Offset::Known,
+                        },
+                        collected,
+                        "the claim's time",
+                    )
+                })
+                .flatten();
+            push(at, basis, source.into(), not_used);
         }
         for c in record["times"].as_array().into_iter().flatten() {
             let source = c["source"].as_str().unwrap_or("?").to_owned();
@@ -861,6 +898,30 @@ pub fn unhashed_reason(media_type: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_trusted_time_stamp_makes_a_claims_time_attested() {
+        let claim = |state: &str, statuses: serde_json::Value| {
+            serde_json::json!({"state": state, "signing_time": "2024-08-06T21:53:37+00:00",
+                               "statuses": statuses})
+        };
+        let trusted = serde_json::json!([
+            {"code": "signingCredential.untrusted", "kind": "failure"},
+            {"code": "timeStamp.trusted", "kind": "success"}
+        ]);
+        let (_, basis, source) = c2pa_time(&claim("valid", trusted.clone())).unwrap();
+        assert_eq!(basis, TimeBasis::Attested);
+        assert!(source.contains("trusted authority"));
+        for unstamped in [
+            serde_json::json!([]),
+            serde_json::json!([{"code": "timeStamp.untrusted", "kind": "failure"}]),
+            serde_json::json!([{"code": "timeStamp.trusted", "kind": "failure"}]),
+        ] {
+            let (_, basis, _) = c2pa_time(&claim("valid", unstamped.clone())).unwrap();
+            assert_eq!(basis, TimeBasis::DeviceClock, "{unstamped}");
+        }
+        assert!(c2pa_time(&claim("invalid", trusted)).is_none());
+    }
 
     fn digest(n: u8) -> Digest {
         Digest::of(&[n])
