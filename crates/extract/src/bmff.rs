@@ -492,6 +492,9 @@ pub struct Movie {
     pub keys: Vec<(String, String)>,
     /// An XMP packet in `udta/XMP_`.
     pub xmp: Option<Vec<u8>>,
+    /// The body of a 3GPP location box, `udta/loci` (as ffmpeg's MP4 muxer writes a
+    /// `location`).
+    pub loci: Option<Vec<u8>>,
 }
 
 /// Parses `moov`.
@@ -644,6 +647,9 @@ fn parse_udta(b: &[u8], m: &mut Movie, depth: usize) {
             }
             b"XMP_" if m.xmp.is_none() && item.body.len() as u64 <= MAX_XMP => {
                 m.xmp = Some(item.body.to_vec());
+            }
+            b"loci" if m.loci.is_none() && item.body.len() <= 64 * 1024 => {
+                m.loci = Some(item.body.to_vec());
             }
             b"meta" => parse_keys_meta(item.body, m),
             _ => {}

@@ -260,6 +260,11 @@ fn gps(ex: &Exif, md: &mut Metadata) {
             Some([h, m, s]) => clock::gps(date, [*h, *m, *s]),
             _ => None,
         };
+        if parsed.is_none() && time.is_some() {
+            md.problem(format_args!(
+                "GPS time of day: GPSTimeStamp={raw_time} is not a valid time of day; only the GPS date is stated"
+            ));
+        }
         let parsed = parsed.or_else(|| {
             // A date without a usable time of day is still a date.
             let p = clock::exif(&format!("{} 00:00:00", date.trim_end()))?;
@@ -272,6 +277,12 @@ fn gps(ex: &Exif, md: &mut Metadata) {
         }
         md.times
             .push(clock::clock("exif.gps", &original, parsed, Basis::Utc));
+    } else if time.is_some() {
+        // A time of day without its date dates nothing; say it was there.
+        md.problem(format_args!(
+            "GPS time: GPSTimeStamp={} without GPSDateStamp gives a time of day but no date; not stated as a clock",
+            ex.raw_rationals(Tag::GPSTimeStamp).unwrap_or_default()
+        ));
     }
 
     let lat = ex.rationals(Tag::GPSLatitude);

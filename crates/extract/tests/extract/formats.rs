@@ -120,6 +120,45 @@ fn mp4_container_metadata_matches_exiftool() {
     assert_eq!(s(&e, "Keys:CreationDate"), "2022:02:24 05:10:00+02:00");
 }
 
+/// ffmpeg's MP4 muxer writes a `location` as a 3GPP `loci` box (the QuickTime muxer as
+/// `©xyz`): its position is read, and agrees with exiftool's to the box's precision
+/// (16.16 fixed point, 1/65536 of a degree).
+#[test]
+fn a_3gpp_location_matches_exiftool() {
+    if !have_ffmpeg() {
+        eprintln!("skipped: ffmpeg not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("located.mp4");
+    test_pattern(
+        1,
+        &[
+            "-c:v",
+            "libx264",
+            "-metadata",
+            "location=-33.4500-070.6000/",
+        ],
+        &path,
+    );
+    let md = extract_path(&path, "video/mp4");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let pos = md.position("3gpp.udta.loci").expect("loci position");
+    assert!((pos.latitude + 33.45).abs() < 2e-5, "{pos:?}");
+    assert!((pos.longitude + 70.6).abs() < 2e-5, "{pos:?}");
+    let Some(e) = read_by_exiftool(&path) else {
+        return;
+    };
+    assert!(
+        (pos.latitude - num(&e, "Composite:GPSLatitude")).abs() < 2e-5,
+        "{e}"
+    );
+    assert!(
+        (pos.longitude - num(&e, "Composite:GPSLongitude")).abs() < 2e-5,
+        "{e}"
+    );
+}
+
 #[test]
 fn pdf_info_matches_exiftool() {
     let dir = tempfile::tempdir().unwrap();
@@ -364,6 +403,68 @@ fn heic_items_are_found() {
     assert!(img.width.is_some() && img.height.is_some());
     assert!(md.clock("exif.DateTimeOriginal").is_some());
     assert!(md.clock("xmp.xmp:CreateDate").is_some(), "XMP item read");
+}
+
+/// A GPS time of day without its date, or one that is no time of day, is not stated as
+/// a clock, and the record says it was there (exiftool agrees on what the file holds).
+#[test]
+fn gps_times_that_date_nothing_are_reported() {
+    let read = |bytes: Vec<u8>| {
+        let len = bytes.len() as u64;
+        custody_extract::extract_reader(&mut std::io::Cursor::new(bytes), len, "image/jpeg")
+    };
+    let (lat, lon) = ([50, 27, 0], [30, 31, 0]);
+    let whole = read(synth::jpeg_with_gps_clock(
+        lat,
+        lon,
+        None,
+        Some([8, 30, 5]),
+        Some("2022:03:05"),
+    ));
+    assert_eq!(
+        whole.clock("exif.gps").and_then(|c| c.utc.as_deref()),
+        Some("2022-03-05T08:30:05Z")
+    );
+    // (The synthetic file has no picture, which is a problem of its own.)
+    assert!(
+        !whole.problems.iter().any(|p| p.contains("GPS")),
+        "{:?}",
+        whole.problems
+    );
+
+    let no_date = synth::jpeg_with_gps_clock(lat, lon, None, Some([8, 30, 5]), None);
+    let md = read(no_date.clone());
+    assert!(md.clock("exif.gps").is_none());
+    assert!(
+        md.problems
+            .iter()
+            .any(|p| p.contains("GPSTimeStamp=8/1 30/1 5/1 without GPSDateStamp")),
+        "{:?}",
+        md.problems
+    );
+    let md = read(synth::jpeg_with_gps_clock(
+        lat,
+        lon,
+        None,
+        Some([24, 0, 0]),
+        Some("2022:03:05"),
+    ));
+    assert!(
+        md.problems
+            .iter()
+            .any(|p| p.contains("is not a valid time of day")),
+        "{:?}",
+        md.problems
+    );
+    assert_eq!(md.clock("exif.gps").and_then(|c| c.utc.as_deref()), None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "no-date.jpg", &no_date);
+    let Some(e) = read_by_exiftool(&path) else {
+        return;
+    };
+    assert_eq!(s(&e, "GPS:GPSTimeStamp"), "08:30:05", "{e}");
+    assert!(e.get("GPS:GPSDateStamp").is_none(), "{e}");
 }
 
 /// A void GPS fix and a 0°, 0° position are kept as written, with a note that says why

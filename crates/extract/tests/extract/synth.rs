@@ -255,6 +255,18 @@ pub fn webp() -> Vec<u8> {
 /// A JPEG whose EXIF holds only a GPS block: latitude and longitude (degrees, minutes,
 /// seconds as whole numbers), their references, and GPSStatus when given.
 pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<u8> {
+    jpeg_with_gps_clock(lat, lon, status, None, None)
+}
+
+/// [`jpeg_with_gps`] with GPSTimeStamp (hours, minutes, seconds as whole numbers) and
+/// GPSDateStamp (`YYYY:MM:DD`) when given.
+pub fn jpeg_with_gps_clock(
+    lat: [u32; 3],
+    lon: [u32; 3],
+    status: Option<&str>,
+    time: Option<[u32; 3]>,
+    date: Option<&str>,
+) -> Vec<u8> {
     // Big-endian TIFF: header, IFD0 with the GPS pointer, the GPS IFD, then the values.
     let mut gps_entries: Vec<(u16, u16, u32, [u8; 4])> =
         vec![(1, 2, 2, *b"N\0\0\0"), (3, 2, 2, *b"E\0\0\0")];
@@ -265,7 +277,7 @@ pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<
     let ifd0_at = 8u32;
     let ifd0_len = 2 + 12 + 4;
     let gps_at = ifd0_at + ifd0_len;
-    let n = gps_entries.len() as u32 + 2;
+    let n = gps_entries.len() as u32 + 2 + u32::from(time.is_some()) + u32::from(date.is_some());
     let values_at = gps_at + 2 + 12 * n + 4;
     let mut t = Vec::new();
     t.extend_from_slice(b"MM\0\x2A");
@@ -276,10 +288,18 @@ pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<
     t.extend_from_slice(&1u32.to_be_bytes());
     t.extend_from_slice(&gps_at.to_be_bytes());
     t.extend_from_slice(&0u32.to_be_bytes());
-    // The GPS IFD, tags ascending: 1, 2 (latitude), 3, 4 (longitude), then 9.
+    // The GPS IFD, tags ascending: 1, 2 (latitude), 3, 4 (longitude), 7 (time), 9,
+    // 29 (date); values after it: latitude, longitude, time, date.
     let mut all: Vec<(u16, u16, u32, [u8; 4])> = gps_entries.clone();
     all.push((2, 5, 3, values_at.to_be_bytes()));
     all.push((4, 5, 3, (values_at + 24).to_be_bytes()));
+    if time.is_some() {
+        all.push((7, 5, 3, (values_at + 48).to_be_bytes()));
+    }
+    let date_at = values_at + 48 + if time.is_some() { 24 } else { 0 };
+    if let Some(d) = date {
+        all.push((29, 2, d.len() as u32 + 1, date_at.to_be_bytes()));
+    }
     all.sort_by_key(|e| e.0);
     t.extend_from_slice(&(all.len() as u16).to_be_bytes());
     for (tag, ty, count, value) in all {
@@ -290,9 +310,13 @@ pub fn jpeg_with_gps(lat: [u32; 3], lon: [u32; 3], status: Option<&str>) -> Vec<
     }
     t.extend_from_slice(&0u32.to_be_bytes());
     assert_eq!(t.len() as u32, values_at);
-    for v in lat.iter().chain(lon.iter()) {
+    for v in lat.iter().chain(lon.iter()).chain(time.iter().flatten()) {
         t.extend_from_slice(&v.to_be_bytes());
         t.extend_from_slice(&1u32.to_be_bytes());
+    }
+    if let Some(d) = date {
+        t.extend_from_slice(d.as_bytes());
+        t.push(0);
     }
     let mut app1 = b"Exif\0\0".to_vec();
     app1.extend_from_slice(&t);
