@@ -32,7 +32,24 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            // An environment variable set to nothing reads to clap as an option given
+            // without its value, which the user never typed.
+            for var in ["CUSTODY_VAULT", "CUSTODY_ACTOR"] {
+                if std::env::var_os(var).is_some_and(|v| v.is_empty())
+                    && e.kind() == clap::error::ErrorKind::InvalidValue
+                {
+                    eprintln!(
+                        "error: {var} is set but empty; set it to a value, or unset it (`unset {var}`)"
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+            e.exit()
+        }
+    };
     let json = args.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -123,6 +123,20 @@ fn names_cannot_forge_lines_of_text_output() {
     assert_eq!(json[0]["original_name"], name);
 }
 
+/// `CUSTODY_VAULT=` (set to nothing) is named as the cause, not an option never typed.
+#[test]
+fn an_empty_vault_variable_is_named() {
+    let env = Env::new();
+    let r = Run::of(env.command().env("CUSTODY_VAULT", "").arg("list"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("CUSTODY_VAULT is set but empty; set it to a value, or unset it"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn a_directory_that_is_not_a_vault() {
     let env = Env::new();
