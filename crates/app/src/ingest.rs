@@ -43,6 +43,9 @@ pub struct IngestOptions {
     /// Extract metadata and perceptual hashes while ingesting (else `custody extract`
     /// does it later).
     pub extract: bool,
+    /// Skip files this vault already collected from the same path, with the same size
+    /// and modification time (an interrupted ingest run again).
+    pub resume: bool,
 }
 
 impl Default for IngestOptions {
@@ -55,6 +58,7 @@ impl Default for IngestOptions {
             batch_files: 64,
             batch_wait: Duration::from_millis(250),
             extract: true,
+            resume: false,
         }
     }
 }
@@ -439,7 +443,10 @@ pub async fn ingest(
     }
     let started = Instant::now();
     let mut outcomes = Vec::new();
-    let candidates = plan(inputs, options.follow_symlinks, vault.dir(), &mut outcomes);
+    let mut candidates = plan(inputs, options.follow_symlinks, vault.dir(), &mut outcomes);
+    if options.resume {
+        candidates = already_collected(vault, candidates, &mut outcomes).await?;
+    }
 
     for o in &outcomes {
         observer.outcome(o);
@@ -676,6 +683,39 @@ impl Committer<'_> {
         }
         Ok(())
     }
+}
+
+/// The candidates this vault has not collected yet, for `--resume`: a file is taken as
+/// collected when an item came from its very path with its size and modification time
+/// (what an interrupted run left committed). Those are reported as skipped, naming the
+/// item; their bytes are not read again.
+async fn already_collected(
+    vault: &Vault,
+    candidates: Vec<Candidate>,
+    outcomes: &mut Vec<FileOutcome>,
+) -> Result<Vec<Candidate>> {
+    let items = vault.catalog().items(&Default::default()).await?;
+    let seen: HashMap<(&str, u64, Option<Timestamp>), ItemId> = items
+        .iter()
+        .filter(|i| i.fs.modified.is_some())
+        .map(|i| ((i.original_path.as_str(), i.size, i.fs.modified), i.id))
+        .collect();
+    let mut left = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let abs = std::path::absolute(&c.path).unwrap_or_else(|_| c.path.clone());
+        let modified = system_time(fs::metadata(&c.path).and_then(|m| m.modified()));
+        let key = (&*abs.to_string_lossy(), c.size, modified);
+        match seen.get(&(key.0, key.1, key.2)) {
+            Some(id) if modified.is_some() => outcomes.push(FileOutcome::Skipped {
+                path: display(&c.path),
+                reason: format!(
+                    "already collected as {id} (same path, size and modification time; --resume)"
+                ),
+            }),
+            _ => left.push(c),
+        }
+    }
+    Ok(left)
 }
 
 /// Whether a file's modification or status change time differs between two looks at

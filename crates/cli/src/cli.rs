@@ -224,6 +224,11 @@ pub struct IngestArgs {
     /// secure copy of a large dump (`custody extract --all` does them later).
     #[arg(long)]
     pub no_extract: bool,
+    /// Skip the files this vault already collected from the same path with the same
+    /// size and modification time, as after an interrupted ingest; without it, every
+    /// file given is collected again (a new item and ledger entry, its bytes stored once).
+    #[arg(long)]
+    pub resume: bool,
     /// Commit at most this many files at once; each committed batch is durable and reported
     /// before the next begins.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]

@@ -103,6 +103,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 follow_symlinks: a.follow_symlinks,
                 batch_files: usize::from(a.batch),
                 extract: !a.no_extract,
+                resume: a.resume,
                 ..Default::default()
             };
 

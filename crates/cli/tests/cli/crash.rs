@@ -158,6 +158,34 @@ fn ingest_killed_at_random_points_never_loses_a_reported_item() {
                 std::fs::read(env.path(path)).unwrap()
             );
         }
+        // Run again with --resume: what the killed run committed is skipped, the rest
+        // goes in, and every file of the round is then held exactly once.
+        let again = env
+            .run(&["ingest", "--resume", &format!("src{round}"), "--json"])
+            .ok()
+            .json();
+        assert!(
+            again["skipped"].as_u64().unwrap() >= reported.len() as u64,
+            "round {round}: {again}"
+        );
+        let list = env.run(&["list", "--json"]).ok().json();
+        for path in digests.keys() {
+            let held = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| {
+                    i["original_path"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("/{path}"))
+                })
+                .count();
+            assert_eq!(
+                held, 1,
+                "round {round}: {path} held {held} times after --resume"
+            );
+        }
         expected.extend(digests);
     }
     // The test must really have interrupted ingests, and really have seen reports.

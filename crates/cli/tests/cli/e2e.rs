@@ -239,6 +239,51 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// `ingest --resume` skips what this vault already collected from the same path, size
+/// and modification time, naming the item; a file changed since, or new, goes in.
+#[test]
+fn resume_skips_what_was_already_collected() {
+    let env = Env::new();
+    env.init();
+    env.write("dump/a.txt", b"first\n");
+    env.write("dump/b.txt", b"second\n");
+    env.run(&["ingest", "dump"]).ok();
+    env.write("dump/c.txt", b"third\n");
+    // Rewritten since (a new modification time, the same size).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    env.write("dump/b.txt", b"SECOND\n");
+    let r = env
+        .run(&["ingest", "--resume", "dump", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (r["ingested"].as_u64(), r["skipped"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    let skipped = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["outcome"] == "skipped" || f.get("reason").is_some())
+        .unwrap();
+    assert!(
+        skipped["path"].as_str().unwrap().ends_with("dump/a.txt"),
+        "{r}"
+    );
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already collected as ITM-000001 (same path, size and modification time"),
+        "{r}"
+    );
+    // Without --resume every file is collected again.
+    let r = env.run(&["ingest", "dump", "--json"]).ok().json();
+    assert_eq!(r["ingested"].as_u64(), Some(3), "{r}");
+    env.run(&["verify"]).ok();
+}
+
 #[test]
 fn annotations_are_ledger_entries_and_show_in_history() {
     let env = Env::new();
