@@ -204,7 +204,9 @@ pub fn offset(text: &str) -> Option<(UtcOffset, bool)> {
         5 if rest.as_bytes()[2] == b':' => (num(&rest[..2])?, num(&rest[3..])?),
         _ => return None,
     };
-    if h > 14 || m > 59 {
+    // Offsets in use run from UTC−12:00 to UTC+14:00; beyond them is no offset.
+    let seconds = i64::from(sign) * (i64::from(h) * 3600 + i64::from(m) * 60);
+    if m > 59 || !(MIN_OFFSET_S..=MAX_OFFSET_S).contains(&seconds) {
         return None;
     }
     let o = UtcOffset::from_hms(sign * h as i8, sign * m as i8, 0).ok()?;
@@ -794,6 +796,16 @@ mod tests {
             t.contains("at the two nearest, UTC+06:00 and UTC+06:30, exif.DateTimeOriginal is 15 min 0 s ahead of xmp.xmp:ModifyDate and 15 min 0 s behind it"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn offsets_beyond_those_in_use_are_no_offsets() {
+        for ok in ["+14:00", "-12:00", "+05:45", "Z", "+0530", "-03"] {
+            assert!(offset(ok).is_some(), "{ok}");
+        }
+        for bad in ["+14:30", "-12:30", "+15:00", "-13", "+01:60", "   :  "] {
+            assert_eq!(offset(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -170,7 +170,10 @@ pub fn apply(ex: &Exif, md: &mut Metadata, image: &mut ImageInfo) {
         let sub_text = ex.text(sub_tag);
         let mut parsed = clock::exif(&text);
         if let Some(p) = parsed.as_mut() {
-            if let Some(ot) = offset_text.as_deref() {
+            // Spaces and colons alone ("   :  ") are EXIF's way to say the offset is
+            // unknown: the time stays local, with nothing to report.
+            let unknown = |t: &str| t.chars().all(|c| matches!(c, ' ' | ':' | '\0'));
+            if let Some(ot) = offset_text.as_deref().filter(|t| !unknown(t)) {
                 match clock::offset(ot) {
                     Some((o, _)) => p.offset = Some(o),
                     None => md.problem(format_args!(

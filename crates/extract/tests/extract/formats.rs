@@ -356,6 +356,24 @@ fn jpeg_offsets_and_positioning_error_match_exiftool() {
         .find(|n| n.sources == ["exif.DateTimeOriginal", "exif.gps"])
         .expect("camera/GPS note");
     assert_eq!(note.difference_s, Some(66_508));
+
+    // EXIF's own "unknown" (spaces and a colon) leaves the time local, and is no
+    // problem to report.
+    if exiftool(&[
+        "-q",
+        "-overwrite_original",
+        "-OffsetTimeOriginal#=   :  ",
+        p,
+    ])
+    .is_none()
+    {
+        return;
+    }
+    let md = extract_path(&path, "image/jpeg");
+    let dto = clock(&md, "exif.DateTimeOriginal");
+    assert_eq!(dto.basis, Basis::LocalUnknownOffset);
+    assert_eq!(dto.utc, None);
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
 }
 
 #[test]
