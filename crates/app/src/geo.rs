@@ -282,25 +282,22 @@ fn geojson(items: &[Placed]) -> String {
     serde_json::to_string_pretty(&doc).expect("serialises") + "\n"
 }
 
-/// `s` as XML 1.0 text: markup escaped, and the characters XML forbids (control
-/// characters other than tab and line breaks, U+FFFE, U+FFFF), which a file name or
-/// an EXIF text may hold, written visibly as `\u{..}` so the document stays readable.
+/// `s` as XML 1.0 text: markup escaped as for HTML, and the characters XML forbids
+/// (control characters other than tab and line breaks, U+FFFE, U+FFFF), which a file
+/// name or an EXIF text may hold, written visibly as `\u{..}` so the document stays
+/// readable.
 fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
+    let allowed: String = s
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c.to_string(),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+                format!("\\u{{{:x}}}", c as u32)
             }
-            c => out.push(c),
-        }
-    }
-    out
+            c => c.to_string(),
+        })
+        .collect();
+    crate::report::esc(&allowed)
 }
 
 /// The note given with each point of a file holding more than one position: how many,
