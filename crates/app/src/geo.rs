@@ -173,14 +173,14 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
             out.outdated += 1;
         }
         // Every position the file holds is a point of its own, each with its source:
-        // two that disagree are both evidence, and the notes say how far apart.
+        // two that disagree are both evidence, and the record's `position_difference`
+        // note, given with both, says how far apart.
         let positions: Vec<(&Value, f64, f64)> = record["positions"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|p| Some((p, p["latitude"].as_f64()?, p["longitude"].as_f64()?)))
             .collect();
-        let apart = spread_note(&positions);
         let times = record["times"].as_array().map_or(&[][..], Vec::as_slice);
         let gps_time_utc = times
             .iter()
@@ -221,7 +221,6 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
                 .filter_map(|n| n["text"].as_str().map(str::to_owned))
                 .collect();
             position_notes.extend(datum_note(&position_source, position_datum.as_deref()));
-            position_notes.extend(apart.clone());
             out.placed.push(Placed {
                 item: item.id.to_string(),
                 name: item.original_name.clone(),
@@ -298,43 +297,6 @@ fn xml_escape(s: &str) -> String {
         })
         .collect();
     crate::report::esc(&allowed)
-}
-
-/// The note given with each point of a file holding more than one position: how many,
-/// from where, and how far apart at most (great-circle distance).
-fn spread_note(positions: &[(&Value, f64, f64)]) -> Option<String> {
-    if positions.len() < 2 {
-        return None;
-    }
-    let mut widest = 0f64;
-    for (i, a) in positions.iter().enumerate() {
-        for b in &positions[i + 1..] {
-            widest = widest.max(great_circle_m(a.1, a.2, b.1, b.2));
-        }
-    }
-    let sources: Vec<&str> = positions
-        .iter()
-        .map(|p| p.0["source"].as_str().unwrap_or("?"))
-        .collect();
-    let apart = if widest < 1000.0 {
-        format!("{widest:.0} m")
-    } else {
-        format!("{:.1} km", widest / 1000.0)
-    };
-    Some(format!(
-        "this file states {} positions ({}), up to {apart} apart; each is a point of its own",
-        positions.len(),
-        sources.join(", ")
-    ))
-}
-
-/// Distance in metres between two points on a sphere of the Earth's mean radius.
-fn great_circle_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6_371_008.8 * h.sqrt().min(1.0).asin()
 }
 
 /// The capture clock in one line: local time, offset, UTC, and where it was read.

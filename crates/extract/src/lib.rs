@@ -28,6 +28,7 @@ mod exif;
 mod geotiff;
 mod matroska;
 mod pdf;
+mod place;
 pub mod record;
 mod riff;
 mod sniff;
@@ -139,6 +140,7 @@ pub fn extract_reader<R: Read + Seek + Send>(r: &mut R, len: u64, media_type: &s
     c2pa(&mut input, &mut md, c2pa_scope);
     finite_only(&mut md);
     md.notes.extend(clock::compare(&md.times));
+    md.notes.extend(place::compare(&md.positions));
     md
 }
 

@@ -431,7 +431,8 @@ pub struct Note {
     /// and a local reading without offset that could be the same instant, but only
     /// under an offset that is not recorded), `offset_without_time` (an EXIF offset
     /// whose date and time are absent), `position_void` (EXIF GPSStatus V: the receiver
-    /// had no fix), `position_zero` (a position of exactly 0°, 0°), `position_unplaced`
+    /// had no fix), `position_zero` (a position of exactly 0°, 0°), `position_difference`
+    /// (two sources' positions more than 50 m apart), `position_unplaced`
     /// (a georeferenced raster in a coordinate system not converted), `exif_structure`
     /// (a stray link after an EXIF sub-directory, not followed), or `cross_check`
     /// (about the two EXIF parsers).
