@@ -1598,7 +1598,15 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
 /// sets.
 fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError> {
     match codec {
-        Codec::H264 => guarded(&|| decode_h264(&stream.bytes)),
+        Codec::H264 => {
+            // The decoder crops the right and bottom; the left and top are cropped here.
+            let left_top = stream
+                .nals
+                .iter()
+                .find_map(|r| sps::h264_left_top(&stream.bytes[r.clone()]))
+                .unwrap_or((0, 0));
+            guarded(&|| decode_h264(&stream.bytes, left_top))
+        }
         Codec::Hevc => {
             // The picture's size is checked before the decoder allocates it.
             for r in &stream.nals {
@@ -1610,17 +1618,18 @@ fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError
     }
 }
 
-fn decode_h264(stream: &[u8]) -> Result<phash::Grid, HashError> {
+fn decode_h264(stream: &[u8], (left, top): (usize, usize)) -> Result<phash::Grid, HashError> {
     let mut dec = rusty_h264_decoder::Decoder::new();
     let frame = dec
         .decode(stream)
         .map_err(|e| corrupt(format!("H.264: {e}")))?
         .ok_or_else(|| corrupt("H.264: the keyframe holds no picture".into()))?;
     let (w, h) = (frame.width, frame.height);
-    if w == 0 || h == 0 || frame.y.len() < w * h {
+    if w <= left || h <= top || frame.y.len() < w * h {
         return Err(corrupt("H.264: the picture is empty".into()));
     }
-    Ok(phash::grid_of_rows(w, h, frame.y.chunks_exact(w), 1.0))
+    let rows = frame.y.chunks_exact(w).skip(top).map(|row| &row[left..]);
+    Ok(phash::grid_of_rows(w - left, h - top, rows, 1.0))
 }
 
 fn decode_hevc(stream: &[u8]) -> Result<phash::Grid, HashError> {

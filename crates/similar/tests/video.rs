@@ -133,6 +133,49 @@ fn keyframes_agree_with_ffmpegs_decoding() {
     assert!(moving[0].hash.distance(&moving[2].hash) > 4, "{moving:?}");
 }
 
+/// A picture cropped at its left and top (H.264 `frame_crop_left/top_offset`, which
+/// the decoder leaves to its caller) is hashed as shown, in MP4 and in a transport
+/// stream: within 3 bits of ffmpeg's picture, and not as the uncropped one.
+#[test]
+fn a_picture_cropped_at_its_left_and_top_is_hashed_as_shown() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pattern = "testsrc2=size=320x240:rate=10:duration=2";
+    for name in ["crop.mp4", "crop.ts"] {
+        let out = tmp.path().join(name);
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                pattern,
+                "-c:v",
+                "libx264",
+                "-g",
+                "10",
+                "-x264-params",
+                // ffmpeg's decoder keeps the left crop to a multiple of 32 unless told
+                // otherwise: 64 is cropped exactly by both.
+                "crop-rect=64,48,0,0",
+            ],
+            &out,
+        );
+        let frames = hash_keyframes_path(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(frames.len(), 2, "{name}: {frames:?}");
+        assert_decoded_by_ffmpeg(&out, &frames, tmp.path());
+        if name.ends_with(".ts") {
+            let facts = custody_similar::read_video_path(&out).stream.unwrap();
+            assert_eq!(
+                (facts.width, facts.height),
+                (Some(256), Some(192)),
+                "{facts:?}"
+            );
+        }
+    }
+}
+
 /// The index's counts are checked before anything is sized by them: a frame count of
 /// 2^32 - 1 with one fixed frame size and no keyframe table is refused at once.
 #[test]

@@ -93,6 +93,33 @@ const HIGH_PROFILES: [u64; 13] = [100, 110, 122, 244, 44, 83, 86, 118, 128, 138,
 
 /// The shown picture size an H.264 sequence parameter set declares.
 fn h264_size(nal: &[u8]) -> Option<(u64, u64)> {
+    let g = h264_geometry(nal)?;
+    Some((
+        g.coded.0.checked_sub(g.left.checked_add(g.right)?)?,
+        g.coded.1.checked_sub(g.top.checked_add(g.bottom)?)?,
+    ))
+}
+
+/// How many luma columns and rows an H.264 sequence parameter set crops off the left
+/// and the top of its pictures (the decoder crops the right and bottom itself).
+pub(super) fn h264_left_top(nal: &[u8]) -> Option<(usize, usize)> {
+    if nal.first().map(|b| b & 0x1F) != Some(7) {
+        return None;
+    }
+    let g = h264_geometry(nal)?;
+    Some((usize::try_from(g.left).ok()?, usize::try_from(g.top).ok()?))
+}
+
+/// An H.264 picture's coded size and its cropping on each side, in luma samples.
+struct Geometry {
+    coded: Size,
+    left: u64,
+    right: u64,
+    top: u64,
+    bottom: u64,
+}
+
+fn h264_geometry(nal: &[u8]) -> Option<Geometry> {
     let payload = nal.get(1..)?;
     let rbsp = annexb::rbsp(&payload[..payload.len().min(READ)], READ);
     let mut r = Bits { data: &rbsp, at: 0 };
@@ -153,8 +180,15 @@ fn h264_size(nal: &[u8]) -> Option<(u64, u64)> {
     let field = if frames_only { 1 } else { 2 };
     let width = width_mbs.checked_mul(16)?;
     let height = height_units.checked_mul(16 * field)?;
+    let none = Geometry {
+        coded: (width, height),
+        left: 0,
+        right: 0,
+        top: 0,
+        bottom: 0,
+    };
     if r.bits(1)? == 0 {
-        return Some((width, height));
+        return Some(none);
     }
     let (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
     // Cropping counts in units of the chroma sampling (and of two rows when fields are
@@ -165,10 +199,13 @@ fn h264_size(nal: &[u8]) -> Option<(u64, u64)> {
         (2, _) => (2, field),
         _ => (1, field),
     };
-    Some((
-        width.checked_sub(left.checked_add(right)?.checked_mul(unit_x)?)?,
-        height.checked_sub(top.checked_add(bottom)?.checked_mul(unit_y)?)?,
-    ))
+    Some(Geometry {
+        left: left.checked_mul(unit_x)?,
+        right: right.checked_mul(unit_x)?,
+        top: top.checked_mul(unit_y)?,
+        bottom: bottom.checked_mul(unit_y)?,
+        ..none
+    })
 }
 
 /// Reads past one `scaling_list()` of `size` values (§7.3.2.1.1.1).
