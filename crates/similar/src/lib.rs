@@ -22,6 +22,7 @@
 //! copy whose pixels were turned upright hash alike. A copy whose pixels were rotated or
 //! mirrored by hand, without a matching tag, is a different picture to this hash.
 
+mod budget;
 mod cluster;
 mod error;
 mod exif;
@@ -58,7 +59,8 @@ pub const DEFAULT_MAX_DISTANCE: u32 = 10;
 pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Upper bound on what the general decoder may allocate for one picture, and on what
-/// all the pictures it decodes at once may hold together.
+/// all the pictures decoded in full at once (general decoder, HEIC/HEIF) may hold
+/// together ([`budget`]).
 const MAX_DECODE_ALLOC: u64 = 1024 * 1024 * 1024;
 
 /// A 64-bit perceptual hash. Written as 16 lower-case hex digits.
@@ -331,7 +333,7 @@ mod general {
                 ),
             });
         }
-        let _held = budget::take(need);
+        let _held = crate::budget::take(need);
         let img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
         let (w, h) = (img.width() as usize, img.height() as usize);
         let mut b = phash::GridBuilder::new(w, h, 1.0, 1.0, width, height);
@@ -360,76 +362,6 @@ mod general {
             other => rows(other.to_rgb8().as_raw(), 3, false),
         }
         Ok(phash::orient(&b.finish(), orientation))
-    }
-
-    /// How much the pictures being decoded by the general path hold at once, across
-    /// threads: ingest examines a file per worker, and a few large pictures decoded
-    /// together must not take more memory than one at the limit would.
-    mod budget {
-        use std::sync::{Condvar, Mutex};
-
-        use super::MAX_DECODE_ALLOC;
-
-        static HELD: Mutex<u64> = Mutex::new(0);
-        static FREED: Condvar = Condvar::new();
-
-        /// A share of the budget, given back when dropped.
-        pub(super) struct Held(u64);
-
-        /// Waits until `bytes` (at most the whole budget) fit beside what is held.
-        pub(super) fn take(bytes: u64) -> Held {
-            let bytes = bytes.min(MAX_DECODE_ALLOC);
-            let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
-            while *held + bytes > MAX_DECODE_ALLOC {
-                held = FREED.wait(held).unwrap_or_else(|e| e.into_inner());
-            }
-            *held += bytes;
-            Held(bytes)
-        }
-
-        impl Drop for Held {
-            fn drop(&mut self) {
-                let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
-                *held -= self.0;
-                FREED.notify_all();
-            }
-        }
-
-        #[cfg(test)]
-        mod tests {
-            use std::sync::atomic::{AtomicBool, Ordering};
-            use std::sync::{Arc, Barrier};
-            use std::time::Duration;
-
-            use super::*;
-
-            /// A decode that would take the budget past its limit waits for one to end;
-            /// small ones go beside each other.
-            #[test]
-            fn large_decodes_wait_for_each_other() {
-                let big = MAX_DECODE_ALLOC * 3 / 4;
-                let first = take(big);
-                let small = take(MAX_DECODE_ALLOC / 8);
-                drop(small);
-                let started = Arc::new(Barrier::new(2));
-                let got = Arc::new(AtomicBool::new(false));
-                let second = {
-                    let (started, got) = (started.clone(), got.clone());
-                    std::thread::spawn(move || {
-                        started.wait();
-                        let held = take(big);
-                        got.store(true, Ordering::SeqCst);
-                        drop(held);
-                    })
-                };
-                started.wait();
-                std::thread::sleep(Duration::from_millis(200));
-                assert!(!got.load(Ordering::SeqCst), "both held at once");
-                drop(first);
-                second.join().unwrap();
-                assert!(got.load(Ordering::SeqCst));
-            }
-        }
     }
 }
 
