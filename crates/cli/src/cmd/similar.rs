@@ -11,14 +11,14 @@ use crate::cli::Cli;
 use crate::run::{open, print_json};
 
 #[derive(Args, Debug)]
-#[group(required = true, multiple = false, args = ["item", "file"])]
 pub struct SimilarArgs {
     /// Item id or SHA-256 prefix of an image or a video.
+    #[arg(required_unless_present = "file")]
     pub item: Option<String>,
     /// Instead of an item, an image or video file outside the vault (one just found
-    /// online, say): it is only read, never preserved, and items holding its very bytes
-    /// are named.
-    #[arg(long, value_name = "PATH")]
+    /// online, say): it is only read (a symbolic link is followed), never preserved, and
+    /// items holding its very bytes are named.
+    #[arg(long, value_name = "PATH", conflicts_with = "item")]
     pub file: Option<std::path::PathBuf>,
     /// Largest Hamming distance (of 64 bits, so 0 to 64) reported as a near-duplicate.
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,

@@ -282,6 +282,43 @@ fn a_file_outside_the_vault_is_looked_up_and_never_preserved() {
         "{r}"
     );
 
+    // A distance of its own, with a file or an item, in either order: at 64 every
+    // hashed picture is a neighbour, the stranger too.
+    let names = |r: &serde_json::Value| -> Vec<String> {
+        r["neighbours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for args in [
+        &[
+            "similar",
+            "--file",
+            "outside/found.jpg",
+            "--max-distance",
+            "64",
+            "--json",
+        ][..],
+        &[
+            "similar",
+            "--max-distance",
+            "64",
+            "--file",
+            "outside/found.jpg",
+            "--json",
+        ][..],
+        &["similar", "ITM-000001", "--max-distance", "64", "--json"][..],
+    ] {
+        let r = env.run(args).ok().json();
+        assert_eq!(r["max_distance"], 64, "{r}");
+        assert!(
+            names(&r).contains(&"stranger.jpg".to_owned()),
+            "{args:?}: {r}"
+        );
+    }
+
     env.run(&["similar", "--file", "outside/notes.txt"])
         .refused("outside/notes.txt has no perceptual hash: only JPEG, PNG");
     env.run(&["similar", "--file", "outside/missing.jpg"])
