@@ -379,12 +379,16 @@ fn stage_one(
     }
     // Rewritten in place, at the same size: the copy may hold old and new bytes that
     // never existed together. The change time cannot be set back by any program.
-    if now.as_ref().is_none_or(|now| changed_in_place(&meta, now)) {
+    if let Some(why) = now
+        .as_ref()
+        .map_or(Some("could not be looked at again"), |now| {
+            changed_while_read(&meta, now)
+        })
+    {
         let _ = blobs.discard(&staged.digest);
-        return fail(
-            "was modified while it was being read (its modification or change time moved), so the copy may mix old and new bytes; ingest it again once nothing writes to it"
-                .into(),
-        );
+        return fail(format!(
+            "{why} while it was being read, so the copy may not be the bytes of one moment; ingest it again once nothing touches it"
+        ));
     }
     let media_type = media::sniff(&header, staged.size);
     if !extract {
@@ -445,7 +449,8 @@ pub async fn ingest(
     let mut outcomes = Vec::new();
     let mut candidates = plan(inputs, options.follow_symlinks, vault.dir(), &mut outcomes);
     if options.resume {
-        candidates = already_collected(vault, candidates, &mut outcomes).await?;
+        let case = none_if_blank(&collection.case);
+        candidates = already_collected(vault, candidates, case.as_deref(), &mut outcomes).await?;
     }
 
     for o in &outcomes {
@@ -686,26 +691,33 @@ impl Committer<'_> {
 }
 
 /// The candidates this vault has not collected yet, for `--resume`: a file is taken as
-/// collected when an item came from its very path with its size and modification time
-/// (what an interrupted run left committed). Those are reported as skipped, naming the
-/// item; their bytes are not read again.
+/// collected when an item of the same case came from its very path, with its size and
+/// modification time (what an interrupted run left committed). The path compared is the
+/// file's real one (symbolic links and `..` resolved) against the path recorded, so a
+/// link or mount point that now leads elsewhere never hides a different file: a file
+/// first collected through a link is collected again rather than skipped. Skipped files
+/// are reported, naming the item; their bytes are not read again.
 async fn already_collected(
     vault: &Vault,
     candidates: Vec<Candidate>,
+    case: Option<&str>,
     outcomes: &mut Vec<FileOutcome>,
 ) -> Result<Vec<Candidate>> {
     let items = vault.catalog().items(&Default::default()).await?;
     let seen: HashMap<(&str, u64, Option<Timestamp>), ItemId> = items
         .iter()
-        .filter(|i| i.fs.modified.is_some())
+        .filter(|i| i.fs.modified.is_some() && i.case.as_deref() == case)
         .map(|i| ((i.original_path.as_str(), i.size, i.fs.modified), i.id))
         .collect();
     let mut left = Vec::with_capacity(candidates.len());
     for c in candidates {
-        let abs = std::path::absolute(&c.path).unwrap_or_else(|_| c.path.clone());
+        let real = fs::canonicalize(&c.path).ok();
         let modified = system_time(fs::metadata(&c.path).and_then(|m| m.modified()));
-        let key = (&*abs.to_string_lossy(), c.size, modified);
-        match seen.get(&(key.0, key.1, key.2)) {
+        let found = real.as_ref().and_then(|real| {
+            let real = real.to_string_lossy();
+            seen.get(&(&*real, c.size, modified)).copied()
+        });
+        match found {
             Some(id) if modified.is_some() => outcomes.push(FileOutcome::Skipped {
                 path: display(&c.path),
                 reason: format!(
@@ -718,21 +730,18 @@ async fn already_collected(
     Ok(left)
 }
 
-/// Whether a file's modification or status change time differs between two looks at
-/// it (a write, even one that kept its size).
-fn changed_in_place(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    (
-        before.mtime(),
-        before.mtime_nsec(),
-        before.ctime(),
-        before.ctime_nsec(),
-    ) != (
-        after.mtime(),
-        after.mtime_nsec(),
-        after.ctime(),
-        after.ctime_nsec(),
-    )
+/// What moved between two looks at a file, if anything: its modification time (a
+/// write, even one that kept its size), or only its status change time (a write whose
+/// modification time was set back, or a change of permissions or links: from outside
+/// the one cannot be told from the other, so both are refused).
+fn changed_while_read(before: &Metadata, after: &Metadata) -> Option<&'static str> {
+    if (before.mtime(), before.mtime_nsec()) != (after.mtime(), after.mtime_nsec()) {
+        Some("was modified")
+    } else if (before.ctime(), before.ctime_nsec()) != (after.ctime(), after.ctime_nsec()) {
+        Some("had its status changed (a write with its time set back, or new permissions or links)")
+    } else {
+        None
+    }
 }
 
 /// What ingest and `custody extract` derive from an item's bytes.
@@ -943,6 +952,50 @@ mod tests {
                 std::os::unix::fs::FileExt::write_all_at(&f, b"rewritten", 0).unwrap();
             }
         }
+    }
+
+    /// Changes a file's permissions the first time ingest reports bytes read from it.
+    struct ChmodWhileRead {
+        path: PathBuf,
+        done: std::sync::atomic::AtomicBool,
+    }
+
+    impl IngestObserver for ChmodWhileRead {
+        fn bytes(&self, _n: u64) {
+            if !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&self.path, fs::Permissions::from_mode(0o400)).unwrap();
+            }
+        }
+    }
+
+    /// A change of status alone (permissions) while a file is read is refused too, and
+    /// said as what it is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_status_change_while_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let path = dir.path().join("evidence.bin");
+        std::fs::write(&path, vec![7u8; 8 << 20]).unwrap();
+        let observer = Arc::new(ChmodWhileRead {
+            path: path.clone(),
+            done: Default::default(),
+        });
+        let summary = ingest(
+            &vault,
+            std::slice::from_ref(&path),
+            &Collection::default(),
+            &IngestOptions::default(),
+            observer,
+        )
+        .await
+        .unwrap();
+        let FileOutcome::Failed { reason, .. } = &summary.files[0] else {
+            panic!("{summary:?}");
+        };
+        assert!(reason.starts_with("had its status changed"), "{reason}");
     }
 
     /// A file rewritten in place while it is read (same size, so its length says

@@ -224,9 +224,10 @@ pub struct IngestArgs {
     /// secure copy of a large dump (`custody extract --all` does them later).
     #[arg(long)]
     pub no_extract: bool,
-    /// Skip the files this vault already collected from the same path with the same
-    /// size and modification time, as after an interrupted ingest; without it, every
-    /// file given is collected again (a new item and ledger entry, its bytes stored once).
+    /// Skip the files this vault already collected into the same case from the same real
+    /// path (links resolved) with the same size and modification time, as after an
+    /// interrupted ingest; without it, every file given is collected again (a new item
+    /// and ledger entry, its bytes stored once).
     #[arg(long)]
     pub resume: bool,
     /// Commit at most this many files at once; each committed batch is durable and reported

@@ -278,9 +278,39 @@ fn resume_skips_what_was_already_collected() {
             .contains("already collected as ITM-000001 (same path, size and modification time"),
         "{r}"
     );
+    // Another case: its items are not this case's, so nothing is skipped.
+    let r = env
+        .run(&["ingest", "--resume", "dump", "--case", "OTHER", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["ingested"].as_u64(), Some(3), "{r}");
     // Without --resume every file is collected again.
     let r = env.run(&["ingest", "dump", "--json"]).ok().json();
     assert_eq!(r["ingested"].as_u64(), Some(3), "{r}");
+
+    // A link that now leads to another folder never hides a different file, even one
+    // of the same size and time.
+    env.write("one/f.txt", b"first version\n");
+    env.write("two/f.txt", b"other version\n");
+    let stamp = std::fs::metadata(env.path("one/f.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(env.path("two/f.txt"))
+        .unwrap()
+        .set_modified(stamp)
+        .unwrap();
+    std::os::unix::fs::symlink("one", env.path("link")).unwrap();
+    env.run(&["ingest", "link/f.txt"]).ok();
+    std::fs::remove_file(env.path("link")).unwrap();
+    std::os::unix::fs::symlink("two", env.path("link")).unwrap();
+    let r = env
+        .run(&["ingest", "--resume", "link/f.txt", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["ingested"].as_u64(), Some(1), "{r}");
     env.run(&["verify"]).ok();
 }
 
