@@ -92,6 +92,33 @@ pub(super) fn kind(codec: Codec, nal: &[u8]) -> Nal {
     }
 }
 
+/// Whether a NAL unit begins an access unit: always, when none has begun yet;
+/// otherwise a delimiter, supplemental information or a parameter set after a slice,
+/// or a picture's first slice after another slice.
+pub(super) fn begins_unit(kind: Nal, started: bool, seen_slice: bool) -> bool {
+    let opener = matches!(
+        kind,
+        Nal::Delimiter | Nal::Sei | Nal::Parameters(_) | Nal::Slice { first: true, .. }
+    );
+    opener && (!started || seen_slice)
+}
+
+/// How many access units begin in `d` (at least one): a container's unit of data may
+/// hold several (a transport stream's PES packet without a time of its own continues
+/// the one before; a muxer may put two frames in one packet).
+pub(super) fn units_in(codec: Codec, d: &[u8]) -> u64 {
+    let (mut count, mut seen_slice) = (0u64, false);
+    for n in nal_units(d) {
+        let kind = kind(codec, &d[n]);
+        if begins_unit(kind, count > 0, seen_slice) {
+            count += 1;
+            seen_slice = false;
+        }
+        seen_slice |= matches!(kind, Nal::Slice { .. });
+    }
+    count.max(1)
+}
+
 /// Whether the access unit in `d` begins with a picture a decoder can start from: an
 /// IDR picture, or (H.264 open GOPs) an intra picture after a recovery point; in HEVC,
 /// an intra random access point.
@@ -311,5 +338,31 @@ mod tests {
         let d = [0, 0, 1, 0x67, 0, 0, 0, 0, 1, 0, 0, 1, 0x68, 0];
         let found: Vec<_> = nal_units(&d).collect();
         assert_eq!(found, vec![3..4, 12..13]);
+    }
+
+    #[test]
+    fn units_joined_by_a_container_are_counted_one_by_one() {
+        // One picture of two slices, with its parameter sets: one unit.
+        let one = au(&[&[0x09], &[0x67], &[0x68], &[0x65, 0x88], &[0x65, 0x48]]);
+        assert_eq!(units_in(Codec::H264, &one), 1);
+        // Three pictures, delimited or not (a first slice after a slice begins one).
+        let three = au(&[
+            &[0x09],
+            &[0x65, 0x88],
+            &[0x09],
+            &[0x41, 0x9A],
+            &[0x41, 0x9A],
+            &[0x41, 0x48],
+        ]);
+        assert_eq!(units_in(Codec::H264, &three), 3);
+        // HEVC: a first slice segment (flag in the third byte) after a slice.
+        let hevc = au(&[
+            &[0x26, 0x01, 0x80],
+            &[0x02, 0x01, 0x80],
+            &[0x02, 0x01, 0x00],
+        ]);
+        assert_eq!(units_in(Codec::Hevc, &hevc), 2);
+        // Bytes with no NAL unit still stand for the one unit the container gave.
+        assert_eq!(units_in(Codec::H264, &[1, 2, 3]), 1);
     }
 }

@@ -450,17 +450,6 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
     Err(no_video_track())
 }
 
-/// Whether a NAL unit begins an access unit: always, when none has begun yet;
-/// otherwise a delimiter, supplemental information or a parameter set after a slice,
-/// or a picture's first slice after another slice.
-fn begins_unit(kind: Nal, started: bool, seen_slice: bool) -> bool {
-    let opener = matches!(
-        kind,
-        Nal::Delimiter | Nal::Sei | Nal::Parameters(_) | Nal::Slice { first: true, .. }
-    );
-    opener && (!started || seen_slice)
-}
-
 /// Walks the file's packs, calling `on_unit` with each access unit of the video stream
 /// `(id, codec)`, each holding at most `keep` bytes.
 fn walk<R: Read + Seek>(
@@ -562,7 +551,7 @@ fn walk<R: Read + Seek>(
                 break;
             }
             let kind = annexb::kind(codec, &probe[n]);
-            if begins_unit(kind, unit.is_some(), seen_slice) {
+            if annexb::begins_unit(kind, unit.is_some(), seen_slice) {
                 if let Some(mut done) = unit.take() {
                     if start < joined {
                         // The start code's bytes ended the packet before: not the

@@ -126,7 +126,9 @@ fn hash_noting(
     let mut size = None;
     walk(HEAD_BYTES, &mut |unit| {
         base = base.or(unit.pts);
-        span.add(unit.pts);
+        // Counted in the unit's first bytes: a unit the container joined from several
+        // frames (a PES packet without a time continues the one before) holds several.
+        span.add(unit.pts, annexb::units_in(codec, unit.data));
         if size.is_none() {
             size = annexb::leading_parameters(codec, unit.data)
                 .into_iter()
@@ -226,8 +228,8 @@ struct Span {
 }
 
 impl Span {
-    fn add(&mut self, pts: Option<u64>) {
-        self.units += 1;
+    fn add(&mut self, pts: Option<u64>, units: u64) {
+        self.units += units;
         let Some(t) = pts else {
             return;
         };
@@ -242,9 +244,10 @@ impl Span {
         self.previous = Some(t);
     }
 
-    /// From the earliest time to the latest, plus a frame, in 90 kHz ticks.
+    /// From the earliest time to the latest, plus a frame, in 90 kHz ticks; unknown
+    /// when a single time gives no step to measure a frame by.
     fn duration(&self) -> Option<u64> {
-        Some(self.latest - self.earliest? + self.step.unwrap_or(0))
+        Some(self.latest - self.earliest? + self.step?)
     }
 }
 
