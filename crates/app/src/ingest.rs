@@ -938,56 +938,42 @@ pub(crate) fn extraction_entry(item: ItemId, sha256: Digest, examined: &Examined
 mod tests {
     use super::*;
 
-    /// Rewrites the head of a file in place, keeping its size, the first time ingest
-    /// reports bytes read from it: a writer still at work on the evidence.
-    struct RewritesWhileRead {
-        path: PathBuf,
+    /// Does `touch` to the file being read the first time ingest reports bytes read from
+    /// it: a writer (or anything else) still at work on the evidence.
+    struct WhileRead {
+        touch: Box<dyn Fn() + Send + Sync>,
         done: std::sync::atomic::AtomicBool,
     }
 
-    impl IngestObserver for RewritesWhileRead {
+    impl IngestObserver for WhileRead {
         fn bytes(&self, _n: u64) {
             if !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                let f = OpenOptions::new().write(true).open(&self.path).unwrap();
-                std::os::unix::fs::FileExt::write_all_at(&f, b"rewritten", 0).unwrap();
+                (self.touch)();
             }
         }
     }
 
-    /// Changes a file's permissions the first time ingest reports bytes read from it.
-    struct ChmodWhileRead {
-        path: PathBuf,
-        done: std::sync::atomic::AtomicBool,
-    }
-
-    impl IngestObserver for ChmodWhileRead {
-        fn bytes(&self, _n: u64) {
-            if !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&self.path, fs::Permissions::from_mode(0o400)).unwrap();
-            }
-        }
-    }
-
-    /// A change of status alone (permissions) while a file is read is refused too, and
-    /// said as what it is.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_status_change_while_read_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
-            .await
-            .unwrap();
-        let path = dir.path().join("evidence.bin");
-        std::fs::write(&path, vec![7u8; 8 << 20]).unwrap();
-        let observer = Arc::new(ChmodWhileRead {
-            path: path.clone(),
+    /// Ingests `path` (8 MiB, read in several pieces) while `touch` is done to it, and
+    /// gives the one file's outcome.
+    async fn ingest_while(
+        vault: &Vault,
+        path: &Path,
+        extract: bool,
+        touch: impl Fn() + Send + Sync + 'static,
+    ) -> (IngestSummary, String) {
+        let observer = Arc::new(WhileRead {
+            touch: Box::new(touch),
             done: Default::default(),
         });
+        let options = IngestOptions {
+            extract,
+            ..Default::default()
+        };
         let summary = ingest(
-            &vault,
-            std::slice::from_ref(&path),
+            vault,
+            &[path.to_owned()],
             &Collection::default(),
-            &IngestOptions::default(),
+            &options,
             observer,
         )
         .await
@@ -995,6 +981,31 @@ mod tests {
         let FileOutcome::Failed { reason, .. } = &summary.files[0] else {
             panic!("{summary:?}");
         };
+        let reason = reason.clone();
+        (summary, reason)
+    }
+
+    async fn vault_and_file() -> (tempfile::TempDir, Vault, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
+            .await
+            .unwrap();
+        let path = dir.path().join("evidence.bin");
+        std::fs::write(&path, vec![7u8; 8 << 20]).unwrap();
+        (dir, vault, path)
+    }
+
+    /// A change of status alone (permissions) while a file is read is refused too, and
+    /// said as what it is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_status_change_while_read_is_named() {
+        let (_dir, vault, path) = vault_and_file().await;
+        let target = path.clone();
+        let (_, reason) = ingest_while(&vault, &path, true, move || {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&target, fs::Permissions::from_mode(0o400)).unwrap();
+        })
+        .await;
         assert!(reason.starts_with("had its status changed"), "{reason}");
     }
 
@@ -1003,34 +1014,15 @@ mod tests {
     /// never existed together.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_file_rewritten_while_read_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::init(&dir.path().join("vault"), "t", "tester")
-            .await
-            .unwrap();
-        let path = dir.path().join("evidence.bin");
-        std::fs::write(&path, vec![7u8; 8 << 20]).unwrap();
+        let (_dir, vault, path) = vault_and_file().await;
         for extract in [true, false] {
-            let observer = Arc::new(RewritesWhileRead {
-                path: path.clone(),
-                done: Default::default(),
-            });
-            let options = IngestOptions {
-                extract,
-                ..Default::default()
-            };
-            let summary = ingest(
-                &vault,
-                std::slice::from_ref(&path),
-                &Collection::default(),
-                &options,
-                observer,
-            )
-            .await
-            .unwrap();
+            let target = path.clone();
+            let (summary, reason) = ingest_while(&vault, &path, extract, move || {
+                let f = OpenOptions::new().write(true).open(&target).unwrap();
+                f.write_all_at(b"rewritten", 0).unwrap();
+            })
+            .await;
             assert_eq!((summary.ingested, summary.failed), (0, 1), "{summary:?}");
-            let FileOutcome::Failed { reason, .. } = &summary.files[0] else {
-                panic!("{summary:?}");
-            };
             assert!(
                 reason.contains("was modified while it was being read"),
                 "{reason}"
