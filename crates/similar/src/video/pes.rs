@@ -365,6 +365,22 @@ pub(super) fn crc32(d: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
+    /// A stream's length is its span of times plus one frame, the smallest step between
+    /// timed units; one timed unit gives no step, so no length.
+    #[test]
+    fn a_streams_length_needs_two_times() {
+        let mut one = Span::default();
+        one.add(Some(90_000), 1);
+        one.add(None, 2);
+        assert_eq!((one.units, one.duration()), (3, None));
+        let mut three = Span::default();
+        // Decoding order with a reordered frame: 0, 3600 * 2, 3600 (25 fps).
+        for t in [0, 7_200, 3_600] {
+            three.add(Some(t), 1);
+        }
+        assert_eq!(three.duration(), Some(7_200 + 3_600));
+    }
+
     #[test]
     fn pes_headers_give_their_time() {
         // PTS 0x1_2345_6789 in the standard's marker-bit layout.
