@@ -734,7 +734,7 @@ async fn already_collected(
 /// write, even one that kept its size), or only its status change time (a write whose
 /// modification time was set back, or a change of permissions or links: from outside
 /// the one cannot be told from the other, so both are refused).
-fn changed_while_read(before: &Metadata, after: &Metadata) -> Option<&'static str> {
+pub(crate) fn changed_while_read(before: &Metadata, after: &Metadata) -> Option<&'static str> {
     if (before.mtime(), before.mtime_nsec()) != (after.mtime(), after.mtime_nsec()) {
         Some("was modified")
     } else if (before.ctime(), before.ctime_nsec()) != (after.ctime(), after.ctime_nsec()) {

@@ -323,6 +323,16 @@ fn hash_outside_file(path: &std::path::Path) -> Result<(Digest, String, Vec<Hash
             unhashed_reason(&media_type)
         )));
     };
+    // The digest and the hashes come from two reads: a file changed meanwhile would
+    // pair one version's digest with another's picture.
+    let after = std::fs::metadata(path).map_err(unreadable)?;
+    if let Some(why) = crate::ingest::changed_while_read(&meta, &after)
+        .or((after.len() != meta.len()).then_some("changed size"))
+    {
+        return Err(AppError::Invalid(format!(
+            "{shown} {why} while it was being read; look it up again once nothing touches it"
+        )));
+    }
     Ok((sha.finish(), media_type, hashes))
 }
 
@@ -455,20 +465,19 @@ pub fn keyframes_missing(recorded: Option<&serde_json::Value>, item: &str) -> St
     }
 }
 
-/// The time of an item's validated content credentials, with its basis and source.
-/// It is a device-clock time, never an attested one: the claim's time-stamp is checked
-/// by the C2PA validator, which this vault gives no trusted roots (for version-1
-/// claims it reports `timeStamp.trusted` for any well-formed token, whoever signed it),
-/// so anyone with a self-made certificate could set it. Attested times come only from
-/// RFC 3161 tokens verified against roots the vault was given.
-fn c2pa_time(c2pa: &serde_json::Value) -> Option<(OffsetDateTime, TimeBasis, &'static str)> {
+/// The time of an item's validated content credentials, with its source. It is a
+/// device-clock time, never an attested one: the claim's time-stamp is checked by the
+/// C2PA validator, which this vault gives no trusted roots (for version-1 claims it
+/// reports `timeStamp.trusted` for any well-formed token, whoever signed it), so anyone
+/// with a self-made certificate could set it. Attested times come only from RFC 3161
+/// tokens verified against roots the vault was given.
+fn c2pa_time(c2pa: &serde_json::Value) -> Option<(OffsetDateTime, &'static str)> {
     if !matches!(c2pa["state"].as_str(), Some("valid" | "trusted")) {
         return None;
     }
     let at = OffsetDateTime::parse(c2pa["signing_time"].as_str()?, &Rfc3339).ok()?;
     Some((
         at,
-        TimeBasis::DeviceClock,
         "signed C2PA claim's time (its time-stamp's signer is not checked against trusted roots)",
     ))
 }
@@ -595,21 +604,14 @@ async fn candidate_times(
         .await?
         && let Ok(record) = serde_json::from_str::<serde_json::Value>(&row.record)
     {
-        if let Some((at, basis, source)) = c2pa_time(&record["c2pa"]) {
-            let not_used = (basis == TimeBasis::DeviceClock)
-                .then(|| {
-                    crate::clocks::implausible_as(
-                        &crate::clocks::Reading {
-                            earliest: at,
-                            latest: at,
-                            offset: crate::clocks::Offset::Known,
-                        },
-                        collected,
-                        "the claim's time",
-                    )
-                })
-                .flatten();
-            push(at, basis, source.into(), not_used);
+        if let Some((at, source)) = c2pa_time(&record["c2pa"]) {
+            let reading = crate::clocks::Reading {
+                earliest: at,
+                latest: at,
+                offset: crate::clocks::Offset::Known,
+            };
+            let not_used = crate::clocks::implausible_as(&reading, collected, "the claim's time");
+            push(at, TimeBasis::DeviceClock, source.into(), not_used);
         }
         for c in record["times"].as_array().into_iter().flatten() {
             let source = c["source"].as_str().unwrap_or("?").to_owned();
@@ -895,9 +897,8 @@ mod tests {
                                "statuses": [{"code": "timeStamp.trusted", "kind": "success"}]})
         };
         for state in ["valid", "trusted"] {
-            let (at, basis, source) = c2pa_time(&claim(state)).unwrap();
-            assert_eq!(basis, TimeBasis::DeviceClock, "{state}");
-            assert_eq!(at.year(), 2024);
+            let (at, source) = c2pa_time(&claim(state)).unwrap();
+            assert_eq!(at.year(), 2024, "{state}");
             assert!(source.contains("not checked against trusted roots"));
         }
         assert!(c2pa_time(&claim("invalid")).is_none());
