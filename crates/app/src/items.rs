@@ -117,6 +117,10 @@ pub struct ItemView {
     /// The earliest RFC 3161 token over a checkpoint that covers the collection entry:
     /// the item existed no later than its genTime.
     pub timestamp: Option<crate::timestamps::RecordedToken>,
+    /// The time-stamp of the item's content credentials (C2PA), judged against the
+    /// vault's TSA roots now; absent when its claim carries none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c2pa_time_stamp: Option<crate::credentials::StampCheck>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -207,6 +211,17 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         })?),
         None => None,
     };
+    let c2pa_time_stamp = match metadata
+        .as_ref()
+        .and_then(|m: &serde_json::Value| m.get("c2pa"))
+    {
+        Some(c2pa) if c2pa.get("time_stamp").is_some() => crate::credentials::check(
+            c2pa,
+            &crate::timestamps::trust_anchors(vault.dir())?,
+            std::time::SystemTime::now(),
+        ),
+        _ => None,
+    };
     let implausible_times = metadata
         .as_ref()
         .map(|m| crate::clocks::implausible_in(m, item.ingested_at.datetime()))
@@ -243,7 +258,7 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         keyframes,
         implausible_times,
         timestamp,
-
+        c2pa_time_stamp,
         ledger: LedgerPosition {
             collected_entry: item.ledger_seq,
             tree_size,

@@ -14,6 +14,7 @@ pub use vault::{Mode, Vault};
 pub mod cases;
 pub mod catalog;
 pub mod clocks;
+pub mod credentials;
 pub mod demo;
 pub mod export;
 pub mod extract;

@@ -465,20 +465,39 @@ pub fn keyframes_missing(recorded: Option<&serde_json::Value>, item: &str) -> St
     }
 }
 
-/// The time of an item's validated content credentials, with its source. It is a
-/// device-clock time, never an attested one: the claim's time-stamp is checked by the
-/// C2PA validator, which this vault gives no trusted roots (for version-1 claims it
-/// reports `timeStamp.trusted` for any well-formed token, whoever signed it), so anyone
-/// with a self-made certificate could set it. Attested times come only from RFC 3161
-/// tokens verified against roots the vault was given.
-fn c2pa_time(c2pa: &serde_json::Value) -> Option<(OffsetDateTime, &'static str)> {
+/// The time of an item's validated content credentials, with its basis and source.
+/// It is attested only when the claim's RFC 3161 time-stamp verifies against the
+/// vault's TSA roots ([`crate::credentials`]). Otherwise it is the signer's own say: the
+/// C2PA validator, which this vault gives no roots, reports `timeStamp.trusted` for any
+/// well-formed token of a version-1 claim whoever signed it, so anyone with a self-made
+/// certificate could set it.
+fn c2pa_time(
+    c2pa: &serde_json::Value,
+    roots: &custody_timestamp::TrustAnchors,
+    now: std::time::SystemTime,
+) -> Option<(OffsetDateTime, TimeBasis, String)> {
     if !matches!(c2pa["state"].as_str(), Some("valid" | "trusted")) {
         return None;
+    }
+    if let Some(check) = crate::credentials::check(c2pa, roots, now)
+        && check.verified
+        && let Ok(at) = OffsetDateTime::parse(&check.gen_time, &Rfc3339)
+    {
+        return Some((
+            at,
+            TimeBasis::Attested,
+            format!(
+                "C2PA claim's RFC 3161 time-stamp from {}, verified against this vault's TSA roots",
+                check.tsa
+            ),
+        ));
     }
     let at = OffsetDateTime::parse(c2pa["signing_time"].as_str()?, &Rfc3339).ok()?;
     Some((
         at,
-        "signed C2PA claim's time (its time-stamp's signer is not checked against trusted roots)",
+        TimeBasis::DeviceClock,
+        "signed C2PA claim's time (its time-stamp does not verify against this vault's TSA roots)"
+            .into(),
     ))
 }
 
@@ -553,6 +572,8 @@ struct Proofs {
     tokens: Vec<crate::timestamps::RecordedToken>,
     received: BTreeMap<String, Vec<crate::import::UpstreamToken>>,
     receipts: BTreeMap<ItemId, custody_ledger::Entry>,
+    /// The vault's TSA roots, for content credentials' time-stamps.
+    tsa_roots: custody_timestamp::TrustAnchors,
 }
 
 impl Proofs {
@@ -567,6 +588,7 @@ impl Proofs {
             tokens: crate::timestamps::recorded(vault).await?,
             received: crate::import::received_tokens(vault).await?,
             receipts,
+            tsa_roots: crate::timestamps::trust_anchors(vault.dir())?,
         })
     }
 }
@@ -604,14 +626,21 @@ async fn candidate_times(
         .await?
         && let Ok(record) = serde_json::from_str::<serde_json::Value>(&row.record)
     {
-        if let Some((at, source)) = c2pa_time(&record["c2pa"]) {
+        if let Some((at, basis, source)) = c2pa_time(
+            &record["c2pa"],
+            &proofs.tsa_roots,
+            std::time::SystemTime::now(),
+        ) {
             let reading = crate::clocks::Reading {
                 earliest: at,
                 latest: at,
                 offset: crate::clocks::Offset::Known,
             };
-            let not_used = crate::clocks::implausible_as(&reading, collected, "the claim's time");
-            push(at, TimeBasis::DeviceClock, source.into(), not_used);
+            // A verified token is no clock reading: nothing to set aside.
+            let not_used = (basis != TimeBasis::Attested)
+                .then(|| crate::clocks::implausible_as(&reading, collected, "the claim's time"))
+                .flatten();
+            push(at, basis, source, not_used);
         }
         for c in record["times"].as_array().into_iter().flatten() {
             let source = c["source"].as_str().unwrap_or("?").to_owned();
@@ -891,18 +920,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_claims_time_is_never_attested() {
+    fn a_claims_time_without_a_verified_time_stamp_is_the_signers_clock() {
         let claim = |state: &str| {
             serde_json::json!({"state": state, "signing_time": "2024-08-06T21:53:37+00:00",
                                "statuses": [{"code": "timeStamp.trusted", "kind": "success"}]})
         };
+        let roots = custody_timestamp::TrustAnchors::new();
+        let now = std::time::SystemTime::now();
         for state in ["valid", "trusted"] {
-            let (at, source) = c2pa_time(&claim(state)).unwrap();
+            let (at, basis, source) = c2pa_time(&claim(state), &roots, now).unwrap();
             assert_eq!(at.year(), 2024, "{state}");
-            assert!(source.contains("not checked against trusted roots"));
+            assert_eq!(basis, TimeBasis::DeviceClock);
+            assert!(source.contains("does not verify"), "{source}");
         }
-        assert!(c2pa_time(&claim("invalid")).is_none());
-        assert!(c2pa_time(&claim("no_manifest")).is_none());
+        assert!(c2pa_time(&claim("invalid"), &roots, now).is_none());
+        assert!(c2pa_time(&claim("no_manifest"), &roots, now).is_none());
     }
 
     fn digest(n: u8) -> Digest {

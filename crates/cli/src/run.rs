@@ -433,7 +433,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let result =
                 run_timestamp(&vault, tsas, roots.as_deref(), *save, *every, *timeout).await;
             vault.close().await;
-            let r = result?;
+            // Roots given alone: added, nothing to stamp.
+            let Some(r) = result? else {
+                if cli.json {
+                    print_json(&serde_json::json!({"stamped": [], "failed": []}))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
             if cli.json {
                 print_json(&r)?;
             } else {
@@ -631,6 +637,20 @@ fn print_item(v: &items::ItemView) {
     }
     if let Some(m) = &v.metadata {
         print_metadata(m);
+        if let Some(t) = &v.c2pa_time_stamp {
+            let intact = matches!(m["c2pa"]["state"].as_str(), Some("valid" | "trusted"));
+            let judged = match &t.reason {
+                None if intact => "verified against this vault's TSA roots: the claim, and the bytes it binds, existed then".into(),
+                None => "verified against this vault's TSA roots, but the credentials are not valid: it dates the claim, not these bytes".into(),
+                Some(why) => format!("not verified: {}", shown(why)),
+            };
+            outln!(
+                "  C2PA time-stamp {} from {} (over the {}), {judged}",
+                t.gen_time,
+                shown(&t.tsa),
+                t.covers
+            );
+        }
         for t in &v.implausible_times {
             outln!("  note: {} is not a capture time: {}", t.source, t.why);
         }
@@ -758,7 +778,7 @@ async fn run_timestamp(
     save: bool,
     every: u64,
     timeout: u64,
-) -> Result<timestamps::StampReport> {
+) -> Result<Option<timestamps::StampReport>> {
     if let Some(path) = roots {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let added = timestamps::add_roots(vault.dir(), &pem)?;
@@ -780,7 +800,13 @@ async fn run_timestamp(
         }
         .save(vault.dir())?;
     }
-    Ok(timestamps::stamp(vault, &use_tsas, std::time::Duration::from_secs(timeout)).await?)
+    if roots.is_some() && use_tsas.is_empty() {
+        // Only adding roots (to verify tokens already held: a package's, a C2PA claim's).
+        return Ok(None);
+    }
+    Ok(Some(
+        timestamps::stamp(vault, &use_tsas, std::time::Duration::from_secs(timeout)).await?,
+    ))
 }
 
 /// After a command changed the vault: stamp the new checkpoint if configured TSAs are due.
@@ -1061,8 +1087,8 @@ fn print_metadata(m: &serde_json::Value) {
             .as_str()
             .map(|x| format!("; signed by {x}"))
             .unwrap_or_default();
-        // The time the signer claims (its basis is in the status codes: a trusted
-        // timestamp shows as timeStamp.trusted in `--json`).
+        // The time the signer claims; whether its time-stamp verifies against the
+        // vault's TSA roots is the line `C2PA time-stamp` below.
         let signer = match c["signing_time"].as_str() {
             Some(t) => format!("{signer}; signing time {t}"),
             None => signer,

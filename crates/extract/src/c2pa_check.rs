@@ -118,7 +118,10 @@ pub fn validate<R: Read + Seek + Send>(
     let mut report = C2paReport::new(C2paState::NotValidated, found_in);
     report.validator = Some(VALIDATOR.into());
     match result {
-        Ok(Ok(reader)) => fill(&reader, &mut report),
+        Ok(Ok(reader)) => {
+            fill(&reader, &mut report);
+            read_time_stamp(input, &media_type, md, &mut report);
+        }
         Ok(Err(c2pa::Error::JumbfNotFound)) | Ok(Err(c2pa::Error::ProvenanceMissing)) => {
             if report.found_in.is_some() {
                 md.problem(
@@ -138,6 +141,32 @@ pub fn validate<R: Read + Seek + Send>(
         }
     }
     md.c2pa = Some(report);
+}
+
+/// Reads the active manifest's time-stamp into `report.time_stamp` (`c2pa_stamp`); a
+/// token that cannot be read is a problem, not a time.
+fn read_time_stamp<R: Read + Seek + Send>(
+    input: &mut Input<'_, R>,
+    media_type: &str,
+    md: &mut Metadata,
+    report: &mut C2paReport,
+) {
+    if report.signing_time.is_none() && report.active_manifest.is_none() {
+        return;
+    }
+    let store = input.rewound().map_err(|e| e.to_string()).and_then(|s| {
+        catch_unwind(AssertUnwindSafe(|| {
+            c2pa::jumbf_io::load_jumbf_from_stream(media_type, s)
+        }))
+        .map_err(|_| "the store reader failed on this file".to_string())?
+        .map_err(|e| e.to_string())
+    });
+    let found = store
+        .and_then(|store| crate::c2pa_stamp::time_stamp(&store, report.active_manifest.as_deref()));
+    match found {
+        Ok(stamp) => report.time_stamp = stamp,
+        Err(e) => md.problem(format_args!("C2PA time-stamp: {e}")),
+    }
 }
 
 fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {

@@ -22,6 +22,8 @@
 mod bmff;
 #[cfg(feature = "c2pa")]
 mod c2pa_check;
+#[cfg(feature = "c2pa")]
+mod c2pa_stamp;
 mod clock;
 mod container;
 mod exif;
@@ -51,7 +53,7 @@ pub const EXTRACTOR: &str = "custody-extract";
 
 /// Version of the extractor and its output: `<record format>.<extractor revision>`.
 /// Bumped whenever the output for some input changes.
-pub const VERSION: &str = "1.10";
+pub const VERSION: &str = "1.11";
 
 /// Extracts metadata from the file at `path`, read as `media_type` (sniffed from the
 /// content when it is `application/octet-stream` or empty).
@@ -294,6 +296,7 @@ impl C2paReport {
             signing_time: None,
             signature_algorithm: None,
             certificate_serial: None,
+            time_stamp: None,
             manifest_count: 0,
             statuses: Vec::new(),
         }

@@ -415,6 +415,10 @@ pub struct C2paReport {
     pub signature_algorithm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_serial: Option<String>,
+    /// The RFC 3161 time-stamp of the active manifest's claim, as read from its
+    /// signature, for the vault to verify against its own TSA roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_stamp: Option<C2paTimeStamp>,
     /// Number of manifests in the store.
     #[serde(default)]
     pub manifest_count: usize,
@@ -422,6 +426,31 @@ pub struct C2paReport {
     /// codes first, then successes.
     #[serde(default)]
     pub statuses: Vec<C2paStatus>,
+}
+
+/// The RFC 3161 time-stamp a C2PA claim's signature carries, with the digest of what it
+/// must stamp (`docs/design/metadata.md` §7). Nothing here says who signed the token:
+/// the vault verifies it against its TSA roots when it uses its time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct C2paTimeStamp {
+    /// The COSE header that holds it: `sigTst` (C2PA 1.x) or `sigTst2` (2.x).
+    pub header: String,
+    /// What it stamps: `claim` (`sigTst`) or `claim signature` (`sigTst2`).
+    pub covers: String,
+    /// The token's `genTime`, RFC 3339, UTC.
+    pub gen_time: String,
+    /// The TSA's name as the token gives it, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa: Option<String>,
+    /// The token's imprint algorithm (`sha256`, …).
+    pub imprint_algorithm: String,
+    /// The digest, under that algorithm, of COSE's CounterSignature structure over what
+    /// it stamps: the imprint the token must carry. Lowercase hex.
+    pub stamped_digest: String,
+    /// Whether the token's imprint is that digest.
+    pub imprint_matches: bool,
+    /// The `TimeStampToken` (CMS `ContentInfo`), base64 of its DER.
+    pub token: String,
 }
 
 /// A statement comparing two readings, e.g. two clocks.

@@ -42,8 +42,8 @@ pub use client::{
 pub use error::{TokenError, TsaError, TsaErrorKind, WriteError};
 pub use request::{Nonce, request_der};
 pub use store::{StampFiles, certificates_pem, write_file};
-pub use token::{AccuracyInfo, HashAlg, TokenInfo, parse_token};
+pub use token::{AccuracyInfo, HashAlg, TokenInfo, parse_token, token_from_stored};
 pub use verify::{
     CertificateReport, Check, CheckKind, Outcome, Status, TrustAnchors, Verification,
-    certificates_from_pem, verify, verify_data,
+    certificates_from_pem, verify, verify_data, verify_digest,
 };

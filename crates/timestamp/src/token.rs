@@ -43,6 +43,13 @@ impl HashAlg {
         }
     }
 
+    /// The algorithm [`HashAlg::name`] names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+
     /// The algorithm's object identifier.
     pub fn oid(self) -> ObjectIdentifier {
         match self {
@@ -182,6 +189,35 @@ pub(crate) fn general_name_text(name: &GeneralName) -> String {
 /// Reads the summary of a stored token (the DER `ContentInfo`), without verifying it.
 pub fn parse_token(token_der: &[u8]) -> Result<TokenInfo, TokenError> {
     Ok(ParsedToken::parse(token_der)?.info)
+}
+
+/// The token in bytes stored as either a `TimeStampToken` (a CMS `ContentInfo`) or the
+/// whole `TimeStampResp` that carried one, as other tools keep them (C2PA's `sigTst`
+/// header holds the response). A response must have granted the request.
+pub fn token_from_stored(der_bytes: &[u8]) -> Result<Vec<u8>, TokenError> {
+    let m = TokenError::malformed;
+    let fields = children(der_bytes).map_err(|e| m("stored token", e))?;
+    // A ContentInfo begins with its content type (an OID, tag 6); a TimeStampResp with
+    // its PKIStatusInfo (a SEQUENCE).
+    match fields.as_slice() {
+        [first, ..] if first.first() == Some(&0x06) => Ok(der_bytes.to_vec()),
+        [status, token] if status.first() == Some(&0x30) => {
+            let status = crate::asn1::PkiStatusInfo::from_der(status)
+                .map_err(|e| m("TimeStampResp status", e))?;
+            if !matches!(status.status.as_bytes(), [0] | [1]) {
+                return Err(TokenError::Malformed(
+                    "the stored TimeStampResp did not grant the request".into(),
+                ));
+            }
+            Ok(token.to_vec())
+        }
+        [_] => Err(TokenError::Malformed(
+            "the stored TimeStampResp holds no token".into(),
+        )),
+        _ => Err(TokenError::Malformed(
+            "neither a TimeStampToken nor a TimeStampResp".into(),
+        )),
+    }
 }
 
 /// A certificate with the exact bytes it was read from.

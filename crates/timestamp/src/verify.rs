@@ -356,6 +356,25 @@ pub fn verify_data(
     run(token_der, Expected::Data(data), trust, extra_certs, now)
 }
 
+/// [`verify`] for data known by its digest under `alg`, the algorithm the token's
+/// imprint uses (a C2PA claim's time-stamp, whose stamped bytes are not kept).
+pub fn verify_digest(
+    token_der: &[u8],
+    alg: HashAlg,
+    digest: &[u8],
+    trust: &TrustAnchors,
+    extra_certs: &[Vec<u8>],
+    now: SystemTime,
+) -> Verification {
+    run(
+        token_der,
+        Expected::Digest(alg, digest),
+        trust,
+        extra_certs,
+        now,
+    )
+}
+
 enum Expected<'a> {
     Digest(HashAlg, &'a [u8]),
     Data(&'a [u8]),

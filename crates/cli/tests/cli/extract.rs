@@ -684,3 +684,102 @@ fn georeferenced_rasters_are_shown_and_exported_by_their_centre() {
         "geotiff.centre"
     );
 }
+
+/// A C2PA claim's RFC 3161 time-stamp counts as attested once the vault holds its TSA's
+/// root, and not before: the shared fixtures carry DigiCert tokens, checked here against
+/// DigiCert Trusted Root G4 from the system's certificate store.
+#[test]
+fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
+    let (Some(c), Some(ca), Some(xca)) = (
+        shared("c2pa/C.jpg"),
+        shared("c2pa/CA.jpg"),
+        shared("c2pa/XCA.jpg"),
+    ) else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let root = std::path::Path::new("/etc/ssl/certs/DigiCert_Trusted_Root_G4.pem");
+    if !root.exists() {
+        eprintln!(
+            "skipped: {} not found (install ca-certificates)",
+            root.display()
+        );
+        return;
+    }
+    let env = Env::new();
+    env.init();
+    for p in [&c, &ca, &xca] {
+        Run::of(
+            env.command()
+                .args(["--vault", "vault", "ingest", "--case", "T"])
+                .arg(p),
+        )
+        .ok();
+    }
+    let stamp =
+        |item: &str| env.run(&["show", item, "--json"]).ok().json()["c2pa_time_stamp"].take();
+    let earliest = || {
+        let clusters = env.run(&["clusters", "--json"]).ok().json()["clusters"].take();
+        let found = clusters
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["members"].as_array().unwrap().len() >= 2)
+            .unwrap_or_else(|| panic!("C.jpg and CA.jpg show one picture: {clusters}"))
+            .clone();
+        found["earliest"].clone()
+    };
+
+    // No roots: the token is read, but nothing says who signed it.
+    let before = stamp("ITM-000001");
+    assert_eq!(before["verified"], false, "{before}");
+    assert_eq!(before["gen_time"], "2024-08-06T21:53:37Z", "{before}");
+    assert_eq!(before["covers"], "claim", "{before}");
+    let why = before["reason"].as_str().unwrap();
+    assert!(why.contains("custody timestamp --roots"), "{why}");
+    let e = earliest();
+    assert_ne!(e["basis"], "attested", "{e}");
+
+    // The TSA's root: the claim's time is attested, and wins the cluster.
+    Run::of(
+        env.command()
+            .args(["--vault", "vault", "timestamp", "--roots"])
+            .arg(root),
+    )
+    .ok();
+    let after = stamp("ITM-000001");
+    assert_eq!(after["verified"], true, "{after}");
+    assert!(
+        after["tsa"]
+            .as_str()
+            .unwrap()
+            .contains("DigiCert Timestamp 2023"),
+        "{after}"
+    );
+    let e = earliest();
+    assert_eq!(e["basis"], "attested", "{e}");
+    assert!(
+        e["source"]
+            .as_str()
+            .unwrap()
+            .contains("C2PA claim's RFC 3161 time-stamp from"),
+        "{e}"
+    );
+    assert!(
+        e["at"].as_str().unwrap().starts_with("2024-08-06T21:53:37"),
+        "{e}"
+    );
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("C2PA time-stamp 2024-08-06T21:53:37Z from")
+            && human.contains("the claim, and the bytes it binds, existed then"),
+        "{human}"
+    );
+    // Altered pixels under an intact claim: the token still dates the claim, and says
+    // it is not these bytes' time.
+    let human = env.run(&["show", "ITM-000003"]).ok().stdout;
+    assert!(
+        human.contains("it dates the claim, not these bytes"),
+        "{human}"
+    );
+}

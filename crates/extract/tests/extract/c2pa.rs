@@ -266,3 +266,162 @@ fn in_a_jpeg_only_the_segments_before_the_scan_are_searched() {
     let r = validated(&long, "segment past the end");
     assert_eq!(r.state, C2paState::Unreadable, "{r:#?}");
 }
+
+/// The shared fixtures carry DigiCert tokens of version-1 claims (`sigTst`, over the
+/// claim). For every one whose claim is intact the token stamps what the extractor says
+/// it must; for `E-sig-CA.jpg`, whose claim was altered after signing, it does not.
+/// `openssl ts -verify -digest` gives the same answers on these tokens.
+#[cfg(feature = "c2pa")]
+#[test]
+fn version_1_claims_time_stamps_are_read_with_what_they_stamp() {
+    let Some(dir) = shared("testdata/c2pa") else {
+        return;
+    };
+    for (file, at, matches) in [
+        ("C.jpg", "2024-08-06T21:53:37Z", true),
+        ("CA.jpg", "2024-08-06T21:53:37Z", true),
+        ("XCA.jpg", "2024-08-06T21:53:37Z", true),
+        ("boxhash.jpg", "2022-06-15T17:36:48Z", true),
+        ("E-sig-CA.jpg", "2024-08-06T21:53:37Z", false),
+    ] {
+        let md = extract_path(&dir.join(file), "application/octet-stream");
+        let t = md.c2pa.as_ref().and_then(|c| c.time_stamp.clone());
+        let t = t.unwrap_or_else(|| panic!("{file}: no time-stamp read: {:?}", md.problems));
+        assert_eq!(
+            (t.header.as_str(), t.covers.as_str(), t.gen_time.as_str()),
+            ("sigTst", "claim", at),
+            "{file}"
+        );
+        assert_eq!(t.imprint_matches, matches, "{file}: {t:?}");
+        let token = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &t.token)
+            .expect("base64");
+        let info = custody_timestamp::parse_token(&token).expect("a TimeStampToken");
+        assert_eq!(info.message_imprint == t.stamped_digest, matches, "{file}");
+    }
+    // No manifest, no time-stamp.
+    let md = extract_path(&dir.join("no_manifest.jpg"), "application/octet-stream");
+    assert!(md.c2pa.unwrap().time_stamp.is_none());
+}
+
+/// A signer whose time-stamps come from a local `openssl ts -reply`.
+#[cfg(feature = "c2pa")]
+struct StampingSigner {
+    inner: c2pa::EphemeralSigner,
+    tsa: std::sync::Arc<custody_testkit::tsa::OpensslTsa>,
+}
+
+#[cfg(feature = "c2pa")]
+impl c2pa::Signer for StampingSigner {
+    fn sign(&self, data: &[u8]) -> c2pa::Result<Vec<u8>> {
+        self.inner.sign(data)
+    }
+    fn alg(&self) -> c2pa::SigningAlg {
+        self.inner.alg()
+    }
+    fn certs(&self) -> c2pa::Result<Vec<Vec<u8>>> {
+        self.inner.certs()
+    }
+    fn reserve_size(&self) -> usize {
+        self.inner.reserve_size() + 16 * 1024
+    }
+    fn send_timestamp_request(&self, message: &[u8]) -> Option<c2pa::Result<Vec<u8>>> {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(message).into();
+        let nonce = custody_timestamp::Nonce::random().expect("nonce");
+        let query = custody_timestamp::request_der(&digest, &nonce);
+        Some(
+            self.tsa
+                .reply(&query)
+                .map_err(|e| c2pa::Error::OtherError(e.into())),
+        )
+    }
+}
+
+/// A version-2 claim (what c2pa-rs writes today) keeps its token in `sigTst2`, over the
+/// claim's signature. Signed here with a time-stamp from a local TSA, the token is read,
+/// stamps what the extractor says it must, and verifies against that TSA's root and
+/// no other.
+#[cfg(feature = "c2pa")]
+#[test]
+fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
+    use custody_testkit::pki::{DAY, Eku, Key, Pki};
+    if !custody_testkit::pki::openssl_available() {
+        eprintln!("skipped: openssl not found");
+        return;
+    }
+    let Some(photo) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+        return;
+    };
+    let pki = Pki::new();
+    let root = pki.root(Key::Rsa2048, "C2PA Test TSA Root");
+    let now = std::time::SystemTime::now();
+    let tsa_cert = pki.tsa(
+        &root,
+        Key::Rsa2048,
+        "C2PA Test TSA",
+        Eku::CriticalTimeStamping,
+        now - DAY,
+        now + DAY,
+    );
+    let tsa = custody_testkit::tsa::OpensslTsa::new(
+        &pki,
+        &tsa_cert,
+        &[&root],
+        &custody_testkit::tsa::TsaConfig::default(),
+    );
+    let signer = StampingSigner {
+        inner: c2pa::EphemeralSigner::new("custody.test").expect("ephemeral signer"),
+        tsa,
+    };
+    let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
+        .with_definition(
+            r#"{"title": "synthetic test photo",
+                "claim_generator_info": [{"name": "custody-test"}],
+                "assertions": [{"label": "c2pa.actions", "data": {"actions": [
+                    {"action": "c2pa.created",
+                     "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}
+                ]}}]}"#,
+        )
+        .expect("a manifest definition");
+    let mut source = std::io::Cursor::new(std::fs::read(&photo).unwrap());
+    let mut signed = std::io::Cursor::new(Vec::new());
+    builder
+        .sign(&signer, "image/jpeg", &mut source, &mut signed)
+        .expect("signed");
+    let signed = signed.into_inner();
+
+    let md = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(&signed),
+        signed.len() as u64,
+        "image/jpeg",
+    );
+    let c = md.c2pa.as_ref().expect("a c2pa report");
+    assert_eq!(c.state, C2paState::Valid, "{c:#?}");
+    let t = c
+        .time_stamp
+        .clone()
+        .unwrap_or_else(|| panic!("no time-stamp: {:?}", md.problems));
+    assert_eq!(
+        (t.header.as_str(), t.covers.as_str()),
+        ("sigTst2", "claim signature")
+    );
+    assert!(t.imprint_matches, "{t:?}");
+    let token =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &t.token).unwrap();
+    let digest = hex::decode(&t.stamped_digest).unwrap();
+    let alg = custody_timestamp::HashAlg::from_name(&t.imprint_algorithm).unwrap();
+    let anchors = |cert: &custody_testkit::pki::Issued| {
+        custody_timestamp::TrustAnchors::from_der(&cert.der).unwrap()
+    };
+    let v = custody_timestamp::verify_digest(&token, alg, &digest, &anchors(&root), &[], now);
+    assert!(v.is_valid(), "{:?}", v.status);
+    // Another root does not vouch for it.
+    let stranger = pki.root(Key::Rsa2048, "Another Root");
+    let v = custody_timestamp::verify_digest(&token, alg, &digest, &anchors(&stranger), &[], now);
+    assert!(!v.is_valid());
+    // Nor does the token stamp anything else.
+    let mut other = digest.clone();
+    other[0] ^= 1;
+    let v = custody_timestamp::verify_digest(&token, alg, &other, &anchors(&root), &[], now);
+    assert!(!v.is_valid());
+}

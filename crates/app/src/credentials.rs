@@ -1,0 +1,109 @@
+//! The time of an item's content credentials, judged against the vault's TSA roots.
+//!
+//! The extractor keeps the RFC 3161 token of a C2PA claim with the digest of what it
+//! must stamp (`c2pa.time_stamp`, `docs/design/metadata.md` §7). Who signed the token
+//! is decided here, each time it is used, with the roots the vault holds then
+//! (`keys/tsa-roots.pem`, added with `custody timestamp --roots`): a root added later
+//! counts without extracting again.
+
+use std::time::SystemTime;
+
+use base64::Engine;
+use custody_timestamp::{CheckKind, HashAlg, Status, TrustAnchors};
+use serde::Serialize;
+
+/// A C2PA claim's time-stamp and what the vault makes of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StampCheck {
+    /// The token's genTime, RFC 3339, UTC.
+    pub gen_time: String,
+    /// Who stamped it: the TSA certificate's subject when the chain was built, else the
+    /// name the token gives, else `an unnamed TSA`.
+    pub tsa: String,
+    /// What it stamps: `claim` or `claim signature`.
+    pub covers: String,
+    /// Whether the token proves that the claim (and so the bytes it binds) existed at
+    /// genTime: it stamps this claim and its signer chains to one of the vault's TSA
+    /// roots, at genTime.
+    pub verified: bool,
+    /// Why it is not verified, in words a reader can act on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Judges the time-stamp recorded in a C2PA report (`record["c2pa"]`), if it has one.
+pub fn check(
+    c2pa: &serde_json::Value,
+    roots: &TrustAnchors,
+    now: SystemTime,
+) -> Option<StampCheck> {
+    let t = c2pa.get("time_stamp")?;
+    let text = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+    let mut out = StampCheck {
+        gen_time: text("gen_time"),
+        tsa: t["tsa"].as_str().unwrap_or("an unnamed TSA").to_owned(),
+        covers: text("covers"),
+        verified: false,
+        reason: None,
+    };
+    let token = base64::engine::general_purpose::STANDARD.decode(text("token"));
+    let digest = hex::decode(text("stamped_digest"));
+    let alg = HashAlg::from_name(&text("imprint_algorithm"));
+    let (Ok(token), Ok(digest), Some(alg)) = (token, digest, alg) else {
+        out.reason = Some(
+            "the recorded time-stamp is unreadable; run `custody extract --all --force`".into(),
+        );
+        return Some(out);
+    };
+    let v = custody_timestamp::verify_digest(&token, alg, &digest, roots, &[], now);
+    if let Some(first) = v.chain.first() {
+        out.tsa = first.subject.clone();
+    }
+    // Only the chain failing, with no roots at all: the one thing to say is what to add.
+    let only_chain = v.failures().all(|c| c.check == CheckKind::Chain);
+    match v.status {
+        Status::ValidNow | Status::ValidAtGenTime { .. } => out.verified = true,
+        Status::Invalid { .. } if roots.is_empty() && only_chain => {
+            let root = v.chain.last().map_or_else(
+                || "its TSA's root".to_owned(),
+                |c| {
+                    format!(
+                        "the root its chain leads to (the token's chain ends at {}, issued by {})",
+                        c.subject, c.issuer
+                    )
+                },
+            );
+            out.reason = Some(format!(
+                "this vault holds no TSA roots; add {root} with `custody timestamp --roots FILE` if you trust it"
+            ))
+        }
+        Status::Invalid { reason } if roots.is_empty() => {
+            out.reason = Some(format!("{reason} (and this vault holds no TSA roots)"))
+        }
+        Status::Invalid { reason } => out.reason = Some(reason),
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_time_stamp_no_judgement_and_a_damaged_record_says_so() {
+        let roots = TrustAnchors::new();
+        let now = SystemTime::now();
+        assert_eq!(
+            check(&serde_json::json!({"state": "valid"}), &roots, now),
+            None
+        );
+        let damaged = serde_json::json!({"state": "valid", "time_stamp": {
+            "header": "sigTst", "covers": "claim", "gen_time": "2024-08-06T21:53:37Z",
+            "imprint_algorithm": "sha256", "stamped_digest": "not hex",
+            "imprint_matches": true, "token": "AAAA"}});
+        let c = check(&damaged, &roots, now).unwrap();
+        assert!(!c.verified);
+        assert!(c.reason.unwrap().contains("unreadable"));
+        assert_eq!(c.gen_time, "2024-08-06T21:53:37Z");
+    }
+}

@@ -1,0 +1,331 @@
+//! The RFC 3161 time-stamp of a C2PA claim, taken out of its manifest so that the vault
+//! can verify it against its own TSA roots (feature `c2pa`).
+//!
+//! The validator reports a time-stamp's time but, for version-1 claims, calls any
+//! well-formed token trusted whoever signed it, and this vault gives it no roots. So
+//! the token is read here, with what it must stamp, and judged later by the vault
+//! (`docs/design/metadata.md` §7):
+//!
+//! - The manifest store is a JUMBF superbox labelled `c2pa` holding one superbox per
+//!   manifest, labelled with the manifest's URN. A manifest holds its claim (`c2pa.claim`
+//!   or `c2pa.claim.v2`) and its signature (`c2pa.signature`), each as a `cbor` box.
+//! - The signature is a COSE_Sign1 whose unprotected header carries the token: `sigTst`
+//!   (C2PA 1.x: the value is a `TimeStampResp`) or `sigTst2` (2.x: a `TimeStampToken`),
+//!   as `{"tstTokens": [{"val": bytes}]}`.
+//! - The token stamps COSE's `CounterSignature` structure: `["CounterSignature",
+//!   protected header, h'', payload]`, whose payload is the claim's bytes (`sigTst`) or
+//!   the signature's bytes as a CBOR byte string (`sigTst2`).
+
+use base64::Engine;
+use coset::cbor::value::Value;
+use coset::{CborSerializable, CoseSign1, Label, SignatureContext, TaggedCborSerializable};
+
+use crate::record::C2paTimeStamp;
+
+/// Boxes nested deeper than this are not followed (a store is three levels deep).
+const MAX_DEPTH: usize = 8;
+
+/// One JUMBF box: its type and payload.
+struct JumbfBox<'a> {
+    kind: [u8; 4],
+    payload: &'a [u8],
+}
+
+/// The boxes laid end to end in `data`.
+fn boxes(mut data: &[u8]) -> Result<Vec<JumbfBox<'_>>, String> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        if data.len() < 8 {
+            return Err(format!("{} stray bytes after the last box", data.len()));
+        }
+        let size = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as u64;
+        let kind = [data[4], data[5], data[6], data[7]];
+        let (header, size) = match size {
+            0 => (8, data.len() as u64),
+            1 => {
+                let large = data
+                    .get(8..16)
+                    .ok_or("a box's 64-bit length is cut short")?;
+                (16, u64::from_be_bytes(large.try_into().unwrap_or([0; 8])))
+            }
+            n => (8, n),
+        };
+        if size < header as u64 || size > data.len() as u64 {
+            return Err(format!(
+                "a {} box claims {size} bytes where {} remain",
+                String::from_utf8_lossy(&kind),
+                data.len()
+            ));
+        }
+        let size = size as usize;
+        out.push(JumbfBox {
+            kind,
+            payload: &data[header..size],
+        });
+        data = &data[size..];
+    }
+    Ok(out)
+}
+
+/// A superbox (`jumb`) taken apart: its label and the content boxes after its
+/// description.
+struct Superbox<'a> {
+    label: String,
+    contents: Vec<JumbfBox<'a>>,
+}
+
+fn superbox<'a>(b: &JumbfBox<'a>) -> Result<Superbox<'a>, String> {
+    if &b.kind != b"jumb" {
+        return Err("a JUMBF superbox was expected".into());
+    }
+    let mut inner = boxes(b.payload)?.into_iter();
+    let desc = inner
+        .next()
+        .filter(|d| &d.kind == b"jumd")
+        .ok_or("a JUMBF superbox does not begin with its description")?;
+    // 16 bytes of content type, a byte of toggles, then the label if toggle 0x02 is set.
+    let toggles = *desc
+        .payload
+        .get(16)
+        .ok_or("a JUMBF description is cut short")?;
+    let label = if toggles & 0x02 != 0 {
+        let rest = &desc.payload[17..];
+        let end = rest
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or("a JUMBF label is not terminated")?;
+        String::from_utf8_lossy(&rest[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    Ok(Superbox {
+        label,
+        contents: inner.collect(),
+    })
+}
+
+/// The superboxes among `contents`, by label.
+fn children<'a>(contents: &[JumbfBox<'a>], depth: usize) -> Result<Vec<Superbox<'a>>, String> {
+    if depth > MAX_DEPTH {
+        return Err("JUMBF boxes nested too deep".into());
+    }
+    contents
+        .iter()
+        .filter(|b| &b.kind == b"jumb")
+        .map(superbox)
+        .collect()
+}
+
+/// The payload of the first `cbor` box of a superbox.
+fn cbor_of<'a>(sb: &Superbox<'a>, what: &str) -> Result<&'a [u8], String> {
+    sb.contents
+        .iter()
+        .find(|b| &b.kind == b"cbor")
+        .map(|b| b.payload)
+        .ok_or_else(|| format!("the {what} holds no CBOR box"))
+}
+
+/// The claim's bytes and its signature's (COSE) bytes, of the manifest labelled
+/// `active` (the last one when no label is given).
+fn claim_and_signature<'a>(
+    store: &'a [u8],
+    active: Option<&str>,
+) -> Result<(&'a [u8], &'a [u8]), String> {
+    let top = boxes(store)?;
+    let store_box = top.first().ok_or("the manifest store is empty")?;
+    let store_sb = superbox(store_box)?;
+    if store_sb.label != "c2pa" {
+        return Err(format!(
+            "the manifest store is labelled {:?}, not c2pa",
+            store_sb.label
+        ));
+    }
+    let manifests = children(&store_sb.contents, 1)?;
+    let manifest = match active {
+        Some(label) => manifests.iter().find(|m| m.label == label),
+        None => manifests.last(),
+    }
+    .ok_or("the active manifest is not in the store")?;
+    let parts = children(&manifest.contents, 2)?;
+    let claim = parts
+        .iter()
+        .find(|p| p.label == "c2pa.claim" || p.label == "c2pa.claim.v2")
+        .ok_or("the active manifest holds no claim")?;
+    let signature = parts
+        .iter()
+        .find(|p| p.label == "c2pa.signature")
+        .ok_or("the active manifest holds no signature")?;
+    Ok((cbor_of(claim, "claim")?, cbor_of(signature, "signature")?))
+}
+
+/// The token bytes of a `sigTst`/`sigTst2` header value: `{"tstTokens": [{"val": h'…'}]}`.
+/// C2PA allows one token.
+fn token_bytes(value: &Value) -> Result<Vec<u8>, String> {
+    let field = |map: &Value, key: &str| -> Option<Value> {
+        map.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v.clone())
+    };
+    let tokens = field(value, "tstTokens").ok_or("the header holds no tstTokens")?;
+    match tokens.as_array().map(Vec::as_slice) {
+        Some([one]) => field(one, "val")
+            .and_then(|v| v.into_bytes().ok())
+            .ok_or_else(|| "the token's value is not a byte string".into()),
+        Some([]) => Err("tstTokens is empty".into()),
+        Some(_) => Err("tstTokens holds more than the one token C2PA allows".into()),
+        None => Err("tstTokens is not an array".into()),
+    }
+}
+
+/// The time-stamp of the claim of manifest `active` in the JUMBF `store`: `Ok(None)` when
+/// its signature carries none, `Err` with the reason when it cannot be read.
+pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<C2paTimeStamp>, String> {
+    let (claim, signature) = claim_and_signature(store, active)?;
+    let sign1 = CoseSign1::from_tagged_slice(signature)
+        .or_else(|_| CoseSign1::from_slice(signature))
+        .map_err(|e| format!("the signature is not a COSE_Sign1: {e}"))?;
+    let header = sign1
+        .unprotected
+        .rest
+        .iter()
+        .find_map(|(label, value)| match label {
+            Label::Text(t) if t == "sigTst" || t == "sigTst2" => Some((t.clone(), value)),
+            _ => None,
+        });
+    let Some((header, value)) = header else {
+        return Ok(None);
+    };
+    let stored = token_bytes(value)?;
+    let token = custody_timestamp::token_from_stored(&stored).map_err(|e| e.to_string())?;
+    let info = custody_timestamp::parse_token(&token).map_err(|e| e.to_string())?;
+    // What the token must stamp (module documentation).
+    let payload = if header == "sigTst" {
+        claim.to_vec()
+    } else {
+        let mut encoded = Vec::new();
+        coset::cbor::into_writer(&Value::Bytes(sign1.signature.clone()), &mut encoded)
+            .map_err(|e| format!("cannot encode the signature: {e}"))?;
+        encoded
+    };
+    let stamped = coset::sig_structure_data(
+        SignatureContext::CounterSignature,
+        sign1.protected.clone(),
+        None,
+        &[],
+        &payload,
+    );
+    let alg = custody_timestamp::HashAlg::from_name(&info.hash_algorithm).ok_or_else(|| {
+        format!(
+            "the token's imprint uses {}, which is not read",
+            info.hash_algorithm
+        )
+    })?;
+    let digest = hex::encode(alg.digest(&stamped));
+    Ok(Some(C2paTimeStamp {
+        covers: if header == "sigTst" {
+            "claim".into()
+        } else {
+            "claim signature".into()
+        },
+        header,
+        gen_time: info.gen_time.to_rfc3339(),
+        tsa: info.tsa_name.clone(),
+        imprint_algorithm: info.hash_algorithm.clone(),
+        imprint_matches: digest == info.message_imprint,
+        stamped_digest: digest,
+        token: base64::engine::general_purpose::STANDARD.encode(&token),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jbox(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut out = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn superbox_bytes(label: &str, contents: &[Vec<u8>]) -> Vec<u8> {
+        let mut desc = vec![0u8; 16];
+        desc.push(0x03);
+        desc.extend_from_slice(label.as_bytes());
+        desc.push(0);
+        let mut payload = jbox(b"jumd", &desc);
+        for c in contents {
+            payload.extend_from_slice(c);
+        }
+        jbox(b"jumb", &payload)
+    }
+
+    #[test]
+    fn the_active_manifests_claim_and_signature_are_found_by_label() {
+        let manifest = |n: u8| {
+            superbox_bytes(
+                &format!("urn:uuid:{n}"),
+                &[
+                    superbox_bytes("c2pa.assertions", &[]),
+                    superbox_bytes("c2pa.claim.v2", &[jbox(b"cbor", &[n, 1])]),
+                    superbox_bytes("c2pa.signature", &[jbox(b"cbor", &[n, 2])]),
+                ],
+            )
+        };
+        let store = superbox_bytes("c2pa", &[manifest(1), manifest(2)]);
+        assert_eq!(
+            claim_and_signature(&store, Some("urn:uuid:1")).unwrap(),
+            (&[1u8, 1][..], &[1u8, 2][..])
+        );
+        assert_eq!(
+            claim_and_signature(&store, None).unwrap(),
+            (&[2u8, 1][..], &[2u8, 2][..])
+        );
+        let err = claim_and_signature(&store, Some("urn:uuid:3")).unwrap_err();
+        assert!(err.contains("not in the store"), "{err}");
+    }
+
+    #[test]
+    fn damaged_boxes_are_refused_with_a_reason() {
+        let store = superbox_bytes("c2pa", &[]);
+        // Every cut of the store, and a box claiming more than there is.
+        for cut in 0..store.len() {
+            let r = claim_and_signature(&store[..cut], None);
+            assert!(r.is_err(), "cut at {cut}");
+        }
+        let mut long = store.clone();
+        long[3] = 0xff;
+        let err = claim_and_signature(&long, None).unwrap_err();
+        assert!(err.contains("claims"), "{err}");
+        let err = claim_and_signature(&store, None).unwrap_err();
+        assert!(err.contains("not in the store"), "{err}");
+    }
+
+    /// Damage anywhere in a real store (a DigiCert-stamped fixture) gives an answer or a
+    /// reason, never a panic.
+    #[test]
+    fn a_damaged_real_store_never_panics() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/testdata/c2pa/C.jpg");
+        let Ok(jpeg) = std::fs::read(&path) else {
+            eprintln!("skipped: {} not found", path.display());
+            return;
+        };
+        let store = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &jpeg).unwrap();
+        let whole = time_stamp(&store, None).unwrap().expect("C.jpg is stamped");
+        assert!(whole.imprint_matches);
+        let mut damaged = store.clone();
+        for at in (0..store.len()).step_by(7) {
+            damaged[at] ^= 0xff;
+            if let Ok(Some(t)) = time_stamp(&damaged, None) {
+                // A changed byte of the claim or its header changes what is stamped.
+                assert!(t.stamped_digest == whole.stamped_digest || !t.imprint_matches);
+            }
+            damaged[at] = store[at];
+        }
+        for cut in (0..store.len()).step_by(97) {
+            let _ = time_stamp(&store[..cut], None);
+        }
+    }
+}
