@@ -26,9 +26,44 @@ pub struct StampCheck {
     /// genTime: it stamps this claim and its signer chains to one of the vault's TSA
     /// roots, at genTime.
     pub verified: bool,
+    /// Whether it dates these very bytes: verified, and the credentials are `valid` or
+    /// `trusted` (their claim binds the bytes). A verified token of credentials that do
+    /// not hold dates the claim only.
+    pub dates_these_bytes: bool,
     /// Why it is not verified, in words a reader can act on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// Whether content credentials hold for the bytes they are in: `valid` or `trusted`.
+pub fn intact(c2pa: &serde_json::Value) -> bool {
+    matches!(c2pa["state"].as_str(), Some("valid" | "trusted"))
+}
+
+/// The vault's TSA roots for judging time-stamps, or why they cannot be read.
+pub fn roots_of(vault_dir: &std::path::Path) -> Result<TrustAnchors, String> {
+    crate::timestamps::trust_anchors(vault_dir).map_err(|e| {
+        format!("this vault's TSA roots cannot be read ({e}), so no time-stamp can be verified")
+    })
+}
+
+/// [`check`] with the roots as [`roots_of`] gives them: unreadable roots verify nothing
+/// and say why.
+pub fn check_against(
+    c2pa: &serde_json::Value,
+    roots: &Result<TrustAnchors, String>,
+    now: SystemTime,
+) -> Option<StampCheck> {
+    match roots {
+        Ok(r) => check(c2pa, r, now),
+        Err(why) => {
+            let mut c = check(c2pa, &TrustAnchors::new(), now)?;
+            c.verified = false;
+            c.dates_these_bytes = false;
+            c.reason = Some(why.clone());
+            Some(c)
+        }
+    }
 }
 
 /// Judges the time-stamp recorded in a C2PA report (`record["c2pa"]`), if it has one.
@@ -44,6 +79,7 @@ pub fn check(
         tsa: t["tsa"].as_str().unwrap_or("an unnamed TSA").to_owned(),
         covers: text("covers"),
         verified: false,
+        dates_these_bytes: false,
         reason: None,
     };
     let token = base64::engine::general_purpose::STANDARD.decode(text("token"));
@@ -62,7 +98,10 @@ pub fn check(
     // Only the chain failing, with no roots at all: the one thing to say is what to add.
     let only_chain = v.failures().all(|c| c.check == CheckKind::Chain);
     match v.status {
-        Status::ValidNow | Status::ValidAtGenTime { .. } => out.verified = true,
+        Status::ValidNow | Status::ValidAtGenTime { .. } => {
+            out.verified = true;
+            out.dates_these_bytes = intact(c2pa);
+        }
         Status::Invalid { .. } if roots.is_empty() && only_chain => {
             let root = v.chain.last().map_or_else(
                 || "its TSA's root".to_owned(),

@@ -23,7 +23,7 @@ pub enum AppError {
     NotAVault(PathBuf),
     #[error("{0} already holds a vault or other files; choose an empty or new directory")]
     AlreadyExists(PathBuf),
-    #[error("{path}: vault.json is not usable: {reason}")]
+    #[error("{path} is not usable: {reason}")]
     BadConfig { path: PathBuf, reason: String },
     #[error(
         "the vault at {path} is in use by another custody process ({holder}); wait for it to finish, then try again"

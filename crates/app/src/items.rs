@@ -215,9 +215,9 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         .as_ref()
         .and_then(|m: &serde_json::Value| m.get("c2pa"))
     {
-        Some(c2pa) if c2pa.get("time_stamp").is_some() => crate::credentials::check(
+        Some(c2pa) if c2pa.get("time_stamp").is_some() => crate::credentials::check_against(
             c2pa,
-            &crate::timestamps::trust_anchors(vault.dir())?,
+            &crate::credentials::roots_of(vault.dir()),
             std::time::SystemTime::now(),
         ),
         _ => None,

@@ -476,11 +476,11 @@ fn c2pa_time(
     roots: &custody_timestamp::TrustAnchors,
     now: std::time::SystemTime,
 ) -> Option<(OffsetDateTime, TimeBasis, String)> {
-    if !matches!(c2pa["state"].as_str(), Some("valid" | "trusted")) {
+    if !crate::credentials::intact(c2pa) {
         return None;
     }
     if let Some(check) = crate::credentials::check(c2pa, roots, now)
-        && check.verified
+        && check.dates_these_bytes
         && let Ok(at) = OffsetDateTime::parse(&check.gen_time, &Rfc3339)
     {
         return Some((

@@ -99,12 +99,28 @@ pub fn add_roots(vault_dir: &Path, pem: &[u8]) -> Result<usize> {
         .map_err(|e| AppError::Invalid(format!("not usable as TSA roots: {e}")))?;
     if certs.is_empty() {
         return Err(AppError::Invalid(
-            "the file holds no PEM certificate".into(),
+            "the file holds no certificate (PEM or DER)".into(),
         ));
     }
     let path = vault_dir.join(KEYS_DIR).join(TSA_ROOTS);
-    let mut all = std::fs::read(&path).unwrap_or_default();
-    let existing = custody_timestamp::certificates_from_pem(&all, "TSA roots").unwrap_or_default();
+    let mut all = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(AppError::io(format!("reading {}", path.display()), e)),
+    };
+    // A damaged file is not added to: what it held would stay unusable.
+    let existing = if all.is_empty() {
+        Vec::new()
+    } else {
+        custody_timestamp::certificates_from_pem(&all, "TSA roots").map_err(|e| {
+            AppError::BadConfig {
+                path: path.clone(),
+                reason: format!(
+                    "{e}; repair it or move it aside (its certificates can be added again with --roots)"
+                ),
+            }
+        })?
+    };
     let new: Vec<Vec<u8>> = certs
         .into_iter()
         .filter(|c| !existing.contains(c))

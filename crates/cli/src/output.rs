@@ -33,15 +33,21 @@ pub fn size(bytes: u64) -> String {
 }
 
 /// A file name or path as text output shows it: control characters (line breaks,
-/// terminal escapes, DEL) written visibly as `\u{..}`, so that a seized file's name can
-/// neither break a line nor rewrite the terminal. `--json` gives names as they are.
+/// terminal escapes, DEL) and the marks that reorder text on screen (bidirectional
+/// embeddings, overrides and isolates) written visibly as `\u{..}`, so that a seized
+/// file's name can neither break a line, rewrite the terminal nor read backwards.
+/// `--json` gives names as they are.
 pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
-    if !name.chars().any(char::is_control) {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !name.chars().any(hidden) {
         return name.into();
     }
     name.chars()
         .map(|c| {
-            if c.is_control() {
+            if hidden(c) {
                 format!("\\u{{{:x}}}", c as u32)
             } else {
                 c.to_string()
@@ -106,5 +112,9 @@ mod tests {
             shown("a\u{1b}[2K\rITM-000099 forged\nb\u{7f}\u{85}"),
             "a\\u{1b}[2K\\u{d}ITM-000099 forged\\u{a}b\\u{7f}\\u{85}"
         );
+        // "photo_\u{202e}gpj.exe" would read as "photo_exe.jpg".
+        assert_eq!(shown("photo_\u{202e}gpj.exe"), "photo_\\u{202e}gpj.exe");
+        // Arabic and Hebrew letters are text, not marks: shown as they are.
+        assert_eq!(shown("شهادة.jpg"), "شهادة.jpg");
     }
 }

@@ -638,9 +638,8 @@ fn print_item(v: &items::ItemView) {
     if let Some(m) = &v.metadata {
         print_metadata(m);
         if let Some(t) = &v.c2pa_time_stamp {
-            let intact = matches!(m["c2pa"]["state"].as_str(), Some("valid" | "trusted"));
             let judged = match &t.reason {
-                None if intact => "verified against this vault's TSA roots: the claim, and the bytes it binds, existed then".into(),
+                None if t.dates_these_bytes => "verified against this vault's TSA roots: the claim, and the bytes it binds, existed then".into(),
                 None => "verified against this vault's TSA roots, but the credentials are not valid: it dates the claim, not these bytes".into(),
                 Some(why) => format!("not verified: {}", shown(why)),
             };

@@ -12,7 +12,7 @@
 use std::io::{self, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::record::{C2paReport, C2paState, C2paStatus, Metadata};
+use crate::record::{C2paReport, C2paState, C2paStatus, C2paTimeStamp, Metadata};
 use crate::source::Input;
 
 /// Name and version of the validator, recorded in every report it produced.
@@ -164,8 +164,40 @@ fn read_time_stamp<R: Read + Seek + Send>(
     let found = store
         .and_then(|store| crate::c2pa_stamp::time_stamp(&store, report.active_manifest.as_deref()));
     match found {
-        Ok(stamp) => report.time_stamp = stamp,
+        Ok(Some(stamp)) => match agrees_with_validator(&stamp, report.signing_time.as_deref()) {
+            Ok(()) => report.time_stamp = Some(stamp),
+            Err(e) => md.problem(format_args!("C2PA time-stamp: {e}; not kept")),
+        },
+        Ok(None) => {}
         Err(e) => md.problem(format_args!("C2PA time-stamp: {e}")),
+    }
+}
+
+/// Whether the token read here is the one the validator took: its time is the time the
+/// validator reports (to the second, as it reports it). A token the validator took no
+/// time from is kept only if it does not stamp this claim (it then shows why the
+/// claim's time is not proven, and can never verify).
+fn agrees_with_validator(
+    stamp: &C2paTimeStamp,
+    validator_time: Option<&str>,
+) -> Result<(), String> {
+    use time::format_description::well_known::Rfc3339;
+    let second = |t: &str| {
+        time::OffsetDateTime::parse(t, &Rfc3339)
+            .ok()
+            .map(|t| t.unix_timestamp())
+    };
+    match validator_time {
+        Some(v) if second(v).is_some() && second(v) == second(&stamp.gen_time) => Ok(()),
+        Some(v) => Err(format!(
+            "the token read (genTime {}) is not the one the validator took (time {v})",
+            stamp.gen_time
+        )),
+        None if !stamp.imprint_matches => Ok(()),
+        None => Err(format!(
+            "the validator took no time from this manifest, yet a token stamping its claim was read (genTime {})",
+            stamp.gen_time
+        )),
     }
 }
 
@@ -358,5 +390,27 @@ mod tests {
             assert!(!holds(&data, step), "{step} bytes a read");
         }
         assert!(!holds(b"", 1));
+    }
+
+    #[test]
+    fn a_token_is_kept_only_if_it_is_the_one_the_validator_took() {
+        let stamp = |at: &str, matches: bool| C2paTimeStamp {
+            header: "sigTst".into(),
+            covers: "claim".into(),
+            gen_time: at.into(),
+            tsa: None,
+            imprint_algorithm: "sha256".into(),
+            stamped_digest: "00".into(),
+            imprint_matches: matches,
+            token: String::new(),
+        };
+        let t = stamp("2024-08-06T21:53:37.250Z", true);
+        assert!(agrees_with_validator(&t, Some("2024-08-06T21:53:37+00:00")).is_ok());
+        let err = agrees_with_validator(&t, Some("2022-06-15T17:36:48+00:00")).unwrap_err();
+        assert!(err.contains("not the one the validator took"), "{err}");
+        assert!(agrees_with_validator(&t, None).is_err());
+        assert!(agrees_with_validator(&t, Some("garbage")).is_err());
+        // A token over other data is kept to say so; it never verifies.
+        assert!(agrees_with_validator(&stamp("2024-08-06T21:53:37Z", false), None).is_ok());
     }
 }

@@ -67,11 +67,25 @@ fn boxes(mut data: &[u8]) -> Result<Vec<JumbfBox<'_>>, String> {
     Ok(out)
 }
 
-/// A superbox (`jumb`) taken apart: its label and the content boxes after its
-/// description.
+/// A superbox (`jumb`) taken apart: its content type, its label and the content boxes
+/// after its description.
 struct Superbox<'a> {
+    uuid: [u8; 16],
     label: String,
     contents: Vec<JumbfBox<'a>>,
+}
+
+/// The last twelve bytes of every C2PA box type: the type is its first four bytes
+/// (`c2pa`, `c2ma`, `c2cl`, …) followed by these.
+const C2PA_UUID_TAIL: [u8; 12] = [
+    0x00, 0x11, 0x00, 0x10, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+];
+
+impl Superbox<'_> {
+    /// Whether the box's content type is the C2PA type `code`.
+    fn is(&self, code: &[u8; 4]) -> bool {
+        self.uuid[..4] == code[..] && self.uuid[4..] == C2PA_UUID_TAIL
+    }
 }
 
 fn superbox<'a>(b: &JumbfBox<'a>) -> Result<Superbox<'a>, String> {
@@ -88,6 +102,8 @@ fn superbox<'a>(b: &JumbfBox<'a>) -> Result<Superbox<'a>, String> {
         .payload
         .get(16)
         .ok_or("a JUMBF description is cut short")?;
+    let mut uuid = [0u8; 16];
+    uuid.copy_from_slice(&desc.payload[..16]);
     let label = if toggles & 0x02 != 0 {
         let rest = &desc.payload[17..];
         let end = rest
@@ -99,6 +115,7 @@ fn superbox<'a>(b: &JumbfBox<'a>) -> Result<Superbox<'a>, String> {
         String::new()
     };
     Ok(Superbox {
+        uuid,
         label,
         contents: inner.collect(),
     })
@@ -116,17 +133,36 @@ fn children<'a>(contents: &[JumbfBox<'a>], depth: usize) -> Result<Vec<Superbox<
         .collect()
 }
 
-/// The payload of the first `cbor` box of a superbox.
+/// The payload of a superbox's content, which must be one `cbor` box.
 fn cbor_of<'a>(sb: &Superbox<'a>, what: &str) -> Result<&'a [u8], String> {
-    sb.contents
-        .iter()
-        .find(|b| &b.kind == b"cbor")
-        .map(|b| b.payload)
-        .ok_or_else(|| format!("the {what} holds no CBOR box"))
+    match sb.contents.first() {
+        Some(b) if &b.kind == b"cbor" => Ok(b.payload),
+        _ => Err(format!("the {what} box does not hold CBOR")),
+    }
+}
+
+/// The one superbox of C2PA type `code` among `boxes`; more than one is refused, as
+/// the validator may have read another.
+fn the_one<'s, 'a>(
+    boxes: &'s [Superbox<'a>],
+    code: &[u8; 4],
+    what: &str,
+) -> Result<&'s Superbox<'a>, String> {
+    let mut found = boxes.iter().filter(|b| b.is(code));
+    match (found.next(), found.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => Err(format!("the active manifest holds no {what}")),
+        (Some(_), Some(_)) => Err(format!(
+            "the active manifest holds more than one {what}: which one was validated is not known"
+        )),
+    }
 }
 
 /// The claim's bytes and its signature's (COSE) bytes, of the manifest labelled
-/// `active` (the last one when no label is given).
+/// `active` (the last one when no label is given). Boxes are told apart by their C2PA
+/// content types, as the validator tells them apart (labels only name them): a
+/// manifest is `c2ma`, `c2md` or `c2um` (others are skipped), its claim `c2cl`, its
+/// signature `c2cs`. Anything ambiguous is refused, never guessed.
 fn claim_and_signature<'a>(
     store: &'a [u8],
     active: Option<&str>,
@@ -134,27 +170,36 @@ fn claim_and_signature<'a>(
     let top = boxes(store)?;
     let store_box = top.first().ok_or("the manifest store is empty")?;
     let store_sb = superbox(store_box)?;
-    if store_sb.label != "c2pa" {
-        return Err(format!(
-            "the manifest store is labelled {:?}, not c2pa",
-            store_sb.label
-        ));
+    if !store_sb.is(b"c2pa") {
+        return Err("the outer box is not a C2PA manifest store".into());
     }
-    let manifests = children(&store_sb.contents, 1)?;
+    let all = children(&store_sb.contents, 1)?;
+    let manifests: Vec<&Superbox<'_>> = all
+        .iter()
+        .filter(|m| m.is(b"c2ma") || m.is(b"c2md") || m.is(b"c2um"))
+        .collect();
     let manifest = match active {
-        Some(label) => manifests.iter().find(|m| m.label == label),
-        None => manifests.last(),
-    }
-    .ok_or("the active manifest is not in the store")?;
+        Some(label) => {
+            if all.iter().any(|m| m.label == label && m.is(b"c2cm")) {
+                return Err("the active manifest is compressed, which is not read here".into());
+            }
+            let mut named = manifests.iter().filter(|m| m.label == label);
+            match (named.next(), named.next()) {
+                (Some(one), None) => *one,
+                (None, _) => return Err("the active manifest is not in the store".into()),
+                (Some(_), Some(_)) => {
+                    return Err("two manifests carry the active manifest's label".into());
+                }
+            }
+        }
+        None => manifests
+            .last()
+            .copied()
+            .ok_or("the store holds no manifest")?,
+    };
     let parts = children(&manifest.contents, 2)?;
-    let claim = parts
-        .iter()
-        .find(|p| p.label == "c2pa.claim" || p.label == "c2pa.claim.v2")
-        .ok_or("the active manifest holds no claim")?;
-    let signature = parts
-        .iter()
-        .find(|p| p.label == "c2pa.signature")
-        .ok_or("the active manifest holds no signature")?;
+    let claim = the_one(&parts, b"c2cl", "claim")?;
+    let signature = the_one(&parts, b"c2cs", "signature")?;
     Ok((cbor_of(claim, "claim")?, cbor_of(signature, "signature")?))
 }
 
@@ -249,8 +294,9 @@ mod tests {
         out
     }
 
-    fn superbox_bytes(label: &str, contents: &[Vec<u8>]) -> Vec<u8> {
-        let mut desc = vec![0u8; 16];
+    fn superbox_bytes(code: &[u8; 4], label: &str, contents: &[Vec<u8>]) -> Vec<u8> {
+        let mut desc = code.to_vec();
+        desc.extend_from_slice(&C2PA_UUID_TAIL);
         desc.push(0x03);
         desc.extend_from_slice(label.as_bytes());
         desc.push(0);
@@ -261,34 +307,101 @@ mod tests {
         jbox(b"jumb", &payload)
     }
 
+    fn manifest(code: &[u8; 4], label: &str, n: u8) -> Vec<u8> {
+        superbox_bytes(
+            code,
+            label,
+            &[
+                superbox_bytes(b"c2as", "c2pa.assertions", &[]),
+                superbox_bytes(b"c2cl", "c2pa.claim.v2", &[jbox(b"cbor", &[n, 1])]),
+                superbox_bytes(b"c2cs", "c2pa.signature", &[jbox(b"cbor", &[n, 2])]),
+            ],
+        )
+    }
+
     #[test]
-    fn the_active_manifests_claim_and_signature_are_found_by_label() {
-        let manifest = |n: u8| {
-            superbox_bytes(
-                &format!("urn:uuid:{n}"),
-                &[
-                    superbox_bytes("c2pa.assertions", &[]),
-                    superbox_bytes("c2pa.claim.v2", &[jbox(b"cbor", &[n, 1])]),
-                    superbox_bytes("c2pa.signature", &[jbox(b"cbor", &[n, 2])]),
-                ],
-            )
-        };
-        let store = superbox_bytes("c2pa", &[manifest(1), manifest(2)]);
+    fn the_active_manifests_claim_and_signature_are_found_by_type_and_label() {
+        let store = superbox_bytes(
+            b"c2pa",
+            "c2pa",
+            &[manifest(b"c2ma", "urn:1", 1), manifest(b"c2um", "urn:2", 2)],
+        );
         assert_eq!(
-            claim_and_signature(&store, Some("urn:uuid:1")).unwrap(),
+            claim_and_signature(&store, Some("urn:1")).unwrap(),
             (&[1u8, 1][..], &[1u8, 2][..])
         );
         assert_eq!(
             claim_and_signature(&store, None).unwrap(),
             (&[2u8, 1][..], &[2u8, 2][..])
         );
-        let err = claim_and_signature(&store, Some("urn:uuid:3")).unwrap_err();
+        let err = claim_and_signature(&store, Some("urn:3")).unwrap_err();
         assert!(err.contains("not in the store"), "{err}");
+    }
+
+    /// A box of another type placed first and labelled as the active manifest, the
+    /// claim or the signature is not what the validator read, so it is not read here
+    /// either; two boxes that could each be the one validated are refused.
+    #[test]
+    fn boxes_are_told_apart_by_type_not_by_label() {
+        let decoy = superbox_bytes(
+            b"xxxx",
+            "urn:1",
+            &[
+                superbox_bytes(b"c2cl", "c2pa.claim", &[jbox(b"cbor", &[9, 1])]),
+                superbox_bytes(b"c2cs", "c2pa.signature", &[jbox(b"cbor", &[9, 2])]),
+            ],
+        );
+        let store = superbox_bytes(b"c2pa", "c2pa", &[decoy, manifest(b"c2ma", "urn:1", 1)]);
+        assert_eq!(
+            claim_and_signature(&store, Some("urn:1")).unwrap(),
+            (&[1u8, 1][..], &[1u8, 2][..])
+        );
+        // Inside the manifest: a decoy labelled as the signature, of another type.
+        let inner = superbox_bytes(
+            b"c2ma",
+            "urn:1",
+            &[
+                superbox_bytes(b"json", "c2pa.signature", &[jbox(b"cbor", &[9, 2])]),
+                superbox_bytes(b"c2cl", "c2pa.claim", &[jbox(b"cbor", &[1, 1])]),
+                superbox_bytes(b"c2cs", "c2pa.signature", &[jbox(b"cbor", &[1, 2])]),
+            ],
+        );
+        let store = superbox_bytes(b"c2pa", "c2pa", &[inner]);
+        assert_eq!(
+            claim_and_signature(&store, Some("urn:1")).unwrap(),
+            (&[1u8, 1][..], &[1u8, 2][..])
+        );
+        // Two signatures, two manifests of one label, a compressed manifest: refused.
+        let two_sigs = superbox_bytes(
+            b"c2ma",
+            "urn:1",
+            &[
+                superbox_bytes(b"c2cl", "c2pa.claim", &[jbox(b"cbor", &[1, 1])]),
+                superbox_bytes(b"c2cs", "c2pa.signature", &[jbox(b"cbor", &[9, 2])]),
+                superbox_bytes(b"c2cs", "c2pa.signature", &[jbox(b"cbor", &[1, 2])]),
+            ],
+        );
+        let err =
+            claim_and_signature(&superbox_bytes(b"c2pa", "c2pa", &[two_sigs]), None).unwrap_err();
+        assert!(err.contains("more than one signature"), "{err}");
+        let twice = superbox_bytes(
+            b"c2pa",
+            "c2pa",
+            &[manifest(b"c2ma", "urn:1", 9), manifest(b"c2ma", "urn:1", 1)],
+        );
+        let err = claim_and_signature(&twice, Some("urn:1")).unwrap_err();
+        assert!(err.contains("two manifests"), "{err}");
+        let compressed = superbox_bytes(b"c2pa", "c2pa", &[manifest(b"c2cm", "urn:1", 1)]);
+        let err = claim_and_signature(&compressed, Some("urn:1")).unwrap_err();
+        assert!(err.contains("compressed"), "{err}");
+        // A store of another type.
+        let other = superbox_bytes(b"c2px", "c2pa", &[manifest(b"c2ma", "urn:1", 1)]);
+        assert!(claim_and_signature(&other, None).is_err());
     }
 
     #[test]
     fn damaged_boxes_are_refused_with_a_reason() {
-        let store = superbox_bytes("c2pa", &[]);
+        let store = superbox_bytes(b"c2pa", "c2pa", &[]);
         // Every cut of the store, and a box claiming more than there is.
         for cut in 0..store.len() {
             let r = claim_and_signature(&store[..cut], None);
@@ -299,7 +412,7 @@ mod tests {
         let err = claim_and_signature(&long, None).unwrap_err();
         assert!(err.contains("claims"), "{err}");
         let err = claim_and_signature(&store, None).unwrap_err();
-        assert!(err.contains("not in the store"), "{err}");
+        assert!(err.contains("no manifest"), "{err}");
     }
 
     /// Damage anywhere in a real store (a DigiCert-stamped fixture) gives an answer or a

@@ -119,6 +119,10 @@ pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, Tok
         rest = &after[end + END.len()..];
     }
     if out.is_empty() {
+        // One certificate in DER, as `openssl x509 -outform DER` writes it.
+        if pem.first() == Some(&0x30) && CertBytes::parse(pem, what).is_ok() {
+            return Ok(vec![pem.to_vec()]);
+        }
         return Err(TokenError::NoCertificates(what.to_owned()));
     }
     Ok(out)

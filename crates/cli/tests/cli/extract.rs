@@ -782,4 +782,64 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
         human.contains("it dates the claim, not these bytes"),
         "{human}"
     );
+    assert_eq!(after["dates_these_bytes"], true, "{after}");
+    let altered = stamp("ITM-000003");
+    assert_eq!(
+        (&altered["verified"], &altered["dates_these_bytes"]),
+        (&serde_json::json!(true), &serde_json::json!(false)),
+        "{altered}"
+    );
+
+    // A damaged roots file: items still show, saying why nothing verifies; clusters
+    // and --roots refuse, naming the file, and the file is left as it was.
+    let roots_file = env.path("vault/keys/tsa-roots.pem");
+    let mut damaged = std::fs::read(&roots_file).unwrap();
+    damaged.extend_from_slice(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    std::fs::write(&roots_file, &damaged).unwrap();
+    let broken = stamp("ITM-000001");
+    assert_eq!(broken["verified"], false, "{broken}");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be read"),
+        "{broken}"
+    );
+    let refused = |r: Run| {
+        assert_ne!(r.code, 0, "{}", r.stdout);
+        assert!(
+            r.stderr.contains("tsa-roots.pem is not usable"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("vault.json"), "{}", r.stderr);
+    };
+    refused(env.run(&["clusters"]));
+    refused(Run::of(
+        env.command()
+            .args(["--vault", "vault", "timestamp", "--roots"])
+            .arg(root),
+    ));
+    assert_eq!(std::fs::read(&roots_file).unwrap(), damaged);
+
+    // Moved aside, the root given again in DER (as `openssl x509 -outform DER` writes it).
+    std::fs::remove_file(&roots_file).unwrap();
+    let der = env.path("root.der");
+    let converted = std::process::Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(root)
+        .arg("-out")
+        .arg(&der)
+        .status();
+    if converted.is_ok_and(|s| s.success()) {
+        Run::of(
+            env.command()
+                .args(["--vault", "vault", "timestamp", "--roots"])
+                .arg(&der),
+        )
+        .ok();
+        assert_eq!(stamp("ITM-000001")["verified"], true);
+    } else {
+        eprintln!("skipped the DER part: openssl not found");
+    }
 }
