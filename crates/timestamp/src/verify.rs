@@ -339,9 +339,10 @@ pub fn verify(
     extra_certs: &[Vec<u8>],
     now: SystemTime,
 ) -> Verification {
-    run(
+    verify_digest(
         token_der,
-        Expected::Digest(HashAlg::Sha256, data_digest),
+        HashAlg::Sha256,
+        data_digest,
         trust,
         extra_certs,
         now,
