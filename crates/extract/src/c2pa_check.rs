@@ -12,7 +12,7 @@
 use std::io::{self, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::record::{C2paReport, C2paState, C2paStatus, C2paTimeStamp, Metadata};
+use crate::record::{C2paReport, C2paState, C2paStatus, Metadata};
 use crate::source::Input;
 
 /// Name and version of the validator, recorded in every report it produced.
@@ -120,7 +120,7 @@ pub fn validate<R: Read + Seek + Send>(
     match result {
         Ok(Ok(reader)) => {
             fill(&reader, &mut report);
-            read_time_stamp(input, &media_type, md, &mut report);
+            read_time_stamp(input, &media_type, &reader, md, &mut report);
         }
         Ok(Err(c2pa::Error::JumbfNotFound)) | Ok(Err(c2pa::Error::ProvenanceMissing)) => {
             if report.found_in.is_some() {
@@ -148,6 +148,7 @@ pub fn validate<R: Read + Seek + Send>(
 fn read_time_stamp<R: Read + Seek + Send>(
     input: &mut Input<'_, R>,
     media_type: &str,
+    reader: &c2pa::Reader,
     md: &mut Metadata,
     report: &mut C2paReport,
 ) {
@@ -163,9 +164,17 @@ fn read_time_stamp<R: Read + Seek + Send>(
     });
     let found = store
         .and_then(|store| crate::c2pa_stamp::time_stamp(&store, report.active_manifest.as_deref()));
+    let validated = reader.active_manifest().map(|m| Validated {
+        signature: m.signature().map(<[u8]>::to_vec),
+        assertion_hashes: m.assertion_references().map(|h| h.hash()).collect(),
+        time: report.signing_time.clone(),
+    });
     match found {
-        Ok(Some(stamp)) => match agrees_with_validator(&stamp, report.signing_time.as_deref()) {
-            Ok(()) => report.time_stamp = Some(stamp),
+        Ok(Some(read)) => match validated
+            .ok_or_else(|| "the validator named no active manifest".to_string())
+            .and_then(|v| agrees_with_validator(&read, &v))
+        {
+            Ok(()) => report.time_stamp = Some(read.stamp),
             Err(e) => md.problem(format_args!("C2PA time-stamp: {e}; not kept")),
         },
         Ok(None) => {}
@@ -173,24 +182,58 @@ fn read_time_stamp<R: Read + Seek + Send>(
     }
 }
 
-/// Whether the token read here is the one the validator took: its time is the time the
-/// validator reports (to the second, as it reports it). A token the validator took no
-/// time from is kept only if it does not stamp this claim (it then shows why the
-/// claim's time is not proven, and can never verify).
-fn agrees_with_validator(
-    stamp: &C2paTimeStamp,
-    validator_time: Option<&str>,
-) -> Result<(), String> {
+/// What the validator checked of the active manifest.
+struct Validated {
+    /// The `signature` field of its COSE_Sign1.
+    signature: Option<Vec<u8>>,
+    /// The hashes of the assertions its claim lists.
+    assertion_hashes: Vec<Vec<u8>>,
+    /// The time it took from the manifest's time-stamp.
+    time: Option<String>,
+}
+
+/// Whether the time-stamp read here belongs to the manifest the validator checked. Two
+/// readers of one store could disagree on which boxes it holds (a manifest can hide in
+/// a compressed box), so what was read is tied to what was validated:
+///
+/// - its COSE signature is the validated one (same signature bytes);
+/// - a `sigTst` token stamps the claim: the claim read lists exactly the assertions
+///   (by hash) the validated claim lists, the asset's hard binding among them, so
+///   whatever it stamps commits to these bytes. A `sigTst2` token stamps the signature,
+///   already tied by the first rule;
+/// - its time is, to the second, the time the validator took. A token the validator
+///   took no time from is kept only if it does not stamp this claim (it then shows why
+///   the claim's time is not proven, and can never verify).
+fn agrees_with_validator(read: &crate::c2pa_stamp::Read, v: &Validated) -> Result<(), String> {
     use time::format_description::well_known::Rfc3339;
+    let stamp = &read.stamp;
+    if v.signature.as_deref() != Some(read.signature.as_slice()) {
+        return Err("the signature it was read from is not the one the validator checked".into());
+    }
+    if stamp.header == "sigTst" {
+        let mut mine = read
+            .assertion_hashes
+            .clone()
+            .ok_or("a sigTst time-stamp on a claim without an assertions list")?;
+        let mut theirs = v.assertion_hashes.clone();
+        mine.sort();
+        theirs.sort();
+        if mine.is_empty() || mine != theirs {
+            return Err(
+                "the claim it stamps does not list the assertions of the claim the validator checked"
+                    .into(),
+            );
+        }
+    }
     let second = |t: &str| {
         time::OffsetDateTime::parse(t, &Rfc3339)
             .ok()
             .map(|t| t.unix_timestamp())
     };
-    match validator_time {
-        Some(v) if second(v).is_some() && second(v) == second(&stamp.gen_time) => Ok(()),
-        Some(v) => Err(format!(
-            "the token read (genTime {}) is not the one the validator took (time {v})",
+    match v.time.as_deref() {
+        Some(t) if second(t).is_some() && second(t) == second(&stamp.gen_time) => Ok(()),
+        Some(t) => Err(format!(
+            "the token read (genTime {}) is not the one the validator took (time {t})",
             stamp.gen_time
         )),
         None if !stamp.imprint_matches => Ok(()),
@@ -264,6 +307,7 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::C2paTimeStamp;
 
     /// Hands out at most `step` bytes a read, as a pipe or a slow file can.
     struct Trickle<'a> {
@@ -394,23 +438,55 @@ mod tests {
 
     #[test]
     fn a_token_is_kept_only_if_it_is_the_one_the_validator_took() {
-        let stamp = |at: &str, matches: bool| C2paTimeStamp {
-            header: "sigTst".into(),
-            covers: "claim".into(),
-            gen_time: at.into(),
-            tsa: None,
-            imprint_algorithm: "sha256".into(),
-            stamped_digest: "00".into(),
-            imprint_matches: matches,
-            token: String::new(),
+        let read = |at: &str, matches: bool| crate::c2pa_stamp::Read {
+            stamp: C2paTimeStamp {
+                header: "sigTst".into(),
+                covers: "claim".into(),
+                gen_time: at.into(),
+                tsa: None,
+                imprint_algorithm: "sha256".into(),
+                stamped_digest: "00".into(),
+                imprint_matches: matches,
+                token: String::new(),
+            },
+            signature: vec![1, 2, 3],
+            assertion_hashes: Some(vec![vec![7], vec![8]]),
         };
-        let t = stamp("2024-08-06T21:53:37.250Z", true);
-        assert!(agrees_with_validator(&t, Some("2024-08-06T21:53:37+00:00")).is_ok());
-        let err = agrees_with_validator(&t, Some("2022-06-15T17:36:48+00:00")).unwrap_err();
+        let validated = |time: Option<&str>| Validated {
+            signature: Some(vec![1, 2, 3]),
+            assertion_hashes: vec![vec![8], vec![7]],
+            time: time.map(str::to_owned),
+        };
+        let t = read("2024-08-06T21:53:37.250Z", true);
+        let v = validated(Some("2024-08-06T21:53:37+00:00"));
+        assert!(agrees_with_validator(&t, &v).is_ok());
+        let err =
+            agrees_with_validator(&t, &validated(Some("2022-06-15T17:36:48+00:00"))).unwrap_err();
         assert!(err.contains("not the one the validator took"), "{err}");
-        assert!(agrees_with_validator(&t, None).is_err());
-        assert!(agrees_with_validator(&t, Some("garbage")).is_err());
+        assert!(agrees_with_validator(&t, &validated(None)).is_err());
+        assert!(agrees_with_validator(&t, &validated(Some("garbage"))).is_err());
         // A token over other data is kept to say so; it never verifies.
-        assert!(agrees_with_validator(&stamp("2024-08-06T21:53:37Z", false), None).is_ok());
+        assert!(
+            agrees_with_validator(&read("2024-08-06T21:53:37Z", false), &validated(None)).is_ok()
+        );
+        // Another signature, or a claim listing other assertions: not the manifest the
+        // validator checked, whatever the time.
+        let other_sig = Validated {
+            signature: Some(vec![9]),
+            ..validated(Some("2024-08-06T21:53:37Z"))
+        };
+        let err = agrees_with_validator(&t, &other_sig).unwrap_err();
+        assert!(err.contains("not the one the validator checked"), "{err}");
+        let other_claim = Validated {
+            assertion_hashes: vec![vec![7], vec![9]],
+            ..validated(Some("2024-08-06T21:53:37Z"))
+        };
+        let err = agrees_with_validator(&t, &other_claim).unwrap_err();
+        assert!(err.contains("does not list the assertions"), "{err}");
+        // A version-2 token stamps the signature: the claim's list is not needed.
+        let mut t2 = read("2024-08-06T21:53:37Z", true);
+        t2.stamp.header = "sigTst2".into();
+        t2.assertion_hashes = None;
+        assert!(agrees_with_validator(&t2, &v).is_ok());
     }
 }

@@ -225,7 +225,40 @@ fn token_bytes(value: &Value) -> Result<Vec<u8>, String> {
 
 /// The time-stamp of the claim of manifest `active` in the JUMBF `store`: `Ok(None)` when
 /// its signature carries none, `Err` with the reason when it cannot be read.
-pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<C2paTimeStamp>, String> {
+/// A time-stamp as read, with what ties it to the manifest the validator checked.
+pub struct Read {
+    pub stamp: C2paTimeStamp,
+    /// The `signature` field of the COSE_Sign1 it was read from.
+    pub signature: Vec<u8>,
+    /// The hashes of the assertions the claim lists (`assertions`), when the claim has
+    /// that field (version 1).
+    pub assertion_hashes: Option<Vec<Vec<u8>>>,
+}
+
+/// The hashes of a claim's `assertions` list (hashed URIs: `{"url", "hash"}`), if it
+/// has one.
+fn assertion_hashes(claim: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
+    let value: Value =
+        coset::cbor::from_reader(claim).map_err(|e| format!("the claim is not CBOR: {e}"))?;
+    let map = value.as_map().ok_or("the claim is not a CBOR map")?;
+    let Some((_, list)) = map.iter().find(|(k, _)| k.as_text() == Some("assertions")) else {
+        return Ok(None);
+    };
+    let list = list
+        .as_array()
+        .ok_or("the claim's assertions are not a list")?;
+    list.iter()
+        .map(|a| {
+            a.as_map()
+                .and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("hash")))
+                .and_then(|(_, h)| h.as_bytes().cloned())
+                .ok_or_else(|| "an assertion reference of the claim has no hash".to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<Read>, String> {
     let (claim, signature) = claim_and_signature(store, active)?;
     let sign1 = CoseSign1::from_tagged_slice(signature)
         .or_else(|_| CoseSign1::from_slice(signature))
@@ -267,7 +300,7 @@ pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<C2paTimeS
         )
     })?;
     let digest = hex::encode(alg.digest(&stamped));
-    Ok(Some(C2paTimeStamp {
+    let stamp = C2paTimeStamp {
         covers: if header == "sigTst" {
             "claim".into()
         } else {
@@ -280,6 +313,11 @@ pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<C2paTimeS
         imprint_matches: digest == info.message_imprint,
         stamped_digest: digest,
         token: base64::engine::general_purpose::STANDARD.encode(&token),
+    };
+    Ok(Some(Read {
+        stamp,
+        assertion_hashes: assertion_hashes(claim)?,
+        signature: sign1.signature,
     }))
 }
 
@@ -426,12 +464,15 @@ mod tests {
             return;
         };
         let store = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &jpeg).unwrap();
-        let whole = time_stamp(&store, None).unwrap().expect("C.jpg is stamped");
+        let whole = time_stamp(&store, None)
+            .unwrap()
+            .expect("C.jpg is stamped")
+            .stamp;
         assert!(whole.imprint_matches);
         let mut damaged = store.clone();
         for at in (0..store.len()).step_by(7) {
             damaged[at] ^= 0xff;
-            if let Ok(Some(t)) = time_stamp(&damaged, None) {
+            if let Ok(Some(Read { stamp: t, .. })) = time_stamp(&damaged, None) {
                 // A changed byte of the claim or its header changes what is stamped.
                 assert!(t.stamped_digest == whole.stamped_digest || !t.imprint_matches);
             }
