@@ -167,6 +167,12 @@ fn read_time_stamp<R: Read + Seek + Send>(
     let validated = reader.active_manifest().map(|m| Validated {
         signature: m.signature().map(<[u8]>::to_vec),
         assertion_hashes: m.assertion_references().map(|h| h.hash()).collect(),
+        signer: m
+            .signature_info()
+            .and_then(|i| {
+                custody_timestamp::certificates_from_pem(i.cert_chain().as_bytes(), "signer").ok()
+            })
+            .and_then(|chain| chain.into_iter().next()),
         time: report.signing_time.clone(),
     });
     match found {
@@ -188,6 +194,8 @@ struct Validated {
     signature: Option<Vec<u8>>,
     /// The hashes of the assertions its claim lists.
     assertion_hashes: Vec<Vec<u8>>,
+    /// The certificate (DER) whose key it verified the signature with.
+    signer: Option<Vec<u8>>,
     /// The time it took from the manifest's time-stamp.
     time: Option<String>,
 }
@@ -199,8 +207,13 @@ struct Validated {
 /// - its COSE signature is the validated one (same signature bytes);
 /// - a `sigTst` token stamps the claim: the claim read lists exactly the assertions
 ///   (by hash) the validated claim lists, the asset's hard binding among them, so
-///   whatever it stamps commits to these bytes. A `sigTst2` token stamps the signature,
-///   already tied by the first rule;
+///   whatever it stamps commits to these bytes;
+/// - a `sigTst2` token stamps the protected header and the signature value only. A
+///   signature value alone dates nothing: with ECDSA, a key can be found later under
+///   which a given value verifies over a claim written later. So the protected header
+///   must name the signer's certificate (`x5chain`), and it must be the certificate the
+///   validator verified the signature with: the key was then fixed when the token was
+///   issued, and a signature under a fixed key cannot precede what it signs;
 /// - its time is, to the second, the time the validator took. A token the validator
 ///   took no time from is kept only if it does not stamp this claim (it then shows why
 ///   the claim's time is not proven, and can never verify).
@@ -209,6 +222,17 @@ fn agrees_with_validator(read: &crate::c2pa_stamp::Read, v: &Validated) -> Resul
     let stamp = &read.stamp;
     if v.signature.as_deref() != Some(read.signature.as_slice()) {
         return Err("the signature it was read from is not the one the validator checked".into());
+    }
+    if stamp.header == "sigTst2" {
+        match (&read.protected_signer, &v.signer) {
+            (Some(mine), Some(theirs)) if mine == theirs => {}
+            (None, _) => {
+                return Err("a sigTst2 time-stamp whose protected header does not name the signer's certificate stamps a signature value only, which dates nothing".into());
+            }
+            _ => {
+                return Err("the certificate its protected header names is not the one the validator verified the signature with".into());
+            }
+        }
     }
     if stamp.header == "sigTst" {
         let mut mine = read
@@ -451,10 +475,12 @@ mod tests {
             },
             signature: vec![1, 2, 3],
             assertion_hashes: Some(vec![vec![7], vec![8]]),
+            protected_signer: Some(vec![5]),
         };
         let validated = |time: Option<&str>| Validated {
             signature: Some(vec![1, 2, 3]),
             assertion_hashes: vec![vec![8], vec![7]],
+            signer: Some(vec![5]),
             time: time.map(str::to_owned),
         };
         let t = read("2024-08-06T21:53:37.250Z", true);
@@ -483,10 +509,20 @@ mod tests {
         };
         let err = agrees_with_validator(&t, &other_claim).unwrap_err();
         assert!(err.contains("does not list the assertions"), "{err}");
-        // A version-2 token stamps the signature: the claim's list is not needed.
+        // A version-2 token stamps the protected header and the signature: the key must
+        // be fixed there, and be the one the validator used.
         let mut t2 = read("2024-08-06T21:53:37Z", true);
         t2.stamp.header = "sigTst2".into();
         t2.assertion_hashes = None;
         assert!(agrees_with_validator(&t2, &v).is_ok());
+        let other_key = Validated {
+            signer: Some(vec![6]),
+            ..validated(Some("2024-08-06T21:53:37Z"))
+        };
+        let err = agrees_with_validator(&t2, &other_key).unwrap_err();
+        assert!(err.contains("not the one the validator verified"), "{err}");
+        t2.protected_signer = None;
+        let err = agrees_with_validator(&t2, &v).unwrap_err();
+        assert!(err.contains("dates nothing"), "{err}");
     }
 }

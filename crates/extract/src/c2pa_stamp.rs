@@ -233,6 +233,30 @@ pub struct Read {
     /// The hashes of the assertions the claim lists (`assertions`), when the claim has
     /// that field (version 1).
     pub assertion_hashes: Option<Vec<Vec<u8>>>,
+    /// The signer's certificate (DER) as the COSE *protected* header names it (`x5chain`,
+    /// label 33), if it does: only there is the key part of what a `sigTst2` token
+    /// stamps.
+    pub protected_signer: Option<Vec<u8>>,
+}
+
+/// The first certificate of an `x5chain` in a protected header (a byte string, or an
+/// array of them with the signer's first).
+fn protected_signer(sign1: &CoseSign1) -> Option<Vec<u8>> {
+    let value = sign1
+        .protected
+        .header
+        .rest
+        .iter()
+        .find_map(|(label, v)| match label {
+            Label::Int(33) => Some(v),
+            Label::Text(t) if t == "x5chain" => Some(v),
+            _ => None,
+        })?;
+    match value {
+        Value::Bytes(b) => Some(b.clone()),
+        Value::Array(a) => a.first()?.as_bytes().cloned(),
+        _ => None,
+    }
 }
 
 /// The hashes of a claim's `assertions` list (hashed URIs: `{"url", "hash"}`), if it
@@ -317,6 +341,7 @@ pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<Read>, St
     Ok(Some(Read {
         stamp,
         assertion_hashes: assertion_hashes(claim)?,
+        protected_signer: protected_signer(&sign1),
         signature: sign1.signature,
     }))
 }
