@@ -30,6 +30,10 @@ pub struct StampCheck {
     /// `trusted` (their claim binds the bytes). A verified token of credentials that do
     /// not hold dates the claim only.
     pub dates_these_bytes: bool,
+    /// Why a verified token does not date these bytes: the credentials do not hold, or
+    /// their hard binding does not hash the whole file outside the manifest store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_these_bytes: Option<String>,
     /// Why it is not verified, in words a reader can act on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -80,6 +84,7 @@ pub fn check(
         covers: text("covers"),
         verified: false,
         dates_these_bytes: false,
+        not_these_bytes: None,
         reason: None,
     };
     let token = base64::engine::general_purpose::STANDARD.decode(text("token"));
@@ -100,7 +105,16 @@ pub fn check(
     match v.status {
         Status::ValidNow | Status::ValidAtGenTime { .. } => {
             out.verified = true;
-            out.dates_these_bytes = intact(c2pa);
+            let covers = t["covers_file"].as_bool() == Some(true);
+            out.dates_these_bytes = intact(c2pa) && covers;
+            if !intact(c2pa) {
+                out.not_these_bytes = Some("the credentials are not valid for these bytes".into());
+            } else if !covers {
+                out.not_these_bytes = Some(format!(
+                    "the claim's hard binding does not hash the whole file: {}",
+                    t["coverage_note"].as_str().unwrap_or("not checked")
+                ));
+            }
         }
         Status::Invalid { .. } if roots.is_empty() && only_chain => {
             let root = v.chain.last().map_or_else(

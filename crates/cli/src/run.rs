@@ -640,7 +640,10 @@ fn print_item(v: &items::ItemView) {
         if let Some(t) = &v.c2pa_time_stamp {
             let judged = match &t.reason {
                 None if t.dates_these_bytes => "verified against this vault's TSA roots: the claim, and the bytes it binds, existed then".into(),
-                None => "verified against this vault's TSA roots, but the credentials are not valid: it dates the claim, not these bytes".into(),
+                None => format!(
+                    "verified against this vault's TSA roots, but {}: it dates the claim, not these bytes",
+                    shown(t.not_these_bytes.as_deref().unwrap_or("not these bytes"))
+                ),
                 Some(why) => format!("not verified: {}", shown(why)),
             };
             outln!(

@@ -9,7 +9,7 @@
 //! A regular JPEG in which no byte the validator reads could begin content credentials
 //! is not given to it (it copies the whole file three times to look): see [`SIGNS`].
 
-use std::io::{self, Read, Seek};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::record::{C2paReport, C2paState, C2paStatus, Metadata};
@@ -167,6 +167,10 @@ fn read_time_stamp<R: Read + Seek + Send>(
     let validated = reader.active_manifest().map(|m| Validated {
         signature: m.signature().map(<[u8]>::to_vec),
         assertion_hashes: m.assertion_references().map(|h| h.hash()).collect(),
+        references: m
+            .assertion_references()
+            .map(|h| (h.url(), h.alg(), h.hash()))
+            .collect(),
         signer: m
             .signature_info()
             .and_then(|i| {
@@ -178,9 +182,16 @@ fn read_time_stamp<R: Read + Seek + Send>(
     match found {
         Ok(Some(read)) => match validated
             .ok_or_else(|| "the validator named no active manifest".to_string())
-            .and_then(|v| agrees_with_validator(&read, &v))
+            .and_then(|v| agrees_with_validator(&read, &v).map(|()| v))
         {
-            Ok(()) => report.time_stamp = Some(read.stamp),
+            Ok(v) => {
+                let mut stamp = read.stamp.clone();
+                match covers_file(input, media_type, &read, &v.references) {
+                    Ok(()) => stamp.covers_file = true,
+                    Err(why) => stamp.coverage_note = Some(why),
+                }
+                report.time_stamp = Some(stamp);
+            }
             Err(e) => md.problem(format_args!("C2PA time-stamp: {e}; not kept")),
         },
         Ok(None) => {}
@@ -196,6 +207,8 @@ struct Validated {
     assertion_hashes: Vec<Vec<u8>>,
     /// The certificate (DER) whose key it verified the signature with.
     signer: Option<Vec<u8>>,
+    /// Its claim's assertion references: URL, hash algorithm, hash.
+    references: Vec<(String, Option<String>, Vec<u8>)>,
     /// The time it took from the manifest's time-stamp.
     time: Option<String>,
 }
@@ -207,7 +220,8 @@ struct Validated {
 /// - its COSE signature is the validated one (same signature bytes);
 /// - a `sigTst` token stamps the claim: the claim read lists exactly the assertions
 ///   (by hash) the validated claim lists, the asset's hard binding among them, so
-///   whatever it stamps commits to these bytes;
+///   whatever it stamps commits to what that binding hashes (how much of the file
+///   that is, is [`covers_file`]'s question);
 /// - a `sigTst2` token stamps the protected header and the signature value only. A
 ///   signature value alone dates nothing: with ECDSA, a key can be found later under
 ///   which a given value verifies over a claim written later. So the protected header
@@ -267,6 +281,146 @@ fn agrees_with_validator(read: &crate::c2pa_stamp::Read, v: &Validated) -> Resul
         )),
     }
 }
+
+/// Whether the claim's hard binding hashes every byte of the file outside its manifest
+/// store. A validator calls credentials valid when the bytes their binding hashes are
+/// unchanged, however few those are: a data hash may leave out any ranges, a box hash
+/// any boxes it does not list. A time that dates the claim dates the picture only if
+/// the binding covers it, so only the plainest binding is taken: one data-hash
+/// assertion, the one the validated claim lists, whose one exclusion is exactly the
+/// manifest store's place in the file (JPEG APP11 segments, PNG `caBX` chunk).
+fn covers_file<R: Read + Seek + Send>(
+    input: &mut Input<'_, R>,
+    media_type: &str,
+    read: &crate::c2pa_stamp::Read,
+    references: &[(String, Option<String>, Vec<u8>)],
+) -> Result<(), String> {
+    const OTHER: [&str; 3] = ["c2pa.hash.boxes", "c2pa.hash.bmff", "c2pa.hash.collection"];
+    if references
+        .iter()
+        .any(|(url, _, _)| OTHER.iter().any(|o| url.contains(o)))
+    {
+        return Err("its hard binding is a box, BMFF or collection hash, whose coverage of the file is not checked here".into());
+    }
+    let mut listed = references
+        .iter()
+        .filter(|(url, _, _)| url.ends_with("/c2pa.hash.data"));
+    let (Some((_, alg, hash)), None) = (listed.next(), listed.next()) else {
+        return Err("the validated claim does not list exactly one data-hash assertion".into());
+    };
+    let data_hash = read.data_hash.as_ref().map_err(Clone::clone)?;
+    let alg = custody_timestamp::HashAlg::from_name(alg.as_deref().unwrap_or("sha256"))
+        .ok_or("the data-hash assertion's hash algorithm is not read here")?;
+    if alg.digest(&data_hash.payload) != *hash {
+        return Err("the data-hash assertion read is not the one the validated claim lists".into());
+    }
+    let rewound = input
+        .rewound()
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    let region = store_region(rewound, media_type)?;
+    only_the_store_left_out(&data_hash.exclusions, region)
+}
+
+/// Whether a data hash's exclusions are exactly the manifest store's `region`.
+fn only_the_store_left_out(exclusions: &[(u64, u64)], region: (u64, u64)) -> Result<(), String> {
+    if exclusions == [region] {
+        return Ok(());
+    }
+    let shown: Vec<String> = exclusions
+        .iter()
+        .map(|(start, length)| format!("{length} bytes at {start}"))
+        .collect();
+    Err(format!(
+        "its data hash leaves out {} where only the manifest store ({} bytes at {}) may be left out",
+        if shown.is_empty() {
+            "nothing".into()
+        } else {
+            shown.join(", ")
+        },
+        region.1,
+        region.0
+    ))
+}
+
+/// Where the manifest store lies in the file, as `(start, length)`: a JPEG's APP11
+/// segments holding JUMBF (from the first one's marker to the last one's end), or a
+/// PNG's `caBX` chunk (length, type, data and CRC).
+fn store_region(r: &mut impl ReadSeek, media_type: &str) -> Result<(u64, u64), String> {
+    let io = |e: io::Error| format!("cannot read the file: {e}");
+    let read_n = |r: &mut dyn ReadSeek, n: usize| -> Result<Vec<u8>, String> {
+        let mut b = vec![0u8; n];
+        r.read_exact(&mut b).map_err(io)?;
+        Ok(b)
+    };
+    match media_type {
+        "image/jpeg" => {
+            let soi = read_n(r, 2)?;
+            if soi != [0xFF, 0xD8] {
+                return Err("not a JPEG".into());
+            }
+            let mut pos = 2u64;
+            let mut found: Option<(u64, u64)> = None;
+            for _ in 0..65_536 {
+                let m = read_n(r, 2)?;
+                if m[0] != 0xFF {
+                    return Err(format!("no JPEG marker at byte {pos}"));
+                }
+                match m[1] {
+                    0xFF => {
+                        // A fill byte: the marker starts one byte later.
+                        r.seek(SeekFrom::Start(pos + 1)).map_err(io)?;
+                        pos += 1;
+                        continue;
+                    }
+                    0xD8 | 0xD0..=0xD7 | 0x01 => {
+                        pos += 2;
+                        continue;
+                    }
+                    0xDA | 0xD9 => break,
+                    _ => {}
+                }
+                let len = read_n(r, 2)?;
+                let len = u16::from_be_bytes([len[0], len[1]]) as u64;
+                if m[1] == 0xEB && len >= 4 && read_n(r, 2)? == b"JP" {
+                    let end = pos + 2 + len;
+                    found = Some(match found {
+                        None => (pos, end),
+                        Some((start, _)) => (start, end),
+                    });
+                }
+                pos += 2 + len;
+                r.seek(SeekFrom::Start(pos)).map_err(io)?;
+            }
+            found
+                .map(|(start, end)| (start, end - start))
+                .ok_or_else(|| "no manifest store found in the JPEG's APP11 segments".into())
+        }
+        "image/png" => {
+            r.seek(SeekFrom::Start(8)).map_err(io)?;
+            let mut pos = 8u64;
+            for _ in 0..1_000_000 {
+                let head = read_n(r, 8)?;
+                let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as u64;
+                if &head[4..8] == b"caBX" {
+                    return Ok((pos, 12 + len));
+                }
+                if &head[4..8] == b"IEND" {
+                    break;
+                }
+                pos += 12 + len;
+                r.seek(SeekFrom::Start(pos)).map_err(io)?;
+            }
+            Err("no caBX chunk in the PNG".into())
+        }
+        other => Err(format!(
+            "where the manifest store lies in {other} is not read here, so its coverage is not checked"
+        )),
+    }
+}
+
+/// A reader that can seek, as a trait object.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
 
 fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {
     report.state = match reader.validation_state() {
@@ -471,16 +625,20 @@ mod tests {
                 imprint_algorithm: "sha256".into(),
                 stamped_digest: "00".into(),
                 imprint_matches: matches,
+                covers_file: false,
+                coverage_note: None,
                 token: String::new(),
             },
             signature: vec![1, 2, 3],
             assertion_hashes: Some(vec![vec![7], vec![8]]),
             protected_signer: Some(vec![5]),
+            data_hash: Err("not read".into()),
         };
         let validated = |time: Option<&str>| Validated {
             signature: Some(vec![1, 2, 3]),
             assertion_hashes: vec![vec![8], vec![7]],
             signer: Some(vec![5]),
+            references: Vec::new(),
             time: time.map(str::to_owned),
         };
         let t = read("2024-08-06T21:53:37.250Z", true);
@@ -524,5 +682,64 @@ mod tests {
         t2.protected_signer = None;
         let err = agrees_with_validator(&t2, &v).unwrap_err();
         assert!(err.contains("dates nothing"), "{err}");
+    }
+
+    #[test]
+    fn the_store_is_found_and_must_be_all_a_data_hash_leaves_out() {
+        // SOI, APP0, two APP11 segments of JUMBF, an APP11 of something else, SOS.
+        let seg = |m: u8, body: &[u8]| {
+            let mut s = vec![0xFF, m];
+            s.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+            s.extend_from_slice(body);
+            s
+        };
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(seg(0xE0, b"JFIF\0\x01\x01"));
+        let first = jpeg.len() as u64;
+        jpeg.extend(seg(0xEB, b"JP\0\x01store part one"));
+        jpeg.extend(seg(0xEB, b"JP\0\x01store part two"));
+        let end = jpeg.len() as u64;
+        jpeg.extend(seg(0xEB, b"XX other"));
+        jpeg.extend(seg(0xDA, b"\x01\x01\0\0?\0"));
+        jpeg.extend_from_slice(&[0x12, 0x34, 0xFF, 0xD9]);
+        let region = store_region(&mut std::io::Cursor::new(&jpeg), "image/jpeg").unwrap();
+        assert_eq!(region, (first, end - first));
+        assert!(only_the_store_left_out(&[region], region).is_ok());
+        // Anything more, less or beside it leaves picture bytes unhashed or is wrong.
+        for wrong in [
+            vec![(first, 1 << 40)],
+            vec![(first, end - first + 1)],
+            vec![region, (end, 0)],
+            vec![(0, 2), region],
+            vec![],
+        ] {
+            let err = only_the_store_left_out(&wrong, region).unwrap_err();
+            assert!(err.contains("may be left out"), "{err}");
+        }
+        // PNG: the caBX chunk whole.
+        let chunk = |t: &[u8; 4], d: &[u8]| {
+            let mut c = (d.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(t);
+            c.extend_from_slice(d);
+            c.extend_from_slice(&[0; 4]);
+            c
+        };
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &[0; 13]));
+        let at = png.len() as u64;
+        png.extend(chunk(b"caBX", b"jumbf"));
+        png.extend(chunk(b"IEND", b""));
+        assert_eq!(
+            store_region(&mut std::io::Cursor::new(&png), "image/png").unwrap(),
+            (at, 17)
+        );
+        // Without a store, or in another format: said, not guessed.
+        let err = store_region(&mut std::io::Cursor::new(&png[..33]), "image/png").unwrap_err();
+        assert!(
+            err.contains("cannot read") || err.contains("no caBX"),
+            "{err}"
+        );
+        let err = store_region(&mut std::io::Cursor::new(&png), "image/webp").unwrap_err();
+        assert!(err.contains("not read here"), "{err}");
     }
 }

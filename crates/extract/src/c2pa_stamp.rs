@@ -72,6 +72,8 @@ fn boxes(mut data: &[u8]) -> Result<Vec<JumbfBox<'_>>, String> {
 struct Superbox<'a> {
     uuid: [u8; 16],
     label: String,
+    /// The superbox's payload: its description and content boxes, as stored.
+    payload: &'a [u8],
     contents: Vec<JumbfBox<'a>>,
 }
 
@@ -117,6 +119,7 @@ fn superbox<'a>(b: &JumbfBox<'a>) -> Result<Superbox<'a>, String> {
     Ok(Superbox {
         uuid,
         label,
+        payload: b.payload,
         contents: inner.collect(),
     })
 }
@@ -163,10 +166,24 @@ fn the_one<'s, 'a>(
 /// content types, as the validator tells them apart (labels only name them): a
 /// manifest is `c2ma`, `c2md` or `c2um` (others are skipped), its claim `c2cl`, its
 /// signature `c2cs`. Anything ambiguous is refused, never guessed.
+#[cfg(test)]
 fn claim_and_signature<'a>(
     store: &'a [u8],
     active: Option<&str>,
 ) -> Result<(&'a [u8], &'a [u8]), String> {
+    manifest_parts(store, active).map(|p| (p.claim, p.signature))
+}
+
+/// What the active manifest holds that the time-stamp check reads.
+struct Parts<'a> {
+    claim: &'a [u8],
+    signature: &'a [u8],
+    /// The data-hash assertion (`c2pa.hash.data` in the assertion store, `c2as`): its
+    /// superbox payload as stored, and its CBOR; or why there is not exactly one.
+    data_hash: Result<(&'a [u8], &'a [u8]), String>,
+}
+
+fn manifest_parts<'a>(store: &'a [u8], active: Option<&str>) -> Result<Parts<'a>, String> {
     let top = boxes(store)?;
     let store_box = top.first().ok_or("the manifest store is empty")?;
     let store_sb = superbox(store_box)?;
@@ -200,7 +217,57 @@ fn claim_and_signature<'a>(
     let parts = children(&manifest.contents, 2)?;
     let claim = the_one(&parts, b"c2cl", "claim")?;
     let signature = the_one(&parts, b"c2cs", "signature")?;
-    Ok((cbor_of(claim, "claim")?, cbor_of(signature, "signature")?))
+    let data_hash = the_one(&parts, b"c2as", "assertion store").and_then(|store| {
+        let assertions = children(&store.contents, 3)?;
+        let mut found = assertions.iter().filter(|a| a.label == "c2pa.hash.data");
+        match (found.next(), found.next()) {
+            (Some(one), None) => Ok((one.payload, cbor_of(one, "data-hash assertion")?)),
+            (None, _) => Err("the claim has no data-hash assertion".to_string()),
+            (Some(_), Some(_)) => Err("the claim has more than one data-hash assertion".into()),
+        }
+    });
+    Ok(Parts {
+        claim: cbor_of(claim, "claim")?,
+        signature: cbor_of(signature, "signature")?,
+        data_hash,
+    })
+}
+
+/// The ranges a data-hash assertion leaves out (`exclusions`: `{"start", "length"}`).
+fn exclusions(cbor: &[u8]) -> Result<Vec<(u64, u64)>, String> {
+    let value: Value = coset::cbor::from_reader(cbor)
+        .map_err(|e| format!("the data-hash assertion is not CBOR: {e}"))?;
+    let field = |v: &Value, k: &str| -> Option<Value> {
+        v.as_map()?
+            .iter()
+            .find(|(key, _)| key.as_text() == Some(k))
+            .map(|(_, v)| v.clone())
+    };
+    let Some(list) = field(&value, "exclusions") else {
+        return Ok(Vec::new());
+    };
+    let list = list
+        .as_array()
+        .ok_or("the data-hash exclusions are not a list")?;
+    list.iter()
+        .map(|e| {
+            let n = |k| {
+                field(e, k)
+                    .and_then(|v| v.as_integer())
+                    .and_then(|i| u64::try_from(i).ok())
+            };
+            n("start")
+                .zip(n("length"))
+                .ok_or_else(|| "a data-hash exclusion is not a start and a length".to_string())
+        })
+        .collect()
+}
+
+/// The data-hash assertion as read: its superbox payload (whose hash the claim lists)
+/// and the ranges it leaves out.
+pub struct DataHash {
+    pub payload: Vec<u8>,
+    pub exclusions: Vec<(u64, u64)>,
 }
 
 /// The token bytes of a `sigTst`/`sigTst2` header value: `{"tstTokens": [{"val": h'…'}]}`.
@@ -233,6 +300,8 @@ pub struct Read {
     /// The hashes of the assertions the claim lists (`assertions`), when the claim has
     /// that field (version 1).
     pub assertion_hashes: Option<Vec<Vec<u8>>>,
+    /// The active manifest's data-hash assertion, or why it cannot be read.
+    pub data_hash: Result<DataHash, String>,
     /// The signer's certificate (DER) as the COSE *protected* header names it (`x5chain`,
     /// label 33), if it does: only there is the key part of what a `sigTst2` token
     /// stamps.
@@ -283,7 +352,11 @@ fn assertion_hashes(claim: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
 }
 
 pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<Read>, String> {
-    let (claim, signature) = claim_and_signature(store, active)?;
+    let Parts {
+        claim,
+        signature,
+        data_hash,
+    } = manifest_parts(store, active)?;
     let sign1 = CoseSign1::from_tagged_slice(signature)
         .or_else(|_| CoseSign1::from_slice(signature))
         .map_err(|e| format!("the signature is not a COSE_Sign1: {e}"))?;
@@ -335,6 +408,8 @@ pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<Read>, St
         tsa: info.tsa_name.clone(),
         imprint_algorithm: info.hash_algorithm.clone(),
         imprint_matches: digest == info.message_imprint,
+        covers_file: false,
+        coverage_note: None,
         stamped_digest: digest,
         token: base64::engine::general_purpose::STANDARD.encode(&token),
     };
@@ -342,6 +417,12 @@ pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<Read>, St
         stamp,
         assertion_hashes: assertion_hashes(claim)?,
         protected_signer: protected_signer(&sign1),
+        data_hash: data_hash.and_then(|(payload, cbor)| {
+            Ok(DataHash {
+                payload: payload.to_vec(),
+                exclusions: exclusions(cbor)?,
+            })
+        }),
         signature: sign1.signature,
     }))
 }

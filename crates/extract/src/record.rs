@@ -449,6 +449,14 @@ pub struct C2paTimeStamp {
     pub stamped_digest: String,
     /// Whether the token's imprint is that digest.
     pub imprint_matches: bool,
+    /// Whether the claim's hard binding hashes every byte of the file outside the
+    /// manifest store (a data hash whose one exclusion is the store itself): only then
+    /// does a time that dates the claim date the picture.
+    #[serde(default)]
+    pub covers_file: bool,
+    /// Why it does not, when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_note: Option<String>,
     /// The `TimeStampToken` (CMS `ContentInfo`), base64 of its DER.
     pub token: String,
 }

@@ -293,6 +293,8 @@ fn version_1_claims_time_stamps_are_read_with_what_they_stamp() {
             "{file}"
         );
         assert_eq!(t.imprint_matches, matches, "{file}: {t:?}");
+        // One data hash whose one exclusion is the APP11 segments of the store.
+        assert!(t.covers_file, "{file}: {:?}", t.coverage_note);
         let token = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &t.token)
             .expect("base64");
         let info = custody_timestamp::parse_token(&token).expect("a TimeStampToken");
@@ -406,6 +408,7 @@ fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
         ("sigTst2", "claim signature")
     );
     assert!(t.imprint_matches, "{t:?}");
+    assert!(t.covers_file, "{:?}", t.coverage_note);
     let token =
         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &t.token).unwrap();
     let digest = hex::decode(&t.stamped_digest).unwrap();
