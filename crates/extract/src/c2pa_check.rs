@@ -302,12 +302,19 @@ fn covers_file<R: Read + Seek + Send>(
     {
         return Err("its hard binding is a box, BMFF or collection hash, whose coverage of the file is not checked here".into());
     }
+    // Exactly one data hash, without an instance number (`c2pa.hash.data__1`): with
+    // more, which ones the validator checked is not known here.
     let mut listed = references
         .iter()
-        .filter(|(url, _, _)| url.ends_with("/c2pa.hash.data"));
-    let (Some((_, alg, hash)), None) = (listed.next(), listed.next()) else {
+        .filter(|(url, _, _)| url.contains("c2pa.hash.data"));
+    let (Some((url, alg, hash)), None) = (listed.next(), listed.next()) else {
         return Err("the validated claim does not list exactly one data-hash assertion".into());
     };
+    if !url.ends_with("/c2pa.hash.data") {
+        return Err(format!(
+            "its data-hash assertion is {url}, not the one plain c2pa.hash.data"
+        ));
+    }
     let data_hash = read.data_hash.as_ref().map_err(Clone::clone)?;
     let alg = custody_timestamp::HashAlg::from_name(alg.as_deref().unwrap_or("sha256"))
         .ok_or("the data-hash assertion's hash algorithm is not read here")?;
@@ -385,7 +392,14 @@ fn store_region(r: &mut impl ReadSeek, media_type: &str) -> Result<(u64, u64), S
                     let end = pos + 2 + len;
                     found = Some(match found {
                         None => (pos, end),
-                        Some((start, _)) => (start, end),
+                        Some((start, last)) if last == pos => (start, end),
+                        // Whatever lies between two of them (a quantisation table, say)
+                        // would be left out with the store.
+                        Some(_) => {
+                            return Err(
+                                "the JPEG's APP11 segments of JUMBF are not contiguous: other segments lie between them".into(),
+                            );
+                        }
                     });
                 }
                 pos += 2 + len;
@@ -704,6 +718,14 @@ mod tests {
         jpeg.extend_from_slice(&[0x12, 0x34, 0xFF, 0xD9]);
         let region = store_region(&mut std::io::Cursor::new(&jpeg), "image/jpeg").unwrap();
         assert_eq!(region, (first, end - first));
+        // A segment between two of the store's would be left out with it: refused.
+        let mut split = jpeg[..first as usize].to_vec();
+        split.extend(seg(0xEB, b"JP\0\x01store part one"));
+        split.extend(seg(0xDB, &[0; 65]));
+        split.extend(seg(0xEB, b"JP\0\x01store part two"));
+        split.extend_from_slice(&jpeg[end as usize..]);
+        let err = store_region(&mut std::io::Cursor::new(&split), "image/jpeg").unwrap_err();
+        assert!(err.contains("not contiguous"), "{err}");
         assert!(only_the_store_left_out(&[region], region).is_ok());
         // Anything more, less or beside it leaves picture bytes unhashed or is wrong.
         for wrong in [
