@@ -496,7 +496,7 @@ fn c2pa_time(
     Some((
         at,
         TimeBasis::DeviceClock,
-        "signed C2PA claim's time (its time-stamp does not verify against this vault's TSA roots)"
+        "signed C2PA claim's time (no time-stamp proves these bytes then; `custody show` says why)"
             .into(),
     ))
 }
@@ -931,7 +931,10 @@ mod tests {
             let (at, basis, source) = c2pa_time(&claim(state), &roots, now).unwrap();
             assert_eq!(at.year(), 2024, "{state}");
             assert_eq!(basis, TimeBasis::DeviceClock);
-            assert!(source.contains("does not verify"), "{source}");
+            assert!(
+                source.contains("no time-stamp proves these bytes"),
+                "{source}"
+            );
         }
         assert!(c2pa_time(&claim("invalid"), &roots, now).is_none());
         assert!(c2pa_time(&claim("no_manifest"), &roots, now).is_none());
