@@ -379,15 +379,23 @@ fn store_region(r: &mut impl ReadSeek, media_type: &str) -> Result<(u64, u64), S
                         pos += 1;
                         continue;
                     }
-                    0xD8 | 0xD0..=0xD7 | 0x01 => {
-                        pos += 2;
-                        continue;
-                    }
                     0xDA | 0xD9 => break,
-                    _ => {}
+                    // Markers with a length; nothing else may stand in a header this
+                    // check trusts: decoders and the validator skip `FF 00` and reserved
+                    // codes as stray bytes, so a walk reading a length there would see
+                    // other segments than they do.
+                    0xC0..=0xCF | 0xDB..=0xDF | 0xE0..=0xEF | 0xFE => {}
+                    other => {
+                        return Err(format!(
+                            "the JPEG header holds FF {other:02X} at byte {pos}, which readers may skip differently, so where its segments lie is not certain"
+                        ));
+                    }
                 }
                 let len = read_n(r, 2)?;
                 let len = u16::from_be_bytes([len[0], len[1]]) as u64;
+                if len < 2 {
+                    return Err(format!("a JPEG segment at byte {pos} has a length under 2"));
+                }
                 if m[1] == 0xEB && len >= 4 && read_n(r, 2)? == b"JP" {
                     let end = pos + 2 + len;
                     found = Some(match found {
@@ -726,6 +734,18 @@ mod tests {
         split.extend_from_slice(&jpeg[end as usize..]);
         let err = store_region(&mut std::io::Cursor::new(&split), "image/jpeg").unwrap_err();
         assert!(err.contains("not contiguous"), "{err}");
+        // `FF 00` (or a reserved code) is skipped by decoders and the validator, which
+        // then walk other segments than a reader taking a length there.
+        for code in [0x00u8, 0x01, 0x02, 0xBF, 0xD0, 0xD8] {
+            let mut odd = jpeg[..first as usize].to_vec();
+            odd.extend_from_slice(&[0xFF, code, 0x00, 0x06, 0xFF, 0xFE, 0x00, 0x0A]);
+            odd.extend_from_slice(&jpeg[first as usize..]);
+            let err = store_region(&mut std::io::Cursor::new(&odd), "image/jpeg").unwrap_err();
+            assert!(
+                err.contains("readers may skip differently"),
+                "{code:02X}: {err}"
+            );
+        }
         assert!(only_the_store_left_out(&[region], region).is_ok());
         // Anything more, less or beside it leaves picture bytes unhashed or is wrong.
         for wrong in [

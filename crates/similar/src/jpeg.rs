@@ -843,6 +843,14 @@ pub(crate) fn decode_dc_luma_walking(data: &[u8], walk: Walk) -> Result<LumaPlan
                 return finish_progressive(frame, &coeffs, &qt_dc, luma_dc_done, orientation);
             }
             0xD0..=0xD7 | 0x01 => continue, // stray markers without a length
+            // Not markers with a length: decoders skip such bytes and look for the next
+            // marker, so reading a length here would walk a different file than the one
+            // viewers see. The general decoder, which skips them too, takes the file.
+            0x00 | 0x02..=0xBF | 0xD8 => {
+                return Err(JpegError::Unsupported(
+                    "bytes in the header that decoders skip (FF 00 or a reserved marker)",
+                ));
+            }
             _ => {}
         }
         let len = be16(data, pos)?;
