@@ -784,7 +784,14 @@ async fn run_timestamp(
     if let Some(path) = roots {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let added = timestamps::add_roots(vault.dir(), &pem)?;
-        eprintln!("note: {added} TSA root certificate(s) added to keys/tsa-roots.pem");
+        if added == 0 {
+            eprintln!(
+                "note: every certificate in {} is already among the TSA roots (keys/tsa-roots.pem)",
+                path.display()
+            );
+        } else {
+            eprintln!("note: {added} TSA root certificate(s) added to keys/tsa-roots.pem");
+        }
     }
     let configured = timestamps::TimestampingConfig::load(vault.dir())?;
     let use_tsas: Vec<String> = if tsas.is_empty() {

@@ -747,6 +747,18 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
             .arg(root),
     )
     .ok();
+    // Given again: nothing added, and said so.
+    let again = Run::of(
+        env.command()
+            .args(["--vault", "vault", "timestamp", "--roots"])
+            .arg(root),
+    )
+    .ok();
+    assert!(
+        again.stderr.contains("already among the TSA roots"),
+        "{}",
+        again.stderr
+    );
     let after = stamp("ITM-000001");
     assert_eq!(after["verified"], true, "{after}");
     assert!(
