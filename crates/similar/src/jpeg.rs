@@ -434,6 +434,8 @@ struct Entropy {
     starts: Vec<usize>,
     /// Length without the padding.
     len: usize,
+    /// Where the marker that ends the scan begins in the file (its length if none).
+    end: usize,
 }
 
 const PAD: usize = 8;
@@ -488,7 +490,12 @@ impl Entropy {
         }
         let len = bytes.len();
         bytes.resize(len + PAD, 0);
-        Ok(Self { bytes, starts, len })
+        Ok(Self {
+            bytes,
+            starts,
+            len,
+            end: p.min(data.len()),
+        })
     }
 }
 
@@ -930,8 +937,11 @@ pub(crate) fn decode_dc_luma_walking(data: &[u8], walk: Walk) -> Result<LumaPlan
                     if scan.ah == 0 {
                         luma_dc_done = true;
                     }
-                    // Once the DC of luma is complete to the last bit, stop reading.
+                    // Once the DC of luma is complete to the last bit, stop reading,
+                    // unless a later scan would change it again (decoders keep the
+                    // last).
                     if scan.al == 0 && luma_dc_done {
+                        no_later_luma_scan(data, skip_entropy(data, start), f)?;
                         return finish_progressive(
                             frame,
                             &coeffs,
@@ -1147,17 +1157,55 @@ fn parse_sos(seg: &[u8], f: &Frame) -> Result<Scan, JpegError> {
 fn skip_entropy(data: &[u8], start: usize) -> usize {
     let mut p = start;
     while p + 1 < data.len() {
-        if data[p] == 0xFF {
-            let m = data[p + 1];
-            if m != 0 && !(0xD0..=0xD7).contains(&m) && m != 0xFF {
-                return p;
-            }
-            p += if m == 0xFF { 1 } else { 2 };
-        } else {
-            p += 1;
+        match memchr::memchr(0xFF, &data[p..data.len() - 1]) {
+            Some(i) => p += i,
+            None => return data.len(),
         }
+        let m = data[p + 1];
+        if m != 0 && !(0xD0..=0xD7).contains(&m) && m != 0xFF {
+            return p;
+        }
+        p += if m == 0xFF { 1 } else { 2 };
     }
     data.len()
+}
+
+/// After the scan that gave the walk its luma DC, from `pos` (the marker ending it):
+/// no later scan may hold luma's DC again. Decoders keep the last value they read, so a
+/// file whose later scans rewrite it would show another picture than the walk hashed;
+/// the general decoder, which reads every scan, takes such a file.
+fn no_later_luma_scan(data: &[u8], mut pos: usize, f: &Frame) -> Result<(), JpegError> {
+    const REWRITTEN: JpegError =
+        JpegError::Unsupported("a later scan holds luma's DC again (read by the general decoder)");
+    for _ in 0..65_536 {
+        while data.get(pos) == Some(&0xFF) && data.get(pos + 1) == Some(&0xFF) {
+            pos += 1;
+        }
+        match (data.get(pos), data.get(pos + 1)) {
+            (None, _) | (Some(0xFF), Some(0xD9)) => return Ok(()),
+            // Markers with a length only: decoders skip stray bytes and codes without
+            // one while looking for the next marker, which this walk would not follow.
+            (Some(0xFF), Some(&marker)) if matches!(marker, 0xC0..=0xCF | 0xDA..=0xDF | 0xE0..=0xEF | 0xFE) =>
+            {
+                let len = be16(data, pos + 2).map_err(|_| REWRITTEN)?;
+                if len < 2 || pos + 2 + len > data.len() {
+                    return Err(REWRITTEN);
+                }
+                let seg_end = pos + 2 + len;
+                if marker == 0xDA {
+                    let scan = parse_sos(&data[pos + 4..seg_end], f).map_err(|_| REWRITTEN)?;
+                    if scan.comps.contains(&0) && (!f.progressive || scan.ss == 0) {
+                        return Err(REWRITTEN);
+                    }
+                    pos = skip_entropy(data, seg_end);
+                } else {
+                    pos = seg_end;
+                }
+            }
+            _ => return Err(REWRITTEN),
+        }
+    }
+    Err(REWRITTEN)
 }
 
 fn dc_scale(qt_dc: &[Option<u16>; 4], f: &Frame) -> Result<f32, JpegError> {
@@ -1236,6 +1284,7 @@ fn decode_sequential_scan(
                 &mut out,
             ) {
                 LANE_WALKS[0].fetch_add(1, Ordering::Relaxed);
+                no_later_luma_scan(data, entropy.end, f)?;
                 return Ok(plane(f, out, bw, bh, orientation));
             }
             LANE_WALKS[1].fetch_add(1, Ordering::Relaxed);
@@ -1289,6 +1338,7 @@ fn decode_sequential_scan(
     if b.overran() {
         return Err(JpegError::Corrupt("entropy-coded data ends early"));
     }
+    no_later_luma_scan(data, entropy.end, f)?;
     Ok(plane(f, out, bw, bh, orientation))
 }
 

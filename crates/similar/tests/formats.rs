@@ -160,3 +160,31 @@ fn stray_bytes_in_a_header_leave_the_file_to_the_general_decoder() {
     let plain = hash_bytes(&d, "image/jpeg").unwrap();
     assert!(h.distance(&plain) <= 2, "{h} vs {plain}");
 }
+
+/// A later scan holding luma's DC again (a second copy of the first one, put before
+/// the end) decides what decoders show, since they keep the last value: the DC-only
+/// walk, which stops at the first, leaves such a file to the general decoder instead
+/// of hashing another picture than viewers see. Sequential and progressive alike.
+#[test]
+fn a_later_scan_rewriting_luma_dc_leaves_the_file_to_the_general_decoder() {
+    for name in ["baseline.jpg", "progressive.jpg"] {
+        let d = data(name);
+        let sos = d.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        // The scan runs to the next marker that is not a restart or stuffing.
+        let mut end = sos + 2;
+        while d[end] != 0xFF || matches!(d[end + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
+            end += 1;
+        }
+        let eoi = d.len() - 2;
+        assert_eq!(&d[eoi..], &[0xFF, 0xD9], "{name}");
+        let mut odd = d[..eoi].to_vec();
+        odd.extend_from_slice(&d[sos..end]);
+        odd.extend_from_slice(&d[eoi..]);
+        assert!(dc_luma(&d).is_ok(), "{name}");
+        let err = match dc_luma(&odd) {
+            Ok(_) => panic!("{name}: the walk hashed the first of two luma DC scans"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("later scan"), "{name}: {err}");
+    }
+}

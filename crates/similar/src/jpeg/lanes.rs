@@ -1013,6 +1013,7 @@ mod tests {
             bytes: bytes.to_vec(),
             starts: starts.to_vec(),
             len,
+            end: len,
         };
         let tables: Vec<(BlockStart, DcTable, AcTable)> = sets
             .iter()
