@@ -22,13 +22,12 @@ pub struct StampCheck {
     pub tsa: String,
     /// What it stamps: `claim` or `claim signature`.
     pub covers: String,
-    /// Whether the token proves that the claim (and so the bytes it binds) existed at
-    /// genTime: it stamps this claim and its signer chains to one of the vault's TSA
-    /// roots, at genTime.
+    /// Whether the token proves that the claim existed at genTime: it stamps this claim
+    /// and its signer chains to one of the vault's TSA roots, at genTime.
     pub verified: bool,
-    /// Whether it dates these very bytes: verified, and the credentials are `valid` or
-    /// `trusted` (their claim binds the bytes). A verified token of credentials that do
-    /// not hold dates the claim only.
+    /// Whether it dates these very bytes: verified, the credentials are `valid` or
+    /// `trusted`, and their hard binding hashes the whole file outside the manifest
+    /// store (`covers_file`). Otherwise a verified token dates the claim only.
     pub dates_these_bytes: bool,
     /// Why a verified token does not date these bytes: the credentials do not hold, or
     /// their hard binding does not hash the whole file outside the manifest store.

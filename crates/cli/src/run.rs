@@ -434,9 +434,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 run_timestamp(&vault, tsas, roots.as_deref(), *save, *every, *timeout).await;
             vault.close().await;
             // Roots given alone: added, nothing to stamp.
-            let Some(r) = result? else {
+            let (roots_added, report) = result?;
+            let Some(r) = report else {
                 if cli.json {
-                    print_json(&serde_json::json!({"stamped": [], "failed": []}))?;
+                    print_json(&serde_json::json!({"roots_added": roots_added}))?;
                 }
                 return Ok(ExitCode::SUCCESS);
             };
@@ -780,7 +781,8 @@ async fn run_timestamp(
     save: bool,
     every: u64,
     timeout: u64,
-) -> Result<Option<timestamps::StampReport>> {
+) -> Result<(Option<usize>, Option<timestamps::StampReport>)> {
+    let mut roots_added = None;
     if let Some(path) = roots {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let added = timestamps::add_roots(vault.dir(), &pem)?;
@@ -792,6 +794,7 @@ async fn run_timestamp(
         } else {
             eprintln!("note: {added} TSA root certificate(s) added to keys/tsa-roots.pem");
         }
+        roots_added = Some(added);
     }
     let configured = timestamps::TimestampingConfig::load(vault.dir())?;
     let use_tsas: Vec<String> = if tsas.is_empty() {
@@ -811,11 +814,11 @@ async fn run_timestamp(
     }
     if roots.is_some() && use_tsas.is_empty() {
         // Only adding roots (to verify tokens already held: a package's, a C2PA claim's).
-        return Ok(None);
+        return Ok((roots_added, None));
     }
-    Ok(Some(
-        timestamps::stamp(vault, &use_tsas, std::time::Duration::from_secs(timeout)).await?,
-    ))
+    let report =
+        timestamps::stamp(vault, &use_tsas, std::time::Duration::from_secs(timeout)).await?;
+    Ok((roots_added, Some(report)))
 }
 
 /// After a command changed the vault: stamp the new checkpoint if configured TSAs are due.

@@ -6,24 +6,26 @@
 //! the token is read here, with what it must stamp, and judged later by the vault
 //! (`docs/design/metadata.md` §7):
 //!
-//! - The manifest store is a JUMBF superbox labelled `c2pa` holding one superbox per
-//!   manifest, labelled with the manifest's URN. A manifest holds its claim (`c2pa.claim`
-//!   or `c2pa.claim.v2`) and its signature (`c2pa.signature`), each as a `cbor` box.
+//! - The manifest store is a JUMBF superbox of C2PA type `c2pa` holding one superbox
+//!   per manifest (type `c2ma`, `c2md` or `c2um`), labelled with the manifest's URN. A
+//!   manifest holds its claim (type `c2cl`), its signature (`c2cs`) and its assertion
+//!   store (`c2as`), the first two as a `cbor` box each. Boxes are told apart by type,
+//!   as the validator does; anything ambiguous is refused.
 //! - The signature is a COSE_Sign1 whose unprotected header carries the token: `sigTst`
 //!   (C2PA 1.x: the value is a `TimeStampResp`) or `sigTst2` (2.x: a `TimeStampToken`),
 //!   as `{"tstTokens": [{"val": bytes}]}`.
 //! - The token stamps COSE's `CounterSignature` structure: `["CounterSignature",
 //!   protected header, h'', payload]`, whose payload is the claim's bytes (`sigTst`) or
 //!   the signature's bytes as a CBOR byte string (`sigTst2`).
+//!
+//! What is read here is then tied to what the validator checked, and the binding's
+//! coverage of the file judged, by `c2pa_check`.
 
 use base64::Engine;
 use coset::cbor::value::Value;
 use coset::{CborSerializable, CoseSign1, Label, SignatureContext, TaggedCborSerializable};
 
 use crate::record::C2paTimeStamp;
-
-/// Boxes nested deeper than this are not followed (a store is three levels deep).
-const MAX_DEPTH: usize = 8;
 
 /// One JUMBF box: its type and payload.
 struct JumbfBox<'a> {
@@ -124,11 +126,8 @@ fn superbox<'a>(b: &JumbfBox<'a>) -> Result<Superbox<'a>, String> {
     })
 }
 
-/// The superboxes among `contents`, by label.
-fn children<'a>(contents: &[JumbfBox<'a>], depth: usize) -> Result<Vec<Superbox<'a>>, String> {
-    if depth > MAX_DEPTH {
-        return Err("JUMBF boxes nested too deep".into());
-    }
+/// The superboxes among `contents`.
+fn children<'a>(contents: &[JumbfBox<'a>]) -> Result<Vec<Superbox<'a>>, String> {
     contents
         .iter()
         .filter(|b| &b.kind == b"jumb")
@@ -190,7 +189,7 @@ fn manifest_parts<'a>(store: &'a [u8], active: Option<&str>) -> Result<Parts<'a>
     if !store_sb.is(b"c2pa") {
         return Err("the outer box is not a C2PA manifest store".into());
     }
-    let all = children(&store_sb.contents, 1)?;
+    let all = children(&store_sb.contents)?;
     let manifests: Vec<&Superbox<'_>> = all
         .iter()
         .filter(|m| m.is(b"c2ma") || m.is(b"c2md") || m.is(b"c2um"))
@@ -214,11 +213,11 @@ fn manifest_parts<'a>(store: &'a [u8], active: Option<&str>) -> Result<Parts<'a>
             .copied()
             .ok_or("the store holds no manifest")?,
     };
-    let parts = children(&manifest.contents, 2)?;
+    let parts = children(&manifest.contents)?;
     let claim = the_one(&parts, b"c2cl", "claim")?;
     let signature = the_one(&parts, b"c2cs", "signature")?;
     let data_hash = the_one(&parts, b"c2as", "assertion store").and_then(|store| {
-        let assertions = children(&store.contents, 3)?;
+        let assertions = children(&store.contents)?;
         let mut found = assertions.iter().filter(|a| a.label == "c2pa.hash.data");
         match (found.next(), found.next()) {
             (Some(one), None) => Ok((one.payload, cbor_of(one, "data-hash assertion")?)),
@@ -233,16 +232,18 @@ fn manifest_parts<'a>(store: &'a [u8], active: Option<&str>) -> Result<Parts<'a>
     })
 }
 
+/// The value of text key `key` in a CBOR map.
+fn field<'v>(map: &'v Value, key: &str) -> Option<&'v Value> {
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .map(|(_, v)| v)
+}
+
 /// The ranges a data-hash assertion leaves out (`exclusions`: `{"start", "length"}`).
 fn exclusions(cbor: &[u8]) -> Result<Vec<(u64, u64)>, String> {
     let value: Value = coset::cbor::from_reader(cbor)
         .map_err(|e| format!("the data-hash assertion is not CBOR: {e}"))?;
-    let field = |v: &Value, k: &str| -> Option<Value> {
-        v.as_map()?
-            .iter()
-            .find(|(key, _)| key.as_text() == Some(k))
-            .map(|(_, v)| v.clone())
-    };
     let Some(list) = field(&value, "exclusions") else {
         return Ok(Vec::new());
     };
@@ -273,16 +274,10 @@ pub struct DataHash {
 /// The token bytes of a `sigTst`/`sigTst2` header value: `{"tstTokens": [{"val": h'…'}]}`.
 /// C2PA allows one token.
 fn token_bytes(value: &Value) -> Result<Vec<u8>, String> {
-    let field = |map: &Value, key: &str| -> Option<Value> {
-        map.as_map()?
-            .iter()
-            .find(|(k, _)| k.as_text() == Some(key))
-            .map(|(_, v)| v.clone())
-    };
     let tokens = field(value, "tstTokens").ok_or("the header holds no tstTokens")?;
     match tokens.as_array().map(Vec::as_slice) {
         Some([one]) => field(one, "val")
-            .and_then(|v| v.into_bytes().ok())
+            .and_then(|v| v.as_bytes().cloned())
             .ok_or_else(|| "the token's value is not a byte string".into()),
         Some([]) => Err("tstTokens is empty".into()),
         Some(_) => Err("tstTokens holds more than the one token C2PA allows".into()),
@@ -290,8 +285,6 @@ fn token_bytes(value: &Value) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The time-stamp of the claim of manifest `active` in the JUMBF `store`: `Ok(None)` when
-/// its signature carries none, `Err` with the reason when it cannot be read.
 /// A time-stamp as read, with what ties it to the manifest the validator checked.
 pub struct Read {
     pub stamp: C2paTimeStamp,
@@ -333,8 +326,10 @@ fn protected_signer(sign1: &CoseSign1) -> Option<Vec<u8>> {
 fn assertion_hashes(claim: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
     let value: Value =
         coset::cbor::from_reader(claim).map_err(|e| format!("the claim is not CBOR: {e}"))?;
-    let map = value.as_map().ok_or("the claim is not a CBOR map")?;
-    let Some((_, list)) = map.iter().find(|(k, _)| k.as_text() == Some("assertions")) else {
+    if value.as_map().is_none() {
+        return Err("the claim is not a CBOR map".into());
+    }
+    let Some(list) = field(&value, "assertions") else {
         return Ok(None);
     };
     let list = list
@@ -342,15 +337,16 @@ fn assertion_hashes(claim: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
         .ok_or("the claim's assertions are not a list")?;
     list.iter()
         .map(|a| {
-            a.as_map()
-                .and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("hash")))
-                .and_then(|(_, h)| h.as_bytes().cloned())
+            field(a, "hash")
+                .and_then(|h| h.as_bytes().cloned())
                 .ok_or_else(|| "an assertion reference of the claim has no hash".to_string())
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
 }
 
+/// The time-stamp of the claim of manifest `active` in the JUMBF `store`: `Ok(None)` when
+/// its signature carries none, `Err` with the reason when it cannot be read.
 pub fn time_stamp(store: &[u8], active: Option<&str>) -> Result<Option<Read>, String> {
     let Parts {
         claim,

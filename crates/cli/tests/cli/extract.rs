@@ -747,10 +747,10 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
             .arg(root),
     )
     .ok();
-    // Given again: nothing added, and said so.
+    // Given again: nothing added, and said so (to scripts too).
     let again = Run::of(
         env.command()
-            .args(["--vault", "vault", "timestamp", "--roots"])
+            .args(["--vault", "vault", "--json", "timestamp", "--roots"])
             .arg(root),
     )
     .ok();
@@ -759,6 +759,7 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
         "{}",
         again.stderr
     );
+    assert_eq!(again.json()["roots_added"], 0, "{}", again.stdout);
     let after = stamp("ITM-000001");
     assert_eq!(after["verified"], true, "{after}");
     assert!(
