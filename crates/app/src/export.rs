@@ -311,12 +311,7 @@ pub async fn export(
             }
         }
     }
-    if let Ok(roots) = std::fs::read(
-        vault
-            .dir()
-            .join(crate::vault::KEYS_DIR)
-            .join(timestamps::TSA_ROOTS),
-    ) {
+    if let Ok(roots) = std::fs::read(crate::anchors::TSA_ROOTS.path(vault.dir())) {
         tag(&mut writer, "custody/tsa-roots.pem", &roots)?;
     }
     if let (Some(c), false) = (&opts.case, case_events.is_empty()) {

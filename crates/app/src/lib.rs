@@ -11,6 +11,7 @@ pub mod vault;
 
 pub use error::{AppError, Result};
 pub use vault::{Mode, Vault};
+pub mod anchors;
 pub mod cases;
 pub mod catalog;
 pub mod clocks;

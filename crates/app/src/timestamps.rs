@@ -17,10 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{AppError, Result};
-use crate::vault::{KEYS_DIR, LEDGER_DIR, Pending, Vault};
+use crate::vault::{LEDGER_DIR, Pending, Vault};
 
 pub const TIMESTAMPS_DIR: &str = "timestamps";
-pub const TSA_ROOTS: &str = "tsa-roots.pem";
 pub const TSA_CONFIG: &str = "timestamping.json";
 
 /// Which TSAs stamp this vault's checkpoints, and how often (`<vault>/timestamping.json`).
@@ -93,53 +92,15 @@ pub fn tokens_dir(vault_dir: &Path, size: u64) -> PathBuf {
         .join(custody_ledger::file::checkpoint_name(size))
 }
 
-/// Adds trusted TSA root certificates (PEM) to `keys/tsa-roots.pem`.
+/// Adds trusted TSA root certificates (PEM, or one DER certificate) to
+/// `keys/tsa-roots.pem`; returns how many were new.
 pub fn add_roots(vault_dir: &Path, pem: &[u8]) -> Result<usize> {
-    let certs = custody_timestamp::certificates_from_pem(pem, "TSA root certificates")
-        .map_err(|e| AppError::Invalid(format!("not usable as TSA roots: {e}")))?;
-    if certs.is_empty() {
-        return Err(AppError::Invalid(
-            "the file holds no certificate (PEM or DER)".into(),
-        ));
-    }
-    let path = vault_dir.join(KEYS_DIR).join(TSA_ROOTS);
-    let mut all = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(AppError::io(format!("reading {}", path.display()), e)),
-    };
-    // A damaged file is not added to: what it held would stay unusable.
-    let existing = if all.is_empty() {
-        Vec::new()
-    } else {
-        custody_timestamp::certificates_from_pem(&all, "TSA roots").map_err(|e| {
-            AppError::BadConfig {
-                path: path.clone(),
-                reason: format!(
-                    "{e}; repair it or move it aside (its certificates can be added again with --roots)"
-                ),
-            }
-        })?
-    };
-    let new: Vec<Vec<u8>> = certs
-        .into_iter()
-        .filter(|c| !existing.contains(c))
-        .collect();
-    all.extend_from_slice(custody_timestamp::certificates_pem(&new).as_bytes());
-    custody_ledger::file::write_atomic(&path, &all)?;
-    Ok(new.len())
+    crate::anchors::TSA_ROOTS.add(vault_dir, pem)
 }
 
+/// The vault's TSA roots (none when it holds none).
 pub fn trust_anchors(vault_dir: &Path) -> Result<TrustAnchors> {
-    let path = vault_dir.join(KEYS_DIR).join(TSA_ROOTS);
-    match std::fs::read(&path) {
-        Ok(pem) => TrustAnchors::from_pem(&pem).map_err(|e| AppError::BadConfig {
-            path,
-            reason: e.to_string(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TrustAnchors::new()),
-        Err(e) => Err(AppError::io(format!("reading {}", path.display()), e)),
-    }
+    crate::anchors::TSA_ROOTS.load(vault_dir)
 }
 
 /// Stamps the latest checkpoint with each TSA in turn; every token obtained is stored and

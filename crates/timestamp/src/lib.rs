@@ -44,6 +44,6 @@ pub use request::{Nonce, request_der};
 pub use store::{StampFiles, certificates_pem, write_file};
 pub use token::{AccuracyInfo, HashAlg, TokenInfo, parse_token, token_from_stored};
 pub use verify::{
-    CertificateReport, Check, CheckKind, Outcome, Status, TrustAnchors, Verification,
-    certificates_from_pem, verify, verify_data, verify_digest,
+    CertificateReport, Check, CheckKind, CheckedChain, Outcome, Status, TrustAnchors, Verification,
+    certificate_names, certificates_from_pem, verify, verify_chain, verify_data, verify_digest,
 };

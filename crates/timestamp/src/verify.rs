@@ -93,6 +93,12 @@ impl TrustAnchors {
     }
 }
 
+/// A DER certificate's subject and issuer, RFC 4514 text; `None` when it does not parse.
+pub fn certificate_names(der: &[u8]) -> Option<(String, String)> {
+    let c = CertBytes::parse(der, "certificate").ok()?;
+    Some((c.subject(), c.cert.tbs_certificate().issuer().to_string()))
+}
+
 /// The DER of every `CERTIFICATE` block in PEM text. `what` names the input in errors.
 pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, TokenError> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -378,6 +384,90 @@ pub fn verify_digest(
         extra_certs,
         now,
     )
+}
+
+/// A certificate chain that [`verify_chain`] accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckedChain {
+    /// Subjects, RFC 4514 text, from the certificate checked to the trusted root.
+    pub subjects: Vec<String>,
+}
+
+impl CheckedChain {
+    /// The trusted root the chain reached.
+    pub fn root(&self) -> &str {
+        self.subjects.last().map_or("", String::as_str)
+    }
+}
+
+/// Checks a certificate other than a TSA's (a C2PA claim signer's, say) by the rules
+/// tokens are checked by: a chain from `leaf` through `extra` (DER, any order) to one of
+/// `roots`, each signature verifying, each issuer a CA allowed to sign certificates
+/// (basicConstraints, pathLen, keyUsage), no critical extension left unread, every
+/// certificate valid at `at` (named `at_label` in errors: "the claim's time-stamp").
+/// The leaf's extendedKeyUsage must name one of `purposes` (dotted OIDs);
+/// `anyExtendedKeyUsage` does not stand for them. Returns why when it does not hold.
+pub fn verify_chain(
+    leaf: &[u8],
+    extra: &[Vec<u8>],
+    roots: &TrustAnchors,
+    (at, at_label): (SystemTime, &str),
+    purposes: &[&str],
+) -> Result<CheckedChain, String> {
+    let leaf = CertBytes::parse(leaf, "the certificate").map_err(|e| e.to_string())?;
+    let pool: Vec<CertBytes> = extra
+        .iter()
+        .enumerate()
+        .filter_map(|(i, der)| CertBytes::parse(der, &format!("certificate {}", i + 2)).ok())
+        .collect();
+    match leaf
+        .cert
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+    {
+        Err(e) => {
+            return Err(format!(
+                "{} has a malformed extendedKeyUsage: {e}",
+                leaf.subject()
+            ));
+        }
+        Ok(None) => {
+            return Err(format!(
+                "{} has no extendedKeyUsage, so it is not issued for this purpose",
+                leaf.subject()
+            ));
+        }
+        Ok(Some((_, eku))) => {
+            let named = eku
+                .0
+                .iter()
+                .any(|o| purposes.contains(&o.to_string().as_str()));
+            if !named {
+                let held: Vec<String> = eku.0.iter().map(ToString::to_string).collect();
+                return Err(format!(
+                    "{}'s extendedKeyUsage ({}) names none of the purposes accepted here ({})",
+                    leaf.subject(),
+                    held.join(", "),
+                    purposes.join(", ")
+                ));
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err("no trusted root is configured".into());
+    }
+    let (chain, built) = build_chain(&leaf, &pool, &roots.roots);
+    built?;
+    let problems: Vec<String> = chain
+        .iter()
+        .filter_map(|c| validity_problem(&c.cert, at, at_label))
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    Ok(CheckedChain {
+        subjects: chain.iter().map(|c| c.subject()).collect(),
+    })
 }
 
 enum Expected<'a> {
