@@ -1,16 +1,21 @@
-//! The time of an item's content credentials, judged against the vault's TSA roots.
+//! What the vault makes of an item's content credentials: the time their claim was
+//! stamped, judged against its TSA roots, and who signed them, judged against its C2PA
+//! trust anchors.
 //!
 //! The extractor keeps the RFC 3161 token of a C2PA claim with the digest of what it
-//! must stamp (`c2pa.time_stamp`, `docs/design/metadata.md` §7). Who signed the token
-//! is decided here, each time it is used, with the roots the vault holds then
-//! (`keys/tsa-roots.pem`, added with `custody timestamp --roots`): a root added later
+//! must stamp (`c2pa.time_stamp`), and the certificates the validator verified the
+//! claim's signature with (`c2pa.signer_chain`; `docs/design/metadata.md` §7). Whom the
+//! vault trusts is decided here, each time it is used, with the certificates it holds
+//! then (`keys/tsa-roots.pem`, added with `custody timestamp --roots`;
+//! `keys/c2pa-anchors.pem`, added with `custody credentials --anchors`): one added later
 //! counts without extracting again.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use custody_timestamp::{CheckKind, HashAlg, Status, TrustAnchors};
 use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
 
 /// A C2PA claim's time-stamp and what the vault makes of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -36,6 +41,153 @@ pub struct StampCheck {
     /// Why it is not verified, in words a reader can act on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// Who signed content credentials, and whether the vault trusts them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignerCheck {
+    /// The signer's certificate subject, RFC 4514 text (empty when the record holds no
+    /// certificate).
+    pub signer: String,
+    /// Whether the signer's chain leads to one of the vault's C2PA trust anchors by the
+    /// rules of `custody_timestamp::verify_chain`, with an extendedKeyUsage C2PA accepts
+    /// for claim signers, every certificate valid at `judged_at`, and the credentials
+    /// intact.
+    pub trusted: bool,
+    /// The anchor the chain reached, when trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// When the certificates had to be valid: the claim's time-stamp when it verified,
+    /// else the time of this judgement (C2PA 2.x §14.5.2). RFC 3339, UTC.
+    pub judged_at: String,
+    /// `time-stamp` or `now`.
+    pub judged_at_basis: String,
+    /// Why it is not trusted, in words a reader can act on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Extended key usages C2PA accepts for a claim signer's certificate (C2PA 2.x
+/// §14.5.1): emailProtection, documentSigning, C2PA claim signing, Microsoft's C2PA
+/// signing. timeStamping and OCSPSigning, which c2pa-rs also accepts, belong to TSAs
+/// and OCSP responders, not claim signers.
+pub const C2PA_SIGNER_PURPOSES: [&str; 4] = [
+    "1.3.6.1.5.5.7.3.4",
+    "1.3.6.1.5.5.7.3.36",
+    "1.3.6.1.4.1.62558.2.1",
+    "1.3.6.1.4.1.311.76.59.1.9",
+];
+
+/// The vault's C2PA trust anchors, or why they cannot be read.
+pub fn anchors_of(vault_dir: &std::path::Path) -> Result<TrustAnchors, String> {
+    crate::anchors::C2PA_ANCHORS
+        .load(vault_dir)
+        .map_err(|e| format!("this vault's C2PA trust anchors cannot be read ({e})"))
+}
+
+/// Judges the signer of the credentials recorded in `c2pa` (a record's `c2pa`), if a
+/// validator read a signed manifest. `stamp`: the claim's time-stamp as [`check`]
+/// judged it; a verified one fixes the time the certificates must have been valid at.
+pub fn signer_check(
+    c2pa: &serde_json::Value,
+    anchors: &Result<TrustAnchors, String>,
+    stamp: Option<&StampCheck>,
+    now: SystemTime,
+) -> Option<SignerCheck> {
+    if !matches!(
+        c2pa["state"].as_str(),
+        Some("valid" | "trusted" | "invalid")
+    ) || c2pa["signer"].is_null() && c2pa["signer_chain"].is_null()
+    {
+        return None;
+    }
+    let verified_time = stamp
+        .filter(|s| s.verified)
+        .and_then(|s| time::OffsetDateTime::parse(&s.gen_time, &Rfc3339).ok());
+    let (at, basis) = match verified_time {
+        Some(t) => (system_time_of(t), "time-stamp"),
+        None => (now, "now"),
+    };
+    let mut out = SignerCheck {
+        signer: c2pa["signer"].as_str().unwrap_or_default().to_owned(),
+        trusted: false,
+        anchor: None,
+        judged_at: rfc3339_of(at),
+        judged_at_basis: basis.into(),
+        reason: None,
+    };
+    let chain: Option<Vec<Vec<u8>>> = c2pa["signer_chain"].as_array().map(|a| {
+        a.iter()
+            .filter_map(|c| c.as_str())
+            .filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+            .collect()
+    });
+    let Some((leaf, rest)) = chain.as_deref().and_then(<[Vec<u8>]>::split_first) else {
+        out.reason = Some(
+            "the record holds no signer certificate (it was made before they were kept); run `custody extract --all`"
+                .into(),
+        );
+        return Some(out);
+    };
+    if let Some((subject, _)) = custody_timestamp::certificate_names(leaf) {
+        out.signer = subject;
+    }
+    if !intact(c2pa) {
+        out.reason = Some(
+            "the credentials are not valid for these bytes, so their signer vouches for nothing here"
+                .into(),
+        );
+        return Some(out);
+    }
+    let anchors = match anchors {
+        Ok(a) => a,
+        Err(why) => {
+            out.reason = Some(why.clone());
+            return Some(out);
+        }
+    };
+    if anchors.is_empty() {
+        let root = rest
+            .last()
+            .or(Some(leaf))
+            .and_then(|c| custody_timestamp::certificate_names(c))
+            .map(|(_, issuer)| issuer)
+            .map(|i| format!(" (its chain ends at a certificate issued by {i})"))
+            .unwrap_or_default();
+        out.reason = Some(format!(
+            "this vault holds no C2PA trust anchors; add the root the signer's chain leads to{root} with `custody credentials --anchors FILE` if you trust it"
+        ));
+        return Some(out);
+    }
+    let label = match basis {
+        "time-stamp" => "the claim's time-stamp",
+        _ => "the time of this check",
+    };
+    match custody_timestamp::verify_chain(leaf, rest, anchors, (at, label), &C2PA_SIGNER_PURPOSES) {
+        Ok(chain) => {
+            out.trusted = true;
+            out.anchor = Some(chain.root().to_owned());
+        }
+        Err(why) => out.reason = Some(why),
+    }
+    Some(out)
+}
+
+fn system_time_of(t: time::OffsetDateTime) -> SystemTime {
+    let secs = t.unix_timestamp();
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+    } else {
+        SystemTime::UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+    }
+}
+
+fn rfc3339_of(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 /// Whether content credentials hold for the bytes they are in: `valid` or `trusted`.
@@ -140,6 +292,54 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stamp(verified: bool) -> StampCheck {
+        StampCheck {
+            gen_time: "2024-08-06T21:53:37Z".into(),
+            tsa: "a TSA".into(),
+            covers: "claim".into(),
+            verified,
+            dates_these_bytes: verified,
+            not_these_bytes: None,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_signer_is_judged_at_the_verified_time_stamp_else_now_and_says_what_is_missing() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let none: Result<TrustAnchors, String> = Ok(TrustAnchors::new());
+        // No manifest read: nothing to judge.
+        let absent = serde_json::json!({"state": "no_manifest"});
+        assert_eq!(signer_check(&absent, &none, None, now), None);
+        // A record from before signer chains were kept.
+        let old = serde_json::json!({"state": "valid", "signer": "C2PA Signer"});
+        let c = signer_check(&old, &none, Some(&stamp(true)), now).unwrap();
+        assert!(!c.trusted);
+        assert_eq!(c.signer, "C2PA Signer");
+        assert!(c.reason.unwrap().contains("custody extract --all"));
+        assert_eq!(
+            (c.judged_at.as_str(), c.judged_at_basis.as_str()),
+            ("2024-08-06T21:53:37Z", "time-stamp")
+        );
+        // A time-stamp that did not verify fixes nothing: judged now.
+        let chain = serde_json::json!({"state": "valid", "signer": "x", "signer_chain": ["AAAA"]});
+        let c = signer_check(&chain, &none, Some(&stamp(false)), now).unwrap();
+        assert_eq!(
+            (c.judged_at.as_str(), c.judged_at_basis.as_str()),
+            ("2027-01-15T08:00:00Z", "now")
+        );
+        assert!(c.reason.unwrap().contains("holds no C2PA trust anchors"));
+        // Credentials that do not hold: their signer vouches for nothing.
+        let invalid =
+            serde_json::json!({"state": "invalid", "signer": "x", "signer_chain": ["AAAA"]});
+        let c = signer_check(&invalid, &none, None, now).unwrap();
+        assert!(c.reason.unwrap().contains("not valid for these bytes"));
+        // Anchors that cannot be read: said, not trusted.
+        let unreadable = Err("the anchors file is damaged".to_owned());
+        let c = signer_check(&chain, &unreadable, None, now).unwrap();
+        assert_eq!(c.reason.as_deref(), Some("the anchors file is damaged"));
+    }
 
     #[test]
     fn no_time_stamp_no_judgement_and_a_damaged_record_says_so() {

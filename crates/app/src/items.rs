@@ -121,6 +121,10 @@ pub struct ItemView {
     /// vault's TSA roots now; absent when its claim carries none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub c2pa_time_stamp: Option<crate::credentials::StampCheck>,
+    /// The signer of the item's content credentials, judged against the vault's C2PA
+    /// trust anchors now; absent when no validator read a signed manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c2pa_signer: Option<crate::credentials::SignerCheck>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -211,17 +215,24 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         })?),
         None => None,
     };
-    let c2pa_time_stamp = match metadata
+    let c2pa = metadata
         .as_ref()
-        .and_then(|m: &serde_json::Value| m.get("c2pa"))
-    {
-        Some(c2pa) if c2pa.get("time_stamp").is_some() => crate::credentials::check_against(
-            c2pa,
-            &crate::credentials::roots_of(vault.dir()),
-            std::time::SystemTime::now(),
-        ),
+        .and_then(|m: &serde_json::Value| m.get("c2pa"));
+    let now = std::time::SystemTime::now();
+    let c2pa_time_stamp = match c2pa {
+        Some(c2pa) if c2pa.get("time_stamp").is_some() => {
+            crate::credentials::check_against(c2pa, &crate::credentials::roots_of(vault.dir()), now)
+        }
         _ => None,
     };
+    let c2pa_signer = c2pa.and_then(|c2pa| {
+        crate::credentials::signer_check(
+            c2pa,
+            &crate::credentials::anchors_of(vault.dir()),
+            c2pa_time_stamp.as_ref(),
+            now,
+        )
+    });
     let implausible_times = metadata
         .as_ref()
         .map(|m| crate::clocks::implausible_in(m, item.ingested_at.datetime()))
@@ -259,6 +270,7 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         implausible_times,
         timestamp,
         c2pa_time_stamp,
+        c2pa_signer,
         ledger: LedgerPosition {
             collected_entry: item.ledger_seq,
             tree_size,

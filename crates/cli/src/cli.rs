@@ -159,6 +159,15 @@ pub enum Command {
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         timeout: u64,
     },
+    /// Whom the vault trusts to sign content credentials (C2PA): lists its trust
+    /// anchors, and adds to them. `custody show` judges each item's signer against them.
+    Credentials {
+        /// PEM file (or one DER certificate) of root certificates to trust for C2PA
+        /// claim signers: the C2PA trust list, or a newsroom's or camera maker's own CA.
+        /// Added to keys/c2pa-anchors.pem.
+        #[arg(long, value_name = "FILE")]
+        anchors: Option<PathBuf>,
+    },
     /// The catalog (the SQL view of the ledger).
     #[command(subcommand)]
     Catalog(CatalogCommand),

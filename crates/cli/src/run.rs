@@ -465,6 +465,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Credentials { anchors } => {
+            let mode = if anchors.is_some() {
+                Mode::Write
+            } else {
+                Mode::Read
+            };
+            let vault = open(&cli, mode, &actor).await?;
+            let result = run_credentials(&vault, anchors.as_deref());
+            let path = custody_app::anchors::C2PA_ANCHORS.path(vault.dir());
+            vault.close().await;
+            let (added, list) = result?;
+            if cli.json {
+                print_json(&serde_json::json!({"anchors_added": added, "anchors": list}))?;
+            } else if list.is_empty() {
+                outln!(
+                    "this vault holds no C2PA trust anchors: every signer shows as not trusted; add some with `custody credentials --anchors FILE`"
+                );
+            } else {
+                outln!("C2PA trust anchors ({}):", path.display());
+                for a in &list {
+                    outln!("  {}  sha256 {}", shown(&a.subject), a.sha256);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Catalog(CatalogCommand::Rebuild) => {
             let dir = vault_dir(&cli)?;
             let r = custody_app::catalog::rebuild(&dir, &actor).await?;
@@ -637,7 +662,28 @@ fn print_item(v: &items::ItemView) {
         );
     }
     if let Some(m) = &v.metadata {
-        print_metadata(m);
+        print_metadata(m, v.c2pa_signer.as_ref().is_some_and(|c| c.trusted));
+        if let Some(c) = &v.c2pa_signer {
+            let who = if c.signer.is_empty() {
+                "its signer".to_owned()
+            } else {
+                shown(&c.signer).to_string()
+            };
+            let when = match c.judged_at_basis.as_str() {
+                "time-stamp" => format!("at {}, the claim's verified time-stamp", c.judged_at),
+                _ => format!("at {}, now", c.judged_at),
+            };
+            match (&c.anchor, &c.reason) {
+                (Some(anchor), None) => outln!(
+                    "  C2PA signer   {who}: trusted, its chain leads to {} (one of this vault's C2PA trust anchors), every certificate valid {when}",
+                    shown(anchor)
+                ),
+                (_, why) => outln!(
+                    "  C2PA signer   {who}: not trusted: {}",
+                    shown(why.as_deref().unwrap_or("no anchor vouches for it"))
+                ),
+            }
+        }
         if let Some(t) = &v.c2pa_time_stamp {
             let judged = match &t.reason {
                 None if t.dates_these_bytes => "verified against this vault's TSA roots: the claim, and the bytes it binds, existed then".into(),
@@ -772,6 +818,31 @@ fn print_verify(r: &verify::VerifyReport) {
     if let Some(seq) = r.ledger_seq {
         outln!("this verification is recorded as ledger entry {seq}");
     }
+}
+
+/// Adds the C2PA trust anchors in `add`, if given; returns how many were new and the
+/// vault's anchors.
+fn run_credentials(
+    vault: &Vault,
+    add: Option<&std::path::Path>,
+) -> Result<(Option<usize>, Vec<custody_app::anchors::Anchor>)> {
+    let file = custody_app::anchors::C2PA_ANCHORS;
+    let mut added = None;
+    if let Some(path) = add {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let n = file.add(vault.dir(), &pem)?;
+        if n == 0 {
+            eprintln!(
+                "note: every certificate in {} is already among the C2PA trust anchors (keys/{})",
+                path.display(),
+                file.file
+            );
+        } else {
+            eprintln!("note: {n} C2PA trust anchor(s) added to keys/{}", file.file);
+        }
+        added = Some(n);
+    }
+    Ok((added, file.list(vault.dir())?))
 }
 
 async fn run_timestamp(
@@ -940,7 +1011,9 @@ pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()>
 }
 
 /// What the extractor found, each value with where it came from.
-fn print_metadata(m: &serde_json::Value) {
+/// `signer_trusted`: the vault's C2PA trust anchors vouch for the signer, so the
+/// validator's `signingCredential.untrusted` (it was given no trust list) is not shown.
+fn print_metadata(m: &serde_json::Value, signer_trusted: bool) {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
     outln!(
         "metadata ({} {}):",
@@ -1091,6 +1164,7 @@ fn print_metadata(m: &serde_json::Value) {
             .map(|a| {
                 a.iter()
                     .filter(|x| x["kind"] != "success")
+                    .filter(|x| !(signer_trusted && x["code"] == "signingCredential.untrusted"))
                     .map(|x| s(&x["code"]))
                     .collect()
             })
@@ -1105,9 +1179,14 @@ fn print_metadata(m: &serde_json::Value) {
             Some(t) => format!("{signer}; signing time {t}"),
             None => signer,
         };
+        let state = match s(&c["state"]).as_str() {
+            "valid" if signer_trusted => {
+                "trusted (intact, and the signer chains to this vault's C2PA trust anchors)".into()
+            }
+            other => other.to_owned(),
+        };
         outln!(
-            "  content credentials (C2PA): {}{}{signer}",
-            s(&c["state"]),
+            "  content credentials (C2PA): {state}{}{signer}",
             if codes.is_empty() {
                 String::new()
             } else {

@@ -470,6 +470,14 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {
             report.signing_time = s.time.clone();
             report.signature_algorithm = s.alg.map(|a| a.to_string());
             report.certificate_serial = s.cert_serial_number.clone();
+            report.signer_chain =
+                custody_timestamp::certificates_from_pem(s.cert_chain().as_bytes(), "signer")
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|der| {
+                        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
+                    })
+                    .collect();
         }
     }
     let mut statuses = Vec::new();

@@ -53,7 +53,7 @@ pub const EXTRACTOR: &str = "custody-extract";
 
 /// Version of the extractor and its output: `<record format>.<extractor revision>`.
 /// Bumped whenever the output for some input changes.
-pub const VERSION: &str = "1.11";
+pub const VERSION: &str = "1.12";
 
 /// Extracts metadata from the file at `path`, read as `media_type` (sniffed from the
 /// content when it is `application/octet-stream` or empty).
@@ -296,6 +296,7 @@ impl C2paReport {
             signing_time: None,
             signature_algorithm: None,
             certificate_serial: None,
+            signer_chain: Vec::new(),
             time_stamp: None,
             manifest_count: 0,
             statuses: Vec::new(),

@@ -415,6 +415,12 @@ pub struct C2paReport {
     pub signature_algorithm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_serial: Option<String>,
+    /// The certificates the validator verified the claim's signature with, as the
+    /// signature carries them: base64 DER, the signer's first. Whether they chain to a
+    /// trust anchor is for the vault to judge with the anchors it holds
+    /// (`docs/design/metadata.md` §7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signer_chain: Vec<String>,
     /// The RFC 3161 time-stamp of the active manifest's claim, as read from its
     /// signature, for the vault to verify against its own TSA roots.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -131,6 +131,18 @@ basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[ ext_c2pa_signer ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_c2pa_signer_code ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [ ext_tsa_extra ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,nonRepudiation
@@ -369,6 +381,33 @@ impl Pki {
             "ext_intermediate",
             now - DAY,
             now + 5 * 365 * DAY,
+            "sha256",
+        )
+    }
+
+    /// A C2PA claim signer's certificate under `ca` (P-256, digitalSignature), valid
+    /// between the given times; with `email`, its extendedKeyUsage is
+    /// emailProtection, which C2PA accepts for signers, else codeSigning, which it does
+    /// not.
+    pub fn c2pa_signer(
+        &self,
+        ca: &Issued,
+        cn: &str,
+        email: bool,
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Issued {
+        self.issue(
+            ca,
+            Key::P256,
+            &format!("/O=Custody Test/CN={cn}"),
+            if email {
+                "ext_c2pa_signer"
+            } else {
+                "ext_c2pa_signer_code"
+            },
+            not_before,
+            not_after,
             "sha256",
         )
     }

@@ -3,6 +3,8 @@
 mod bad_input;
 mod cases;
 mod crash;
+#[cfg(feature = "c2pa")]
+mod credentials;
 mod damage;
 mod e2e;
 mod extract;

@@ -110,6 +110,8 @@ fn fixtures_validate_as_expected() {
                 c.file
             );
             assert!(r.claim_generator.is_some(), "{}", c.file);
+            // The certificates the signature was verified with, kept for the vault.
+            assert!(!r.signer_chain.is_empty(), "{}", c.file);
             assert!(r.active_manifest.is_some(), "{}", c.file);
             assert!(md.problems.is_empty(), "{}: {:?}", c.file, md.problems);
         }
@@ -375,22 +377,7 @@ fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
         inner: c2pa::EphemeralSigner::new("custody.test").expect("ephemeral signer"),
         tsa,
     };
-    let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
-        .with_definition(
-            r#"{"title": "synthetic test photo",
-                "claim_generator_info": [{"name": "custody-test"}],
-                "assertions": [{"label": "c2pa.actions", "data": {"actions": [
-                    {"action": "c2pa.created",
-                     "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}
-                ]}}]}"#,
-        )
-        .expect("a manifest definition");
-    let mut source = std::io::Cursor::new(std::fs::read(&photo).unwrap());
-    let mut signed = std::io::Cursor::new(Vec::new());
-    builder
-        .sign(&signer, "image/jpeg", &mut source, &mut signed)
-        .expect("signed");
-    let signed = signed.into_inner();
+    let signed = custody_testkit::c2pa::sign_jpeg_with(&std::fs::read(&photo).unwrap(), &signer);
 
     let md = custody_extract::extract_reader(
         &mut std::io::Cursor::new(&signed),
@@ -427,4 +414,101 @@ fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
     other[0] ^= 1;
     let v = custody_timestamp::verify_digest(&token, alg, &other, &anchors(&root), &[], now);
     assert!(!v.is_valid());
+}
+
+/// The certificates the validator verified the signature with are kept, the signer's
+/// first, for the vault to judge against its own trust anchors. Why the vault judges
+/// them itself rather than giving its anchors to c2pa-rs: c2pa-rs 0.90.22's trust check
+/// accepts a chain in which a signer's certificate, which is no CA, issued the signer's;
+/// the vault's (`custody_timestamp::verify_chain`, as for TSAs) refuses it.
+#[cfg(feature = "c2pa")]
+#[test]
+fn the_signers_chain_is_kept_for_the_vault_to_judge() {
+    use custody_testkit::pki::{DAY, Key, Pki};
+    if !custody_testkit::pki::openssl_available() {
+        eprintln!("skipped: openssl not found");
+        return;
+    }
+    let Some(photo) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+        return;
+    };
+    let pki = Pki::new();
+    let now = std::time::SystemTime::now();
+    let root = pki.root(Key::P256, "Test Root");
+    let ca = pki.intermediate(&root, Key::P256, "Test Signing CA");
+    let camera = pki.c2pa_signer(&ca, "Test Camera", true, now - DAY, now + DAY);
+    let rogue = pki.c2pa_signer(&camera, "Rogue", true, now - DAY, now + DAY);
+    let chain_pem = pki.bundle("rogue-chain.pem", &[&rogue, &camera, &ca]);
+    let signed =
+        custody_testkit::c2pa::sign_jpeg(&std::fs::read(&photo).unwrap(), &chain_pem, &rogue.key);
+    let md = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(&signed),
+        signed.len() as u64,
+        "image/jpeg",
+    );
+    let c = md.c2pa.expect("a c2pa report");
+    assert_eq!(c.state, C2paState::Valid, "{:?}", c.statuses);
+    let chain: Vec<Vec<u8>> = c
+        .signer_chain
+        .iter()
+        .map(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).unwrap())
+        .collect();
+    assert_eq!(
+        chain,
+        [rogue.der.clone(), camera.der.clone(), ca.der.clone()]
+    );
+
+    let mut policy = c2pa::crypto::cose::CertificateTrustPolicy::default();
+    policy
+        .add_trust_anchors(&std::fs::read(&root.cert).unwrap())
+        .unwrap();
+    assert!(
+        policy
+            .check_certificate_trust(&chain[1..], &chain[0], None)
+            .is_ok(),
+        "c2pa-rs's trust check has changed: revisit docs/design/metadata.md §7"
+    );
+    let anchors = custody_timestamp::TrustAnchors::from_der(&root.der).unwrap();
+    let why = custody_timestamp::verify_chain(
+        &chain[0],
+        &chain[1..],
+        &anchors,
+        (now, "now"),
+        &["1.3.6.1.5.5.7.3.4"],
+    )
+    .unwrap_err();
+    assert!(why.contains("is not a CA"), "{why}");
+    // The camera's own chain is sound.
+    let ok = custody_timestamp::verify_chain(
+        &camera.der,
+        std::slice::from_ref(&ca.der),
+        &anchors,
+        (now, "now"),
+        &["1.3.6.1.5.5.7.3.4"],
+    )
+    .unwrap();
+    assert_eq!(ok.subjects.len(), 3);
+    assert!(ok.root().contains("Test Root"));
+    // A purpose the certificate does not have, or a time it was not valid at.
+    let why = custody_timestamp::verify_chain(
+        &camera.der,
+        std::slice::from_ref(&ca.der),
+        &anchors,
+        (now, "now"),
+        &["1.3.6.1.4.1.62558.2.1"],
+    )
+    .unwrap_err();
+    assert!(why.contains("names none of the purposes"), "{why}");
+    let why = custody_timestamp::verify_chain(
+        &camera.der,
+        std::slice::from_ref(&ca.der),
+        &anchors,
+        (now + 3 * DAY, "the claim's time-stamp"),
+        &["1.3.6.1.5.5.7.3.4"],
+    )
+    .unwrap_err();
+    assert!(
+        why.contains("had already expired at the claim's time-stamp"),
+        "{why}"
+    );
 }

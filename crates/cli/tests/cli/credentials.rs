@@ -1,0 +1,180 @@
+//! Whom the vault trusts to sign content credentials: `custody credentials --anchors`
+//! and the signer line of `custody show`, on photos signed here with c2pa-rs under a
+//! test PKI made with openssl.
+
+use std::time::SystemTime;
+
+use custody_testkit::pki::{DAY, Key, Pki};
+
+use crate::support::*;
+
+/// A small synthetic JPEG: a gradient, different for each `seed`.
+fn photo(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(96, 64, |x, y| {
+        image::Rgb([(x * 2) as u8 ^ seed, (y * 3) as u8, seed.wrapping_mul(40)])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
+    if !custody_testkit::pki::openssl_available() {
+        eprintln!("skipped: openssl not found");
+        return;
+    }
+    let pki = Pki::new();
+    let now = SystemTime::now();
+    let root = pki.root(Key::P256, "Newsroom Root CA");
+    let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+    let camera = pki.c2pa_signer(&ca, "Newsroom Camera 7", true, now - DAY, now + 365 * DAY);
+    // A signer certificate may not issue certificates: this chain must not be trusted
+    // although every signature in it verifies.
+    let rogue = pki.c2pa_signer(&camera, "Rogue Signer", true, now - DAY, now + 365 * DAY);
+    let stranger = pki.root(Key::P256, "Another Root");
+
+    let sign = |seed: u8, chain: &[&custody_testkit::pki::Issued], name: &str| {
+        let key = &chain[0].key;
+        let chain = pki.bundle(&format!("{name}-chain.pem"), chain);
+        let signed = custody_testkit::c2pa::sign_jpeg(&photo(seed), &chain, key);
+        pki.write(&format!("{name}.jpg"), &signed)
+    };
+    let good = sign(1, &[&camera, &ca], "camera");
+    let bad = sign(2, &[&rogue, &camera, &ca], "rogue");
+
+    let env = Env::new();
+    env.init();
+    for p in [&good, &bad] {
+        Run::of(env.command().args(["--vault", "vault", "ingest"]).arg(p)).ok();
+    }
+    let signer = |item: &str| env.run(&["show", item, "--json"]).ok().json()["c2pa_signer"].take();
+
+    // No anchors: not trusted, and the reason says what to add.
+    let listed = env.run(&["credentials"]).ok().stdout;
+    assert!(listed.contains("holds no C2PA trust anchors"), "{listed}");
+    let before = signer("ITM-000001");
+    assert_eq!(before["trusted"], false, "{before}");
+    assert!(
+        before["signer"]
+            .as_str()
+            .unwrap()
+            .contains("Newsroom Camera 7"),
+        "{before}"
+    );
+    let why = before["reason"].as_str().unwrap();
+    assert!(
+        why.contains("custody credentials --anchors") && why.contains("Newsroom Root CA"),
+        "{why}"
+    );
+    let meta = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert_eq!(meta["metadata"]["c2pa"]["state"], "valid", "{meta}");
+    assert_eq!(
+        meta["metadata"]["c2pa"]["signer_chain"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "the signer's certificate and its CA's, as signed"
+    );
+
+    // Another root: still not trusted, and why.
+    env.run(&["credentials", "--anchors", stranger.cert.to_str().unwrap()])
+        .ok();
+    let other = signer("ITM-000001");
+    assert_eq!(other["trusted"], false, "{other}");
+    assert!(
+        other["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Newsroom Root CA"),
+        "{other}"
+    );
+
+    // The right root: trusted, judged now (no time-stamp), and listed.
+    let added = env
+        .run(&[
+            "--json",
+            "credentials",
+            "--anchors",
+            root.cert.to_str().unwrap(),
+        ])
+        .ok();
+    let added = added.json();
+    assert_eq!(added["anchors_added"], 1, "{added}");
+    let anchors = added["anchors"].as_array().unwrap();
+    assert_eq!(anchors.len(), 2, "{added}");
+    assert_eq!(anchors[1]["sha256"], sha256_hex(&root.der), "{added}");
+    assert!(
+        anchors[1]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Newsroom Root CA")
+    );
+    let again = env
+        .run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    assert!(
+        again
+            .stderr
+            .contains("already among the C2PA trust anchors"),
+        "{}",
+        again.stderr
+    );
+    let after = signer("ITM-000001");
+    assert_eq!(after["trusted"], true, "{after}");
+    assert!(
+        after["anchor"]
+            .as_str()
+            .unwrap()
+            .contains("Newsroom Root CA"),
+        "{after}"
+    );
+    assert_eq!(after["judged_at_basis"], "now", "{after}");
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("content credentials (C2PA): trusted (intact")
+            && human.contains("C2PA signer")
+            && human.contains("trusted, its chain leads to")
+            && !human.contains("signingCredential.untrusted"),
+        "{human}"
+    );
+
+    // The chain through a signer's certificate: every signature verifies, but a
+    // certificate that is not a CA issued the signer's.
+    let rogue = signer("ITM-000002");
+    assert_eq!(rogue["trusted"], false, "{rogue}");
+    assert!(
+        rogue["reason"].as_str().unwrap().contains("is not a CA"),
+        "{rogue}"
+    );
+    let human = env.run(&["show", "ITM-000002"]).ok().stdout;
+    assert!(
+        human.contains("signingCredential.untrusted") && human.contains("not trusted: "),
+        "{human}"
+    );
+
+    // A damaged anchors file is named; show still answers, and nothing is added to it.
+    let file = env.path("vault/keys/c2pa-anchors.pem");
+    std::fs::write(&file, "-----BEGIN CERTIFICATE-----\ngarbage\n").unwrap();
+    let damaged = signer("ITM-000001");
+    assert_eq!(damaged["trusted"], false, "{damaged}");
+    assert!(
+        damaged["reason"]
+            .as_str()
+            .unwrap()
+            .contains("c2pa-anchors.pem"),
+        "{damaged}"
+    );
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .refused("c2pa-anchors.pem");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "-----BEGIN CERTIFICATE-----\ngarbage\n"
+    );
+    // A file that holds no certificate is refused with the reason.
+    let junk = env.write("junk.pem", b"not a certificate");
+    env.run(&["credentials", "--anchors", junk.to_str().unwrap()])
+        .refused("not usable as C2PA trust anchors");
+}
