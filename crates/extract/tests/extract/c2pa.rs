@@ -307,6 +307,21 @@ fn version_1_claims_time_stamps_are_read_with_what_they_stamp() {
     assert!(md.c2pa.unwrap().time_stamp.is_none());
 }
 
+/// A test PKI and a camera photo to sign, or `None` (said) when openssl or the shared
+/// files are missing.
+#[cfg(feature = "c2pa")]
+fn pki_and_photo() -> Option<(custody_testkit::pki::Pki, Vec<u8>)> {
+    if !custody_testkit::pki::openssl_available() {
+        eprintln!("skipped: openssl not found");
+        return None;
+    }
+    let photo = shared("testdata/exif/jpg/gps/DSCN0010.jpg")?;
+    Some((
+        custody_testkit::pki::Pki::new(),
+        std::fs::read(photo).unwrap(),
+    ))
+}
+
 /// A signer whose time-stamps come from a local `openssl ts -reply`.
 #[cfg(feature = "c2pa")]
 struct StampingSigner {
@@ -348,15 +363,10 @@ impl c2pa::Signer for StampingSigner {
 #[cfg(feature = "c2pa")]
 #[test]
 fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
-    use custody_testkit::pki::{DAY, Eku, Key, Pki};
-    if !custody_testkit::pki::openssl_available() {
-        eprintln!("skipped: openssl not found");
-        return;
-    }
-    let Some(photo) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+    use custody_testkit::pki::{DAY, Eku, Key};
+    let Some((pki, photo)) = pki_and_photo() else {
         return;
     };
-    let pki = Pki::new();
     let root = pki.root(Key::Rsa2048, "C2PA Test TSA Root");
     let now = std::time::SystemTime::now();
     let tsa_cert = pki.tsa(
@@ -377,7 +387,7 @@ fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
         inner: c2pa::EphemeralSigner::new("custody.test").expect("ephemeral signer"),
         tsa,
     };
-    let signed = custody_testkit::c2pa::sign_jpeg_with(&std::fs::read(&photo).unwrap(), &signer);
+    let signed = custody_testkit::c2pa::sign_jpeg_with(&photo, &signer);
 
     let md = custody_extract::extract_reader(
         &mut std::io::Cursor::new(&signed),
@@ -424,23 +434,17 @@ fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
 #[cfg(feature = "c2pa")]
 #[test]
 fn the_signers_chain_is_kept_for_the_vault_to_judge() {
-    use custody_testkit::pki::{DAY, Key, Pki};
-    if !custody_testkit::pki::openssl_available() {
-        eprintln!("skipped: openssl not found");
-        return;
-    }
-    let Some(photo) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+    use custody_testkit::pki::{DAY, Key};
+    let Some((pki, photo)) = pki_and_photo() else {
         return;
     };
-    let pki = Pki::new();
     let now = std::time::SystemTime::now();
     let root = pki.root(Key::P256, "Test Root");
     let ca = pki.intermediate(&root, Key::P256, "Test Signing CA");
     let camera = pki.c2pa_signer(&ca, "Test Camera", true, now - DAY, now + DAY);
     let rogue = pki.c2pa_signer(&camera, "Rogue", true, now - DAY, now + DAY);
     let chain_pem = pki.bundle("rogue-chain.pem", &[&rogue, &camera, &ca]);
-    let signed =
-        custody_testkit::c2pa::sign_jpeg(&std::fs::read(&photo).unwrap(), &chain_pem, &rogue.key);
+    let signed = custody_testkit::c2pa::sign_jpeg(&photo, &chain_pem, &rogue.key);
     let md = custody_extract::extract_reader(
         &mut std::io::Cursor::new(&signed),
         signed.len() as u64,
