@@ -44,6 +44,11 @@ pub struct Anchor {
     /// SHA-256 of the certificate's DER, as `openssl x509 -fingerprint -sha256` gives it
     /// (without the colons).
     pub sha256: Digest,
+    /// Whether it may issue certificates (basicConstraints cA). One that may not vouches
+    /// only for signatures made with its own key.
+    pub is_ca: bool,
+    /// Its notAfter, RFC 3339, UTC: chains are judged at a time it must cover.
+    pub not_after: String,
 }
 
 impl TrustFile {
@@ -122,12 +127,18 @@ impl TrustFile {
         Ok(self
             .read(vault_dir)?
             .into_iter()
-            .map(|der| Anchor {
+            .map(|der| {
                 // Each parsed when the file was read.
-                subject: custody_timestamp::certificate_names(&der)
-                    .map(|(subject, _)| subject)
-                    .unwrap_or_default(),
-                sha256: Digest::of(&der),
+                let (is_ca, not_after) = custody_timestamp::certificate_scope(&der)
+                    .unwrap_or((false, std::time::SystemTime::UNIX_EPOCH));
+                Anchor {
+                    subject: custody_timestamp::certificate_names(&der)
+                        .map(|(subject, _)| subject)
+                        .unwrap_or_default(),
+                    sha256: Digest::of(&der),
+                    is_ca,
+                    not_after: crate::credentials::rfc3339_of(not_after),
+                }
             })
             .collect())
     }

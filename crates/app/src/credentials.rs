@@ -57,8 +57,9 @@ pub struct SignerCheck {
     /// The anchor the chain reached, when trusted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
-    /// When the certificates had to be valid: the claim's time-stamp when it verified,
-    /// else the time of this judgement (C2PA 2.x §14.5.2). RFC 3339, UTC.
+    /// When the certificates had to be valid: the time of the claim's time-stamp when it
+    /// verified and stamps the signature (`sigTst2`), else the time of this judgement
+    /// (C2PA 2.x §14.5.2). RFC 3339, UTC.
     pub judged_at: String,
     /// `time-stamp` or `now`.
     pub judged_at_basis: String,
@@ -101,9 +102,13 @@ pub fn signer_check(
     {
         return None;
     }
+    // Only a token over the signature (`sigTst2`) shows the signature existed at its
+    // time: one over the claim (`sigTst`) can be followed by a signature made later with
+    // the same key, after its certificate expired.
     let verified_time = stamp
-        .filter(|s| s.verified)
+        .filter(|s| s.verified && s.covers == "claim signature")
         .and_then(|s| time::OffsetDateTime::parse(&s.gen_time, &Rfc3339).ok());
+    let claim_only = stamp.is_some_and(|s| s.verified && s.covers == "claim");
     let (at, basis) = match verified_time {
         Some(t) => (system_time_of(t), "time-stamp"),
         None => (now, "now"),
@@ -124,7 +129,7 @@ pub fn signer_check(
     });
     let Some((leaf, rest)) = chain.as_deref().and_then(<[Vec<u8>]>::split_first) else {
         out.reason = Some(
-            "the record holds no signer certificate (it was made before they were kept); run `custody extract --all`"
+            "the record holds no signer certificate the vault can read (records made before extractor 1.12 keep none: run `custody extract --all`; otherwise its problems say which could not be read)"
                 .into(),
         );
         return Some(out);
@@ -168,6 +173,11 @@ pub fn signer_check(
             out.trusted = true;
             out.anchor = Some(chain.root().to_owned());
         }
+        Err(why) if claim_only => {
+            out.reason = Some(format!(
+                "{why} (the claim's time-stamp stamps the claim, not its signature, so it does not show when the signature was made)"
+            ))
+        }
         Err(why) => out.reason = Some(why),
     }
     Some(out)
@@ -182,7 +192,8 @@ fn system_time_of(t: time::OffsetDateTime) -> SystemTime {
     }
 }
 
-fn rfc3339_of(t: SystemTime) -> String {
+/// `t` as RFC 3339 text in UTC, to the second.
+pub fn rfc3339_of(t: SystemTime) -> String {
     time::OffsetDateTime::from(t)
         .replace_nanosecond(0)
         .ok()
@@ -190,9 +201,38 @@ fn rfc3339_of(t: SystemTime) -> String {
         .unwrap_or_default()
 }
 
-/// Whether content credentials hold for the bytes they are in: `valid` or `trusted`.
+/// Whether content credentials hold for the bytes they are in: `valid` or `trusted`, or
+/// `invalid` only because the signer's certificate had expired when the validator ran
+/// ([`expired_only`]).
 pub fn intact(c2pa: &serde_json::Value) -> bool {
-    matches!(c2pa["state"].as_str(), Some("valid" | "trusted"))
+    matches!(c2pa["state"].as_str(), Some("valid" | "trusted")) || expired_only(c2pa)
+}
+
+/// Whether the validator called the credentials `invalid` for nothing but the signer's
+/// certificate having expired (and not being on a trust list, which it never is here):
+/// their signature verified and every hash matched. c2pa-rs judges the certificate at
+/// the time it runs unless a time-stamp it trusts says otherwise, and it trusts none
+/// here, so the same bytes validated after the certificate's expiry come out
+/// `invalid`. That says nothing of the bytes; when the signer's certificate had to be
+/// valid is the vault's to judge ([`signer_check`]).
+pub fn expired_only(c2pa: &serde_json::Value) -> bool {
+    let Some(statuses) = c2pa["statuses"].as_array() else {
+        return false;
+    };
+    let code = |s: &serde_json::Value| s["code"].as_str().unwrap_or_default().to_owned();
+    let failures: Vec<String> = statuses
+        .iter()
+        .filter(|s| s["kind"] == "failure")
+        .map(code)
+        .collect();
+    c2pa["state"] == "invalid"
+        && failures.iter().any(|c| c == "signingCredential.expired")
+        && failures
+            .iter()
+            .all(|c| c == "signingCredential.expired" || c == "signingCredential.untrusted")
+        && statuses
+            .iter()
+            .any(|s| s["kind"] == "success" && code(s) == "claimSignature.validated")
 }
 
 /// The vault's TSA roots for judging time-stamps, or why they cannot be read.
@@ -314,7 +354,9 @@ mod tests {
         assert_eq!(signer_check(&absent, &none, None, now), None);
         // A record from before signer chains were kept.
         let old = serde_json::json!({"state": "valid", "signer": "C2PA Signer"});
-        let c = signer_check(&old, &none, Some(&stamp(true)), now).unwrap();
+        let mut over_signature = stamp(true);
+        over_signature.covers = "claim signature".into();
+        let c = signer_check(&old, &none, Some(&over_signature), now).unwrap();
         assert!(!c.trusted);
         assert_eq!(c.signer, "C2PA Signer");
         assert!(c.reason.unwrap().contains("custody extract --all"));
@@ -322,6 +364,9 @@ mod tests {
             (c.judged_at.as_str(), c.judged_at_basis.as_str()),
             ("2024-08-06T21:53:37Z", "time-stamp")
         );
+        // A verified time-stamp over the claim alone does not date the signature.
+        let c = signer_check(&old, &none, Some(&stamp(true)), now).unwrap();
+        assert_eq!(c.judged_at_basis, "now");
         // A time-stamp that did not verify fixes nothing: judged now.
         let chain = serde_json::json!({"state": "valid", "signer": "x", "signer_chain": ["AAAA"]});
         let c = signer_check(&chain, &none, Some(&stamp(false)), now).unwrap();
@@ -335,6 +380,21 @@ mod tests {
             serde_json::json!({"state": "invalid", "signer": "x", "signer_chain": ["AAAA"]});
         let c = signer_check(&invalid, &none, None, now).unwrap();
         assert!(c.reason.unwrap().contains("not valid for these bytes"));
+        // Invalid only because the certificate had expired when the validator ran: the
+        // bytes are intact, and the vault judges the certificate.
+        let expired = serde_json::json!({"state": "invalid", "signer": "x", "signer_chain": ["AAAA"],
+            "statuses": [
+                {"kind": "failure", "code": "signingCredential.expired"},
+                {"kind": "failure", "code": "signingCredential.untrusted"},
+                {"kind": "success", "code": "claimSignature.validated"},
+                {"kind": "success", "code": "assertion.dataHash.match"}]});
+        assert!(intact(&expired));
+        let c = signer_check(&expired, &none, None, now).unwrap();
+        assert!(c.reason.unwrap().contains("holds no C2PA trust anchors"));
+        // Any other failure beside it is a failure of the credentials.
+        let mut tampered = expired.clone();
+        tampered["statuses"][1]["code"] = "assertion.dataHash.mismatch".into();
+        assert!(!intact(&tampered));
         // Anchors that cannot be read: said, not trusted.
         let unreadable = Err("the anchors file is damaged".to_owned());
         let c = signer_check(&chain, &unreadable, None, now).unwrap();

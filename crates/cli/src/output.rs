@@ -38,14 +38,21 @@ pub fn size(bytes: u64) -> String {
 /// file's name can neither break a line, rewrite the terminal nor read backwards.
 /// `--json` gives names as they are.
 pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    escaped(name, |_| false)
+}
+
+/// `text` with the characters [`shown`] writes visibly so written as `\u{..}`, except
+/// those `kept` allows.
+fn escaped(text: &str, kept: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
     let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        !kept(c)
+            && (c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
     };
-    if !name.chars().any(hidden) {
-        return name.into();
+    if !text.chars().any(hidden) {
+        return text.into();
     }
-    name.chars()
+    text.chars()
         .map(|c| {
             if hidden(c) {
                 format!("\\u{{{:x}}}", c as u32)
@@ -55,6 +62,23 @@ pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
         })
         .collect::<String>()
         .into()
+}
+
+thread_local! {
+    /// Set while a view of text read from evidence is written: see [`evidence_text`].
+    static EVIDENCE_TEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, whose text output shows what files, certificates and other vaults said (an
+/// item's metadata, content credentials, a sender's history), with every character
+/// [`shown`] escapes written visibly except line breaks between lines: a camera model,
+/// a PDF title or a certificate's name can neither rewrite the terminal nor forge a
+/// line of the view. Not for `--json` or data written to standard output.
+pub fn evidence_text<T>(f: impl FnOnce() -> T) -> T {
+    let before = EVIDENCE_TEXT.with(|e| e.replace(true));
+    let out = f();
+    EVIDENCE_TEXT.with(|e| e.set(before));
+    out
 }
 
 pub fn opt(s: &Option<String>) -> &str {
@@ -75,7 +99,13 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+    let written = if EVIDENCE_TEXT.with(std::cell::Cell::get) {
+        let text = args.to_string();
+        out.write_all(escaped(&text, |c| c == '\n').as_bytes())
+    } else {
+        out.write_fmt(args)
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
         *lost = Some(e.kind());
     }
 }
@@ -116,5 +146,10 @@ mod tests {
         assert_eq!(shown("photo_\u{202e}gpj.exe"), "photo_\\u{202e}gpj.exe");
         // Arabic and Hebrew letters are text, not marks: shown as they are.
         assert_eq!(shown("شهادة.jpg"), "شهادة.jpg");
+        // A view keeps its line breaks, and only them.
+        assert_eq!(
+            super::escaped("make Nikon\u{1b}[2K\r\n", |c| c == '\n'),
+            "make Nikon\\u{1b}[2K\\u{d}\n"
+        );
     }
 }

@@ -190,7 +190,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if cli.json {
                 print_json(&view)?;
             } else {
-                print_item(&view);
+                output::evidence_text(|| print_item(&view));
             }
             vault.close().await;
             Ok(ExitCode::SUCCESS)
@@ -484,8 +484,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             } else {
                 outln!("C2PA trust anchors ({}):", path.display());
+                let now = custody_app::credentials::rfc3339_of(std::time::SystemTime::now());
                 for a in &list {
                     outln!("  {}  sha256 {}", shown(&a.subject), a.sha256);
+                    if !a.is_ca {
+                        outln!(
+                            "    not a CA: it vouches only for signatures made with its own key"
+                        );
+                    }
+                    // RFC 3339 UTC texts of one form compare as times do.
+                    if a.not_after < now {
+                        outln!(
+                            "    expired {}: it vouches only for claims time-stamped before then",
+                            a.not_after
+                        );
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -662,7 +675,11 @@ fn print_item(v: &items::ItemView) {
         );
     }
     if let Some(m) = &v.metadata {
-        print_metadata(m, v.c2pa_signer.as_ref().is_some_and(|c| c.trusted));
+        print_metadata(
+            m,
+            v.c2pa_signer.as_ref().is_some_and(|c| c.trusted),
+            v.c2pa_time_stamp.as_ref().is_some_and(|t| t.verified),
+        );
         if let Some(c) = &v.c2pa_signer {
             let who = if c.signer.is_empty() {
                 "its signer".to_owned()
@@ -1011,9 +1028,12 @@ pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()>
 }
 
 /// What the extractor found, each value with where it came from.
-/// `signer_trusted`: the vault's C2PA trust anchors vouch for the signer, so the
-/// validator's `signingCredential.untrusted` (it was given no trust list) is not shown.
-fn print_metadata(m: &serde_json::Value, signer_trusted: bool) {
+/// `signer_trusted`: the vault's C2PA trust anchors vouch for the signer at the time it
+/// judged, so the validator's `signingCredential.untrusted` (it is given no trust list)
+/// and `signingCredential.expired` (it judged at the time it ran) are not shown;
+/// `stamp_verified`: the claim's time-stamp verified against the vault's TSA roots, so
+/// its `timeStamp.untrusted` is not shown either.
+fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: bool) {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
     outln!(
         "metadata ({} {}):",
@@ -1164,7 +1184,16 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool) {
             .map(|a| {
                 a.iter()
                     .filter(|x| x["kind"] != "success")
-                    .filter(|x| !(signer_trusted && x["code"] == "signingCredential.untrusted"))
+                    .filter(|x| {
+                        let judged_here = match x["code"].as_str() {
+                            Some("signingCredential.untrusted" | "signingCredential.expired") => {
+                                signer_trusted
+                            }
+                            Some("timeStamp.untrusted") => stamp_verified,
+                            _ => false,
+                        };
+                        !judged_here
+                    })
                     .map(|x| s(&x["code"]))
                     .collect()
             })
@@ -1179,10 +1208,12 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool) {
             Some(t) => format!("{signer}; signing time {t}"),
             None => signer,
         };
+        let intact = custody_app::credentials::intact(c);
         let state = match s(&c["state"]).as_str() {
-            "valid" if signer_trusted => {
+            _ if intact && signer_trusted => {
                 "trusted (intact, and the signer chains to this vault's C2PA trust anchors)".into()
             }
+            "invalid" if intact => "intact, but the validator found the signer's certificate expired when it ran; the vault judges the signer below".into(),
             other => other.to_owned(),
         };
         outln!(

@@ -119,7 +119,7 @@ pub fn validate<R: Read + Seek + Send>(
     report.validator = Some(VALIDATOR.into());
     match result {
         Ok(Ok(reader)) => {
-            fill(&reader, &mut report);
+            fill(&reader, &mut report, md);
             read_time_stamp(input, &media_type, &reader, md, &mut report);
         }
         Ok(Err(c2pa::Error::JumbfNotFound)) | Ok(Err(c2pa::Error::ProvenanceMissing)) => {
@@ -444,7 +444,34 @@ fn store_region<R: Read + Seek + ?Sized>(
     }
 }
 
-fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {
+/// The certificates of the validator's PEM chain as base64 DER, in its order; one that
+/// cannot be read is left out and named in a problem (the rest still let the vault
+/// judge the chain, and say what it lacks).
+fn signer_chain(pem: &str, md: &mut Metadata) -> Vec<String> {
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = pem;
+    let mut n = 0;
+    while let Some(end) = rest.find(END) {
+        let block = &rest[..end + END.len()];
+        rest = &rest[end + END.len()..];
+        if !block.contains("-----BEGIN CERTIFICATE-----") {
+            continue;
+        }
+        n += 1;
+        match custody_timestamp::certificates_from_pem(block.as_bytes(), "certificate") {
+            Ok(ders) => out.extend(ders.iter().map(|der| {
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
+            })),
+            Err(e) => md.problem(format_args!(
+                "C2PA signer: certificate {n} of the signature's chain cannot be read ({e}); left out of signer_chain"
+            )),
+        }
+    }
+    out
+}
+
+fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
     report.state = match reader.validation_state() {
         c2pa::ValidationState::Trusted => C2paState::Trusted,
         c2pa::ValidationState::Valid => C2paState::Valid,
@@ -470,14 +497,7 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport) {
             report.signing_time = s.time.clone();
             report.signature_algorithm = s.alg.map(|a| a.to_string());
             report.certificate_serial = s.cert_serial_number.clone();
-            report.signer_chain =
-                custody_timestamp::certificates_from_pem(s.cert_chain().as_bytes(), "signer")
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|der| {
-                        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
-                    })
-                    .collect();
+            report.signer_chain = signer_chain(s.cert_chain(), md);
         }
     }
     let mut statuses = Vec::new();

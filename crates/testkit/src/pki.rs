@@ -109,6 +109,17 @@ basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[ ext_intermediate_bad_ku ]
+basicConstraints = critical,CA:TRUE
+2.5.29.15 = critical,DER:0302078000
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_intermediate_named ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = permitted;DNS:example.org
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [ ext_not_ca ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature

@@ -248,6 +248,26 @@ impl OpensslTsa {
         std::fs::read(&tsr).map_err(|e| e.to_string())
     }
 
+    /// A `TimeStampResp` (DER) over the SHA-256 of `data`, asked for as a client would
+    /// (`openssl ts -query -cert`, with a nonce).
+    pub fn stamp_data(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        let input = self.dir.join(format!("data-{n}"));
+        let tsq = self.dir.join(format!("data-{n}.tsq"));
+        std::fs::write(&input, data).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("openssl")
+            .args(["ts", "-query", "-sha256", "-cert", "-data"])
+            .arg(&input)
+            .arg("-out")
+            .arg(&tsq)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        self.reply(&std::fs::read(&tsq).map_err(|e| e.to_string())?)
+    }
+
     /// A handler that answers each query with this TSA's reply.
     pub fn handler(self: &Arc<Self>) -> Handler {
         let tsa = self.clone();

@@ -81,6 +81,8 @@ pub mod oid {
     pub const AUTHORITY_KEY_ID: Oid = Oid::new_unwrap("2.5.29.35");
     /// `subjectAltName`.
     pub const SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
+    /// nameConstraints (RFC 5280 §4.2.1.10).
+    pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
     /// `issuerAltName`.
     pub const ISSUER_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.18");
     /// `certificatePolicies`.

@@ -99,6 +99,15 @@ pub fn certificate_names(der: &[u8]) -> Option<(String, String)> {
     Some((c.subject(), c.cert.tbs_certificate().issuer().to_string()))
 }
 
+/// Whether a DER certificate may issue others (basicConstraints cA), and when it stops
+/// being valid (notAfter); `None` when it does not parse.
+pub fn certificate_scope(der: &[u8]) -> Option<(bool, SystemTime)> {
+    let c = CertBytes::parse(der, "certificate").ok()?;
+    let tbs = c.cert.tbs_certificate();
+    let is_ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+    Some((is_ca, tbs.validity().not_after.to_system_time()))
+}
+
 /// The DER of every `CERTIFICATE` block in PEM text. `what` names the input in errors.
 pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, TokenError> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -1156,11 +1165,15 @@ fn build_chain<'a>(
             Ok(Some((_, aki))) => aki.key_identifier,
             _ => None,
         };
-        let candidates: Vec<&CertBytes> = roots
+        let named: Vec<&CertBytes> = roots
             .iter()
             .chain(pool.iter())
             .filter(|c| c.cert.tbs_certificate().subject() == tbs.issuer())
             .filter(|c| !chain.iter().any(|in_chain| in_chain.der == c.der))
+            .collect();
+        let candidates: Vec<&CertBytes> = named
+            .iter()
+            .copied()
             .filter(|c| {
                 match (
                     &aki,
@@ -1174,7 +1187,17 @@ fn build_chain<'a>(
             })
             .collect();
         if candidates.is_empty() {
-            let why = if tbs.issuer() == tbs.subject() {
+            let why = if !named.is_empty() {
+                format!(
+                    "{} names its issuer {} by a key identifier that no certificate of that \
+                     name among those given or the {} trusted root(s) has (the certificate \
+                     of that name is another key's): the chain does not lead to a trusted \
+                     root",
+                    current.subject(),
+                    tbs.issuer(),
+                    roots.len()
+                )
+            } else if tbs.issuer() == tbs.subject() {
                 format!(
                     "the chain ends at the self-signed {}, which is not one of the {} configured \
                      trusted root(s)",
@@ -1183,9 +1206,8 @@ fn build_chain<'a>(
                 )
             } else {
                 format!(
-                    "no certificate of the issuer {} of {} is in the token, the extra \
-                     certificates or the {} trusted root(s): the chain does not lead to a \
-                     trusted root",
+                    "no certificate of the issuer {} of {} is among the certificates given \
+                     or the {} trusted root(s): the chain does not lead to a trusted root",
                     tbs.issuer(),
                     current.subject(),
                     roots.len()
@@ -1216,6 +1238,7 @@ fn build_chain<'a>(
             );
         };
         let mut errors = Vec::new();
+        let mut unchecked = Vec::new();
         let mut next = None;
         for candidate in candidates {
             match crypto::verify(
@@ -1229,6 +1252,11 @@ fn build_chain<'a>(
                     next = Some(candidate);
                     break;
                 }
+                Err(crypto::SigError::Unsupported(e)) => unchecked.push(format!(
+                    "the signature of {} by {} cannot be checked here: {e}",
+                    current.subject(),
+                    candidate.subject()
+                )),
                 Err(e) => errors.push(format!(
                     "the signature of {} by {} is not valid: {e}",
                     current.subject(),
@@ -1238,7 +1266,22 @@ fn build_chain<'a>(
         }
         match next {
             Some(c) => chain.push(c),
-            None => return (chain, Err(errors.join("; "))),
+            // A self-signed certificate named like a trusted root, made with another
+            // key: the chain ends at an impostor, not at a damaged root.
+            None if unchecked.is_empty() && tbs.issuer() == tbs.subject() => {
+                return (
+                    chain,
+                    Err(format!(
+                        "the chain ends at a self-signed {}, which has the name of a trusted \
+                         root but not its key: it is not that root",
+                        current.subject()
+                    )),
+                );
+            }
+            None => {
+                errors.extend(unchecked);
+                return (chain, Err(errors.join("; ")));
+            }
         }
     }
 }
@@ -1302,13 +1345,31 @@ fn check_constraints(chain: &[&CertBytes]) -> Result<(), String> {
                 ));
             }
         }
-        if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>() {
-            if !ku.key_cert_sign() {
+        match tbs.get_extension::<KeyUsage>() {
+            Ok(Some((_, ku))) if !ku.key_cert_sign() => {
                 return Err(format!(
                     "{} may not sign certificates (keyUsage lacks keyCertSign)",
                     issuer.subject()
                 ));
             }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(format!(
+                    "{} has a keyUsage that cannot be read ({e}), so whether it may sign \
+                     certificates is unknown",
+                    issuer.subject()
+                ));
+            }
+        }
+        if tbs
+            .extensions()
+            .is_some_and(|exts| exts.iter().any(|e| e.extn_id == oid::NAME_CONSTRAINTS))
+        {
+            return Err(format!(
+                "{} restricts the names it may certify (nameConstraints), which this verifier \
+                 does not evaluate",
+                issuer.subject()
+            ));
         }
     }
     Ok(())

@@ -178,3 +178,118 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
     env.run(&["credentials", "--anchors", junk.to_str().unwrap()])
         .refused("not usable as C2PA trust anchors");
 }
+
+/// A signer's certificate that has expired by the time the photo is collected. The
+/// validator then calls the credentials invalid (`signingCredential.expired`), but the
+/// bytes are intact: the vault judges the certificate at the claim's time-stamp when
+/// that time-stamp verifies and stamps the signature (a version-2 claim's `sigTst2`).
+/// A version-1 claim's time-stamp stamps the claim but not its signature, which could
+/// have been made later with the same key: judged now, not trusted.
+#[test]
+fn an_expired_signer_is_judged_at_a_time_stamp_over_its_signature_only() {
+    use custody_testkit::c2pa::{StampingSigner, sign_jpeg_claim, signer};
+    use custody_testkit::pki::Eku;
+    use custody_testkit::tsa::{OpensslTsa, TsaConfig};
+    if !custody_testkit::pki::openssl_available() {
+        eprintln!("skipped: openssl not found");
+        return;
+    }
+    let pki = Pki::new();
+    let now = SystemTime::now();
+    let root = pki.root(Key::P256, "Newsroom Root CA");
+    let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+    let lifetime = std::time::Duration::from_secs(6);
+    let camera = pki.c2pa_signer(&ca, "Short-lived Camera", true, now - DAY, now + lifetime);
+    let tsa_root = pki.root(Key::P256, "Test TSA Root");
+    let tsa_cert = pki.tsa(
+        &tsa_root,
+        Key::P256,
+        "Test TSA",
+        Eku::CriticalTimeStamping,
+        now - DAY,
+        now + DAY,
+    );
+    let tsa = OpensslTsa::new(&pki, &tsa_cert, &[&tsa_root], &TsaConfig::default());
+    let chain = pki.bundle("camera-chain.pem", &[&camera, &ca]);
+    let stamped = || StampingSigner {
+        inner: signer(&chain, &camera.key),
+        tsa: tsa.clone(),
+    };
+    let v2 = pki.write("v2.jpg", &sign_jpeg_claim(&photo(3), &stamped(), 2));
+    let v1 = pki.write("v1.jpg", &sign_jpeg_claim(&photo(4), &stamped(), 1));
+    // Collected after the certificate's end.
+    let end = now + lifetime + std::time::Duration::from_secs(1);
+    if let Ok(wait) = end.duration_since(SystemTime::now()) {
+        std::thread::sleep(wait);
+    }
+
+    let env = Env::new();
+    env.init();
+    for p in [&v2, &v1] {
+        Run::of(env.command().args(["--vault", "vault", "ingest"]).arg(p)).ok();
+    }
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    let view = |item: &str| env.run(&["show", item, "--json"]).ok().json();
+    let first = view("ITM-000001");
+    assert_eq!(first["metadata"]["c2pa"]["state"], "invalid", "{first}");
+    // The TSA not yet trusted: judged now, expired.
+    let signer_now = &first["c2pa_signer"];
+    assert_eq!(signer_now["trusted"], false, "{signer_now}");
+    assert_eq!(signer_now["judged_at_basis"], "now", "{signer_now}");
+    assert!(
+        signer_now["reason"]
+            .as_str()
+            .unwrap()
+            .contains("had already expired"),
+        "{signer_now}"
+    );
+    // Invalid for the validator, intact for the vault, and said so.
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("intact, but the validator found the signer's certificate expired")
+            && human.contains("not trusted: "),
+        "{human}"
+    );
+
+    env.run(&["timestamp", "--roots", tsa_root.cert.to_str().unwrap()])
+        .ok();
+    let v2_view = view("ITM-000001");
+    let s = &v2_view["c2pa_signer"];
+    assert_eq!(s["trusted"], true, "{v2_view}");
+    assert_eq!(s["judged_at_basis"], "time-stamp", "{s}");
+    assert_eq!(v2_view["c2pa_time_stamp"]["covers"], "claim signature");
+    assert_eq!(
+        v2_view["c2pa_time_stamp"]["dates_these_bytes"], true,
+        "{v2_view}"
+    );
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("content credentials (C2PA): trusted (intact")
+            && !human.contains("signingCredential.expired")
+            && !human.contains("timeStamp.untrusted"),
+        "{human}"
+    );
+
+    let v1_view = view("ITM-000002");
+    assert_eq!(v1_view["c2pa_time_stamp"]["covers"], "claim", "{v1_view}");
+    assert_eq!(v1_view["c2pa_time_stamp"]["verified"], true, "{v1_view}");
+    let s = &v1_view["c2pa_signer"];
+    assert_eq!(s["trusted"], false, "{s}");
+    assert_eq!(s["judged_at_basis"], "now", "{s}");
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap()
+            .contains("stamps the claim, not its signature"),
+        "{s}"
+    );
+    // c2pa-rs judged this one at the token's time (it takes any version-1 token's),
+    // so its record says valid; the vault does not follow it there.
+    assert_eq!(v1_view["metadata"]["c2pa"]["state"], "valid", "{v1_view}");
+    let human = env.run(&["show", "ITM-000002"]).ok().stdout;
+    assert!(
+        human.contains("Short-lived Camera,O=Custody Test: not trusted: "),
+        "{human}"
+    );
+}

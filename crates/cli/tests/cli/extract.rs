@@ -153,6 +153,31 @@ fn extract_all_catches_up_and_records_each_extraction() {
     assert_eq!(missing.code, 2, "an item or --all is required");
 }
 
+/// What a file says is shown, never obeyed: a PDF title that would erase the line and
+/// forge another, or reverse the text after it, is written visibly in `show`, and kept
+/// as it is in `--json`.
+#[test]
+fn show_writes_what_files_say_visibly() {
+    let env = Env::new();
+    env.init();
+    env.write(
+        "odd.pdf",
+        // UTF-16 (PDF text strings): "x ESC [2K CR forged" and "RLO gpj".
+        b"%PDF-1.4\n1 0 obj << /Title <FEFF0078001B005B0032004B000D0066006F0072006700650064> /Producer <FEFF202E00670070006A> >> endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n",
+    );
+    env.run(&["ingest", "odd.pdf"]).ok();
+    let text = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    assert!(!text.contains('\u{202e}'), "{text:?}");
+    assert!(text.contains("x\\u{1b}[2K\\u{d}forged"), "{text}");
+    assert!(text.contains("\\u{202e}gpj"), "{text}");
+    let json = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    let title = json["metadata"]["pdf"]["title"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(title.contains("\u{1b}[2K\r"), "{json}");
+}
+
 /// How many entries the ledger holds (the size of its latest checkpoint).
 fn ledger_size(env: &Env) -> u64 {
     let sizes = env.run(&["log", "checkpoints", "--json"]).ok().json();

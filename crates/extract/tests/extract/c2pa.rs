@@ -322,40 +322,6 @@ fn pki_and_photo() -> Option<(custody_testkit::pki::Pki, Vec<u8>)> {
     ))
 }
 
-/// A signer whose time-stamps come from a local `openssl ts -reply`.
-#[cfg(feature = "c2pa")]
-struct StampingSigner {
-    inner: c2pa::EphemeralSigner,
-    tsa: std::sync::Arc<custody_testkit::tsa::OpensslTsa>,
-}
-
-#[cfg(feature = "c2pa")]
-impl c2pa::Signer for StampingSigner {
-    fn sign(&self, data: &[u8]) -> c2pa::Result<Vec<u8>> {
-        self.inner.sign(data)
-    }
-    fn alg(&self) -> c2pa::SigningAlg {
-        self.inner.alg()
-    }
-    fn certs(&self) -> c2pa::Result<Vec<Vec<u8>>> {
-        self.inner.certs()
-    }
-    fn reserve_size(&self) -> usize {
-        self.inner.reserve_size() + 16 * 1024
-    }
-    fn send_timestamp_request(&self, message: &[u8]) -> Option<c2pa::Result<Vec<u8>>> {
-        use sha2::Digest as _;
-        let digest: [u8; 32] = sha2::Sha256::digest(message).into();
-        let nonce = custody_timestamp::Nonce::random().expect("nonce");
-        let query = custody_timestamp::request_der(&digest, &nonce);
-        Some(
-            self.tsa
-                .reply(&query)
-                .map_err(|e| c2pa::Error::OtherError(e.into())),
-        )
-    }
-}
-
 /// A version-2 claim (what c2pa-rs writes today) keeps its token in `sigTst2`, over the
 /// claim's signature. Signed here with a time-stamp from a local TSA, the token is read,
 /// stamps what the extractor says it must, and verifies against that TSA's root and
@@ -383,8 +349,8 @@ fn a_version_2_claims_time_stamp_is_read_and_verifies_against_its_root() {
         &[&root],
         &custody_testkit::tsa::TsaConfig::default(),
     );
-    let signer = StampingSigner {
-        inner: c2pa::EphemeralSigner::new("custody.test").expect("ephemeral signer"),
+    let signer = custody_testkit::c2pa::StampingSigner {
+        inner: Box::new(c2pa::EphemeralSigner::new("custody.test").expect("ephemeral signer")),
         tsa,
     };
     let signed = custody_testkit::c2pa::sign_jpeg_with(&photo, &signer);

@@ -2,6 +2,7 @@
 //! loopback HTTP server) and a real verifier (`openssl ts -verify`). Every certificate is
 //! made by openssl in a temporary directory; nothing leaves 127.0.0.1.
 
+mod chains;
 mod client_errors;
 mod stamping;
 mod verifying;
