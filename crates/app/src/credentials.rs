@@ -134,15 +134,22 @@ pub fn signer_check(
         );
         return Some(out);
     };
-    if let Some((subject, _)) = custody_timestamp::certificate_names(leaf) {
-        out.signer = subject;
-    }
     if !intact(c2pa) {
         out.reason = Some(
             "the credentials are not valid for these bytes, so their signer vouches for nothing here"
                 .into(),
         );
         return Some(out);
+    }
+    match custody_timestamp::certificate_names(leaf) {
+        Some((subject, _)) => out.signer = subject,
+        None => {
+            out.reason = Some(
+                "the signer's certificate, the one the validator verified the signature with, cannot be read here, so the vault cannot vouch for it"
+                    .into(),
+            );
+            return Some(out);
+        }
     }
     let anchors = match anchors {
         Ok(a) => a,
@@ -209,8 +216,10 @@ pub fn intact(c2pa: &serde_json::Value) -> bool {
 }
 
 /// Whether the validator called the credentials `invalid` for nothing but the signer's
-/// certificate having expired (and not being on a trust list, which it never is here):
-/// their signature verified and every hash matched. c2pa-rs judges the certificate at
+/// certificate being out of its validity period (`signingCredential.expired`, which
+/// c2pa-rs also says of one not yet valid) and not on a trust list (it never is here):
+/// their signature verified, every hash matched, no ingredient failed, and the signer's
+/// certificate passes the profile checks c2pa-rs skips once it finds it out of date. c2pa-rs judges the certificate at
 /// the time it runs unless a time-stamp it trusts says otherwise, and it trusts none
 /// here, so the same bytes validated after the certificate's expiry come out
 /// `invalid`. That says nothing of the bytes; when the signer's certificate had to be
@@ -225,6 +234,14 @@ pub fn expired_only(c2pa: &serde_json::Value) -> bool {
         .filter(|s| s["kind"] == "failure")
         .map(code)
         .collect();
+    // After finding the certificate out of date, c2pa-rs checks nothing else of it, so
+    // the vault checks the signer's certificate as the validator would have.
+    let profile_holds = c2pa["signer_chain"][0]
+        .as_str()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .is_some_and(|leaf| {
+            custody_timestamp::verify_signer_profile(&leaf, &C2PA_SIGNER_PURPOSES).is_ok()
+        });
     c2pa["state"] == "invalid"
         && failures.iter().any(|c| c == "signingCredential.expired")
         && failures
@@ -233,6 +250,7 @@ pub fn expired_only(c2pa: &serde_json::Value) -> bool {
         && statuses
             .iter()
             .any(|s| s["kind"] == "success" && code(s) == "claimSignature.validated")
+        && profile_holds
 }
 
 /// The vault's TSA roots for judging time-stamps, or why they cannot be read.
@@ -333,6 +351,10 @@ pub fn check(
 mod tests {
     use super::*;
 
+    /// A self-signed signer's certificate (P-256, digitalSignature, emailProtection,
+    /// made with openssl for these tests), base64 DER.
+    const SIGNER: &str = "MIIB0jCCAXmgAwIBAgIUTEEAtAA0GU5XcsbBRiKZgY/NJLQwCgYIKoZIzj0EAwIwLTEVMBMGA1UECgwMQ3VzdG9keSBUZXN0MRQwEgYDVQQDDAtVbml0IFNpZ25lcjAgFw0yNjEyMDcwOTU4MjNaGA8yMTI2MTExMzA5NTgyM1owLTEVMBMGA1UECgwMQ3VzdG9keSBUZXN0MRQwEgYDVQQDDAtVbml0IFNpZ25lcjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABJNzTZzeiH4D/TfC/n0N2KLNUmlJdOuySXYmAk48R/HVMrc53nHP0y+19pNBMBegm0JXTDBFK5cmlz4GjSY0rvujdTBzMB0GA1UdDgQWBBRcD6F+B41tty/NR2mddPcw6DJIPzAfBgNVHSMEGDAWgBRcD6F+B41tty/NR2mddPcw6DJIPzAMBgNVHRMBAf8EAjAAMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDBDAKBggqhkjOPQQDAgNHADBEAiAjYp07s9jw0Pg0+DEsWaIdjWzIehcMPsJpcwyA0vO7NQIgcDywTYDjIU57KIc9BIph03AezEHbqaZ6vR9G9dEVNgw=";
+
     fn stamp(verified: bool) -> StampCheck {
         StampCheck {
             gen_time: "2024-08-06T21:53:37Z".into(),
@@ -368,7 +390,7 @@ mod tests {
         let c = signer_check(&old, &none, Some(&stamp(true)), now).unwrap();
         assert_eq!(c.judged_at_basis, "now");
         // A time-stamp that did not verify fixes nothing: judged now.
-        let chain = serde_json::json!({"state": "valid", "signer": "x", "signer_chain": ["AAAA"]});
+        let chain = serde_json::json!({"state": "valid", "signer": "x", "signer_chain": [SIGNER]});
         let c = signer_check(&chain, &none, Some(&stamp(false)), now).unwrap();
         assert_eq!(
             (c.judged_at.as_str(), c.judged_at_basis.as_str()),
@@ -382,7 +404,7 @@ mod tests {
         assert!(c.reason.unwrap().contains("not valid for these bytes"));
         // Invalid only because the certificate had expired when the validator ran: the
         // bytes are intact, and the vault judges the certificate.
-        let expired = serde_json::json!({"state": "invalid", "signer": "x", "signer_chain": ["AAAA"],
+        let expired = serde_json::json!({"state": "invalid", "signer": "x", "signer_chain": [SIGNER],
             "statuses": [
                 {"kind": "failure", "code": "signingCredential.expired"},
                 {"kind": "failure", "code": "signingCredential.untrusted"},
@@ -395,6 +417,22 @@ mod tests {
         let mut tampered = expired.clone();
         tampered["statuses"][1]["code"] = "assertion.dataHash.mismatch".into();
         assert!(!intact(&tampered));
+        // Unless the validator skipped a check of the certificate that fails: a CA's
+        // certificate, or an unreadable one, signs nothing here.
+        let mut unreadable_leaf = expired.clone();
+        unreadable_leaf["signer_chain"][0] = "AAAA".into();
+        assert!(!intact(&unreadable_leaf));
+        let mut valid_unreadable = chain.clone();
+        valid_unreadable["signer_chain"][0] = "AAAA".into();
+        let c = signer_check(&valid_unreadable, &none, None, now).unwrap();
+        assert!(c.reason.unwrap().contains("cannot be read here"));
+        // Ingredient failures count as failures.
+        let mut ingredient = expired.clone();
+        ingredient["statuses"].as_array_mut().unwrap().push(
+            serde_json::json!({"kind": "failure", "code": "claimSignature.mismatch",
+                "explanation": "in ingredient self#jumbf=c2pa.assertions/c2pa.ingredient.v3"}),
+        );
+        assert!(!intact(&ingredient));
         // Anchors that cannot be read: said, not trusted.
         let unreadable = Err("the anchors file is damaged".to_owned());
         let c = signer_check(&chain, &unreadable, None, now).unwrap();

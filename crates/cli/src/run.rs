@@ -624,7 +624,7 @@ fn print_keyframes(v: &items::ItemView) {
         let id = v.item.id.to_string();
         outln!(
             "  keyframes     none: {}",
-            custody_app::similar::keyframes_missing(recorded, &id)
+            shown(&custody_app::similar::keyframes_missing(recorded, &id))
         );
     } else {
         outln!(
@@ -641,11 +641,11 @@ fn print_item(v: &items::ItemView) {
     outln!("  sha256        {}", i.sha256);
     outln!("  size          {} ({} bytes)", size(i.size), i.size);
     outln!("  media type    {} (from content)", i.media_type);
-    outln!("  case          {}", opt(&i.case));
-    outln!("  collected by  {}", opt(&i.collected_by));
-    outln!("  source        {}", opt(&i.source));
-    outln!("  method        {}", opt(&i.method));
-    outln!("  note          {}", opt(&i.note));
+    outln!("  case          {}", shown(opt(&i.case)));
+    outln!("  collected by  {}", shown(opt(&i.collected_by)));
+    outln!("  source        {}", shown(opt(&i.source)));
+    outln!("  method        {}", shown(opt(&i.method)));
+    outln!("  note          {}", shown(opt(&i.note)));
     outln!("  original path {}", shown(&i.original_path));
     let t = |t: &Option<custody_model::Timestamp>| {
         t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
@@ -656,7 +656,7 @@ fn print_item(v: &items::ItemView) {
         t(&i.fs.created),
         t(&i.fs.accessed)
     );
-    outln!("  ingested      {} by {}", i.ingested_at, i.actor);
+    outln!("  ingested      {} by {}", i.ingested_at, shown(&i.actor));
     if let Some(d) = i.duplicate_of {
         outln!("  same bytes as {d} (stored once)");
     }
@@ -670,7 +670,7 @@ fn print_item(v: &items::ItemView) {
     for a in &v.annotations {
         outln!(
             "  annotation    {} (ledger entry {})",
-            a["note"].as_str().unwrap_or(""),
+            shown(a["note"].as_str().unwrap_or("")),
             a["ledger_seq"]
         );
     }
@@ -718,7 +718,11 @@ fn print_item(v: &items::ItemView) {
             );
         }
         for t in &v.implausible_times {
-            outln!("  note: {} is not a capture time: {}", t.source, t.why);
+            outln!(
+                "  note: {} is not a capture time: {}",
+                shown(&t.source),
+                shown(&t.why)
+            );
         }
         // The perceptual hash (or why there is none) comes with the latest extraction.
         match v.recorded_phash() {
@@ -729,7 +733,7 @@ fn print_item(v: &items::ItemView) {
                 ),
                 (None, Some(e)) => outln!(
                     "  perceptual hash none: {}",
-                    e.strip_prefix("could not hash: ").unwrap_or(e)
+                    shown(e.strip_prefix("could not hash: ").unwrap_or(e))
                 ),
                 _ => {}
             },
@@ -749,7 +753,7 @@ fn print_item(v: &items::ItemView) {
     if let Some(u) = &v.upstream {
         outln!(
             "custody history at {} (as item {}, before the transfer in package {}):",
-            u.origin,
+            shown(&u.origin),
             u.item,
             &u.package_id[..16]
         );
@@ -757,17 +761,20 @@ fn print_item(v: &items::ItemView) {
             outln!(
                 "  #{:<6} {}  {:<16} by {}",
                 h.seq,
-                h.time,
-                h.action,
-                h.actor
+                shown(&h.time),
+                shown(&h.action),
+                shown(&h.actor)
             );
         }
     }
     outln!("custody history:");
     for h in &v.history {
         let extra = match h.action.as_str() {
-            "item.read" => format!(" to {}", h.details["destination"].as_str().unwrap_or("?")),
-            "item.annotated" => format!(": {}", h.details["note"].as_str().unwrap_or("")),
+            "item.read" => format!(
+                " to {}",
+                shown(h.details["destination"].as_str().unwrap_or("?"))
+            ),
+            "item.annotated" => format!(": {}", shown(h.details["note"].as_str().unwrap_or(""))),
             _ => String::new(),
         };
         outln!(
@@ -775,7 +782,7 @@ fn print_item(v: &items::ItemView) {
             h.seq,
             h.time,
             h.action,
-            h.actor
+            shown(&h.actor)
         );
     }
     outln!(
@@ -1034,7 +1041,8 @@ pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()>
 /// `stamp_verified`: the claim's time-stamp verified against the vault's TSA roots, so
 /// its `timeStamp.untrusted` is not shown either.
 fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: bool) {
-    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    // Every value is what a file said: written visibly (line breaks too), never obeyed.
+    let s = |v: &serde_json::Value| shown(v.as_str().unwrap_or("")).into_owned();
     outln!(
         "metadata ({} {}):",
         s(&m["extractor"]),
@@ -1047,10 +1055,10 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
         outln!("  capture times (each clock kept apart, with its basis):");
         for c in times {
             let reading = match (c["utc"].as_str(), c["local"].as_str(), c["offset"].as_str()) {
-                (Some(utc), _, _) => format!("{utc} UTC"),
-                (None, Some(local), Some(off)) => format!("{local}{off}"),
+                (Some(utc), _, _) => format!("{} UTC", shown(utc)),
+                (None, Some(local), Some(off)) => format!("{}{}", shown(local), shown(off)),
                 (None, Some(local), None) => {
-                    format!("{local} (local time, offset unknown: not UTC)")
+                    format!("{} (local time, offset unknown: not UTC)", shown(local))
                 }
                 _ => s(&c["original"]),
             };
@@ -1088,7 +1096,7 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
                 p["source"].as_str().unwrap_or("?"),
                 p["datum"].as_str(),
             ) {
-                outln!("  note: {note}");
+                outln!("  note: {}", shown(&note));
             }
         }
     }
@@ -1125,7 +1133,7 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
         outln!("  georeference  {system}{tie}{scale}{matrix}");
     }
     let dev = &m["device"];
-    let part = |k: &str| dev[k]["value"].as_str().map(str::to_owned);
+    let part = |k: &str| dev[k]["value"].as_str().map(|v| shown(v).into_owned());
     let device: Vec<String> = [
         part("make"),
         part("model"),
@@ -1174,7 +1182,7 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
     if let Some(pdf) = m.get("pdf") {
         for k in ["title", "author", "creator", "producer"] {
             if let Some(v) = pdf[k].as_str() {
-                outln!("  pdf {k:<9} {v}");
+                outln!("  pdf {k:<9} {}", shown(v));
             }
         }
     }
@@ -1200,12 +1208,12 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             .unwrap_or_default();
         let signer = c["signer"]
             .as_str()
-            .map(|x| format!("; signed by {x}"))
+            .map(|x| format!("; signed by {}", shown(x)))
             .unwrap_or_default();
         // The time the signer claims; whether its time-stamp verifies against the
         // vault's TSA roots is the line `C2PA time-stamp` below.
         let signer = match c["signing_time"].as_str() {
-            Some(t) => format!("{signer}; signing time {t}"),
+            Some(t) => format!("{signer}; signing time {}", shown(t)),
             None => signer,
         };
         let intact = custody_app::credentials::intact(c);
@@ -1213,7 +1221,7 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             _ if intact && signer_trusted => {
                 "trusted (intact, and the signer chains to this vault's C2PA trust anchors)".into()
             }
-            "invalid" if intact => "intact, but the validator found the signer's certificate expired when it ran; the vault judges the signer below".into(),
+            "invalid" if intact => "intact, but the validator found the signer's certificate outside its validity period when it ran; the vault judges the signer below".into(),
             other => other.to_owned(),
         };
         outln!(

@@ -444,27 +444,32 @@ fn store_region<R: Read + Seek + ?Sized>(
     }
 }
 
-/// The certificates of the validator's PEM chain as base64 DER, in its order; one that
-/// cannot be read is left out and named in a problem (the rest still let the vault
-/// judge the chain, and say what it lacks).
+/// The certificates of the validator's PEM chain as base64 DER, in its order, as the
+/// validator had them: decoded from PEM but not parsed, so that the first is always
+/// the one it verified the signature with, whether or not the vault's reader can read
+/// it (the vault then cannot vouch for it, and says so). A block that is not even PEM
+/// is named in a problem; if it is the signer's, no chain is kept, since the next one
+/// is not the signer's.
 fn signer_chain(pem: &str, md: &mut Metadata) -> Vec<String> {
-    const END: &str = "-----END CERTIFICATE-----";
     let mut out = Vec::new();
-    let mut rest = pem;
-    let mut n = 0;
-    while let Some(end) = rest.find(END) {
-        let block = &rest[..end + END.len()];
-        rest = &rest[end + END.len()..];
-        if !block.contains("-----BEGIN CERTIFICATE-----") {
-            continue;
-        }
-        n += 1;
-        match custody_timestamp::certificates_from_pem(block.as_bytes(), "certificate") {
-            Ok(ders) => out.extend(ders.iter().map(|der| {
-                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
-            })),
+    for (i, block) in custody_timestamp::pem_certificate_blocks(pem.as_bytes())
+        .into_iter()
+        .enumerate()
+    {
+        match block {
+            Ok(der) => out.push(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                der,
+            )),
+            Err(e) if i == 0 => {
+                md.problem(format_args!(
+                    "C2PA signer: the signer's certificate in the validator's chain cannot be decoded ({e}); no signer_chain kept"
+                ));
+                return Vec::new();
+            }
             Err(e) => md.problem(format_args!(
-                "C2PA signer: certificate {n} of the signature's chain cannot be read ({e}); left out of signer_chain"
+                "C2PA signer: certificate {} of the validator's chain cannot be decoded ({e}); left out of signer_chain",
+                i + 1
             )),
         }
     }
@@ -516,6 +521,29 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
                     code: s.code().to_string(),
                     url: s.url().map(str::to_string),
                     explanation: s.explanation().map(str::to_string),
+                });
+            }
+        }
+        // Failures c2pa-rs files under the ingredients (some of them the active
+        // manifest's own) count towards its state as well: kept with them, each saying
+        // which ingredient it is of.
+        let deltas = reader
+            .validation_results()
+            .and_then(|r| r.ingredient_deltas())
+            .into_iter()
+            .flatten()
+            .take(64);
+        for delta in deltas {
+            for s in delta.validation_deltas().failure().iter().take(256) {
+                let of = format!("in ingredient {}", delta.ingredient_assertion_uri());
+                statuses.push(C2paStatus {
+                    kind: "failure".into(),
+                    code: s.code().to_string(),
+                    url: s.url().map(str::to_string),
+                    explanation: Some(match s.explanation() {
+                        Some(e) => format!("{of}: {e}"),
+                        None => of,
+                    }),
                 });
             }
         }

@@ -326,6 +326,14 @@ impl Pki {
         }
     }
 
+    /// Makes the next certificate `ca` issues carry `serial` (hex digits), however long:
+    /// RFC 5280 allows 20 bytes, and some readers refuse more while others accept it.
+    pub fn set_next_serial(&self, ca: &Issued, serial: &str) {
+        let dir = ca.cert.with_extension("ca");
+        self.ca_database(&dir);
+        std::fs::write(dir.join("serial"), format!("{serial}\n")).unwrap();
+    }
+
     /// A certificate signing request for `subject`, signed with the key at `key`.
     fn request(&self, key: &Path, subject: &str, stem: &str) -> PathBuf {
         let csr = self.path().join(format!("{stem}.csr"));

@@ -108,8 +108,10 @@ pub fn certificate_scope(der: &[u8]) -> Option<(bool, SystemTime)> {
     Some((is_ca, tbs.validity().not_after.to_system_time()))
 }
 
-/// The DER of every `CERTIFICATE` block in PEM text. `what` names the input in errors.
-pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, TokenError> {
+/// The contents of each `CERTIFICATE` block of PEM text, base64-decoded but not parsed
+/// as certificates: the bytes as another reader had them, whether or not this crate
+/// can read them. An unterminated block or bad base64 is an error in its place.
+pub fn pem_certificate_blocks(pem: &[u8]) -> Vec<Result<Vec<u8>, String>> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
     let text = String::from_utf8_lossy(pem);
@@ -118,20 +120,31 @@ pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, Tok
     while let Some(start) = rest.find(BEGIN) {
         let after = &rest[start..];
         let Some(end) = after.find(END) else {
-            return Err(TokenError::Certificate {
-                what: format!("{what}, block {}", out.len() + 1),
-                reason: "no END CERTIFICATE line".into(),
-            });
+            out.push(Err("no END CERTIFICATE line".into()));
+            break;
         };
         let block = &after[..end + END.len()];
-        let (_, der) =
-            der::pem::decode_vec(block.as_bytes()).map_err(|e| TokenError::Certificate {
-                what: format!("{what}, block {}", out.len() + 1),
-                reason: format!("bad PEM: {e}"),
-            })?;
-        CertBytes::parse(&der, &format!("{what}, block {}", out.len() + 1))?;
-        out.push(der);
+        out.push(
+            der::pem::decode_vec(block.as_bytes())
+                .map(|(_, der)| der)
+                .map_err(|e| format!("bad PEM: {e}")),
+        );
         rest = &after[end + END.len()..];
+    }
+    out
+}
+
+/// The DER of every `CERTIFICATE` block in PEM text. `what` names the input in errors.
+pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, TokenError> {
+    let mut out = Vec::new();
+    for (i, block) in pem_certificate_blocks(pem).into_iter().enumerate() {
+        let what = format!("{what}, block {}", i + 1);
+        let der = block.map_err(|reason| TokenError::Certificate {
+            what: what.clone(),
+            reason,
+        })?;
+        CertBytes::parse(&der, &what)?;
+        out.push(der);
     }
     if out.is_empty() {
         // One certificate in DER, as `openssl x509 -outform DER` writes it.
@@ -395,6 +408,65 @@ pub fn verify_digest(
     )
 }
 
+/// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).
+const ANY_EXTENDED_KEY_USAGE: &str = "2.5.29.37.0";
+
+/// Checks a document signer's own certificate (C2PA 2.x §14.5.1, in part): not a CA;
+/// keyUsage present and allowing digitalSignature; extendedKeyUsage present, naming one
+/// of `purposes` (dotted OIDs) and not anyExtendedKeyUsage; no critical extension this
+/// verifier does not understand. Returns why when it does not hold.
+pub fn verify_signer_profile(der: &[u8], purposes: &[&str]) -> Result<(), String> {
+    let leaf = CertBytes::parse(der, "the certificate").map_err(|e| e.to_string())?;
+    check_signer_profile(&leaf, purposes)
+}
+
+fn check_signer_profile(leaf: &CertBytes, purposes: &[&str]) -> Result<(), String> {
+    let tbs = leaf.cert.tbs_certificate();
+    let who = leaf.subject();
+    match tbs.get_extension::<BasicConstraints>() {
+        Ok(Some((_, bc))) if bc.ca => {
+            return Err(format!("{who} is a CA certificate, not a signer's"));
+        }
+        Err(e) => {
+            return Err(format!(
+                "{who} has a basicConstraints that cannot be read: {e}"
+            ));
+        }
+        Ok(_) => {}
+    }
+    match tbs.get_extension::<KeyUsage>() {
+        Ok(Some((_, ku))) if ku.digital_signature() => {}
+        Ok(Some(_)) => return Err(format!("{who}'s keyUsage does not allow digitalSignature")),
+        Ok(None) => return Err(format!("{who} has no keyUsage, which a signer's must have")),
+        Err(e) => return Err(format!("{who} has a keyUsage that cannot be read: {e}")),
+    }
+    match tbs.get_extension::<ExtendedKeyUsage>() {
+        Err(e) => return Err(format!("{who} has a malformed extendedKeyUsage: {e}")),
+        Ok(None) => {
+            return Err(format!(
+                "{who} has no extendedKeyUsage, so it is not issued for this purpose"
+            ));
+        }
+        Ok(Some((_, eku))) => {
+            let held: Vec<String> = eku.0.iter().map(ToString::to_string).collect();
+            if held.iter().any(|o| o == ANY_EXTENDED_KEY_USAGE) {
+                return Err(format!(
+                    "{who}'s extendedKeyUsage includes anyExtendedKeyUsage, which a signer's \
+                     may not"
+                ));
+            }
+            if !held.iter().any(|o| purposes.contains(&o.as_str())) {
+                return Err(format!(
+                    "{who}'s extendedKeyUsage ({}) names none of the purposes accepted here ({})",
+                    held.join(", "),
+                    purposes.join(", ")
+                ));
+            }
+        }
+    }
+    check_constraints(&[leaf])
+}
+
 /// A certificate chain that [`verify_chain`] accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckedChain {
@@ -414,8 +486,8 @@ impl CheckedChain {
 /// `roots`, each signature verifying, each issuer a CA allowed to sign certificates
 /// (basicConstraints, pathLen, keyUsage), no critical extension left unread, every
 /// certificate valid at `at` (named `at_label` in errors: "the claim's time-stamp").
-/// The leaf's extendedKeyUsage must name one of `purposes` (dotted OIDs);
-/// `anyExtendedKeyUsage` does not stand for them. Returns why when it does not hold.
+/// The leaf must pass [`verify_signer_profile`] for `purposes` (dotted OIDs). Returns
+/// why when it does not hold.
 pub fn verify_chain(
     leaf: &[u8],
     extra: &[Vec<u8>],
@@ -429,39 +501,7 @@ pub fn verify_chain(
         .enumerate()
         .filter_map(|(i, der)| CertBytes::parse(der, &format!("certificate {}", i + 2)).ok())
         .collect();
-    match leaf
-        .cert
-        .tbs_certificate()
-        .get_extension::<ExtendedKeyUsage>()
-    {
-        Err(e) => {
-            return Err(format!(
-                "{} has a malformed extendedKeyUsage: {e}",
-                leaf.subject()
-            ));
-        }
-        Ok(None) => {
-            return Err(format!(
-                "{} has no extendedKeyUsage, so it is not issued for this purpose",
-                leaf.subject()
-            ));
-        }
-        Ok(Some((_, eku))) => {
-            let named = eku
-                .0
-                .iter()
-                .any(|o| purposes.contains(&o.to_string().as_str()));
-            if !named {
-                let held: Vec<String> = eku.0.iter().map(ToString::to_string).collect();
-                return Err(format!(
-                    "{}'s extendedKeyUsage ({}) names none of the purposes accepted here ({})",
-                    leaf.subject(),
-                    held.join(", "),
-                    purposes.join(", ")
-                ));
-            }
-        }
-    }
+    check_signer_profile(&leaf, purposes)?;
     if roots.is_empty() {
         return Err("no trusted root is configured".into());
     }

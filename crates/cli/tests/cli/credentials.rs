@@ -247,8 +247,9 @@ fn an_expired_signer_is_judged_at_a_time_stamp_over_its_signature_only() {
     // Invalid for the validator, intact for the vault, and said so.
     let human = env.run(&["show", "ITM-000001"]).ok().stdout;
     assert!(
-        human.contains("intact, but the validator found the signer's certificate expired")
-            && human.contains("not trusted: "),
+        human.contains(
+            "intact, but the validator found the signer's certificate outside its validity period"
+        ) && human.contains("not trusted: "),
         "{human}"
     );
 
@@ -292,4 +293,60 @@ fn an_expired_signer_is_judged_at_a_time_stamp_over_its_signature_only() {
         human.contains("Short-lived Camera,O=Custody Test: not trusted: "),
         "{human}"
     );
+}
+
+/// The signer is the certificate the validator verified the signature with, readable or
+/// not. Here an attacker signs with a certificate of a 30-byte serial number, which
+/// c2pa-rs reads and the vault's reader refuses, and carries a trusted signer's public
+/// certificates behind it: the vault must not judge those in its place.
+#[test]
+fn a_signer_certificate_the_vault_cannot_read_is_not_replaced_by_the_next() {
+    if !custody_testkit::pki::openssl_available() {
+        eprintln!("skipped: openssl not found");
+        return;
+    }
+    let pki = Pki::new();
+    let now = SystemTime::now();
+    let root = pki.root(Key::P256, "Newsroom Root CA");
+    let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+    let desk = pki.c2pa_signer(&ca, "Newsroom Photo Desk", true, now - DAY, now + DAY);
+    let attacker_ca = pki.root(Key::P256, "Attacker CA");
+    pki.set_next_serial(&attacker_ca, &"01".repeat(30));
+    let attacker = pki.c2pa_signer(&attacker_ca, "Attacker", true, now - DAY, now + DAY);
+    let chain = pki.bundle("forged-chain.pem", &[&attacker, &desk, &ca]);
+    let signed = pki.write(
+        "forged.jpg",
+        &custody_testkit::c2pa::sign_jpeg(&photo(5), &chain, &attacker.key),
+    );
+
+    let env = Env::new();
+    env.init();
+    Run::of(
+        env.command()
+            .args(["--vault", "vault", "ingest"])
+            .arg(&signed),
+    )
+    .ok();
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    let view = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert_eq!(view["metadata"]["c2pa"]["state"], "valid", "{view}");
+    assert_eq!(
+        view["metadata"]["c2pa"]["signer_chain"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "{view}"
+    );
+    let signer = &view["c2pa_signer"];
+    assert_eq!(signer["trusted"], false, "{signer}");
+    assert!(
+        signer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be read here"),
+        "{signer}"
+    );
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(!human.contains("Photo Desk"), "{human}");
 }

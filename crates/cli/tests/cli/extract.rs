@@ -162,14 +162,18 @@ fn show_writes_what_files_say_visibly() {
     env.init();
     env.write(
         "odd.pdf",
-        // UTF-16 (PDF text strings): "x ESC [2K CR forged" and "RLO gpj".
-        b"%PDF-1.4\n1 0 obj << /Title <FEFF0078001B005B0032004B000D0066006F0072006700650064> /Producer <FEFF202E00670070006A> >> endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n",
+        // UTF-16 (PDF text strings): "x ESC [2K CR forged LF  tiem" and "RLO gpj".
+        b"%PDF-1.4\n1 0 obj << /Title <FEFF0078001B005B0032004B000D0066006F0072006700650064000A00200020007400690065006D> /Producer <FEFF202E00670070006A> >> endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n",
     );
     env.run(&["ingest", "odd.pdf"]).ok();
     let text = env.run(&["show", "ITM-000001"]).ok().stdout;
     assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
     assert!(!text.contains('\u{202e}'), "{text:?}");
-    assert!(text.contains("x\\u{1b}[2K\\u{d}forged"), "{text}");
+    assert!(
+        text.contains("x\\u{1b}[2K\\u{d}forged\\u{a}  tiem"),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("  tiem")), "{text}");
     assert!(text.contains("\\u{202e}gpj"), "{text}");
     let json = env.run(&["show", "ITM-000001", "--json"]).ok().json();
     let title = json["metadata"]["pdf"]["title"]

@@ -62,6 +62,16 @@ fn a_chain_is_refused_where_it_cannot_be_read_or_checked_and_says_why() {
     let why = check(&leaf.der, &[]).unwrap_err();
     assert!(why.contains("by a key identifier"), "{why}");
 
+    // The signer's own certificate, checked as a validator would (which c2pa-rs skips
+    // once it finds the certificate out of date): a CA's is no signer's, nor one
+    // without extendedKeyUsage.
+    let why = custody_timestamp::verify_signer_profile(&ca.der, &EMAIL).unwrap_err();
+    assert!(why.contains("is a CA certificate"), "{why}");
+    let plain = under(&ca, "No EKU", "ext_not_ca");
+    let why = custody_timestamp::verify_signer_profile(&plain.der, &EMAIL).unwrap_err();
+    assert!(why.contains("no extendedKeyUsage"), "{why}");
+    custody_timestamp::verify_signer_profile(&signer.der, &EMAIL).unwrap();
+
     // No anchors at all, and a purpose the signer lacks.
     let none = TrustAnchors::new();
     let why = verify_chain(&signer.der, &[], &none, (now, "now"), &EMAIL).unwrap_err();
