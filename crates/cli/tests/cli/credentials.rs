@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use custody_testkit::pki::{DAY, Key, Pki};
+use custody_testkit::pki::{DAY, Issued, Key, Pki};
 
 use crate::support::*;
 
@@ -20,23 +20,45 @@ fn photo(seed: u8) -> Vec<u8> {
     out
 }
 
+/// A test PKI with a newsroom's root and signing CA, made now; `None` (said) without
+/// openssl.
+struct Newsroom {
+    pki: Pki,
+    now: SystemTime,
+    root: Issued,
+    ca: Issued,
+}
+
+impl Newsroom {
+    fn new() -> Option<Self> {
+        if !custody_testkit::pki::openssl_available() {
+            eprintln!("skipped: openssl not found");
+            return None;
+        }
+        let pki = Pki::new();
+        let root = pki.root(Key::P256, "Newsroom Root CA");
+        let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+        Some(Newsroom {
+            pki,
+            now: SystemTime::now(),
+            root,
+            ca,
+        })
+    }
+}
+
 #[test]
 fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
-    if !custody_testkit::pki::openssl_available() {
-        eprintln!("skipped: openssl not found");
+    let Some(Newsroom { pki, now, root, ca }) = Newsroom::new() else {
         return;
-    }
-    let pki = Pki::new();
-    let now = SystemTime::now();
-    let root = pki.root(Key::P256, "Newsroom Root CA");
-    let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+    };
     let camera = pki.c2pa_signer(&ca, "Newsroom Camera 7", true, now - DAY, now + 365 * DAY);
     // A signer certificate may not issue certificates: this chain must not be trusted
     // although every signature in it verifies.
     let rogue = pki.c2pa_signer(&camera, "Rogue Signer", true, now - DAY, now + 365 * DAY);
     let stranger = pki.root(Key::P256, "Another Root");
 
-    let sign = |seed: u8, chain: &[&custody_testkit::pki::Issued], name: &str| {
+    let sign = |seed: u8, chain: &[&Issued], name: &str| {
         let key = &chain[0].key;
         let chain = pki.bundle(&format!("{name}-chain.pem"), chain);
         let signed = custody_testkit::c2pa::sign_jpeg(&photo(seed), &chain, key);
@@ -190,14 +212,9 @@ fn an_expired_signer_is_judged_at_a_time_stamp_over_its_signature_only() {
     use custody_testkit::c2pa::{StampingSigner, sign_jpeg_claim, signer};
     use custody_testkit::pki::Eku;
     use custody_testkit::tsa::{OpensslTsa, TsaConfig};
-    if !custody_testkit::pki::openssl_available() {
-        eprintln!("skipped: openssl not found");
+    let Some(Newsroom { pki, now, root, ca }) = Newsroom::new() else {
         return;
-    }
-    let pki = Pki::new();
-    let now = SystemTime::now();
-    let root = pki.root(Key::P256, "Newsroom Root CA");
-    let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+    };
     let lifetime = std::time::Duration::from_secs(6);
     let camera = pki.c2pa_signer(&ca, "Short-lived Camera", true, now - DAY, now + lifetime);
     let tsa_root = pki.root(Key::P256, "Test TSA Root");
@@ -301,14 +318,9 @@ fn an_expired_signer_is_judged_at_a_time_stamp_over_its_signature_only() {
 /// certificates behind it: the vault must not judge those in its place.
 #[test]
 fn a_signer_certificate_the_vault_cannot_read_is_not_replaced_by_the_next() {
-    if !custody_testkit::pki::openssl_available() {
-        eprintln!("skipped: openssl not found");
+    let Some(Newsroom { pki, now, root, ca }) = Newsroom::new() else {
         return;
-    }
-    let pki = Pki::new();
-    let now = SystemTime::now();
-    let root = pki.root(Key::P256, "Newsroom Root CA");
-    let ca = pki.intermediate(&root, Key::P256, "Newsroom Signing CA");
+    };
     let desk = pki.c2pa_signer(&ca, "Newsroom Photo Desk", true, now - DAY, now + DAY);
     let attacker_ca = pki.root(Key::P256, "Attacker CA");
     pki.set_next_serial(&attacker_ca, &"01".repeat(30));
