@@ -121,10 +121,13 @@ pub fn signer_check(
         judged_at_basis: basis.into(),
         reason: None,
     };
-    let chain: Option<Vec<Vec<u8>>> = c2pa["signer_chain"].as_array().map(|a| {
+    // All or nothing: a certificate left out would make the next one the signer's.
+    let chain: Option<Vec<Vec<u8>>> = c2pa["signer_chain"].as_array().and_then(|a| {
         a.iter()
-            .filter_map(|c| c.as_str())
-            .filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+            .map(|c| {
+                c.as_str()
+                    .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+            })
             .collect()
     });
     let Some((leaf, rest)) = chain.as_deref().and_then(<[Vec<u8>]>::split_first) else {
@@ -426,6 +429,11 @@ mod tests {
         valid_unreadable["signer_chain"][0] = "AAAA".into();
         let c = signer_check(&valid_unreadable, &none, None, now).unwrap();
         assert!(c.reason.unwrap().contains("cannot be read here"));
+        // A damaged entry does not let the next certificate stand in for the signer's.
+        let mut damaged = chain.clone();
+        damaged["signer_chain"] = serde_json::json!(["not base64!", SIGNER]);
+        let c = signer_check(&damaged, &none, None, now).unwrap();
+        assert!(c.reason.unwrap().contains("no signer certificate the vault can read"));
         // Ingredient failures count as failures.
         let mut ingredient = expired.clone();
         ingredient["statuses"].as_array_mut().unwrap().push(
