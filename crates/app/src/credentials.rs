@@ -433,7 +433,11 @@ mod tests {
         let mut damaged = chain.clone();
         damaged["signer_chain"] = serde_json::json!(["not base64!", SIGNER]);
         let c = signer_check(&damaged, &none, None, now).unwrap();
-        assert!(c.reason.unwrap().contains("no signer certificate the vault can read"));
+        assert!(
+            c.reason
+                .unwrap()
+                .contains("no signer certificate the vault can read")
+        );
         // Ingredient failures count as failures.
         let mut ingredient = expired.clone();
         ingredient["statuses"].as_array_mut().unwrap().push(

@@ -176,7 +176,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         &i.sha256.to_hex()[..16],
                         size(i.size),
                         i.media_type,
-                        opt(&i.case),
+                        shown(opt(&i.case)),
                         shown(&i.original_name)
                     );
                 }

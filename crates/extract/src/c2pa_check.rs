@@ -476,6 +476,9 @@ fn signer_chain(pem: &str, md: &mut Metadata) -> Vec<String> {
     out
 }
 
+/// Ingredient failures recorded at most; more are said to be left out.
+const MAX_INGREDIENT_FAILURES: usize = 4096;
+
 fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
     report.state = match reader.validation_state() {
         c2pa::ValidationState::Trusted => C2paState::Trusted,
@@ -526,15 +529,29 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
         }
         // Failures c2pa-rs files under the ingredients (some of them the active
         // manifest's own) count towards its state as well: kept with them, each saying
-        // which ingredient it is of.
+        // which ingredient it is of, however many ingredients there are. Past
+        // `MAX_INGREDIENT_FAILURES` one more failure says that some were left out, so
+        // that none can hide behind a crowd.
         let deltas = reader
             .validation_results()
             .and_then(|r| r.ingredient_deltas())
             .into_iter()
-            .flatten()
-            .take(64);
-        for delta in deltas {
-            for s in delta.validation_deltas().failure().iter().take(256) {
+            .flatten();
+        let mut kept = 0;
+        'deltas: for delta in deltas {
+            for s in delta.validation_deltas().failure() {
+                if kept == MAX_INGREDIENT_FAILURES {
+                    statuses.push(C2paStatus {
+                        kind: "failure".into(),
+                        code: "custody.ingredientFailuresLeftOut".into(),
+                        url: None,
+                        explanation: Some(format!(
+                            "more than {MAX_INGREDIENT_FAILURES} ingredient failures; the rest are not recorded"
+                        )),
+                    });
+                    break 'deltas;
+                }
+                kept += 1;
                 let of = format!("in ingredient {}", delta.ingredient_assertion_uri());
                 statuses.push(C2paStatus {
                     kind: "failure".into(),

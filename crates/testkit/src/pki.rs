@@ -148,6 +148,12 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = emailProtection
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[ ext_c2pa_signer_certsign ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyCertSign
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [ ext_c2pa_signer_code ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature

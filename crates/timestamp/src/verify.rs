@@ -412,9 +412,11 @@ pub fn verify_digest(
 const ANY_EXTENDED_KEY_USAGE: &str = "2.5.29.37.0";
 
 /// Checks a document signer's own certificate (C2PA 2.x §14.5.1, in part): not a CA;
-/// keyUsage present and allowing digitalSignature; extendedKeyUsage present, naming one
-/// of `purposes` (dotted OIDs) and not anyExtendedKeyUsage; no critical extension this
-/// verifier does not understand. Returns why when it does not hold.
+/// version 3 with an authorityKeyIdentifier; keyUsage present, allowing digitalSignature
+/// and not keyCertSign or cRLSign; extendedKeyUsage present, naming one of `purposes`
+/// (dotted OIDs) and not anyExtendedKeyUsage; no critical extension this verifier does
+/// not understand. Key sizes and curves are not checked here. Returns why when it does
+/// not hold.
 pub fn verify_signer_profile(der: &[u8], purposes: &[&str]) -> Result<(), String> {
     let leaf = CertBytes::parse(der, "the certificate").map_err(|e| e.to_string())?;
     check_signer_profile(&leaf, purposes)
@@ -434,7 +436,28 @@ fn check_signer_profile(leaf: &CertBytes, purposes: &[&str]) -> Result<(), Strin
         }
         Ok(_) => {}
     }
+    if tbs.version() != x509_cert::certificate::Version::V3 {
+        return Err(format!("{who} is not an X.509 version 3 certificate"));
+    }
+    match tbs.get_extension::<AuthorityKeyIdentifier>() {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return Err(format!(
+                "{who} has no authorityKeyIdentifier, which a signer's must have"
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "{who} has an authorityKeyIdentifier that cannot be read: {e}"
+            ));
+        }
+    }
     match tbs.get_extension::<KeyUsage>() {
+        Ok(Some((_, ku))) if ku.key_cert_sign() || ku.crl_sign() => {
+            return Err(format!(
+                "{who}'s keyUsage allows signing certificates or CRLs, which a signer's may not"
+            ));
+        }
         Ok(Some((_, ku))) if ku.digital_signature() => {}
         Ok(Some(_)) => return Err(format!("{who}'s keyUsage does not allow digitalSignature")),
         Ok(None) => return Err(format!("{who} has no keyUsage, which a signer's must have")),

@@ -8,6 +8,7 @@ use custody_app::Mode;
 use custody_app::similar::clock_time;
 
 use crate::cli::Cli;
+use crate::output::shown;
 use crate::run::{open, print_json};
 
 #[derive(Args, Debug)]
@@ -53,6 +54,32 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         print_json(&r)?;
         return Ok(ExitCode::SUCCESS);
     }
+    crate::output::evidence_text(|| print_similar(&r));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCode> {
+    let vault = open(cli, Mode::Read, actor).await?;
+    let result = custody_app::similar::clusters(&vault, a.case.as_deref(), a.max_distance).await;
+    vault.close().await;
+    let report = result?;
+    if report.unexamined > 0 {
+        // `--json` has the counts as `items` and `unexamined`.
+        eprintln!(
+            "note: {} of {} items were never examined (ingested with --no-extract): they have no perceptual hash and no capture times, so they are grouped only with the same bytes and dated by their collection; run `custody extract --all`, then `custody clusters` again",
+            report.unexamined, report.items
+        );
+    }
+    if cli.json {
+        print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::output::evidence_text(|| print_clusters(&report.clusters, a.max_distance));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text of `custody similar`: names and cases as they were given, written visibly.
+fn print_similar(r: &custody_app::similar::SimilarReport) {
     // Items and files are counted apart: the same bytes may be held by several items.
     let files: std::collections::BTreeSet<_> = r
         .neighbours
@@ -84,7 +111,7 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
             };
             format!(
                 "{} ({}, sha256 {}, {held})",
-                crate::output::shown(&f.path),
+                shown(&f.path),
                 f.media_type,
                 f.sha256
             )
@@ -123,35 +150,16 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
             "  {}  {what:<12} {}  {}  {}{frames}",
             n.item,
             &n.sha256.to_hex()[..16],
-            n.case.as_deref().unwrap_or("-"),
-            crate::output::shown(&n.name)
+            shown(n.case.as_deref().unwrap_or("-")),
+            shown(&n.name)
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCode> {
-    let vault = open(cli, Mode::Read, actor).await?;
-    let result = custody_app::similar::clusters(&vault, a.case.as_deref(), a.max_distance).await;
-    vault.close().await;
-    let report = result?;
-    if report.unexamined > 0 {
-        // `--json` has the counts as `items` and `unexamined`.
-        eprintln!(
-            "note: {} of {} items were never examined (ingested with --no-extract): they have no perceptual hash and no capture times, so they are grouped only with the same bytes and dated by their collection; run `custody extract --all`, then `custody clusters` again",
-            report.unexamined, report.items
-        );
-    }
-    if cli.json {
-        print_json(&report)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let clusters = report.clusters;
+/// The text of `custody clusters`.
+fn print_clusters(clusters: &[custody_app::similar::Cluster], max_distance: u32) {
     if clusters.is_empty() {
-        outln!(
-            "no near-duplicate groups within distance {}",
-            a.max_distance
-        );
+        outln!("no near-duplicate groups within distance {}", max_distance);
     }
     for (i, c) in clusters.iter().enumerate() {
         outln!("cluster {} ({} items)", i + 1, c.members.len());
@@ -159,9 +167,9 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
             outln!(
                 "  earliest provable appearance: {} at {} ({}: {})",
                 e.item,
-                e.time.at,
+                shown(&e.time.at),
                 e.time.basis,
-                e.time.source
+                shown(&e.time.source)
             );
         }
         let first = c.earliest.as_ref().map(|e| e.item);
@@ -179,18 +187,23 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
                 "  {}  {distance:<11}  {}  {}  {}{at}",
                 m.item,
                 &m.sha256.to_hex()[..16],
-                m.case.as_deref().unwrap_or("-"),
-                crate::output::shown(&m.name)
+                shown(m.case.as_deref().unwrap_or("-")),
+                shown(&m.name)
             );
             for t in &m.times {
                 if let Some(why) = &t.not_used {
-                    outln!("      not used: {} {} ({}): {why}", t.source, t.at, t.basis);
+                    outln!(
+                        "      not used: {} {} ({}): {}",
+                        shown(&t.source),
+                        shown(&t.at),
+                        t.basis,
+                        shown(why)
+                    );
                 }
             }
             for n in &m.notes {
-                outln!("      note: {n}");
+                outln!("      note: {}", shown(n));
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1336,3 +1336,42 @@ fn an_audio_recording_is_audio() {
         );
     }
 }
+
+/// A case name can come from another vault's package: `similar`, `clusters` and `list`
+/// write it visibly, so it can neither move the cursor nor begin a forged line.
+#[test]
+fn case_names_cannot_forge_lines_of_the_text_output() {
+    let env = Env::new();
+    env.init();
+    let original = scene(2, 640, 480);
+    let smaller =
+        image::imageops::resize(&original, 320, 240, image::imageops::FilterType::Lanczos3);
+    env.write("a.jpg", &jpeg(&original, 90));
+    env.write("b.jpg", &jpeg(&smaller, 75));
+    let hostile = "X\u{1b}[2A\u{1b}[2K\r  earliest provable appearance: forged\nY";
+    env.run(&["ingest", "a.jpg", "--case", hostile]).ok();
+    env.run(&["ingest", "b.jpg"]).ok();
+    for args in [
+        &["clusters"][..],
+        &["similar", "ITM-000002"][..],
+        &["list"][..],
+    ] {
+        let out = env.run(args).ok().stdout;
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\r'),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            out.contains(
+                "X\\u{1b}[2A\\u{1b}[2K\\u{d}  earliest provable appearance: forged\\u{a}Y"
+            ),
+            "{args:?}: {out}"
+        );
+        assert!(
+            !out.lines().any(|l| l
+                .trim_start()
+                .starts_with("earliest provable appearance: forged")),
+            "{args:?}: {out}"
+        );
+    }
+}

@@ -70,6 +70,9 @@ fn a_chain_is_refused_where_it_cannot_be_read_or_checked_and_says_why() {
     let plain = under(&ca, "No EKU", "ext_not_ca");
     let why = custody_timestamp::verify_signer_profile(&plain.der, &EMAIL).unwrap_err();
     assert!(why.contains("no extendedKeyUsage"), "{why}");
+    let certsign = under(&ca, "Signs Certificates", "ext_c2pa_signer_certsign");
+    let why = custody_timestamp::verify_signer_profile(&certsign.der, &EMAIL).unwrap_err();
+    assert!(why.contains("allows signing certificates"), "{why}");
     custody_timestamp::verify_signer_profile(&signer.der, &EMAIL).unwrap();
 
     // No anchors at all, and a purpose the signer lacks.
