@@ -102,6 +102,11 @@ impl TrustFile {
             return Ok(0);
         }
         let path = self.path(vault_dir);
+        // A file holding one DER certificate is written out as PEM first, so that what
+        // it held stays readable beside the PEM added to it.
+        if !existing.is_empty() && !all.windows(11).any(|w| w == b"-----BEGIN ") {
+            all = custody_timestamp::certificates_pem(&existing).into_bytes();
+        }
         if all.last().is_some_and(|b| *b != b'\n') {
             all.push(b'\n');
         }

@@ -312,6 +312,10 @@ pub fn check(
     if let Some(first) = v.chain.first() {
         out.tsa = first.subject.clone();
     }
+    // The time is the token's own, as verified, never the record's text of it.
+    if let Some(info) = &v.info {
+        out.gen_time = info.gen_time.to_rfc3339();
+    }
     // Only the chain failing, with no roots at all: the one thing to say is what to add.
     let only_chain = v.failures().all(|c| c.check == CheckKind::Chain);
     match v.status {

@@ -844,6 +844,40 @@ fn print_verify(r: &verify::VerifyReport) {
     }
 }
 
+/// The largest file of certificates read to add roots or anchors (the C2PA trust list
+/// is some hundred kilobytes).
+const MAX_CERTIFICATES_FILE: u64 = 16 * 1024 * 1024;
+
+/// Reads a file of certificates to trust: a regular file of at most
+/// [`MAX_CERTIFICATES_FILE`] bytes (not a device or a pipe, which could have no end).
+fn read_certificates_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{} is not a regular file; give a PEM or DER file of certificates",
+            path.display()
+        );
+    }
+    if meta.len() > MAX_CERTIFICATES_FILE {
+        anyhow::bail!(
+            "{} holds {} bytes, more than the {} MiB a file of certificates is read up to",
+            path.display(),
+            meta.len(),
+            MAX_CERTIFICATES_FILE >> 20
+        );
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+            MAX_CERTIFICATES_FILE + 1,
+        ),
+        &mut bytes,
+    )
+    .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
+}
+
 /// Adds the C2PA trust anchors in `add`, if given; returns how many were new and the
 /// vault's anchors.
 fn run_credentials(
@@ -853,7 +887,7 @@ fn run_credentials(
     let file = custody_app::anchors::C2PA_ANCHORS;
     let mut added = None;
     if let Some(path) = add {
-        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let pem = read_certificates_file(path)?;
         let n = file.add(vault.dir(), &pem)?;
         if n == 0 {
             eprintln!(
@@ -879,7 +913,7 @@ async fn run_timestamp(
 ) -> Result<(Option<usize>, Option<timestamps::StampReport>)> {
     let mut roots_added = None;
     if let Some(path) = roots {
-        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let pem = read_certificates_file(path)?;
         let added = timestamps::add_roots(vault.dir(), &pem)?;
         if added == 0 {
             eprintln!(

@@ -155,6 +155,17 @@ fn read_time_stamp<R: Read + Seek + Send>(
     if report.signing_time.is_none() && report.active_manifest.is_none() {
         return;
     }
+    if report
+        .statuses
+        .iter()
+        .any(|s| s.code == "custody.signingCredential.weakKey")
+    {
+        // Its signature verifies over any claim, so a token over it dates none.
+        if report.signing_time.is_some() {
+            md.problem("C2PA time-stamp: over a signature under an Ed25519 key of small order, which verifies over any claim; it dates nothing, not kept");
+        }
+        return;
+    }
     let store = input.rewound().map_err(|e| e.to_string()).and_then(|s| {
         catch_unwind(AssertUnwindSafe(|| {
             c2pa::jumbf_io::load_jumbf_from_stream(media_type, s)
@@ -479,6 +490,24 @@ fn signer_chain(pem: &str, md: &mut Metadata) -> Vec<String> {
 /// Ingredient failures recorded at most; more are said to be left out.
 const MAX_INGREDIENT_FAILURES: usize = 4096;
 
+/// Whether a certificate's key is an Ed25519 key of small order, read with the parser
+/// the validator reads certificates with. c2pa-rs checks Ed25519 signatures without
+/// refusing such keys, and under one a single signature verifies over every claim: it
+/// proves nothing, and a time-stamp over it would date any claim at all.
+fn weak_key(der: &[u8]) -> bool {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return false;
+    };
+    let spki = cert.public_key();
+    if spki.algorithm.algorithm.to_id_string() != "1.3.101.112" {
+        return false;
+    }
+    let Ok(key) = <[u8; 32]>::try_from(spki.subject_public_key.data.as_ref()) else {
+        return true;
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(&key).map_or(true, |k| k.is_weak())
+}
+
 fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
     report.state = match reader.validation_state() {
         c2pa::ValidationState::Trusted => C2paState::Trusted,
@@ -487,6 +516,7 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
     };
     report.manifest_count = reader.manifests().len();
     report.active_manifest = reader.active_label().map(str::to_string);
+    let mut weak_signer = false;
     if let Some(m) = reader.active_manifest() {
         report.claim_generator = m.claim_generator().map(str::to_string);
         if report.claim_generator.is_none() {
@@ -506,9 +536,27 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
             report.signature_algorithm = s.alg.map(|a| a.to_string());
             report.certificate_serial = s.cert_serial_number.clone();
             report.signer_chain = signer_chain(s.cert_chain(), md);
+            let leaf = report.signer_chain.first().and_then(|b| {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+            });
+            if leaf.as_deref().is_some_and(weak_key) {
+                report.state = C2paState::Invalid;
+                weak_signer = true;
+            }
         }
     }
     let mut statuses = Vec::new();
+    if weak_signer {
+        statuses.push(C2paStatus {
+            kind: "failure".into(),
+            code: "custody.signingCredential.weakKey".into(),
+            url: None,
+            explanation: Some(
+                "the signer's Ed25519 key is of small order: one signature under it verifies over any claim, so it proves nothing".into(),
+            ),
+        });
+        md.problem("C2PA signer: an Ed25519 key of small order, under which any signature proves nothing; the credentials are invalid");
+    }
     if let Some(active) = reader
         .validation_results()
         .and_then(|r| r.active_manifest())

@@ -195,10 +195,27 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
         std::fs::read_to_string(&file).unwrap(),
         "-----BEGIN CERTIFICATE-----\ngarbage\n"
     );
-    // A file that holds no certificate is refused with the reason.
+    // A file that holds no certificate is refused with the reason, and so is one that
+    // is not a regular file (a device could have no end).
     let junk = env.write("junk.pem", b"not a certificate");
     env.run(&["credentials", "--anchors", junk.to_str().unwrap()])
         .refused("not usable as C2PA trust anchors");
+    env.run(&["credentials", "--anchors", "/dev/zero"])
+        .refused("not a regular file");
+
+    // An anchors file written as one DER certificate keeps it when PEM is added.
+    let der_env = Env::new();
+    der_env.init();
+    std::fs::write(der_env.path("vault/keys/c2pa-anchors.pem"), &root.der).unwrap();
+    der_env
+        .run(&["credentials", "--anchors", stranger.cert.to_str().unwrap()])
+        .ok();
+    let listed = der_env.run(&["--json", "credentials"]).ok().json();
+    assert_eq!(
+        listed["anchors"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
 }
 
 /// A signer's certificate that has expired by the time the photo is collected. The

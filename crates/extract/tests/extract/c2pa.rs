@@ -482,3 +482,118 @@ fn the_signers_chain_is_kept_for_the_vault_to_judge() {
         "{why}"
     );
 }
+
+/// A signer's certificate whose Ed25519 key is of small order (here the identity
+/// point): c2pa-rs checks Ed25519 without refusing such keys, and the one signature
+/// R = identity, S = 0 then verifies over any claim, so a time-stamp over it would date
+/// any picture. The extractor calls such credentials invalid and keeps no time-stamp.
+#[cfg(feature = "c2pa")]
+#[test]
+fn an_ed25519_key_of_small_order_proves_nothing() {
+    use custody_testkit::pki::{Key, openssl};
+    let Some((pki, photo)) = pki_and_photo() else {
+        return;
+    };
+    let root = pki.root(Key::P256, "Test Root");
+    let dir = pki.path();
+    // SubjectPublicKeyInfo of Ed25519 with the identity point (0x01, then zeros).
+    let mut spki = hex::decode("302a300506032b6570032100").unwrap();
+    spki.push(1);
+    spki.extend([0u8; 31]);
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &spki)
+    );
+    pki.write("weak.pub.pem", pem.as_bytes());
+    pki.write(
+        "weak.ext",
+        b"[ s ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+          extendedKeyUsage = emailProtection\nsubjectKeyIdentifier = hash\n\
+          authorityKeyIdentifier = keyid:always\n",
+    );
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &p("any.key"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &p("any.key"),
+            "-subj",
+            "/O=Custody Test/CN=Universal Signer",
+            "-out",
+            &p("weak.csr"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &p("weak.csr"),
+            "-CA",
+            root.cert.to_str().unwrap(),
+            "-CAkey",
+            root.key.to_str().unwrap(),
+            "-force_pubkey",
+            &p("weak.pub.pem"),
+            "-extfile",
+            &p("weak.ext"),
+            "-extensions",
+            "s",
+            "-days",
+            "2",
+            "-outform",
+            "DER",
+            "-out",
+            &p("weak.der"),
+        ],
+    );
+    let weak = std::fs::read(dir.join("weak.der")).unwrap();
+
+    struct Universal(Vec<Vec<u8>>);
+    impl c2pa::Signer for Universal {
+        fn sign(&self, _data: &[u8]) -> c2pa::Result<Vec<u8>> {
+            let mut sig = vec![0u8; 64];
+            sig[0] = 1; // R = the identity point, S = 0
+            Ok(sig)
+        }
+        fn alg(&self) -> c2pa::SigningAlg {
+            c2pa::SigningAlg::Ed25519
+        }
+        fn certs(&self) -> c2pa::Result<Vec<Vec<u8>>> {
+            Ok(self.0.clone())
+        }
+        fn reserve_size(&self) -> usize {
+            16 * 1024
+        }
+    }
+    let signed =
+        custody_testkit::c2pa::sign_jpeg_with(&photo, &Universal(vec![weak, root.der.clone()]));
+    let md = custody_extract::extract_reader(
+        &mut std::io::Cursor::new(&signed),
+        signed.len() as u64,
+        "image/jpeg",
+    );
+    let c = md.c2pa.expect("a c2pa report");
+    let codes: Vec<&str> = c.statuses.iter().map(|s| s.code.as_str()).collect();
+    assert!(
+        codes.contains(&"custody.signingCredential.weakKey"),
+        "{codes:?}"
+    );
+    assert_eq!(c.state, C2paState::Invalid, "{codes:?}");
+    assert!(c.time_stamp.is_none());
+}
