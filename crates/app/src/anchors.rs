@@ -132,18 +132,15 @@ impl TrustFile {
         Ok(self
             .read(vault_dir)?
             .into_iter()
-            .map(|der| {
-                // Each parsed when the file was read.
-                let (is_ca, not_after) = custody_timestamp::certificate_scope(&der)
-                    .unwrap_or((false, std::time::SystemTime::UNIX_EPOCH));
-                Anchor {
-                    subject: custody_timestamp::certificate_names(&der)
-                        .map(|(subject, _)| subject)
-                        .unwrap_or_default(),
+            // Each was parsed when the file was read.
+            .filter_map(|der| {
+                let facts = custody_timestamp::certificate_facts(&der)?;
+                Some(Anchor {
+                    subject: facts.subject,
                     sha256: Digest::of(&der),
-                    is_ca,
-                    not_after: crate::credentials::rfc3339_of(not_after),
-                }
+                    is_ca: facts.is_ca,
+                    not_after: crate::credentials::rfc3339_of(facts.not_after),
+                })
             })
             .collect())
     }

@@ -144,8 +144,8 @@ pub fn signer_check(
         );
         return Some(out);
     }
-    match custody_timestamp::certificate_names(leaf) {
-        Some((subject, _)) => out.signer = subject,
+    match custody_timestamp::certificate_facts(leaf) {
+        Some(facts) => out.signer = facts.subject,
         None => {
             out.reason = Some(
                 "the signer's certificate, the one the validator verified the signature with, cannot be read here, so the vault cannot vouch for it"
@@ -165,8 +165,8 @@ pub fn signer_check(
         let root = rest
             .last()
             .or(Some(leaf))
-            .and_then(|c| custody_timestamp::certificate_names(c))
-            .map(|(_, issuer)| issuer)
+            .and_then(|c| custody_timestamp::certificate_facts(c))
+            .map(|facts| facts.issuer)
             .map(|i| format!(" (its chain ends at a certificate issued by {i})"))
             .unwrap_or_default();
         out.reason = Some(format!(
@@ -231,29 +231,28 @@ pub fn expired_only(c2pa: &serde_json::Value) -> bool {
     let Some(statuses) = c2pa["statuses"].as_array() else {
         return false;
     };
-    let code = |s: &serde_json::Value| s["code"].as_str().unwrap_or_default().to_owned();
-    let failures: Vec<String> = statuses
-        .iter()
-        .filter(|s| s["kind"] == "failure")
-        .map(code)
-        .collect();
-    // After finding the certificate out of date, c2pa-rs checks nothing else of it, so
-    // the vault checks the signer's certificate as the validator would have.
-    let profile_holds = c2pa["signer_chain"][0]
-        .as_str()
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .is_some_and(|leaf| {
-            custody_timestamp::verify_signer_profile(&leaf, &C2PA_SIGNER_PURPOSES).is_ok()
-        });
-    c2pa["state"] == "invalid"
-        && failures.iter().any(|c| c == "signingCredential.expired")
-        && failures
-            .iter()
-            .all(|c| c == "signingCredential.expired" || c == "signingCredential.untrusted")
+    if c2pa["state"] != "invalid" {
+        return false;
+    }
+    let is = |s: &serde_json::Value, kind: &str, code: &str| s["kind"] == kind && s["code"] == code;
+    let failures = || statuses.iter().filter(|s| s["kind"] == "failure");
+    let only_expiry = failures().any(|s| is(s, "failure", "signingCredential.expired"))
+        && failures().all(|s| {
+            is(s, "failure", "signingCredential.expired")
+                || is(s, "failure", "signingCredential.untrusted")
+        })
         && statuses
             .iter()
-            .any(|s| s["kind"] == "success" && code(s) == "claimSignature.validated")
-        && profile_holds
+            .any(|s| is(s, "success", "claimSignature.validated"));
+    // After finding the certificate out of date, c2pa-rs checks nothing else of it, so
+    // the vault checks the signer's certificate as the validator would have.
+    only_expiry
+        && c2pa["signer_chain"][0]
+            .as_str()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .is_some_and(|leaf| {
+                custody_timestamp::verify_signer_profile(&leaf, &C2PA_SIGNER_PURPOSES).is_ok()
+            })
 }
 
 /// The vault's TSA roots for judging time-stamps, or why they cannot be read.

@@ -455,23 +455,20 @@ fn store_region<R: Read + Seek + ?Sized>(
     }
 }
 
-/// The certificates of the validator's PEM chain as base64 DER, in its order, as the
+/// The certificates of the validator's PEM chain as DER, in its order, as the
 /// validator had them: decoded from PEM but not parsed, so that the first is always
 /// the one it verified the signature with, whether or not the vault's reader can read
 /// it (the vault then cannot vouch for it, and says so). A block that is not even PEM
 /// is named in a problem; if it is the signer's, no chain is kept, since the next one
 /// is not the signer's.
-fn signer_chain(pem: &str, md: &mut Metadata) -> Vec<String> {
+fn signer_chain(pem: &str, md: &mut Metadata) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for (i, block) in custody_timestamp::pem_certificate_blocks(pem.as_bytes())
         .into_iter()
         .enumerate()
     {
         match block {
-            Ok(der) => out.push(base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                der,
-            )),
+            Ok(der) => out.push(der),
             Err(e) if i == 0 => {
                 md.problem(format_args!(
                     "C2PA signer: the signer's certificate in the validator's chain cannot be decoded ({e}); no signer_chain kept"
@@ -535,14 +532,15 @@ fn fill(reader: &c2pa::Reader, report: &mut C2paReport, md: &mut Metadata) {
             report.signing_time = s.time.clone();
             report.signature_algorithm = s.alg.map(|a| a.to_string());
             report.certificate_serial = s.cert_serial_number.clone();
-            report.signer_chain = signer_chain(s.cert_chain(), md);
-            let leaf = report.signer_chain.first().and_then(|b| {
-                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
-            });
-            if leaf.as_deref().is_some_and(weak_key) {
+            let chain = signer_chain(s.cert_chain(), md);
+            if chain.first().is_some_and(|leaf| weak_key(leaf)) {
                 report.state = C2paState::Invalid;
                 weak_signer = true;
             }
+            report.signer_chain = chain
+                .iter()
+                .map(|der| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der))
+                .collect();
         }
     }
     let mut statuses = Vec::new();

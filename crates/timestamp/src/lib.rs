@@ -44,7 +44,7 @@ pub use request::{Nonce, request_der};
 pub use store::{StampFiles, certificates_pem, write_file};
 pub use token::{AccuracyInfo, HashAlg, TokenInfo, parse_token, token_from_stored};
 pub use verify::{
-    CertificateReport, Check, CheckKind, CheckedChain, Outcome, Status, TrustAnchors, Verification,
-    certificate_names, certificate_scope, certificates_from_pem, pem_certificate_blocks, verify,
-    verify_chain, verify_data, verify_digest, verify_signer_profile,
+    CertificateFacts, CertificateReport, Check, CheckKind, CheckedChain, Outcome, Status,
+    TrustAnchors, Verification, certificate_facts, certificates_from_pem, pem_certificate_blocks,
+    verify, verify_chain, verify_data, verify_digest, verify_signer_profile,
 };

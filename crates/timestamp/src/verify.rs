@@ -93,19 +93,29 @@ impl TrustAnchors {
     }
 }
 
-/// A DER certificate's subject and issuer, RFC 4514 text; `None` when it does not parse.
-pub fn certificate_names(der: &[u8]) -> Option<(String, String)> {
-    let c = CertBytes::parse(der, "certificate").ok()?;
-    Some((c.subject(), c.cert.tbs_certificate().issuer().to_string()))
+/// What a certificate says of itself, for showing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateFacts {
+    /// RFC 4514 text.
+    pub subject: String,
+    /// RFC 4514 text.
+    pub issuer: String,
+    /// Whether it may issue certificates (basicConstraints cA).
+    pub is_ca: bool,
+    /// When it stops being valid (notAfter).
+    pub not_after: SystemTime,
 }
 
-/// Whether a DER certificate may issue others (basicConstraints cA), and when it stops
-/// being valid (notAfter); `None` when it does not parse.
-pub fn certificate_scope(der: &[u8]) -> Option<(bool, SystemTime)> {
+/// The facts of a DER certificate; `None` when it does not parse.
+pub fn certificate_facts(der: &[u8]) -> Option<CertificateFacts> {
     let c = CertBytes::parse(der, "certificate").ok()?;
     let tbs = c.cert.tbs_certificate();
-    let is_ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
-    Some((is_ca, tbs.validity().not_after.to_system_time()))
+    Some(CertificateFacts {
+        subject: c.subject(),
+        issuer: tbs.issuer().to_string(),
+        is_ca: matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca),
+        not_after: tbs.validity().not_after.to_system_time(),
+    })
 }
 
 /// The contents of each `CERTIFICATE` block of PEM text, base64-decoded but not parsed
