@@ -80,9 +80,10 @@ pub const C2PA_SIGNER_PURPOSES: [&str; 4] = [
 ];
 
 /// The vault's C2PA trust anchors, or why they cannot be read.
-pub fn anchors_of(vault_dir: &std::path::Path) -> Result<TrustAnchors, String> {
+pub async fn anchors_of(vault: &crate::Vault) -> Result<TrustAnchors, String> {
     crate::anchors::C2PA_ANCHORS
-        .load(vault_dir)
+        .load(vault)
+        .await
         .map_err(|e| format!("this vault's C2PA trust anchors cannot be read ({e})"))
 }
 
@@ -256,8 +257,8 @@ pub fn expired_only(c2pa: &serde_json::Value) -> bool {
 }
 
 /// The vault's TSA roots for judging time-stamps, or why they cannot be read.
-pub fn roots_of(vault_dir: &std::path::Path) -> Result<TrustAnchors, String> {
-    crate::timestamps::trust_anchors(vault_dir).map_err(|e| {
+pub async fn roots_of(vault: &crate::Vault) -> Result<TrustAnchors, String> {
+    crate::timestamps::trust_anchors(vault).await.map_err(|e| {
         format!("this vault's TSA roots cannot be read ({e}), so no time-stamp can be verified")
     })
 }

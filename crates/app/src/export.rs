@@ -311,8 +311,18 @@ pub async fn export(
             }
         }
     }
-    if let Ok(roots) = std::fs::read(crate::anchors::TSA_ROOTS.path(vault.dir())) {
-        tag(&mut writer, "custody/tsa-roots.pem", &roots)?;
+    let roots: Vec<Vec<u8>> = crate::anchors::TSA_ROOTS
+        .recorded(vault)
+        .await?
+        .into_iter()
+        .map(|r| r.der)
+        .collect();
+    if !roots.is_empty() {
+        tag(
+            &mut writer,
+            "custody/tsa-roots.pem",
+            custody_timestamp::certificates_pem(&roots).as_bytes(),
+        )?;
     }
     if let (Some(c), false) = (&opts.case, case_events.is_empty()) {
         let json =

@@ -221,18 +221,19 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
     let now = std::time::SystemTime::now();
     let c2pa_time_stamp = match c2pa {
         Some(c2pa) if c2pa.get("time_stamp").is_some() => {
-            crate::credentials::check_against(c2pa, &crate::credentials::roots_of(vault.dir()), now)
+            crate::credentials::check_against(c2pa, &crate::credentials::roots_of(vault).await, now)
         }
         _ => None,
     };
-    let c2pa_signer = c2pa.and_then(|c2pa| {
-        crate::credentials::signer_check(
+    let c2pa_signer = match c2pa {
+        Some(c2pa) => crate::credentials::signer_check(
             c2pa,
-            &crate::credentials::anchors_of(vault.dir()),
+            &crate::credentials::anchors_of(vault).await,
             c2pa_time_stamp.as_ref(),
             now,
-        )
-    });
+        ),
+        None => None,
+    };
     let implausible_times = metadata
         .as_ref()
         .map(|m| crate::clocks::implausible_in(m, item.ingested_at.datetime()))

@@ -588,7 +588,7 @@ impl Proofs {
             tokens: crate::timestamps::recorded(vault).await?,
             received: crate::import::received_tokens(vault).await?,
             receipts,
-            tsa_roots: crate::timestamps::trust_anchors(vault.dir())?,
+            tsa_roots: crate::timestamps::trust_anchors(vault).await?,
         })
     }
 }

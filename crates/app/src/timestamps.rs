@@ -92,15 +92,15 @@ pub fn tokens_dir(vault_dir: &Path, size: u64) -> PathBuf {
         .join(custody_ledger::file::checkpoint_name(size))
 }
 
-/// Adds trusted TSA root certificates (PEM, or one DER certificate) to
-/// `keys/tsa-roots.pem`; returns how many were new.
-pub fn add_roots(vault_dir: &Path, pem: &[u8]) -> Result<usize> {
-    crate::anchors::TSA_ROOTS.add(vault_dir, pem)
+/// Trusts TSA root certificates (PEM, or one DER certificate): a `trust.added` entry,
+/// and a copy in `keys/tsa-roots.pem`; returns how many were new.
+pub async fn add_roots(vault: &Vault, pem: &[u8]) -> Result<usize> {
+    crate::anchors::TSA_ROOTS.add(vault, pem).await
 }
 
-/// The vault's TSA roots (none when it holds none).
-pub fn trust_anchors(vault_dir: &Path) -> Result<TrustAnchors> {
-    crate::anchors::TSA_ROOTS.load(vault_dir)
+/// The TSA roots the vault's ledger records (none when it records none).
+pub async fn trust_anchors(vault: &Vault) -> Result<TrustAnchors> {
+    crate::anchors::TSA_ROOTS.load(vault).await
 }
 
 /// Stamps the latest checkpoint with each TSA in turn; every token obtained is stored and
@@ -297,13 +297,13 @@ pub struct TokenCheck {
 }
 
 /// Checks recorded tokens: the files are the ones recorded, the checkpoint is the one
-/// stamped, and the token verifies (chain to the configured roots at genTime).
+/// stamped, and the token verifies (chain to `roots`, the vault's, at genTime).
 pub fn check_all(
     vault: &Vault,
     tokens: Vec<RecordedToken>,
+    roots: &TrustAnchors,
     now: SystemTime,
 ) -> Result<Vec<TokenCheck>> {
-    let roots = trust_anchors(vault.dir())?;
     let ts_dir = vault.dir().join(LEDGER_DIR).join(TIMESTAMPS_DIR);
     let mut out = Vec::new();
     for token in tokens {
@@ -344,7 +344,7 @@ pub fn check_all(
                         custody_timestamp::certificates_from_pem(&pem, "token certificates").ok()
                     })
                     .unwrap_or_default();
-                let v = custody_timestamp::verify(&der, digest.as_bytes(), &roots, &extra, now);
+                let v = custody_timestamp::verify(&der, digest.as_bytes(), roots, &extra, now);
                 if let Some(p) = recorded_gen_time_problem(&token, &v) {
                     c.problems.push(format!("{what}: {p}"));
                 }
@@ -371,7 +371,7 @@ pub fn check_all(
                                 .collect();
                             if other.is_empty() {
                                 c.notes.push(format!(
-                                    "{what}: signature and imprint check out, but the chain was not checked: no TSA roots configured (add them with `custody timestamp --roots FILE`)"
+                                    "{what}: signature and imprint check out, but the chain was not checked: no TSA roots trusted (add them with `custody timestamp --roots FILE`)"
                                 ));
                             } else {
                                 c.problems.push(format!("{what}: {}", other.join("; ")));

@@ -398,7 +398,30 @@ pub async fn verify(
         })
         .collect();
     report.timestamps = tokens.len() as u64;
-    for check in crate::timestamps::check_all(vault, tokens, std::time::SystemTime::now())? {
+    // Whom the vault trusts is what the ledger records; the files in keys/ are copies.
+    let mut tsa_roots = custody_timestamp::TrustAnchors::new();
+    for file in [crate::anchors::TSA_ROOTS, crate::anchors::C2PA_ANCHORS] {
+        let recorded = match file.recorded_in(entries.iter().flatten()) {
+            Ok(r) => r,
+            Err(e) => {
+                report.problem("trust", e.to_string());
+                continue;
+            }
+        };
+        let check = file.check(vault.dir(), &recorded);
+        for p in check.problems {
+            report.problem("trust", p);
+        }
+        report.notes.extend(check.notes);
+        match crate::anchors::TrustFile::anchors(&recorded) {
+            Ok(a) if file.file == crate::anchors::TSA_ROOTS.file => tsa_roots = a,
+            Ok(_) => {}
+            Err(e) => report.problem("trust", e.to_string()),
+        }
+    }
+    for check in
+        crate::timestamps::check_all(vault, tokens, &tsa_roots, std::time::SystemTime::now())?
+    {
         for p in check.problems {
             report.problem("timestamp", p);
         }

@@ -472,10 +472,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 Mode::Read
             };
             let vault = open(&cli, mode, &actor).await?;
-            let result = run_credentials(&vault, anchors.as_deref());
+            let result = run_credentials(&vault, anchors.as_deref()).await;
             let path = custody_app::anchors::C2PA_ANCHORS.path(vault.dir());
-            vault.close().await;
-            let (added, list) = result?;
+            let (added, list) =
+                finish_write_if(vault, result, |(added, _)| added.is_some_and(|n| n > 0)).await?;
             if cli.json {
                 print_json(&serde_json::json!({"anchors_added": added, "anchors": list}))?;
             } else if list.is_empty() {
@@ -483,10 +483,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     "this vault holds no C2PA trust anchors: every signer shows as not trusted; add some with `custody credentials --anchors FILE`"
                 );
             } else {
-                outln!("C2PA trust anchors ({}):", path.display());
+                outln!(
+                    "C2PA trust anchors (as the ledger records them; a copy in {}):",
+                    path.display()
+                );
                 let now = custody_app::credentials::rfc3339_of(std::time::SystemTime::now());
                 for a in &list {
                     outln!("  {}  sha256 {}", shown(&a.subject), a.sha256);
+                    let Some(seq) = a.ledger_seq else {
+                        outln!(
+                            "    NOT TRUSTED: in the file only, not recorded in the ledger (put there outside custody); remove it, or add it with `custody credentials --anchors FILE`"
+                        );
+                        continue;
+                    };
+                    outln!("    recorded in ledger entry {seq}");
                     if !a.is_ca {
                         outln!(
                             "    not a CA: it vouches only for signatures made with its own key"
@@ -819,12 +829,13 @@ fn print_verify(r: &verify::VerifyReport) {
             r.problems.len(),
             if r.problems.len() == 1 { "" } else { "s" }
         );
+        // Messages may quote what files hold (a certificate's subject, a path).
         for p in &r.problems {
-            outln!("  {}: {}", p.kind, p.message);
+            outln!("  {}: {}", p.kind, shown(&p.message));
         }
     }
     for n in &r.notes {
-        outln!("  note: {n}");
+        outln!("  note: {}", shown(n));
     }
     let hashed = if r.full {
         format!(", {} re-hashed", size(r.bytes_hashed))
@@ -880,7 +891,7 @@ fn read_certificates_file(path: &std::path::Path) -> Result<Vec<u8>> {
 
 /// Adds the C2PA trust anchors in `add`, if given; returns how many were new and the
 /// vault's anchors.
-fn run_credentials(
+async fn run_credentials(
     vault: &Vault,
     add: Option<&std::path::Path>,
 ) -> Result<(Option<usize>, Vec<custody_app::anchors::Anchor>)> {
@@ -888,19 +899,21 @@ fn run_credentials(
     let mut added = None;
     if let Some(path) = add {
         let pem = read_certificates_file(path)?;
-        let n = file.add(vault.dir(), &pem)?;
+        let n = file.add(vault, &pem).await?;
         if n == 0 {
             eprintln!(
-                "note: every certificate in {} is already among the C2PA trust anchors (keys/{})",
+                "note: every certificate in {} is already among the C2PA trust anchors",
                 path.display(),
-                file.file
             );
         } else {
-            eprintln!("note: {n} C2PA trust anchor(s) added to keys/{}", file.file);
+            eprintln!(
+                "note: {n} C2PA trust anchor(s) added (recorded in the ledger, copied to keys/{})",
+                file.file
+            );
         }
         added = Some(n);
     }
-    Ok((added, file.list(vault.dir())?))
+    Ok((added, file.list(vault).await?))
 }
 
 async fn run_timestamp(
@@ -914,14 +927,16 @@ async fn run_timestamp(
     let mut roots_added = None;
     if let Some(path) = roots {
         let pem = read_certificates_file(path)?;
-        let added = timestamps::add_roots(vault.dir(), &pem)?;
+        let added = timestamps::add_roots(vault, &pem).await?;
         if added == 0 {
             eprintln!(
-                "note: every certificate in {} is already among the TSA roots (keys/tsa-roots.pem)",
+                "note: every certificate in {} is already among the TSA roots",
                 path.display()
             );
         } else {
-            eprintln!("note: {added} TSA root certificate(s) added to keys/tsa-roots.pem");
+            eprintln!(
+                "note: {added} TSA root certificate(s) added (recorded in the ledger, copied to keys/tsa-roots.pem)"
+            );
         }
         roots_added = Some(added);
     }

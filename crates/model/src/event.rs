@@ -26,6 +26,7 @@ pub enum Action {
     ItemReceived,
     PackageExported,
     PackageReceived,
+    TrustAdded,
     Other(String),
 }
 
@@ -45,6 +46,7 @@ impl Action {
             Action::ItemReceived => "item.received",
             Action::PackageExported => "package.exported",
             Action::PackageReceived => "package.received",
+            Action::TrustAdded => "trust.added",
 
             Action::Other(s) => s,
         }
@@ -65,6 +67,7 @@ impl Action {
             "item.received" => Action::ItemReceived,
             "package.exported" => Action::PackageExported,
             "package.received" => Action::PackageReceived,
+            "trust.added" => Action::TrustAdded,
 
             other => Action::Other(other.to_owned()),
         }
@@ -115,4 +118,26 @@ pub struct CollectedDetails {
     pub original_path: String,
     pub size: u64,
     pub source: Option<String>,
+}
+
+/// `details` of a `trust.added` entry: certificates added to one of the vault's trust
+/// files (`keys/tsa-roots.pem`, `keys/c2pa-anchors.pem`). The ledger, not the file, says
+/// whom the vault trusts: a certificate is trusted only once such an entry holds it.
+/// Members in lexicographic order (formats.md §3.1).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TrustAddedDetails {
+    pub certificates: Vec<TrustedCertificate>,
+    /// The trust file's name in `keys/`.
+    pub file: String,
+}
+
+/// One certificate of a `trust.added` entry.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TrustedCertificate {
+    /// The certificate's DER, base64 (RFC 4648, with padding).
+    pub der: String,
+    /// SHA-256 of the DER.
+    pub sha256: crate::Digest,
+    /// RFC 4514 subject, for readers of the ledger.
+    pub subject: String,
 }

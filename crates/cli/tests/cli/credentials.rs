@@ -177,24 +177,96 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
         "{human}"
     );
 
-    // A damaged anchors file is named; show still answers, and nothing is added to it.
-    let file = env.path("vault/keys/c2pa-anchors.pem");
-    std::fs::write(&file, "-----BEGIN CERTIFICATE-----\ngarbage\n").unwrap();
-    let damaged = signer("ITM-000001");
-    assert_eq!(damaged["trusted"], false, "{damaged}");
-    assert!(
-        damaged["reason"]
-            .as_str()
-            .unwrap()
-            .contains("c2pa-anchors.pem"),
-        "{damaged}"
+    // Adding an anchor is a ledger entry that holds the certificate.
+    let seq = anchors[1]["ledger_seq"].as_u64().expect("recorded");
+    let entry = env.run(&["log", "entry", &seq.to_string()]).ok().json();
+    assert_eq!(entry["action"], "trust.added", "{entry}");
+    assert_eq!(entry["details"]["file"], "c2pa-anchors.pem", "{entry}");
+    assert_eq!(
+        entry["details"]["certificates"][0]["sha256"],
+        sha256_hex(&root.der),
+        "{entry}"
     );
+    env.run(&["verify"]).ok();
+
+    // The ledger, not the file, says whom the vault trusts. A certificate put in the
+    // file by hand is listed as not trusted, trusts nobody, and verify names it.
+    let file = env.path("vault/keys/c2pa-anchors.pem");
+    let impostor_root = pki.root(Key::P256, "Planted Root");
+    let planted = pki.c2pa_signer(
+        &impostor_root,
+        "Planted Camera",
+        true,
+        now - DAY,
+        now + 365 * DAY,
+    );
+    let planted_photo = sign(5, &[&planted], "planted");
+    Run::of(
+        env.command()
+            .args(["--vault", "vault", "ingest"])
+            .arg(&planted_photo),
+    )
+    .ok();
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&std::fs::read_to_string(&impostor_root.cert).unwrap());
+    std::fs::write(&file, &text).unwrap();
+    let by_hand = signer("ITM-000003");
+    assert_eq!(by_hand["trusted"], false, "{by_hand}");
+    let listed = env.run(&["credentials"]).ok().stdout;
+    assert!(
+        listed.contains("Planted Root") && listed.contains("NOT TRUSTED: in the file only"),
+        "{listed}"
+    );
+    let v = env.run(&["verify", "--json"]);
+    assert_eq!(v.code, 1, "{}\n{}", v.stdout, v.stderr);
+    let problems = v.json()["problems"].to_string();
+    assert!(
+        problems.contains("does not record") && problems.contains(&sha256_hex(&impostor_root.der)),
+        "{problems}"
+    );
+    // Recorded through custody, it is trusted.
+    env.run(&[
+        "credentials",
+        "--anchors",
+        impostor_root.cert.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(signer("ITM-000003")["trusted"], true);
+    env.run(&["verify"]).ok();
+
+    // A damaged or missing file takes no trust away: the ledger holds the anchors.
+    std::fs::write(&file, "-----BEGIN CERTIFICATE-----\ngarbage\n").unwrap();
+    assert_eq!(signer("ITM-000001")["trusted"], true);
+    env.run(&["credentials"]).refused("c2pa-anchors.pem");
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}\n{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains("c2pa-anchors.pem cannot be read"),
+        "{}",
+        v.stdout
+    );
+    // Nothing is added to a damaged file; moved aside, the next addition writes every
+    // recorded certificate back.
     env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
-        .refused("c2pa-anchors.pem");
+        .refused("move it aside");
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "-----BEGIN CERTIFICATE-----\ngarbage\n"
     );
+    std::fs::remove_file(&file).unwrap();
+    let v = env.run(&["verify"]).ok();
+    assert!(v.stdout.contains("lacks 3 certificate(s)"), "{}", v.stdout);
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    let pem = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        pem.matches("-----BEGIN CERTIFICATE-----").count(),
+        3,
+        "{pem}"
+    );
+    let v = env.run(&["verify"]).ok();
+    assert!(!v.stdout.contains("lacks"), "{}", v.stdout);
+
     // A file that holds no certificate is refused with the reason, and so is one that
     // is not a regular file (a device could have no end).
     let junk = env.write("junk.pem", b"not a certificate");
@@ -216,6 +288,10 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
         Some(2),
         "{listed}"
     );
+    // The DER certificate was put there by hand: kept, but not trusted.
+    assert_eq!(listed["anchors"][0]["sha256"], sha256_hex(&stranger.der));
+    assert_eq!(listed["anchors"][1]["sha256"], sha256_hex(&root.der));
+    assert!(listed["anchors"][1]["ledger_seq"].is_null(), "{listed}");
 }
 
 /// A signer's certificate that has expired by the time the photo is collected. The

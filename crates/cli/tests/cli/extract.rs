@@ -832,37 +832,34 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
         "{altered}"
     );
 
-    // A damaged roots file: items still show, saying why nothing verifies; clusters
-    // and --roots refuse, naming the file, and the file is left as it was.
+    // A damaged roots file takes no trust away (the ledger holds the roots): items and
+    // clusters still verify; --roots refuses, naming the file, and leaves it as it was.
     let roots_file = env.path("vault/keys/tsa-roots.pem");
     let mut damaged = std::fs::read(&roots_file).unwrap();
     damaged.extend_from_slice(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
     std::fs::write(&roots_file, &damaged).unwrap();
-    let broken = stamp("ITM-000001");
-    assert_eq!(broken["verified"], false, "{broken}");
-    assert!(
-        broken["reason"]
-            .as_str()
-            .unwrap()
-            .contains("cannot be read"),
-        "{broken}"
-    );
-    let refused = |r: Run| {
-        assert_ne!(r.code, 0, "{}", r.stdout);
-        assert!(
-            r.stderr.contains("tsa-roots.pem is not usable"),
-            "{}",
-            r.stderr
-        );
-        assert!(!r.stderr.contains("vault.json"), "{}", r.stderr);
-    };
-    refused(env.run(&["clusters"]));
-    refused(Run::of(
+    assert_eq!(stamp("ITM-000001")["verified"], true);
+    env.run(&["clusters"]).ok();
+    let r = Run::of(
         env.command()
             .args(["--vault", "vault", "timestamp", "--roots"])
             .arg(root),
-    ));
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("tsa-roots.pem is not usable") && r.stderr.contains("move it aside"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("vault.json"), "{}", r.stderr);
     assert_eq!(std::fs::read(&roots_file).unwrap(), damaged);
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("tsa-roots.pem cannot be read"),
+        "{}",
+        v.stdout
+    );
 
     // Moved aside, the root given again in DER (as `openssl x509 -outform DER` writes it).
     std::fs::remove_file(&roots_file).unwrap();
@@ -881,6 +878,13 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
         )
         .ok();
         assert_eq!(stamp("ITM-000001")["verified"], true);
+        // Already recorded: the file is written again from the ledger.
+        assert!(
+            std::fs::read_to_string(&roots_file)
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        env.run(&["verify"]).ok();
     } else {
         eprintln!("skipped the DER part: openssl not found");
     }

@@ -56,12 +56,15 @@ fn checkpoints_are_stamped_recorded_verified_and_openssl_agrees() {
         .ok()
         .json();
     let size = out["checkpoint_size"].as_u64().unwrap();
-    assert_eq!(size, 4, "init (2 entries), then the item and its metadata");
+    assert_eq!(
+        size, 5,
+        "init (2 entries), the item and its metadata, then the TSA root trusted"
+    );
     let stamped = &out["stamped"][0];
     assert_eq!(stamped["tsa"], tsa.url());
     let token = stamped["token_file"].as_str().unwrap().to_owned();
     assert!(
-        token.contains("ledger/timestamps/00000000000000000004/"),
+        token.contains("ledger/timestamps/00000000000000000005/"),
         "{token}"
     );
 
@@ -71,7 +74,7 @@ fn checkpoints_are_stamped_recorded_verified_and_openssl_agrees() {
         .ok()
         .json();
     assert_eq!(entry["action"], "checkpoint.timestamped");
-    assert_eq!(entry["details"]["checkpoint_size"], 4);
+    assert_eq!(entry["details"]["checkpoint_size"], 5);
     let shown = env.run(&["show", "ITM-000001"]).ok().stdout;
     assert!(
         shown.contains("timestamped: existed no later than"),
@@ -79,7 +82,7 @@ fn checkpoints_are_stamped_recorded_verified_and_openssl_agrees() {
     );
 
     // openssl agrees with the stored token, on the exact checkpoint file that was stamped.
-    let cp = env.path("vault/ledger/checkpoints/00000000000000000004");
+    let cp = env.path("vault/ledger/checkpoints/00000000000000000005");
     let (ok, text) = openssl_verify(&env, &tsa, cp.to_str().unwrap(), &token);
     assert!(ok && text.contains("Verification: OK"), "{text}");
 
@@ -125,7 +128,7 @@ fn without_trusted_roots_the_chain_is_reported_unchecked() {
     let v = env.run(&["verify"]).ok();
     assert!(
         v.stdout
-            .contains("the chain was not checked: no TSA roots configured"),
+            .contains("the chain was not checked: no TSA roots trusted"),
         "{}",
         v.stdout
     );
@@ -191,7 +194,7 @@ fn configured_tsas_stamp_new_checkpoints_automatically() {
     env.write("x.bin", b"synthetic");
     let out = env.run(&["ingest", "x.bin"]).ok();
     assert!(
-        out.stderr.contains("note: checkpoint 5 timestamped by"),
+        out.stderr.contains("note: checkpoint 6 timestamped by"),
         "{}",
         out.stderr
     );
