@@ -1,8 +1,9 @@
 //! Ingest: files and folders into the vault, each as an item with its custody record.
 //!
 //! Planning walks the inputs (symbolic links are not followed unless asked; special
-//! files are refused; the same file given twice is taken once). Two workers copy files
-//! into staging while hashing them. The committer groups staged files into batches and
+//! files are refused; the same file given twice is taken once). Workers (two per core)
+//! copy files into staging while hashing them; examiners (one per core) extract metadata
+//! and perceptual hashes from the staged bytes. The committer groups staged files into batches and
 //! commits each (formats.md §6); an item is reported only once its batch is committed.
 
 use std::collections::{HashMap, HashSet};
@@ -46,6 +47,8 @@ pub struct IngestOptions {
     /// Skip files this vault already collected from the same path, with the same size
     /// and modification time (an interrupted ingest run again).
     pub resume: bool,
+    /// Threads that examine staged files (metadata, perceptual hashes).
+    pub examiners: usize,
 }
 
 impl Default for IngestOptions {
@@ -59,6 +62,7 @@ impl Default for IngestOptions {
             batch_wait: Duration::from_millis(250),
             extract: true,
             resume: false,
+            examiners: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -289,6 +293,37 @@ enum WorkerMsg {
     Failed(FileOutcome),
 }
 
+/// A staged file waiting to be examined: its bytes when the store kept them in memory,
+/// and its staged copy.
+struct ToExamine {
+    file: Box<StagedFile>,
+    bytes: Option<custody_vault::Kept>,
+    copy: Option<PathBuf>,
+}
+
+impl ToExamine {
+    fn examine(mut self) -> WorkerMsg {
+        let (media_type, size) = (&self.file.media_type, self.file.staged.size);
+        let examined = match &self.bytes {
+            Some(b) => Some(guarded(media_type, size, || {
+                examine_bytes(b, media_type, self.copy.as_deref())
+            })),
+            None => self
+                .copy
+                .as_ref()
+                .map(|p| guarded(media_type, size, || examine_path(p, media_type))),
+        };
+        self.file.examined = examined.map(Box::new);
+        WorkerMsg::Staged(self.file)
+    }
+}
+
+/// What staging one file gave: a message for the committer, or a file to examine.
+enum Stage {
+    Done(WorkerMsg),
+    Examine(ToExamine),
+}
+
 fn system_time(t: std::io::Result<SystemTime>) -> Option<Timestamp> {
     let t = t.ok()?;
     let nanos = match t.duration_since(SystemTime::UNIX_EPOCH) {
@@ -304,12 +339,12 @@ fn stage_one(
     follow: bool,
     extract: bool,
     observer: &dyn IngestObserver,
-) -> WorkerMsg {
+) -> Stage {
     let fail = |reason: String| {
-        WorkerMsg::Failed(FileOutcome::Failed {
+        Stage::Done(WorkerMsg::Failed(FileOutcome::Failed {
             path: display(&c.path),
             reason,
-        })
+        }))
     };
     let mut opts = OpenOptions::new();
     opts.read(true);
@@ -391,34 +426,22 @@ fn stage_one(
         ));
     }
     let media_type = media::sniff(&header, staged.size);
+    let file = Box::new(StagedFile {
+        order: c.order,
+        path: c.path.clone(),
+        examined: None,
+        media_type,
+        staged,
+        fs: fs_times,
+    });
     if !extract {
-        return WorkerMsg::Staged(Box::new(StagedFile {
-            order: c.order,
-            path: c.path.clone(),
-            examined: None,
-            media_type,
-            staged,
-            fs: fs_times,
-        }));
+        return Stage::Done(WorkerMsg::Staged(file));
     }
     // Derived data comes from the staged bytes: in memory for small files, else the
     // staged copy (never the source, which may change). A video's keyframes are read
     // from the staged copy whatever its size.
-    let copy = blobs.local_path(&staged.digest, true);
-    let examined = match &bytes {
-        Some(b) => Some(guarded(&media_type, staged.size, || {
-            examine_bytes(b, &media_type, copy.as_deref())
-        })),
-        None => copy.map(|p| guarded(&media_type, staged.size, || examine_path(&p, &media_type))),
-    };
-    WorkerMsg::Staged(Box::new(StagedFile {
-        order: c.order,
-        path: c.path.clone(),
-        examined: examined.map(Box::new),
-        media_type,
-        staged,
-        fs: fs_times,
-    }))
+    let copy = blobs.local_path(&file.staged.digest, true);
+    Stage::Examine(ToExamine { file, bytes, copy })
 }
 
 fn none_if_blank(s: &Option<String>) -> Option<String> {
@@ -476,10 +499,31 @@ pub async fn ingest(
             .collect::<std::collections::VecDeque<_>>(),
     ));
     let (tx, mut rx) = mpsc::channel::<WorkerMsg>(options.batch_files.max(1) * 2);
+    // Staged files go to examiners, one per core: a worker spends much of its time
+    // waiting on the disk, an examiner none, and examinations that share a core with
+    // each other evict each other's tables from its caches.
+    let examiners = options.examiners.max(1);
+    let (to_examine, examine_rx) = std::sync::mpsc::sync_channel::<ToExamine>(examiners);
+    let examine_rx = Arc::new(std::sync::Mutex::new(examine_rx));
     let mut workers = Vec::new();
+    for _ in 0..examiners {
+        let examine_rx = examine_rx.clone();
+        let tx = tx.clone();
+        workers.push(std::thread::spawn(move || {
+            loop {
+                let next = examine_rx.lock().expect("not poisoned").recv();
+                let Ok(job) = next else { break };
+                // `examine` records a panic inside an examination as its result.
+                if tx.blocking_send(job.examine()).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
     for _ in 0..options.workers.max(1) {
         let queue = queue.clone();
         let tx = tx.clone();
+        let to_examine = to_examine.clone();
         let blobs = vault.blobs().clone();
         let observer = observer.clone();
         let follow = options.follow_symlinks;
@@ -490,22 +534,26 @@ pub async fn ingest(
                 let Some(c) = next else { break };
                 // A panic while staging is this file's failure, never a file dropped
                 // unreported.
-                let msg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     stage_one(blobs.as_ref(), &c, follow, extract, observer.as_ref())
                 }))
                 .unwrap_or_else(|_| {
-                    WorkerMsg::Failed(FileOutcome::Failed {
+                    Stage::Done(WorkerMsg::Failed(FileOutcome::Failed {
                         path: display(&c.path),
                         reason: "an internal error stopped it; nothing was recorded for it (please report it)".into(),
-                    })
+                    }))
                 });
-                if tx.blocking_send(msg).is_err() {
+                let sent = match staged {
+                    Stage::Done(msg) => tx.blocking_send(msg).is_ok(),
+                    Stage::Examine(job) => to_examine.send(job).is_ok(),
+                };
+                if !sent {
                     break;
                 }
             }
         }));
     }
-    drop(tx);
+    drop((tx, to_examine));
 
     let mut committer = Committer {
         vault,
