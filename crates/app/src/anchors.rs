@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use custody_ledger::Entry;
-use custody_model::{Action, Digest, TrustAddedDetails, TrustedCertificate};
+use custody_model::{
+    Action, Digest, RemovedCertificate, TrustAddedDetails, TrustRemovedDetails, TrustedCertificate,
+};
 use custody_timestamp::TrustAnchors;
 use serde::Serialize;
 
@@ -63,18 +65,57 @@ pub struct Anchor {
 pub struct Recorded {
     pub der: Vec<u8>,
     pub sha256: Digest,
-    /// The `trust.added` entry that first recorded it.
+    /// The `trust.added` entry that recorded it.
     pub ledger_seq: u64,
+}
+
+/// What the ledger says of one trust file.
+#[derive(Clone, Debug, Default)]
+pub struct Ledgered {
+    /// The certificates trusted now, in the order they were added.
+    pub trusted: Vec<Recorded>,
+    /// How many `trust.added` and `trust.removed` entries name the file.
+    pub entries: usize,
+    /// Whether the vault was made by a release that did not record whom it trusts (its
+    /// `vault.created` entry has no `trust` member) and has recorded nothing for the
+    /// file since: its copy in `keys/` was kept as the only record then.
+    pub kept_before_recording: bool,
 }
 
 /// Which certificates a trust file and the ledger disagree on, for `custody verify`.
 #[derive(Debug, Default)]
 pub struct FileCheck {
-    /// The file holds certificates the ledger does not (added by hand or by someone
-    /// else: not trusted), or cannot be read.
+    /// The file holds what the ledger does not (certificates added by hand or by someone
+    /// else, which are not trusted; other PEM blocks, which other tools may trust), or
+    /// cannot be read.
     pub problems: Vec<String>,
-    /// Recorded certificates missing from the file (still trusted: the ledger holds them).
+    /// Worth knowing: recorded certificates missing from the file (still trusted), or a
+    /// file kept before trust was recorded.
     pub notes: Vec<String>,
+}
+
+/// What a change to the trust files did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Change {
+    /// Certificates added or removed.
+    pub certificates: usize,
+    /// The ledger entry that recorded the change, if there was one.
+    pub ledger_seq: Option<u64>,
+    /// Why the copy in `keys/` could not be written (the change itself stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_error: Option<String>,
+}
+
+/// A trust file as found on disk.
+enum OnDisk {
+    Absent,
+    Damaged(AppError),
+    Read {
+        bytes: Vec<u8>,
+        certificates: Vec<Vec<u8>>,
+        /// PEM blocks that are not plain certificates (`TRUSTED CERTIFICATE`, ...).
+        other_blocks: usize,
+    },
 }
 
 impl TrustFile {
@@ -83,99 +124,174 @@ impl TrustFile {
         vault_dir.join(KEYS_DIR).join(self.file)
     }
 
-    /// The file as it is, and the certificates (DER) it holds; nothing when it does not
-    /// exist.
-    fn read_with_text(&self, vault_dir: &Path) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
+    fn name(&self) -> String {
+        format!("{KEYS_DIR}/{}", self.file)
+    }
+
+    fn on_disk(&self, vault_dir: &Path) -> OnDisk {
         let path = self.path(vault_dir);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
-            Err(e) => return Err(AppError::io(format!("reading {}", path.display()), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return OnDisk::Absent,
+            Err(e) => {
+                return OnDisk::Damaged(AppError::io(format!("reading {}", path.display()), e));
+            }
         };
-        if bytes.is_empty() {
-            return Ok(Default::default());
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return OnDisk::Read {
+                bytes,
+                certificates: Vec::new(),
+                other_blocks: 0,
+            };
         }
-        let certs = custody_timestamp::certificates_from_pem(&bytes, self.what).map_err(|e| {
-            AppError::BadConfig {
+        let blocks = bytes.windows(11).filter(|w| w == b"-----BEGIN ").count();
+        let plain = custody_timestamp::pem_certificate_blocks(&bytes).len();
+        if plain == 0 && blocks > 0 {
+            // Only blocks of other kinds (`TRUSTED CERTIFICATE`, keys, ...).
+            return OnDisk::Read {
+                bytes,
+                certificates: Vec::new(),
+                other_blocks: blocks,
+            };
+        }
+        match custody_timestamp::certificates_from_pem(&bytes, self.what) {
+            Ok(certificates) => OnDisk::Read {
+                other_blocks: blocks.saturating_sub(plain),
+                bytes,
+                certificates,
+            },
+            Err(e) => OnDisk::Damaged(AppError::BadConfig {
                 path,
                 reason: format!(
                     "{e}; move it aside: the certificates the ledger records are written to it again by the next `{}`",
                     self.added_with
                 ),
-            }
-        })?;
-        Ok((bytes, certs))
+            }),
+        }
     }
 
-    /// The certificates `entries` (the ledger's, in order) record as added to this file,
-    /// each once, in the order they were added.
+    /// What `entries` (the ledger's, in order) record for this file.
     pub fn recorded_in<'a>(
         &self,
         entries: impl IntoIterator<Item = &'a Entry>,
-    ) -> Result<Vec<Recorded>> {
-        let mut out: Vec<Recorded> = Vec::new();
+    ) -> Result<Ledgered> {
+        let mut out = Ledgered::default();
+        let mut recorded_from_creation = false;
         for e in entries {
-            if e.action != Action::TrustAdded {
-                continue;
-            }
             let bad = |why: String| {
                 AppError::Invalid(format!(
-                    "ledger entry {} (trust.added) {why}; run `custody verify`",
-                    e.seq
+                    "ledger entry {} ({}) {why}; run `custody verify`",
+                    e.seq, e.action
                 ))
             };
-            let d: TrustAddedDetails = serde_json::from_value(e.details.clone())
-                .map_err(|err| bad(format!("has unreadable details: {err}")))?;
-            if d.file != self.file {
-                continue;
-            }
-            for c in d.certificates {
-                let der = base64::engine::general_purpose::STANDARD
-                    .decode(&c.der)
-                    .map_err(|err| bad(format!("holds a certificate that is not base64: {err}")))?;
-                if Digest::of(&der) != c.sha256 {
-                    return Err(bad(format!(
-                        "holds a certificate whose SHA-256 is not the {} it names",
-                        c.sha256
-                    )));
+            match e.action {
+                Action::TrustAdded => {
+                    let d: TrustAddedDetails = serde_json::from_value(e.details.clone())
+                        .map_err(|err| bad(format!("has unreadable details: {err}")))?;
+                    if d.file != self.file {
+                        continue;
+                    }
+                    out.entries += 1;
+                    for c in d.certificates {
+                        let der = base64::engine::general_purpose::STANDARD
+                            .decode(&c.der)
+                            .map_err(|err| {
+                                bad(format!("holds a certificate that is not base64: {err}"))
+                            })?;
+                        if Digest::of(&der) != c.sha256 {
+                            return Err(bad(format!(
+                                "holds a certificate whose SHA-256 is not the {} it names",
+                                c.sha256
+                            )));
+                        }
+                        if !out.trusted.iter().any(|r| r.sha256 == c.sha256) {
+                            out.trusted.push(Recorded {
+                                der,
+                                sha256: c.sha256,
+                                ledger_seq: e.seq,
+                            });
+                        }
+                    }
                 }
-                if !out.iter().any(|r| r.sha256 == c.sha256) {
-                    out.push(Recorded {
-                        der,
-                        sha256: c.sha256,
-                        ledger_seq: e.seq,
-                    });
+                Action::VaultCreated => {
+                    recorded_from_creation = e.detail_str("trust") == Some("ledger");
                 }
+                Action::TrustRemoved => {
+                    let d: TrustRemovedDetails = serde_json::from_value(e.details.clone())
+                        .map_err(|err| bad(format!("has unreadable details: {err}")))?;
+                    if d.file != self.file {
+                        continue;
+                    }
+                    out.entries += 1;
+                    out.trusted
+                        .retain(|r| !d.certificates.iter().any(|c| c.sha256 == r.sha256));
+                }
+                _ => {}
             }
         }
+        out.kept_before_recording = !recorded_from_creation && out.entries == 0;
         Ok(out)
     }
 
-    /// The certificates the vault's ledger records for this file.
-    pub async fn recorded(&self, vault: &Vault) -> Result<Vec<Recorded>> {
-        self.recorded_in(&vault.entries_of(Action::TrustAdded).await?)
+    /// What the vault's ledger records for this file.
+    pub async fn recorded(&self, vault: &Vault) -> Result<Ledgered> {
+        let mut entries = vault.entries_of(Action::VaultCreated).await?;
+        entries.extend(vault.entries_of(Action::TrustAdded).await?);
+        entries.extend(vault.entries_of(Action::TrustRemoved).await?);
+        entries.sort_by_key(|e| e.seq);
+        self.recorded_in(&entries)
     }
 
     /// Adds the certificates in `pem` (PEM, or one DER certificate): a `trust.added`
-    /// entry records those the ledger does not hold yet, then the file is made to hold
-    /// every recorded certificate. Returns how many were recorded now. A damaged file is
-    /// not added to: it is named, to be moved aside.
-    pub async fn add(&self, vault: &Vault, pem: &[u8]) -> Result<usize> {
+    /// entry records those the ledger does not hold yet, then the copy in `keys/` is
+    /// written again from the ledger. Refused, before anything is recorded, while the
+    /// copy holds what the ledger does not (it would be lost) or cannot be read.
+    pub async fn add(&self, vault: &Vault, pem: &[u8]) -> Result<Change> {
         let certs = custody_timestamp::certificates_from_pem(pem, self.what)
             .map_err(|e| AppError::Invalid(format!("not usable as {}: {e}", self.what)))?;
-        let (mut text, in_file) = self.read_with_text(vault.dir())?;
-        let mut recorded: Vec<Vec<u8>> = self
-            .recorded(vault)
-            .await?
-            .into_iter()
-            .map(|r| r.der)
-            .collect();
+        let ledgered = self.recorded(vault).await?;
         let mut new: Vec<Vec<u8>> = Vec::new();
         for c in certs {
-            if !recorded.contains(&c) && !new.contains(&c) {
+            if !ledgered.trusted.iter().any(|r| r.der == c) && !new.contains(&c) {
                 new.push(c);
             }
         }
+        match self.on_disk(vault.dir()) {
+            OnDisk::Damaged(e) => return Err(e),
+            OnDisk::Read {
+                certificates,
+                other_blocks,
+                ..
+            } => {
+                let unrecorded: Vec<String> = certificates
+                    .iter()
+                    .filter(|c| !ledgered.trusted.iter().any(|r| &r.der == *c) && !new.contains(c))
+                    .map(|c| Digest::of(c).to_string())
+                    .collect();
+                if !unrecorded.is_empty() {
+                    return Err(AppError::Invalid(format!(
+                        "{} holds {} certificate(s) the ledger does not record ({}), which writing it again would drop: check them, then record them too (`{} {}`), or move the file aside",
+                        self.name(),
+                        unrecorded.len(),
+                        unrecorded.join(", "),
+                        self.added_with.trim_end_matches(" FILE"),
+                        self.path(vault.dir()).display()
+                    )));
+                }
+                if other_blocks > 0 {
+                    return Err(AppError::Invalid(format!(
+                        "{} holds {other_blocks} PEM block(s) that are not certificates, which other tools may read as trusted ones; move it aside",
+                        self.name()
+                    )));
+                }
+            }
+            OnDisk::Absent => {}
+        }
+        let mut change = Change {
+            certificates: new.len(),
+            ..Change::default()
+        };
+        let mut trusted: Vec<Vec<u8>> = ledgered.trusted.into_iter().map(|r| r.der).collect();
         if !new.is_empty() {
             let details = TrustAddedDetails {
                 certificates: new
@@ -183,16 +299,14 @@ impl TrustFile {
                     .map(|der| TrustedCertificate {
                         der: base64::engine::general_purpose::STANDARD.encode(der),
                         sha256: Digest::of(der),
-                        subject: custody_timestamp::certificate_facts(der)
-                            .map(|f| f.subject)
-                            .unwrap_or_default(),
+                        subject: subject_of(der),
                     })
                     .collect(),
                 file: self.file.to_owned(),
             };
             // The entry first: once it is durable the certificates are trusted, and a
-            // crash before the file is written leaves only the copy behind.
-            vault
+            // crash before the copy is written leaves only the copy behind.
+            let entries = vault
                 .commit(
                     vec![Pending {
                         action: Action::TrustAdded,
@@ -203,27 +317,71 @@ impl TrustFile {
                     &[],
                 )
                 .await?;
+            change.ledger_seq = entries.first().map(|e| e.seq);
+            trusted.append(&mut new);
         }
-        let added = new.len();
-        recorded.append(&mut new);
-        let missing: Vec<Vec<u8>> = recorded
-            .into_iter()
-            .filter(|c| !in_file.contains(c))
+        change.copy_error = self.write_copy(vault.dir(), &trusted);
+        Ok(change)
+    }
+
+    /// Stops trusting the certificate `sha256` names (a `trust.removed` entry), then
+    /// writes the copy in `keys/` again from the ledger. `Ok(None)` when the ledger does
+    /// not trust it for this file.
+    pub async fn remove(
+        &self,
+        vault: &Vault,
+        sha256: &Digest,
+        reason: Option<&str>,
+    ) -> Result<Option<Change>> {
+        let ledgered = self.recorded(vault).await?;
+        let Some(cert) = ledgered.trusted.iter().find(|r| &r.sha256 == sha256) else {
+            return Ok(None);
+        };
+        let details = TrustRemovedDetails {
+            certificates: vec![RemovedCertificate {
+                sha256: *sha256,
+                subject: subject_of(&cert.der),
+            }],
+            file: self.file.to_owned(),
+            reason: reason
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+        };
+        let entries = vault
+            .commit(
+                vec![Pending {
+                    action: Action::TrustRemoved,
+                    item: None,
+                    sha256: None,
+                    details: serde_json::to_value(&details).expect("details serialise"),
+                }],
+                &[],
+            )
+            .await?;
+        let trusted: Vec<Vec<u8>> = ledgered
+            .trusted
+            .iter()
+            .filter(|r| &r.sha256 != sha256)
+            .map(|r| r.der.clone())
             .collect();
-        if missing.is_empty() {
-            return Ok(added);
+        Ok(Some(Change {
+            certificates: 1,
+            ledger_seq: entries.first().map(|e| e.seq),
+            copy_error: self.write_copy(vault.dir(), &trusted),
+        }))
+    }
+
+    /// Writes the copy in `keys/` to hold exactly `trusted`; says why it could not.
+    fn write_copy(&self, vault_dir: &Path, trusted: &[Vec<u8>]) -> Option<String> {
+        let path = self.path(vault_dir);
+        let text = custody_timestamp::certificates_pem(trusted);
+        if std::fs::read(&path).is_ok_and(|b| b == text.as_bytes()) {
+            return None;
         }
-        // A file holding one DER certificate is written out as PEM first, so that what
-        // it held stays readable beside the PEM added to it.
-        if !in_file.is_empty() && !text.windows(11).any(|w| w == b"-----BEGIN ") {
-            text = custody_timestamp::certificates_pem(&in_file).into_bytes();
-        }
-        if text.last().is_some_and(|b| *b != b'\n') {
-            text.push(b'\n');
-        }
-        text.extend_from_slice(custody_timestamp::certificates_pem(&missing).as_bytes());
-        custody_ledger::file::write_atomic(&self.path(vault.dir()), &text)?;
-        Ok(added)
+        custody_ledger::file::write_atomic(&path, text.as_bytes())
+            .err()
+            .map(|e| format!("the copy {} could not be written: {e}", path.display()))
     }
 
     /// Trust anchors made of recorded certificates.
@@ -243,18 +401,24 @@ impl TrustFile {
     /// The trust anchors the vault's ledger records for this file (none when it records
     /// none).
     pub async fn load(&self, vault: &Vault) -> Result<TrustAnchors> {
-        Self::anchors(&self.recorded(vault).await?)
+        Self::anchors(&self.recorded(vault).await?.trusted)
     }
 
-    /// The recorded certificates, in the order they were added, then any the file holds
-    /// that the ledger does not (`ledger_seq` none: not trusted).
-    pub async fn list(&self, vault: &Vault) -> Result<Vec<Anchor>> {
-        let recorded = self.recorded(vault).await?;
-        let (_, in_file) = self.read_with_text(vault.dir())?;
+    /// The trusted certificates, in the order they were added, then any the copy holds
+    /// that the ledger does not (`ledger_seq` none: not trusted); and what is wrong with
+    /// the copy, if anything.
+    pub async fn list(&self, vault: &Vault) -> Result<(Vec<Anchor>, Option<String>)> {
+        let ledgered = self.recorded(vault).await?;
+        let (in_file, trouble) = match self.on_disk(vault.dir()) {
+            OnDisk::Read { certificates, .. } => (certificates, None),
+            OnDisk::Absent => (Vec::new(), None),
+            OnDisk::Damaged(e) => (Vec::new(), Some(e.to_string())),
+        };
         let unrecorded = in_file
             .into_iter()
-            .filter(|der| !recorded.iter().any(|r| &r.der == der));
-        Ok(recorded
+            .filter(|der| !ledgered.trusted.iter().any(|r| &r.der == der));
+        let anchors = ledgered
+            .trusted
             .iter()
             .map(|r| (r.der.clone(), Some(r.ledger_seq)))
             .chain(unrecorded.map(|der| (der, None)))
@@ -269,34 +433,75 @@ impl TrustFile {
                     ledger_seq,
                 })
             })
-            .collect())
+            .collect();
+        Ok((anchors, trouble))
     }
 
-    /// Compares the file in the vault at `vault_dir` with what the ledger records.
-    pub fn check(&self, vault_dir: &Path, recorded: &[Recorded]) -> FileCheck {
+    /// Compares the copy in the vault at `vault_dir` with what the ledger records.
+    pub fn check(&self, vault_dir: &Path, ledgered: &Ledgered) -> FileCheck {
         let mut out = FileCheck::default();
-        let name = format!("{KEYS_DIR}/{}", self.file);
-        let in_file = match self.read_with_text(vault_dir) {
-            Ok((_, certs)) => certs,
-            Err(e) => {
-                out.problems.push(format!(
+        let name = self.name();
+        let recorded = &ledgered.trusted;
+        let adopt = format!(
+            "`{} {}`",
+            self.added_with.trim_end_matches(" FILE"),
+            self.path(vault_dir).display()
+        );
+        let (bytes, in_file, other_blocks) = match self.on_disk(vault_dir) {
+            OnDisk::Absent if recorded.is_empty() => return out,
+            OnDisk::Absent => (Vec::new(), Vec::new(), 0),
+            OnDisk::Damaged(e) => {
+                let what = format!(
                     "{name} cannot be read ({e}); the {} certificate(s) the ledger records are still trusted",
                     recorded.len()
-                ));
+                );
+                if ledgered.kept_before_recording {
+                    out.notes.push(what);
+                } else {
+                    out.problems.push(what);
+                }
                 return out;
             }
+            OnDisk::Read {
+                bytes,
+                certificates,
+                other_blocks,
+            } => (bytes, certificates, other_blocks),
         };
-        for der in &in_file {
-            if !recorded.iter().any(|r| &r.der == der) {
-                let subject = custody_timestamp::certificate_facts(der)
-                    .map(|f| f.subject)
-                    .unwrap_or_default();
-                out.problems.push(format!(
-                    "{name} holds a certificate the ledger does not record (SHA-256 {}, {subject}): it was put there outside custody and is not trusted; remove it, or record it with `{}`",
-                    Digest::of(der),
-                    self.added_with
+        if bytes
+            == custody_timestamp::certificates_pem(
+                &recorded.iter().map(|r| r.der.clone()).collect::<Vec<_>>(),
+            )
+            .as_bytes()
+        {
+            return out;
+        }
+        let unrecorded: Vec<&Vec<u8>> = in_file
+            .iter()
+            .filter(|der| !recorded.iter().any(|r| &r.der == *der))
+            .collect();
+        if ledgered.kept_before_recording {
+            // Kept by a release that did not record trust: nothing in it was recorded.
+            if !unrecorded.is_empty() || other_blocks > 0 {
+                out.notes.push(format!(
+                    "{name} holds {} certificate(s) kept before the vault recorded whom it trusts (an earlier release); they are not trusted until recorded: check them, then run {adopt}",
+                    unrecorded.len()
                 ));
             }
+            return out;
+        }
+        for der in unrecorded {
+            out.problems.push(format!(
+                "{name} holds a certificate the ledger does not record (SHA-256 {}, {}): it was put there outside custody and is not trusted; remove it, or record it with `{}`",
+                Digest::of(der),
+                subject_of(der),
+                self.added_with
+            ));
+        }
+        if other_blocks > 0 {
+            out.problems.push(format!(
+                "{name} holds {other_blocks} PEM block(s) that are not certificates (put there outside custody; other tools may read them as trusted certificates); move the file aside, and the next change writes it again from the ledger"
+            ));
         }
         let missing: Vec<String> = recorded
             .iter()
@@ -305,14 +510,52 @@ impl TrustFile {
             .collect();
         if !missing.is_empty() {
             out.notes.push(format!(
-                "{name} lacks {} certificate(s) the ledger records: {}; they are still trusted, and the next `{}` writes them back",
+                "{name} lacks {} certificate(s) the ledger records: {}; they are still trusted, and the next change to the vault's trust writes them back",
                 missing.len(),
                 missing.join(", "),
-                self.added_with
             ));
         }
         out
     }
+}
+
+/// The largest file of certificates read to add roots or anchors (the C2PA trust list
+/// is some hundred kilobytes).
+pub const MAX_CERTIFICATES_FILE: u64 = 16 * 1024 * 1024;
+
+/// Reads a file of certificates to trust: a regular file of at most
+/// [`MAX_CERTIFICATES_FILE`] bytes (not a device or a pipe, which could have no end).
+pub fn read_certificates(path: &Path) -> Result<Vec<u8>> {
+    let reading = || format!("reading {}", path.display());
+    let meta = std::fs::metadata(path).map_err(|e| AppError::io(reading(), e))?;
+    if !meta.is_file() {
+        return Err(AppError::Invalid(format!(
+            "{} is not a regular file; give a PEM or DER file of certificates",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_CERTIFICATES_FILE {
+        return Err(AppError::Invalid(format!(
+            "{} holds {} bytes, more than the {} MiB a file of certificates is read up to",
+            path.display(),
+            meta.len(),
+            MAX_CERTIFICATES_FILE >> 20
+        )));
+    }
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| AppError::io(reading(), e))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_CERTIFICATES_FILE + 1),
+        &mut bytes,
+    )
+    .map_err(|e| AppError::io(reading(), e))?;
+    Ok(bytes)
+}
+
+fn subject_of(der: &[u8]) -> String {
+    custody_timestamp::certificate_facts(der)
+        .map(|f| f.subject)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -327,7 +570,9 @@ mod tests {
             .unwrap();
         let path = C2PA_ANCHORS.path(vault.dir());
         std::fs::write(&path, "-----BEGIN CERTIFICATE-----\nnot base64\n").unwrap();
-        let err = C2PA_ANCHORS.list(&vault).await.unwrap_err().to_string();
+        let (listed, trouble) = C2PA_ANCHORS.list(&vault).await.unwrap();
+        assert!(listed.is_empty());
+        let err = trouble.unwrap();
         assert!(err.contains("c2pa-anchors.pem"), "{err}");
         assert!(err.contains("move it aside"), "{err}");
         assert!(err.contains("custody credentials --anchors"), "{err}");
@@ -343,13 +588,94 @@ mod tests {
         );
         // Whom the vault trusts comes from the ledger, which records nobody yet.
         assert!(C2PA_ANCHORS.load(&vault).await.unwrap().is_empty());
-        let check = C2PA_ANCHORS.check(vault.dir(), &[]);
-        assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
-        assert!(check.problems[0].contains("cannot be read"));
+        // This vault records whom it trusts from its creation: a damaged copy is a
+        // problem. In a vault kept by an earlier release it is a note.
+        let ledgered = C2PA_ANCHORS.recorded(&vault).await.unwrap();
+        assert!(!ledgered.kept_before_recording);
+        let check = C2PA_ANCHORS.check(vault.dir(), &ledgered);
+        assert!(
+            check.problems[0].contains("cannot be read"),
+            "{:?}",
+            check.problems
+        );
+        let earlier = Ledgered {
+            kept_before_recording: true,
+            ..Ledgered::default()
+        };
+        let check = C2PA_ANCHORS.check(vault.dir(), &earlier);
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        assert!(
+            check.notes[0].contains("cannot be read"),
+            "{:?}",
+            check.notes
+        );
         // No file: no anchors, nothing listed, nothing to report.
         assert!(TSA_ROOTS.load(&vault).await.unwrap().is_empty());
-        assert!(TSA_ROOTS.list(&vault).await.unwrap().is_empty());
-        let check = TSA_ROOTS.check(vault.dir(), &[]);
+        assert_eq!(TSA_ROOTS.list(&vault).await.unwrap(), (Vec::new(), None));
+        let check = TSA_ROOTS.check(vault.dir(), &Ledgered::default());
         assert!(check.problems.is_empty() && check.notes.is_empty());
+    }
+
+    #[test]
+    fn a_vault_made_before_trust_was_recorded_is_told_apart() {
+        let entry = |seq, action, details| {
+            Entry::new(
+                seq,
+                custody_model::Timestamp::now(),
+                "t",
+                action,
+                None,
+                None,
+                details,
+            )
+        };
+        let before = [entry(
+            0,
+            Action::VaultCreated,
+            serde_json::json!({"name": "old"}),
+        )];
+        assert!(
+            TSA_ROOTS
+                .recorded_in(&before)
+                .unwrap()
+                .kept_before_recording
+        );
+        let now = [entry(
+            0,
+            Action::VaultCreated,
+            serde_json::json!({"name": "new", "trust": "ledger"}),
+        )];
+        assert!(!TSA_ROOTS.recorded_in(&now).unwrap().kept_before_recording);
+        // Once something is recorded for a file, its copy is checked as a copy.
+        let der = base64::engine::general_purpose::STANDARD.encode(b"not parsed here");
+        let added = entry(
+            1,
+            Action::TrustAdded,
+            serde_json::json!({"file": "tsa-roots.pem", "certificates": [
+                {"der": der, "sha256": Digest::of(b"not parsed here"), "subject": "CN=x"}
+            ]}),
+        );
+        let upgraded = [before[0].clone(), added.clone()];
+        let l = TSA_ROOTS.recorded_in(&upgraded).unwrap();
+        assert!(!l.kept_before_recording && l.trusted.len() == 1);
+        // The other file is still as it was kept.
+        assert!(
+            C2PA_ANCHORS
+                .recorded_in(&upgraded)
+                .unwrap()
+                .kept_before_recording
+        );
+        // A removal takes the certificate out from then on.
+        let removed = entry(
+            2,
+            Action::TrustRemoved,
+            serde_json::json!({"file": "tsa-roots.pem", "reason": null, "certificates": [
+                {"sha256": Digest::of(b"not parsed here"), "subject": "CN=x"}
+            ]}),
+        );
+        let l = TSA_ROOTS
+            .recorded_in(&[before[0].clone(), added, removed])
+            .unwrap();
+        assert!(l.trusted.is_empty() && l.entries == 2);
     }
 }

@@ -5,10 +5,10 @@
 //! The extractor keeps the RFC 3161 token of a C2PA claim with the digest of what it
 //! must stamp (`c2pa.time_stamp`), and the certificates the validator verified the
 //! claim's signature with (`c2pa.signer_chain`; `docs/design/metadata.md` §7). Whom the
-//! vault trusts is decided here, each time it is used, with the certificates it holds
-//! then (`keys/tsa-roots.pem`, added with `custody timestamp --roots`;
-//! `keys/c2pa-anchors.pem`, added with `custody credentials --anchors`): one added later
-//! counts without extracting again.
+//! vault trusts is decided here, each time it is used, with the certificates its ledger
+//! records then (`crate::anchors`: TSA roots added with `custody timestamp --roots`, C2PA
+//! trust anchors with `custody credentials --anchors`, either withdrawn with `custody
+//! trust --remove`): one added later counts without extracting again.
 
 use std::time::{Duration, SystemTime};
 

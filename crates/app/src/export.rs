@@ -314,6 +314,7 @@ pub async fn export(
     let roots: Vec<Vec<u8>> = crate::anchors::TSA_ROOTS
         .recorded(vault)
         .await?
+        .trusted
         .into_iter()
         .map(|r| r.der)
         .collect();

@@ -36,6 +36,9 @@ pub struct ImportReport {
     /// time) but were not recorded as verified the first time, so date nothing.
     #[serde(skip_serializing_if = "is_zero")]
     pub timestamps_not_recorded: usize,
+    /// The TSA roots given with the import, recorded as trusted by the vault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tsa_roots_added: Option<crate::anchors::Change>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -80,6 +83,29 @@ pub async fn import(
     opts: &PackageCheckOptions,
     progress: Option<custody_package::Progress>,
 ) -> Result<ImportReport> {
+    // The vault judges the sender's tokens against the TSA roots its ledger records;
+    // roots given with the import are recorded first, as `custody timestamp --roots`
+    // records them.
+    let tsa_roots_added = match &opts.tsa_roots {
+        Some(path) => {
+            let pem = crate::anchors::read_certificates(path)?;
+            Some(crate::anchors::TSA_ROOTS.add(vault, &pem).await?)
+        }
+        None => None,
+    };
+    let recorded: Vec<Vec<u8>> = crate::anchors::TSA_ROOTS
+        .recorded(vault)
+        .await?
+        .trusted
+        .into_iter()
+        .map(|r| r.der)
+        .collect();
+    let opts = &PackageCheckOptions {
+        trusted_vkey: opts.trusted_vkey.clone(),
+        tsa_roots: None,
+        vault_roots: (!recorded.is_empty())
+            .then(|| custody_timestamp::certificates_pem(&recorded).into_bytes()),
+    };
     let (check, contents) = verify_package(dir, opts, progress);
     if !check.ok {
         let shown: Vec<&str> = check.problems.iter().take(10).map(String::as_str).collect();
@@ -138,6 +164,7 @@ pub async fn import(
                 kept_in,
                 ledger_seq: e.seq,
                 check,
+                tsa_roots_added: tsa_roots_added.clone(),
                 timestamps_not_recorded,
             });
         }
@@ -305,6 +332,7 @@ pub async fn import(
         ledger_seq: entries.last().expect("non-empty").seq,
         check,
         timestamps_not_recorded: 0,
+        tsa_roots_added,
     })
 }
 

@@ -25,6 +25,9 @@ pub struct PackageCheckOptions {
     pub trusted_vkey: Option<String>,
     /// PEM roots for RFC 3161 tokens; without them the package's own are used, if any.
     pub tsa_roots: Option<PathBuf>,
+    /// On import: the TSA roots the receiving vault's ledger records (PEM), used when
+    /// no file is given; like a file's, they were obtained apart from the package.
+    pub vault_roots: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -407,9 +410,10 @@ impl Profile<'_> {
         if tokens.is_empty() {
             return verified;
         }
-        let roots_pem = match &self.opts.tsa_roots {
-            Some(p) => std::fs::read(p).ok(),
-            None => {
+        let roots_pem = match (&self.opts.tsa_roots, &self.opts.vault_roots) {
+            (Some(p), _) => std::fs::read(p).ok(),
+            (None, Some(pem)) => Some(pem.clone()),
+            (None, None) => {
                 if bag.is_verified("custody/tsa-roots.pem") {
                     notes.push("TSA roots were taken from the package itself; pass --tsa-roots with roots you obtained independently".into());
                 }
@@ -420,7 +424,7 @@ impl Profile<'_> {
             .and_then(|p| custody_timestamp::TrustAnchors::from_pem(&p).ok())
             .unwrap_or_default();
         // Only roots obtained apart from the package make its tokens evidence of time.
-        let independent = self.opts.tsa_roots.is_some();
+        let independent = self.opts.tsa_roots.is_some() || self.opts.vault_roots.is_some();
         for t in tokens {
             let tst = format!("custody/timestamps/{}", t.token);
             let Some(der) = read_verified(bag, &tst, problems) else {

@@ -94,7 +94,7 @@ pub fn tokens_dir(vault_dir: &Path, size: u64) -> PathBuf {
 
 /// Trusts TSA root certificates (PEM, or one DER certificate): a `trust.added` entry,
 /// and a copy in `keys/tsa-roots.pem`; returns how many were new.
-pub async fn add_roots(vault: &Vault, pem: &[u8]) -> Result<usize> {
+pub async fn add_roots(vault: &Vault, pem: &[u8]) -> Result<crate::anchors::Change> {
     crate::anchors::TSA_ROOTS.add(vault, pem).await
 }
 

@@ -50,6 +50,9 @@ pub struct Recovery {
     pub staged_discarded: usize,
     pub entries_replayed: u64,
     pub checkpoint_signed: bool,
+    /// Entries the checkpoint signed on open covers that no checkpoint covered before
+    /// (the last ones of the ledger).
+    pub entries_signed: u64,
 }
 
 impl Recovery {
@@ -198,7 +201,9 @@ impl Vault {
                 Action::VaultCreated,
                 None,
                 None,
-                json!({"name": config.name, "origin": config.origin, "vault_id": config.id}),
+                // `trust`: whom this vault trusts is recorded in its ledger from the start
+                // (formats.md §3.5).
+                json!({"name": config.name, "origin": config.origin, "trust": "ledger", "vault_id": config.id}),
             ),
             Entry::new(
                 1,
@@ -364,6 +369,7 @@ impl Vault {
         if latest < len {
             self.sign_checkpoint()?;
             self.recovery.checkpoint_signed = true;
+            self.recovery.entries_signed = len - latest;
         }
         Ok(())
     }

@@ -98,6 +98,18 @@ pub async fn verify(
         .full
         .then(|| Rehash::start(vault.blobs().clone(), opts.threads));
 
+    // Entries only this opening's recovery signed: a command that stopped part-way
+    // leaves them, and so would anyone who wrote to the ledger file without the key.
+    let r = vault.recovery();
+    if r.checkpoint_signed && r.entries_signed > 0 {
+        let len = vault.ledger().len();
+        let first = len.saturating_sub(r.entries_signed);
+        report.notes.push(format!(
+            "{} covered by no checkpoint until this verification opened the vault and signed one: a command that stopped part-way leaves such entries; if none did, someone wrote them to the ledger file without the vault's key (look at them with `custody log entry N`)",
+            span(first, len - 1)
+        ));
+    }
+
     // 1. Keys.
     let key_path = vault.dir().join(KEYS_DIR).join(SIGNING_KEY);
     match std::fs::read_to_string(&key_path) {
@@ -401,19 +413,19 @@ pub async fn verify(
     // Whom the vault trusts is what the ledger records; the files in keys/ are copies.
     let mut tsa_roots = custody_timestamp::TrustAnchors::new();
     for file in [crate::anchors::TSA_ROOTS, crate::anchors::C2PA_ANCHORS] {
-        let recorded = match file.recorded_in(entries.iter().flatten()) {
+        let ledgered = match file.recorded_in(entries.iter().flatten()) {
             Ok(r) => r,
             Err(e) => {
                 report.problem("trust", e.to_string());
                 continue;
             }
         };
-        let check = file.check(vault.dir(), &recorded);
+        let check = file.check(vault.dir(), &ledgered);
         for p in check.problems {
             report.problem("trust", p);
         }
         report.notes.extend(check.notes);
-        match crate::anchors::TrustFile::anchors(&recorded) {
+        match crate::anchors::TrustFile::anchors(&ledgered.trusted) {
             Ok(a) if file.file == crate::anchors::TSA_ROOTS.file => tsa_roots = a,
             Ok(_) => {}
             Err(e) => report.problem("trust", e.to_string()),

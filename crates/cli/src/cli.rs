@@ -144,8 +144,9 @@ pub enum Command {
         /// configured TSAs are asked.
         #[arg(long = "tsa", value_name = "URL")]
         tsas: Vec<String>,
-        /// PEM file of TSA root certificates to trust when tokens are verified (added to
-        /// keys/tsa-roots.pem).
+        /// PEM file of TSA root certificates to trust when tokens are verified: recorded
+        /// in the ledger (a `trust.added` entry, withdrawn only by `custody trust
+        /// --remove`), copied to keys/tsa-roots.pem.
         #[arg(long, value_name = "FILE")]
         roots: Option<PathBuf>,
         /// Remember these TSAs: from then on, every command that changes the vault stamps
@@ -164,9 +165,22 @@ pub enum Command {
     Credentials {
         /// PEM file (or one DER certificate) of root certificates to trust for C2PA
         /// claim signers: the C2PA trust list, or a newsroom's or camera maker's own CA.
-        /// Added to keys/c2pa-anchors.pem.
+        /// Recorded in the ledger (a `trust.added` entry, withdrawn only by `custody trust
+        /// --remove`), copied to keys/c2pa-anchors.pem.
         #[arg(long, value_name = "FILE")]
         anchors: Option<PathBuf>,
+    },
+    /// Whom the vault trusts: lists the TSA roots and C2PA trust anchors its ledger
+    /// records (and any certificate its copies in keys/ hold that the ledger does not),
+    /// and stops trusting one with --remove.
+    Trust {
+        /// Stop trusting the certificate with this SHA-256 (64 hex digits, as listed): a
+        /// `trust.removed` ledger entry. What it vouched for is judged again without it.
+        #[arg(long, value_name = "SHA256")]
+        remove: Option<String>,
+        /// With --remove: why, recorded in the ledger.
+        #[arg(long, requires = "remove", value_name = "TEXT")]
+        reason: Option<String>,
     },
     /// The catalog (the SQL view of the ledger).
     #[command(subcommand)]

@@ -466,52 +466,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Credentials { anchors } => {
-            let mode = if anchors.is_some() {
-                Mode::Write
-            } else {
-                Mode::Read
-            };
-            let vault = open(&cli, mode, &actor).await?;
-            let result = run_credentials(&vault, anchors.as_deref()).await;
-            let path = custody_app::anchors::C2PA_ANCHORS.path(vault.dir());
-            let (added, list) =
-                finish_write_if(vault, result, |(added, _)| added.is_some_and(|n| n > 0)).await?;
-            if cli.json {
-                print_json(&serde_json::json!({"anchors_added": added, "anchors": list}))?;
-            } else if list.is_empty() {
-                outln!(
-                    "this vault holds no C2PA trust anchors: every signer shows as not trusted; add some with `custody credentials --anchors FILE`"
-                );
-            } else {
-                outln!(
-                    "C2PA trust anchors (as the ledger records them; a copy in {}):",
-                    path.display()
-                );
-                let now = custody_app::credentials::rfc3339_of(std::time::SystemTime::now());
-                for a in &list {
-                    outln!("  {}  sha256 {}", shown(&a.subject), a.sha256);
-                    let Some(seq) = a.ledger_seq else {
-                        outln!(
-                            "    NOT TRUSTED: in the file only, not recorded in the ledger (put there outside custody); remove it, or add it with `custody credentials --anchors FILE`"
-                        );
-                        continue;
-                    };
-                    outln!("    recorded in ledger entry {seq}");
-                    if !a.is_ca {
-                        outln!(
-                            "    not a CA: it vouches only for signatures made with its own key"
-                        );
-                    }
-                    // RFC 3339 UTC texts of one form compare as times do.
-                    if a.not_after < now {
-                        outln!(
-                            "    expired {}: it vouches only for claims time-stamped before then",
-                            a.not_after
-                        );
-                    }
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            crate::cmd::trust::run_credentials(&cli, &actor, anchors.as_deref()).await
+        }
+        Command::Trust { remove, reason } => {
+            crate::cmd::trust::run_trust(&cli, &actor, remove.as_deref(), reason.as_deref()).await
         }
         Command::Catalog(CatalogCommand::Rebuild) => {
             let dir = vault_dir(&cli)?;
@@ -855,65 +813,9 @@ fn print_verify(r: &verify::VerifyReport) {
     }
 }
 
-/// The largest file of certificates read to add roots or anchors (the C2PA trust list
-/// is some hundred kilobytes).
-const MAX_CERTIFICATES_FILE: u64 = 16 * 1024 * 1024;
-
-/// Reads a file of certificates to trust: a regular file of at most
-/// [`MAX_CERTIFICATES_FILE`] bytes (not a device or a pipe, which could have no end).
-fn read_certificates_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    if !meta.is_file() {
-        anyhow::bail!(
-            "{} is not a regular file; give a PEM or DER file of certificates",
-            path.display()
-        );
-    }
-    if meta.len() > MAX_CERTIFICATES_FILE {
-        anyhow::bail!(
-            "{} holds {} bytes, more than the {} MiB a file of certificates is read up to",
-            path.display(),
-            meta.len(),
-            MAX_CERTIFICATES_FILE >> 20
-        );
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(
-            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
-            MAX_CERTIFICATES_FILE + 1,
-        ),
-        &mut bytes,
-    )
-    .with_context(|| format!("reading {}", path.display()))?;
-    Ok(bytes)
-}
-
-/// Adds the C2PA trust anchors in `add`, if given; returns how many were new and the
-/// vault's anchors.
-async fn run_credentials(
-    vault: &Vault,
-    add: Option<&std::path::Path>,
-) -> Result<(Option<usize>, Vec<custody_app::anchors::Anchor>)> {
-    let file = custody_app::anchors::C2PA_ANCHORS;
-    let mut added = None;
-    if let Some(path) = add {
-        let pem = read_certificates_file(path)?;
-        let n = file.add(vault, &pem).await?;
-        if n == 0 {
-            eprintln!(
-                "note: every certificate in {} is already among the C2PA trust anchors",
-                path.display(),
-            );
-        } else {
-            eprintln!(
-                "note: {n} C2PA trust anchor(s) added (recorded in the ledger, copied to keys/{})",
-                file.file
-            );
-        }
-        added = Some(n);
-    }
-    Ok((added, file.list(vault).await?))
+/// Reads a file of certificates to trust (see `anchors::read_certificates`).
+pub(crate) fn read_certificates_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    Ok(custody_app::anchors::read_certificates(path)?)
 }
 
 async fn run_timestamp(
@@ -927,18 +829,9 @@ async fn run_timestamp(
     let mut roots_added = None;
     if let Some(path) = roots {
         let pem = read_certificates_file(path)?;
-        let added = timestamps::add_roots(vault, &pem).await?;
-        if added == 0 {
-            eprintln!(
-                "note: every certificate in {} is already among the TSA roots",
-                path.display()
-            );
-        } else {
-            eprintln!(
-                "note: {added} TSA root certificate(s) added (recorded in the ledger, copied to keys/tsa-roots.pem)"
-            );
-        }
-        roots_added = Some(added);
+        let change = timestamps::add_roots(vault, &pem).await?;
+        crate::cmd::trust::report_added(custody_app::anchors::TSA_ROOTS, path, &change);
+        roots_added = Some(change.certificates);
     }
     let configured = timestamps::TimestampingConfig::load(vault.dir())?;
     let use_tsas: Vec<String> = if tsas.is_empty() {

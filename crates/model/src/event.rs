@@ -27,6 +27,7 @@ pub enum Action {
     PackageExported,
     PackageReceived,
     TrustAdded,
+    TrustRemoved,
     Other(String),
 }
 
@@ -47,6 +48,7 @@ impl Action {
             Action::PackageExported => "package.exported",
             Action::PackageReceived => "package.received",
             Action::TrustAdded => "trust.added",
+            Action::TrustRemoved => "trust.removed",
 
             Action::Other(s) => s,
         }
@@ -68,6 +70,7 @@ impl Action {
             "package.exported" => Action::PackageExported,
             "package.received" => Action::PackageReceived,
             "trust.added" => Action::TrustAdded,
+            "trust.removed" => Action::TrustRemoved,
 
             other => Action::Other(other.to_owned()),
         }
@@ -136,6 +139,26 @@ pub struct TrustAddedDetails {
 pub struct TrustedCertificate {
     /// The certificate's DER, base64 (RFC 4648, with padding).
     pub der: String,
+    /// SHA-256 of the DER.
+    pub sha256: crate::Digest,
+    /// RFC 4514 subject, for readers of the ledger.
+    pub subject: String,
+}
+
+/// `details` of a `trust.removed` entry: certificates of one trust file the vault no
+/// longer trusts, from this entry on. Members in lexicographic order.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TrustRemovedDetails {
+    pub certificates: Vec<RemovedCertificate>,
+    /// The trust file's name in `keys/`.
+    pub file: String,
+    /// Why, in the words of whoever removed them.
+    pub reason: Option<String>,
+}
+
+/// One certificate of a `trust.removed` entry.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct RemovedCertificate {
     /// SHA-256 of the DER.
     pub sha256: crate::Digest,
     /// RFC 4514 subject, for readers of the ledger.

@@ -11,7 +11,10 @@ pub mod item;
 pub mod timestamp;
 
 pub use digest::{Digest, DigestParseError, Sha256};
-pub use event::{Action, CollectedDetails, FsTimes, TrustAddedDetails, TrustedCertificate};
+pub use event::{
+    Action, CollectedDetails, FsTimes, RemovedCertificate, TrustAddedDetails, TrustRemovedDetails,
+    TrustedCertificate,
+};
 pub use id::{ItemId, ItemIdParseError};
 pub use item::Item;
 pub use timestamp::Timestamp;

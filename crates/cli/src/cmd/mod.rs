@@ -8,4 +8,5 @@ pub mod demo;
 pub mod package;
 pub mod remains;
 pub mod similar;
+pub mod trust;
 pub mod witness;

@@ -48,7 +48,10 @@ pub struct CheckArgs {
     /// a file holding one). Without it the key inside the package is used.
     #[arg(long, value_name = "VKEY|FILE")]
     pub vkey: Option<String>,
-    /// PEM file of TSA root certificates to check RFC 3161 tokens against.
+    /// PEM file of TSA root certificates to check RFC 3161 tokens against. On import
+    /// they become roots the vault trusts (a ledger entry, as with `custody timestamp
+    /// --roots`), and the tokens are checked against every root the vault trusts;
+    /// without the option an import uses the vault's roots, if it has any.
     #[arg(long, value_name = "FILE")]
     pub tsa_roots: Option<PathBuf>,
 }
@@ -66,6 +69,7 @@ fn check_options(a: &CheckArgs) -> Result<PackageCheckOptions> {
     Ok(PackageCheckOptions {
         trusted_vkey: vkey,
         tsa_roots: a.tsa_roots.clone(),
+        vault_roots: None,
     })
 }
 
@@ -179,8 +183,17 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
     )
     .await;
     progress.finish();
-    let result = finish_write_if(vault, result, |r| !r.already_imported).await;
+    let result = finish_write_if(vault, result, |r| {
+        !r.already_imported
+            || r.tsa_roots_added
+                .as_ref()
+                .is_some_and(|c| c.ledger_seq.is_some())
+    })
+    .await;
     let r = result?;
+    if let (Some(c), Some(path)) = (&r.tsa_roots_added, &a.tsa_roots) {
+        crate::cmd::trust::report_added(custody_app::anchors::TSA_ROOTS, path, c);
+    }
     if cli.json {
         print_json(&r)?;
     } else if r.already_imported {
@@ -191,7 +204,7 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
         );
         if r.timestamps_not_recorded > 0 {
             outln!(
-                "note: {} of the sender's timestamps verify to the roots given now but were not verified when the package was first imported (no --tsa-roots then): they do not date its items in this vault, and importing again does not change the ledger",
+                "note: {} of the sender's timestamps verify to the roots trusted now but were not verified when the package was first imported (no TSA root trusted or given then): they do not date its items in this vault, and importing again does not change the ledger",
                 r.timestamps_not_recorded
             );
         }

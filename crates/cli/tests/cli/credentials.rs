@@ -214,7 +214,7 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
     assert_eq!(by_hand["trusted"], false, "{by_hand}");
     let listed = env.run(&["credentials"]).ok().stdout;
     assert!(
-        listed.contains("Planted Root") && listed.contains("NOT TRUSTED: in the file only"),
+        listed.contains("Planted Root") && listed.contains("NOT TRUSTED: in the copy only"),
         "{listed}"
     );
     let v = env.run(&["verify", "--json"]);
@@ -237,7 +237,12 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
     // A damaged or missing file takes no trust away: the ledger holds the anchors.
     std::fs::write(&file, "-----BEGIN CERTIFICATE-----\ngarbage\n").unwrap();
     assert_eq!(signer("ITM-000001")["trusted"], true);
-    env.run(&["credentials"]).refused("c2pa-anchors.pem");
+    let listed = env.run(&["credentials"]).ok().stdout;
+    assert!(
+        listed.contains("the copy: ") && listed.contains("c2pa-anchors.pem"),
+        "{listed}"
+    );
+    assert!(listed.contains("Newsroom Root CA"), "{listed}");
     let v = env.run(&["verify"]);
     assert_eq!(v.code, 1, "{}\n{}", v.stdout, v.stderr);
     assert!(
@@ -275,23 +280,37 @@ fn a_signer_is_trusted_once_the_vault_holds_its_anchor_and_not_otherwise() {
     env.run(&["credentials", "--anchors", "/dev/zero"])
         .refused("not a regular file");
 
-    // An anchors file written as one DER certificate keeps it when PEM is added.
-    let der_env = Env::new();
-    der_env.init();
-    std::fs::write(der_env.path("vault/keys/c2pa-anchors.pem"), &root.der).unwrap();
-    der_env
-        .run(&["credentials", "--anchors", stranger.cert.to_str().unwrap()])
+    // An anchors file written by hand (here one DER certificate) is not trusted, and
+    // verify names it. Adding another anchor is refused, since writing the copy again
+    // would drop it; recording the file itself adopts what it holds.
+    let old = Env::new();
+    old.init();
+    let kept = old.path("vault/keys/c2pa-anchors.pem");
+    std::fs::write(&kept, &root.der).unwrap();
+    let v = old.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(v.stdout.contains("does not record"), "{}", v.stdout);
+    let listed = old.run(&["--json", "credentials"]).ok().json();
+    assert_eq!(listed["anchors"][0]["sha256"], sha256_hex(&root.der));
+    assert!(listed["anchors"][0]["ledger_seq"].is_null(), "{listed}");
+    old.run(&["credentials", "--anchors", stranger.cert.to_str().unwrap()])
+        .refused("does not record");
+    old.run(&["credentials", "--anchors", kept.to_str().unwrap()])
         .ok();
-    let listed = der_env.run(&["--json", "credentials"]).ok().json();
+    old.run(&["credentials", "--anchors", stranger.cert.to_str().unwrap()])
+        .ok();
+    let listed = old.run(&["--json", "credentials"]).ok().json();
+    assert_eq!(listed["anchors"][0]["sha256"], sha256_hex(&root.der));
+    assert_eq!(listed["anchors"][1]["sha256"], sha256_hex(&stranger.der));
+    assert!(listed["anchors"][1]["ledger_seq"].is_u64(), "{listed}");
+    let pem = std::fs::read_to_string(&kept).unwrap();
     assert_eq!(
-        listed["anchors"].as_array().map(Vec::len),
-        Some(2),
-        "{listed}"
+        pem.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{pem}"
     );
-    // The DER certificate was put there by hand: kept, but not trusted.
-    assert_eq!(listed["anchors"][0]["sha256"], sha256_hex(&stranger.der));
-    assert_eq!(listed["anchors"][1]["sha256"], sha256_hex(&root.der));
-    assert!(listed["anchors"][1]["ledger_seq"].is_null(), "{listed}");
+    let v = old.run(&["verify"]).ok();
+    assert!(!v.stdout.contains("note: keys/"), "{}", v.stdout);
 }
 
 /// A signer's certificate that has expired by the time the photo is collected. The
@@ -454,4 +473,92 @@ fn a_signer_certificate_the_vault_cannot_read_is_not_replaced_by_the_next() {
     );
     let human = env.run(&["show", "ITM-000001"]).ok().stdout;
     assert!(!human.contains("Photo Desk"), "{human}");
+}
+
+/// Trust can be withdrawn: `custody trust --remove` writes a `trust.removed` entry, the
+/// signer is judged again without the anchor, and the copy in keys/ drops it. A PEM
+/// block of another kind planted in a copy, which other tools may trust, is named.
+#[test]
+fn an_anchor_can_be_removed_and_a_planted_block_is_named() {
+    let Some(Newsroom { pki, now, root, ca }) = Newsroom::new() else {
+        return;
+    };
+    let camera = pki.c2pa_signer(&ca, "Newsroom Camera 9", true, now - DAY, now + 365 * DAY);
+    let chain = pki.bundle("chain.pem", &[&camera, &ca]);
+    let signed = custody_testkit::c2pa::sign_jpeg(&photo(7), &chain, &camera.key);
+    let signed = pki.write("signed.jpg", &signed);
+    let env = Env::new();
+    env.init();
+    Run::of(
+        env.command()
+            .args(["--vault", "vault", "ingest"])
+            .arg(&signed),
+    )
+    .ok();
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    let trusted = |env: &Env| {
+        env.run(&["show", "ITM-000001", "--json"]).ok().json()["c2pa_signer"]["trusted"].clone()
+    };
+    assert_eq!(trusted(&env), true);
+
+    let listed = env.run(&["trust"]).ok().stdout;
+    assert!(
+        listed.contains("TSA roots") && listed.contains("none trusted"),
+        "{listed}"
+    );
+    assert!(listed.contains("Newsroom Root CA"), "{listed}");
+
+    // Bad input is refused before anything is written.
+    env.run(&["trust", "--remove", "abc"])
+        .refused("64 hexadecimal digits");
+    env.run(&["trust", "--remove", &"0".repeat(64)])
+        .refused("trusts no certificate");
+
+    let hex = sha256_hex(&root.der);
+    let out = env
+        .run(&[
+            "--json",
+            "trust",
+            "--remove",
+            &hex,
+            "--reason",
+            "signing key reported stolen",
+        ])
+        .ok()
+        .json();
+    let seq = out["removed"][0]["ledger_seq"].as_u64().unwrap();
+    assert_eq!(out["c2pa_anchors"]["certificates"], serde_json::json!([]));
+    let entry = env.run(&["log", "entry", &seq.to_string()]).ok().json();
+    assert_eq!(entry["action"], "trust.removed", "{entry}");
+    assert_eq!(entry["details"]["reason"], "signing key reported stolen");
+    assert_eq!(entry["details"]["certificates"][0]["sha256"], hex.as_str());
+    assert_eq!(trusted(&env), false);
+    let copy = std::fs::read_to_string(env.path("vault/keys/c2pa-anchors.pem")).unwrap();
+    assert!(!copy.contains("BEGIN"), "{copy}");
+    env.run(&["verify"]).ok();
+    // Removed once, it is not there to remove again; added again, it is trusted again.
+    env.run(&["trust", "--remove", &hex])
+        .refused("trusts no certificate");
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    assert_eq!(trusted(&env), true);
+
+    // Another kind of PEM block in a copy: openssl may read it as a trusted
+    // certificate, so verify names it, and adding to the copy is refused.
+    let copy = env.path("vault/keys/tsa-roots.pem");
+    let body = std::fs::read_to_string(&root.cert)
+        .unwrap()
+        .replace("CERTIFICATE-----", "TRUSTED CERTIFICATE-----");
+    std::fs::write(&copy, &body).unwrap();
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout
+            .contains("tsa-roots.pem holds 1 PEM block(s) that are not certificates"),
+        "{}",
+        v.stdout
+    );
+    env.run(&["timestamp", "--roots", root.cert.to_str().unwrap()])
+        .refused("not certificates");
 }

@@ -359,3 +359,31 @@ fn the_catalog_is_not_rebuilt_from_a_tampered_ledger() {
     let out = env.run(&["catalog", "rebuild"]);
     out.refused("the entries differ from what the checkpoint signed");
 }
+
+/// Entries no checkpoint covered (a command stopped before signing one, or someone
+/// wrote to the ledger file without the key) are signed when verify opens the vault,
+/// and its report names them, in text and in JSON.
+#[test]
+fn entries_signed_only_by_verifys_own_recovery_are_named() {
+    let env = Env::new();
+    env.init();
+    env.write("in/a.bin", b"synthetic");
+    env.run(&["ingest", "in"]).ok();
+    let dir = env.path("vault/ledger/checkpoints");
+    let latest = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    std::fs::remove_file(latest).unwrap();
+    let v = env.run(&["verify", "--json"]).ok().json();
+    assert_eq!(v["ok"], true, "{v}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("entries 2..3 were covered by no checkpoint until this verification"),
+        "{notes}"
+    );
+    // Signed now: the next verification has nothing to say of them.
+    let again = env.run(&["verify"]).ok().stdout;
+    assert!(!again.contains("covered by no checkpoint"), "{again}");
+}

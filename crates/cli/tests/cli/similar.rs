@@ -730,6 +730,33 @@ fn a_received_item_is_dated_by_the_senders_ledger() {
         e["source"].as_str().unwrap().contains("verified on import"),
         "{e}"
     );
+    // Roots given on import are trusted by the vault from then on: a ledger entry.
+    let trust = env
+        .run_bare(&["--vault", "vault3", "--json", "trust"])
+        .ok()
+        .json();
+    assert_eq!(
+        trust["tsa_roots"]["certificates"][0]["sha256"],
+        sha256_hex(&tsa.root.der),
+        "{trust}"
+    );
+    assert!(trust["tsa_roots"]["certificates"][0]["ledger_seq"].is_u64());
+    // A vault that already trusts the root needs none given: its own roots check the
+    // sender's tokens.
+    env.run_bare(&["init", "vault4", "--name", "Prosecutor"])
+        .ok();
+    env.run_bare(&["--vault", "vault4", "timestamp", "--roots", &root])
+        .ok();
+    env.run_bare(&["--vault", "vault4", "ingest", "copy.jpg"])
+        .ok();
+    env.run_bare(&["--vault", "vault4", "import", "pkg"]).ok();
+    let c = env
+        .run_bare(&["--vault", "vault4", "clusters", "--json"])
+        .ok()
+        .json()["clusters"]
+        .take();
+    assert_eq!(c[0]["earliest"]["item"], "ITM-000002", "{c}");
+    assert_eq!(c[0]["earliest"]["basis"], "attested", "{c}");
 
     // The first vault imported without roots: importing again with them says that the
     // tokens verified now were not recorded, and date nothing there.
@@ -737,7 +764,7 @@ fn a_received_item_is_dated_by_the_senders_ledger() {
         .run_bare(&["--vault", "vault2", "import", "pkg", "--tsa-roots", &root])
         .ok();
     assert!(
-        again.stdout.contains("note: 1 of the sender's timestamps verify to the roots given now but were not verified when the package was first imported"),
+        again.stdout.contains("note: 1 of the sender's timestamps verify to the roots trusted now but were not verified when the package was first imported"),
         "{}",
         again.stdout
     );
