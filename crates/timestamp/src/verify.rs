@@ -157,13 +157,40 @@ pub fn certificates_from_pem(pem: &[u8], what: &str) -> Result<Vec<Vec<u8>>, Tok
         out.push(der);
     }
     if out.is_empty() {
-        // One certificate in DER, as `openssl x509 -outform DER` writes it.
-        if pem.first() == Some(&0x30) && CertBytes::parse(pem, what).is_ok() {
-            return Ok(vec![pem.to_vec()]);
+        // One certificate in DER, as `openssl x509 -outform DER` writes it (a line break
+        // an editor or a transfer added after it is left out).
+        if let Some(der) = one_der(pem)
+            && CertBytes::parse(der, what).is_ok()
+        {
+            return Ok(vec![der.to_vec()]);
         }
         return Err(TokenError::NoCertificates(what.to_owned()));
     }
     Ok(out)
+}
+
+/// The DER SEQUENCE `bytes` begins with, when nothing but ASCII whitespace follows it.
+fn one_der(bytes: &[u8]) -> Option<&[u8]> {
+    if bytes.first() != Some(&0x30) {
+        return None;
+    }
+    let first = *bytes.get(1)?;
+    let (header, len) = if first < 0x80 {
+        (2, first as usize)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let len = bytes
+            .get(2..2 + n)?
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        (2 + n, len)
+    };
+    let end = header.checked_add(len)?;
+    let (der, rest) = (bytes.get(..end)?, &bytes[end..]);
+    rest.iter().all(u8::is_ascii_whitespace).then_some(der)
 }
 
 /// What a check concluded.
@@ -1509,5 +1536,25 @@ mod tests {
         assert!(err.to_string().contains("no END CERTIFICATE line"), "{err}");
         assert!(TrustAnchors::from_der(&[0x30, 0x00]).is_err());
         assert!(TrustAnchors::new().is_empty());
+    }
+
+    #[test]
+    fn one_der_sequence_may_be_followed_by_whitespace_only() {
+        let short = [0x30, 0x03, 1, 2, 3];
+        assert_eq!(one_der(&short), Some(&short[..]));
+        assert_eq!(
+            one_der(&[0x30, 0x03, 1, 2, 3, b'\n', b'\r']),
+            Some(&short[..])
+        );
+        assert_eq!(one_der(&[0x30, 0x03, 1, 2, 3, b'x']), None);
+        assert_eq!(one_der(&[0x30, 0x05, 1, 2]), None);
+        let mut long = vec![0x30, 0x82, 0x01, 0x00];
+        long.extend(std::iter::repeat_n(7u8, 256));
+        assert_eq!(one_der(&long).map(<[u8]>::len), Some(260));
+        long.push(b'\n');
+        assert_eq!(one_der(&long).map(<[u8]>::len), Some(260));
+        assert_eq!(one_der(&[0x30, 0x80]), None);
+        assert_eq!(one_der(&[0x30, 0x89, 1]), None);
+        assert_eq!(one_der(b"-----BEGIN"), None);
     }
 }
