@@ -306,18 +306,7 @@ impl TrustFile {
             };
             // The entry first: once it is durable the certificates are trusted, and a
             // crash before the copy is written leaves only the copy behind.
-            let entries = vault
-                .commit(
-                    vec![Pending {
-                        action: Action::TrustAdded,
-                        item: None,
-                        sha256: None,
-                        details: serde_json::to_value(&details).expect("details serialise"),
-                    }],
-                    &[],
-                )
-                .await?;
-            change.ledger_seq = entries.first().map(|e| e.seq);
+            change.ledger_seq = Some(record(vault, Action::TrustAdded, &details).await?);
             trusted.append(&mut new);
         }
         change.copy_error = self.write_copy(vault.dir(), &trusted);
@@ -348,17 +337,7 @@ impl TrustFile {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned),
         };
-        let entries = vault
-            .commit(
-                vec![Pending {
-                    action: Action::TrustRemoved,
-                    item: None,
-                    sha256: None,
-                    details: serde_json::to_value(&details).expect("details serialise"),
-                }],
-                &[],
-            )
-            .await?;
+        let seq = record(vault, Action::TrustRemoved, &details).await?;
         let trusted: Vec<Vec<u8>> = ledgered
             .trusted
             .iter()
@@ -367,7 +346,7 @@ impl TrustFile {
             .collect();
         Ok(Some(Change {
             certificates: 1,
-            ledger_seq: entries.first().map(|e| e.seq),
+            ledger_seq: Some(seq),
             copy_error: self.write_copy(vault.dir(), &trusted),
         }))
     }
@@ -382,6 +361,18 @@ impl TrustFile {
         custody_ledger::file::write_atomic(&path, text.as_bytes())
             .err()
             .map(|e| format!("the copy {} could not be written: {e}", path.display()))
+    }
+
+    /// The certificates (DER) the vault trusts for this file, in the order they were
+    /// added.
+    pub async fn trusted_der(&self, vault: &Vault) -> Result<Vec<Vec<u8>>> {
+        Ok(self
+            .recorded(vault)
+            .await?
+            .trusted
+            .into_iter()
+            .map(|r| r.der)
+            .collect())
     }
 
     /// Trust anchors made of recorded certificates.
@@ -550,6 +541,22 @@ pub fn read_certificates(path: &Path) -> Result<Vec<u8>> {
     )
     .map_err(|e| AppError::io(reading(), e))?;
     Ok(bytes)
+}
+
+/// Commits one change of trust; returns its ledger entry's number.
+async fn record(vault: &Vault, action: Action, details: &impl Serialize) -> Result<u64> {
+    let entries = vault
+        .commit(
+            vec![Pending {
+                action,
+                item: None,
+                sha256: None,
+                details: serde_json::to_value(details).expect("details serialise"),
+            }],
+            &[],
+        )
+        .await?;
+    Ok(entries.first().map_or(0, |e| e.seq))
 }
 
 fn subject_of(der: &[u8]) -> String {

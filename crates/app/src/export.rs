@@ -311,13 +311,7 @@ pub async fn export(
             }
         }
     }
-    let roots: Vec<Vec<u8>> = crate::anchors::TSA_ROOTS
-        .recorded(vault)
-        .await?
-        .trusted
-        .into_iter()
-        .map(|r| r.der)
-        .collect();
+    let roots = crate::anchors::TSA_ROOTS.trusted_der(vault).await?;
     if !roots.is_empty() {
         tag(
             &mut writer,

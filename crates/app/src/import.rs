@@ -93,13 +93,7 @@ pub async fn import(
         }
         None => None,
     };
-    let recorded: Vec<Vec<u8>> = crate::anchors::TSA_ROOTS
-        .recorded(vault)
-        .await?
-        .trusted
-        .into_iter()
-        .map(|r| r.der)
-        .collect();
+    let recorded = crate::anchors::TSA_ROOTS.trusted_der(vault).await?;
     let opts = &PackageCheckOptions {
         trusted_vkey: opts.trusted_vkey.clone(),
         tsa_roots: None,
