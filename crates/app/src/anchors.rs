@@ -74,6 +74,9 @@ pub struct Recorded {
 pub struct Ledgered {
     /// The certificates trusted now, in the order they were added.
     pub trusted: Vec<Recorded>,
+    /// Certificates trusted once and withdrawn since (`ledger_seq`: the `trust.removed`
+    /// entry), unless added again.
+    pub withdrawn: Vec<Recorded>,
     /// How many `trust.added` and `trust.removed` entries name the file.
     pub entries: usize,
     /// Whether the vault was made by a release that did not record whom it trusts (its
@@ -204,6 +207,7 @@ impl TrustFile {
                                 c.sha256
                             )));
                         }
+                        out.withdrawn.retain(|r| r.sha256 != c.sha256);
                         if !out.trusted.iter().any(|r| r.sha256 == c.sha256) {
                             out.trusted.push(Recorded {
                                 der,
@@ -223,8 +227,15 @@ impl TrustFile {
                         continue;
                     }
                     out.entries += 1;
-                    out.trusted
-                        .retain(|r| !d.certificates.iter().any(|c| c.sha256 == r.sha256));
+                    let (gone, kept) = std::mem::take(&mut out.trusted)
+                        .into_iter()
+                        .partition(|r| d.certificates.iter().any(|c| c.sha256 == r.sha256));
+                    out.trusted = kept;
+                    let gone: Vec<Recorded> = gone;
+                    out.withdrawn.extend(gone.into_iter().map(|r| Recorded {
+                        ledger_seq: e.seq,
+                        ..r
+                    }));
                 }
                 _ => {}
             }
@@ -256,37 +267,7 @@ impl TrustFile {
                 new.push(c);
             }
         }
-        match self.on_disk(vault.dir()) {
-            OnDisk::Damaged(e) => return Err(e),
-            OnDisk::Read {
-                certificates,
-                other_blocks,
-                ..
-            } => {
-                let unrecorded: Vec<String> = certificates
-                    .iter()
-                    .filter(|c| !ledgered.trusted.iter().any(|r| &r.der == *c) && !new.contains(c))
-                    .map(|c| Digest::of(c).to_string())
-                    .collect();
-                if !unrecorded.is_empty() {
-                    return Err(AppError::Invalid(format!(
-                        "{} holds {} certificate(s) the ledger does not record ({}), which writing it again would drop: check them, then record them too (`{} {}`), or move the file aside",
-                        self.name(),
-                        unrecorded.len(),
-                        unrecorded.join(", "),
-                        self.added_with.trim_end_matches(" FILE"),
-                        self.path(vault.dir()).display()
-                    )));
-                }
-                if other_blocks > 0 {
-                    return Err(AppError::Invalid(format!(
-                        "{} holds {other_blocks} PEM block(s) that are not certificates, which other tools may read as trusted ones; move it aside",
-                        self.name()
-                    )));
-                }
-            }
-            OnDisk::Absent => {}
-        }
+        self.may_be_written_again(vault.dir(), &ledgered, &new)?;
         let mut change = Change {
             certificates: new.len(),
             ..Change::default()
@@ -323,9 +304,25 @@ impl TrustFile {
         reason: Option<&str>,
     ) -> Result<Option<Change>> {
         let ledgered = self.recorded(vault).await?;
+        let trusted_der =
+            |l: &Ledgered| -> Vec<Vec<u8>> { l.trusted.iter().map(|r| r.der.clone()).collect() };
         let Some(cert) = ledgered.trusted.iter().find(|r| &r.sha256 == sha256) else {
-            return Ok(None);
+            // Withdrawn before, but a copy that could not be written then still holds
+            // it: written again now, with no new entry.
+            let stale = ledgered.withdrawn.iter().any(|r| &r.sha256 == sha256)
+                && matches!(self.on_disk(vault.dir()), OnDisk::Read { certificates, .. }
+                    if certificates.iter().any(|c| Digest::of(c) == *sha256));
+            if !stale {
+                return Ok(None);
+            }
+            self.may_be_written_again(vault.dir(), &ledgered, &[])?;
+            return Ok(Some(Change {
+                certificates: 0,
+                ledger_seq: None,
+                copy_error: self.write_copy(vault.dir(), &trusted_der(&ledgered)),
+            }));
         };
+        self.may_be_written_again(vault.dir(), &ledgered, &[])?;
         let details = TrustRemovedDetails {
             certificates: vec![RemovedCertificate {
                 sha256: *sha256,
@@ -349,6 +346,57 @@ impl TrustFile {
             ledger_seq: Some(seq),
             copy_error: self.write_copy(vault.dir(), &trusted),
         }))
+    }
+
+    /// Refuses a change while the copy holds what writing it again would drop unseen: a
+    /// certificate the ledger never recorded (unless `incoming` records it now), or a
+    /// PEM block of another kind; or while it cannot be read. Certificates withdrawn
+    /// from trust are dropped from it.
+    fn may_be_written_again(
+        &self,
+        vault_dir: &Path,
+        ledgered: &Ledgered,
+        incoming: &[Vec<u8>],
+    ) -> Result<()> {
+        let (certificates, other_blocks) = match self.on_disk(vault_dir) {
+            OnDisk::Damaged(e) => return Err(e),
+            OnDisk::Absent => return Ok(()),
+            OnDisk::Read {
+                certificates,
+                other_blocks,
+                ..
+            } => (certificates, other_blocks),
+        };
+        let known = |c: &Vec<u8>| {
+            ledgered
+                .trusted
+                .iter()
+                .chain(&ledgered.withdrawn)
+                .any(|r| &r.der == c)
+                || incoming.contains(c)
+        };
+        let unrecorded: Vec<String> = certificates
+            .iter()
+            .filter(|c| !known(c))
+            .map(|c| Digest::of(c).to_string())
+            .collect();
+        if !unrecorded.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "{} holds {} certificate(s) the ledger does not record ({}), which writing it again would drop: check them, then record them too (`{} {}`), or move the file aside",
+                self.name(),
+                unrecorded.len(),
+                unrecorded.join(", "),
+                self.added_with.trim_end_matches(" FILE"),
+                self.path(vault_dir).display()
+            )));
+        }
+        if other_blocks > 0 {
+            return Err(AppError::Invalid(format!(
+                "{} holds {other_blocks} PEM block(s) that are not certificates, which other tools may read as trusted ones; move it aside",
+                self.name()
+            )));
+        }
+        Ok(())
     }
 
     /// Writes the copy in `keys/` to hold exactly `trusted`; says why it could not.
@@ -471,27 +519,43 @@ impl TrustFile {
             .iter()
             .filter(|der| !recorded.iter().any(|r| &r.der == *der))
             .collect();
+        if other_blocks > 0 {
+            // No release wrote such blocks.
+            out.problems.push(format!(
+                "{name} holds {other_blocks} PEM block(s) that are not certificates (put there outside custody; other tools may read them as trusted certificates); move the file aside, and the next change writes it again from the ledger"
+            ));
+        }
         if ledgered.kept_before_recording {
             // Kept by a release that did not record trust: nothing in it was recorded.
-            if !unrecorded.is_empty() || other_blocks > 0 {
+            if !unrecorded.is_empty() {
+                let each: Vec<String> = unrecorded
+                    .iter()
+                    .map(|der| format!("SHA-256 {} ({})", Digest::of(der), subject_of(der)))
+                    .collect();
                 out.notes.push(format!(
-                    "{name} holds {} certificate(s) kept before the vault recorded whom it trusts (an earlier release); they are not trusted until recorded: check them, then run {adopt}",
-                    unrecorded.len()
+                    "{name} holds {} certificate(s) kept before the vault recorded whom it trusts (an earlier release): {}; they are not trusted until recorded: check each, then run {adopt}",
+                    unrecorded.len(),
+                    each.join(", ")
                 ));
             }
             return out;
         }
         for der in unrecorded {
+            if let Some(w) = ledgered.withdrawn.iter().find(|w| &w.der == der) {
+                out.problems.push(format!(
+                    "{name} still holds {} ({}), withdrawn from trust in ledger entry {}: other tools reading the copy would trust it; `custody trust --remove {}` writes the copy again",
+                    w.sha256,
+                    subject_of(der),
+                    w.ledger_seq,
+                    w.sha256
+                ));
+                continue;
+            }
             out.problems.push(format!(
                 "{name} holds a certificate the ledger does not record (SHA-256 {}, {}): it was put there outside custody and is not trusted; remove it, or record it with `{}`",
                 Digest::of(der),
                 subject_of(der),
                 self.added_with
-            ));
-        }
-        if other_blocks > 0 {
-            out.problems.push(format!(
-                "{name} holds {other_blocks} PEM block(s) that are not certificates (put there outside custody; other tools may read them as trusted certificates); move the file aside, and the next change writes it again from the ledger"
             ));
         }
         let missing: Vec<String> = recorded

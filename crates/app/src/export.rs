@@ -168,11 +168,19 @@ pub async fn export(
         seqs.extend(&h);
         histories.insert(item.id.to_string(), h);
     }
+    // Tokens whose chain leads to a root the vault no longer trusts date nothing, and
+    // would not verify against the roots the package carries: left out.
     let tokens: Vec<_> = timestamps::recorded(vault)
         .await?
         .into_iter()
         .filter(|t| t.ledger_seq < size)
         .collect();
+    let tokens = timestamps::usable(
+        vault,
+        tokens,
+        &timestamps::TsaTrust::load(vault).await?,
+        std::time::SystemTime::now(),
+    )?;
     seqs.extend(tokens.iter().map(|t| t.ledger_seq));
     // The case itself (incidents, evidence records, claims, remains, pseudonymous witnesses):
     // every event, with its proof. Sealed identities are never part of these events.

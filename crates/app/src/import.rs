@@ -83,22 +83,29 @@ pub async fn import(
     opts: &PackageCheckOptions,
     progress: Option<custody_package::Progress>,
 ) -> Result<ImportReport> {
-    // The vault judges the sender's tokens against the TSA roots its ledger records;
-    // roots given with the import are recorded first, as `custody timestamp --roots`
-    // records them.
-    let tsa_roots_added = match &opts.tsa_roots {
+    // The vault judges the sender's tokens against the TSA roots its ledger records and
+    // any given with the import, which are recorded (as `custody timestamp --roots`
+    // records them) only once the package has verified.
+    let given = match &opts.tsa_roots {
         Some(path) => {
             let pem = crate::anchors::read_certificates(path)?;
-            Some(crate::anchors::TSA_ROOTS.add(vault, &pem).await?)
+            let certs = custody_timestamp::certificates_from_pem(&pem, "--tsa-roots")
+                .map_err(|e| AppError::Invalid(format!("not usable as TSA roots: {e}")))?;
+            Some((pem, certs))
         }
         None => None,
     };
-    let recorded = crate::anchors::TSA_ROOTS.trusted_der(vault).await?;
+    let mut roots = crate::anchors::TSA_ROOTS.trusted_der(vault).await?;
+    for c in given.iter().flat_map(|(_, certs)| certs) {
+        if !roots.contains(c) {
+            roots.push(c.clone());
+        }
+    }
     let opts = &PackageCheckOptions {
         trusted_vkey: opts.trusted_vkey.clone(),
         tsa_roots: None,
-        vault_roots: (!recorded.is_empty())
-            .then(|| custody_timestamp::certificates_pem(&recorded).into_bytes()),
+        vault_roots: (!roots.is_empty())
+            .then(|| custody_timestamp::certificates_pem(&roots).into_bytes()),
     };
     let (check, contents) = verify_package(dir, opts, progress);
     if !check.ok {
@@ -115,6 +122,10 @@ pub async fn import(
             }
         )));
     }
+    let tsa_roots_added = match &given {
+        Some((pem, _)) => Some(crate::anchors::TSA_ROOTS.add(vault, pem).await?),
+        None => None,
+    };
     let id = package_id(dir)?;
     let from_origin = check.origin.clone().unwrap_or_default();
     let kept_in = vault.dir().join(RECEIVED_DIR).join(&id);
@@ -344,6 +355,71 @@ pub struct UpstreamToken {
     pub checkpoint_size: u64,
     pub gen_time: String,
     pub tsa: String,
+    /// The sender's entry recording the token.
+    #[serde(default)]
+    pub ledger_seq: Option<u64>,
+}
+
+/// Whether a sender's token, recorded as verified when its package was imported, still
+/// dates what it covers: read again from the records kept on import, it must verify to a
+/// TSA root the vault trusts now, with the genTime recorded then. A root withdrawn since
+/// takes its tokens' dates away.
+pub fn received_token_standing(
+    vault: &Vault,
+    package_id: &str,
+    t: &UpstreamToken,
+    trust: &crate::timestamps::TsaTrust,
+) -> std::result::Result<(), String> {
+    let seq = t
+        .ledger_seq
+        .ok_or("the import recorded no entry for the token")?;
+    let kept = vault
+        .dir()
+        .join(RECEIVED_DIR)
+        .join(package_id)
+        .join("custody");
+    let entry_path = kept.join("entries").join(format!("{seq:020}.json"));
+    let entry = fs::read(&entry_path)
+        .map_err(|e| format!("{} cannot be read ({e})", entry_path.display()))
+        .and_then(|b| {
+            custody_ledger::Entry::parse(&b, seq)
+                .map_err(|e| format!("{} cannot be read ({e})", entry_path.display()))
+        })?;
+    let token = crate::timestamps::parse_recorded(&entry)
+        .ok_or_else(|| format!("{} records no token", entry_path.display()))?;
+    let tst = kept.join("timestamps").join(&token.token);
+    let der = fs::read(&tst).map_err(|e| format!("{} cannot be read ({e})", tst.display()))?;
+    if Digest::of(&der) != token.token_sha256 {
+        return Err(format!("{} is not the token recorded", tst.display()));
+    }
+    let extra = fs::read(PathBuf::from(
+        tst.to_string_lossy().replace(".tst", ".certs.pem"),
+    ))
+    .ok()
+    .and_then(|pem| custody_timestamp::certificates_from_pem(&pem, "token certificates").ok())
+    .unwrap_or_default();
+    let v = custody_timestamp::verify(
+        &der,
+        token.checkpoint_sha256.as_bytes(),
+        &trust.roots,
+        &extra,
+        std::time::SystemTime::now(),
+    );
+    if let custody_timestamp::Status::Invalid { reason } = &v.status {
+        return Err(format!(
+            "it no longer verifies to a TSA root this vault trusts ({reason})"
+        ));
+    }
+    match crate::timestamps::recorded_gen_time_problem(
+        &crate::timestamps::RecordedToken {
+            gen_time: t.gen_time.clone(),
+            ..token
+        },
+        &v,
+    ) {
+        Some(p) => Err(p),
+        None => Ok(()),
+    }
 }
 
 /// Package id → the sender's tokens recorded as verified in its `package.received` entry.

@@ -117,6 +117,10 @@ pub struct ItemView {
     /// The earliest RFC 3161 token over a checkpoint that covers the collection entry:
     /// the item existed no later than its genTime.
     pub timestamp: Option<crate::timestamps::RecordedToken>,
+    /// Why tokens over checkpoints that cover the entry date nothing (their chain does
+    /// not lead to a root the vault trusts now, or leads to a withdrawn one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps_set_aside: Vec<String>,
     /// The time-stamp of the item's content credentials (C2PA), judged against the
     /// vault's TSA roots now; absent when its claim carries none.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,7 +204,25 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
             ledger.checkpoint_sizes()?.last().copied().unwrap_or(0),
         )
     };
-    let tokens = crate::timestamps::recorded(vault).await?;
+    // Only tokens whose chain leads to a root the vault trusts now date the item.
+    let tokens: Vec<_> = crate::timestamps::recorded(vault)
+        .await?
+        .into_iter()
+        .filter(|t| t.checkpoint_size > item.ledger_seq)
+        .collect();
+    let (tokens, timestamps_set_aside): (Vec<_>, Vec<_>) = crate::timestamps::check_all(
+        vault,
+        tokens,
+        &crate::timestamps::TsaTrust::load(vault).await?,
+        std::time::SystemTime::now(),
+    )?
+    .into_iter()
+    .partition(|c| c.problems.is_empty());
+    let tokens: Vec<_> = tokens.into_iter().map(|c| c.token).collect();
+    let timestamps_set_aside = timestamps_set_aside
+        .into_iter()
+        .flat_map(|c| c.problems)
+        .collect();
     let timestamp = crate::timestamps::earliest_proof_of(&tokens, item.ledger_seq).cloned();
     let row = vault
         .catalog()
@@ -270,6 +292,7 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         keyframes,
         implausible_times,
         timestamp,
+        timestamps_set_aside,
         c2pa_time_stamp,
         c2pa_signer,
         ledger: LedgerPosition {

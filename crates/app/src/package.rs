@@ -494,7 +494,21 @@ impl Profile<'_> {
                     }
                 }
                 custody_timestamp::Status::Invalid { reason } => {
-                    if roots.is_empty() {
+                    // On import, a token whose chain does not lead to a root the vault
+                    // trusts dates nothing there, but is no fault of the package.
+                    let chain_only = v.checks.iter().all(|k| {
+                        k.outcome != custody_timestamp::Outcome::Fail
+                            || matches!(
+                                k.check,
+                                custody_timestamp::CheckKind::Chain
+                                    | custody_timestamp::CheckKind::ValidityAtGenTime
+                            )
+                    });
+                    if self.opts.vault_roots.is_some() && chain_only {
+                        notes.push(format!(
+                            "{tst}: does not verify to the TSA roots this vault trusts ({reason}); it dates nothing here (trust its TSA's root with `custody import --tsa-roots FILE` to count it)"
+                        ));
+                    } else if roots.is_empty() {
                         notes.push(format!(
                             "{tst}: no TSA roots to check its chain against (pass --tsa-roots)"
                         ));

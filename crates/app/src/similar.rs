@@ -572,8 +572,9 @@ struct Proofs {
     tokens: Vec<crate::timestamps::RecordedToken>,
     received: BTreeMap<String, Vec<crate::import::UpstreamToken>>,
     receipts: BTreeMap<ItemId, custody_ledger::Entry>,
-    /// The vault's TSA roots, for content credentials' time-stamps.
-    tsa_roots: custody_timestamp::TrustAnchors,
+    /// The vault's TSA roots (for content credentials' time-stamps and the sender's
+    /// tokens), and those withdrawn.
+    tsa: crate::timestamps::TsaTrust,
 }
 
 impl Proofs {
@@ -584,11 +585,17 @@ impl Proofs {
             .into_iter()
             .filter_map(|e| Some((e.item?, e)))
             .collect();
+        let tsa = crate::timestamps::TsaTrust::load(vault).await?;
         Ok(Self {
-            tokens: crate::timestamps::recorded(vault).await?,
+            tokens: crate::timestamps::usable(
+                vault,
+                crate::timestamps::recorded(vault).await?,
+                &tsa,
+                std::time::SystemTime::now(),
+            )?,
             received: crate::import::received_tokens(vault).await?,
             receipts,
-            tsa_roots: crate::timestamps::trust_anchors(vault).await?,
+            tsa,
         })
     }
 }
@@ -628,7 +635,7 @@ async fn candidate_times(
     {
         if let Some((at, basis, source)) = c2pa_time(
             &record["c2pa"],
-            &proofs.tsa_roots,
+            &proofs.tsa.roots,
             std::time::SystemTime::now(),
         ) {
             let reading = crate::clocks::Reading {
@@ -666,13 +673,30 @@ async fn candidate_times(
         .and_then(|entry| crate::import::sender_collection(vault, entry))
     {
         // The tokens were verified on import and recorded in this vault's own ledger;
-        // they need nothing else from the kept records.
+        // each still has to verify to a root the vault trusts now.
         let stamped = proofs
             .received
             .get(&sender.package_id)
             .into_iter()
             .flatten()
             .filter(|t| t.checkpoint_size > sender.entry)
+            .filter(|t| {
+                match crate::import::received_token_standing(
+                    vault,
+                    &sender.package_id,
+                    t,
+                    &proofs.tsa,
+                ) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        notes.push(format!(
+                            "not dated by the token from {} over {}'s ledger: {why}",
+                            t.tsa, sender.origin
+                        ));
+                        false
+                    }
+                }
+            })
             .filter_map(|t| Some((OffsetDateTime::parse(&t.gen_time, &Rfc3339).ok()?, t)))
             .min_by_key(|(at, _)| *at);
         if let Some((at, t)) = stamped {

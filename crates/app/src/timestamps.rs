@@ -103,6 +103,45 @@ pub async fn trust_anchors(vault: &Vault) -> Result<TrustAnchors> {
     crate::anchors::TSA_ROOTS.load(vault).await
 }
 
+/// Whom the vault trusts for time-stamps: the roots it trusts, and those it trusted once
+/// and withdrew, whose tokens no longer date anything.
+#[derive(Default)]
+pub struct TsaTrust {
+    pub roots: TrustAnchors,
+    pub withdrawn: TrustAnchors,
+}
+
+impl TsaTrust {
+    /// From what the ledger records for the TSA roots.
+    pub fn of(ledgered: &crate::anchors::Ledgered) -> Result<Self> {
+        Ok(Self {
+            roots: crate::anchors::TrustFile::anchors(&ledgered.trusted)?,
+            withdrawn: crate::anchors::TrustFile::anchors(&ledgered.withdrawn)?,
+        })
+    }
+
+    /// The vault's.
+    pub async fn load(vault: &Vault) -> Result<Self> {
+        Self::of(&crate::anchors::TSA_ROOTS.recorded(vault).await?)
+    }
+}
+
+/// The recorded tokens that may date what they cover: those [`check_all`] finds no
+/// problem with (a token whose chain does not lead to a trusted root, or leads to a
+/// withdrawn one, dates nothing).
+pub fn usable(
+    vault: &Vault,
+    tokens: Vec<RecordedToken>,
+    trust: &TsaTrust,
+    now: SystemTime,
+) -> Result<Vec<RecordedToken>> {
+    Ok(check_all(vault, tokens, trust, now)?
+        .into_iter()
+        .filter(|c| c.problems.is_empty())
+        .map(|c| c.token)
+        .collect())
+}
+
 /// Stamps the latest checkpoint with each TSA in turn; every token obtained is stored and
 /// recorded. Fails only when no TSA gave a token.
 pub async fn stamp(vault: &Vault, tsas: &[String], timeout: Duration) -> Result<StampReport> {
@@ -294,6 +333,10 @@ pub struct TokenCheck {
     pub problems: Vec<String>,
     /// Worth knowing, not a failure (e.g. valid at genTime, expired since).
     pub notes: Vec<String>,
+    /// Its chain leads to a root the vault withdrew from trust: it dates nothing, by the
+    /// vault's own decision (the one problem then).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn_root: bool,
 }
 
 /// Checks recorded tokens: the files are the ones recorded, the checkpoint is the one
@@ -301,9 +344,10 @@ pub struct TokenCheck {
 pub fn check_all(
     vault: &Vault,
     tokens: Vec<RecordedToken>,
-    roots: &TrustAnchors,
+    trust: &TsaTrust,
     now: SystemTime,
 ) -> Result<Vec<TokenCheck>> {
+    let roots = &trust.roots;
     let ts_dir = vault.dir().join(LEDGER_DIR).join(TIMESTAMPS_DIR);
     let mut out = Vec::new();
     for token in tokens {
@@ -311,6 +355,7 @@ pub fn check_all(
             token: token.clone(),
             problems: Vec::new(),
             notes: Vec::new(),
+            withdrawn_root: false,
         };
         let what = format!(
             "token from {} over checkpoint {} (entry {})",
@@ -354,6 +399,25 @@ pub fn check_all(
                         "{what}: valid at its genTime {}; {note}",
                         token.gen_time
                     )),
+                    Status::Invalid { .. }
+                        if !trust.withdrawn.is_empty()
+                            && !matches!(
+                                custody_timestamp::verify(
+                                    &der,
+                                    digest.as_bytes(),
+                                    &trust.withdrawn,
+                                    &extra,
+                                    now
+                                )
+                                .status,
+                                Status::Invalid { .. }
+                            ) =>
+                    {
+                        c.withdrawn_root = true;
+                        c.problems.push(format!(
+                            "{what}: its chain leads to a TSA root this vault no longer trusts (withdrawn with `custody trust --remove`), so it dates nothing"
+                        ));
+                    }
                     Status::Invalid { reason } => {
                         if roots.is_empty() {
                             // Without roots only the chain cannot be judged; all else must hold.

@@ -53,6 +53,9 @@ pub struct Recovery {
     /// Entries the checkpoint signed on open covers that no checkpoint covered before
     /// (the last ones of the ledger).
     pub entries_signed: u64,
+    /// Among them, the entries that changed whom the vault trusts (`trust.*`): worth a
+    /// look, since anyone who can write the ledger file could have added them.
+    pub trust_entries_signed: Vec<u64>,
 }
 
 impl Recovery {
@@ -367,6 +370,12 @@ impl Vault {
             .copied()
             .unwrap_or(0);
         if latest < len {
+            for seq in latest..len {
+                let entry = Entry::parse(&self.ledger().read(seq)?, seq)?;
+                if matches!(entry.action, Action::TrustAdded | Action::TrustRemoved) {
+                    self.recovery.trust_entries_signed.push(seq);
+                }
+            }
             self.sign_checkpoint()?;
             self.recovery.checkpoint_signed = true;
             self.recovery.entries_signed = len - latest;

@@ -181,6 +181,10 @@ pub enum Command {
         /// With --remove: why, recorded in the ledger.
         #[arg(long, requires = "remove", value_name = "TEXT")]
         reason: Option<String>,
+        /// With --remove: only from this set (a certificate trusted both as a TSA root
+        /// and as a C2PA anchor is otherwise withdrawn from both).
+        #[arg(long, requires = "remove", value_enum)]
+        from: Option<crate::cmd::trust::TrustSet>,
     },
     /// The catalog (the SQL view of the ledger).
     #[command(subcommand)]

@@ -55,6 +55,13 @@ fn report_recovery(vault: &Vault) {
                 ""
             }
         );
+        if !r.trust_entries_signed.is_empty() {
+            let seqs: Vec<String> = r.trust_entries_signed.iter().map(u64::to_string).collect();
+            eprintln!(
+                "warning: the checkpoint just signed covers changes of whom the vault trusts that no checkpoint covered before (ledger entries {}); if no `custody timestamp --roots`, `credentials --anchors`, `import --tsa-roots` or `trust --remove` was interrupted, someone wrote them without the vault's key: look at them with `custody log entry N` and withdraw what you did not add with `custody trust --remove`",
+                seqs.join(", ")
+            );
+        }
     }
 }
 
@@ -435,11 +442,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             vault.close().await;
             // Roots given alone: added, nothing to stamp.
             let (roots_added, report) = result?;
+            let copy_failed = roots_added
+                .as_ref()
+                .is_some_and(|c: &custody_app::anchors::Change| c.copy_error.is_some());
             let Some(r) = report else {
                 if cli.json {
-                    print_json(&serde_json::json!({"roots_added": roots_added}))?;
+                    print_json(&serde_json::json!({
+                        "roots_added": roots_added.as_ref().map(|c| c.certificates),
+                        "ledger_seq": roots_added.as_ref().and_then(|c| c.ledger_seq),
+                        "copy_error": roots_added.as_ref().and_then(|c| c.copy_error.clone()),
+                    }))?;
                 }
-                return Ok(ExitCode::SUCCESS);
+                return Ok(if copy_failed {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                });
             };
             if cli.json {
                 print_json(&r)?;
@@ -459,7 +477,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     outln!("FAILED   {f}");
                 }
             }
-            Ok(if r.failed.is_empty() {
+            Ok(if r.failed.is_empty() && !copy_failed {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -468,8 +486,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Credentials { anchors } => {
             crate::cmd::trust::run_credentials(&cli, &actor, anchors.as_deref()).await
         }
-        Command::Trust { remove, reason } => {
-            crate::cmd::trust::run_trust(&cli, &actor, remove.as_deref(), reason.as_deref()).await
+        Command::Trust {
+            remove,
+            reason,
+            from,
+        } => {
+            crate::cmd::trust::run_trust(&cli, &actor, remove.as_deref(), reason.as_deref(), *from)
+                .await
         }
         Command::Catalog(CatalogCommand::Rebuild) => {
             let dir = vault_dir(&cli)?;
@@ -768,9 +791,15 @@ fn print_item(v: &items::ItemView) {
             t.checkpoint_size,
             t.ledger_seq
         ),
-        None => outln!(
+        None if v.timestamps_set_aside.is_empty() => outln!(
             "timestamped: not yet (no RFC 3161 token covers this entry; run `custody timestamp`)"
         ),
+        None => outln!(
+            "timestamped: no token that covers this entry dates it (run `custody timestamp` for a new one)"
+        ),
+    }
+    for why in &v.timestamps_set_aside {
+        outln!("  set aside: {}", shown(why));
     }
     outln!(
         "  prove it: custody log prove {} > proof.json",
@@ -825,13 +854,16 @@ async fn run_timestamp(
     save: bool,
     every: u64,
     timeout: u64,
-) -> Result<(Option<usize>, Option<timestamps::StampReport>)> {
+) -> Result<(
+    Option<custody_app::anchors::Change>,
+    Option<timestamps::StampReport>,
+)> {
     let mut roots_added = None;
     if let Some(path) = roots {
         let pem = read_certificates_file(path)?;
         let change = timestamps::add_roots(vault, &pem).await?;
         crate::cmd::trust::report_added(custody_app::anchors::TSA_ROOTS, path, &change);
-        roots_added = Some(change.certificates);
+        roots_added = Some(change);
     }
     let configured = timestamps::TimestampingConfig::load(vault.dir())?;
     let use_tsas: Vec<String> = if tsas.is_empty() {

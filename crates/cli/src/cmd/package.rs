@@ -230,5 +230,15 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
             outln!("  note: {n}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // The roots given were recorded but their copy in keys/ could not be written.
+    Ok(
+        if r.tsa_roots_added
+            .as_ref()
+            .is_some_and(|c| c.copy_error.is_some())
+        {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

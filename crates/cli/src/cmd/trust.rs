@@ -37,9 +37,13 @@ pub fn report_added(file: TrustFile, from: &Path, change: &Change) {
             from.display(),
             file.what
         ),
-        Some(seq) => eprintln!(
+        Some(seq) if change.copy_error.is_none() => eprintln!(
             "note: {} certificate(s) added to the {} (recorded as ledger entry {seq}, copied to keys/{})",
             change.certificates, file.what, file.file
+        ),
+        Some(seq) => eprintln!(
+            "note: {} certificate(s) added to the {} (recorded as ledger entry {seq})",
+            change.certificates, file.what
         ),
     }
     if let Some(e) = &change.copy_error {
@@ -77,6 +81,7 @@ pub async fn run_credentials(cli: &Cli, actor: &str, anchors: Option<&Path>) -> 
         print_json(&serde_json::json!({
             "anchors_added": change.as_ref().map(|c| c.certificates),
             "ledger_seq": change.as_ref().and_then(|c| c.ledger_seq),
+            "copy_error": change.as_ref().and_then(|c| c.copy_error.clone()),
             "anchors": list.certificates,
             "copy_problem": list.copy_problem,
         }))?;
@@ -135,13 +140,26 @@ fn print_listed(file: TrustFile, path: &Path, list: &Listed) {
     }
 }
 
-/// `custody trust [--remove SHA256 [--reason TEXT]]`.
+/// The two sets of certificates a vault trusts.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum TrustSet {
+    TsaRoots,
+    C2paAnchors,
+}
+
+/// `custody trust [--remove SHA256 [--reason TEXT] [--from SET]]`.
 pub async fn run_trust(
     cli: &Cli,
     actor: &str,
     remove: Option<&str>,
     reason: Option<&str>,
+    from: Option<TrustSet>,
 ) -> Result<ExitCode> {
+    let sets = match from {
+        None => vec![TSA_ROOTS, C2PA_ANCHORS],
+        Some(TrustSet::TsaRoots) => vec![TSA_ROOTS],
+        Some(TrustSet::C2paAnchors) => vec![C2PA_ANCHORS],
+    };
     let digest = match remove {
         Some(hex) => match hex.trim().parse::<Digest>() {
             Ok(d) => Some(d),
@@ -160,17 +178,28 @@ pub async fn run_trust(
     let result = async {
         let mut removed = Vec::new();
         if let Some(d) = &digest {
-            for file in [TSA_ROOTS, C2PA_ANCHORS] {
+            for file in &sets {
                 if let Some(c) = file.remove(&vault, d, reason).await? {
-                    eprintln!(
-                        "note: {d} is no longer among the {} (recorded as ledger entry {})",
-                        file.what,
-                        c.ledger_seq.unwrap_or_default()
-                    );
-                    if let Some(e) = &c.copy_error {
-                        eprintln!("warning: {e}; the next change to the vault's trust writes it again");
+                    match c.ledger_seq {
+                        Some(seq) => eprintln!(
+                            "note: {d} is no longer among the {} (recorded as ledger entry {seq})",
+                            file.what
+                        ),
+                        None => eprintln!(
+                            "note: {d} was withdrawn from the {} before; its copy keys/{} is written again without it",
+                            file.what, file.file
+                        ),
                     }
-                    removed.push(c);
+                    if let Some(e) = &c.copy_error {
+                        eprintln!(
+                            "warning: {e}; other tools reading it may still trust the certificate; run this again once it can be written"
+                        );
+                    }
+                    removed.push(serde_json::json!({
+                        "file": file.file,
+                        "ledger_seq": c.ledger_seq,
+                        "copy_error": c.copy_error,
+                    }));
                 }
             }
             if removed.is_empty() {
@@ -198,7 +227,7 @@ pub async fn run_trust(
         print_listed(TSA_ROOTS, &TSA_ROOTS.path(&dir), &tsa);
         print_listed(C2PA_ANCHORS, &C2PA_ANCHORS.path(&dir), &c2pa);
     }
-    Ok(if removed.iter().any(|c| c.copy_error.is_some()) {
+    Ok(if removed.iter().any(|c| !c["copy_error"].is_null()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -562,3 +562,28 @@ fn an_anchor_can_be_removed_and_a_planted_block_is_named() {
     env.run(&["timestamp", "--roots", root.cert.to_str().unwrap()])
         .refused("not certificates");
 }
+
+/// A removal refuses to drop a certificate put in the copy by hand, as an addition does.
+#[test]
+fn a_removal_keeps_what_was_planted_in_the_copy() {
+    let Some(Newsroom { pki, root, .. }) = Newsroom::new() else {
+        return;
+    };
+    let env = Env::new();
+    env.init();
+    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+        .ok();
+    let planted = pki.root(Key::P256, "Planted Root");
+    let copy = env.path("vault/keys/c2pa-anchors.pem");
+    let mut text = std::fs::read_to_string(&copy).unwrap();
+    text.push_str(&std::fs::read_to_string(&planted.cert).unwrap());
+    std::fs::write(&copy, &text).unwrap();
+    env.run(&["trust", "--remove", &sha256_hex(&root.der)])
+        .refused("does not record");
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), text);
+    let trust = env.run(&["--json", "trust"]).ok().json();
+    assert_eq!(
+        trust["c2pa_anchors"]["certificates"][0]["sha256"],
+        sha256_hex(&root.der)
+    );
+}

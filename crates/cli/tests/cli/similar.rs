@@ -757,6 +757,68 @@ fn a_received_item_is_dated_by_the_senders_ledger() {
         .take();
     assert_eq!(c[0]["earliest"]["item"], "ITM-000002", "{c}");
     assert_eq!(c[0]["earliest"]["basis"], "attested", "{c}");
+    // Withdrawn, the root no longer dates the sender's token there.
+    env.run_bare(&[
+        "--vault",
+        "vault4",
+        "trust",
+        "--remove",
+        &sha256_hex(&tsa.root.der),
+    ])
+    .ok();
+    let c = env
+        .run_bare(&["--vault", "vault4", "clusters", "--json"])
+        .ok()
+        .json()["clusters"]
+        .take();
+    assert_eq!(c[0]["earliest"]["basis"], "reported", "{c}");
+    assert!(
+        c.to_string()
+            .contains("no longer verifies to a TSA root this vault trusts"),
+        "{c}"
+    );
+    // A vault that trusts only another TSA's root still imports the package: the
+    // sender's token dates nothing there, and says so.
+    let other = LocalTsa::start();
+    env.run_bare(&["init", "vault5", "--name", "Archive"]).ok();
+    env.run_bare(&[
+        "--vault",
+        "vault5",
+        "timestamp",
+        "--roots",
+        other.root.cert.to_str().unwrap(),
+    ])
+    .ok();
+    let imported = env.run_bare(&["--vault", "vault5", "import", "pkg"]).ok();
+    assert!(
+        imported
+            .stdout
+            .contains("does not verify to the TSA roots this vault trusts"),
+        "{}",
+        imported.stdout
+    );
+    // Roots given with an import that fails are not trusted: nothing is recorded.
+    env.run_bare(&["init", "vault6", "--name", "Refused"]).ok();
+    env.run_bare(&[
+        "--vault",
+        "vault6",
+        "import",
+        "pkg",
+        "--tsa-roots",
+        &root,
+        "--vkey",
+        "not-a-vkey+00000000+AAAA",
+    ])
+    .refused("nothing was imported");
+    let trust = env
+        .run_bare(&["--vault", "vault6", "--json", "trust"])
+        .ok()
+        .json();
+    assert_eq!(
+        trust["tsa_roots"]["certificates"],
+        serde_json::json!([]),
+        "{trust}"
+    );
 
     // The first vault imported without roots: importing again with them says that the
     // tokens verified now were not recorded, and date nothing there.

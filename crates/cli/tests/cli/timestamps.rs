@@ -201,3 +201,86 @@ fn configured_tsas_stamp_new_checkpoints_automatically() {
     let v = env.run(&["verify"]).ok();
     assert!(v.stdout.contains("2 timestamps"), "{}", v.stdout);
 }
+
+/// A TSA root withdrawn from trust takes its tokens' dates away (show, verify), and its
+/// removal is recorded even when the copy in keys/ cannot be written, which is said,
+/// named by verify, and mended by removing it again. A change of trust that only a
+/// recovery signed is named when the vault is next opened.
+#[test]
+fn a_withdrawn_tsa_root_dates_nothing() {
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return;
+    }
+    let tsa = LocalTsa::start();
+    let env = Env::new();
+    env.init();
+    env.write("in/a.bin", &bytes(5, 20_000));
+    env.run(&["ingest", "in"]).ok();
+    let root = tsa.root.cert.to_str().unwrap().to_owned();
+    env.run(&["timestamp", "--tsa", tsa.url(), "--roots", &root])
+        .ok();
+    let shown = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(shown.contains("existed no later than"), "{shown}");
+
+    let hex = sha256_hex(&tsa.root.der);
+    let blocker = env.path("vault/keys/tsa-roots.tmp/x");
+    std::fs::create_dir_all(&blocker).unwrap();
+    let r = env.run(&["trust", "--remove", &hex, "--from", "tsa-roots"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("could not be written"), "{}", r.stderr);
+    let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert!(shown["timestamp"].is_null(), "{shown}");
+    assert!(
+        shown["timestamps_set_aside"][0]
+            .as_str()
+            .unwrap()
+            .contains("no longer trusts"),
+        "{shown}"
+    );
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("withdrawn from trust in ledger entry"),
+        "{}",
+        v.stdout
+    );
+    std::fs::remove_dir_all(env.path("vault/keys/tsa-roots.tmp")).unwrap();
+    let r = env.run(&["trust", "--remove", &hex]).ok();
+    assert!(
+        r.stderr.contains("was withdrawn from the TSA roots before"),
+        "{}",
+        r.stderr
+    );
+    let v = env.run(&["verify"]).ok();
+    assert!(v.stdout.contains("no longer trusts"), "{}", v.stdout);
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(
+        human.contains("timestamped: no token that covers this entry dates it")
+            && human.contains("set aside: "),
+        "{human}"
+    );
+
+    // Trusted again (a new entry), and a change of trust only a recovery signed.
+    env.run(&["timestamp", "--roots", &root]).ok();
+    assert!(
+        env.run(&["show", "ITM-000001"])
+            .ok()
+            .stdout
+            .contains("existed no later than")
+    );
+    let dir = env.path("vault/ledger/checkpoints");
+    let latest = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    std::fs::remove_file(latest).unwrap();
+    let v = env.run(&["verify"]).ok();
+    assert!(
+        v.stderr
+            .contains("covers changes of whom the vault trusts that no checkpoint covered before"),
+        "{}",
+        v.stderr
+    );
+}
