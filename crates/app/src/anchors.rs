@@ -65,8 +65,11 @@ pub struct Anchor {
 pub struct Recorded {
     pub der: Vec<u8>,
     pub sha256: Digest,
-    /// The `trust.added` entry that recorded it.
+    /// The `trust.added` entry that recorded it (for a withdrawn one, the
+    /// `trust.removed` entry).
     pub ledger_seq: u64,
+    /// Why it was withdrawn, as recorded (withdrawn ones only).
+    pub reason: Option<String>,
 }
 
 /// What the ledger says of one trust file.
@@ -107,6 +110,10 @@ pub struct Change {
     /// Why the copy in `keys/` could not be written (the change itself stands).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy_error: Option<String>,
+    /// Certificates given that the vault withdrew from trust before: not trusted again
+    /// by being given again (`custody trust --restore` does that), each with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_withdrawn: Vec<String>,
 }
 
 /// A trust file as found on disk.
@@ -213,6 +220,7 @@ impl TrustFile {
                                 der,
                                 sha256: c.sha256,
                                 ledger_seq: e.seq,
+                                reason: None,
                             });
                         }
                     }
@@ -234,6 +242,7 @@ impl TrustFile {
                     let gone: Vec<Recorded> = gone;
                     out.withdrawn.extend(gone.into_iter().map(|r| Recorded {
                         ledger_seq: e.seq,
+                        reason: d.reason.clone(),
                         ..r
                     }));
                 }
@@ -262,14 +271,31 @@ impl TrustFile {
             .map_err(|e| AppError::Invalid(format!("not usable as {}: {e}", self.what)))?;
         let ledgered = self.recorded(vault).await?;
         let mut new: Vec<Vec<u8>> = Vec::new();
+        let mut left_withdrawn = Vec::new();
         for c in certs {
-            if !ledgered.trusted.iter().any(|r| r.der == c) && !new.contains(&c) {
+            if let Some(w) = ledgered.withdrawn.iter().find(|w| w.der == c) {
+                let why = w
+                    .reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(" ({r:?})"));
+                let line = format!(
+                    "{} ({}) was withdrawn from trust in ledger entry {}{why}; to trust it again, run `custody trust --restore {}`",
+                    w.sha256,
+                    subject_of(&c),
+                    w.ledger_seq,
+                    w.sha256
+                );
+                if !left_withdrawn.contains(&line) {
+                    left_withdrawn.push(line);
+                }
+            } else if !ledgered.trusted.iter().any(|r| r.der == c) && !new.contains(&c) {
                 new.push(c);
             }
         }
         self.may_be_written_again(vault.dir(), &ledgered, &new)?;
         let mut change = Change {
             certificates: new.len(),
+            left_withdrawn,
             ..Change::default()
         };
         let mut trusted: Vec<Vec<u8>> = ledgered.trusted.into_iter().map(|r| r.der).collect();
@@ -294,6 +320,34 @@ impl TrustFile {
         Ok(change)
     }
 
+    /// Trusts again a certificate the vault withdrew (a `trust.added` entry holding it);
+    /// `Ok(None)` when it is not one this file withdrew.
+    pub async fn restore(&self, vault: &Vault, sha256: &Digest) -> Result<Option<Change>> {
+        let ledgered = self.recorded(vault).await?;
+        let Some(w) = ledgered.withdrawn.iter().find(|r| &r.sha256 == sha256) else {
+            return Ok(None);
+        };
+        let der = w.der.clone();
+        self.may_be_written_again(vault.dir(), &ledgered, &[])?;
+        let details = TrustAddedDetails {
+            certificates: vec![TrustedCertificate {
+                der: base64::engine::general_purpose::STANDARD.encode(&der),
+                sha256: *sha256,
+                subject: subject_of(&der),
+            }],
+            file: self.file.to_owned(),
+        };
+        let seq = record(vault, Action::TrustAdded, &details).await?;
+        let mut trusted: Vec<Vec<u8>> = ledgered.trusted.iter().map(|r| r.der.clone()).collect();
+        trusted.push(der);
+        Ok(Some(Change {
+            certificates: 1,
+            ledger_seq: Some(seq),
+            copy_error: self.write_copy(vault.dir(), &trusted),
+            ..Change::default()
+        }))
+    }
+
     /// Stops trusting the certificate `sha256` names (a `trust.removed` entry), then
     /// writes the copy in `keys/` again from the ledger. `Ok(None)` when the ledger does
     /// not trust it for this file.
@@ -304,8 +358,6 @@ impl TrustFile {
         reason: Option<&str>,
     ) -> Result<Option<Change>> {
         let ledgered = self.recorded(vault).await?;
-        let trusted_der =
-            |l: &Ledgered| -> Vec<Vec<u8>> { l.trusted.iter().map(|r| r.der.clone()).collect() };
         let Some(cert) = ledgered.trusted.iter().find(|r| &r.sha256 == sha256) else {
             // Withdrawn before, but a copy that could not be written then still holds
             // it: written again now, with no new entry.
@@ -315,14 +367,11 @@ impl TrustFile {
             if !stale {
                 return Ok(None);
             }
-            self.may_be_written_again(vault.dir(), &ledgered, &[])?;
             return Ok(Some(Change {
-                certificates: 0,
-                ledger_seq: None,
-                copy_error: self.write_copy(vault.dir(), &trusted_der(&ledgered)),
+                copy_error: self.write_copy_unless_tampered(vault.dir(), &ledgered, None),
+                ..Change::default()
             }));
         };
-        self.may_be_written_again(vault.dir(), &ledgered, &[])?;
         let details = TrustRemovedDetails {
             certificates: vec![RemovedCertificate {
                 sha256: *sha256,
@@ -334,18 +383,38 @@ impl TrustFile {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned),
         };
+        // A withdrawal only takes trust away, so nothing in the copy holds it up.
         let seq = record(vault, Action::TrustRemoved, &details).await?;
-        let trusted: Vec<Vec<u8>> = ledgered
-            .trusted
-            .iter()
-            .filter(|r| &r.sha256 != sha256)
-            .map(|r| r.der.clone())
-            .collect();
         Ok(Some(Change {
             certificates: 1,
             ledger_seq: Some(seq),
-            copy_error: self.write_copy(vault.dir(), &trusted),
+            copy_error: self.write_copy_unless_tampered(vault.dir(), &ledgered, Some(sha256)),
+            ..Change::default()
         }))
+    }
+
+    /// After a withdrawal: writes the copy again without `withdrawn` (and without what
+    /// was withdrawn before), unless it holds what the ledger does not, which is left in
+    /// place for `custody verify` to name; says why it was not written.
+    fn write_copy_unless_tampered(
+        &self,
+        vault_dir: &Path,
+        ledgered: &Ledgered,
+        withdrawn: Option<&Digest>,
+    ) -> Option<String> {
+        if self.may_be_written_again(vault_dir, ledgered, &[]).is_err() {
+            return Some(format!(
+                "the copy {} was not written again: it cannot be read, or holds certificates or PEM blocks the ledger does not record, which `custody verify` names; other tools reading it may still trust what was withdrawn: move it aside and run this again to write it",
+                self.path(vault_dir).display()
+            ));
+        }
+        let trusted: Vec<Vec<u8>> = ledgered
+            .trusted
+            .iter()
+            .filter(|r| Some(&r.sha256) != withdrawn)
+            .map(|r| r.der.clone())
+            .collect();
+        self.write_copy(vault_dir, &trusted)
     }
 
     /// Refuses a change while the copy holds what writing it again would drop unseen: a

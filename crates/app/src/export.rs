@@ -72,6 +72,10 @@ pub struct ExportReport {
     pub entries: usize,
     pub checkpoint_size: u64,
     pub timestamps: usize,
+    /// Tokens left out, and why: they date nothing (a root withdrawn or never trusted,
+    /// a damaged file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps_left_out: Vec<String>,
     pub ledger_seq: u64,
 }
 
@@ -175,12 +179,16 @@ pub async fn export(
         .into_iter()
         .filter(|t| t.ledger_seq < size)
         .collect();
-    let tokens = timestamps::usable(
+    let (tokens, left_out): (Vec<_>, Vec<_>) = timestamps::check_all(
         vault,
         tokens,
         &timestamps::TsaTrust::load(vault).await?,
         std::time::SystemTime::now(),
-    )?;
+    )?
+    .into_iter()
+    .partition(|c| c.problems.is_empty());
+    let tokens: Vec<_> = tokens.into_iter().map(|c| c.token).collect();
+    let timestamps_left_out: Vec<String> = left_out.into_iter().flat_map(|c| c.problems).collect();
     seqs.extend(tokens.iter().map(|t| t.ledger_seq));
     // The case itself (incidents, evidence records, claims, remains, pseudonymous witnesses):
     // every event, with its proof. Sealed identities are never part of these events.
@@ -438,6 +446,7 @@ pub async fn export(
         entries: seqs.len(),
         checkpoint_size: size,
         timestamps: tokens.len(),
+        timestamps_left_out,
         ledger_seq: entries[0].seq,
     })
 }

@@ -155,9 +155,11 @@ pub async fn import(
                 .verified_tokens
                 .iter()
                 .filter(|t| {
-                    !recorded
-                        .iter()
-                        .any(|r| r.checkpoint_size == t.checkpoint_size && r.gen_time == t.gen_time)
+                    !recorded.iter().any(|r| {
+                        r.checkpoint_size == t.checkpoint_size
+                            && r.gen_time == t.gen_time
+                            && r.tsa == t.tsa
+                    })
                 })
                 .count();
             return Ok(ImportReport {

@@ -204,26 +204,28 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
             ledger.checkpoint_sizes()?.last().copied().unwrap_or(0),
         )
     };
-    // Only tokens whose chain leads to a root the vault trusts now date the item.
-    let tokens: Vec<_> = crate::timestamps::recorded(vault)
+    // Only tokens whose chain leads to a root the vault trusts now date the item: the
+    // earliest that does, checked in order of time.
+    let mut tokens: Vec<_> = crate::timestamps::recorded(vault)
         .await?
         .into_iter()
         .filter(|t| t.checkpoint_size > item.ledger_seq)
         .collect();
-    let (tokens, timestamps_set_aside): (Vec<_>, Vec<_>) = crate::timestamps::check_all(
-        vault,
-        tokens,
-        &crate::timestamps::TsaTrust::load(vault).await?,
-        std::time::SystemTime::now(),
-    )?
-    .into_iter()
-    .partition(|c| c.problems.is_empty());
-    let tokens: Vec<_> = tokens.into_iter().map(|c| c.token).collect();
-    let timestamps_set_aside = timestamps_set_aside
-        .into_iter()
-        .flat_map(|c| c.problems)
-        .collect();
-    let timestamp = crate::timestamps::earliest_proof_of(&tokens, item.ledger_seq).cloned();
+    tokens.sort_by(|a, b| a.gen_time.cmp(&b.gen_time));
+    let trust = crate::timestamps::TsaTrust::load(vault).await?;
+    let now = std::time::SystemTime::now();
+    let mut timestamp = None;
+    let mut timestamps_set_aside = Vec::new();
+    for t in tokens {
+        let Some(c) = crate::timestamps::check_all(vault, vec![t], &trust, now)?.pop() else {
+            continue;
+        };
+        if c.problems.is_empty() {
+            timestamp = Some(c.token);
+            break;
+        }
+        timestamps_set_aside.extend(c.problems);
+    }
     let row = vault
         .catalog()
         .metadata(&item.sha256, custody_extract::EXTRACTOR)
@@ -248,12 +250,41 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
         _ => None,
     };
     let c2pa_signer = match c2pa {
-        Some(c2pa) => crate::credentials::signer_check(
-            c2pa,
-            &crate::credentials::anchors_of(vault).await,
-            c2pa_time_stamp.as_ref(),
-            now,
-        ),
+        Some(c2pa) => {
+            let mut check = crate::credentials::signer_check(
+                c2pa,
+                &crate::credentials::anchors_of(vault).await,
+                c2pa_time_stamp.as_ref(),
+                now,
+            );
+            // A chain through a certificate the vault withdrew (an intermediate, say,
+            // under a root it still trusts) vouches for nothing.
+            if let Some(c) = check.as_mut().filter(|c| c.trusted) {
+                let withdrawn = crate::anchors::C2PA_ANCHORS
+                    .recorded(vault)
+                    .await
+                    .and_then(|l| crate::anchors::TrustFile::anchors(&l.withdrawn));
+                let through = match withdrawn {
+                    Ok(w) if !w.is_empty() => crate::credentials::signer_check(
+                        c2pa,
+                        &Ok(w),
+                        c2pa_time_stamp.as_ref(),
+                        now,
+                    )
+                    .filter(|w| w.trusted),
+                    _ => None,
+                };
+                if let Some(w) = through {
+                    c.trusted = false;
+                    c.reason = Some(format!(
+                        "its chain goes through {}, which this vault withdrew from its C2PA trust anchors (`custody trust` lists them)",
+                        w.anchor.unwrap_or_default()
+                    ));
+                    c.anchor = None;
+                }
+            }
+            check
+        }
         None => None,
     };
     let implausible_times = metadata

@@ -498,11 +498,7 @@ impl Profile<'_> {
                     // trusts dates nothing there, but is no fault of the package.
                     let chain_only = v.checks.iter().all(|k| {
                         k.outcome != custody_timestamp::Outcome::Fail
-                            || matches!(
-                                k.check,
-                                custody_timestamp::CheckKind::Chain
-                                    | custody_timestamp::CheckKind::ValidityAtGenTime
-                            )
+                            || k.check == custody_timestamp::CheckKind::Chain
                     });
                     if self.opts.vault_roots.is_some() && chain_only {
                         notes.push(format!(

@@ -570,7 +570,8 @@ fn basis_name(b: TimeBasis) -> &'static str {
 /// on import, by package. Read once for all members.
 struct Proofs {
     tokens: Vec<crate::timestamps::RecordedToken>,
-    received: BTreeMap<String, Vec<crate::import::UpstreamToken>>,
+    /// Each with whether it still dates what it covers (checked once, here).
+    received: JudgedReceived,
     receipts: BTreeMap<ItemId, custody_ledger::Entry>,
     /// The vault's TSA roots (for content credentials' time-stamps and the sender's
     /// tokens), and those withdrawn.
@@ -593,12 +594,35 @@ impl Proofs {
                 &tsa,
                 std::time::SystemTime::now(),
             )?,
-            received: crate::import::received_tokens(vault).await?,
+            received: crate::import::received_tokens(vault)
+                .await?
+                .into_iter()
+                .map(|(package, tokens)| {
+                    let judged = tokens
+                        .into_iter()
+                        .map(|t| {
+                            let standing =
+                                crate::import::received_token_standing(vault, &package, &t, &tsa);
+                            (t, standing)
+                        })
+                        .collect();
+                    (package, judged)
+                })
+                .collect(),
             receipts,
             tsa,
         })
     }
 }
+
+/// A sender's tokens by package, each with whether it still dates what it covers.
+type JudgedReceived = BTreeMap<
+    String,
+    Vec<(
+        crate::import::UpstreamToken,
+        std::result::Result<(), String>,
+    )>,
+>;
 
 /// Candidate times of one item, each with its basis and source, and notes on what could
 /// not be used.
@@ -679,22 +703,15 @@ async fn candidate_times(
             .get(&sender.package_id)
             .into_iter()
             .flatten()
-            .filter(|t| t.checkpoint_size > sender.entry)
-            .filter(|t| {
-                match crate::import::received_token_standing(
-                    vault,
-                    &sender.package_id,
-                    t,
-                    &proofs.tsa,
-                ) {
-                    Ok(()) => true,
-                    Err(why) => {
-                        notes.push(format!(
-                            "not dated by the token from {} over {}'s ledger: {why}",
-                            t.tsa, sender.origin
-                        ));
-                        false
-                    }
+            .filter(|(t, _)| t.checkpoint_size > sender.entry)
+            .filter_map(|(t, standing)| match standing {
+                Ok(()) => Some(t),
+                Err(why) => {
+                    notes.push(format!(
+                        "not dated by the token from {} over {}'s ledger: {why}",
+                        t.tsa, sender.origin
+                    ));
+                    None
                 }
             })
             .filter_map(|t| Some((OffsetDateTime::parse(&t.gen_time, &Rfc3339).ok()?, t)))

@@ -109,6 +109,10 @@ pub async fn trust_anchors(vault: &Vault) -> Result<TrustAnchors> {
 pub struct TsaTrust {
     pub roots: TrustAnchors,
     pub withdrawn: TrustAnchors,
+    /// Whether the ledger ever recorded a change to the TSA roots. Until it has, a
+    /// token's chain is left unchecked (and said to be); once it has, a token dates
+    /// something only through a root trusted now.
+    pub recorded: bool,
 }
 
 impl TsaTrust {
@@ -117,6 +121,7 @@ impl TsaTrust {
         Ok(Self {
             roots: crate::anchors::TrustFile::anchors(&ledgered.trusted)?,
             withdrawn: crate::anchors::TrustFile::anchors(&ledgered.withdrawn)?,
+            recorded: ledgered.entries > 0,
         })
     }
 
@@ -393,33 +398,34 @@ pub fn check_all(
                 if let Some(p) = recorded_gen_time_problem(&token, &v) {
                     c.problems.push(format!("{what}: {p}"));
                 }
+                // A chain through a withdrawn certificate (a root, an intermediate or the
+                // TSA's own) vouches for nothing, even where a trusted root vouches for it.
+                let through_withdrawn = !trust.withdrawn.is_empty()
+                    && !matches!(
+                        custody_timestamp::verify(
+                            &der,
+                            digest.as_bytes(),
+                            &trust.withdrawn,
+                            &extra,
+                            now
+                        )
+                        .status,
+                        Status::Invalid { .. }
+                    );
                 match &v.status {
+                    _ if through_withdrawn => {
+                        c.withdrawn_root = true;
+                        c.problems.push(format!(
+                            "{what}: its chain goes through a certificate this vault no longer trusts (withdrawn with `custody trust --remove`), so it dates nothing"
+                        ));
+                    }
                     Status::ValidNow => {}
                     Status::ValidAtGenTime { note } => c.notes.push(format!(
                         "{what}: valid at its genTime {}; {note}",
                         token.gen_time
                     )),
-                    Status::Invalid { .. }
-                        if !trust.withdrawn.is_empty()
-                            && !matches!(
-                                custody_timestamp::verify(
-                                    &der,
-                                    digest.as_bytes(),
-                                    &trust.withdrawn,
-                                    &extra,
-                                    now
-                                )
-                                .status,
-                                Status::Invalid { .. }
-                            ) =>
-                    {
-                        c.withdrawn_root = true;
-                        c.problems.push(format!(
-                            "{what}: its chain leads to a TSA root this vault no longer trusts (withdrawn with `custody trust --remove`), so it dates nothing"
-                        ));
-                    }
                     Status::Invalid { reason } => {
-                        if roots.is_empty() {
+                        if roots.is_empty() && !trust.recorded {
                             // Without roots only the chain cannot be judged; all else must hold.
                             let other: Vec<&str> = v
                                 .checks

@@ -185,6 +185,10 @@ pub enum Command {
         /// and as a C2PA anchor is otherwise withdrawn from both).
         #[arg(long, requires = "remove", value_enum)]
         from: Option<crate::cmd::trust::TrustSet>,
+        /// Trust again a certificate withdrawn before (giving it to --roots or
+        /// --anchors again does not): a `trust.added` entry.
+        #[arg(long, value_name = "SHA256", conflicts_with = "remove")]
+        restore: Option<String>,
     },
     /// The catalog (the SQL view of the ledger).
     #[command(subcommand)]

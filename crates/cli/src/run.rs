@@ -460,7 +460,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 });
             };
             if cli.json {
-                print_json(&r)?;
+                let mut v = serde_json::to_value(&r)?;
+                if let Some(c) = &roots_added {
+                    v["roots_added"] = c.certificates.into();
+                    v["roots_ledger_seq"] = serde_json::json!(c.ledger_seq);
+                    v["copy_error"] = serde_json::json!(c.copy_error);
+                }
+                print_json(&v)?;
             } else {
                 for s in &r.stamped {
                     outln!(
@@ -490,9 +496,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             remove,
             reason,
             from,
+            restore,
         } => {
-            crate::cmd::trust::run_trust(&cli, &actor, remove.as_deref(), reason.as_deref(), *from)
-                .await
+            crate::cmd::trust::run_trust(
+                &cli,
+                &actor,
+                remove.as_deref(),
+                reason.as_deref(),
+                *from,
+                restore.as_deref(),
+            )
+            .await
         }
         Command::Catalog(CatalogCommand::Rebuild) => {
             let dir = vault_dir(&cli)?;

@@ -11,7 +11,7 @@ use custody_app::package::PackageCheckOptions;
 use custody_app::{Mode, import, redact};
 
 use crate::cli::Cli;
-use crate::output::size;
+use crate::output::{shown, size};
 use crate::progress::ByteProgress;
 use crate::run::{finish_write, finish_write_if, open, print_json};
 
@@ -115,6 +115,12 @@ pub async fn export(cli: &Cli, actor: &str, a: &ExportArgs) -> Result<ExitCode> 
             r.package_id
         );
         outln!("the export is recorded as ledger entry {}", r.ledger_seq);
+        for why in &r.timestamps_left_out {
+            outln!(
+                "  note: a token left out, as it dates nothing: {}",
+                shown(why)
+            );
+        }
         outln!(
             "check it with: custody verify-package {}   or   bagit.py --validate {}",
             r.package.display(),
@@ -197,11 +203,22 @@ pub async fn import(cli: &Cli, actor: &str, a: &CheckArgs) -> Result<ExitCode> {
     if cli.json {
         print_json(&r)?;
     } else if r.already_imported {
-        outln!(
-            "package {} was imported before (ledger entry {}); nothing changed",
-            r.package_id,
-            r.ledger_seq
-        );
+        let roots_recorded = r
+            .tsa_roots_added
+            .as_ref()
+            .and_then(|c| c.ledger_seq.map(|seq| (c.certificates, seq)));
+        match roots_recorded {
+            None => outln!(
+                "package {} was imported before (ledger entry {}); nothing changed",
+                r.package_id,
+                r.ledger_seq
+            ),
+            Some((n, seq)) => outln!(
+                "package {} was imported before (ledger entry {}); only the {n} TSA root(s) given were recorded as trusted (ledger entry {seq})",
+                r.package_id,
+                r.ledger_seq
+            ),
+        }
         if r.timestamps_not_recorded > 0 {
             outln!(
                 "note: {} of the sender's timestamps verify to the roots trusted now but were not verified when the package was first imported (no TSA root trusted or given then): they do not date its items in this vault, and importing again does not change the ledger",

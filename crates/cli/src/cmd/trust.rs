@@ -46,6 +46,9 @@ pub fn report_added(file: TrustFile, from: &Path, change: &Change) {
             change.certificates, file.what
         ),
     }
+    for w in &change.left_withdrawn {
+        eprintln!("warning: not trusted again: {}", shown(w));
+    }
     if let Some(e) = &change.copy_error {
         eprintln!(
             "warning: {e}; the ledger holds them and they are trusted; the next change to the vault's trust writes the copy again"
@@ -147,28 +150,26 @@ pub enum TrustSet {
     C2paAnchors,
 }
 
-/// `custody trust [--remove SHA256 [--reason TEXT] [--from SET]]`.
+/// `custody trust [--remove SHA256 [--reason TEXT] [--from SET] | --restore SHA256]`.
 pub async fn run_trust(
     cli: &Cli,
     actor: &str,
     remove: Option<&str>,
     reason: Option<&str>,
     from: Option<TrustSet>,
+    restore: Option<&str>,
 ) -> Result<ExitCode> {
+    if let Some(hex) = restore {
+        return run_restore(cli, actor, hex).await;
+    }
     let sets = match from {
         None => vec![TSA_ROOTS, C2PA_ANCHORS],
         Some(TrustSet::TsaRoots) => vec![TSA_ROOTS],
         Some(TrustSet::C2paAnchors) => vec![C2PA_ANCHORS],
     };
-    let digest = match remove {
-        Some(hex) => match hex.trim().parse::<Digest>() {
-            Ok(d) => Some(d),
-            Err(_) => bail!(
-                "--remove takes a certificate's SHA-256, 64 hexadecimal digits as `custody trust` lists them; got {hex:?}"
-            ),
-        },
-        None => None,
-    };
+    let digest = remove
+        .map(|hex| parse_sha256(hex, "--remove"))
+        .transpose()?;
     let mode = if digest.is_some() {
         Mode::Write
     } else {
@@ -203,8 +204,13 @@ pub async fn run_trust(
                 }
             }
             if removed.is_empty() {
+                let among = match from {
+                    None => String::new(),
+                    Some(TrustSet::TsaRoots) => " among its TSA roots".into(),
+                    Some(TrustSet::C2paAnchors) => " among its C2PA trust anchors".into(),
+                };
                 bail!(
-                    "the vault trusts no certificate with SHA-256 {d}; `custody trust` lists those it does"
+                    "the vault trusts no certificate with SHA-256 {d}{among}; `custody trust` lists those it does"
                 );
             }
         }
@@ -228,6 +234,56 @@ pub async fn run_trust(
         print_listed(C2PA_ANCHORS, &C2PA_ANCHORS.path(&dir), &c2pa);
     }
     Ok(if removed.iter().any(|c| !c["copy_error"].is_null()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn parse_sha256(hex: &str, option: &str) -> Result<Digest> {
+    hex.trim().parse::<Digest>().map_err(|_| {
+        anyhow::anyhow!(
+            "{option} takes a certificate's SHA-256, 64 hexadecimal digits as `custody trust` lists them; got {hex:?}"
+        )
+    })
+}
+
+/// `custody trust --restore SHA256`: trusts again a certificate the vault withdrew.
+async fn run_restore(cli: &Cli, actor: &str, hex: &str) -> Result<ExitCode> {
+    let d = parse_sha256(hex, "--restore")?;
+    let vault = open(cli, Mode::Write, actor).await?;
+    let result = async {
+        let mut restored = Vec::new();
+        for file in [TSA_ROOTS, C2PA_ANCHORS] {
+            if let Some(c) = file.restore(&vault, &d).await? {
+                eprintln!(
+                    "note: {d} is among the {} again (recorded as ledger entry {})",
+                    file.what,
+                    c.ledger_seq.unwrap_or_default()
+                );
+                if let Some(e) = &c.copy_error {
+                    eprintln!("warning: {e}");
+                }
+                restored.push(serde_json::json!({
+                    "file": file.file,
+                    "ledger_seq": c.ledger_seq,
+                    "copy_error": c.copy_error,
+                }));
+            }
+        }
+        if restored.is_empty() {
+            bail!(
+                "the vault withdrew no certificate with SHA-256 {d}; `custody trust --remove` withdraws one, `custody timestamp --roots` and `custody credentials --anchors` add new ones"
+            );
+        }
+        anyhow::Ok(restored)
+    }
+    .await;
+    let restored = finish_write_if(vault, result, |r| !r.is_empty()).await?;
+    if cli.json {
+        print_json(&serde_json::json!({ "restored": restored }))?;
+    }
+    Ok(if restored.iter().any(|c| !c["copy_error"].is_null()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

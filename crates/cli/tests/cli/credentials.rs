@@ -537,12 +537,23 @@ fn an_anchor_can_be_removed_and_a_planted_block_is_named() {
     let copy = std::fs::read_to_string(env.path("vault/keys/c2pa-anchors.pem")).unwrap();
     assert!(!copy.contains("BEGIN"), "{copy}");
     env.run(&["verify"]).ok();
-    // Removed once, it is not there to remove again; added again, it is trusted again.
+    // Removed once, it is not there to remove again; given again, it is not trusted
+    // again (the reason is repeated); restored, it is.
     env.run(&["trust", "--remove", &hex])
         .refused("trusts no certificate");
-    env.run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
+    let again = env
+        .run(&["credentials", "--anchors", root.cert.to_str().unwrap()])
         .ok();
+    assert!(
+        again.stderr.contains("not trusted again") && again.stderr.contains("reported stolen"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(trusted(&env), false);
+    env.run(&["trust", "--restore", &hex]).ok();
     assert_eq!(trusted(&env), true);
+    env.run(&["trust", "--restore", &hex])
+        .refused("withdrew no certificate");
 
     // Another kind of PEM block in a copy: openssl may read it as a trusted
     // certificate, so verify names it, and adding to the copy is refused.
@@ -563,7 +574,8 @@ fn an_anchor_can_be_removed_and_a_planted_block_is_named() {
         .refused("not certificates");
 }
 
-/// A removal refuses to drop a certificate put in the copy by hand, as an addition does.
+/// A withdrawal is recorded even while the copy holds a certificate put there by hand,
+/// which it leaves in place for verify to name, and says so (status 1).
 #[test]
 fn a_removal_keeps_what_was_planted_in_the_copy() {
     let Some(Newsroom { pki, root, .. }) = Newsroom::new() else {
@@ -578,12 +590,21 @@ fn a_removal_keeps_what_was_planted_in_the_copy() {
     let mut text = std::fs::read_to_string(&copy).unwrap();
     text.push_str(&std::fs::read_to_string(&planted.cert).unwrap());
     std::fs::write(&copy, &text).unwrap();
-    env.run(&["trust", "--remove", &sha256_hex(&root.der)])
-        .refused("does not record");
+    let r = env.run(&["trust", "--remove", &sha256_hex(&root.der)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("was not written again"), "{}", r.stderr);
+    assert!(!r.stderr.contains("record them too"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), text);
     let trust = env.run(&["--json", "trust"]).ok().json();
-    assert_eq!(
-        trust["c2pa_anchors"]["certificates"][0]["sha256"],
-        sha256_hex(&root.der)
+    let listed = trust["c2pa_anchors"]["certificates"].as_array().unwrap();
+    // Both are in the copy, neither is trusted.
+    assert!(listed.iter().all(|c| c["ledger_seq"].is_null()), "{trust}");
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.contains("withdrawn from trust in ledger entry")
+            && v.stdout.contains("does not record"),
+        "{}",
+        v.stdout
     );
 }

@@ -222,6 +222,10 @@ fn a_withdrawn_tsa_root_dates_nothing() {
         .ok();
     let shown = env.run(&["show", "ITM-000001"]).ok().stdout;
     assert!(shown.contains("existed no later than"), "{shown}");
+    // A TSA the vault never trusted stamps it too: its token dates nothing, before and
+    // after the only root is withdrawn.
+    let stranger = LocalTsa::start();
+    env.run(&["timestamp", "--tsa", stranger.url()]).ok();
 
     let hex = sha256_hex(&tsa.root.der);
     let blocker = env.path("vault/keys/tsa-roots.tmp/x");
@@ -252,8 +256,14 @@ fn a_withdrawn_tsa_root_dates_nothing() {
         "{}",
         r.stderr
     );
-    let v = env.run(&["verify"]).ok();
-    assert!(v.stdout.contains("no longer trusts"), "{}", v.stdout);
+    // The withdrawn root's token is noted; the untrusted TSA's is a problem.
+    let v = env.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("no longer trusts") && v.stdout.contains("0 configured trusted root"),
+        "{}",
+        v.stdout
+    );
     let human = env.run(&["show", "ITM-000001"]).ok().stdout;
     assert!(
         human.contains("timestamped: no token that covers this entry dates it")
@@ -261,8 +271,21 @@ fn a_withdrawn_tsa_root_dates_nothing() {
         "{human}"
     );
 
-    // Trusted again (a new entry), and a change of trust only a recovery signed.
-    env.run(&["timestamp", "--roots", &root]).ok();
+    // Given again, a withdrawn root is not trusted again; restored, it is (a new
+    // entry). Then a change of trust only a recovery signed.
+    let again = env.run(&["timestamp", "--roots", &root]).ok();
+    assert!(
+        again.stderr.contains("not trusted again"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        !env.run(&["show", "ITM-000001"])
+            .ok()
+            .stdout
+            .contains("existed no later than")
+    );
+    env.run(&["trust", "--restore", &hex]).ok();
     assert!(
         env.run(&["show", "ITM-000001"])
             .ok()
@@ -276,7 +299,7 @@ fn a_withdrawn_tsa_root_dates_nothing() {
         .max()
         .unwrap();
     std::fs::remove_file(latest).unwrap();
-    let v = env.run(&["verify"]).ok();
+    let v = env.run(&["verify"]);
     assert!(
         v.stderr
             .contains("covers changes of whom the vault trusts that no checkpoint covered before"),
