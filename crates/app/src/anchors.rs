@@ -58,6 +58,10 @@ pub struct Anchor {
     /// The `trust.added` entry that recorded it. None: it is in the file only, was not
     /// added through custody, and is not trusted.
     pub ledger_seq: Option<u64>,
+    /// For one in the file only: the `trust.removed` entry that withdrew it, if one did
+    /// (a copy that could not be written since).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_in: Option<u64>,
 }
 
 /// A certificate the ledger holds for a trust file.
@@ -533,12 +537,18 @@ impl TrustFile {
             // Each was parsed when it was read or recorded.
             .filter_map(|(der, ledger_seq)| {
                 let facts = custody_timestamp::certificate_facts(&der)?;
+                let withdrawn_in = ledger_seq
+                    .is_none()
+                    .then(|| ledgered.withdrawn.iter().find(|w| w.der == der))
+                    .flatten()
+                    .map(|w| w.ledger_seq);
                 Some(Anchor {
                     subject: facts.subject,
                     sha256: Digest::of(&der),
                     is_ca: facts.is_ca,
                     not_after: crate::credentials::rfc3339_of(facts.not_after),
                     ledger_seq,
+                    withdrawn_in,
                 })
             })
             .collect();

@@ -122,6 +122,13 @@ fn print_listed(file: TrustFile, path: &Path, list: &Listed) {
     let now = custody_app::credentials::rfc3339_of(std::time::SystemTime::now());
     for a in &list.certificates {
         outln!("  {}  sha256 {}", shown(&a.subject), a.sha256);
+        if let (None, Some(w)) = (a.ledger_seq, a.withdrawn_in) {
+            outln!(
+                "    NOT TRUSTED: withdrawn in ledger entry {w}, but still in the copy; `custody trust --remove {}` writes the copy again",
+                a.sha256
+            );
+            continue;
+        }
         let Some(seq) = a.ledger_seq else {
             outln!(
                 "    NOT TRUSTED: in the copy only, not recorded in the ledger (put there outside custody, or kept by an earlier release); check it, then record it with `{}`, or remove it from the file",

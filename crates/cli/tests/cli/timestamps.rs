@@ -249,6 +249,11 @@ fn a_withdrawn_tsa_root_dates_nothing() {
         "{}",
         v.stdout
     );
+    let listed = env.run(&["trust"]).ok().stdout;
+    assert!(
+        listed.contains("NOT TRUSTED: withdrawn in ledger entry"),
+        "{listed}"
+    );
     std::fs::remove_dir_all(env.path("vault/keys/tsa-roots.tmp")).unwrap();
     let r = env.run(&["trust", "--remove", &hex]).ok();
     assert!(
