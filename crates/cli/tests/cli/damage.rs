@@ -369,13 +369,7 @@ fn entries_signed_only_by_verifys_own_recovery_are_named() {
     env.init();
     env.write("in/a.bin", b"synthetic");
     env.run(&["ingest", "in"]).ok();
-    let dir = env.path("vault/ledger/checkpoints");
-    let latest = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
-    std::fs::remove_file(latest).unwrap();
+    remove_latest_checkpoint(&env);
     let v = env.run(&["verify", "--json"]).ok().json();
     assert_eq!(v["ok"], true, "{v}");
     let notes = v["notes"].to_string();

@@ -139,6 +139,17 @@ pub fn make_writable(path: &Path) {
     std::fs::set_permissions(path, p).unwrap();
 }
 
+/// Removes the newest signed checkpoint of the vault at `vault/`, as a command that
+/// stopped before signing one leaves the ledger.
+pub fn remove_latest_checkpoint(env: &Env) {
+    let latest = std::fs::read_dir(env.path("vault/ledger/checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    std::fs::remove_file(latest).unwrap();
+}
+
 /// The blob file of a digest in an embedded vault.
 pub fn blob_path(vault: &Path, hex: &str) -> PathBuf {
     vault

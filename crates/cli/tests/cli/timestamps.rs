@@ -297,13 +297,7 @@ fn a_withdrawn_tsa_root_dates_nothing() {
             .stdout
             .contains("existed no later than")
     );
-    let dir = env.path("vault/ledger/checkpoints");
-    let latest = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
-    std::fs::remove_file(latest).unwrap();
+    remove_latest_checkpoint(&env);
     let v = env.run(&["verify"]);
     assert!(
         v.stderr
