@@ -306,3 +306,51 @@ fn a_withdrawn_tsa_root_dates_nothing() {
         v.stderr
     );
 }
+
+/// In a vault that trusts no TSA root, a token's chain is left unchecked, but a TSA
+/// certificate already expired when it stamped still makes the token date nothing: its
+/// validity is checked over the certificates the token carries.
+#[test]
+fn without_roots_a_tsa_certificate_expired_at_gen_time_dates_nothing() {
+    use custody_testkit::pki::{DAY, Eku, Key};
+    use custody_testkit::tsa::{OpensslTsa, Server, TsaConfig};
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return;
+    }
+    let tsa = LocalTsa::start();
+    let now = std::time::SystemTime::now();
+    let expired = tsa.pki.tsa(
+        &tsa.root,
+        Key::P256,
+        "Expired TSA",
+        Eku::CriticalTimeStamping,
+        now - 3 * DAY,
+        now - DAY,
+    );
+    let server = Server::start(
+        OpensslTsa::new(&tsa.pki, &expired, &[&tsa.root], &TsaConfig::default()).handler(),
+    );
+    let env = Env::new();
+    env.init();
+    env.write("in/a.bin", &bytes(8, 5_000));
+    env.run(&["ingest", "in"]).ok();
+    let stamped = env.run(&["timestamp", "--tsa", &server.url]);
+    if stamped.code != 0 {
+        eprintln!("skipped: openssl would not stamp with an expired certificate");
+        return;
+    }
+    let shown = env.run(&["show", "ITM-000001", "--json"]).ok().json();
+    assert!(shown["timestamp"].is_null(), "{shown}");
+    assert!(
+        shown["timestamps_set_aside"][0]
+            .as_str()
+            .unwrap()
+            .contains("had already expired at genTime"),
+        "{shown}"
+    );
+    // A TSA whose certificate is in date still dates it, chain unchecked.
+    env.run(&["timestamp", "--tsa", tsa.url()]).ok();
+    let shown = env.run(&["show", "ITM-000001"]).ok().stdout;
+    assert!(shown.contains("existed no later than"), "{shown}");
+}
