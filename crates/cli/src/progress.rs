@@ -168,3 +168,25 @@ impl ByteProgress {
         self.pb.finish_and_clear();
     }
 }
+
+/// A spinner with a message, for work whose size is not known ahead (one file decoded,
+/// a vault's hashes grouped); hidden when standard error is not a terminal.
+pub struct Spinner(ProgressBar);
+
+impl Spinner {
+    pub fn new(message: &'static str) -> Self {
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if !std::io::stderr().is_terminal() {
+            pb.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+        );
+        pb.set_message(message);
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self(pb)
+    }
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

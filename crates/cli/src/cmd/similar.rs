@@ -41,6 +41,7 @@ pub struct ClustersArgs {
 
 pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode> {
     let vault = open(cli, Mode::Read, actor).await?;
+    let spinner = crate::progress::Spinner::new("looking for near-duplicates");
     let result = match (&a.item, &a.file) {
         (_, Some(path)) => {
             custody_app::similar::similar_to_file(&vault, path, a.max_distance).await
@@ -48,6 +49,7 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
         (Some(item), None) => custody_app::similar::similar(&vault, item, a.max_distance).await,
         (None, None) => anyhow::bail!("give an item, or a file with --file PATH"),
     };
+    spinner.finish();
     vault.close().await;
     let r = result?;
     if cli.json {
@@ -60,7 +62,9 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
 
 pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCode> {
     let vault = open(cli, Mode::Read, actor).await?;
+    let spinner = crate::progress::Spinner::new("grouping near-duplicates");
     let result = custody_app::similar::clusters(&vault, a.case.as_deref(), a.max_distance).await;
+    spinner.finish();
     vault.close().await;
     let report = result?;
     if report.unexamined > 0 {
