@@ -8,6 +8,18 @@ use custody_testkit::tsa::LocalTsa;
 
 use crate::support::*;
 
+/// A local TSA and an empty vault; `None` (said) without openssl.
+fn tsa_and_vault() -> Option<(LocalTsa, Env)> {
+    if !openssl_available() {
+        eprintln!("skipped: openssl not found on PATH");
+        return None;
+    }
+    let tsa = LocalTsa::start();
+    let env = Env::new();
+    env.init();
+    Some((tsa, env))
+}
+
 fn openssl_verify(env: &Env, tsa: &LocalTsa, checkpoint: &str, token: &str) -> (bool, String) {
     let certs = token.replace(".tst", ".certs.pem");
     let out = Command::new("openssl")
@@ -38,13 +50,9 @@ fn openssl_verify(env: &Env, tsa: &LocalTsa, checkpoint: &str, token: &str) -> (
 
 #[test]
 fn checkpoints_are_stamped_recorded_verified_and_openssl_agrees() {
-    if !openssl_available() {
-        eprintln!("skipped: openssl not found on PATH");
+    let Some((tsa, env)) = tsa_and_vault() else {
         return;
-    }
-    let tsa = LocalTsa::start();
-    let env = Env::new();
-    env.init();
+    };
     env.write("in/a.bin", &bytes(3, 50_000));
     env.run(&["ingest", "in"]).ok();
     let before = env.run(&["show", "ITM-000001"]).ok().stdout;
@@ -117,13 +125,9 @@ fn checkpoints_are_stamped_recorded_verified_and_openssl_agrees() {
 
 #[test]
 fn without_trusted_roots_the_chain_is_reported_unchecked() {
-    if !openssl_available() {
-        eprintln!("skipped: openssl not found on PATH");
+    let Some((tsa, env)) = tsa_and_vault() else {
         return;
-    }
-    let tsa = LocalTsa::start();
-    let env = Env::new();
-    env.init();
+    };
     env.run(&["timestamp", "--tsa", tsa.url()]).ok();
     let v = env.run(&["verify"]).ok();
     assert!(
@@ -136,13 +140,9 @@ fn without_trusted_roots_the_chain_is_reported_unchecked() {
 
 #[test]
 fn a_tsa_that_is_down_is_named_and_the_others_still_stamp() {
-    if !openssl_available() {
-        eprintln!("skipped: openssl not found on PATH");
+    let Some((tsa, env)) = tsa_and_vault() else {
         return;
-    }
-    let tsa = LocalTsa::start();
-    let env = Env::new();
-    env.init();
+    };
     // A port nobody listens on.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -172,13 +172,9 @@ fn a_tsa_that_is_down_is_named_and_the_others_still_stamp() {
 
 #[test]
 fn configured_tsas_stamp_new_checkpoints_automatically() {
-    if !openssl_available() {
-        eprintln!("skipped: openssl not found on PATH");
+    let Some((tsa, env)) = tsa_and_vault() else {
         return;
-    }
-    let tsa = LocalTsa::start();
-    let env = Env::new();
-    env.init();
+    };
     let root = tsa.root.cert.to_str().unwrap().to_owned();
     env.run(&[
         "timestamp",
@@ -208,13 +204,9 @@ fn configured_tsas_stamp_new_checkpoints_automatically() {
 /// recovery signed is named when the vault is next opened.
 #[test]
 fn a_withdrawn_tsa_root_dates_nothing() {
-    if !openssl_available() {
-        eprintln!("skipped: openssl not found on PATH");
+    let Some((tsa, env)) = tsa_and_vault() else {
         return;
-    }
-    let tsa = LocalTsa::start();
-    let env = Env::new();
-    env.init();
+    };
     env.write("in/a.bin", &bytes(5, 20_000));
     env.run(&["ingest", "in"]).ok();
     let root = tsa.root.cert.to_str().unwrap().to_owned();
@@ -314,11 +306,9 @@ fn a_withdrawn_tsa_root_dates_nothing() {
 fn without_roots_a_tsa_certificate_expired_at_gen_time_dates_nothing() {
     use custody_testkit::pki::{DAY, Eku, Key};
     use custody_testkit::tsa::{OpensslTsa, Server, TsaConfig};
-    if !openssl_available() {
-        eprintln!("skipped: openssl not found on PATH");
+    let Some((tsa, env)) = tsa_and_vault() else {
         return;
-    }
-    let tsa = LocalTsa::start();
+    };
     let now = std::time::SystemTime::now();
     let expired = tsa.pki.tsa(
         &tsa.root,
@@ -331,8 +321,6 @@ fn without_roots_a_tsa_certificate_expired_at_gen_time_dates_nothing() {
     let server = Server::start(
         OpensslTsa::new(&tsa.pki, &expired, &[&tsa.root], &TsaConfig::default()).handler(),
     );
-    let env = Env::new();
-    env.init();
     env.write("in/a.bin", &bytes(8, 5_000));
     env.run(&["ingest", "in"]).ok();
     let stamped = env.run(&["timestamp", "--tsa", &server.url]);
