@@ -79,12 +79,51 @@ pub const C2PA_SIGNER_PURPOSES: [&str; 4] = [
     "1.3.6.1.4.1.311.76.59.1.9",
 ];
 
-/// The vault's C2PA trust anchors, or why they cannot be read.
-pub async fn anchors_of(vault: &crate::Vault) -> Result<TrustAnchors, String> {
-    crate::anchors::C2PA_ANCHORS
-        .load(vault)
-        .await
+/// The C2PA trust anchors the vault trusts, and those it withdrew.
+pub struct SignerTrust {
+    pub anchors: TrustAnchors,
+    pub withdrawn: TrustAnchors,
+}
+
+/// The vault's C2PA trust, or why it cannot be read.
+pub async fn anchors_of(vault: &crate::Vault) -> Result<SignerTrust, String> {
+    let ledgered = crate::anchors::C2PA_ANCHORS.recorded(vault).await;
+    ledgered
+        .and_then(|l| {
+            Ok(SignerTrust {
+                anchors: crate::anchors::TrustFile::anchors(&l.trusted)?,
+                withdrawn: crate::anchors::TrustFile::anchors(&l.withdrawn)?,
+            })
+        })
         .map_err(|e| format!("this vault's C2PA trust anchors cannot be read ({e})"))
+}
+
+/// [`signer_check`] against the vault's trust: a chain that reaches a trusted anchor
+/// but goes through a certificate the vault withdrew (an intermediate, say, under a
+/// root it still trusts) vouches for nothing.
+pub fn judge_signer(
+    c2pa: &serde_json::Value,
+    trust: &Result<SignerTrust, String>,
+    stamp: Option<&StampCheck>,
+    now: SystemTime,
+) -> Option<SignerCheck> {
+    let anchors = trust
+        .as_ref()
+        .map(|t| t.anchors.clone())
+        .map_err(Clone::clone);
+    let mut check = signer_check(c2pa, &anchors, stamp, now)?;
+    let withdrawn = trust.as_ref().ok().map(|t| &t.withdrawn);
+    if let Some(w) = withdrawn.filter(|w| check.trusted && !w.is_empty())
+        && let Some(through) = signer_check(c2pa, &Ok(w.clone()), stamp, now).filter(|w| w.trusted)
+    {
+        check.trusted = false;
+        check.reason = Some(format!(
+            "its chain goes through {}, which this vault withdrew from its C2PA trust anchors (`custody trust` lists them)",
+            through.anchor.unwrap_or_default()
+        ));
+        check.anchor = None;
+    }
+    Some(check)
 }
 
 /// Judges the signer of the credentials recorded in `c2pa` (a record's `c2pa`), if a
@@ -256,15 +295,8 @@ pub fn expired_only(c2pa: &serde_json::Value) -> bool {
             })
 }
 
-/// The vault's TSA roots for judging time-stamps, or why they cannot be read.
-pub async fn roots_of(vault: &crate::Vault) -> Result<TrustAnchors, String> {
-    crate::timestamps::trust_anchors(vault).await.map_err(|e| {
-        format!("this vault's TSA roots cannot be read ({e}), so no time-stamp can be verified")
-    })
-}
-
-/// [`check`] with the roots as [`roots_of`] gives them: unreadable roots verify nothing
-/// and say why.
+/// [`check`] with the vault's TSA roots, or why they cannot be read: unreadable roots
+/// verify nothing and say why.
 pub fn check_against(
     c2pa: &serde_json::Value,
     roots: &Result<TrustAnchors, String>,

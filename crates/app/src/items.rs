@@ -242,49 +242,19 @@ pub async fn show(vault: &Vault, query: &str) -> Result<ItemView> {
     let c2pa = metadata
         .as_ref()
         .and_then(|m: &serde_json::Value| m.get("c2pa"));
-    let now = std::time::SystemTime::now();
     let c2pa_time_stamp = match c2pa {
         Some(c2pa) if c2pa.get("time_stamp").is_some() => {
-            crate::credentials::check_against(c2pa, &crate::credentials::roots_of(vault).await, now)
+            crate::credentials::check_against(c2pa, &Ok(trust.roots.clone()), now)
         }
         _ => None,
     };
     let c2pa_signer = match c2pa {
-        Some(c2pa) => {
-            let mut check = crate::credentials::signer_check(
-                c2pa,
-                &crate::credentials::anchors_of(vault).await,
-                c2pa_time_stamp.as_ref(),
-                now,
-            );
-            // A chain through a certificate the vault withdrew (an intermediate, say,
-            // under a root it still trusts) vouches for nothing.
-            if let Some(c) = check.as_mut().filter(|c| c.trusted) {
-                let withdrawn = crate::anchors::C2PA_ANCHORS
-                    .recorded(vault)
-                    .await
-                    .and_then(|l| crate::anchors::TrustFile::anchors(&l.withdrawn));
-                let through = match withdrawn {
-                    Ok(w) if !w.is_empty() => crate::credentials::signer_check(
-                        c2pa,
-                        &Ok(w),
-                        c2pa_time_stamp.as_ref(),
-                        now,
-                    )
-                    .filter(|w| w.trusted),
-                    _ => None,
-                };
-                if let Some(w) = through {
-                    c.trusted = false;
-                    c.reason = Some(format!(
-                        "its chain goes through {}, which this vault withdrew from its C2PA trust anchors (`custody trust` lists them)",
-                        w.anchor.unwrap_or_default()
-                    ));
-                    c.anchor = None;
-                }
-            }
-            check
-        }
+        Some(c2pa) => crate::credentials::judge_signer(
+            c2pa,
+            &crate::credentials::anchors_of(vault).await,
+            c2pa_time_stamp.as_ref(),
+            now,
+        ),
         None => None,
     };
     let implausible_times = metadata

@@ -98,11 +98,6 @@ pub async fn add_roots(vault: &Vault, pem: &[u8]) -> Result<crate::anchors::Chan
     crate::anchors::TSA_ROOTS.add(vault, pem).await
 }
 
-/// The TSA roots the vault's ledger records (none when it records none).
-pub async fn trust_anchors(vault: &Vault) -> Result<TrustAnchors> {
-    crate::anchors::TSA_ROOTS.load(vault).await
-}
-
 /// Whom the vault trusts for time-stamps: the roots it trusts, and those it trusted once
 /// and withdrew, whose tokens no longer date anything.
 #[derive(Default)]

@@ -554,6 +554,18 @@ fn an_anchor_can_be_removed_and_a_planted_block_is_named() {
     assert_eq!(trusted(&env), true);
     env.run(&["trust", "--restore", &hex])
         .refused("withdrew no certificate");
+    // Withdrawing the newsroom's signing CA, the signer's issuer, while its root stays
+    // trusted: the chain goes through it, so it vouches for nothing.
+    env.run(&["credentials", "--anchors", ca.cert.to_str().unwrap()])
+        .ok();
+    assert_eq!(trusted(&env), true);
+    env.run(&["trust", "--remove", &sha256_hex(&ca.der)]).ok();
+    let judged = env.run(&["show", "ITM-000001", "--json"]).ok().json()["c2pa_signer"].take();
+    assert_eq!(judged["trusted"], false, "{judged}");
+    assert!(
+        judged["reason"].as_str().unwrap().contains("withdrew"),
+        "{judged}"
+    );
 
     // Another kind of PEM block in a copy: openssl may read it as a trusted
     // certificate, so verify names it, and adding to the copy is refused.
