@@ -303,10 +303,12 @@ mod tests {
             Keyframe {
                 at_ms: 0,
                 hash: PHash(0x8000_0000_0000_0001),
+                turned: Default::default(),
             },
             Keyframe {
                 at_ms: 1_000,
                 hash: PHash(42),
+                turned: Default::default(),
             },
         ];
         let examined = |keyframes| Examined {

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use custody_model::{Digest, Item, ItemId};
-use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim};
+use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim, Turn, Turned};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -40,6 +40,17 @@ pub struct Neighbour {
     /// When the asked item is a video: where its own keyframe at that distance is shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_at_ms: Option<u64>,
+    /// When this neighbour is near the asked picture only once mirrored or turned
+    /// (`--turned`): what was done to the asked picture to give it ([`Turn::id`]).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "turn_id")]
+    pub turn: Option<Turn>,
+}
+
+fn turn_id<S: serde::Serializer>(t: &Option<Turn>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(t.id()),
+        None => s.serialize_none(),
+    }
 }
 
 /// One hashed keyframe of a video, as reported.
@@ -67,6 +78,8 @@ pub struct SimilarReport {
     pub keyframes: Vec<KeyframeHash>,
     pub algorithm: &'static str,
     pub max_distance: u32,
+    /// Whether mirrored and turned copies were looked for too (`--turned`).
+    pub turned: bool,
     /// Distinct images and videos in the index.
     pub indexed: usize,
     pub neighbours: Vec<Neighbour>,
@@ -78,6 +91,27 @@ struct Hashed {
     /// Where the keyframe is shown, in milliseconds from the start; `None` for an image.
     at_ms: Option<u64>,
     hash: PHash,
+    /// For an asked picture looked up as if mirrored or turned: how; `None` as it is.
+    turn: Option<Turn>,
+}
+
+impl Hashed {
+    fn upright(at_ms: Option<u64>, hash: PHash) -> Hashed {
+        Hashed {
+            at_ms,
+            hash,
+            turn: None,
+        }
+    }
+
+    /// The hashes of a picture as it would be if mirrored or turned.
+    fn turnings(at_ms: Option<u64>, turned: &Turned) -> impl Iterator<Item = Hashed> + '_ {
+        turned.iter().map(move |(turn, hash)| Hashed {
+            at_ms,
+            hash,
+            turn: Some(turn),
+        })
+    }
 }
 
 /// Every hash recorded for some bytes: an image's one, or a video's keyframes in the
@@ -93,16 +127,14 @@ struct Hashes {
 fn by_bytes(images: Vec<(Digest, u64)>, keyframes: Vec<(Digest, u64, u64)>) -> Vec<Hashes> {
     let mut all: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
     for (d, h) in images {
-        all.entry(d).or_default().push(Hashed {
-            at_ms: None,
-            hash: PHash(h),
-        });
+        all.entry(d)
+            .or_default()
+            .push(Hashed::upright(None, PHash(h)));
     }
     for (d, at_ms, h) in keyframes {
-        all.entry(d).or_default().push(Hashed {
-            at_ms: Some(at_ms),
-            hash: PHash(h),
-        });
+        all.entry(d)
+            .or_default()
+            .push(Hashed::upright(Some(at_ms), PHash(h)));
     }
     all.into_iter()
         .map(|(sha256, hashes)| Hashes { sha256, hashes })
@@ -164,6 +196,8 @@ struct Match {
     at_ms: Option<u64>,
     /// The matching keyframe of the video asked about.
     query_at_ms: Option<u64>,
+    /// The asked picture's turn that matched.
+    turn: Option<Turn>,
 }
 
 /// Every bytes with a hash within `max_distance` of one of `query`'s, each once with the
@@ -183,6 +217,7 @@ fn matches(bytes: &[Hashes], index: &Index, query: &[Hashed], max_distance: u32)
                 distance,
                 at_ms: theirs.at_ms,
                 query_at_ms: mine.at_ms,
+                turn: mine.turn,
             })
         })
         .collect();
@@ -223,17 +258,110 @@ pub struct FileAsked {
     pub in_vault: Vec<ItemId>,
 }
 
-pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<SimilarReport> {
+/// What `custody similar` looks for besides the picture as it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Looking {
+    pub max_distance: u32,
+    /// Also copies that were mirrored or turned by quarter turns: the asked picture is
+    /// decoded again and looked up as it would be after each of the seven turns.
+    pub turned: bool,
+}
+
+pub async fn similar(vault: &Vault, query: &str, looking: Looking) -> Result<SimilarReport> {
     let item = crate::items::resolve_bytes(vault, query).await?;
     let bytes = load(vault).await?;
     let Ok(own) = bytes.binary_search_by(|b| b.sha256.cmp(&item.sha256)) else {
         return Err(not_hashed(vault, &item).await?);
     };
-    let query_hashes = bytes[own].hashes.clone();
-    let mut report = near(vault, &bytes, &query_hashes, item.sha256, max_distance).await?;
+    let mut query_hashes = bytes[own].hashes.clone();
+    if looking.turned {
+        let turned = turnings_of_stored(vault, &item, &query_hashes).await?;
+        query_hashes.extend(turned);
+    }
+    let mut report = near(vault, &bytes, &query_hashes, item.sha256, looking).await?;
     report.neighbours.retain(|n| n.item != item.id);
     report.item = Some(item.id);
     Ok(report)
+}
+
+/// The hashes the stored copy of `item` would have if mirrored or turned, read again from
+/// the blob. Its upright hashes must be the recorded ones (`recorded`): a stored copy that
+/// no longer gives them is not looked up as if it were the item.
+async fn turnings_of_stored(
+    vault: &Vault,
+    item: &Item,
+    recorded: &[Hashed],
+) -> Result<Vec<Hashed>> {
+    let path = vault
+        .blobs()
+        .local_path(&item.sha256, false)
+        .ok_or_else(|| {
+            AppError::Invalid(
+                "this blob store keeps no local files; looking for turned copies needs them".into(),
+            )
+        })?;
+    let media_type = item.media_type.clone();
+    let id = item.id;
+    let hashed = tokio::task::spawn_blocking(move || picture_hashes(&path, &media_type, true))
+        .await
+        .map_err(|e| AppError::Invalid(format!("{id}: its stored copy could not be read: {e}")))?
+        .map_err(|e| AppError::Invalid(format!("{id}: its stored copy{e}")))?;
+    let upright: BTreeSet<(Option<u64>, PHash)> = hashed
+        .iter()
+        .filter(|h| h.turn.is_none())
+        .map(|h| (h.at_ms, h.hash))
+        .collect();
+    let wanted: BTreeSet<(Option<u64>, PHash)> =
+        recorded.iter().map(|h| (h.at_ms, h.hash)).collect();
+    if upright != wanted {
+        return Err(AppError::Invalid(format!(
+            "{id}: its stored copy no longer gives the perceptual hashes recorded for it, so it is not looked up turned; run `custody verify --full`"
+        )));
+    }
+    Ok(hashed.into_iter().filter(|h| h.turn.is_some()).collect())
+}
+
+/// The perceptual hashes of an image or a video's keyframes in a file (`media_type`
+/// says which), upright first and then, when `turned`, as if mirrored or turned. Runs on
+/// the calling thread. A refusal is the end of a sentence that names the file.
+fn picture_hashes(
+    path: &std::path::Path,
+    media_type: &str,
+    turned: bool,
+) -> std::result::Result<Vec<Hashed>, String> {
+    let mut out = Vec::new();
+    if custody_similar::is_hashable(media_type) {
+        if turned {
+            let t = custody_similar::hash_turnings_path(path, media_type)
+                .map_err(|e| format!(": {e}"))?;
+            out.push(Hashed::upright(None, t.hash));
+            out.extend(Hashed::turnings(None, &t.turned));
+        } else {
+            let h = custody_similar::hash_path(path, media_type).map_err(|e| format!(": {e}"))?;
+            out.push(Hashed::upright(None, h));
+        }
+    } else if custody_similar::has_keyframes(media_type) {
+        let frames = custody_similar::hash_keyframes_path(path).map_err(|e| format!(": {e}"))?;
+        if frames.is_empty() {
+            return Err(": no keyframe was found in it, so there is nothing to compare".into());
+        }
+        out.extend(
+            frames
+                .iter()
+                .map(|k| Hashed::upright(Some(k.at_ms), k.hash)),
+        );
+        if turned {
+            for k in &frames {
+                out.extend(Hashed::turnings(Some(k.at_ms), &k.turned));
+            }
+        }
+    } else {
+        return Err(format!(
+            " has no perceptual hash: {}",
+            unhashed_reason(media_type)
+        ));
+    }
+    Ok(out)
 }
 
 /// Near-duplicates in the vault of a file outside it (one just found online, say),
@@ -242,16 +370,16 @@ pub async fn similar(vault: &Vault, query: &str, max_distance: u32) -> Result<Si
 pub async fn similar_to_file(
     vault: &Vault,
     path: &std::path::Path,
-    max_distance: u32,
+    looking: Looking,
 ) -> Result<SimilarReport> {
     let shown = path.display().to_string();
     let path_owned = path.to_owned();
     let (sha256, media_type, hashed) =
-        tokio::task::spawn_blocking(move || hash_outside_file(&path_owned))
+        tokio::task::spawn_blocking(move || hash_outside_file(&path_owned, looking.turned))
             .await
             .map_err(|e| AppError::Invalid(format!("{shown}: could not be read: {e}")))??;
     let bytes = load(vault).await?;
-    let mut report = near(vault, &bytes, &hashed, sha256, max_distance).await?;
+    let mut report = near(vault, &bytes, &hashed, sha256, looking).await?;
     let in_vault = report
         .neighbours
         .iter()
@@ -267,8 +395,12 @@ pub async fn similar_to_file(
     Ok(report)
 }
 
-/// The SHA-256, media type and hashes of a file outside the vault, read on this thread.
-fn hash_outside_file(path: &std::path::Path) -> Result<(Digest, String, Vec<Hashed>)> {
+/// The SHA-256, media type and hashes of a file outside the vault (with those it would
+/// have if turned, when `turned`), read on this thread.
+fn hash_outside_file(
+    path: &std::path::Path,
+    turned: bool,
+) -> Result<(Digest, String, Vec<Hashed>)> {
     use std::io::Read;
     let shown = path.display();
     let unreadable =
@@ -295,34 +427,8 @@ fn hash_outside_file(path: &std::path::Path) -> Result<(Digest, String, Vec<Hash
         sha.update(&buf[..n]);
     }
     let media_type = crate::media::sniff(&header, meta.len());
-    let hashes = if custody_similar::is_hashable(&media_type) {
-        let h = custody_similar::hash_path(path, &media_type)
-            .map_err(|e| AppError::Invalid(format!("{shown}: {e}")))?;
-        vec![Hashed {
-            at_ms: None,
-            hash: h,
-        }]
-    } else if custody_similar::has_keyframes(&media_type) {
-        let frames = custody_similar::hash_keyframes_path(path)
-            .map_err(|e| AppError::Invalid(format!("{shown}: {e}")))?;
-        if frames.is_empty() {
-            return Err(AppError::Invalid(format!(
-                "{shown}: no keyframe was found in it, so there is nothing to compare"
-            )));
-        }
-        frames
-            .iter()
-            .map(|k| Hashed {
-                at_ms: Some(k.at_ms),
-                hash: k.hash,
-            })
-            .collect()
-    } else {
-        return Err(AppError::Invalid(format!(
-            "{shown} has no perceptual hash: {}",
-            unhashed_reason(&media_type)
-        )));
-    };
+    let hashes = picture_hashes(path, &media_type, turned)
+        .map_err(|e| AppError::Invalid(format!("{shown}{e}")))?;
     // The digest and the hashes come from two reads: a file changed meanwhile would
     // pair one version's digest with another's picture.
     let after = std::fs::metadata(path).map_err(unreadable)?;
@@ -343,8 +449,9 @@ async fn near(
     bytes: &[Hashes],
     query: &[Hashed],
     sha256: Digest,
-    max_distance: u32,
+    looking: Looking,
 ) -> Result<SimilarReport> {
+    let max_distance = looking.max_distance;
     let index = index_of(bytes, |_| true);
     let holders = |digest: Digest| {
         let filter = custody_store::ItemFilter {
@@ -363,6 +470,7 @@ async fn near(
         // Frames matter between different bytes only.
         at_ms: m.and_then(|m| m.at_ms),
         query_at_ms: m.and_then(|m| m.query_at_ms),
+        turn: m.and_then(|m| m.turn),
     };
     // The very same bytes, whether or not their hashes were recorded (an item ingested
     // with --no-extract has none).
@@ -386,10 +494,11 @@ async fn near(
         file: None,
         phash: query
             .iter()
-            .find(|h| h.at_ms.is_none())
+            .find(|h| h.at_ms.is_none() && h.turn.is_none())
             .map(|h| h.hash.to_string()),
         keyframes: query
             .iter()
+            .filter(|h| h.turn.is_none())
             .filter_map(|h| {
                 Some(KeyframeHash {
                     at_ms: h.at_ms?,
@@ -399,6 +508,7 @@ async fn near(
             .collect(),
         algorithm: custody_similar::ALGORITHM,
         max_distance,
+        turned: looking.turned,
         indexed: bytes.len(),
         neighbours,
     })
@@ -1020,13 +1130,7 @@ mod tests {
             [Some(0), Some(1_500), Some(3_000)]
         );
         let image = &bytes[position(&bytes, digest(1))];
-        assert_eq!(
-            image.hashes,
-            [Hashed {
-                at_ms: None,
-                hash: PHash(STILL)
-            }]
-        );
+        assert_eq!(image.hashes, [Hashed::upright(None, PHash(STILL))]);
     }
 
     #[test]
@@ -1042,13 +1146,15 @@ mod tests {
                     position: position(&bytes, digest(1)),
                     distance: 0,
                     at_ms: None,
-                    query_at_ms: None
+                    query_at_ms: None,
+                    turn: None
                 },
                 Match {
                     position: position(&bytes, digest(2)),
                     distance: 3,
                     at_ms: Some(1_500),
-                    query_at_ms: None
+                    query_at_ms: None,
+                    turn: None
                 },
             ],
             "the video once, at its closest frame; the stranger not at all"
@@ -1071,7 +1177,8 @@ mod tests {
                 position: position(&bytes, digest(1)),
                 distance: 3,
                 at_ms: None,
-                query_at_ms: Some(1_500)
+                query_at_ms: Some(1_500),
+                turn: None
             }],
             "two frames are within 10 of the image: it is reported once, at the closer"
         );
@@ -1100,10 +1207,7 @@ mod tests {
 
     #[test]
     fn the_closest_pair_decides_the_distance() {
-        let h = |at_ms, hash| Hashed {
-            at_ms,
-            hash: PHash(hash),
-        };
+        let h = |at_ms, hash| Hashed::upright(at_ms, PHash(hash));
         let video = [
             h(Some(0), near(STILL, 9)),
             h(Some(40), near(STILL, 2)),
@@ -1113,6 +1217,35 @@ mod tests {
         assert_eq!(closest(&image, &video), Some((2, image[0], video[1])));
         assert_eq!(closest(&video, &image), Some((2, video[1], image[0])));
         assert_eq!(closest(&video, &[]), None);
+    }
+
+    /// A turned hash of the asked picture finds what only a mirrored copy is near, and
+    /// says so; where the picture as it is comes as close, the match is upright.
+    #[test]
+    fn a_turned_match_names_its_turn_and_upright_wins_a_tie() {
+        let bytes = vault_hashes();
+        let index = index_of(&bytes, |_| true);
+        let mirrored_still = Hashed {
+            at_ms: None,
+            hash: PHash(near(STILL, 1)),
+            turn: Some(Turn::Mirrored),
+        };
+        let query = [Hashed::upright(None, PHash(!STILL)), mirrored_still];
+        let found = matches(&bytes, &index, &query, 10);
+        let image = found
+            .iter()
+            .find(|m| m.position == position(&bytes, digest(1)))
+            .unwrap();
+        assert_eq!((image.distance, image.turn), (1, Some(Turn::Mirrored)));
+        let tie = [
+            Hashed::upright(None, PHash(STILL)),
+            Hashed {
+                turn: Some(Turn::HalfTurn),
+                ..Hashed::upright(None, PHash(STILL))
+            },
+        ];
+        let found = matches(&bytes, &index, &tie, 10);
+        assert!(found.iter().all(|m| m.turn.is_none()), "{found:?}");
     }
 
     #[test]

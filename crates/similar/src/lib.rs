@@ -20,7 +20,9 @@
 //! Orientation: the hash describes the picture as displayed. An EXIF Orientation tag is
 //! applied before hashing, so a phone photo stored sideways with a tag and a messenger
 //! copy whose pixels were turned upright hash alike. A copy whose pixels were rotated or
-//! mirrored by hand, without a matching tag, is a different picture to this hash.
+//! mirrored by hand, without a matching tag, is a different picture to this hash; it is
+//! found by looking up the hashes the asked picture would have if turned
+//! ([`hash_turnings_path`], [`Keyframe::turned`]).
 
 mod budget;
 mod cluster;
@@ -30,6 +32,7 @@ mod heif;
 mod index;
 mod jpeg;
 mod phash;
+mod turn;
 mod video;
 
 use std::fmt;
@@ -41,6 +44,7 @@ pub use cluster::{Appearance, TimeBasis, TimeClaim, earliest_provable_appearance
 pub use error::{HashError, ParseHashError, is_read_failure};
 pub use index::Index;
 pub use jpeg::MAX_PIXELS;
+pub use turn::{Turn, Turned, Turnings};
 pub use video::{
     Keyframe, MAX_KEYFRAMES, StreamFacts, VideoRead, has_keyframes, hash_keyframes,
     hash_keyframes_path, read_video, read_video_path,
@@ -64,7 +68,7 @@ pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 const MAX_DECODE_ALLOC: u64 = 1024 * 1024 * 1024;
 
 /// A 64-bit perceptual hash. Written as 16 lower-case hex digits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PHash(pub u64);
 
 impl PHash {
@@ -178,6 +182,12 @@ pub fn hash_reader(mut r: impl Read, media_type: &str) -> Result<PHash, HashErro
     hash_bytes(&data, media_type)
 }
 
+/// [`hash_path`], with the hashes the picture would have if mirrored or turned.
+pub fn hash_turnings_path(path: &Path, media_type: &str) -> Result<Turnings, HashError> {
+    let data = read_whole(path)?;
+    Ok(Turnings::of(&grid_of(&data, media_type)?))
+}
+
 /// Reads the file at `path` and hashes it.
 ///
 /// The bytes go through a per-thread buffer that is reused from call to call, so that
@@ -215,8 +225,28 @@ pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
     })
 }
 
+/// The whole file at `path`, at most [`MAX_INPUT_BYTES`], in a buffer of its own.
+fn read_whole(path: &Path) -> Result<Vec<u8>, HashError> {
+    let io = |source| HashError::Io {
+        path: Some(path.to_owned()),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > MAX_INPUT_BYTES {
+        return Err(HashError::InputTooLarge {
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    file.take(MAX_INPUT_BYTES)
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    Ok(data)
+}
+
 /// The upright 32×32 grid of an image.
-fn grid_of(data: &[u8], media_type: &str) -> Result<phash::Grid, HashError> {
+pub(crate) fn grid_of(data: &[u8], media_type: &str) -> Result<phash::Grid, HashError> {
     if heif::sniff(data) {
         return heif::grid(data);
     }

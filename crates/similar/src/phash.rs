@@ -242,6 +242,12 @@ fn zigzag(n: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// The stored hash's 64 bits ([`Variant::ZigzagAc`]) of a grid already in display
+/// orientation.
+pub(crate) fn hash_bits(g: &Grid) -> u64 {
+    bits(g, Variant::ZigzagAc)
+}
+
 /// The 64 bits of a grid already in display orientation. Bit 63 (the most significant)
 /// is the first coefficient, so the hex form reads in coefficient order.
 pub(crate) fn bits(g: &Grid, variant: Variant) -> u64 {

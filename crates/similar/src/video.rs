@@ -22,6 +22,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use crate::turn::{Turned, Turnings};
 use crate::{HashError, PHash, phash};
 
 mod annexb;
@@ -76,6 +77,21 @@ const WALK_WINDOW: u64 = 8 * 1024;
 pub struct Keyframe {
     pub at_ms: u64,
     pub hash: PHash,
+    /// The hashes the keyframe would have if mirrored or turned (`custody similar
+    /// --turned`); not stored.
+    pub turned: Turned,
+}
+
+impl Keyframe {
+    /// The keyframe shown at `at_ms` whose grid, in display orientation, is `grid`.
+    pub(crate) fn of(at_ms: u64, grid: &phash::Grid) -> Keyframe {
+        let t = Turnings::of(grid);
+        Keyframe {
+            at_ms,
+            hash: t.hash,
+            turned: t.turned,
+        }
+    }
 }
 
 /// Whether a media type names a video whose keyframes [`hash_keyframes_path`] hashes.
@@ -267,10 +283,7 @@ fn hash_frames<R: Read + Seek>(
             }
         })?;
         let grid = phash::orient(&decode(coding, &data)?, orientation);
-        out.push(Keyframe {
-            at_ms,
-            hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
-        });
+        out.push(Keyframe::of(at_ms, &grid));
     }
     Ok(out)
 }

@@ -188,3 +188,62 @@ fn a_later_scan_rewriting_luma_dc_leaves_the_file_to_the_general_decoder() {
         assert!(err.contains("later scan"), "{name}: {err}");
     }
 }
+
+/// A copy mirrored or turned by hand is near the hash the asked picture would have after
+/// that very turn, and after no other: each [`Turn`] names what was done to it. Also
+/// through JPEG (the DC-only path) at another size and quality.
+#[test]
+fn each_mirrored_or_turned_copy_is_named_by_its_turn() {
+    use custody_similar::{Turn, hash_turnings_path};
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::load_from_memory(&data("picture.png")).unwrap();
+    let asked = dir.path().join("asked.png");
+    img.save(&asked).unwrap();
+    let t = hash_turnings_path(&asked, "image/png").unwrap();
+    assert_eq!(
+        t.hash,
+        hash_bytes(&data("picture.png"), "image/png").unwrap()
+    );
+    for (turn, copy) in [
+        (Turn::Mirrored, img.fliph()),
+        (Turn::HalfTurn, img.rotate180()),
+        (Turn::UpsideDown, img.flipv()),
+        (Turn::Transposed, img.rotate90().fliph()),
+        (Turn::QuarterClockwise, img.rotate90()),
+        (Turn::Transversed, img.rotate270().fliph()),
+        (Turn::QuarterAnticlockwise, img.rotate270()),
+    ] {
+        let small = copy.resize(
+            copy.width() * 2 / 3,
+            copy.height() * 2 / 3,
+            image::imageops::FilterType::Triangle,
+        );
+        let path = dir.path().join(format!("{}.jpg", turn.id()));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 70)
+            .encode_image(&small.to_rgb8())
+            .unwrap();
+        std::fs::write(&path, &jpeg).unwrap();
+        let found = hash_path(&path, "image/jpeg").unwrap();
+        let mut by_distance: Vec<(u32, Option<Turn>)> = t
+            .turned
+            .iter()
+            .map(|(u, h)| (h.distance(&found), Some(u)))
+            .chain([(t.hash.distance(&found), None)])
+            .collect();
+        by_distance.sort();
+        eprintln!("{}: {by_distance:?}", turn.id());
+        assert_eq!(
+            by_distance[0].1,
+            Some(turn),
+            "{}: {by_distance:?}",
+            turn.id()
+        );
+        assert!(by_distance[0].0 <= 6, "{}: {by_distance:?}", turn.id());
+        assert!(
+            by_distance[1].0 > custody_similar::DEFAULT_MAX_DISTANCE,
+            "{}: {by_distance:?}",
+            turn.id()
+        );
+    }
+}

@@ -1507,3 +1507,24 @@ fn transport_and_program_streams_say_what_their_video_is() {
     assert_eq!(mp4.stream, None);
     assert_eq!(mp4.keyframes.unwrap().len(), 3);
 }
+
+/// A video's keyframes carry the hashes they would have if turned: a still turned by hand
+/// from a video is near the keyframe's turned hash, not its own.
+#[test]
+fn keyframes_carry_their_turned_hashes() {
+    use custody_similar::Turn;
+    let img = image::open(data("picture.png")).unwrap().to_rgb8();
+    let mirrored = png_hash(&image::imageops::flip_horizontal(&img));
+    let frames = hash_keyframes_path(&data("clip_h264.mp4")).unwrap();
+    assert!(!frames.is_empty());
+    for k in &frames {
+        let (turn, h) = k
+            .turned
+            .iter()
+            .min_by_key(|(_, h)| h.distance(&mirrored))
+            .unwrap();
+        assert_eq!(turn, Turn::Mirrored, "{k:?}");
+        assert!(h.distance(&mirrored) <= 4, "{h} vs {mirrored}");
+        assert!(k.hash.distance(&mirrored) > 10, "{} vs {mirrored}", k.hash);
+    }
+}

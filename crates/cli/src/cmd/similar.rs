@@ -25,6 +25,11 @@ pub struct SimilarArgs {
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
           value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
+    /// Also find copies that were mirrored or turned (by quarter turns) before they were
+    /// posted again: the picture is decoded again and looked up as it would be after
+    /// each of the seven turns, and a neighbour found that way says which.
+    #[arg(long)]
+    pub turned: bool,
 }
 
 #[derive(Args, Debug)]
@@ -42,11 +47,13 @@ pub struct ClustersArgs {
 pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode> {
     let vault = open(cli, Mode::Read, actor).await?;
     let spinner = crate::progress::Spinner::new("looking for near-duplicates");
+    let looking = custody_app::similar::Looking {
+        max_distance: a.max_distance,
+        turned: a.turned,
+    };
     let result = match (&a.item, &a.file) {
-        (_, Some(path)) => {
-            custody_app::similar::similar_to_file(&vault, path, a.max_distance).await
-        }
-        (Some(item), None) => custody_app::similar::similar(&vault, item, a.max_distance).await,
+        (_, Some(path)) => custody_app::similar::similar_to_file(&vault, path, looking).await,
+        (Some(item), None) => custody_app::similar::similar(&vault, item, looking).await,
         (None, None) => anyhow::bail!("give an item, or a file with --file PATH"),
     };
     spinner.finish();
@@ -123,10 +130,15 @@ fn print_similar(r: &custody_app::similar::SimilarReport) {
         (None, None) => String::new(),
     };
     outln!(
-        "{asked} ({hashed}): {} item{} within distance {}: {} other image{s} or video{s} of the {} distinct images and videos hashed in the vault{}",
+        "{asked} ({hashed}): {} item{} within distance {}{}: {} other image{s} or video{s} of the {} distinct images and videos hashed in the vault{}",
         r.neighbours.len(),
         if r.neighbours.len() == 1 { "" } else { "s" },
         r.max_distance,
+        if r.turned {
+            " as it is or mirrored or turned"
+        } else {
+            ""
+        },
         files.len(),
         r.indexed,
         match r.neighbours.iter().filter(|n| n.same_bytes).count() {
@@ -150,8 +162,12 @@ fn print_similar(r: &custody_app::similar::SimilarReport) {
         .into_iter()
         .flatten()
         .collect();
+        let turn = n
+            .turn
+            .map(|t| format!("  (this picture {})", t.describe()))
+            .unwrap_or_default();
         outln!(
-            "  {}  {what:<12} {}  {}  {}{frames}",
+            "  {}  {what:<12} {}  {}  {}{frames}{turn}",
             n.item,
             &n.sha256.to_hex()[..16],
             shown(n.case.as_deref().unwrap_or("-")),

@@ -1464,3 +1464,156 @@ fn case_names_cannot_forge_lines_of_the_text_output() {
         );
     }
 }
+
+/// A copy mirrored or turned before it was posted again is not a near-duplicate of the
+/// picture as it is; `--turned` finds it and says how it was turned, for an item and for
+/// a file outside the vault. A stored copy that no longer gives its recorded hash is not
+/// looked up turned.
+#[test]
+fn turned_finds_mirrored_and_turned_copies_and_says_how() {
+    let env = Env::new();
+    env.init();
+    let original = scene(2, 800, 600);
+    env.write("a/original.jpg", &jpeg(&original, 92));
+    env.run(&["ingest", "a", "--case", "A"]).ok();
+    let small = |img: &image::RgbImage| {
+        let (w, h) = (img.width() * 3 / 5, img.height() * 3 / 5);
+        image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle)
+    };
+    env.write(
+        "b/mirrored.jpg",
+        &jpeg(&small(&image::imageops::flip_horizontal(&original)), 75),
+    );
+    env.write(
+        "b/quarter.jpg",
+        &jpeg(&small(&image::imageops::rotate90(&original)), 75),
+    );
+    env.write("b/stranger.jpg", &jpeg(&scene(5, 800, 600), 92));
+    env.run(&["ingest", "b", "--case", "B"]).ok();
+
+    let neighbours = |r: &serde_json::Value| -> Vec<(String, Option<String>)> {
+        r["neighbours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["name"].as_str().unwrap().to_owned(),
+                    n["turn"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let plain = env.run(&["similar", "ITM-000001", "--json"]).ok().json();
+    assert_eq!(plain["turned"], false);
+    assert!(neighbours(&plain).is_empty(), "{plain}");
+
+    let r = env
+        .run(&["similar", "ITM-000001", "--turned", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["turned"], true);
+    let mut found = neighbours(&r);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("mirrored.jpg".to_owned(), Some("mirrored".to_owned())),
+            (
+                "quarter.jpg".to_owned(),
+                Some("rotated-90-clockwise".to_owned())
+            ),
+        ],
+        "{r}"
+    );
+    let text = env.run(&["similar", "ITM-000001", "--turned"]).ok().stdout;
+    assert!(
+        text.contains("as it is or mirrored or turned")
+            && text.contains("mirrored.jpg  (this picture mirrored left to right)")
+            && text.contains("quarter.jpg  (this picture turned a quarter turn clockwise)"),
+        "{text}"
+    );
+    // From the mirrored copy, the original is the mirrored one; the quarter-turned copy
+    // is the mirrored copy mirrored across its other diagonal.
+    let r = env
+        .run(&["similar", "ITM-000002", "--turned", "--json"])
+        .ok()
+        .json();
+    let mut found = neighbours(&r);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("original.jpg".to_owned(), Some("mirrored".to_owned())),
+            ("quarter.jpg".to_owned(), Some("transversed".to_owned())),
+        ],
+        "{r}"
+    );
+
+    // A file found online, mirrored: looked up turned, it finds the original.
+    env.write(
+        "outside/found.jpg",
+        &jpeg(&image::imageops::flip_horizontal(&original), 60),
+    );
+    let r = env
+        .run(&[
+            "similar",
+            "--file",
+            "outside/found.jpg",
+            "--turned",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        neighbours(&r).contains(&("original.jpg".to_owned(), Some("mirrored".to_owned()))),
+        "{r}"
+    );
+
+    // The stored copy damaged: refused, with what to do.
+    let blob = blob_path(
+        &env.path("vault"),
+        &sha256_hex(&std::fs::read(env.path("a/original.jpg")).unwrap()),
+    );
+    make_writable(&blob);
+    std::fs::write(&blob, jpeg(&scene(7, 800, 600), 92)).unwrap();
+    env.run(&["similar", "ITM-000001", "--turned"]).refused(
+        "ITM-000001: its stored copy no longer gives the perceptual hashes recorded for it, so it is not looked up turned; run `custody verify --full`",
+    );
+}
+
+/// A video looked up turned: a still mirrored by hand from it is found, at the keyframe
+/// that shows it, and the video's stored copy is read again for it.
+#[test]
+fn a_video_looked_up_turned_finds_a_mirrored_still() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data");
+    let env = Env::new();
+    env.init();
+    env.write(
+        "dump/clip.mp4",
+        &std::fs::read(data.join("clip_h264.mp4")).unwrap(),
+    );
+    let picture = image::open(data.join("picture.png")).unwrap().to_rgb8();
+    env.write(
+        "dump/still.jpg",
+        &jpeg(&image::imageops::flip_horizontal(&picture), 80),
+    );
+    env.run(&["ingest", "dump"]).ok();
+    let clip = item_id(&env, "clip.mp4");
+    let plain = env.run(&["similar", &clip, "--json"]).ok().json();
+    assert_eq!(plain["neighbours"], serde_json::json!([]), "{plain}");
+    let r = env
+        .run(&["similar", &clip, "--turned", "--json"])
+        .ok()
+        .json();
+    let n = &r["neighbours"].as_array().unwrap()[..];
+    assert_eq!(n.len(), 1, "{r}");
+    assert_eq!(n[0]["name"], "still.jpg", "{r}");
+    assert_eq!(n[0]["turn"], "mirrored", "{r}");
+    assert!(n[0]["query_at_ms"].is_u64(), "{r}");
+    assert!(!r["keyframes"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(
+        r["keyframes"], plain["keyframes"],
+        "only upright hashes are listed"
+    );
+}

@@ -27,9 +27,8 @@
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::{
-    Codec, Coding, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, annexb, avc_config,
-    corrupt, decode, decode_stream, hevc_config, io_error, keep_hashed, no_video_track, phash,
-    ranks,
+    Codec, Coding, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, Stream, annexb, avc_config, corrupt,
+    decode, decode_stream, hevc_config, io_error, keep_hashed, no_video_track, phash, ranks,
 };
 use crate::HashError;
 
@@ -175,20 +174,17 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     let mut results = Vec::with_capacity(chosen.len());
     for (number, offset, size) in chosen {
         results.push(
-            hash_frame(r, &video, kind, &mut params, number, offset, size).map(|hash| {
+            hash_frame(r, &video, kind, &mut params, number, offset, size).map(|grid| {
                 let shown_at = u128::from(video.start + number) * u128::from(video.scale) * 1000
                     / u128::from(video.rate);
-                Keyframe {
-                    at_ms: u64::try_from(shown_at).unwrap_or(u64::MAX),
-                    hash,
-                }
+                Keyframe::of(u64::try_from(shown_at).unwrap_or(u64::MAX), &grid)
             }),
         );
     }
     keep_hashed(results)
 }
 
-/// Reads, decodes and hashes one keyframe.
+/// Reads and decodes one keyframe, to its grid in display orientation.
 fn hash_frame<R: Read + Seek>(
     r: &mut R,
     video: &Video,
@@ -197,7 +193,7 @@ fn hash_frame<R: Read + Seek>(
     number: u64,
     offset: u64,
     size: u32,
-) -> Result<PHash, HashError> {
+) -> Result<phash::Grid, HashError> {
     if u64::from(size) > MAX_FRAME_BYTES {
         return Err(corrupt(format!(
             "frame {} is {size} bytes, more than {MAX_FRAME_BYTES}",
@@ -206,7 +202,7 @@ fn hash_frame<R: Read + Seek>(
     }
     let data = read(r, offset, size)?;
     Ok(match kind {
-        Kind::Mjpeg => crate::hash_bytes(&with_huffman_tables(&data), "image/jpeg")?,
+        Kind::Mjpeg => crate::grid_of(&with_huffman_tables(&data), "image/jpeg")?,
         Kind::AnnexB(codec) => {
             let own = annexb::leading_parameters(codec, &data);
             let mut stream = Stream {
@@ -228,17 +224,11 @@ fn hash_frame<R: Read + Seek>(
                     None => params.push((t, nal)),
                 }
             }
-            PHash(phash::bits(
-                &decode_stream(codec, &stream)?,
-                phash::Variant::ZigzagAc,
-            ))
+            decode_stream(codec, &stream)?
         }
         Kind::Prefixed(codec) => {
             let coding = video.coding(codec)?;
-            PHash(phash::bits(
-                &decode(&coding, &data)?,
-                phash::Variant::ZigzagAc,
-            ))
+            decode(&coding, &data)?
         }
     })
 }

@@ -5,8 +5,8 @@
 //! units and decoded.
 
 use super::{
-    Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, PHash, Stream, StreamFacts, VideoRead,
-    corrupt, decode_stream, keep_hashed, phash, ranks,
+    Codec, Keyframe, MAX_FRAME_BYTES, MAX_KEYFRAMES, Stream, StreamFacts, VideoRead, corrupt,
+    decode_stream, keep_hashed, ranks,
 };
 use super::{annexb, sps};
 use crate::HashError;
@@ -201,10 +201,9 @@ fn hash_noting(
                     }
                     decode_stream(codec, &stream)
                 });
-                results.push(picture.map(|grid| Keyframe {
-                    at_ms: (pts.saturating_sub(base) + 45) / 90,
-                    hash: PHash(phash::bits(&grid, phash::Variant::ZigzagAc)),
-                }));
+                results.push(
+                    picture.map(|grid| Keyframe::of((pts.saturating_sub(base) + 45) / 90, &grid)),
+                );
             }
             rank += 1;
         }
