@@ -651,6 +651,10 @@ pub struct Member {
     /// one closest to that member's) is shown, in milliseconds from the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_ms: Option<u64>,
+    /// When this member is nearest the reference member's picture mirrored or turned
+    /// (`--turned`): how ([`Turn::id`]).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "turn_id")]
+    pub turn: Option<Turn>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -888,7 +892,8 @@ pub struct Clusters {
     pub unexamined: usize,
 }
 
-pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> Result<Clusters> {
+pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Result<Clusters> {
+    let max_distance = looking.max_distance;
     let bytes = load(vault).await?;
     // Items by digest, limited to the case when one is given.
     let filter = custody_store::ItemFilter {
@@ -920,12 +925,28 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
     // One entry per picture (an image, or one keyframe of a video): a group is one
     // picture, and a video is a member of the group of each picture it shows, once.
     let index = index_by_picture(&bytes, |d| items_by_digest.contains_key(d));
+    let (turned, mut turn_notes) = if looking.turned {
+        turnings_in_scope(vault, &bytes, &items_by_digest).await?
+    } else {
+        Default::default()
+    };
     let proofs = Proofs::of(vault).await?;
     // Each group: its items, and per bytes the hashes that are in the group.
     type Group<'i> = (Vec<&'i Item>, BTreeMap<Digest, Vec<Hashed>>);
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut grouped: BTreeSet<Digest> = BTreeSet::new();
-    for group in index.clusters(max_distance) {
+    let pictures = if looking.turned {
+        join_turned(
+            &bytes,
+            &index,
+            index.clusters(max_distance),
+            &turned,
+            max_distance,
+        )
+    } else {
+        index.clusters(max_distance)
+    };
+    for group in pictures {
         let mut in_group: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
         for id in group {
             let (position, k) = (id as usize / PER_BYTES, id as usize % PER_BYTES);
@@ -981,9 +1002,13 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
                         not_used: c.not_used.clone(),
                     })
                     .collect(),
-                notes,
+                notes: notes
+                    .into_iter()
+                    .chain(turn_notes.remove(&item.sha256))
+                    .collect(),
                 distance: 0,
                 at_ms: None,
+                turn: None,
             });
             // Readings that cannot be true take no part in the choice.
             let usable: Vec<&Candidate> = times.iter().filter(|c| c.not_used.is_none()).collect();
@@ -1026,10 +1051,19 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
             .map(|m| m.sha256);
         if let Some(r) = reference {
             let of = |d: &Digest| hashes_of.get(d).map(Vec::as_slice).unwrap_or_default();
+            // The reference's pictures upright first, then turned: upright wins a tie.
+            let mut mine = of(&r).to_vec();
+            if let Some(t) = turned.get(&r) {
+                mine.extend(
+                    t.iter()
+                        .filter(|h| of(&r).iter().any(|u| u.at_ms == h.at_ms)),
+                );
+            }
             for m in &mut members {
-                if let Some((distance, _, theirs)) = closest(of(&r), of(&m.sha256)) {
+                if let Some((distance, ours, theirs)) = closest(&mine, of(&m.sha256)) {
                     m.distance = distance;
                     m.at_ms = theirs.at_ms;
+                    m.turn = ours.turn;
                 }
             }
         }
@@ -1041,6 +1075,161 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, max_distance: u32) -> R
         items: items_by_digest.values().map(Vec::len).sum(),
         unexamined,
     })
+}
+
+/// Turned hashes of every image and video in scope, read again from their stored copies
+/// on all cores, by digest; and, by digest, why one could not be looked up turned.
+async fn turnings_in_scope(
+    vault: &Vault,
+    bytes: &[Hashes],
+    in_scope: &BTreeMap<Digest, Vec<Item>>,
+) -> Result<(BTreeMap<Digest, Vec<Hashed>>, BTreeMap<Digest, String>)> {
+    let mut todo = Vec::new();
+    for b in bytes {
+        let Some(item) = in_scope.get(&b.sha256).and_then(|items| items.first()) else {
+            continue;
+        };
+        let path = vault.blobs().local_path(&b.sha256, false).ok_or_else(|| {
+            AppError::Invalid(
+                "this blob store keeps no local files; looking for turned copies needs them".into(),
+            )
+        })?;
+        todo.push((b.clone(), item.media_type.clone(), path));
+    }
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    tokio::task::spawn_blocking(move || {
+        let queue = std::sync::Mutex::new(todo);
+        let (turned, notes) = (
+            std::sync::Mutex::new(BTreeMap::new()),
+            std::sync::Mutex::new(BTreeMap::new()),
+        );
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let next = queue.lock().expect("not poisoned").pop();
+                        let Some((b, media_type, path)) = next else {
+                            break;
+                        };
+                        match stored_turnings(&path, &media_type, &b.hashes) {
+                            Ok(t) => {
+                                turned.lock().expect("not poisoned").insert(b.sha256, t);
+                            }
+                            Err(why) => {
+                                notes.lock().expect("not poisoned").insert(
+                                    b.sha256,
+                                    format!("not looked up mirrored or turned: {why}"),
+                                );
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (
+            turned.into_inner().expect("not poisoned"),
+            notes.into_inner().expect("not poisoned"),
+        )
+    })
+    .await
+    .map_err(|e| AppError::Invalid(format!("turned copies could not be looked for: {e}")))
+}
+
+/// The turned hashes of a stored copy whose upright hashes must be `recorded`; a
+/// refusal says why.
+fn stored_turnings(
+    path: &std::path::Path,
+    media_type: &str,
+    recorded: &[Hashed],
+) -> std::result::Result<Vec<Hashed>, String> {
+    let hashed =
+        picture_hashes(path, media_type, true).map_err(|e| format!("its stored copy{e}"))?;
+    let upright: BTreeSet<(Option<u64>, PHash)> = hashed
+        .iter()
+        .filter(|h| h.turn.is_none())
+        .map(|h| (h.at_ms, h.hash))
+        .collect();
+    let wanted: BTreeSet<(Option<u64>, PHash)> =
+        recorded.iter().map(|h| (h.at_ms, h.hash)).collect();
+    if upright != wanted {
+        return Err(
+            "its stored copy no longer gives the perceptual hashes recorded for it; run `custody verify --full`"
+                .into(),
+        );
+    }
+    Ok(hashed.into_iter().filter(|h| h.turn.is_some()).collect())
+}
+
+/// The groups of pictures (`groups`, of ids of [`index_by_picture`]) joined where a
+/// picture turned is within `max_distance` of another: a mirrored copy joins the group
+/// of what it copies. Pictures alone in the index become groups when so joined.
+fn join_turned(
+    bytes: &[Hashes],
+    index: &Index,
+    groups: Vec<Vec<u64>>,
+    turned: &BTreeMap<Digest, Vec<Hashed>>,
+    max_distance: u32,
+) -> Vec<Vec<u64>> {
+    let mut group_of: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut members: Vec<Vec<u64>> = Vec::new();
+    for g in groups {
+        for &id in &g {
+            group_of.insert(id, members.len());
+        }
+        members.push(g);
+    }
+    let mut joined: Vec<usize> = (0..members.len()).collect();
+    fn root(joined: &mut [usize], mut g: usize) -> usize {
+        while joined[g] != g {
+            joined[g] = joined[joined[g]];
+            g = joined[g];
+        }
+        g
+    }
+    let mut group = |id: u64, members: &mut Vec<Vec<u64>>, joined: &mut Vec<usize>| {
+        *group_of.entry(id).or_insert_with(|| {
+            members.push(vec![id]);
+            joined.push(joined.len());
+            members.len() - 1
+        })
+    };
+    for (position, b) in bytes.iter().enumerate() {
+        let Some(turns) = turned.get(&b.sha256) else {
+            continue;
+        };
+        for t in turns {
+            let Some(k) = b.hashes.iter().position(|h| h.at_ms == t.at_ms) else {
+                continue;
+            };
+            let id = (position * PER_BYTES + k) as u64;
+            for (other, _) in index.query(t.hash, max_distance) {
+                if other / PER_BYTES as u64 == position as u64 {
+                    continue; // a picture turned near itself: symmetric, not a copy
+                }
+                let (a, c) = (
+                    group(id, &mut members, &mut joined),
+                    group(other, &mut members, &mut joined),
+                );
+                let (ra, rc) = (root(&mut joined, a), root(&mut joined, c));
+                if ra != rc {
+                    joined[ra.max(rc)] = ra.min(rc);
+                }
+            }
+        }
+    }
+    let mut out: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+    for (g, ids) in members.iter().enumerate() {
+        let r = root(&mut joined, g);
+        out.entry(r).or_default().extend(ids.iter().copied());
+    }
+    out.into_values()
+        .filter(|g| g.len() > 1)
+        .map(|mut g| {
+            g.sort_unstable();
+            g.dedup();
+            g
+        })
+        .collect()
 }
 
 /// Why an item of this media type has no perceptual hash (for types that are never

@@ -42,6 +42,11 @@ pub struct ClustersArgs {
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
           value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
+    /// Also group copies that were mirrored or turned (by quarter turns): every image
+    /// and video in scope is decoded again from its stored copy (some milliseconds a
+    /// photograph), and a member joined that way says how it was turned.
+    #[arg(long)]
+    pub turned: bool,
 }
 
 pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode> {
@@ -69,8 +74,16 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
 
 pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCode> {
     let vault = open(cli, Mode::Read, actor).await?;
-    let spinner = crate::progress::Spinner::new("grouping near-duplicates");
-    let result = custody_app::similar::clusters(&vault, a.case.as_deref(), a.max_distance).await;
+    let spinner = crate::progress::Spinner::new(if a.turned {
+        "grouping near-duplicates (decoding every picture again to turn it)"
+    } else {
+        "grouping near-duplicates"
+    });
+    let looking = custody_app::similar::Looking {
+        max_distance: a.max_distance,
+        turned: a.turned,
+    };
+    let result = custody_app::similar::clusters(&vault, a.case.as_deref(), looking).await;
     spinner.finish();
     vault.close().await;
     let report = result?;
@@ -203,8 +216,12 @@ fn print_clusters(clusters: &[custody_app::similar::Cluster], max_distance: u32)
                 .at_ms
                 .map(|t| format!("  at {}", clock_time(t)))
                 .unwrap_or_default();
+            let turn = m
+                .turn
+                .map(|t| format!("  (a copy {})", t.describe()))
+                .unwrap_or_default();
             outln!(
-                "  {}  {distance:<11}  {}  {}  {}{at}",
+                "  {}  {distance:<11}  {}  {}  {}{at}{turn}",
                 m.item,
                 &m.sha256.to_hex()[..16],
                 shown(m.case.as_deref().unwrap_or("-")),

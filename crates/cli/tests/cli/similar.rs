@@ -1617,3 +1617,79 @@ fn a_video_looked_up_turned_finds_a_mirrored_still() {
         "only upright hashes are listed"
     );
 }
+
+/// `clusters --turned` puts a mirrored copy in the group of what it copies, so the
+/// group's earliest appearance is the original's; the member says how it was turned.
+#[test]
+fn clusters_turned_group_a_mirrored_copy_with_its_original() {
+    let env = Env::new();
+    env.init();
+    let original = scene(3, 800, 600);
+    env.write(
+        "a/original.jpg",
+        &with_capture_time(&jpeg(&original, 90), "2014:07:17 16:20:00"),
+    );
+    let mirrored = image::imageops::resize(
+        &image::imageops::flip_horizontal(&original),
+        560,
+        420,
+        image::imageops::FilterType::Triangle,
+    );
+    env.write(
+        "a/reposted.jpg",
+        &with_capture_time(&jpeg(&mirrored, 70), "2022:04:03 10:00:00"),
+    );
+    env.write("a/stranger.jpg", &jpeg(&scene(6, 800, 600), 90));
+    env.run(&["ingest", "a"]).ok();
+    let plain = env.run(&["clusters", "--json"]).ok().json();
+    assert_eq!(plain["clusters"], serde_json::json!([]), "{plain}");
+
+    let r = env.run(&["clusters", "--turned", "--json"]).ok().json();
+    let clusters = r["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 1, "{r}");
+    let c = &clusters[0];
+    let mut names = member_names(c);
+    names.sort();
+    assert_eq!(names, ["original.jpg", "reposted.jpg"], "{r}");
+    let original_id = item_id(&env, "original.jpg");
+    assert_eq!(c["earliest"]["item"], original_id.as_str(), "{r}");
+    // A local time without its offset is taken as no later than +12 h UTC.
+    assert!(
+        c["earliest"]["at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2014-07-18T04:20"),
+        "{r}"
+    );
+    let reposted = c["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "reposted.jpg")
+        .unwrap();
+    assert_eq!(reposted["turn"], "mirrored", "{r}");
+    assert!(reposted["distance"].as_u64().unwrap() <= 10, "{r}");
+    let text = env.run(&["clusters", "--turned"]).ok().stdout;
+    assert!(
+        text.contains("reposted.jpg  (a copy mirrored left to right)"),
+        "{text}"
+    );
+    // The copy's stored bytes damaged: the original turned still finds it, and the copy
+    // says it could not be turned itself.
+    let blob = blob_path(&env.path("vault"), reposted["sha256"].as_str().unwrap());
+    make_writable(&blob);
+    std::fs::write(&blob, jpeg(&scene(8, 640, 480), 90)).unwrap();
+    let r = env.run(&["clusters", "--turned", "--json"]).ok().json();
+    let members = r["clusters"][0]["members"].as_array().unwrap();
+    let reposted = members
+        .iter()
+        .find(|m| m["name"] == "reposted.jpg")
+        .unwrap();
+    assert_eq!(
+        reposted["notes"],
+        serde_json::json!([
+            "not looked up mirrored or turned: its stored copy no longer gives the perceptual hashes recorded for it; run `custody verify --full`"
+        ]),
+        "{r}"
+    );
+}
