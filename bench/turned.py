@@ -12,9 +12,13 @@ copies into a fresh vault, and runs `custody clusters` with and without `--turne
   - the corpus's own near-duplicate pairs, still grouped;
   - wrong joins: members grouped with a picture that is not theirs (by the corpus's
     ground truth), with and without `--turned`;
-  - the time of each `clusters` run (`--turned` decodes every picture again).
+  - the time of each `clusters` run (`--turned` decodes every picture again);
 
-Usage: bench/turned.py [--corpus DIR] [--out DIR] [--runs N]
+and, in a vault of their own, N unrelated synthetic scenes (`--strangers N`, default
+2,000; no copies at all, so every group is a wrong one): groups with and without
+`--turned`, and turns named.
+
+Usage: bench/turned.py [--corpus DIR] [--out DIR] [--runs N] [--strangers N]
 Needs: Python Pillow; the corpus from ../shared/bench/make_corpus.py (see understand.py).
 """
 import argparse
@@ -27,7 +31,9 @@ import sys
 import time
 from pathlib import Path
 
-from PIL import Image, ImageOps
+import random
+
+from PIL import Image, ImageDraw, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +47,57 @@ TURNS = [
     ("transversed", [Image.Transpose.TRANSVERSE]),
     ("rotated-90-anticlockwise", [Image.Transpose.ROTATE_90]),
 ]
+
+
+def stranger(seed, w=480, h=360):
+    """An unrelated synthetic scene: a two-colour diagonal wash and a few dozen
+    shapes, all from `seed`."""
+    rng = random.Random(seed)
+    a = [rng.randrange(256) for _ in range(3)]
+    b = [rng.randrange(256) for _ in range(3)]
+    img = Image.new("RGB", (w, h))
+    px = img.load()
+    for y in range(0, h, 4):
+        for x in range(0, w, 4):
+            f = (x / w + y / h) / 2
+            c = tuple(int(p + (q - p) * f) for p, q in zip(a, b))
+            for dy in range(4):
+                for dx in range(4):
+                    px[x + dx, y + dy] = c
+    d = ImageDraw.Draw(img)
+    for _ in range(rng.randrange(12, 36)):
+        x, y = rng.randrange(w), rng.randrange(h)
+        sw, sh = rng.randrange(20, w // 2), rng.randrange(20, h // 2)
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        kind = rng.randrange(3)
+        if kind == 0:
+            d.rectangle([x, y, x + sw, y + sh], fill=fill)
+        elif kind == 1:
+            d.ellipse([x, y, x + sw, y + sh], fill=fill)
+        else:
+            d.polygon([(x, y), (x + sw, y + rng.randrange(sh)), (x + rng.randrange(sw), y + sh)], fill=fill)
+    return img
+
+
+def strangers(custody, env, out, n):
+    """Groups among `n` unrelated scenes, with and without `--turned`."""
+    folder, vault = out / f"strangers-{n}", out / f"vault-strangers-{n}"
+    if not (folder / f"s{n - 1:05d}.jpg").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            stranger(1000 + i).save(folder / f"s{i:05d}.jpg", quality=85)
+    shutil.rmtree(vault, ignore_errors=True)
+    subprocess.run([custody, "init", str(vault), "--name", "Strangers"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    run([custody, "--vault", str(vault), "ingest", str(folder), "--json"], env)
+    found = {}
+    for mode, extra in [("upright", []), ("turned", ["--turned"])]:
+        dt, text = run([custody, "--vault", str(vault), "clusters", "--json", *extra], env)
+        clusters = json.loads(text)["clusters"]
+        found[mode] = {"seconds": dt, "wrong_groups": len(clusters),
+                       "members": sum(len(c["members"]) for c in clusters),
+                       "named_turned": sum(1 for c in clusters for m in c["members"] if m.get("turn"))}
+    return found
 
 
 def sha256(path):
@@ -65,6 +122,8 @@ def main():
     ap.add_argument("--corpus", type=Path, default=ROOT / "bench" / "out" / "corpus-2000")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--runs", type=int, default=2, help="runs of each clusters command (default 2)")
+    ap.add_argument("--strangers", type=int, default=2000,
+                    help="unrelated scenes for the wrong-join count (default 2000; 0: none)")
     args = ap.parse_args()
     truth_file = args.corpus / "corpus-truth.json"
     if not truth_file.exists():
@@ -147,6 +206,8 @@ def main():
                          "turned_named": named, "corpus_pairs_grouped": kept,
                          "corpus_pairs": len(pairs), "wrongly_grouped_members": wrong}
 
+    if args.strangers:
+        results["strangers"] = strangers(custody, env, args.out, args.strangers)
     (args.out / "turned.json").write_text(json.dumps(results, indent=2))
     photos = len(path_of_digest)
     print(f"{photos} distinct files ingested: the corpus and {results['copies']} turned copies")
@@ -157,6 +218,11 @@ def main():
               f"{r['clusters']} groups; turned copies with their original {r['turned_found']}/{results['copies']}"
               f" (turn named right {r['turned_named']}); corpus near-duplicate pairs grouped {r['corpus_pairs_grouped']}/{r['corpus_pairs']};"
               f" members grouped with another picture {r['wrongly_grouped_members']}")
+    if args.strangers:
+        for mode, r in results["strangers"].items():
+            print(f"{args.strangers} unrelated scenes, clusters{' --turned' if mode == 'turned' else ''}: "
+                  f"{r['wrong_groups']} groups (all wrong), {r['members']} members, {r['named_turned']} named turned;"
+                  f" {r['seconds']:.2f} s")
     print(f"full results: {args.out / 'turned.json'}")
 
 

@@ -15,13 +15,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use custody_model::{Digest, Item, ItemId};
-use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim, Turn, Turned};
+use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim, Turn};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::{AppError, Result};
 use crate::vault::Vault;
+
+mod turned;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Neighbour {
@@ -83,6 +85,10 @@ pub struct SimilarReport {
     /// Distinct images and videos in the index.
     pub indexed: usize,
     pub neighbours: Vec<Neighbour>,
+    /// What could not be checked, and why (`--turned`: a stored copy that could not be
+    /// read again, a hash recorded by an earlier build).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One hash of some bytes: an image's perceptual hash, or one keyframe of a video.
@@ -91,26 +97,11 @@ struct Hashed {
     /// Where the keyframe is shown, in milliseconds from the start; `None` for an image.
     at_ms: Option<u64>,
     hash: PHash,
-    /// For an asked picture looked up as if mirrored or turned: how; `None` as it is.
-    turn: Option<Turn>,
 }
 
 impl Hashed {
     fn upright(at_ms: Option<u64>, hash: PHash) -> Hashed {
-        Hashed {
-            at_ms,
-            hash,
-            turn: None,
-        }
-    }
-
-    /// The hashes of a picture as it would be if mirrored or turned.
-    fn turnings(at_ms: Option<u64>, turned: &Turned) -> impl Iterator<Item = Hashed> + '_ {
-        turned.iter().map(move |(turn, hash)| Hashed {
-            at_ms,
-            hash,
-            turn: Some(turn),
-        })
+        Hashed { at_ms, hash }
     }
 }
 
@@ -217,7 +208,7 @@ fn matches(bytes: &[Hashes], index: &Index, query: &[Hashed], max_distance: u32)
                 distance,
                 at_ms: theirs.at_ms,
                 query_at_ms: mine.at_ms,
-                turn: mine.turn,
+                turn: None,
             })
         })
         .collect();
@@ -273,95 +264,35 @@ pub async fn similar(vault: &Vault, query: &str, looking: Looking) -> Result<Sim
     let Ok(own) = bytes.binary_search_by(|b| b.sha256.cmp(&item.sha256)) else {
         return Err(not_hashed(vault, &item).await?);
     };
-    let mut query_hashes = bytes[own].hashes.clone();
-    if looking.turned {
-        let turned = turnings_of_stored(vault, &item, &query_hashes).await?;
-        query_hashes.extend(turned);
-    }
-    let mut report = near(vault, &bytes, &query_hashes, item.sha256, looking).await?;
+    let recorded = bytes[own].hashes.clone();
+    let mut notes = Vec::new();
+    let fresh = if looking.turned {
+        let fresh = turned::stored(vault, &item).await?.map_err(|why| {
+            AppError::Invalid(format!(
+                "{}: not looked up turned: {}",
+                item.id,
+                why.of_stored()
+            ))
+        })?;
+        notes.extend(turned::drift(&item, &fresh, &recorded));
+        Some(fresh)
+    } else {
+        None
+    };
+    let mut report = near(
+        vault,
+        &bytes,
+        &recorded,
+        fresh.as_deref(),
+        item.sha256,
+        looking,
+    )
+    .await?;
     report.neighbours.retain(|n| n.item != item.id);
     report.item = Some(item.id);
+    notes.append(&mut report.notes);
+    report.notes = notes;
     Ok(report)
-}
-
-/// The hashes the stored copy of `item` would have if mirrored or turned, read again from
-/// the blob. Its upright hashes must be the recorded ones (`recorded`): a stored copy that
-/// no longer gives them is not looked up as if it were the item.
-async fn turnings_of_stored(
-    vault: &Vault,
-    item: &Item,
-    recorded: &[Hashed],
-) -> Result<Vec<Hashed>> {
-    let path = vault
-        .blobs()
-        .local_path(&item.sha256, false)
-        .ok_or_else(|| {
-            AppError::Invalid(
-                "this blob store keeps no local files; looking for turned copies needs them".into(),
-            )
-        })?;
-    let media_type = item.media_type.clone();
-    let id = item.id;
-    let hashed = tokio::task::spawn_blocking(move || picture_hashes(&path, &media_type, true))
-        .await
-        .map_err(|e| AppError::Invalid(format!("{id}: its stored copy could not be read: {e}")))?
-        .map_err(|e| AppError::Invalid(format!("{id}: its stored copy{e}")))?;
-    let upright: BTreeSet<(Option<u64>, PHash)> = hashed
-        .iter()
-        .filter(|h| h.turn.is_none())
-        .map(|h| (h.at_ms, h.hash))
-        .collect();
-    let wanted: BTreeSet<(Option<u64>, PHash)> =
-        recorded.iter().map(|h| (h.at_ms, h.hash)).collect();
-    if upright != wanted {
-        return Err(AppError::Invalid(format!(
-            "{id}: its stored copy no longer gives the perceptual hashes recorded for it, so it is not looked up turned; run `custody verify --full`"
-        )));
-    }
-    Ok(hashed.into_iter().filter(|h| h.turn.is_some()).collect())
-}
-
-/// The perceptual hashes of an image or a video's keyframes in a file (`media_type`
-/// says which), upright first and then, when `turned`, as if mirrored or turned. Runs on
-/// the calling thread. A refusal is the end of a sentence that names the file.
-fn picture_hashes(
-    path: &std::path::Path,
-    media_type: &str,
-    turned: bool,
-) -> std::result::Result<Vec<Hashed>, String> {
-    let mut out = Vec::new();
-    if custody_similar::is_hashable(media_type) {
-        if turned {
-            let t = custody_similar::hash_turnings_path(path, media_type)
-                .map_err(|e| format!(": {e}"))?;
-            out.push(Hashed::upright(None, t.hash));
-            out.extend(Hashed::turnings(None, &t.turned));
-        } else {
-            let h = custody_similar::hash_path(path, media_type).map_err(|e| format!(": {e}"))?;
-            out.push(Hashed::upright(None, h));
-        }
-    } else if custody_similar::has_keyframes(media_type) {
-        let frames = custody_similar::hash_keyframes_path(path).map_err(|e| format!(": {e}"))?;
-        if frames.is_empty() {
-            return Err(": no keyframe was found in it, so there is nothing to compare".into());
-        }
-        out.extend(
-            frames
-                .iter()
-                .map(|k| Hashed::upright(Some(k.at_ms), k.hash)),
-        );
-        if turned {
-            for k in &frames {
-                out.extend(Hashed::turnings(Some(k.at_ms), &k.turned));
-            }
-        }
-    } else {
-        return Err(format!(
-            " has no perceptual hash: {}",
-            unhashed_reason(media_type)
-        ));
-    }
-    Ok(out)
 }
 
 /// Near-duplicates in the vault of a file outside it (one just found online, say),
@@ -374,12 +305,17 @@ pub async fn similar_to_file(
 ) -> Result<SimilarReport> {
     let shown = path.display().to_string();
     let path_owned = path.to_owned();
-    let (sha256, media_type, hashed) =
-        tokio::task::spawn_blocking(move || hash_outside_file(&path_owned, looking.turned))
+    let (sha256, media_type, pictures) =
+        tokio::task::spawn_blocking(move || hash_outside_file(&path_owned))
             .await
             .map_err(|e| AppError::Invalid(format!("{shown}: could not be read: {e}")))??;
     let bytes = load(vault).await?;
-    let mut report = near(vault, &bytes, &hashed, sha256, looking).await?;
+    let upright: Vec<Hashed> = pictures
+        .iter()
+        .map(|p| Hashed::upright(p.at_ms, p.t.hash))
+        .collect();
+    let fresh = looking.turned.then_some(pictures.as_slice());
+    let mut report = near(vault, &bytes, &upright, fresh, sha256, looking).await?;
     let in_vault = report
         .neighbours
         .iter()
@@ -395,12 +331,9 @@ pub async fn similar_to_file(
     Ok(report)
 }
 
-/// The SHA-256, media type and hashes of a file outside the vault (with those it would
-/// have if turned, when `turned`), read on this thread.
-fn hash_outside_file(
-    path: &std::path::Path,
-    turned: bool,
-) -> Result<(Digest, String, Vec<Hashed>)> {
+/// The SHA-256, media type and pictures of a file outside the vault, read on this
+/// thread.
+fn hash_outside_file(path: &std::path::Path) -> Result<(Digest, String, Vec<turned::Fresh>)> {
     use std::io::Read;
     let shown = path.display();
     let unreadable =
@@ -427,8 +360,8 @@ fn hash_outside_file(
         sha.update(&buf[..n]);
     }
     let media_type = crate::media::sniff(&header, meta.len());
-    let hashes = picture_hashes(path, &media_type, turned)
-        .map_err(|e| AppError::Invalid(format!("{shown}{e}")))?;
+    let hashes = turned::read_pictures(path, &media_type, None)
+        .map_err(|why| AppError::Invalid(why.of_file(&shown.to_string())))?;
     // The digest and the hashes come from two reads: a file changed meanwhile would
     // pair one version's digest with another's picture.
     let after = std::fs::metadata(path).map_err(unreadable)?;
@@ -443,11 +376,13 @@ fn hash_outside_file(
 }
 
 /// The items near `query` (the hashes of the bytes `sha256`), every item holding those
-/// bytes included as `same_bytes`.
+/// bytes included as `same_bytes`. With `fresh` (the asked pictures read again), also
+/// the items near them turned and not as they are, each checked from its own side.
 async fn near(
     vault: &Vault,
     bytes: &[Hashes],
     query: &[Hashed],
+    fresh: Option<&[turned::Fresh]>,
     sha256: Digest,
     looking: Looking,
 ) -> Result<SimilarReport> {
@@ -479,7 +414,44 @@ async fn near(
         .into_iter()
         .map(|other| neighbour(other, None))
         .collect();
-    for m in matches(bytes, &index, query, max_distance) {
+    let mut found = matches(bytes, &index, query, max_distance);
+    let mut notes = Vec::new();
+    if let Some(fresh) = fresh {
+        // Near as it is wins: a turn is named only for what is near turned alone.
+        let upright: BTreeSet<usize> = found.iter().map(|m| m.position).collect();
+        for position in turned::candidates(&index, fresh, max_distance) {
+            let digest = bytes[position].sha256;
+            if digest == sha256 || upright.contains(&position) {
+                continue;
+            }
+            let Some(holder) = holders(digest).await?.into_iter().next() else {
+                continue;
+            };
+            let theirs = match turned::stored(vault, &holder).await? {
+                Ok(p) => p,
+                Err(why) => {
+                    notes.push(format!(
+                        "{} could not be checked as a turned copy: {}",
+                        holder.id,
+                        why.of_stored()
+                    ));
+                    continue;
+                }
+            };
+            if let Some((distance, query_at_ms, at_ms, turn)) =
+                turned::closest_turned(fresh, &theirs, max_distance, max_distance)
+            {
+                found.push(Match {
+                    position,
+                    distance,
+                    at_ms,
+                    query_at_ms,
+                    turn: Some(turn),
+                });
+            }
+        }
+    }
+    for m in found {
         let digest = bytes[m.position].sha256;
         if digest == sha256 {
             continue;
@@ -494,11 +466,10 @@ async fn near(
         file: None,
         phash: query
             .iter()
-            .find(|h| h.at_ms.is_none() && h.turn.is_none())
+            .find(|h| h.at_ms.is_none())
             .map(|h| h.hash.to_string()),
         keyframes: query
             .iter()
-            .filter(|h| h.turn.is_none())
             .filter_map(|h| {
                 Some(KeyframeHash {
                     at_ms: h.at_ms?,
@@ -511,6 +482,7 @@ async fn near(
         turned: looking.turned,
         indexed: bytes.len(),
         neighbours,
+        notes,
     })
 }
 
@@ -890,6 +862,11 @@ pub struct Clusters {
     /// with `--no-extract`): they have no perceptual hash and no device times, so they
     /// join a group only as the same bytes, dated by their collection.
     pub unexamined: usize,
+    /// Whether mirrored and turned copies were grouped too (`--turned`).
+    pub turned: bool,
+    /// Of the items with a perceptual hash, those whose stored copy could not be read
+    /// again to be turned (each has a note where it is grouped).
+    pub not_turned: usize,
 }
 
 pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Result<Clusters> {
@@ -924,23 +901,42 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
     }
     // One entry per picture (an image, or one keyframe of a video): a group is one
     // picture, and a video is a member of the group of each picture it shows, once.
-    let index = index_by_picture(&bytes, |d| items_by_digest.contains_key(d));
-    let (turned, mut turn_notes) = if looking.turned {
-        turnings_in_scope(vault, &bytes, &items_by_digest).await?
+    let mut index = index_by_picture(&bytes, |d| items_by_digest.contains_key(d));
+    index.compact();
+    let (fresh, mut turn_notes) = if looking.turned {
+        turned::in_scope(vault, &bytes, &items_by_digest).await?
     } else {
         Default::default()
     };
+    // A hash recorded by an earlier build, and what a copy could not be turned for, is
+    // said of every item holding the bytes.
+    for b in &bytes {
+        if let (Some(f), Some(item)) = (
+            fresh.get(&b.sha256),
+            items_by_digest.get(&b.sha256).and_then(|i| i.first()),
+        ) && let Some(note) = turned::drift(item, f, &b.hashes)
+        {
+            turn_notes.insert(b.sha256, note);
+        }
+    }
+    let hashed = |d: &Digest| bytes.binary_search_by(|b| b.sha256.cmp(d)).is_ok();
+    let not_turned = items_by_digest
+        .iter()
+        .filter(|(d, _)| looking.turned && hashed(d) && !fresh.contains_key(*d))
+        .map(|(_, items)| items.len())
+        .sum();
     let proofs = Proofs::of(vault).await?;
     // Each group: its items, and per bytes the hashes that are in the group.
     type Group<'i> = (Vec<&'i Item>, BTreeMap<Digest, Vec<Hashed>>);
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut grouped: BTreeSet<Digest> = BTreeSet::new();
+    let mut by_files: BTreeMap<Vec<Digest>, usize> = BTreeMap::new();
     let pictures = if looking.turned {
-        join_turned(
+        turned::join(
             &bytes,
             &index,
             index.clusters(max_distance),
-            &turned,
+            &fresh,
             max_distance,
         )
     } else {
@@ -956,10 +952,9 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
         grouped.extend(in_group.keys().copied());
         // Pictures shown by exactly the same files (a video and its copy, scene after
         // scene) are one group: the same members, the same earliest appearance.
-        if let Some((_, same)) = groups
-            .iter_mut()
-            .find(|(_, g)| g.keys().eq(in_group.keys()))
-        {
+        let files: Vec<Digest> = in_group.keys().copied().collect();
+        if let Some(&at) = by_files.get(&files) {
+            let (_, same): &mut Group<'_> = &mut groups[at];
             for (d, hashes) in in_group {
                 same.entry(d).or_default().extend(hashes);
             }
@@ -969,6 +964,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
             .keys()
             .flat_map(|d| items_by_digest.get(d).into_iter().flatten())
             .collect();
+        by_files.insert(files, groups.len());
         groups.push((items, in_group));
     }
     // The same bytes collected more than once and near nothing else are a group too,
@@ -1004,7 +1000,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
                     .collect(),
                 notes: notes
                     .into_iter()
-                    .chain(turn_notes.remove(&item.sha256))
+                    .chain(turn_notes.get(&item.sha256).cloned())
                     .collect(),
                 distance: 0,
                 at_ms: None,
@@ -1051,19 +1047,37 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
             .map(|m| m.sha256);
         if let Some(r) = reference {
             let of = |d: &Digest| hashes_of.get(d).map(Vec::as_slice).unwrap_or_default();
-            // The reference's pictures upright first, then turned: upright wins a tie.
-            let mut mine = of(&r).to_vec();
-            if let Some(t) = turned.get(&r) {
-                mine.extend(
-                    t.iter()
-                        .filter(|h| of(&r).iter().any(|u| u.at_ms == h.at_ms)),
-                );
-            }
+            // The pictures of some bytes that are in this group, read again.
+            let fresh_of = |d: &Digest| -> Vec<turned::Fresh> {
+                fresh
+                    .get(d)
+                    .into_iter()
+                    .flatten()
+                    .filter(|f| of(d).iter().any(|h| h.at_ms == f.at_ms))
+                    .copied()
+                    .collect()
+            };
             for m in &mut members {
-                if let Some((distance, ours, theirs)) = closest(&mine, of(&m.sha256)) {
+                if let Some((distance, _, theirs)) = closest(of(&r), of(&m.sha256)) {
                     m.distance = distance;
                     m.at_ms = theirs.at_ms;
-                    m.turn = ours.turn;
+                }
+                // Beyond the limit as it is and nearer turned, from both sides: the
+                // member is the reference turned.
+                if looking.turned
+                    && m.sha256 != r
+                    && m.distance > max_distance
+                    && let Some((distance, _, at_ms, turn)) = turned::closest_turned(
+                        &fresh_of(&r),
+                        &fresh_of(&m.sha256),
+                        max_distance,
+                        u32::MAX,
+                    )
+                    && distance < m.distance
+                {
+                    m.distance = distance;
+                    m.at_ms = at_ms;
+                    m.turn = Some(turn);
                 }
             }
         }
@@ -1074,162 +1088,9 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
         clusters: out,
         items: items_by_digest.values().map(Vec::len).sum(),
         unexamined,
+        turned: looking.turned,
+        not_turned,
     })
-}
-
-/// Turned hashes of every image and video in scope, read again from their stored copies
-/// on all cores, by digest; and, by digest, why one could not be looked up turned.
-async fn turnings_in_scope(
-    vault: &Vault,
-    bytes: &[Hashes],
-    in_scope: &BTreeMap<Digest, Vec<Item>>,
-) -> Result<(BTreeMap<Digest, Vec<Hashed>>, BTreeMap<Digest, String>)> {
-    let mut todo = Vec::new();
-    for b in bytes {
-        let Some(item) = in_scope.get(&b.sha256).and_then(|items| items.first()) else {
-            continue;
-        };
-        let path = vault.blobs().local_path(&b.sha256, false).ok_or_else(|| {
-            AppError::Invalid(
-                "this blob store keeps no local files; looking for turned copies needs them".into(),
-            )
-        })?;
-        todo.push((b.clone(), item.media_type.clone(), path));
-    }
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    tokio::task::spawn_blocking(move || {
-        let queue = std::sync::Mutex::new(todo);
-        let (turned, notes) = (
-            std::sync::Mutex::new(BTreeMap::new()),
-            std::sync::Mutex::new(BTreeMap::new()),
-        );
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        let next = queue.lock().expect("not poisoned").pop();
-                        let Some((b, media_type, path)) = next else {
-                            break;
-                        };
-                        match stored_turnings(&path, &media_type, &b.hashes) {
-                            Ok(t) => {
-                                turned.lock().expect("not poisoned").insert(b.sha256, t);
-                            }
-                            Err(why) => {
-                                notes.lock().expect("not poisoned").insert(
-                                    b.sha256,
-                                    format!("not looked up mirrored or turned: {why}"),
-                                );
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        (
-            turned.into_inner().expect("not poisoned"),
-            notes.into_inner().expect("not poisoned"),
-        )
-    })
-    .await
-    .map_err(|e| AppError::Invalid(format!("turned copies could not be looked for: {e}")))
-}
-
-/// The turned hashes of a stored copy whose upright hashes must be `recorded`; a
-/// refusal says why.
-fn stored_turnings(
-    path: &std::path::Path,
-    media_type: &str,
-    recorded: &[Hashed],
-) -> std::result::Result<Vec<Hashed>, String> {
-    let hashed =
-        picture_hashes(path, media_type, true).map_err(|e| format!("its stored copy{e}"))?;
-    let upright: BTreeSet<(Option<u64>, PHash)> = hashed
-        .iter()
-        .filter(|h| h.turn.is_none())
-        .map(|h| (h.at_ms, h.hash))
-        .collect();
-    let wanted: BTreeSet<(Option<u64>, PHash)> =
-        recorded.iter().map(|h| (h.at_ms, h.hash)).collect();
-    if upright != wanted {
-        return Err(
-            "its stored copy no longer gives the perceptual hashes recorded for it; run `custody verify --full`"
-                .into(),
-        );
-    }
-    Ok(hashed.into_iter().filter(|h| h.turn.is_some()).collect())
-}
-
-/// The groups of pictures (`groups`, of ids of [`index_by_picture`]) joined where a
-/// picture turned is within `max_distance` of another: a mirrored copy joins the group
-/// of what it copies. Pictures alone in the index become groups when so joined.
-fn join_turned(
-    bytes: &[Hashes],
-    index: &Index,
-    groups: Vec<Vec<u64>>,
-    turned: &BTreeMap<Digest, Vec<Hashed>>,
-    max_distance: u32,
-) -> Vec<Vec<u64>> {
-    let mut group_of: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut members: Vec<Vec<u64>> = Vec::new();
-    for g in groups {
-        for &id in &g {
-            group_of.insert(id, members.len());
-        }
-        members.push(g);
-    }
-    let mut joined: Vec<usize> = (0..members.len()).collect();
-    fn root(joined: &mut [usize], mut g: usize) -> usize {
-        while joined[g] != g {
-            joined[g] = joined[joined[g]];
-            g = joined[g];
-        }
-        g
-    }
-    let mut group = |id: u64, members: &mut Vec<Vec<u64>>, joined: &mut Vec<usize>| {
-        *group_of.entry(id).or_insert_with(|| {
-            members.push(vec![id]);
-            joined.push(joined.len());
-            members.len() - 1
-        })
-    };
-    for (position, b) in bytes.iter().enumerate() {
-        let Some(turns) = turned.get(&b.sha256) else {
-            continue;
-        };
-        for t in turns {
-            let Some(k) = b.hashes.iter().position(|h| h.at_ms == t.at_ms) else {
-                continue;
-            };
-            let id = (position * PER_BYTES + k) as u64;
-            for (other, _) in index.query(t.hash, max_distance) {
-                if other / PER_BYTES as u64 == position as u64 {
-                    continue; // a picture turned near itself: symmetric, not a copy
-                }
-                let (a, c) = (
-                    group(id, &mut members, &mut joined),
-                    group(other, &mut members, &mut joined),
-                );
-                let (ra, rc) = (root(&mut joined, a), root(&mut joined, c));
-                if ra != rc {
-                    joined[ra.max(rc)] = ra.min(rc);
-                }
-            }
-        }
-    }
-    let mut out: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
-    for (g, ids) in members.iter().enumerate() {
-        let r = root(&mut joined, g);
-        out.entry(r).or_default().extend(ids.iter().copied());
-    }
-    out.into_values()
-        .filter(|g| g.len() > 1)
-        .map(|mut g| {
-            g.sort_unstable();
-            g.dedup();
-            g
-        })
-        .collect()
 }
 
 /// Why an item of this media type has no perceptual hash (for types that are never
@@ -1406,35 +1267,6 @@ mod tests {
         assert_eq!(closest(&image, &video), Some((2, image[0], video[1])));
         assert_eq!(closest(&video, &image), Some((2, video[1], image[0])));
         assert_eq!(closest(&video, &[]), None);
-    }
-
-    /// A turned hash of the asked picture finds what only a mirrored copy is near, and
-    /// says so; where the picture as it is comes as close, the match is upright.
-    #[test]
-    fn a_turned_match_names_its_turn_and_upright_wins_a_tie() {
-        let bytes = vault_hashes();
-        let index = index_of(&bytes, |_| true);
-        let mirrored_still = Hashed {
-            at_ms: None,
-            hash: PHash(near(STILL, 1)),
-            turn: Some(Turn::Mirrored),
-        };
-        let query = [Hashed::upright(None, PHash(!STILL)), mirrored_still];
-        let found = matches(&bytes, &index, &query, 10);
-        let image = found
-            .iter()
-            .find(|m| m.position == position(&bytes, digest(1)))
-            .unwrap();
-        assert_eq!((image.distance, image.turn), (1, Some(Turn::Mirrored)));
-        let tie = [
-            Hashed::upright(None, PHash(STILL)),
-            Hashed {
-                turn: Some(Turn::HalfTurn),
-                ..Hashed::upright(None, PHash(STILL))
-            },
-        ];
-        let found = matches(&bytes, &index, &tie, 10);
-        assert!(found.iter().all(|m| m.turn.is_none()), "{found:?}");
     }
 
     #[test]

@@ -184,8 +184,12 @@ pub fn hash_reader(mut r: impl Read, media_type: &str) -> Result<PHash, HashErro
 
 /// [`hash_path`], with the hashes the picture would have if mirrored or turned.
 pub fn hash_turnings_path(path: &Path, media_type: &str) -> Result<Turnings, HashError> {
-    let data = read_whole(path)?;
-    Ok(Turnings::of(&grid_of(&data, media_type)?))
+    hash_turnings_bytes(&read_whole(path)?, media_type)
+}
+
+/// [`hash_bytes`], with the hashes the picture would have if mirrored or turned.
+pub fn hash_turnings_bytes(data: &[u8], media_type: &str) -> Result<Turnings, HashError> {
+    Ok(Turnings::of(&grid_of(data, media_type)?))
 }
 
 /// Reads the file at `path` and hashes it.

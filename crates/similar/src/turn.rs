@@ -21,13 +21,13 @@ pub enum Turn {
     HalfTurn,
     /// Top and bottom exchanged (mirrored upside down).
     UpsideDown,
-    /// Mirrored across the diagonal from the top-left corner (a quarter turn
-    /// anticlockwise, then mirrored).
+    /// Mirrored across the diagonal from the top-left corner (a quarter turn clockwise,
+    /// then mirrored left to right).
     Transposed,
     /// Turned a quarter turn clockwise.
     QuarterClockwise,
-    /// Mirrored across the diagonal from the top-right corner (a quarter turn clockwise,
-    /// then mirrored).
+    /// Mirrored across the diagonal from the top-right corner (a quarter turn
+    /// anticlockwise, then mirrored left to right).
     Transversed,
     /// Turned a quarter turn anticlockwise.
     QuarterAnticlockwise,
@@ -58,6 +58,15 @@ impl Turn {
         }
     }
 
+    /// The turn that undoes this one: if B is A after `self`, A is B after `inverse`.
+    pub fn inverse(self) -> Turn {
+        match self {
+            Turn::QuarterClockwise => Turn::QuarterAnticlockwise,
+            Turn::QuarterAnticlockwise => Turn::QuarterClockwise,
+            other => other,
+        }
+    }
+
     /// A stable name for scripts (`--json`).
     pub fn id(self) -> &'static str {
         match self {
@@ -75,7 +84,7 @@ impl Turn {
     pub fn describe(self) -> &'static str {
         match self {
             Turn::Mirrored => "mirrored left to right",
-            Turn::HalfTurn => "turned upside down (half a turn)",
+            Turn::HalfTurn => "turned half a turn",
             Turn::UpsideDown => "mirrored top to bottom",
             Turn::Transposed => "mirrored across its diagonal",
             Turn::QuarterClockwise => "turned a quarter turn clockwise",
@@ -95,6 +104,15 @@ impl Turned {
         Turn::ALL.into_iter().zip(self.0)
     }
 
+    /// The hash the picture would have after `turn`.
+    pub fn get(&self, turn: Turn) -> PHash {
+        let at = Turn::ALL
+            .iter()
+            .position(|t| *t == turn)
+            .expect("every turn is listed");
+        self.0[at]
+    }
+
     pub(crate) fn of(grid: &Grid) -> Turned {
         Turned(Turn::ALL.map(|t| PHash(phash::hash_bits(&phash::orient(grid, t.orientation())))))
     }
@@ -108,10 +126,87 @@ pub struct Turnings {
 }
 
 impl Turnings {
+    /// Whether the picture looks the same after `turn` (its own turned hash is within
+    /// `max_distance` of its hash): then a copy near it turned cannot be told from one
+    /// near it as it is, and the turn says nothing.
+    pub fn looks_the_same(&self, turn: Turn, max_distance: u32) -> bool {
+        self.turned.get(turn).distance(&self.hash) <= max_distance
+    }
+
+    /// How far `other` is from this picture after `turn`, seen from both sides: the
+    /// larger of the distance from this picture turned to `other` and from `other` turned
+    /// back to this picture. A median-threshold hash of a turned grid is not the hash's
+    /// bits turned, so the two differ, and a true turned copy is near from both sides
+    /// while a chance match mostly is not. `None` when either picture looks the same
+    /// after the turn (see [`Turnings::looks_the_same`]).
+    pub fn turned_distance(&self, turn: Turn, other: &Turnings, max_distance: u32) -> Option<u32> {
+        if self.looks_the_same(turn, max_distance)
+            || other.looks_the_same(turn.inverse(), max_distance)
+        {
+            return None;
+        }
+        Some(
+            self.turned
+                .get(turn)
+                .distance(&other.hash)
+                .max(other.turned.get(turn.inverse()).distance(&self.hash)),
+        )
+    }
+
     pub(crate) fn of(grid: &Grid) -> Turnings {
         Turnings {
             hash: PHash(phash::hash_bits(grid)),
             turned: Turned::of(grid),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phash::{GRID, orient};
+
+    fn picture() -> Grid {
+        let mut g = [0.0; GRID * GRID];
+        for (i, v) in g.iter_mut().enumerate() {
+            let (r, c) = (i / GRID, i % GRID);
+            *v = (r * 7 + c * c) as f64 + if r < 9 && c < 20 { 80.0 } else { 0.0 };
+        }
+        g
+    }
+
+    #[test]
+    fn each_turn_is_undone_by_its_inverse() {
+        let g = picture();
+        for t in Turn::ALL {
+            let back = orient(&orient(&g, t.orientation()), t.inverse().orientation());
+            assert_eq!(back, g, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn a_turned_copy_is_near_from_both_sides_and_a_symmetric_picture_names_no_turn() {
+        let g = picture();
+        let asked = Turnings::of(&g);
+        for t in Turn::ALL {
+            let copy = Turnings::of(&orient(&g, t.orientation()));
+            assert_eq!(asked.turned_distance(t, &copy, 10), Some(0), "{t:?}");
+            assert_eq!(
+                copy.turned_distance(t.inverse(), &asked, 10),
+                Some(0),
+                "{t:?}"
+            );
+            assert!(asked.turned.get(t).distance(&asked.hash) > 10, "{t:?}");
+        }
+        // Left and right alike: mirrored, it looks the same, so no copy is "mirrored".
+        let mut sym = g;
+        for r in 0..GRID {
+            for c in 0..GRID / 2 {
+                sym[r * GRID + (GRID - 1 - c)] = sym[r * GRID + c];
+            }
+        }
+        let sym = Turnings::of(&sym);
+        assert!(sym.looks_the_same(Turn::Mirrored, 10));
+        assert_eq!(sym.turned_distance(Turn::Mirrored, &sym, 10), None);
     }
 }

@@ -64,6 +64,9 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
     spinner.finish();
     vault.close().await;
     let r = result?;
+    for note in &r.notes {
+        eprintln!("note: {}", shown(note));
+    }
     if cli.json {
         print_json(&r)?;
         return Ok(ExitCode::SUCCESS);
@@ -94,11 +97,18 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
             report.unexamined, report.items
         );
     }
+    if report.not_turned > 0 {
+        // `--json` has the count as `not_turned`, and each such member a note.
+        eprintln!(
+            "note: {} of {} items could not be read again to be turned (their stored copies are damaged or cannot be decoded), so copies of them mirrored or turned may be missing from the groups; each one grouped says why; run `custody verify --full`",
+            report.not_turned, report.items
+        );
+    }
     if cli.json {
         print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    crate::output::evidence_text(|| print_clusters(&report.clusters, a.max_distance));
+    crate::output::evidence_text(|| print_clusters(&report, a.max_distance));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -177,7 +187,7 @@ fn print_similar(r: &custody_app::similar::SimilarReport) {
         .collect();
         let turn = n
             .turn
-            .map(|t| format!("  (this picture {})", t.describe()))
+            .map(|t| format!("  (the asked picture {})", t.describe()))
             .unwrap_or_default();
         outln!(
             "  {}  {what:<12} {}  {}  {}{frames}{turn}",
@@ -190,11 +200,18 @@ fn print_similar(r: &custody_app::similar::SimilarReport) {
 }
 
 /// The text of `custody clusters`.
-fn print_clusters(clusters: &[custody_app::similar::Cluster], max_distance: u32) {
-    if clusters.is_empty() {
-        outln!("no near-duplicate groups within distance {}", max_distance);
+fn print_clusters(report: &custody_app::similar::Clusters, max_distance: u32) {
+    let turned = if report.turned {
+        ", as they are or mirrored or turned"
+    } else {
+        ""
+    };
+    if report.clusters.is_empty() {
+        outln!("no near-duplicate groups within distance {max_distance}{turned}");
+    } else if report.turned {
+        outln!("near-duplicate groups within distance {max_distance}{turned}");
     }
-    for (i, c) in clusters.iter().enumerate() {
+    for (i, c) in report.clusters.iter().enumerate() {
         outln!("cluster {} ({} items)", i + 1, c.members.len());
         if let Some(e) = &c.earliest {
             outln!(
@@ -206,6 +223,8 @@ fn print_clusters(clusters: &[custody_app::similar::Cluster], max_distance: u32)
             );
         }
         let first = c.earliest.as_ref().map(|e| e.item);
+        // What distances and turns are taken against.
+        let reference = first.or(c.members.first().map(|m| m.item));
         for m in &c.members {
             let distance = if first == Some(m.item) {
                 "earliest".to_owned()
@@ -216,10 +235,10 @@ fn print_clusters(clusters: &[custody_app::similar::Cluster], max_distance: u32)
                 .at_ms
                 .map(|t| format!("  at {}", clock_time(t)))
                 .unwrap_or_default();
-            let turn = m
-                .turn
-                .map(|t| format!("  (a copy {})", t.describe()))
-                .unwrap_or_default();
+            let turn = match (m.turn, reference) {
+                (Some(t), Some(r)) => format!("  ({r} {})", t.describe()),
+                _ => String::new(),
+            };
             outln!(
                 "  {}  {distance:<11}  {}  {}  {}{at}{turn}",
                 m.item,

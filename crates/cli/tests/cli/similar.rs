@@ -1529,8 +1529,8 @@ fn turned_finds_mirrored_and_turned_copies_and_says_how() {
     let text = env.run(&["similar", "ITM-000001", "--turned"]).ok().stdout;
     assert!(
         text.contains("as it is or mirrored or turned")
-            && text.contains("mirrored.jpg  (this picture mirrored left to right)")
-            && text.contains("quarter.jpg  (this picture turned a quarter turn clockwise)"),
+            && text.contains("mirrored.jpg  (the asked picture mirrored left to right)")
+            && text.contains("quarter.jpg  (the asked picture turned a quarter turn clockwise)"),
         "{text}"
     );
     // From the mirrored copy, the original is the mirrored one; the quarter-turned copy
@@ -1578,7 +1578,29 @@ fn turned_finds_mirrored_and_turned_copies_and_says_how() {
     make_writable(&blob);
     std::fs::write(&blob, jpeg(&scene(7, 800, 600), 92)).unwrap();
     env.run(&["similar", "ITM-000001", "--turned"]).refused(
-        "ITM-000001: its stored copy no longer gives the perceptual hashes recorded for it, so it is not looked up turned; run `custody verify --full`",
+        "ITM-000001: not looked up turned: its stored copy no longer hashes to its SHA-256; run `custody verify --full`",
+    );
+    // A neighbour's stored copy damaged: it cannot be checked from its side, so it is
+    // not named as a turned copy, and a note says so.
+    let r = env
+        .run(&["similar", "ITM-000002", "--turned", "--json"])
+        .ok();
+    let json = r.json();
+    assert!(
+        !neighbours(&json).iter().any(|(n, _)| n == "original.jpg"),
+        "{json}"
+    );
+    assert_eq!(
+        json["notes"],
+        serde_json::json!([
+            "ITM-000001 could not be checked as a turned copy: its stored copy no longer hashes to its SHA-256; run `custody verify --full`"
+        ]),
+        "{json}"
+    );
+    assert!(
+        r.stderr.contains("note: ITM-000001 could not be checked"),
+        "{}",
+        r.stderr
     );
 }
 
@@ -1671,25 +1693,30 @@ fn clusters_turned_group_a_mirrored_copy_with_its_original() {
     assert!(reposted["distance"].as_u64().unwrap() <= 10, "{r}");
     let text = env.run(&["clusters", "--turned"]).ok().stdout;
     assert!(
-        text.contains("reposted.jpg  (a copy mirrored left to right)"),
+        text.contains(
+            "near-duplicate groups within distance 10, as they are or mirrored or turned"
+        ) && text.contains(&format!(
+            "reposted.jpg  ({original_id} mirrored left to right)"
+        )),
         "{text}"
     );
-    // The copy's stored bytes damaged: the original turned still finds it, and the copy
-    // says it could not be turned itself.
+    assert_eq!(
+        (r["turned"].clone(), r["not_turned"].clone()),
+        (true.into(), 0.into())
+    );
+    // The copy's stored bytes damaged: it cannot be checked from its side, so it is
+    // grouped no more, and the count and a note say why.
     let blob = blob_path(&env.path("vault"), reposted["sha256"].as_str().unwrap());
     make_writable(&blob);
     std::fs::write(&blob, jpeg(&scene(8, 640, 480), 90)).unwrap();
-    let r = env.run(&["clusters", "--turned", "--json"]).ok().json();
-    let members = r["clusters"][0]["members"].as_array().unwrap();
-    let reposted = members
-        .iter()
-        .find(|m| m["name"] == "reposted.jpg")
-        .unwrap();
-    assert_eq!(
-        reposted["notes"],
-        serde_json::json!([
-            "not looked up mirrored or turned: its stored copy no longer gives the perceptual hashes recorded for it; run `custody verify --full`"
-        ]),
-        "{r}"
+    let run = env.run(&["clusters", "--turned", "--json"]).ok();
+    let r = run.json();
+    assert_eq!(r["clusters"], serde_json::json!([]), "{r}");
+    assert_eq!(r["not_turned"], 1, "{r}");
+    assert!(
+        run.stderr
+            .contains("note: 1 of 3 items could not be read again to be turned"),
+        "{}",
+        run.stderr
     );
 }
