@@ -184,7 +184,7 @@ pub fn hash_reader(mut r: impl Read, media_type: &str) -> Result<PHash, HashErro
 
 /// [`hash_path`], with the hashes the picture would have if mirrored or turned.
 pub fn hash_turnings_path(path: &Path, media_type: &str) -> Result<Turnings, HashError> {
-    hash_turnings_bytes(&read_whole(path)?, media_type)
+    with_file_bytes(path, |data| hash_turnings_bytes(data, media_type))
 }
 
 /// [`hash_bytes`], with the hashes the picture would have if mirrored or turned.
@@ -193,10 +193,19 @@ pub fn hash_turnings_bytes(data: &[u8], media_type: &str) -> Result<Turnings, Ha
 }
 
 /// Reads the file at `path` and hashes it.
+pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
+    with_file_bytes(path, |data| hash_bytes(data, media_type))
+}
+
+/// Reads the whole file at `path` (at most [`MAX_INPUT_BYTES`]) and gives its bytes to
+/// `f`.
 ///
 /// The bytes go through a per-thread buffer that is reused from call to call, so that
-/// hashing many files does not pay for a fresh allocation (and its page faults) each time.
-pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
+/// reading many files does not pay for a fresh allocation (and its page faults) each time.
+pub fn with_file_bytes<T>(
+    path: &Path,
+    f: impl FnOnce(&[u8]) -> Result<T, HashError>,
+) -> Result<T, HashError> {
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -221,32 +230,12 @@ pub fn hash_path(path: &Path, media_type: &str) -> Result<PHash, HashError> {
         data.clear();
         data.reserve(len as usize);
         let read = file.take(MAX_INPUT_BYTES).read_to_end(data).map_err(io);
-        let result = read.and_then(|_| hash_bytes(data, media_type));
+        let result = read.and_then(|_| f(data));
         if data.capacity() > KEEP {
             *data = Vec::new();
         }
         result
     })
-}
-
-/// The whole file at `path`, at most [`MAX_INPUT_BYTES`], in a buffer of its own.
-fn read_whole(path: &Path) -> Result<Vec<u8>, HashError> {
-    let io = |source| HashError::Io {
-        path: Some(path.to_owned()),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len > MAX_INPUT_BYTES {
-        return Err(HashError::InputTooLarge {
-            max: MAX_INPUT_BYTES,
-        });
-    }
-    let mut data = Vec::with_capacity(len as usize);
-    file.take(MAX_INPUT_BYTES)
-        .read_to_end(&mut data)
-        .map_err(io)?;
-    Ok(data)
 }
 
 /// The upright 32×32 grid of an image.

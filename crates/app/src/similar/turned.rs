@@ -68,35 +68,14 @@ pub(super) fn read_pictures(
 ) -> std::result::Result<Vec<Fresh>, Unread> {
     let failed = |e: &dyn std::fmt::Display| Unread::Failed(e.to_string());
     if custody_similar::is_hashable(media_type) {
-        thread_local! {
-            /// Reused from picture to picture: a fresh buffer a photograph costs its
-            /// pages' faults each time.
-            static DATA: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        const KEEP: usize = 64 * 1024 * 1024;
-        DATA.with_borrow_mut(|data| {
-            data.clear();
-            let file = std::fs::File::open(path).map_err(|e| failed(&e))?;
-            let read = file
-                .take(custody_similar::MAX_INPUT_BYTES + 1)
-                .read_to_end(data)
-                .map_err(|e| failed(&e));
-            let t = read.and_then(|_| {
-                if data.len() as u64 > custody_similar::MAX_INPUT_BYTES {
-                    return Err(failed(&custody_similar::HashError::InputTooLarge {
-                        max: custody_similar::MAX_INPUT_BYTES,
-                    }));
-                }
-                if expect.is_some_and(|d| *d != Digest::of(data)) {
-                    return Err(Unread::Damaged);
-                }
-                custody_similar::hash_turnings_bytes(data, media_type).map_err(|e| failed(&e))
-            });
-            if data.capacity() > KEEP {
-                *data = Vec::new();
+        let read = custody_similar::with_file_bytes(path, |data| {
+            if expect.is_some_and(|d| *d != Digest::of(data)) {
+                return Ok(Err(Unread::Damaged));
             }
-            Ok(vec![Fresh { at_ms: None, t: t? }])
-        })
+            custody_similar::hash_turnings_bytes(data, media_type).map(Ok)
+        });
+        let t = read.map_err(|e| failed(&e))??;
+        Ok(vec![Fresh { at_ms: None, t }])
     } else if custody_similar::has_keyframes(media_type) {
         if let Some(d) = expect {
             let mut file = std::fs::File::open(path).map_err(|e| failed(&e))?;
