@@ -1062,8 +1062,9 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
                     m.distance = distance;
                     m.at_ms = theirs.at_ms;
                 }
-                // Beyond the limit as it is and nearer turned, from both sides: the
-                // member is the reference turned.
+                // Beyond the limit as it is and within it turned, from both sides: the
+                // member looks like the reference turned. (A member further than the
+                // limit both ways is in the group through others: no turn is named.)
                 if looking.turned
                     && m.sha256 != r
                     && m.distance > max_distance
@@ -1071,7 +1072,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
                         &fresh_of(&r),
                         &fresh_of(&m.sha256),
                         max_distance,
-                        u32::MAX,
+                        max_distance,
                     )
                     && distance < m.distance
                 {

@@ -66,6 +66,19 @@ pub(super) fn read_pictures(
     media_type: &str,
     expect: Option<&Digest>,
 ) -> std::result::Result<Vec<Fresh>, Unread> {
+    // The decoders catch their own panics on ingest; a change of decoder since then must
+    // not end a whole `clusters` run either.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_pictures_unguarded(path, media_type, expect)
+    }))
+    .unwrap_or_else(|_| Err(Unread::Failed("the decoder failed on it".into())))
+}
+
+fn read_pictures_unguarded(
+    path: &Path,
+    media_type: &str,
+    expect: Option<&Digest>,
+) -> std::result::Result<Vec<Fresh>, Unread> {
     let failed = |e: &dyn std::fmt::Display| Unread::Failed(e.to_string());
     if custody_similar::is_hashable(media_type) {
         let read = custody_similar::with_file_bytes(path, |data| {
@@ -141,7 +154,7 @@ pub(super) fn drift(item: &Item, fresh: &[Fresh], recorded: &[Hashed]) -> Option
     let then: BTreeSet<(Option<u64>, PHash)> = recorded.iter().map(|h| (h.at_ms, h.hash)).collect();
     (now != then).then(|| {
         format!(
-            "{}: the perceptual hash recorded for it was computed by an earlier build and differs from today's; turned copies are looked up with today's (`custody extract {} --force` records it)",
+            "{}: the perceptual hashes (or keyframe times) recorded for it were computed by an earlier build and differ from today's; turned copies are looked up with today's (`custody extract {} --force` records them)",
             item.id, item.id
         )
     })
@@ -246,7 +259,31 @@ pub(super) async fn in_scope(
         read.into_inner().expect("not poisoned")
     })
     .await
+    .map(|(mut fresh, notes)| {
+        for b in bytes {
+            if let Some(pictures) = fresh.get_mut(&b.sha256) {
+                on_recorded_times(pictures, &b.hashes);
+            }
+        }
+        (fresh, notes)
+    })
     .map_err(|e| AppError::Invalid(format!("turned copies could not be looked for: {e}")))
+}
+
+/// Puts each keyframe read again at the recorded keyframe time nearest its own, so that
+/// it stands for that recorded picture: an earlier build may have timed keyframes a
+/// little differently (an image has one picture, at no time, either way).
+fn on_recorded_times(pictures: &mut [Fresh], recorded: &[Hashed]) {
+    for p in pictures {
+        if let Some(at) = p.at_ms
+            && let Some(near) = recorded
+                .iter()
+                .filter_map(|h| h.at_ms)
+                .min_by_key(|r| r.abs_diff(at))
+        {
+            p.at_ms = Some(near);
+        }
+    }
 }
 
 /// The groups of pictures (`groups`, of ids of `index_by_picture`, built into `index`)
@@ -274,6 +311,9 @@ pub(super) fn join(
             let Some(k) = b.hashes.iter().position(|h| h.at_ms == f.at_ms) else {
                 continue;
             };
+            if k >= PER_BYTES {
+                continue; // not in the index (`index_by_picture` takes as many)
+            }
             let id = (position * PER_BYTES + k) as u64;
             picture_of.insert(id, f.t);
             distinct.entry((f.t.hash, f.t.turned.0)).or_insert(id);
@@ -485,6 +525,24 @@ mod tests {
         pictures.push(picture(near(A_MIRRORED, 2), near(A, 2)));
         let groups = joined(&pictures);
         assert_eq!(groups, [(0..51).collect::<Vec<_>>()]);
+    }
+
+    #[test]
+    fn keyframes_read_again_stand_for_the_nearest_recorded_ones() {
+        let recorded = [
+            Hashed::upright(Some(0), PHash(1)),
+            Hashed::upright(Some(2_000), PHash(2)),
+        ];
+        let t = picture(A, A_MIRRORED);
+        let mut fresh = [
+            Fresh { at_ms: Some(40), t },
+            Fresh { at_ms: Some(1_960), t },
+        ];
+        on_recorded_times(&mut fresh, &recorded);
+        assert_eq!(fresh.map(|f| f.at_ms), [Some(0), Some(2_000)]);
+        let mut image = [Fresh { at_ms: None, t }];
+        on_recorded_times(&mut image, &[Hashed::upright(None, PHash(1))]);
+        assert_eq!(image[0].at_ms, None);
     }
 
     #[test]

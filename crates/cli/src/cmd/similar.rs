@@ -187,7 +187,7 @@ fn print_similar(r: &custody_app::similar::SimilarReport) {
         .collect();
         let turn = n
             .turn
-            .map(|t| format!("  (the asked picture {})", t.describe()))
+            .map(|t| format!("  (like the asked picture {})", t.describe()))
             .unwrap_or_default();
         outln!(
             "  {}  {what:<12} {}  {}  {}{frames}{turn}",
@@ -236,7 +236,7 @@ fn print_clusters(report: &custody_app::similar::Clusters, max_distance: u32) {
                 .map(|t| format!("  at {}", clock_time(t)))
                 .unwrap_or_default();
             let turn = match (m.turn, reference) {
-                (Some(t), Some(r)) => format!("  ({r} {})", t.describe()),
+                (Some(t), Some(r)) => format!("  (like {r} {})", t.describe()),
                 _ => String::new(),
             };
             outln!(

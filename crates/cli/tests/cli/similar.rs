@@ -1529,8 +1529,9 @@ fn turned_finds_mirrored_and_turned_copies_and_says_how() {
     let text = env.run(&["similar", "ITM-000001", "--turned"]).ok().stdout;
     assert!(
         text.contains("as it is or mirrored or turned")
-            && text.contains("mirrored.jpg  (the asked picture mirrored left to right)")
-            && text.contains("quarter.jpg  (the asked picture turned a quarter turn clockwise)"),
+            && text.contains("mirrored.jpg  (like the asked picture mirrored left to right)")
+            && text
+                .contains("quarter.jpg  (like the asked picture turned a quarter turn clockwise)"),
         "{text}"
     );
     // From the mirrored copy, the original is the mirrored one; the quarter-turned copy
@@ -1696,7 +1697,7 @@ fn clusters_turned_group_a_mirrored_copy_with_its_original() {
         text.contains(
             "near-duplicate groups within distance 10, as they are or mirrored or turned"
         ) && text.contains(&format!(
-            "reposted.jpg  ({original_id} mirrored left to right)"
+            "reposted.jpg  (like {original_id} mirrored left to right)"
         )),
         "{text}"
     );
