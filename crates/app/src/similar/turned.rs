@@ -536,7 +536,10 @@ mod tests {
         let t = picture(A, A_MIRRORED);
         let mut fresh = [
             Fresh { at_ms: Some(40), t },
-            Fresh { at_ms: Some(1_960), t },
+            Fresh {
+                at_ms: Some(1_960),
+                t,
+            },
         ];
         on_recorded_times(&mut fresh, &recorded);
         assert_eq!(fresh.map(|f| f.at_ms), [Some(0), Some(2_000)]);
