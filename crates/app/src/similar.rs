@@ -869,7 +869,14 @@ pub struct Clusters {
     pub not_turned: usize,
 }
 
-pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Result<Clusters> {
+/// The near-duplicate groups of the vault (of one case), each with its earliest provable
+/// appearance. `progress` counts the stored copies read again for `--turned`.
+pub async fn clusters(
+    vault: &Vault,
+    case: Option<&str>,
+    looking: Looking,
+    progress: std::sync::Arc<dyn crate::extract::ExtractObserver>,
+) -> Result<Clusters> {
     let max_distance = looking.max_distance;
     let bytes = load(vault).await?;
     // Items by digest, limited to the case when one is given.
@@ -904,7 +911,7 @@ pub async fn clusters(vault: &Vault, case: Option<&str>, looking: Looking) -> Re
     let mut index = index_by_picture(&bytes, |d| items_by_digest.contains_key(d));
     index.compact();
     let (fresh, mut turn_notes) = if looking.turned {
-        turned::in_scope(vault, &bytes, &items_by_digest).await?
+        turned::in_scope(vault, &bytes, &items_by_digest, progress).await?
     } else {
         Default::default()
     };

@@ -212,6 +212,7 @@ pub(super) async fn in_scope(
     vault: &Vault,
     bytes: &[Hashes],
     in_scope: &BTreeMap<Digest, Vec<Item>>,
+    progress: std::sync::Arc<dyn crate::extract::ExtractObserver>,
 ) -> Result<(BTreeMap<Digest, Vec<Fresh>>, BTreeMap<Digest, String>)> {
     let mut todo = Vec::new();
     for b in bytes {
@@ -225,6 +226,7 @@ pub(super) async fn in_scope(
         todo.push((b.sha256, item.media_type.clone(), path));
     }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    progress.planned(todo.len() as u64);
     tokio::task::spawn_blocking(move || {
         let queue = std::sync::Mutex::new(todo);
         let read = std::sync::Mutex::new((BTreeMap::new(), BTreeMap::new()));
@@ -237,6 +239,7 @@ pub(super) async fn in_scope(
                             break;
                         };
                         let got = read_pictures(&path, &media_type, Some(&digest));
+                        progress.done(1);
                         let mut read = read.lock().expect("not poisoned");
                         match got {
                             Ok(p) => {
