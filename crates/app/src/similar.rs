@@ -42,8 +42,10 @@ pub struct Neighbour {
     /// When the asked item is a video: where its own keyframe at that distance is shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_at_ms: Option<u64>,
-    /// When this neighbour is near the asked picture only once mirrored or turned
-    /// (`--turned`): what was done to the asked picture to give it ([`Turn::id`]).
+    /// When this neighbour is near the asked picture only once mirrored or turned, seen
+    /// from both sides (`--turned`): it looks like the asked picture after this turn
+    /// ([`Turn::id`]; a relation between the two pictures, not proof that anyone turned
+    /// one).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "turn_id")]
     pub turn: Option<Turn>,
 }
@@ -99,12 +101,6 @@ struct Hashed {
     hash: PHash,
 }
 
-impl Hashed {
-    fn upright(at_ms: Option<u64>, hash: PHash) -> Hashed {
-        Hashed { at_ms, hash }
-    }
-}
-
 /// Every hash recorded for some bytes: an image's one, or a video's keyframes in the
 /// order they are shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,14 +114,16 @@ struct Hashes {
 fn by_bytes(images: Vec<(Digest, u64)>, keyframes: Vec<(Digest, u64, u64)>) -> Vec<Hashes> {
     let mut all: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
     for (d, h) in images {
-        all.entry(d)
-            .or_default()
-            .push(Hashed::upright(None, PHash(h)));
+        all.entry(d).or_default().push(Hashed {
+            at_ms: None,
+            hash: PHash(h),
+        });
     }
     for (d, at_ms, h) in keyframes {
-        all.entry(d)
-            .or_default()
-            .push(Hashed::upright(Some(at_ms), PHash(h)));
+        all.entry(d).or_default().push(Hashed {
+            at_ms: Some(at_ms),
+            hash: PHash(h),
+        });
     }
     all.into_iter()
         .map(|(sha256, hashes)| Hashes { sha256, hashes })
@@ -312,7 +310,10 @@ pub async fn similar_to_file(
     let bytes = load(vault).await?;
     let upright: Vec<Hashed> = pictures
         .iter()
-        .map(|p| Hashed::upright(p.at_ms, p.t.hash))
+        .map(|p| Hashed {
+            at_ms: p.at_ms,
+            hash: p.t.hash,
+        })
         .collect();
     let fresh = looking.turned.then_some(pictures.as_slice());
     let mut report = near(vault, &bytes, &upright, fresh, sha256, looking).await?;
@@ -623,8 +624,9 @@ pub struct Member {
     /// one closest to that member's) is shown, in milliseconds from the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_ms: Option<u64>,
-    /// When this member is nearest the reference member's picture mirrored or turned
-    /// (`--turned`): how ([`Turn::id`]).
+    /// When this member is beyond the distance of the reference member's picture as it
+    /// is and within it turned, seen from both sides (`--turned`): it looks like that
+    /// picture after this turn ([`Turn::id`]).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "turn_id")]
     pub turn: Option<Turn>,
 }
@@ -1188,7 +1190,13 @@ mod tests {
             [Some(0), Some(1_500), Some(3_000)]
         );
         let image = &bytes[position(&bytes, digest(1))];
-        assert_eq!(image.hashes, [Hashed::upright(None, PHash(STILL))]);
+        assert_eq!(
+            image.hashes,
+            [Hashed {
+                at_ms: None,
+                hash: PHash(STILL)
+            }]
+        );
     }
 
     #[test]
@@ -1265,7 +1273,10 @@ mod tests {
 
     #[test]
     fn the_closest_pair_decides_the_distance() {
-        let h = |at_ms, hash| Hashed::upright(at_ms, PHash(hash));
+        let h = |at_ms, hash| Hashed {
+            at_ms,
+            hash: PHash(hash),
+        };
         let video = [
             h(Some(0), near(STILL, 9)),
             h(Some(40), near(STILL, 2)),

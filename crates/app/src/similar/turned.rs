@@ -9,7 +9,6 @@
 //! after (a symmetric picture cannot tell a mirrored copy from one as it is).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::Read;
 use std::path::Path;
 
 use custody_model::{Digest, Item};
@@ -92,16 +91,9 @@ fn read_pictures_unguarded(
     } else if custody_similar::has_keyframes(media_type) {
         if let Some(d) = expect {
             let mut file = std::fs::File::open(path).map_err(|e| failed(&e))?;
-            let mut sha = custody_model::Sha256::new();
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = file.read(&mut buf).map_err(|e| failed(&e))?;
-                if n == 0 {
-                    break;
-                }
-                sha.update(&buf[..n]);
-            }
-            if sha.finish() != *d {
+            let (digest, _) =
+                custody_vault::hash_reader(&mut file, &|_| {}).map_err(|e| failed(&e))?;
+            if digest != *d {
                 return Err(Unread::Damaged);
             }
         }
@@ -459,7 +451,10 @@ mod tests {
             let sha256 = Digest::of(&[n as u8]);
             bytes.push(Hashes {
                 sha256,
-                hashes: vec![Hashed::upright(None, t.hash)],
+                hashes: vec![Hashed {
+                    at_ms: None,
+                    hash: t.hash,
+                }],
             });
             fresh.insert(sha256, vec![Fresh { at_ms: None, t: *t }]);
         }
@@ -533,8 +528,14 @@ mod tests {
     #[test]
     fn keyframes_read_again_stand_for_the_nearest_recorded_ones() {
         let recorded = [
-            Hashed::upright(Some(0), PHash(1)),
-            Hashed::upright(Some(2_000), PHash(2)),
+            Hashed {
+                at_ms: Some(0),
+                hash: PHash(1),
+            },
+            Hashed {
+                at_ms: Some(2_000),
+                hash: PHash(2),
+            },
         ];
         let t = picture(A, A_MIRRORED);
         let mut fresh = [
@@ -547,7 +548,13 @@ mod tests {
         on_recorded_times(&mut fresh, &recorded);
         assert_eq!(fresh.map(|f| f.at_ms), [Some(0), Some(2_000)]);
         let mut image = [Fresh { at_ms: None, t }];
-        on_recorded_times(&mut image, &[Hashed::upright(None, PHash(1))]);
+        on_recorded_times(
+            &mut image,
+            &[Hashed {
+                at_ms: None,
+                hash: PHash(1),
+            }],
+        );
         assert_eq!(image[0].at_ms, None);
     }
 
