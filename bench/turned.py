@@ -12,7 +12,10 @@ copies into a fresh vault, and runs `custody clusters` with and without `--turne
   - the corpus's own near-duplicate pairs, still grouped;
   - wrong joins: members grouped with a picture that is not theirs (by the corpus's
     ground truth), with and without `--turned`;
-  - the time of each `clusters` run (`--turned` decodes every picture again);
+  - the time of each `clusters` run: `--turned` by the turned hashes recorded at
+    ingest, and again as for items extracted before those were recorded (the catalog's
+    turned hashes set to NULL, as an earlier build's records project), when every
+    stored copy is read again; both must give the same groups;
 
 and, in a vault of their own, N unrelated synthetic scenes (`--strangers N`, default
 2,000; no copies at all, so every group is a wrong one): groups with and without
@@ -26,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -173,7 +177,12 @@ def main():
         run([custody, "--vault", str(vault), "ingest", str(folder), "--json"], env)
 
     results = {"copies": len(turned_of)}
-    for mode, extra in [("upright", []), ("turned", ["--turned"])]:
+    for mode, extra in [("upright", []), ("turned", ["--turned"]), ("read_again", ["--turned"])]:
+        if mode == "read_again":
+            db = sqlite3.connect(vault / "catalog.sqlite")
+            db.execute("UPDATE phashes SET turned = NULL")
+            db.commit()
+            db.close()
         times = []
         for _ in range(args.runs):
             dt, out = run([custody, "--vault", str(vault), "clusters", "--json", *extra], env)
@@ -203,6 +212,7 @@ def main():
         pairs = [(n["file"], n["near_dup_of"]) for n in truth["near_duplicates"]]
         kept = sum(1 for a, b in pairs if group_of.get(a, set()) & group_of.get(b, set()))
         results[mode] = {"seconds": times, "clusters": len(clusters), "turned_found": found,
+                         "groups": sorted(sorted(m["sha256"] for m in c["members"]) for c in clusters),
                          "turned_named": named, "corpus_pairs_grouped": kept,
                          "corpus_pairs": len(pairs), "wrongly_grouped_members": wrong}
 
@@ -211,13 +221,19 @@ def main():
     (args.out / "turned.json").write_text(json.dumps(results, indent=2))
     photos = len(path_of_digest)
     print(f"{photos} distinct files ingested: the corpus and {results['copies']} turned copies")
-    for mode in ["upright", "turned"]:
+    label = {"upright": "clusters", "turned": "clusters --turned (recorded turned hashes)",
+             "read_again": "clusters --turned (every stored copy read again)"}
+    same = results["turned"]["groups"] == results["read_again"]["groups"]
+    for mode in ["upright", "turned", "read_again"]:
         r = results[mode]
-        print(f"clusters{' --turned' if mode == 'turned' else ''}: "
+        print(f"{label[mode]}: "
               + ", ".join(f"{t:.2f}" for t in r["seconds"]) + " s; "
               f"{r['clusters']} groups; turned copies with their original {r['turned_found']}/{results['copies']}"
               f" (turn named right {r['turned_named']}); corpus near-duplicate pairs grouped {r['corpus_pairs_grouped']}/{r['corpus_pairs']};"
               f" members grouped with another picture {r['wrongly_grouped_members']}")
+    print(f"groups by recorded turned hashes and by copies read again the same: {same}")
+    if not same:
+        sys.exit("the two ways of turning gave different groups")
     if args.strangers:
         for mode, r in results["strangers"].items():
             print(f"{args.strangers} unrelated scenes, clusters{' --turned' if mode == 'turned' else ''}: "

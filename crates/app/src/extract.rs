@@ -143,16 +143,26 @@ async fn never_hashed(vault: &Vault, sha256: &Digest, media_type: &str) -> Resul
 /// Whether the details of a `metadata.extracted` entry lack a hash their media type now
 /// gets: neither a value nor why there is none (an image without `phash`: HEIC/HEIF
 /// before `custody-similar` decoded it; a video without `keyframes`: before keyframes
-/// were hashed), or a failure that says nothing about the bytes (the vault's copy
+/// were hashed), a hash without the hashes it would have turned (before those were
+/// recorded), or a failure that says nothing about the bytes (the vault's copy
 /// could not be read, an internal error stopped the examination). Bytes whose hash
 /// failed because they cannot be decoded (a damaged image or video) recorded why, and
 /// are not retried.
 fn lacks_hashes(details: &serde_json::Value, media_type: &str) -> bool {
+    // A hash recorded without the hashes it would have turned (before they were
+    // recorded) lacks those.
+    let unturned = |h: &serde_json::Value| h.get("value").is_some() && h.get("turned").is_none();
     let lacks = |key: &str| match details.get(key) {
         None => true,
-        Some(h) => h["error"]
-            .as_str()
-            .is_some_and(crate::ingest::may_succeed_later),
+        Some(h) => {
+            h["error"]
+                .as_str()
+                .is_some_and(crate::ingest::may_succeed_later)
+                || unturned(h)
+                || h["frames"]
+                    .as_array()
+                    .is_some_and(|frames| frames.iter().any(unturned))
+        }
     };
     (custody_similar::is_hashable(media_type) && lacks("phash"))
         || (custody_similar::has_keyframes(media_type) && lacks("keyframes"))
@@ -166,8 +176,8 @@ struct Blob {
     item: ItemId,
     media_type: String,
     /// The perceptual hash of these bytes already recorded with the current algorithm,
-    /// recorded again instead of computed.
-    known_phash: Option<custody_similar::PHash>,
+    /// with its turned hashes, recorded again instead of computed.
+    known_phash: Option<custody_similar::Turnings>,
 }
 
 /// The work shared by [`extract_all`] and [`extract_item`]: skip what is up to date,
@@ -191,13 +201,20 @@ async fn extract_blobs(
         ..Default::default()
     };
     let mut todo = Vec::new();
-    // Image hashes of the current algorithm, by bytes: read once, at the first image.
-    let mut known: Option<std::collections::HashMap<Digest, u64>> = None;
+    // Image hashes of the current algorithm recorded with their turned hashes, by bytes:
+    // read once, at the first image.
+    let mut known: Option<std::collections::HashMap<Digest, custody_similar::Turnings>> = None;
     for mut b in blobs {
         let hashable = custody_similar::is_hashable(&b.media_type);
         if (reuse_hashes || !force) && hashable && known.is_none() {
             let all = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
-            known = Some(all.into_iter().collect());
+            known = Some(
+                all.into_iter()
+                    .filter_map(|(d, hash, turned)| {
+                        Some((d, crate::similar::turnings(hash, turned?)))
+                    })
+                    .collect(),
+            );
         }
         let has_hash = known.as_ref().is_some_and(|k| k.contains_key(&b.sha256));
         // Images with a hash in the catalog have one recorded; videos (few) are looked
@@ -218,10 +235,7 @@ async fn extract_blobs(
             continue;
         }
         if reuse_hashes && hashable {
-            b.known_phash = known
-                .as_ref()
-                .and_then(|k| k.get(&b.sha256))
-                .map(|&h| custody_similar::PHash(h));
+            b.known_phash = known.as_ref().and_then(|k| k.get(&b.sha256)).copied();
         }
         let path = vault.blobs().local_path(&b.sha256, false).ok_or_else(|| {
             AppError::Invalid("this blob store keeps no local files; extraction needs them".into())
@@ -423,7 +437,7 @@ mod tests {
             .phashes(custody_similar::ALGORITHM)
             .await
             .expect("catalog reads");
-        all.into_iter().find(|(x, _)| x == d).map(|(_, h)| h)
+        all.into_iter().find(|(x, _, _)| x == d).map(|(_, h, _)| h)
     }
 
     /// A fresh vault holding `files` (name, bytes), preserved without examination (as
@@ -478,7 +492,10 @@ mod tests {
 
         // Records of an older extractor version for a.jpg and b.jpg, whose hashes are
         // planted: a hash computed again would differ from them.
-        let planted = custody_similar::PHash(real.0 ^ 0xFFFF_0000_0000_FFFF);
+        let planted = custody_similar::Turnings {
+            hash: custody_similar::PHash(real.hash.0 ^ 0xFFFF_0000_0000_FFFF),
+            turned: custody_similar::Turned(real.turned.0.map(|h| custody_similar::PHash(!h.0))),
+        };
         let mut older = Vec::new();
         for (i, bytes) in [(item_a, &a), (item_b, &b)] {
             let mut examined = examine_bytes(bytes, "image/jpeg", None);
@@ -493,7 +510,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((one.extracted, one.phash_reused), (1, 0));
-        assert_eq!(recorded_phash(&vault, &digest_b).await, Some(real_b.0));
+        assert_eq!(recorded_phash(&vault, &digest_b).await, Some(real_b.hash.0));
 
         let r = extract_all(&vault, false, 2, Arc::new(Quiet))
             .await
@@ -510,8 +527,30 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert_eq!(recorded_phash(&vault, &digest_a).await, Some(planted.0));
-        assert_eq!(recorded_phash(&vault, &digest_c).await, Some(real_c.0));
+        assert_eq!(
+            recorded_phash(&vault, &digest_a).await,
+            Some(planted.hash.0)
+        );
+        assert_eq!(recorded_phash(&vault, &digest_c).await, Some(real_c.hash.0));
+        // The turned hashes are recorded again with the hash.
+        let turned_of = |d: Digest| {
+            let vault = &vault;
+            async move {
+                let all = vault.catalog().phashes(custody_similar::ALGORITHM).await;
+                all.unwrap()
+                    .into_iter()
+                    .find(|r| r.0 == d)
+                    .and_then(|r| r.2)
+            }
+        };
+        assert_eq!(
+            turned_of(digest_a).await,
+            Some(planted.turned.0.map(|h| h.0))
+        );
+        assert_eq!(
+            turned_of(digest_c).await,
+            Some(real_c.turned.0.map(|h| h.0))
+        );
 
         // Up to date now: nothing to do.
         let again = extract_all(&vault, false, 2, Arc::new(Quiet))
@@ -525,7 +564,7 @@ mod tests {
         // --force decodes again and records the hash of the bytes.
         let forced = extract_all(&vault, true, 2, Arc::new(Quiet)).await.unwrap();
         assert_eq!((forced.extracted, forced.phash_reused), (3, 0));
-        assert_eq!(recorded_phash(&vault, &digest_a).await, Some(real.0));
+        assert_eq!(recorded_phash(&vault, &digest_a).await, Some(real.hash.0));
 
         // Every entry went through the ledger: the vault still verifies.
         let report = verify(
@@ -592,6 +631,16 @@ mod tests {
         assert_eq!((r.extracted, r.up_to_date), (1, 2));
         let expected = custody_similar::hash_bytes(&heic, "image/heif").unwrap();
         assert_eq!(recorded_phash(&vault, &digest).await, Some(expected.0));
+        // Recorded with the hashes it would have turned.
+        let recorded = vault.catalog().phashes(custody_similar::ALGORITHM).await;
+        let turned = recorded
+            .unwrap()
+            .into_iter()
+            .find(|r| r.0 == digest)
+            .unwrap()
+            .2;
+        let expected = custody_similar::hash_turnings_bytes(&heic, "image/heif").unwrap();
+        assert_eq!(turned, Some(expected.turned.0.map(|h| h.0)));
 
         let again = extract_all(&vault, false, 2, Arc::new(Quiet))
             .await
@@ -599,9 +648,53 @@ mod tests {
         assert_eq!((again.extracted, again.up_to_date), (0, 3));
     }
 
+    /// Images extracted before turned hashes were recorded: `extract --all` examines
+    /// them again (the hash is computed, not reused, as its turned hashes are wanted)
+    /// and records them; then leaves them alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashes_recorded_without_turned_hashes_are_examined_again() {
+        let (a, b) = (jpeg(1), jpeg(2));
+        let (_dir, vault, items) = preserved(&[("a.jpg", &a), ("b.jpg", &b)]).await;
+        let item = |name: &str| items.iter().find(|i| i.original_name == name).unwrap();
+        let mut records = Vec::new();
+        for (name, bytes) in [("a.jpg", &a), ("b.jpg", &b)] {
+            let i = item(name);
+            let mut entry =
+                extraction_entry(i.id, i.sha256, &examine_bytes(bytes, &i.media_type, None));
+            if name == "a.jpg" {
+                // As an earlier build recorded it.
+                let phash = entry.details["phash"].as_object_mut().unwrap();
+                assert!(phash.remove("turned").is_some());
+            }
+            records.push(entry);
+        }
+        vault.commit(records, &[]).await.unwrap();
+        let turned_of = |d: Digest| {
+            let vault = &vault;
+            async move {
+                let all = vault.catalog().phashes(custody_similar::ALGORITHM).await;
+                all.unwrap().into_iter().find(|r| r.0 == d).unwrap().2
+            }
+        };
+        let (digest_a, digest_b) = (item("a.jpg").sha256, item("b.jpg").sha256);
+        assert_eq!(turned_of(digest_a).await, None);
+        assert!(turned_of(digest_b).await.is_some());
+
+        let r = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((r.extracted, r.up_to_date, r.phash_reused), (1, 1, 0));
+        let want = custody_similar::hash_turnings_bytes(&a, "image/jpeg").unwrap();
+        assert_eq!(turned_of(digest_a).await, Some(want.turned.0.map(|h| h.0)));
+        let again = extract_all(&vault, false, 2, Arc::new(Quiet))
+            .await
+            .unwrap();
+        assert_eq!((again.extracted, again.up_to_date), (0, 2));
+    }
+
     /// Details lacking a hash their type now gets: an image without `phash`, a video of
-    /// a type whose keyframes are hashed without `keyframes`; a recorded failure is a
-    /// hash's record too.
+    /// a type whose keyframes are hashed without `keyframes`, a hash without its turned
+    /// hashes; a recorded failure is a hash's record too.
     #[test]
     fn what_lacks_hashes() {
         use serde_json::json;
@@ -609,9 +702,27 @@ mod tests {
         assert!(lacks_hashes(&json!({}), "video/mp4"));
         assert!(lacks_hashes(&json!({"phash": error}), "video/quicktime"));
         assert!(!lacks_hashes(&json!({"keyframes": error}), "video/mp4"));
-        let frames =
-            json!({"algorithm": "a", "frames": [{"at_ms": 0, "value": "0123456789abcdef"}]});
+        let turned: serde_json::Map<String, serde_json::Value> = custody_similar::Turn::ALL
+            .iter()
+            .map(|t| (t.id().to_owned(), "0123456789abcdef".into()))
+            .collect();
+        let frames = json!({"algorithm": "a", "frames": [
+            {"at_ms": 0, "value": "0123456789abcdef", "turned": turned}
+        ]});
         assert!(!lacks_hashes(&json!({"keyframes": frames}), "video/x-m4v"));
+        // Hashes recorded without their turned hashes (before those were) lack them.
+        let unturned_frames = json!({"algorithm": "a", "frames": [
+            {"at_ms": 0, "value": "0123456789abcdef", "turned": turned},
+            {"at_ms": 40, "value": "0123456789abcdef"},
+        ]});
+        assert!(lacks_hashes(
+            &json!({"keyframes": unturned_frames}),
+            "video/mp4"
+        ));
+        let image = json!({"algorithm": "a", "value": "0123456789abcdef", "turned": turned});
+        assert!(!lacks_hashes(&json!({"phash": image}), "image/jpeg"));
+        let unturned = json!({"algorithm": "a", "value": "0123456789abcdef"});
+        assert!(lacks_hashes(&json!({"phash": unturned}), "image/jpeg"));
         assert!(
             !lacks_hashes(&json!({}), "video/x-ms-wmv"),
             "not a type with keyframes"

@@ -797,9 +797,9 @@ pub(crate) fn changed_while_read(before: &Metadata, after: &Metadata) -> Option<
 pub(crate) struct Examined {
     /// The extractor's record.
     pub metadata: custody_extract::Metadata,
-    /// The perceptual hash of an image, or why it could not be computed; `None` for
-    /// media that are not hashed as images.
-    pub phash: Option<Result<custody_similar::PHash, String>>,
+    /// The perceptual hash of an image with the hashes it would have turned, or why it
+    /// could not be computed; `None` for media that are not hashed as images.
+    pub phash: Option<Result<custody_similar::Turnings, String>>,
     /// The hashed keyframes of a video, or why they could not be computed; `None` for
     /// media without keyframes (and for a video with no file to read them from).
     pub keyframes: Option<Result<Vec<custody_similar::Keyframe>, String>>,
@@ -853,8 +853,9 @@ pub(crate) fn examine_bytes(bytes: &[u8], media_type: &str, file: Option<&Path>)
     let (keyframes, stream) = file.map_or((None, None), |f| keyframes(f, media_type));
     Examined {
         metadata: extract_bytes(bytes, media_type),
-        phash: custody_similar::is_hashable(media_type)
-            .then(|| custody_similar::hash_bytes(bytes, media_type).map_err(|e| e.to_string())),
+        phash: custody_similar::is_hashable(media_type).then(|| {
+            custody_similar::hash_turnings_bytes(bytes, media_type).map_err(|e| e.to_string())
+        }),
         keyframes,
         stream,
     }
@@ -880,13 +881,14 @@ pub(crate) fn examine_path(path: &Path, media_type: &str) -> Examined {
     }
 }
 
-/// The perceptual hash of an image file, `None` for media that are not hashed.
+/// The perceptual hash of an image file with its turned hashes, `None` for media that
+/// are not hashed.
 pub(crate) fn perceptual_hash(
     path: &Path,
     media_type: &str,
-) -> Option<Result<custody_similar::PHash, String>> {
+) -> Option<Result<custody_similar::Turnings, String>> {
     custody_similar::is_hashable(media_type)
-        .then(|| custody_similar::hash_path(path, media_type).map_err(|e| e.to_string()))
+        .then(|| custody_similar::hash_turnings_path(path, media_type).map_err(|e| e.to_string()))
 }
 
 /// The hashed keyframes of a video file (`None` for media without keyframes), and what
@@ -914,18 +916,32 @@ fn could_not_hash(e: &str) -> String {
     }
 }
 
-/// The `details["phash"]` of an extraction entry: `{"algorithm", "value"}` (16 hex
-/// digits) or `{"algorithm", "error"}`.
-fn phash_details(phash: &Result<custody_similar::PHash, String>) -> serde_json::Value {
+/// The `details["phash"]` of an extraction entry: `{"algorithm", "value", "turned"}` (16
+/// hex digits, and the turned hashes) or `{"algorithm", "error"}`.
+fn phash_details(phash: &Result<custody_similar::Turnings, String>) -> serde_json::Value {
     let algorithm = custody_similar::ALGORITHM;
     match phash {
-        Ok(h) => serde_json::json!({"algorithm": algorithm, "value": h.to_string()}),
+        Ok(t) => serde_json::json!({
+            "algorithm": algorithm,
+            "value": t.hash.to_string(),
+            "turned": turned_details(&t.turned),
+        }),
         Err(e) => serde_json::json!({"algorithm": algorithm, "error": could_not_hash(e)}),
     }
 }
 
+/// The hashes a picture would have turned, as recorded: `{"mirrored": hex, ...}`, one key
+/// per turn (docs/design/near-duplicates.md §8).
+fn turned_details(turned: &custody_similar::Turned) -> serde_json::Value {
+    turned
+        .iter()
+        .map(|(turn, hash)| (turn.id().to_owned(), hash.to_string().into()))
+        .collect::<serde_json::Map<String, serde_json::Value>>()
+        .into()
+}
+
 /// The `details["keyframes"]` of an extraction entry: `{"algorithm", "frames": [{"at_ms",
-/// "value"}, ...]}` in the order the frames are shown, or `{"algorithm", "error"}`; with
+/// "value", "turned"}, ...]}` in the order the frames are shown, or `{"algorithm", "error"}`; with
 /// `"stream": {"codec", "width", "height", "frames", "duration_ms"}` when the stream was
 /// read end to end.
 pub(crate) fn keyframes_details(
@@ -951,7 +967,13 @@ fn hashes_details(keyframes: &Result<Vec<custody_similar::Keyframe>, String>) ->
         Ok(frames) => {
             let frames: Vec<serde_json::Value> = frames
                 .iter()
-                .map(|k| serde_json::json!({"at_ms": k.at_ms, "value": k.hash.to_string()}))
+                .map(|k| {
+                    serde_json::json!({
+                        "at_ms": k.at_ms,
+                        "value": k.hash.to_string(),
+                        "turned": turned_details(&k.turned),
+                    })
+                })
                 .collect();
             serde_json::json!({"algorithm": algorithm, "frames": frames})
         }

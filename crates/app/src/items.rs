@@ -99,13 +99,14 @@ pub struct ItemView {
     /// Metadata extracted from the item's bytes (the newest record), if any.
     pub metadata: Option<serde_json::Value>,
     /// The perceptual hash recorded by the newest extraction of the item's bytes (the
-    /// same for every item holding them): `{"algorithm", "value"}`, or `{"algorithm",
-    /// "error"}` when the image could not be hashed; absent when no extraction recorded
+    /// same for every item holding them): `{"algorithm", "value", "turned"}` (`turned`,
+    /// the hashes it would have mirrored or turned, is absent from earlier builds'
+    /// records), or `{"algorithm", "error"}` when the image could not be hashed; absent when no extraction recorded
     /// one (not examined yet, or a type that is not hashed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub perceptual_hash: Option<serde_json::Value>,
     /// The keyframe hashes of a video recorded by the newest extraction of its bytes:
-    /// `{"algorithm", "frames": [{"at_ms", "value"}, ...]}`, or `{"algorithm", "error"}`
+    /// `{"algorithm", "frames": [{"at_ms", "value", "turned"}, ...]}`, or `{"algorithm", "error"}`
     /// when they could not be computed; absent when no extraction recorded them (not
     /// examined yet, or not a video whose keyframes are hashed).
     #[serde(skip_serializing_if = "Option::is_none")]

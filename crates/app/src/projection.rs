@@ -3,7 +3,8 @@
 
 use custody_ledger::Entry;
 use custody_model::{Action, CollectedDetails, Item};
-use custody_store::{Change, EventRow, MetadataRow};
+use custody_similar::{PHash, Turn};
+use custody_store::{Change, EventRow, MetadataRow, TurnedHashes};
 
 use crate::error::{AppError, Result};
 
@@ -83,10 +84,12 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
                     .ok_or_else(|| bad("names no hash algorithm"))?;
                 let hash = u64::from_str_radix(value, 16)
                     .map_err(|_| bad("holds a malformed perceptual hash"))?;
+                let turned = turned_hashes(&entry.details["phash"]).map_err(&bad)?;
                 out.push(Change::Phash {
                     sha256,
                     algorithm: algorithm.to_owned(),
                     hash,
+                    turned,
                     seq: entry.seq,
                 });
             } else if let Some(error) = entry
@@ -142,12 +145,39 @@ pub fn changes(entry: &Entry) -> Result<Vec<Change>> {
     Ok(out)
 }
 
-/// A keyframe hash algorithm and the (milliseconds, hash) frames recorded with it.
-type RecordedFrames = (String, Vec<(u64, u64)>);
+/// A keyframe hash algorithm and the (milliseconds, hash, turned hashes) frames recorded
+/// with it.
+type RecordedFrames = (String, Vec<(u64, u64, Option<TurnedHashes>)>);
 
-/// The algorithm and the (milliseconds, hash) frames of an extraction's `keyframes`
-/// (`{"algorithm", "frames": [{"at_ms", "value"}, ...]}`); a record of why there are none
-/// (`{"algorithm", "error"}`) has no frames. Fails with what is wrong otherwise.
+/// The turned hashes recorded beside a hash (`"turned": {"mirrored": hex, ...}`, one key
+/// per turn, docs/design/near-duplicates.md §8), in the order of `Turn::ALL`; `None` when
+/// the entry records none (an earlier build's). Fails when some are missing or malformed.
+fn turned_hashes(
+    hashed: &serde_json::Value,
+) -> std::result::Result<Option<TurnedHashes>, &'static str> {
+    let Some(turned) = hashed.get("turned") else {
+        return Ok(None);
+    };
+    let malformed = "holds malformed turned hashes";
+    let turned = turned.as_object().ok_or(malformed)?;
+    if turned.len() != Turn::ALL.len() {
+        return Err(malformed);
+    }
+    let mut out = [0u64; 7];
+    for (slot, turn) in out.iter_mut().zip(Turn::ALL) {
+        let value = turned
+            .get(turn.id())
+            .and_then(|v| v.as_str())
+            .ok_or(malformed)?;
+        *slot = value.parse::<PHash>().map_err(|_| malformed)?.0;
+    }
+    Ok(Some(out))
+}
+
+/// The algorithm and the (milliseconds, hash, turned hashes) frames of an extraction's
+/// `keyframes` (`{"algorithm", "frames": [{"at_ms", "value", "turned"}, ...]}`); a record
+/// of why there are none (`{"algorithm", "error"}`) has no frames. Fails with what is
+/// wrong otherwise.
 fn keyframe_hashes(
     keyframes: &serde_json::Value,
 ) -> std::result::Result<RecordedFrames, &'static str> {
@@ -168,8 +198,8 @@ fn keyframe_hashes(
         .map(|f| {
             let at_ms = f["at_ms"].as_u64().ok_or(malformed)?;
             let value = f["value"].as_str().ok_or(malformed)?;
-            let hash: custody_similar::PHash = value.parse().map_err(|_| malformed)?;
-            Ok((at_ms, hash.0))
+            let hash: PHash = value.parse().map_err(|_| malformed)?;
+            Ok((at_ms, hash.0, turned_hashes(f)?))
         })
         .collect::<std::result::Result<Vec<_>, &'static str>>()?;
     Ok((algorithm.to_owned(), frames))
@@ -180,7 +210,7 @@ mod tests {
     use std::sync::Arc;
 
     use custody_model::{Digest, ItemId, Timestamp};
-    use custody_similar::{Keyframe, PHash};
+    use custody_similar::{Keyframe, Turned, Turnings};
     use serde_json::json;
 
     use super::*;
@@ -260,7 +290,7 @@ mod tests {
             Some(Change::Keyframes {
                 sha256: Digest::of(b"clip"),
                 algorithm: "alg".into(),
-                frames: vec![(0, 0x0123_4567_89ab_cdef), (1500, u64::MAX)],
+                frames: vec![(0, 0x0123_4567_89ab_cdef, None), (1500, u64::MAX, None)],
                 seq: 7,
             })
         );
@@ -274,6 +304,85 @@ mod tests {
         // An image's entry has no keyframes.
         let image = extracted(json!({"phash": {"algorithm": "alg", "value": "0123456789abcdef"}}));
         assert_eq!(keyframes_change(&image), None);
+    }
+
+    /// The seven turned hashes, as an extraction records them: `{"mirrored": hex, ...}`.
+    fn turned_json(first: u64) -> serde_json::Value {
+        Turn::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    t.id().to_owned(),
+                    format!("{:016x}", first + i as u64).into(),
+                )
+            })
+            .collect::<serde_json::Map<String, serde_json::Value>>()
+            .into()
+    }
+
+    /// Turned hashes recorded beside an image's hash or a keyframe's reach the change in
+    /// the order of `Turn::ALL`; an entry without them (an earlier build's) has none.
+    #[test]
+    fn turned_hashes_are_read_in_the_order_of_the_turns() {
+        let want: TurnedHashes = [100, 101, 102, 103, 104, 105, 106];
+        let image = extracted(json!({"phash": {
+            "algorithm": "alg", "value": "0123456789abcdef", "turned": turned_json(100)
+        }}));
+        let phash = changes(&image)
+            .unwrap()
+            .into_iter()
+            .find(|c| matches!(c, Change::Phash { .. }));
+        assert!(
+            matches!(phash, Some(Change::Phash { turned: Some(t), .. }) if t == want),
+            "{phash:?}"
+        );
+        let old = extracted(json!({"phash": {"algorithm": "alg", "value": "0123456789abcdef"}}));
+        assert!(changes(&old).unwrap().iter().any(|c| matches!(
+            c,
+            Change::Phash {
+                turned: None,
+                hash: 0x0123_4567_89ab_cdef,
+                ..
+            }
+        )));
+        let video = extracted(json!({"keyframes": {"algorithm": "alg", "frames": [
+            {"at_ms": 0, "value": "0123456789abcdef", "turned": turned_json(100)},
+            {"at_ms": 40, "value": "0123456789abcdef"},
+        ]}}));
+        assert!(matches!(
+            keyframes_change(&video),
+            Some(Change::Keyframes { frames, .. })
+                if frames == [(0, 0x0123_4567_89ab_cdef, Some(want)), (40, 0x0123_4567_89ab_cdef, None)]
+        ));
+    }
+
+    #[test]
+    fn malformed_turned_hashes_are_refused() {
+        let mut missing = turned_json(0);
+        missing.as_object_mut().unwrap().remove("mirrored");
+        let mut renamed = turned_json(0);
+        renamed.as_object_mut().unwrap().remove("transposed");
+        renamed["upright"] = "0000000000000000".into();
+        let mut short = turned_json(0);
+        short["mirrored"] = "123".into();
+        for bad in [
+            missing,
+            renamed,
+            short,
+            json!(["0000000000000000"]),
+            json!(null),
+        ] {
+            let image = extracted(json!({"phash": {
+                "algorithm": "alg", "value": "0123456789abcdef", "turned": bad.clone()
+            }}));
+            let e = changes(&image).unwrap_err();
+            assert!(e.to_string().contains("malformed turned hashes"), "{e}");
+            let video = extracted(json!({"keyframes": {"algorithm": "alg", "frames": [
+                {"at_ms": 0, "value": "0123456789abcdef", "turned": bad}
+            ]}}));
+            assert!(changes(&video).is_err());
+        }
     }
 
     #[test]
@@ -303,7 +412,7 @@ mod tests {
             Keyframe {
                 at_ms: 0,
                 hash: PHash(0x8000_0000_0000_0001),
-                turned: Default::default(),
+                turned: Turned([PHash(u64::MAX); 7]),
             },
             Keyframe {
                 at_ms: 1_000,
@@ -333,8 +442,8 @@ mod tests {
         assert_eq!(
             vault.catalog().keyframe_hashes(alg).await.unwrap(),
             [
-                (item.sha256, 0, 0x8000_0000_0000_0001),
-                (item.sha256, 1_000, 42)
+                (item.sha256, 0, 0x8000_0000_0000_0001, Some([u64::MAX; 7])),
+                (item.sha256, 1_000, 42, Some([0; 7]))
             ]
         );
         let dump = vault.catalog().dump().await.unwrap();
@@ -349,11 +458,15 @@ mod tests {
             [
                 (
                     format!("{sha}/{alg}/0"),
-                    format!(r#"["{sha}","{alg}",0,{},{seq}]"#, i64::MIN + 1)
+                    format!(
+                        r#"["{sha}","{alg}",0,{},{seq},"{}"]"#,
+                        i64::MIN + 1,
+                        "f".repeat(112)
+                    )
                 ),
                 (
                     format!("{sha}/{alg}/1000"),
-                    format!(r#"["{sha}","{alg}",1000,42,{seq}]"#)
+                    format!(r#"["{sha}","{alg}",1000,42,{seq},"{}"]"#, "0".repeat(112))
                 ),
             ]
         );
@@ -394,19 +507,23 @@ mod tests {
                     .unwrap();
             }
         };
-        record(examined(Ok(PHash(7)))).await;
+        let hashed = |h: u64| Turnings {
+            hash: PHash(h),
+            turned: Turned([PHash(h + 1); 7]),
+        };
+        record(examined(Ok(hashed(7)))).await;
         assert_eq!(
             vault.catalog().phashes(alg).await.unwrap(),
-            [(item.sha256, 7)]
+            [(item.sha256, 7, Some([8; 7]))]
         );
         record(examined(Err("could not hash: the data is damaged".into()))).await;
         assert_eq!(vault.catalog().phashes(alg).await.unwrap(), []);
         let problems = verify_problems(&vault).await;
         assert!(problems.is_empty(), "{problems:?}");
-        record(examined(Ok(PHash(9)))).await;
+        record(examined(Ok(hashed(9)))).await;
         assert_eq!(
             vault.catalog().phashes(alg).await.unwrap(),
-            [(item.sha256, 9)]
+            [(item.sha256, 9, Some([10; 7]))]
         );
         let problems = verify_problems(&vault).await;
         assert!(problems.is_empty(), "{problems:?}");

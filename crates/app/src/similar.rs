@@ -15,7 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use custody_model::{Digest, Item, ItemId};
-use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim, Turn};
+use custody_similar::{Appearance, Index, PHash, TimeBasis, TimeClaim, Turn, Turned, Turnings};
+use custody_store::TurnedHashes;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -99,6 +100,16 @@ struct Hashed {
     /// Where the keyframe is shown, in milliseconds from the start; `None` for an image.
     at_ms: Option<u64>,
     hash: PHash,
+    /// The hashes the picture would have turned, when its extraction recorded them.
+    turned: Option<Turned>,
+}
+
+/// A recorded hash and its recorded turned hashes, as one picture's [`Turnings`].
+pub(crate) fn turnings(hash: u64, turned: TurnedHashes) -> Turnings {
+    Turnings {
+        hash: PHash(hash),
+        turned: Turned(turned.map(PHash)),
+    }
 }
 
 /// Every hash recorded for some bytes: an image's one, or a video's keyframes in the
@@ -110,19 +121,26 @@ struct Hashes {
 }
 
 /// The hashes of the current algorithm, by bytes and ordered by digest: image hashes
-/// (bytes, hash) and keyframe hashes (bytes, milliseconds, hash), as the catalog gives them.
-fn by_bytes(images: Vec<(Digest, u64)>, keyframes: Vec<(Digest, u64, u64)>) -> Vec<Hashes> {
+/// (bytes, hash, turned) and keyframe hashes (bytes, milliseconds, hash, turned), as the
+/// catalog gives them.
+fn by_bytes(
+    images: Vec<(Digest, u64, Option<TurnedHashes>)>,
+    keyframes: Vec<(Digest, u64, u64, Option<TurnedHashes>)>,
+) -> Vec<Hashes> {
     let mut all: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
-    for (d, h) in images {
+    let turned = |t: Option<TurnedHashes>| t.map(|t| Turned(t.map(PHash)));
+    for (d, h, t) in images {
         all.entry(d).or_default().push(Hashed {
             at_ms: None,
             hash: PHash(h),
+            turned: turned(t),
         });
     }
-    for (d, at_ms, h) in keyframes {
+    for (d, at_ms, h, t) in keyframes {
         all.entry(d).or_default().push(Hashed {
             at_ms: Some(at_ms),
             hash: PHash(h),
+            turned: turned(t),
         });
     }
     all.into_iter()
@@ -265,15 +283,20 @@ pub async fn similar(vault: &Vault, query: &str, looking: Looking) -> Result<Sim
     let recorded = bytes[own].hashes.clone();
     let mut notes = Vec::new();
     let fresh = if looking.turned {
-        let fresh = turned::stored(vault, &item).await?.map_err(|why| {
-            AppError::Invalid(format!(
-                "{}: not looked up turned: {}",
-                item.id,
-                why.of_stored()
-            ))
-        })?;
-        notes.extend(turned::drift(&item, &fresh, &recorded));
-        Some(fresh)
+        if let Some(fresh) = turned::recorded(&recorded) {
+            Some(fresh)
+        } else {
+            // Recorded by an earlier build without its turned hashes: read again.
+            let fresh = turned::stored(vault, &item).await?.map_err(|why| {
+                AppError::Invalid(format!(
+                    "{}: not looked up turned: {}",
+                    item.id,
+                    why.of_stored()
+                ))
+            })?;
+            notes.extend(turned::drift(&item, &fresh, &recorded));
+            Some(fresh)
+        }
     } else {
         None
     };
@@ -313,6 +336,7 @@ pub async fn similar_to_file(
         .map(|p| Hashed {
             at_ms: p.at_ms,
             hash: p.t.hash,
+            turned: Some(p.t.turned),
         })
         .collect();
     let fresh = looking.turned.then_some(pictures.as_slice());
@@ -428,7 +452,11 @@ async fn near(
             let Some(holder) = holders(digest).await?.into_iter().next() else {
                 continue;
             };
-            let theirs = match turned::stored(vault, &holder).await? {
+            let theirs = match turned::recorded(&bytes[position].hashes) {
+                Some(recorded) => Ok(recorded),
+                None => turned::stored(vault, &holder).await?,
+            };
+            let theirs = match theirs {
                 Ok(p) => p,
                 Err(why) => {
                     notes.push(format!(
@@ -869,6 +897,10 @@ pub struct Clusters {
     /// Of the items with a perceptual hash, those whose stored copy could not be read
     /// again to be turned (each has a note where it is grouped).
     pub not_turned: usize,
+    /// Of the items with a perceptual hash, those extracted before turned hashes were
+    /// recorded, whose stored copies were read again to turn them (`custody extract
+    /// --all` records them).
+    pub read_again: usize,
 }
 
 /// The near-duplicate groups of the vault (of one case), each with its earliest provable
@@ -912,11 +944,16 @@ pub async fn clusters(
     // picture, and a video is a member of the group of each picture it shows, once.
     let mut index = index_by_picture(&bytes, |d| items_by_digest.contains_key(d));
     index.compact();
-    let (fresh, mut turn_notes) = if looking.turned {
+    let (fresh, mut turn_notes, read_again) = if looking.turned {
         turned::in_scope(vault, &bytes, &items_by_digest, progress).await?
     } else {
         Default::default()
     };
+    let read_again = read_again
+        .iter()
+        .filter_map(|d| items_by_digest.get(d))
+        .map(Vec::len)
+        .sum();
     // A hash recorded by an earlier build, and what a copy could not be turned for, is
     // said of every item holding the bytes.
     for b in &bytes {
@@ -1100,6 +1137,7 @@ pub async fn clusters(
         unexamined,
         turned: looking.turned,
         not_turned,
+        read_again,
     })
 }
 
@@ -1167,11 +1205,11 @@ mod tests {
     /// other frames are far from it, and an unrelated image (3).
     fn vault_hashes() -> Vec<Hashes> {
         by_bytes(
-            vec![(digest(1), STILL), (digest(3), OTHER)],
+            vec![(digest(1), STILL, None), (digest(3), OTHER, None)],
             vec![
-                (digest(2), 0, !STILL),
-                (digest(2), 1_500, near(STILL, 3)),
-                (digest(2), 3_000, near(STILL, 6)),
+                (digest(2), 0, !STILL, None),
+                (digest(2), 1_500, near(STILL, 3), None),
+                (digest(2), 3_000, near(STILL, 6), None),
             ],
         )
     }
@@ -1194,7 +1232,8 @@ mod tests {
             image.hashes,
             [Hashed {
                 at_ms: None,
-                hash: PHash(STILL)
+                hash: PHash(STILL),
+                turned: None,
             }]
         );
     }
@@ -1276,6 +1315,7 @@ mod tests {
         let h = |at_ms, hash| Hashed {
             at_ms,
             hash: PHash(hash),
+            turned: None,
         };
         let video = [
             h(Some(0), near(STILL, 9)),

@@ -9,6 +9,8 @@
 //!
 //! `--in-memory --repeat N` instead loads the files first and reports the best of N passes
 //! over the bytes: the decoding cost alone, steadier on a busy machine.
+//!
+//! `--turned` computes the seven turned hashes too, as ingest does (`hash_turnings_*`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +22,7 @@ fn main() {
     let mut threads = 2usize;
     let mut in_memory = false;
     let mut repeat = 1usize;
+    let mut turned = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--threads" => {
@@ -35,10 +38,12 @@ fn main() {
                     .expect("--repeat N")
             }
             "--in-memory" => in_memory = true,
+            "--turned" => turned = true,
             _ => dir = Some(PathBuf::from(a)),
         }
     }
-    let dir = dir.expect("usage: phash_bench DIR [--threads N] [--in-memory] [--repeat N]");
+    let dir =
+        dir.expect("usage: phash_bench DIR [--threads N] [--in-memory] [--repeat N] [--turned]");
     let files = custody_similar::testing::jpeg_files(&dir);
     let bytes: u64 = files
         .iter()
@@ -65,10 +70,16 @@ fn main() {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(f) = files.get(i) else { break };
-                        let r = if in_memory {
-                            custody_similar::hash_bytes(&loaded[i], "image/jpeg")
-                        } else {
-                            custody_similar::hash_path(f, "image/jpeg")
+                        let r = match (in_memory, turned) {
+                            (true, false) => custody_similar::hash_bytes(&loaded[i], "image/jpeg"),
+                            (false, false) => custody_similar::hash_path(f, "image/jpeg"),
+                            (true, true) => {
+                                custody_similar::hash_turnings_bytes(&loaded[i], "image/jpeg")
+                                    .map(|t| t.hash)
+                            }
+                            (false, true) => {
+                                custody_similar::hash_turnings_path(f, "image/jpeg").map(|t| t.hash)
+                            }
                         };
                         if let Err(e) = r {
                             eprintln!("{}: {e}", f.display());
@@ -82,8 +93,9 @@ fn main() {
     }
     let secs = best;
     println!(
-        "custody-similar {}{}: {} files ({:.1} MB) in {:.3} s with {} threads: {:.1} files/s, {:.1} MB/s, {} failed",
+        "custody-similar {}{}{}: {} files ({:.1} MB) in {:.3} s with {} threads: {:.1} files/s, {:.1} MB/s, {} failed",
         custody_similar::ALGORITHM,
+        if turned { " with turned hashes" } else { "" },
         if in_memory {
             " (in memory, best pass)"
         } else {

@@ -4,9 +4,10 @@
 //! that a reverse image search does not find where it came from. The stored hash
 //! describes the picture as displayed, and a mirrored copy is a different picture to it.
 //! What can be asked instead is whether some item is near the picture *as it would be*
-//! if mirrored or turned: the grid of the asked picture is transformed, which costs one
-//! more DCT a transform, and the vault's stored hashes are looked up as they are. Nothing
-//! about stored hashes changes.
+//! if mirrored or turned: the grid of the picture is transformed, which costs one more
+//! DCT a transform, and the vault's stored hashes are looked up as they are. The turned
+//! hashes are recorded with the hash (each under its [`Turn::id`]); the hash itself is
+//! the same whether or not they are.
 
 use crate::PHash;
 use crate::phash::{self, Grid};
@@ -67,7 +68,13 @@ impl Turn {
         }
     }
 
-    /// A stable name for scripts (`--json`).
+    /// The turn named `id` (see [`Turn::id`]).
+    pub fn from_id(id: &str) -> Option<Turn> {
+        Turn::ALL.into_iter().find(|t| t.id() == id)
+    }
+
+    /// A stable name for scripts (`--json`) and for the turned hashes recorded in the
+    /// ledger.
     pub fn id(self) -> &'static str {
         match self {
             Turn::Mirrored => "mirrored",
@@ -173,6 +180,17 @@ mod tests {
             *v = (r * 7 + c * c) as f64 + if r < 9 && c < 20 { 80.0 } else { 0.0 };
         }
         g
+    }
+
+    #[test]
+    fn each_turn_is_named_by_its_own_id() {
+        let ids: std::collections::BTreeSet<&str> = Turn::ALL.iter().map(|t| t.id()).collect();
+        assert_eq!(ids.len(), 7);
+        for t in Turn::ALL {
+            assert_eq!(Turn::from_id(t.id()), Some(t));
+        }
+        assert_eq!(Turn::from_id("upright"), None);
+        assert_eq!(Turn::from_id("Mirrored"), None);
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub struct Keyframe {
     pub at_ms: u64,
     pub hash: PHash,
     /// The hashes the keyframe would have if mirrored or turned (`custody similar
-    /// --turned`); not stored.
+    /// --turned`), recorded with the hash.
     pub turned: Turned,
 }
 

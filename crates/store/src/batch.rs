@@ -10,7 +10,7 @@
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::Result;
-use crate::{EventRow, MetadataRow};
+use crate::{EventRow, MetadataRow, TurnedHashes};
 use custody_model::{Digest, Item};
 
 /// Rows per statement: well under SQLite's limit of 32,766 bound values for the widest
@@ -23,7 +23,7 @@ pub(crate) struct Pending<'a> {
     pub events: Vec<&'a EventRow>,
     pub items: Vec<&'a Item>,
     pub metadata: Vec<&'a MetadataRow>,
-    pub phashes: Vec<(&'a Digest, &'a str, u64, u64)>,
+    pub phashes: Vec<PhashRow<'a>>,
 }
 
 impl Pending<'_> {
@@ -134,20 +134,24 @@ async fn metadata(conn: &mut SqliteConnection, rows: &[&MetadataRow]) -> Result<
     Ok(())
 }
 
-async fn phashes(conn: &mut SqliteConnection, rows: &[(&Digest, &str, u64, u64)]) -> Result<()> {
+/// A perceptual hash to write: bytes, algorithm, hash, turned hashes, ledger sequence.
+type PhashRow<'a> = (&'a Digest, &'a str, u64, Option<TurnedHashes>, u64);
+
+async fn phashes(conn: &mut SqliteConnection, rows: &[PhashRow<'_>]) -> Result<()> {
     for group in rows.chunks(ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO phashes (sha256, algorithm, hash, ledger_seq) ",
+            "INSERT INTO phashes (sha256, algorithm, hash, ledger_seq, turned) ",
         );
-        q.push_values(group, |mut b, (sha256, algorithm, hash, seq)| {
+        q.push_values(group, |mut b, (sha256, algorithm, hash, turned, seq)| {
             b.push_bind(sha256.to_hex())
                 .push_bind(algorithm.to_string())
                 .push_bind(*hash as i64)
-                .push_bind(*seq as i64);
+                .push_bind(*seq as i64)
+                .push_bind(turned.as_ref().map(crate::sqlite::turned_bytes));
         });
         q.push(
             " ON CONFLICT (sha256, algorithm) DO UPDATE SET hash = excluded.hash, \
-             ledger_seq = excluded.ledger_seq",
+             ledger_seq = excluded.ledger_seq, turned = excluded.turned",
         );
         q.build()
             .persistent(persistent(group.len()))

@@ -20,6 +20,10 @@ pub use cases::{CaseCatalog, CaseChange, CaseEventRow, CaseRow, SealedReadRow, S
 pub use error::{CatalogError, Result};
 pub use sqlite::SqliteCatalog;
 
+/// The seven hashes a picture would have if mirrored or turned by quarter turns, in the
+/// order custody-similar's `Turn::ALL` gives (stored as 56 bytes, big-endian).
+pub type TurnedHashes = [u64; 7];
+
 /// One ledger entry as the catalog indexes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventRow {
@@ -47,25 +51,27 @@ pub enum Change {
     },
     /// A `metadata.extracted` entry.
     Metadata(Box<MetadataRow>),
-    /// The perceptual hash recorded with a `metadata.extracted` entry.
+    /// The perceptual hash recorded with a `metadata.extracted` entry, with the hashes
+    /// the picture would have turned when the entry records them.
     Phash {
         sha256: Digest,
         algorithm: String,
         hash: u64,
+        turned: Option<TurnedHashes>,
         seq: u64,
     },
-    /// The keyframe hashes of a video recorded with a `metadata.extracted` entry: they
-    /// replace every row of these bytes and algorithm (an extraction that could not hash
-    /// the video has no frames, and leaves none).
     /// A `metadata.extracted` entry that could not hash the image: the bytes' hash of
     /// that algorithm, if an earlier extraction recorded one, is removed.
     PhashCleared { sha256: Digest, algorithm: String },
+    /// The keyframe hashes of a video recorded with a `metadata.extracted` entry: they
+    /// replace every row of these bytes and algorithm (an extraction that could not hash
+    /// the video has no frames, and leaves none).
     Keyframes {
         sha256: Digest,
         algorithm: String,
-        /// (presentation time in milliseconds from the track's start, hash), in the
-        /// order the frames are shown.
-        frames: Vec<(u64, u64)>,
+        /// (presentation time in milliseconds from the track's start, hash, turned
+        /// hashes when recorded), in the order the frames are shown.
+        frames: Vec<(u64, u64, Option<TurnedHashes>)>,
         seq: u64,
     },
     /// Case events and the sealed store (see [`cases`]).
@@ -128,12 +134,16 @@ pub trait Catalog: CaseCatalog + Send + Sync {
     /// Whether a record of exactly this extractor version exists for these bytes.
     async fn has_metadata(&self, sha256: &Digest, extractor: &str, version: &str) -> Result<bool>;
 
-    /// Every perceptual hash of `algorithm`: (bytes, hash).
-    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64)>>;
+    /// Every perceptual hash of `algorithm`: (bytes, hash, turned hashes when
+    /// recorded), ordered by bytes.
+    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, Option<TurnedHashes>)>>;
 
     /// Every video keyframe hash of `algorithm`: (bytes, milliseconds from the track's
-    /// start, hash), ordered by bytes then time.
-    async fn keyframe_hashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, u64)>>;
+    /// start, hash, turned hashes when recorded), ordered by bytes then time.
+    async fn keyframe_hashes(
+        &self,
+        algorithm: &str,
+    ) -> Result<Vec<(Digest, u64, u64, Option<TurnedHashes>)>>;
 
     /// Ledger entries of one action, oldest first.
     async fn events_by_action(&self, action: &str) -> Result<Vec<EventRow>>;

@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use crate::batch::Pending;
 use crate::error::{CatalogError, Result};
-use crate::{Catalog, Change, DumpRow, EventRow, ItemFilter, MetadataRow};
+use crate::{Catalog, Change, DumpRow, EventRow, ItemFilter, MetadataRow, TurnedHashes};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -177,13 +177,48 @@ fn digest_column(r: &SqliteRow, table: &'static str) -> Result<Digest> {
         })
 }
 
+/// Turned hashes as stored: the seven hashes big-endian, in order.
+pub(crate) fn turned_bytes(turned: &TurnedHashes) -> Vec<u8> {
+    turned.iter().flat_map(|h| h.to_be_bytes()).collect()
+}
+
+/// The turned hashes of a row's `turned` column (NULL: none recorded).
+fn turned_column(r: &SqliteRow, table: &'static str) -> Result<Option<TurnedHashes>> {
+    let Some(bytes) = r.try_get::<Option<Vec<u8>>, _>("turned")? else {
+        return Ok(None);
+    };
+    let bad = || CatalogError::BadRow {
+        table,
+        key: r.try_get::<String, _>("sha256").unwrap_or_default(),
+        reason: format!("turned hashes of {} bytes, not 56", bytes.len()),
+    };
+    if bytes.len() != 56 {
+        return Err(bad());
+    }
+    let mut out = [0u64; 7];
+    for (h, chunk) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+        *h = u64::from_be_bytes(chunk.try_into().map_err(|_| bad())?);
+    }
+    Ok(Some(out))
+}
+
+/// Turned hashes in a dump row: 112 hex digits, or null.
+fn turned_hex(turned: Option<TurnedHashes>) -> serde_json::Value {
+    turned.map_or(serde_json::Value::Null, |t| {
+        t.iter()
+            .map(|h| format!("{h:016x}"))
+            .collect::<String>()
+            .into()
+    })
+}
+
 /// Replaces the keyframe hashes of some bytes and algorithm with `frames` (the latest
 /// extraction's).
 async fn replace_keyframes(
     conn: &mut sqlx::SqliteConnection,
     sha256: &Digest,
     algorithm: &str,
-    frames: &[(u64, u64)],
+    frames: &[(u64, u64, Option<TurnedHashes>)],
     seq: u64,
 ) -> Result<()> {
     sqlx::query("DELETE FROM keyframe_hashes WHERE sha256 = ? AND algorithm = ?")
@@ -191,18 +226,19 @@ async fn replace_keyframes(
         .bind(algorithm)
         .execute(&mut *conn)
         .await?;
-    for (at_ms, hash) in frames {
+    for (at_ms, hash, turned) in frames {
         // A frame time given twice keeps its last hash, as the primary key allows one.
         sqlx::query(
-            "INSERT INTO keyframe_hashes (sha256, algorithm, at_ms, hash, ledger_seq) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256, algorithm, at_ms) DO UPDATE SET \
-             hash = excluded.hash, ledger_seq = excluded.ledger_seq",
+            "INSERT INTO keyframe_hashes (sha256, algorithm, at_ms, hash, ledger_seq, turned) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, algorithm, at_ms) DO UPDATE SET \
+             hash = excluded.hash, ledger_seq = excluded.ledger_seq, turned = excluded.turned",
         )
         .bind(sha256.to_hex())
         .bind(algorithm)
         .bind(*at_ms as i64)
         .bind(*hash as i64)
         .bind(seq as i64)
+        .bind(turned.as_ref().map(turned_bytes))
         .execute(&mut *conn)
         .await?;
     }
@@ -231,8 +267,11 @@ impl Catalog for SqliteCatalog {
                     sha256,
                     algorithm,
                     hash,
+                    turned,
                     seq,
-                } => pending.phashes.push((sha256, algorithm, *hash, *seq)),
+                } => pending
+                    .phashes
+                    .push((sha256, algorithm, *hash, *turned, *seq)),
                 Change::PhashCleared { sha256, algorithm } => {
                     // Upserts still pending go first: the ledger's order stands.
                     pending.flush(&mut tx, true).await?;
@@ -367,23 +406,31 @@ impl Catalog for SqliteCatalog {
         Ok(n > 0)
     }
 
-    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64)>> {
-        let rows =
-            sqlx::query("SELECT sha256, hash FROM phashes WHERE algorithm = ? ORDER BY sha256")
-                .bind(algorithm)
-                .fetch_all(&self.pool)
-                .await?;
+    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, Option<TurnedHashes>)>> {
+        let rows = sqlx::query(
+            "SELECT sha256, hash, turned FROM phashes WHERE algorithm = ? ORDER BY sha256",
+        )
+        .bind(algorithm)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let d = digest_column(r, "phashes")?;
-                Ok((d, r.try_get::<i64, _>("hash")? as u64))
+                Ok((
+                    d,
+                    r.try_get::<i64, _>("hash")? as u64,
+                    turned_column(r, "phashes")?,
+                ))
             })
             .collect()
     }
 
-    async fn keyframe_hashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, u64)>> {
+    async fn keyframe_hashes(
+        &self,
+        algorithm: &str,
+    ) -> Result<Vec<(Digest, u64, u64, Option<TurnedHashes>)>> {
         let rows = sqlx::query(
-            "SELECT sha256, at_ms, hash FROM keyframe_hashes WHERE algorithm = ? \
+            "SELECT sha256, at_ms, hash, turned FROM keyframe_hashes WHERE algorithm = ? \
              ORDER BY sha256, at_ms",
         )
         .bind(algorithm)
@@ -396,6 +443,7 @@ impl Catalog for SqliteCatalog {
                     d,
                     r.try_get::<i64, _>("at_ms")? as u64,
                     r.try_get::<i64, _>("hash")? as u64,
+                    turned_column(r, "keyframe_hashes")?,
                 ))
             })
             .collect()
@@ -497,7 +545,8 @@ impl Catalog for SqliteCatalog {
         }
         out.extend(crate::cases::dump(&self.pool).await?);
         for row in sqlx::query(
-            "SELECT sha256, algorithm, hash, ledger_seq FROM phashes ORDER BY sha256, algorithm",
+            "SELECT sha256, algorithm, hash, ledger_seq, turned FROM phashes \
+             ORDER BY sha256, algorithm",
         )
         .fetch_all(&self.pool)
         .await?
@@ -506,14 +555,15 @@ impl Catalog for SqliteCatalog {
             let alg: String = row.try_get("algorithm")?;
             let hash: i64 = row.try_get("hash")?;
             let seq: i64 = row.try_get("ledger_seq")?;
+            let turned = turned_hex(turned_column(&row, "phashes")?);
             out.push(DumpRow {
                 table: "phashes",
                 key: format!("{sha}/{alg}"),
-                row: json!([sha, alg, hash, seq]).to_string(),
+                row: json!([sha, alg, hash, seq, turned]).to_string(),
             });
         }
         for row in sqlx::query(
-            "SELECT sha256, algorithm, at_ms, hash, ledger_seq FROM keyframe_hashes \
+            "SELECT sha256, algorithm, at_ms, hash, ledger_seq, turned FROM keyframe_hashes \
              ORDER BY sha256, algorithm, at_ms",
         )
         .fetch_all(&self.pool)
@@ -524,10 +574,11 @@ impl Catalog for SqliteCatalog {
             let at_ms: i64 = row.try_get("at_ms")?;
             let hash: i64 = row.try_get("hash")?;
             let seq: i64 = row.try_get("ledger_seq")?;
+            let turned = turned_hex(turned_column(&row, "keyframe_hashes")?);
             out.push(DumpRow {
                 table: "keyframe_hashes",
                 key: format!("{sha}/{alg}/{at_ms}"),
-                row: json!([sha, alg, at_ms, hash, seq]).to_string(),
+                row: json!([sha, alg, at_ms, hash, seq, turned]).to_string(),
             });
         }
         out.sort();
@@ -547,9 +598,19 @@ mod tests {
         Change::Keyframes {
             sha256,
             algorithm: "alg".into(),
-            frames: frames.to_vec(),
+            frames: frames.iter().map(|&(at, h)| (at, h, None)).collect(),
             seq,
         }
+    }
+
+    /// Rows without their turned hashes (none recorded in these tests).
+    fn plain(rows: Vec<(Digest, u64, u64, Option<TurnedHashes>)>) -> Vec<(Digest, u64, u64)> {
+        rows.into_iter()
+            .map(|(d, at, h, turned)| {
+                assert_eq!(turned, None);
+                (d, at, h)
+            })
+            .collect()
     }
 
     /// The latest extraction's keyframes replace the earlier ones of the same bytes and
@@ -564,11 +625,11 @@ mod tests {
             .unwrap();
         let mut want = vec![(a, 0, 1), (a, 1_500, u64::MAX), (a, 3_000, 3), (b, 40, 7)];
         want.sort_by_key(|(d, at, _)| (d.to_hex(), *at));
-        assert_eq!(c.keyframe_hashes("alg").await.unwrap(), want);
+        assert_eq!(plain(c.keyframe_hashes("alg").await.unwrap()), want);
         assert!(c.keyframe_hashes("other").await.unwrap().is_empty());
 
         c.apply(&[keyframes(a, &[(500, 9)], 3)], 3).await.unwrap();
-        let now = c.keyframe_hashes("alg").await.unwrap();
+        let now = plain(c.keyframe_hashes("alg").await.unwrap());
         assert_eq!(
             now.iter().filter(|r| r.0 == a).collect::<Vec<_>>(),
             [&(a, 500, 9)]
@@ -589,9 +650,58 @@ mod tests {
             .find(|r| r.key.starts_with(&a.to_hex()))
             .unwrap();
         assert_eq!(of_a.key, format!("{}/alg/500", a.to_hex()));
-        assert_eq!(of_a.row, format!(r#"["{}","alg",500,9,3]"#, a.to_hex()));
+        assert_eq!(
+            of_a.row,
+            format!(r#"["{}","alg",500,9,3,null]"#, a.to_hex())
+        );
 
         c.apply(&[keyframes(b, &[], 4)], 4).await.unwrap();
-        assert_eq!(c.keyframe_hashes("alg").await.unwrap(), [(a, 500, 9)]);
+        assert_eq!(
+            plain(c.keyframe_hashes("alg").await.unwrap()),
+            [(a, 500, 9)]
+        );
+    }
+
+    /// Turned hashes recorded with an image's hash or a keyframe's come back as they
+    /// went in (every bit of each, in order), are in the dump, and are replaced or
+    /// removed with the hash.
+    #[tokio::test]
+    async fn turned_hashes_are_stored_queried_and_dumped() {
+        let c = SqliteCatalog::in_memory().await.unwrap();
+        let (image, video) = (Digest::of(b"image"), Digest::of(b"video"));
+        let turned: TurnedHashes = [u64::MAX, 0, 1, 1 << 63, 0x0123_4567_89ab_cdef, 7, 42];
+        let phash = |turned, seq| Change::Phash {
+            sha256: image,
+            algorithm: "alg".into(),
+            hash: 5,
+            turned,
+            seq,
+        };
+        let frames = Change::Keyframes {
+            sha256: video,
+            algorithm: "alg".into(),
+            frames: vec![(0, 9, Some(turned)), (40, 8, None)],
+            seq: 2,
+        };
+        c.apply(&[phash(Some(turned), 1), frames], 2).await.unwrap();
+        assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, Some(turned))]);
+        assert_eq!(
+            c.keyframe_hashes("alg").await.unwrap(),
+            [(video, 0, 9, Some(turned)), (video, 40, 8, None)]
+        );
+        let dump = c.dump().await.unwrap();
+        let row = dump.iter().find(|r| r.table == "phashes").unwrap();
+        assert_eq!(
+            row.row,
+            format!(
+                r#"["{}","alg",5,1,"{}"]"#,
+                image.to_hex(),
+                "ffffffffffffffff000000000000000000000000000000018000000000000000\
+                 0123456789abcdef0000000000000007000000000000002a"
+            )
+        );
+        // A later extraction without them (an older build's) leaves none.
+        c.apply(&[phash(None, 3)], 3).await.unwrap();
+        assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, None)]);
     }
 }

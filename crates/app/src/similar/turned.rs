@@ -1,8 +1,9 @@
 //! Copies mirrored or turned by quarter turns (`--turned`): pictures decoded again, and
 //! the rule that names a turn (docs/design/near-duplicates.md §3).
 //!
-//! Turned hashes are never stored: they come from decoding the stored copy (checked
-//! against its SHA-256 first) or the file asked about. A turn links two pictures only
+//! Turned hashes are recorded with the hash by extractions since they were added; for
+//! bytes extracted before, and for a file asked about, they come from decoding the stored
+//! copy (checked against its SHA-256 first) or the file. A turn links two pictures only
 //! when each is near the other turned ([`Turnings::turned_distance`]: a median-threshold
 //! hash of a turned grid is not the hash's bits turned, so a chance match from one side
 //! is mostly not one from the other), and never through a turn a picture looks the same
@@ -118,6 +119,27 @@ fn read_pictures_unguarded(
     }
 }
 
+/// The pictures of some bytes as their extraction recorded them, turned hashes included;
+/// `None` when any lacks its turned hashes (an earlier build's extraction), or there is
+/// none: then the stored copy is read again.
+pub(super) fn recorded(hashes: &[Hashed]) -> Option<Vec<Fresh>> {
+    if hashes.is_empty() {
+        return None;
+    }
+    hashes
+        .iter()
+        .map(|h| {
+            Some(Fresh {
+                at_ms: h.at_ms,
+                t: Turnings {
+                    hash: h.hash,
+                    turned: h.turned?,
+                },
+            })
+        })
+        .collect()
+}
+
 /// The stored copy of the bytes `item` holds, read again.
 pub(super) async fn stored(
     vault: &Vault,
@@ -198,24 +220,39 @@ pub(super) fn candidates(index: &Index, asked: &[Fresh], max_distance: u32) -> B
     out
 }
 
-/// Every image and video in scope read again from its stored copy, on all cores: by
-/// digest, its pictures; and, by digest, why it could not be.
+/// The pictures of every image and video in scope, turned: by digest, its pictures; by
+/// digest, why they could not be had; and the bytes whose stored copies were read again.
+/// Recorded turned hashes are taken as they are; bytes recorded without them are read
+/// again from their stored copies, on all cores.
 pub(super) async fn in_scope(
     vault: &Vault,
     bytes: &[Hashes],
     in_scope: &BTreeMap<Digest, Vec<Item>>,
     progress: std::sync::Arc<dyn crate::extract::ExtractObserver>,
-) -> Result<(BTreeMap<Digest, Vec<Fresh>>, BTreeMap<Digest, String>)> {
+) -> Result<(
+    BTreeMap<Digest, Vec<Fresh>>,
+    BTreeMap<Digest, String>,
+    BTreeSet<Digest>,
+)> {
     let mut todo = Vec::new();
+    let mut known = BTreeMap::new();
     for b in bytes {
         let Some(item) = in_scope.get(&b.sha256).and_then(|items| items.first()) else {
             continue;
         };
+        if let Some(pictures) = recorded(&b.hashes) {
+            known.insert(b.sha256, pictures);
+            continue;
+        }
         let path = vault
             .blobs()
             .local_path(&b.sha256, false)
             .ok_or_else(no_local_files)?;
         todo.push((b.sha256, item.media_type.clone(), path));
+    }
+    let read_again: BTreeSet<Digest> = todo.iter().map(|(d, _, _)| *d).collect();
+    if todo.is_empty() {
+        return Ok((known, BTreeMap::new(), read_again));
     }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     progress.planned(todo.len() as u64);
@@ -260,7 +297,8 @@ pub(super) async fn in_scope(
                 on_recorded_times(pictures, &b.hashes);
             }
         }
-        (fresh, notes)
+        fresh.append(&mut known);
+        (fresh, notes, read_again)
     })
     .map_err(|e| AppError::Invalid(format!("turned copies could not be looked for: {e}")))
 }
@@ -454,6 +492,7 @@ mod tests {
                 hashes: vec![Hashed {
                     at_ms: None,
                     hash: t.hash,
+                    turned: None,
                 }],
             });
             fresh.insert(sha256, vec![Fresh { at_ms: None, t: *t }]);
@@ -531,10 +570,12 @@ mod tests {
             Hashed {
                 at_ms: Some(0),
                 hash: PHash(1),
+                turned: None,
             },
             Hashed {
                 at_ms: Some(2_000),
                 hash: PHash(2),
+                turned: None,
             },
         ];
         let t = picture(A, A_MIRRORED);
@@ -553,6 +594,7 @@ mod tests {
             &[Hashed {
                 at_ms: None,
                 hash: PHash(1),
+                turned: None,
             }],
         );
         assert_eq!(image[0].at_ms, None);

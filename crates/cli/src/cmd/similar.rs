@@ -26,8 +26,9 @@ pub struct SimilarArgs {
           value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
     /// Also find copies that were mirrored or turned (by quarter turns) before they were
-    /// posted again: the picture is decoded again and looked up as it would be after
-    /// each of the seven turns, and a neighbour found that way says which.
+    /// posted again: the picture is looked up as it would be after each of the seven
+    /// turns (hashes recorded at ingest; decoded again for a --file or an item
+    /// extracted before they were recorded), and a neighbour found that way says which.
     #[arg(long)]
     pub turned: bool,
 }
@@ -42,9 +43,10 @@ pub struct ClustersArgs {
     #[arg(long, default_value_t = custody_similar::DEFAULT_MAX_DISTANCE,
           value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
-    /// Also group copies that were mirrored or turned (by quarter turns): every image
-    /// and video in scope is decoded again from its stored copy (some milliseconds a
-    /// photograph), and a member joined that way says how it was turned.
+    /// Also group copies that were mirrored or turned (by quarter turns), by the turned
+    /// hashes recorded at ingest; a member joined that way says how it was turned. Items
+    /// extracted before those were recorded are decoded again from their stored copies
+    /// (some milliseconds a photograph); `custody extract --all` records them.
     #[arg(long)]
     pub turned: bool,
 }
@@ -113,6 +115,13 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
         eprintln!(
             "note: {} of {} items were never examined (ingested with --no-extract): they have no perceptual hash and no capture times, so they are grouped only with the same bytes and dated by their collection; run `custody extract --all`, then `custody clusters` again",
             report.unexamined, report.items
+        );
+    }
+    if report.read_again > 0 {
+        // `--json` has the count as `read_again`.
+        eprintln!(
+            "note: {} of {} items were extracted before turned hashes were recorded, so their stored copies were read again to turn them; run `custody extract --all` once to record them and make `clusters --turned` as quick as `clusters`",
+            report.read_again, report.items
         );
     }
     if report.not_turned > 0 {

@@ -96,25 +96,6 @@ fn a_missing_blob() {
     );
 }
 
-async fn catalog_exec(env: &Env, sql: &str) {
-    use sqlx::Connection;
-    let url = format!("sqlite://{}", env.path("vault/catalog.sqlite").display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-}
-
-fn catalog(env: &Env, sql: &str) {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(catalog_exec(env, sql));
-}
-
 #[test]
 fn an_edited_catalog_row() {
     let env = fixture();

@@ -1513,6 +1513,7 @@ fn turned_finds_mirrored_and_turned_copies_and_says_how() {
         .ok()
         .json();
     assert_eq!(r["turned"], true);
+    let first = r.clone();
     let mut found = neighbours(&r);
     found.sort();
     assert_eq!(
@@ -1571,13 +1572,24 @@ fn turned_finds_mirrored_and_turned_copies_and_says_how() {
         "{r}"
     );
 
-    // The stored copy damaged: refused, with what to do.
+    // The turned hashes recorded at ingest are used as they are: no stored copy is read
+    // (a damaged one would be refused below), and the answer is the same.
     let blob = blob_path(
         &env.path("vault"),
         &sha256_hex(&std::fs::read(env.path("a/original.jpg")).unwrap()),
     );
     make_writable(&blob);
     std::fs::write(&blob, jpeg(&scene(7, 800, 600), 92)).unwrap();
+    let recorded = env
+        .run(&["similar", "ITM-000001", "--turned", "--json"])
+        .ok()
+        .json();
+    assert_eq!(recorded["neighbours"], first["neighbours"], "{recorded}");
+    assert_eq!(recorded.get("notes"), None, "{recorded}");
+
+    // Records of an earlier build, without turned hashes: the stored copies are read
+    // again, and a damaged one is refused, with what to do.
+    catalog(&env, "UPDATE phashes SET turned = NULL");
     env.run(&["similar", "ITM-000001", "--turned"]).refused(
         "ITM-000001: not looked up turned: its stored copy no longer hashes to its SHA-256; run `custody verify --full`",
     );
@@ -1606,7 +1618,8 @@ fn turned_finds_mirrored_and_turned_copies_and_says_how() {
 }
 
 /// A video looked up turned: a still mirrored by hand from it is found, at the keyframe
-/// that shows it, and the video's stored copy is read again for it.
+/// that shows it, from the turned hashes recorded at ingest, and the same from the
+/// video's stored copy read again where none were recorded (an earlier build's records).
 #[test]
 fn a_video_looked_up_turned_finds_a_mirrored_still() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data");
@@ -1639,6 +1652,13 @@ fn a_video_looked_up_turned_finds_a_mirrored_still() {
         r["keyframes"], plain["keyframes"],
         "only upright hashes are listed"
     );
+    catalog(&env, "UPDATE keyframe_hashes SET turned = NULL");
+    catalog(&env, "UPDATE phashes SET turned = NULL");
+    let again = env
+        .run(&["similar", &clip, "--turned", "--json"])
+        .ok()
+        .json();
+    assert_eq!(again["neighbours"], r["neighbours"], "{again}");
 }
 
 /// `clusters --turned` puts a mirrored copy in the group of what it copies, so the
@@ -1702,17 +1722,42 @@ fn clusters_turned_group_a_mirrored_copy_with_its_original() {
         "{text}"
     );
     assert_eq!(
-        (r["turned"].clone(), r["not_turned"].clone()),
-        (true.into(), 0.into())
+        (
+            r["turned"].clone(),
+            r["not_turned"].clone(),
+            r["read_again"].clone()
+        ),
+        (true.into(), 0.into(), 0.into())
     );
-    // The copy's stored bytes damaged: it cannot be checked from its side, so it is
-    // grouped no more, and the count and a note say why.
+    // The turned hashes recorded at ingest are used: the copy's stored bytes damaged
+    // change nothing, as for plain `clusters` (`custody verify --full` finds damage).
     let blob = blob_path(&env.path("vault"), reposted["sha256"].as_str().unwrap());
     make_writable(&blob);
     std::fs::write(&blob, jpeg(&scene(8, 640, 480), 90)).unwrap();
+    let recorded = env.run(&["clusters", "--turned", "--json"]).ok();
+    assert_eq!(
+        recorded.json()["clusters"],
+        r["clusters"],
+        "{}",
+        recorded.stdout
+    );
+    assert!(!recorded.stderr.contains("note:"), "{}", recorded.stderr);
+
+    // Records of an earlier build, without turned hashes: every stored copy is read
+    // again, and said so. The damaged one cannot be checked from its side, so it is
+    // grouped no more, and the count and a note say why.
+    catalog(&env, "UPDATE phashes SET turned = NULL");
     let run = env.run(&["clusters", "--turned", "--json"]).ok();
     let r = run.json();
     assert_eq!(r["clusters"], serde_json::json!([]), "{r}");
+    assert_eq!(r["read_again"], 3, "{r}");
+    assert!(
+        run.stderr.contains(
+            "note: 3 of 3 items were extracted before turned hashes were recorded, so their stored copies were read again"
+        ),
+        "{}",
+        run.stderr
+    );
     assert_eq!(r["not_turned"], 1, "{r}");
     assert!(
         run.stderr

@@ -158,3 +158,24 @@ pub fn blob_path(vault: &Path, hex: &str) -> PathBuf {
         .join(&hex[2..4])
         .join(hex)
 }
+
+async fn catalog_exec(env: &Env, sql: &str) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", env.path("vault/catalog.sqlite").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+/// Runs one SQL statement on the vault's catalog file directly, behind the ledger's
+/// back (to damage it, or to stand for what an earlier build recorded).
+pub fn catalog(env: &Env, sql: &str) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(catalog_exec(env, sql));
+}
