@@ -151,7 +151,8 @@ type RecordedFrames = (String, Vec<(u64, u64, Option<TurnedHashes>)>);
 
 /// The turned hashes recorded beside a hash (`"turned": {"mirrored": hex, ...}`, one key
 /// per turn, docs/design/near-duplicates.md §8), in the order of `Turn::ALL`; `None` when
-/// the entry records none (an earlier build's). Fails when some are missing or malformed.
+/// the entry records none (an earlier build's). Fails when one of the seven is missing or
+/// malformed; other keys are not read.
 fn turned_hashes(
     hashed: &serde_json::Value,
 ) -> std::result::Result<Option<TurnedHashes>, &'static str> {
@@ -159,10 +160,9 @@ fn turned_hashes(
         return Ok(None);
     };
     let malformed = "holds malformed turned hashes";
+    // Each of the seven turns must be there; a key this build does not know (a later
+    // build's) is left alone.
     let turned = turned.as_object().ok_or(malformed)?;
-    if turned.len() != Turn::ALL.len() {
-        return Err(malformed);
-    }
     let mut out = [0u64; 7];
     for (slot, turn) in out.iter_mut().zip(Turn::ALL) {
         let value = turned
@@ -355,6 +355,16 @@ mod tests {
             Some(Change::Keyframes { frames, .. })
                 if frames == [(0, 0x0123_4567_89ab_cdef, Some(want)), (40, 0x0123_4567_89ab_cdef, None)]
         ));
+        // A turn a later build may add is not read; the seven are.
+        let mut more = turned_json(100);
+        more["rotated-45"] = "ffffffffffffffff".into();
+        let later = extracted(json!({"phash": {
+            "algorithm": "alg", "value": "0123456789abcdef", "turned": more
+        }}));
+        assert!(changes(&later).unwrap().iter().any(|c| matches!(
+            c,
+            Change::Phash { turned: Some(t), .. } if *t == want
+        )));
     }
 
     #[test]

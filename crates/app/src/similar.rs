@@ -270,7 +270,8 @@ pub struct FileAsked {
 pub struct Looking {
     pub max_distance: u32,
     /// Also copies that were mirrored or turned by quarter turns: the asked picture is
-    /// decoded again and looked up as it would be after each of the seven turns.
+    /// looked up as it would be after each of the seven turns (by its recorded turned
+    /// hashes, or decoded again where none are recorded).
     pub turned: bool,
 }
 
@@ -401,8 +402,9 @@ fn hash_outside_file(path: &std::path::Path) -> Result<(Digest, String, Vec<turn
 }
 
 /// The items near `query` (the hashes of the bytes `sha256`), every item holding those
-/// bytes included as `same_bytes`. With `fresh` (the asked pictures read again), also
-/// the items near them turned and not as they are, each checked from its own side.
+/// bytes included as `same_bytes`. With `fresh` (the asked pictures with their turned
+/// hashes, recorded or read again), also the items near them turned and not as they are,
+/// each checked from its own side.
 async fn near(
     vault: &Vault,
     bytes: &[Hashes],
@@ -897,14 +899,16 @@ pub struct Clusters {
     /// Of the items with a perceptual hash, those whose stored copy could not be read
     /// again to be turned (each has a note where it is grouped).
     pub not_turned: usize,
-    /// Of the items with a perceptual hash, those extracted before turned hashes were
-    /// recorded, whose stored copies were read again to turn them (`custody extract
-    /// --all` records them).
+    /// Of the items with a perceptual hash, those without turned hashes in the catalog
+    /// (extracted before they were recorded), whose stored copies were read again to
+    /// turn them (`custody extract --all` records them); those that could not be read
+    /// are in `not_turned` too.
     pub read_again: usize,
 }
 
 /// The near-duplicate groups of the vault (of one case), each with its earliest provable
-/// appearance. `progress` counts the stored copies read again for `--turned`.
+/// appearance. `progress` counts the stored copies read again for `--turned` (those of
+/// bytes without recorded turned hashes).
 pub async fn clusters(
     vault: &Vault,
     case: Option<&str>,
@@ -1093,7 +1097,7 @@ pub async fn clusters(
             .map(|m| m.sha256);
         if let Some(r) = reference {
             let of = |d: &Digest| hashes_of.get(d).map(Vec::as_slice).unwrap_or_default();
-            // The pictures of some bytes that are in this group, read again.
+            // The pictures of some bytes that are in this group, with their turned hashes.
             let fresh_of = |d: &Digest| -> Vec<turned::Fresh> {
                 fresh
                     .get(d)

@@ -176,14 +176,20 @@ pub(crate) fn orient(g: &Grid, orientation: u8) -> Grid {
 /// and for the first 64 AC coefficients in zig-zag order.
 const LOW: usize = 11;
 
-fn cos_table() -> [[f64; GRID]; LOW] {
-    let mut t = [[0.0; GRID]; LOW];
-    for (u, row) in t.iter_mut().enumerate() {
-        for (x, v) in row.iter_mut().enumerate() {
-            *v = (std::f64::consts::PI * u as f64 * (2 * x + 1) as f64 / (2 * GRID) as f64).cos();
+/// The DCT's cosines, `cos(π u (2x+1) / 64)`: computed once (each picture is hashed
+/// eight times when its turned hashes are taken), the same values every time.
+fn cos_table() -> &'static [[f64; GRID]; LOW] {
+    static TABLE: std::sync::OnceLock<[[f64; GRID]; LOW]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [[0.0; GRID]; LOW];
+        for (u, row) in t.iter_mut().enumerate() {
+            for (x, v) in row.iter_mut().enumerate() {
+                *v = (std::f64::consts::PI * u as f64 * (2 * x + 1) as f64 / (2 * GRID) as f64)
+                    .cos();
+            }
         }
-    }
-    t
+        t
+    })
 }
 
 /// The low-frequency corner (LOW×LOW) of the unnormalised 2-D DCT-II of the grid:
@@ -226,6 +232,12 @@ pub enum Variant {
     ZigzagAc,
 }
 
+/// The first 64 AC coefficients in zig-zag order, computed once.
+fn zigzag_ac() -> &'static [(usize, usize)] {
+    static ORDER: std::sync::OnceLock<Vec<(usize, usize)>> = std::sync::OnceLock::new();
+    &ORDER.get_or_init(|| zigzag(64))[1..]
+}
+
 fn zigzag(n: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(n + 1);
     let mut s = 0;
@@ -257,11 +269,7 @@ pub(crate) fn bits(g: &Grid, variant: Variant) -> u64 {
             .flat_map(|u| (0..8).map(move |v| (u, v)))
             .map(|(u, v)| d[u][v])
             .collect(),
-        Variant::ZigzagAc => zigzag(64)
-            .into_iter()
-            .skip(1)
-            .map(|(u, v)| d[u][v])
-            .collect(),
+        Variant::ZigzagAc => zigzag_ac().iter().map(|&(u, v)| d[u][v]).collect(),
     };
     let mut sorted = coeffs.clone();
     sorted.sort_by(f64::total_cmp);

@@ -202,6 +202,13 @@ fn turned_column(r: &SqliteRow, table: &'static str) -> Result<Option<TurnedHash
     Ok(Some(out))
 }
 
+/// The turned hashes of a row for a query: an unreadable cell counts as none recorded, so
+/// that the picture is read again from its stored copy rather than the whole query
+/// failing (`custody verify` reports the cell, `custody catalog rebuild` mends it).
+fn turned_or_none(r: &SqliteRow, table: &'static str) -> Option<TurnedHashes> {
+    turned_column(r, table).ok().flatten()
+}
+
 /// Turned hashes in a dump row: 112 hex digits, or null.
 fn turned_hex(turned: Option<TurnedHashes>) -> serde_json::Value {
     turned.map_or(serde_json::Value::Null, |t| {
@@ -419,7 +426,7 @@ impl Catalog for SqliteCatalog {
                 Ok((
                     d,
                     r.try_get::<i64, _>("hash")? as u64,
-                    turned_column(r, "phashes")?,
+                    turned_or_none(r, "phashes"),
                 ))
             })
             .collect()
@@ -443,7 +450,7 @@ impl Catalog for SqliteCatalog {
                     d,
                     r.try_get::<i64, _>("at_ms")? as u64,
                     r.try_get::<i64, _>("hash")? as u64,
-                    turned_column(r, "keyframe_hashes")?,
+                    turned_or_none(r, "keyframe_hashes"),
                 ))
             })
             .collect()
@@ -555,11 +562,15 @@ impl Catalog for SqliteCatalog {
             let alg: String = row.try_get("algorithm")?;
             let hash: i64 = row.try_get("hash")?;
             let seq: i64 = row.try_get("ledger_seq")?;
-            let turned = turned_hex(turned_column(&row, "phashes")?);
+            // A row that cannot be read is still a row: it is reported, not fatal.
+            let row = match turned_column(&row, "phashes") {
+                Ok(turned) => json!([sha, alg, hash, seq, turned_hex(turned)]).to_string(),
+                Err(e) => format!("unreadable row: {e}"),
+            };
             out.push(DumpRow {
                 table: "phashes",
                 key: format!("{sha}/{alg}"),
-                row: json!([sha, alg, hash, seq, turned]).to_string(),
+                row,
             });
         }
         for row in sqlx::query(
@@ -574,11 +585,14 @@ impl Catalog for SqliteCatalog {
             let at_ms: i64 = row.try_get("at_ms")?;
             let hash: i64 = row.try_get("hash")?;
             let seq: i64 = row.try_get("ledger_seq")?;
-            let turned = turned_hex(turned_column(&row, "keyframe_hashes")?);
+            let row = match turned_column(&row, "keyframe_hashes") {
+                Ok(turned) => json!([sha, alg, at_ms, hash, seq, turned_hex(turned)]).to_string(),
+                Err(e) => format!("unreadable row: {e}"),
+            };
             out.push(DumpRow {
                 table: "keyframe_hashes",
                 key: format!("{sha}/{alg}/{at_ms}"),
-                row: json!([sha, alg, at_ms, hash, seq, turned]).to_string(),
+                row,
             });
         }
         out.sort();
@@ -703,5 +717,20 @@ mod tests {
         // A later extraction without them (an older build's) leaves none.
         c.apply(&[phash(None, 3)], 3).await.unwrap();
         assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, None)]);
+
+        // A damaged cell is reported by the dump, and counts as none recorded for a query.
+        sqlx::query("UPDATE phashes SET turned = x'0011'")
+            .execute(&c.pool)
+            .await
+            .unwrap();
+        assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, None)]);
+        let dump = c.dump().await.unwrap();
+        let row = dump.iter().find(|r| r.table == "phashes").unwrap();
+        assert_eq!(
+            row.row,
+            "unreadable row: catalog row ".to_owned()
+                + &image.to_hex()
+                + " in phashes is unreadable: turned hashes of 2 bytes, not 56"
+        );
     }
 }

@@ -19,7 +19,8 @@ use super::{Hashed, Hashes, PER_BYTES, unhashed_reason};
 use crate::error::{AppError, Result};
 use crate::vault::Vault;
 
-/// One picture of some bytes as decoded now: an image, or one keyframe of a video.
+/// One picture of some bytes with the hashes it would have turned, as recorded or as
+/// decoded now: an image, or one keyframe of a video.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Fresh {
     pub at_ms: Option<u64>,

@@ -120,7 +120,7 @@ pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCo
     if report.read_again > 0 {
         // `--json` has the count as `read_again`.
         eprintln!(
-            "note: {} of {} items were extracted before turned hashes were recorded, so their stored copies were read again to turn them; run `custody extract --all` once to record them and make `clusters --turned` as quick as `clusters`",
+            "note: {} of {} items have no turned hashes in the catalog (extracted before they were recorded), so their stored copies were read again to turn them; run `custody extract --all` once to record them and make `clusters --turned` as quick as `clusters` (if it finds nothing to do, the catalog is behind the ledger: `custody catalog rebuild`)",
             report.read_again, report.items
         );
     }

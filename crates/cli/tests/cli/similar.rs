@@ -1753,7 +1753,7 @@ fn clusters_turned_group_a_mirrored_copy_with_its_original() {
     assert_eq!(r["read_again"], 3, "{r}");
     assert!(
         run.stderr.contains(
-            "note: 3 of 3 items were extracted before turned hashes were recorded, so their stored copies were read again"
+            "note: 3 of 3 items have no turned hashes in the catalog (extracted before they were recorded), so their stored copies were read again"
         ),
         "{}",
         run.stderr
