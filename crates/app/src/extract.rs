@@ -207,7 +207,10 @@ async fn extract_blobs(
     for mut b in blobs {
         let hashable = custody_similar::is_hashable(&b.media_type);
         if (reuse_hashes || !force) && hashable && known.is_none() {
-            let all = vault.catalog().phashes(custody_similar::ALGORITHM).await?;
+            let all = vault
+                .catalog()
+                .phashes(custody_similar::ALGORITHM, true)
+                .await?;
             known = Some(
                 all.into_iter()
                     .filter_map(|(d, hash, turned)| {
@@ -434,7 +437,7 @@ mod tests {
     async fn recorded_phash(vault: &Vault, d: &Digest) -> Option<u64> {
         let all = vault
             .catalog()
-            .phashes(custody_similar::ALGORITHM)
+            .phashes(custody_similar::ALGORITHM, true)
             .await
             .expect("catalog reads");
         all.into_iter().find(|(x, _, _)| x == d).map(|(_, h, _)| h)
@@ -536,7 +539,10 @@ mod tests {
         let turned_of = |d: Digest| {
             let vault = &vault;
             async move {
-                let all = vault.catalog().phashes(custody_similar::ALGORITHM).await;
+                let all = vault
+                    .catalog()
+                    .phashes(custody_similar::ALGORITHM, true)
+                    .await;
                 all.unwrap()
                     .into_iter()
                     .find(|r| r.0 == d)
@@ -632,7 +638,10 @@ mod tests {
         let expected = custody_similar::hash_bytes(&heic, "image/heif").unwrap();
         assert_eq!(recorded_phash(&vault, &digest).await, Some(expected.0));
         // Recorded with the hashes it would have turned.
-        let recorded = vault.catalog().phashes(custody_similar::ALGORITHM).await;
+        let recorded = vault
+            .catalog()
+            .phashes(custody_similar::ALGORITHM, true)
+            .await;
         let turned = recorded
             .unwrap()
             .into_iter()
@@ -672,7 +681,10 @@ mod tests {
         let turned_of = |d: Digest| {
             let vault = &vault;
             async move {
-                let all = vault.catalog().phashes(custody_similar::ALGORITHM).await;
+                let all = vault
+                    .catalog()
+                    .phashes(custody_similar::ALGORITHM, true)
+                    .await;
                 all.unwrap().into_iter().find(|r| r.0 == d).unwrap().2
             }
         };

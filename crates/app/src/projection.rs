@@ -450,7 +450,7 @@ mod tests {
         let seq = recorded[0].seq;
         let alg = custody_similar::ALGORITHM;
         assert_eq!(
-            vault.catalog().keyframe_hashes(alg).await.unwrap(),
+            vault.catalog().keyframe_hashes(alg, true).await.unwrap(),
             [
                 (item.sha256, 0, 0x8000_0000_0000_0001, Some([u64::MAX; 7])),
                 (item.sha256, 1_000, 42, Some([0; 7]))
@@ -489,7 +489,10 @@ mod tests {
             .commit(vec![extraction_entry(item.id, item.sha256, &failed)], &[])
             .await
             .unwrap();
-        assert_eq!(vault.catalog().keyframe_hashes(alg).await.unwrap(), []);
+        assert_eq!(
+            vault.catalog().keyframe_hashes(alg, true).await.unwrap(),
+            []
+        );
         let problems = verify_problems(&vault).await;
         assert!(problems.is_empty(), "{problems:?}");
     }
@@ -523,16 +526,16 @@ mod tests {
         };
         record(examined(Ok(hashed(7)))).await;
         assert_eq!(
-            vault.catalog().phashes(alg).await.unwrap(),
+            vault.catalog().phashes(alg, true).await.unwrap(),
             [(item.sha256, 7, Some([8; 7]))]
         );
         record(examined(Err("could not hash: the data is damaged".into()))).await;
-        assert_eq!(vault.catalog().phashes(alg).await.unwrap(), []);
+        assert_eq!(vault.catalog().phashes(alg, true).await.unwrap(), []);
         let problems = verify_problems(&vault).await;
         assert!(problems.is_empty(), "{problems:?}");
         record(examined(Ok(hashed(9)))).await;
         assert_eq!(
-            vault.catalog().phashes(alg).await.unwrap(),
+            vault.catalog().phashes(alg, true).await.unwrap(),
             [(item.sha256, 9, Some([10; 7]))]
         );
         let problems = verify_problems(&vault).await;

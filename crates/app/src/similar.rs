@@ -100,8 +100,6 @@ struct Hashed {
     /// Where the keyframe is shown, in milliseconds from the start; `None` for an image.
     at_ms: Option<u64>,
     hash: PHash,
-    /// The hashes the picture would have turned, when its extraction recorded them.
-    turned: Option<Turned>,
 }
 
 /// A recorded hash and its recorded turned hashes, as one picture's [`Turnings`].
@@ -118,6 +116,9 @@ pub(crate) fn turnings(hash: u64, turned: TurnedHashes) -> Turnings {
 struct Hashes {
     sha256: Digest,
     hashes: Vec<Hashed>,
+    /// The hashes each picture would have turned, in the order of `hashes`, when they
+    /// were loaded and recorded for every one (kept apart: plain lookups load none).
+    turned: Option<Vec<Turned>>,
 }
 
 /// The hashes of the current algorithm, by bytes and ordered by digest: image hashes
@@ -127,24 +128,34 @@ fn by_bytes(
     images: Vec<(Digest, u64, Option<TurnedHashes>)>,
     keyframes: Vec<(Digest, u64, u64, Option<TurnedHashes>)>,
 ) -> Vec<Hashes> {
-    let mut all: BTreeMap<Digest, Vec<Hashed>> = BTreeMap::new();
-    let turned = |t: Option<TurnedHashes>| t.map(|t| Turned(t.map(PHash)));
-    for (d, h, t) in images {
-        all.entry(d).or_default().push(Hashed {
-            at_ms: None,
+    type Recorded = (Vec<Hashed>, Option<Vec<Turned>>);
+    let mut all: BTreeMap<Digest, Recorded> = BTreeMap::new();
+    let mut add = |d: Digest, at_ms: Option<u64>, h: u64, t: Option<TurnedHashes>| {
+        let (hashes, turned) = all
+            .entry(d)
+            .or_insert_with(|| (Vec::new(), Some(Vec::new())));
+        hashes.push(Hashed {
+            at_ms,
             hash: PHash(h),
-            turned: turned(t),
         });
+        // One picture without them, and the bytes have none to use.
+        match (turned.as_mut(), t) {
+            (Some(list), Some(t)) => list.push(Turned(t.map(PHash))),
+            _ => *turned = None,
+        }
+    };
+    for (d, h, t) in images {
+        add(d, None, h, t);
     }
     for (d, at_ms, h, t) in keyframes {
-        all.entry(d).or_default().push(Hashed {
-            at_ms: Some(at_ms),
-            hash: PHash(h),
-            turned: turned(t),
-        });
+        add(d, Some(at_ms), h, t);
     }
     all.into_iter()
-        .map(|(sha256, hashes)| Hashes { sha256, hashes })
+        .map(|(sha256, (hashes, turned))| Hashes {
+            sha256,
+            hashes,
+            turned,
+        })
         .collect()
 }
 
@@ -232,10 +243,11 @@ fn matches(bytes: &[Hashes], index: &Index, query: &[Hashed], max_distance: u32)
     out
 }
 
-async fn load(vault: &Vault) -> Result<Vec<Hashes>> {
+/// The recorded hashes by bytes; with `turned`, their recorded turned hashes too.
+async fn load(vault: &Vault, turned: bool) -> Result<Vec<Hashes>> {
     let alg = custody_similar::ALGORITHM;
-    let images = vault.catalog().phashes(alg).await?;
-    let keyframes = vault.catalog().keyframe_hashes(alg).await?;
+    let images = vault.catalog().phashes(alg, turned).await?;
+    let keyframes = vault.catalog().keyframe_hashes(alg, turned).await?;
     Ok(by_bytes(images, keyframes))
 }
 
@@ -277,14 +289,14 @@ pub struct Looking {
 
 pub async fn similar(vault: &Vault, query: &str, looking: Looking) -> Result<SimilarReport> {
     let item = crate::items::resolve_bytes(vault, query).await?;
-    let bytes = load(vault).await?;
+    let bytes = load(vault, looking.turned).await?;
     let Ok(own) = bytes.binary_search_by(|b| b.sha256.cmp(&item.sha256)) else {
         return Err(not_hashed(vault, &item).await?);
     };
     let recorded = bytes[own].hashes.clone();
     let mut notes = Vec::new();
     let fresh = if looking.turned {
-        if let Some(fresh) = turned::recorded(&recorded) {
+        if let Some(fresh) = turned::recorded(&bytes[own]) {
             Some(fresh)
         } else {
             // Recorded by an earlier build without its turned hashes: read again.
@@ -331,13 +343,12 @@ pub async fn similar_to_file(
         tokio::task::spawn_blocking(move || hash_outside_file(&path_owned))
             .await
             .map_err(|e| AppError::Invalid(format!("{shown}: could not be read: {e}")))??;
-    let bytes = load(vault).await?;
+    let bytes = load(vault, looking.turned).await?;
     let upright: Vec<Hashed> = pictures
         .iter()
         .map(|p| Hashed {
             at_ms: p.at_ms,
             hash: p.t.hash,
-            turned: Some(p.t.turned),
         })
         .collect();
     let fresh = looking.turned.then_some(pictures.as_slice());
@@ -454,7 +465,7 @@ async fn near(
             let Some(holder) = holders(digest).await?.into_iter().next() else {
                 continue;
             };
-            let theirs = match turned::recorded(&bytes[position].hashes) {
+            let theirs = match turned::recorded(&bytes[position]) {
                 Some(recorded) => Ok(recorded),
                 None => turned::stored(vault, &holder).await?,
             };
@@ -916,7 +927,7 @@ pub async fn clusters(
     progress: std::sync::Arc<dyn crate::extract::ExtractObserver>,
 ) -> Result<Clusters> {
     let max_distance = looking.max_distance;
-    let bytes = load(vault).await?;
+    let bytes = load(vault, looking.turned).await?;
     // Items by digest, limited to the case when one is given.
     let filter = custody_store::ItemFilter {
         case: case.map(str::to_owned),
@@ -1237,9 +1248,41 @@ mod tests {
             [Hashed {
                 at_ms: None,
                 hash: PHash(STILL),
-                turned: None,
             }]
         );
+        assert_eq!(image.turned, None, "none loaded");
+    }
+
+    /// Turned hashes are kept for bytes whose every picture has them, in the pictures'
+    /// order; bytes with one picture without them have none to use.
+    #[test]
+    fn turned_hashes_are_kept_by_bytes_only_when_every_picture_has_them() {
+        let t = |n: u64| [n; 7];
+        let bytes = by_bytes(
+            vec![(digest(1), STILL, Some(t(1))), (digest(3), OTHER, None)],
+            vec![
+                (digest(2), 0, 5, Some(t(2))),
+                (digest(2), 40, 6, Some(t(3))),
+                (digest(4), 0, 7, Some(t(4))),
+                (digest(4), 40, 8, None),
+            ],
+        );
+        let of = |n: u8| &bytes[position(&bytes, digest(n))];
+        assert_eq!(of(1).turned, Some(vec![Turned([PHash(1); 7])]));
+        assert_eq!(of(3).turned, None);
+        assert_eq!(of(4).turned, None);
+        let video = turned::recorded(of(2)).unwrap();
+        assert_eq!(
+            video
+                .iter()
+                .map(|f| (f.at_ms, f.t.hash, f.t.turned))
+                .collect::<Vec<_>>(),
+            [
+                (Some(0), PHash(5), Turned([PHash(2); 7])),
+                (Some(40), PHash(6), Turned([PHash(3); 7]))
+            ]
+        );
+        assert!(turned::recorded(of(4)).is_none());
     }
 
     #[test]
@@ -1319,7 +1362,6 @@ mod tests {
         let h = |at_ms, hash| Hashed {
             at_ms,
             hash: PHash(hash),
-            turned: None,
         };
         let video = [
             h(Some(0), near(STILL, 9)),

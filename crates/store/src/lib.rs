@@ -134,15 +134,22 @@ pub trait Catalog: CaseCatalog + Send + Sync {
     /// Whether a record of exactly this extractor version exists for these bytes.
     async fn has_metadata(&self, sha256: &Digest, extractor: &str, version: &str) -> Result<bool>;
 
-    /// Every perceptual hash of `algorithm`: (bytes, hash, turned hashes when
-    /// recorded), ordered by bytes.
-    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, Option<TurnedHashes>)>>;
+    /// Every perceptual hash of `algorithm`: (bytes, hash, turned hashes when recorded
+    /// and `turned` asks for them), ordered by bytes. Without `turned` none are read,
+    /// which spares their memory where they are not wanted.
+    async fn phashes(
+        &self,
+        algorithm: &str,
+        turned: bool,
+    ) -> Result<Vec<(Digest, u64, Option<TurnedHashes>)>>;
 
     /// Every video keyframe hash of `algorithm`: (bytes, milliseconds from the track's
-    /// start, hash, turned hashes when recorded), ordered by bytes then time.
+    /// start, hash, turned hashes when recorded and `turned` asks for them), ordered by
+    /// bytes then time.
     async fn keyframe_hashes(
         &self,
         algorithm: &str,
+        turned: bool,
     ) -> Result<Vec<(Digest, u64, u64, Option<TurnedHashes>)>>;
 
     /// Ledger entries of one action, oldest first.

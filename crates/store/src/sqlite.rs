@@ -413,10 +413,16 @@ impl Catalog for SqliteCatalog {
         Ok(n > 0)
     }
 
-    async fn phashes(&self, algorithm: &str) -> Result<Vec<(Digest, u64, Option<TurnedHashes>)>> {
-        let rows = sqlx::query(
-            "SELECT sha256, hash, turned FROM phashes WHERE algorithm = ? ORDER BY sha256",
-        )
+    async fn phashes(
+        &self,
+        algorithm: &str,
+        turned: bool,
+    ) -> Result<Vec<(Digest, u64, Option<TurnedHashes>)>> {
+        let rows = sqlx::query(if turned {
+            "SELECT sha256, hash, turned FROM phashes WHERE algorithm = ? ORDER BY sha256"
+        } else {
+            "SELECT sha256, hash, NULL AS turned FROM phashes WHERE algorithm = ? ORDER BY sha256"
+        })
         .bind(algorithm)
         .fetch_all(&self.pool)
         .await?;
@@ -435,11 +441,15 @@ impl Catalog for SqliteCatalog {
     async fn keyframe_hashes(
         &self,
         algorithm: &str,
+        turned: bool,
     ) -> Result<Vec<(Digest, u64, u64, Option<TurnedHashes>)>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(if turned {
             "SELECT sha256, at_ms, hash, turned FROM keyframe_hashes WHERE algorithm = ? \
-             ORDER BY sha256, at_ms",
-        )
+             ORDER BY sha256, at_ms"
+        } else {
+            "SELECT sha256, at_ms, hash, NULL AS turned FROM keyframe_hashes \
+             WHERE algorithm = ? ORDER BY sha256, at_ms"
+        })
         .bind(algorithm)
         .fetch_all(&self.pool)
         .await?;
@@ -639,11 +649,11 @@ mod tests {
             .unwrap();
         let mut want = vec![(a, 0, 1), (a, 1_500, u64::MAX), (a, 3_000, 3), (b, 40, 7)];
         want.sort_by_key(|(d, at, _)| (d.to_hex(), *at));
-        assert_eq!(plain(c.keyframe_hashes("alg").await.unwrap()), want);
-        assert!(c.keyframe_hashes("other").await.unwrap().is_empty());
+        assert_eq!(plain(c.keyframe_hashes("alg", true).await.unwrap()), want);
+        assert!(c.keyframe_hashes("other", true).await.unwrap().is_empty());
 
         c.apply(&[keyframes(a, &[(500, 9)], 3)], 3).await.unwrap();
-        let now = plain(c.keyframe_hashes("alg").await.unwrap());
+        let now = plain(c.keyframe_hashes("alg", true).await.unwrap());
         assert_eq!(
             now.iter().filter(|r| r.0 == a).collect::<Vec<_>>(),
             [&(a, 500, 9)]
@@ -671,7 +681,7 @@ mod tests {
 
         c.apply(&[keyframes(b, &[], 4)], 4).await.unwrap();
         assert_eq!(
-            plain(c.keyframe_hashes("alg").await.unwrap()),
+            plain(c.keyframe_hashes("alg", true).await.unwrap()),
             [(a, 500, 9)]
         );
     }
@@ -698,10 +708,19 @@ mod tests {
             seq: 2,
         };
         c.apply(&[phash(Some(turned), 1), frames], 2).await.unwrap();
-        assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, Some(turned))]);
         assert_eq!(
-            c.keyframe_hashes("alg").await.unwrap(),
+            c.phashes("alg", true).await.unwrap(),
+            [(image, 5, Some(turned))]
+        );
+        assert_eq!(
+            c.keyframe_hashes("alg", true).await.unwrap(),
             [(video, 0, 9, Some(turned)), (video, 40, 8, None)]
+        );
+        // Not asked for, none are read.
+        assert_eq!(c.phashes("alg", false).await.unwrap(), [(image, 5, None)]);
+        assert_eq!(
+            c.keyframe_hashes("alg", false).await.unwrap(),
+            [(video, 0, 9, None), (video, 40, 8, None)]
         );
         let dump = c.dump().await.unwrap();
         let row = dump.iter().find(|r| r.table == "phashes").unwrap();
@@ -716,14 +735,14 @@ mod tests {
         );
         // A later extraction without them (an older build's) leaves none.
         c.apply(&[phash(None, 3)], 3).await.unwrap();
-        assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, None)]);
+        assert_eq!(c.phashes("alg", true).await.unwrap(), [(image, 5, None)]);
 
         // A damaged cell is reported by the dump, and counts as none recorded for a query.
         sqlx::query("UPDATE phashes SET turned = x'0011'")
             .execute(&c.pool)
             .await
             .unwrap();
-        assert_eq!(c.phashes("alg").await.unwrap(), [(image, 5, None)]);
+        assert_eq!(c.phashes("alg", true).await.unwrap(), [(image, 5, None)]);
         let dump = c.dump().await.unwrap();
         let row = dump.iter().find(|r| r.table == "phashes").unwrap();
         assert_eq!(

@@ -123,22 +123,24 @@ fn read_pictures_unguarded(
 /// The pictures of some bytes as their extraction recorded them, turned hashes included;
 /// `None` when any lacks its turned hashes (an earlier build's extraction), or there is
 /// none: then the stored copy is read again.
-pub(super) fn recorded(hashes: &[Hashed]) -> Option<Vec<Fresh>> {
-    if hashes.is_empty() {
+pub(super) fn recorded(b: &Hashes) -> Option<Vec<Fresh>> {
+    let turned = b.turned.as_ref()?;
+    if b.hashes.is_empty() || turned.len() != b.hashes.len() {
         return None;
     }
-    hashes
-        .iter()
-        .map(|h| {
-            Some(Fresh {
+    Some(
+        b.hashes
+            .iter()
+            .zip(turned)
+            .map(|(h, t)| Fresh {
                 at_ms: h.at_ms,
                 t: Turnings {
                     hash: h.hash,
-                    turned: h.turned?,
+                    turned: *t,
                 },
             })
-        })
-        .collect()
+            .collect(),
+    )
 }
 
 /// The stored copy of the bytes `item` holds, read again.
@@ -241,7 +243,7 @@ pub(super) async fn in_scope(
         let Some(item) = in_scope.get(&b.sha256).and_then(|items| items.first()) else {
             continue;
         };
-        if let Some(pictures) = recorded(&b.hashes) {
+        if let Some(pictures) = recorded(b) {
             known.insert(b.sha256, pictures);
             continue;
         }
@@ -490,10 +492,10 @@ mod tests {
             let sha256 = Digest::of(&[n as u8]);
             bytes.push(Hashes {
                 sha256,
+                turned: None,
                 hashes: vec![Hashed {
                     at_ms: None,
                     hash: t.hash,
-                    turned: None,
                 }],
             });
             fresh.insert(sha256, vec![Fresh { at_ms: None, t: *t }]);
@@ -571,12 +573,10 @@ mod tests {
             Hashed {
                 at_ms: Some(0),
                 hash: PHash(1),
-                turned: None,
             },
             Hashed {
                 at_ms: Some(2_000),
                 hash: PHash(2),
-                turned: None,
             },
         ];
         let t = picture(A, A_MIRRORED);
@@ -595,7 +595,6 @@ mod tests {
             &[Hashed {
                 at_ms: None,
                 hash: PHash(1),
-                turned: None,
             }],
         );
         assert_eq!(image[0].at_ms, None);
