@@ -443,6 +443,16 @@ mod tests {
         all.into_iter().find(|(x, _, _)| x == d).map(|(_, h, _)| h)
     }
 
+    /// The turned hashes recorded for the bytes `d` (`None` when none are, or no hash).
+    async fn recorded_turned(vault: &Vault, d: &Digest) -> Option<custody_store::TurnedHashes> {
+        let all = vault
+            .catalog()
+            .phashes(custody_similar::ALGORITHM, true)
+            .await
+            .expect("catalog reads");
+        all.into_iter().find(|r| r.0 == *d).and_then(|r| r.2)
+    }
+
     /// A fresh vault holding `files` (name, bytes), preserved without examination (as
     /// `ingest --no-extract` does), and its items.
     async fn preserved(
@@ -536,25 +546,12 @@ mod tests {
         );
         assert_eq!(recorded_phash(&vault, &digest_c).await, Some(real_c.hash.0));
         // The turned hashes are recorded again with the hash.
-        let turned_of = |d: Digest| {
-            let vault = &vault;
-            async move {
-                let all = vault
-                    .catalog()
-                    .phashes(custody_similar::ALGORITHM, true)
-                    .await;
-                all.unwrap()
-                    .into_iter()
-                    .find(|r| r.0 == d)
-                    .and_then(|r| r.2)
-            }
-        };
         assert_eq!(
-            turned_of(digest_a).await,
+            recorded_turned(&vault, &digest_a).await,
             Some(planted.turned.0.map(|h| h.0))
         );
         assert_eq!(
-            turned_of(digest_c).await,
+            recorded_turned(&vault, &digest_c).await,
             Some(real_c.turned.0.map(|h| h.0))
         );
 
@@ -638,16 +635,7 @@ mod tests {
         let expected = custody_similar::hash_bytes(&heic, "image/heif").unwrap();
         assert_eq!(recorded_phash(&vault, &digest).await, Some(expected.0));
         // Recorded with the hashes it would have turned.
-        let recorded = vault
-            .catalog()
-            .phashes(custody_similar::ALGORITHM, true)
-            .await;
-        let turned = recorded
-            .unwrap()
-            .into_iter()
-            .find(|r| r.0 == digest)
-            .unwrap()
-            .2;
+        let turned = recorded_turned(&vault, &digest).await;
         let expected = custody_similar::hash_turnings_bytes(&heic, "image/heif").unwrap();
         assert_eq!(turned, Some(expected.turned.0.map(|h| h.0)));
 
@@ -678,26 +666,19 @@ mod tests {
             records.push(entry);
         }
         vault.commit(records, &[]).await.unwrap();
-        let turned_of = |d: Digest| {
-            let vault = &vault;
-            async move {
-                let all = vault
-                    .catalog()
-                    .phashes(custody_similar::ALGORITHM, true)
-                    .await;
-                all.unwrap().into_iter().find(|r| r.0 == d).unwrap().2
-            }
-        };
         let (digest_a, digest_b) = (item("a.jpg").sha256, item("b.jpg").sha256);
-        assert_eq!(turned_of(digest_a).await, None);
-        assert!(turned_of(digest_b).await.is_some());
+        assert_eq!(recorded_turned(&vault, &digest_a).await, None);
+        assert!(recorded_turned(&vault, &digest_b).await.is_some());
 
         let r = extract_all(&vault, false, 2, Arc::new(Quiet))
             .await
             .unwrap();
         assert_eq!((r.extracted, r.up_to_date, r.phash_reused), (1, 1, 0));
         let want = custody_similar::hash_turnings_bytes(&a, "image/jpeg").unwrap();
-        assert_eq!(turned_of(digest_a).await, Some(want.turned.0.map(|h| h.0)));
+        assert_eq!(
+            recorded_turned(&vault, &digest_a).await,
+            Some(want.turned.0.map(|h| h.0))
+        );
         let again = extract_all(&vault, false, 2, Arc::new(Quiet))
             .await
             .unwrap();
