@@ -941,9 +941,9 @@ fn turned_details(turned: &custody_similar::Turned) -> serde_json::Value {
 }
 
 /// The `details["keyframes"]` of an extraction entry: `{"algorithm", "frames": [{"at_ms",
-/// "value", "turned"}, ...]}` in the order the frames are shown, or `{"algorithm", "error"}`; with
-/// `"stream": {"codec", "width", "height", "frames", "duration_ms"}` when the stream was
-/// read end to end.
+/// "value", "turned"}, ...]}` in the order the frames are shown, or `{"algorithm",
+/// "error"}`; with `"stream": {"codec", "width", "height", "frames", "duration_ms"}` when
+/// the stream was read end to end.
 pub(crate) fn keyframes_details(
     keyframes: &Result<Vec<custody_similar::Keyframe>, String>,
     stream: Option<&custody_similar::StreamFacts>,

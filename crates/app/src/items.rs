@@ -101,13 +101,13 @@ pub struct ItemView {
     /// The perceptual hash recorded by the newest extraction of the item's bytes (the
     /// same for every item holding them): `{"algorithm", "value", "turned"}` (`turned`,
     /// the hashes it would have mirrored or turned, is absent from earlier builds'
-    /// records), or `{"algorithm", "error"}` when the image could not be hashed; absent when no extraction recorded
-    /// one (not examined yet, or a type that is not hashed).
+    /// records), or `{"algorithm", "error"}` when the image could not be hashed; absent
+    /// when no extraction recorded one (not examined yet, or a type that is not hashed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub perceptual_hash: Option<serde_json::Value>,
     /// The keyframe hashes of a video recorded by the newest extraction of its bytes:
-    /// `{"algorithm", "frames": [{"at_ms", "value", "turned"}, ...]}`, or `{"algorithm", "error"}`
-    /// when they could not be computed; absent when no extraction recorded them (not
+    /// `{"algorithm", "frames": [{"at_ms", "value", "turned"}, ...]}`, or `{"algorithm",
+    /// "error"}` when they could not be computed; absent when no extraction recorded them (not
     /// examined yet, or not a video whose keyframes are hashed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keyframes: Option<serde_json::Value>,

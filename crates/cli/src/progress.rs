@@ -113,6 +113,8 @@ impl VerifyObserver for VerifyProgress {
 /// A bar counting files, for work measured in files rather than bytes.
 pub struct CountProgress {
     pb: ProgressBar,
+    /// The message to show once files are counted, when it starts as a spinner.
+    counting: Option<&'static str>,
 }
 
 impl CountProgress {
@@ -121,16 +123,29 @@ impl CountProgress {
         if !std::io::stderr().is_terminal() {
             pb.set_draw_target(ProgressDrawTarget::hidden());
         }
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg:10} [{bar:30}] {pos}/{len} files {per_sec} eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        pb.set_style(Self::bar_style());
         pb.set_message(message);
-        Self { pb }
+        Self { pb, counting: None }
     }
+
+    /// A spinner saying `message` until some files are planned (work that may read no
+    /// file at all), then a bar counting them as `counting`.
+    pub fn spinning(message: &'static str, counting: &'static str) -> Self {
+        let spinner = Spinner::new(message);
+        Self {
+            pb: spinner.0,
+            counting: Some(counting),
+        }
+    }
+
+    fn bar_style() -> ProgressStyle {
+        ProgressStyle::with_template(
+            "{spinner} {msg:10} [{bar:30}] {pos}/{len} files {per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> ")
+    }
+
     pub fn finish(&self) {
         self.pb.finish_and_clear();
     }
@@ -138,6 +153,13 @@ impl CountProgress {
 
 impl custody_app::extract::ExtractObserver for CountProgress {
     fn planned(&self, files: u64) {
+        if let Some(message) = self.counting
+            && files > 0
+        {
+            self.pb.set_style(Self::bar_style());
+            self.pb.set_message(message);
+            self.pb.reset_elapsed();
+        }
         self.pb.set_length(files);
     }
     fn done(&self, n: u64) {

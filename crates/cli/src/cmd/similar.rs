@@ -79,35 +79,19 @@ pub async fn similar(cli: &Cli, actor: &str, a: &SimilarArgs) -> Result<ExitCode
 
 pub async fn clusters(cli: &Cli, actor: &str, a: &ClustersArgs) -> Result<ExitCode> {
     let vault = open(cli, Mode::Read, actor).await?;
-    // Reading every stored copy again (`--turned`) is counted; grouping alone spins.
-    let (spinner, bar) = if a.turned {
-        (
-            None,
-            Some(std::sync::Arc::new(crate::progress::CountProgress::new(
-                "turning",
-            ))),
-        )
-    } else {
-        (
-            Some(crate::progress::Spinner::new("grouping near-duplicates")),
-            None,
-        )
-    };
-    let progress: std::sync::Arc<dyn custody_app::extract::ExtractObserver> = match &bar {
-        Some(b) => b.clone(),
-        None => std::sync::Arc::new(custody_app::extract::Quiet),
-    };
+    // Grouping spins; stored copies read again for `--turned` (bytes without recorded
+    // turned hashes) are counted.
+    let bar = std::sync::Arc::new(crate::progress::CountProgress::spinning(
+        "grouping near-duplicates",
+        "turning",
+    ));
+    let progress: std::sync::Arc<dyn custody_app::extract::ExtractObserver> = bar.clone();
     let looking = custody_app::similar::Looking {
         max_distance: a.max_distance,
         turned: a.turned,
     };
     let result = custody_app::similar::clusters(&vault, a.case.as_deref(), looking, progress).await;
-    if let Some(s) = spinner {
-        s.finish();
-    }
-    if let Some(b) = bar {
-        b.finish();
-    }
+    bar.finish();
     vault.close().await;
     let report = result?;
     if report.unexamined > 0 {
