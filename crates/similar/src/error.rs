@@ -45,6 +45,16 @@ pub fn is_read_failure(message: &str) -> bool {
     message.starts_with("could not hash: reading ")
 }
 
+/// Whether `message`, the text of a [`HashError`] as recorded, refused a codec this
+/// program now decodes: AV1 video recorded before an AV1 decoder was installed
+/// ([`crate::install_av1_decoder`]). Hashing those bytes again may succeed.
+pub fn is_outdated_refusal(message: &str) -> bool {
+    message.starts_with("could not hash: video coded as ")
+        && message.contains(" is not supported (")
+        && (message.contains("coded as \"av01\"") || message.contains("coded as V_AV1 "))
+        && crate::decodes_av1()
+}
+
 /// A string that is not 16 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a perceptual hash: {0:?} (expected 16 hex digits)")]

@@ -582,6 +582,7 @@ enum Codec {
     Hevc,
     Vp9,
     Vp8,
+    Av1,
 }
 
 /// How a track's frames are coded: what decoding one keyframe on its own needs.
@@ -733,6 +734,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
             b"hvc1" | b"hev1" => Codec::Hevc,
             b"vp09" => Codec::Vp9,
             b"vp08" => Codec::Vp8,
+            b"av01" => Codec::Av1,
             other => {
                 seen = Some(String::from_utf8_lossy(other).into_owned());
                 continue;
@@ -743,7 +745,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     Err(match seen {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
-            why: "only H.264, HEVC, VP9 and VP8 video keyframes are decoded",
+            why: "only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded",
         },
         None => no_video_track(),
     })
@@ -781,6 +783,7 @@ fn track<'a>(
         Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
         Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
         Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+        Codec::Av1 => av1_config(config(b"av1C")?).ok_or_else(cut)?,
     };
 
     let mdhd = child(mdia, b"mdhd").ok_or_else(|| missing("media header (mdhd)"))?;
@@ -1604,7 +1607,34 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
             guarded(&|| vpx::decode_vp8(frame))
         }
         Codec::H264 | Codec::Hevc => decode_stream(coding.codec, &annex_b(coding, frame)?),
+        Codec::Av1 => decode_av1(coding, frame),
     }
+}
+
+/// The grid of an AV1 keyframe: the configuration's OBUs (the sequence header, when
+/// the configuration carries it), then the frame's, decoded by the installed decoder
+/// in a process of its own ([`crate::av1`]).
+fn decode_av1(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
+    let mut obus =
+        Vec::with_capacity(coding.params.iter().map(|p| p.len()).sum::<usize>() + frame.len());
+    for p in &coding.params {
+        obus.extend_from_slice(p);
+    }
+    obus.extend_from_slice(frame);
+    let picture = crate::av1::decode(&obus, crate::MAX_PIXELS, "AV1")?;
+    let (w, h) = (picture.width as usize, picture.height as usize);
+    Ok(phash::grid_of_rows(w, h, picture.luma.chunks_exact(w), 1.0))
+}
+
+/// An AV1 codec configuration record (`av1C`, or a Matroska track's CodecPrivate):
+/// four bytes of fields, the first of which says version 1, then OBUs to decode before
+/// any frame (the sequence header, or nothing when every keyframe carries its own).
+fn av1_config(c: &[u8]) -> Option<(Vec<&[u8]>, usize)> {
+    // marker (1 bit, set) and version (7 bits, 1).
+    if c.len() < 4 || c[0] != 0x81 {
+        return None;
+    }
+    Some((vec![&c[4..]], 0))
 }
 
 /// The grid of an H.264 or HEVC keyframe given as an Annex-B stream with its parameter
@@ -1627,7 +1657,9 @@ fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError
             }
             guarded(&|| decode_hevc(&stream.bytes))
         }
-        Codec::Vp9 | Codec::Vp8 => Err(corrupt("a VP8 or VP9 frame has no Annex-B form".into())),
+        Codec::Vp9 | Codec::Vp8 | Codec::Av1 => Err(corrupt(
+            "a VP8, VP9 or AV1 frame has no Annex-B form".into(),
+        )),
     }
 }
 

@@ -21,8 +21,8 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::{
-    Chosen, Codec, Coding, Keyframe, MAX_KEYFRAMES, MAX_SAMPLES, avc_config, corrupt, hash_frames,
-    hevc_config, io_error, no_video_track, ranks,
+    Chosen, Codec, Coding, Keyframe, MAX_KEYFRAMES, MAX_SAMPLES, av1_config, avc_config, corrupt,
+    hash_frames, hevc_config, io_error, no_video_track, ranks,
 };
 use crate::HashError;
 
@@ -348,6 +348,7 @@ impl VideoTrack {
             Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
             Codec::H264 => avc_config(&self.private).ok_or_else(no_config)?,
             Codec::Hevc => hevc_config(&self.private).ok_or_else(no_config)?,
+            Codec::Av1 => av1_config(&self.private).ok_or_else(no_config)?,
         };
         Ok(Coding {
             codec: self.codec,
@@ -440,10 +441,11 @@ fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<NotTaken>) {
             "V_VP8" => Codec::Vp8,
             "V_MPEG4/ISO/AVC" => Codec::H264,
             "V_MPEGH/ISO/HEVC" => Codec::Hevc,
+            "V_AV1" => Codec::Av1,
             _ => {
                 unsupported.get_or_insert((
                     format!("video coded as {codec_id}"),
-                    "only H.264, HEVC, VP9 and VP8 video keyframes are decoded",
+                    "only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded",
                 ));
                 continue;
             }

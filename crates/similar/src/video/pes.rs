@@ -145,6 +145,7 @@ fn hash_noting(
             Codec::Hevc => "HEVC",
             Codec::Vp9 => "VP9",
             Codec::Vp8 => "VP8",
+            Codec::Av1 => "AV1",
         },
         width: size.map(|s| s.0),
         height: size.map(|s| s.1),

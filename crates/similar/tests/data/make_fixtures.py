@@ -78,9 +78,29 @@ if shutil.which("ffmpeg"):
     # VP8 in WebM (libvpx), as older web video and browsers' recorders write it.
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx", "-g", "10", "-b:v", "200k",
        "-deadline", "realtime", "-cpu-used", "8", "moving_vp8.webm")
+    # AV1 (libaom) in MP4 and in WebM, as video sites serve it and downloaders keep it.
+    ff("-f", "lavfi", "-i", pattern, "-c:v", "libaom-av1", "-cpu-used", "8", "-crf", "40",
+       "-g", "10", "-pix_fmt", "yuv420p", "moving_av1.mp4")
+    ff("-i", "moving_av1.mp4", "-c", "copy", "moving_av1.webm")
+    # A 10-bit AVIF still through ffmpeg's AVIF muxer.
+    ff("-i", "picture.png", "-c:v", "libaom-av1", "-still-picture", "1", "-crf", "30",
+       "-pix_fmt", "yuv420p10le", "picture10.avif")
 else:
     print("ffmpeg not found: the videos are left as they are")
 
-# The HEIC turned a quarter anticlockwise, then mirrored (axis 0), by its own properties.
-subprocess.run([sys.executable, "heif_transform.py", "picture.heic",
-                "picture_turned_mirrored.heic", "irot=1", "imir=0"], check=True)
+# AVIF through libheif's encoder (aom), and as a 2×2 grid of tiles through libavif's
+# `avifenc` (`apt-get install libavif-bin`), if they are installed.
+if shutil.which("heif-enc"):
+    subprocess.run(["heif-enc", "-A", "-q", "60", "-o", "picture.avif", "picture.png"],
+                   check=True)
+if shutil.which("avifenc"):
+    subprocess.run(["avifenc", "--grid", "2x2", "-s", "8", "--min", "20", "--max", "40",
+                    "picture.png", "picture_grid.avif"], check=True, stdout=subprocess.DEVNULL)
+else:
+    print("avifenc not found: picture_grid.avif left as it is")
+
+# The HEIC and the AVIF turned a quarter anticlockwise, then mirrored (axis 0), by their
+# own properties.
+for ext in ["heic", "avif"]:
+    subprocess.run([sys.executable, "heif_transform.py", f"picture.{ext}",
+                    f"picture_turned_mirrored.{ext}", "irot=1", "imir=0"], check=True)
