@@ -1171,10 +1171,15 @@ pub fn unhashed_reason(media_type: &str) -> String {
     } else if lower.starts_with("audio/") {
         format!("{media_type} is sound, with no picture to hash")
     } else if lower.contains("avif") {
-        "AVIF images are not hashed: no AV1 decoder is built in (their metadata is extracted without one)".into()
+        "AVIF images are hashed only where an AV1 decoder is installed, as the custody program installs one (their metadata is extracted without it)".into()
     } else {
+        let images = if custody_similar::decodes_av1() {
+            "JPEG, PNG, TIFF, WebP, HEIC/HEIF and AVIF"
+        } else {
+            "JPEG, PNG, TIFF, WebP and HEIC/HEIF"
+        };
         format!(
-            "only JPEG, PNG, TIFF, WebP and HEIC/HEIF images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, MPEG program stream, FLV and AVI videos are hashed, and this is {media_type}"
+            "only {images} images and the keyframes of MP4, MOV, M4V, 3GP, WebM, Matroska, MPEG-TS, MPEG program stream, FLV and AVI videos are hashed, and this is {media_type}"
         )
     }
 }

@@ -18,6 +18,7 @@ macro_rules! out {
     };
 }
 
+mod av1;
 mod cli;
 mod cmd;
 mod output;
@@ -32,6 +33,11 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The AV1 decoding child answers one picture and exits (`av1.rs`).
+    if av1::is_child() {
+        return custody_av1::serve();
+    }
+    av1::install();
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {

@@ -1,0 +1,35 @@
+//! AV1 pictures (AVIF stills, AV1 video keyframes) for the perceptual hash: decoded in a
+//! child process of this same program, so that a damaged stream that makes the decoder
+//! abort costs one file its hash, not the whole run (`custody-av1`).
+
+use custody_av1::Isolated;
+use custody_similar::{Av1Decoder, Av1Picture};
+
+/// The decoder the perceptual hash uses: this program, run again with
+/// [`custody_av1::SERVE_ARG`], for each picture.
+struct Child(Isolated);
+
+impl Av1Decoder for Child {
+    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, String> {
+        let p = self.0.decode(obus, max_pixels).map_err(|e| e.to_string())?;
+        Ok(Av1Picture {
+            width: p.width,
+            height: p.height,
+            luma: p.luma,
+        })
+    }
+}
+
+/// Whether this run is the decoding child (the first argument is
+/// [`custody_av1::SERVE_ARG`]).
+pub fn is_child() -> bool {
+    std::env::args_os().nth(1).as_deref() == Some(std::ffi::OsStr::new(custody_av1::SERVE_ARG))
+}
+
+/// Installs the child-process decoder, if this program can find itself to run again;
+/// otherwise AV1 pictures are refused with a reason, as an undecoded format is.
+pub fn install() {
+    if let Ok(exe) = std::env::current_exe() {
+        custody_similar::install_av1_decoder(Box::new(Child(Isolated::new(exe))));
+    }
+}
