@@ -2,16 +2,19 @@
 //! child process of this same program, so that a damaged stream that makes the decoder
 //! abort costs one file its hash, not the whole run (`custody-av1`).
 
-use custody_av1::Isolated;
-use custody_similar::{Av1Decoder, Av1Picture};
+use custody_av1::{DecodeError, Isolated};
+use custody_similar::{Av1Decoder, Av1Failure, Av1Picture};
 
 /// The decoder the perceptual hash uses: this program, run again with
 /// [`custody_av1::SERVE_ARG`], for each picture.
 struct Child(Isolated);
 
 impl Av1Decoder for Child {
-    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, String> {
-        let p = self.0.decode(obus, max_pixels).map_err(|e| e.to_string())?;
+    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, Av1Failure> {
+        let p = self.0.decode(obus, max_pixels).map_err(|e| match e {
+            DecodeError::Unavailable(_) => Av1Failure::Unavailable(e.to_string()),
+            _ => Av1Failure::Refused(e.to_string()),
+        })?;
         Ok(Av1Picture {
             width: p.width,
             height: p.height,

@@ -19,12 +19,22 @@ pub struct Av1Picture {
     pub luma: Vec<u8>,
 }
 
+/// Why an [`Av1Decoder`] gave no picture, in words for a user to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Av1Failure {
+    /// The decoder read the data and failed on them: they are damaged, or use what it
+    /// cannot decode. This stands for these bytes.
+    Refused(String),
+    /// The decoder could not be run at all; nothing was learnt of the data.
+    Unavailable(String),
+}
+
 /// Decodes one AV1 picture.
 pub trait Av1Decoder: Send + Sync {
     /// The first picture `obus` shows. `obus` are AV1 OBUs in the low-overhead format:
     /// the sequence header, then the temporal unit holding the picture. A picture of
-    /// more than `max_pixels` is refused. The error says why, for a user to read.
-    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, String>;
+    /// more than `max_pixels` is refused.
+    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, Av1Failure>;
 }
 
 static DECODER: OnceLock<Box<dyn Av1Decoder>> = OnceLock::new();
@@ -59,7 +69,7 @@ pub(crate) fn decode(
     };
     let picture = decoder
         .decode(obus, max_pixels)
-        .map_err(|detail| HashError::Decode { format, detail })?;
+        .map_err(|e| failure(e, format))?;
     let samples = u64::from(picture.width) * u64::from(picture.height);
     if samples == 0 || picture.luma.len() as u64 != samples {
         return Err(HashError::Decode {
@@ -68,4 +78,38 @@ pub(crate) fn decode(
         });
     }
     Ok(picture)
+}
+
+/// The hashing error for a decoder's failure on data of `format`.
+fn failure(e: Av1Failure, format: &'static str) -> HashError {
+    match e {
+        Av1Failure::Refused(detail) => HashError::Decode { format, detail },
+        Av1Failure::Unavailable(detail) => HashError::DecoderUnavailable {
+            format: "AV1",
+            detail,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decoder that could not be run says so, and the record is one to try again; a
+    /// decoder's refusal is the bytes' own, and stands.
+    #[test]
+    fn a_decoder_not_run_is_worth_another_try_and_a_refusal_is_not() {
+        let not_run = failure(Av1Failure::Unavailable("no such file".into()), "AVIF").to_string();
+        assert_eq!(
+            not_run,
+            "could not hash: no AV1 decoder could be run (no such file); examining the item again may succeed"
+        );
+        assert!(crate::lacked_a_decoder(&not_run));
+        let refused = failure(Av1Failure::Refused("not a valid stream".into()), "AVIF").to_string();
+        assert_eq!(
+            refused,
+            "could not hash: the AVIF data cannot be decoded (not a valid stream)"
+        );
+        assert!(!crate::lacked_a_decoder(&refused));
+    }
 }

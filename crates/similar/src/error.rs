@@ -29,6 +29,15 @@ pub enum HashError {
         format: &'static str,
         detail: String,
     },
+    /// The decoder for this format could not be run (an AV1 decoding process that could
+    /// not be started); nothing was learnt of the bytes.
+    #[error(
+        "could not hash: no {format} decoder could be run ({detail}); examining the item again may succeed"
+    )]
+    DecoderUnavailable {
+        format: &'static str,
+        detail: String,
+    },
     /// Reading the input failed.
     #[error("could not hash: reading {}: {source}", path.as_ref().map_or("the input".into(), |p| p.display().to_string()))]
     Io {
@@ -45,14 +54,17 @@ pub fn is_read_failure(message: &str) -> bool {
     message.starts_with("could not hash: reading ")
 }
 
-/// Whether `message`, the text of a [`HashError`] as recorded, refused a codec this
-/// program now decodes: AV1 video recorded before an AV1 decoder was installed
-/// ([`crate::install_av1_decoder`]). Hashing those bytes again may succeed.
-pub fn is_outdated_refusal(message: &str) -> bool {
-    message.starts_with("could not hash: video coded as ")
+/// Whether `message`, the text of a [`HashError`] as recorded, says the bytes wanted a
+/// decoder rather than that they are damaged: AV1 video refused before an AV1 decoder
+/// was installed ([`crate::install_av1_decoder`]), or a decoder that could not be run
+/// ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
+pub fn lacked_a_decoder(message: &str) -> bool {
+    let refused_av1 = message.starts_with("could not hash: video coded as ")
         && message.contains(" is not supported (")
-        && (message.contains("coded as \"av01\"") || message.contains("coded as V_AV1 "))
-        && crate::decodes_av1()
+        && (message.contains("coded as \"av01\"") || message.contains("coded as V_AV1 "));
+    let not_run =
+        message.starts_with("could not hash: no ") && message.contains(" decoder could be run (");
+    (refused_av1 && crate::decodes_av1()) || not_run
 }
 
 /// A string that is not 16 hex digits.

@@ -42,9 +42,9 @@ use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
 
-pub use av1::{Av1Decoder, Av1Picture, decodes_av1, install_av1_decoder};
+pub use av1::{Av1Decoder, Av1Failure, Av1Picture, decodes_av1, install_av1_decoder};
 pub use cluster::{Appearance, TimeBasis, TimeClaim, earliest_provable_appearance};
-pub use error::{HashError, ParseHashError, is_outdated_refusal, is_read_failure};
+pub use error::{HashError, ParseHashError, is_read_failure, lacked_a_decoder};
 pub use index::Index;
 pub use jpeg::MAX_PIXELS;
 pub use turn::{Turn, Turned, Turnings};

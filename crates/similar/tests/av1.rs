@@ -9,19 +9,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use custody_similar::{
-    Av1Decoder, Av1Picture, PHash, hash_bytes, hash_keyframes_path, install_av1_decoder,
-    is_hashable,
+    Av1Decoder, Av1Failure, Av1Picture, PHash, hash_bytes, hash_keyframes_path,
+    install_av1_decoder, is_hashable,
 };
 
 struct InProcess;
 
 impl Av1Decoder for InProcess {
-    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, String> {
-        custody_av1::decode_here(obus, max_pixels).map(|p| Av1Picture {
-            width: p.width,
-            height: p.height,
-            luma: p.luma,
-        })
+    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, Av1Failure> {
+        custody_av1::decode_here(obus, max_pixels)
+            .map(|p| Av1Picture {
+                width: p.width,
+                height: p.height,
+                luma: p.luma,
+            })
+            .map_err(Av1Failure::Refused)
     }
 }
 
@@ -119,25 +121,23 @@ fn av1_keyframes_in_mp4_and_webm_hash_as_the_same_pictures_in_h264() {
     }
 }
 
-/// AV1 videos refused before AV1 was decoded are worth hashing again; other refusals
-/// and decoding failures stand.
+/// AV1 videos refused before AV1 was decoded, and pictures whose decoder could not be
+/// run, are worth hashing again; other refusals and decoding failures stand.
 #[test]
 fn refusals_of_av1_recorded_before_it_was_decoded_are_outdated() {
     install();
     for old in [
         "could not hash: video coded as \"av01\" is not supported (only H.264, HEVC, VP9 and VP8 video keyframes are decoded)",
         "could not hash: video coded as V_AV1 is not supported (only H.264, HEVC, VP9 and VP8 video keyframes are decoded)",
+        "could not hash: no AV1 decoder could be run (the AV1 decoding process could not be run (/usr/bin/custody (deleted): No such file or directory); check that the program can run itself again); examining the item again may succeed",
     ] {
-        assert!(custody_similar::is_outdated_refusal(old), "{old}");
+        assert!(custody_similar::lacked_a_decoder(old), "{old}");
     }
     for standing in [
         "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded)",
         "could not hash: the AV1 data cannot be decoded (the AV1 data is not a valid stream)",
     ] {
-        assert!(
-            !custody_similar::is_outdated_refusal(standing),
-            "{standing}"
-        );
+        assert!(!custody_similar::lacked_a_decoder(standing), "{standing}");
     }
 }
 
