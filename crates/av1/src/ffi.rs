@@ -84,7 +84,8 @@ pub(crate) fn decode(obus: &[u8], max_pixels: u64) -> Result<Picture, String> {
     // without it, and the hash should not see the noise.
     settings.apply_grain = 0;
     settings.all_layers = 0;
-    settings.frame_size_limit = u32::try_from(max_pixels).unwrap_or(u32::MAX);
+    // 0 would mean no limit to the decoder.
+    settings.frame_size_limit = u32::try_from(max_pixels).unwrap_or(u32::MAX).max(1);
 
     let mut context = Context(None);
     // SAFETY: both pointers are to live locals of the right types.

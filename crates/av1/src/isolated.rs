@@ -5,7 +5,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{DecodeError, Picture, SERVE_ARG, protocol};
 
@@ -14,7 +14,10 @@ use crate::{DecodeError, Picture, SERVE_ARG, protocol};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Most of the child's error output kept, to say how it stopped.
-const MAX_STDERR: u64 = 16 * 1024;
+const MAX_STDERR: usize = 16 * 1024;
+
+/// How long a child that has answered, or closed its output, is given to exit.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// Decodes AV1 pictures in child processes (crate documentation).
 #[derive(Clone, Debug)]
@@ -71,7 +74,7 @@ impl Isolated {
             return Err(DecodeError::Unavailable("its pipes were not opened".into()));
         };
         let header = protocol::request_header(max_pixels, obus.len() as u64);
-        let (answer, timed_out, said) = std::thread::scope(|s| {
+        let (answer, timed_out, status, said) = std::thread::scope(|s| {
             // A child that stops early closes its end: the write fails, and the
             // answer (or its absence) tells why.
             s.spawn(move || {
@@ -79,10 +82,17 @@ impl Isolated {
                     .write_all(&header)
                     .and_then(|()| stdin.write_all(obus));
             });
+            // Read to its end, keeping the start: a child whose error output is left
+            // unread blocks, or fails on the closed pipe.
             let said = s.spawn(move || {
-                let mut text = Vec::new();
-                let _ = stderr.take(MAX_STDERR).read_to_end(&mut text);
-                String::from_utf8_lossy(&text).into_owned()
+                let mut stderr = stderr;
+                let mut kept = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                    let room = MAX_STDERR.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..n.min(room)]);
+                }
+                String::from_utf8_lossy(&kept).into_owned()
             });
             let (tx, rx) = mpsc::channel();
             s.spawn(move || {
@@ -91,20 +101,42 @@ impl Isolated {
             });
             let (answer, timed_out) = match rx.recv_timeout(self.timeout) {
                 Ok(answer) => (answer, false),
-                Err(_) => {
-                    // Killing the child closes its pipes, which ends the other threads.
-                    kill(&mut child);
-                    (Err("it was killed".to_string()), true)
-                }
+                Err(_) => (Err("it was killed".to_string()), true),
             };
-            (answer, timed_out, said.join().unwrap_or_default())
+            // The child has nothing left to do once it has answered or closed its
+            // output: it is given a moment to exit (its status says how it stopped),
+            // then ended, which closes its pipes and ends the threads above.
+            let grace = if timed_out {
+                Duration::ZERO
+            } else {
+                EXIT_GRACE
+            };
+            let status = reap(&mut child, Instant::now() + grace);
+            (answer, timed_out, status, said.join().unwrap_or_default())
         });
-        let status = child.wait();
         match answer {
             Ok(Ok(picture)) => Ok(picture),
             Ok(Err(message)) => Err(DecodeError::Refused(message)),
             Err(_) if timed_out => Err(DecodeError::TimedOut(self.timeout.as_secs())),
-            Err(why) => Err(DecodeError::Stopped(stopped(&why, status.ok(), &said))),
+            Err(why) => Err(stopped(&why, status, &said)),
+        }
+    }
+}
+
+/// Waits for the child until `deadline`, then kills it; how it ended.
+fn reap(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            _ => {
+                let _ = child.kill();
+                return child.wait().ok();
+            }
         }
     }
 }
@@ -114,16 +146,40 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// How a child that gave no whole answer ended, and the panic it printed, if any.
-fn stopped(why: &str, status: Option<ExitStatus>, said: &str) -> String {
+/// How a child that gave no whole answer ended, and the panic or failure it printed,
+/// if any. Killed by the system (the out-of-memory killer, an operator) says nothing
+/// of the stream.
+fn stopped(why: &str, status: Option<ExitStatus>, said: &str) -> DecodeError {
+    if status.is_some_and(killed) {
+        return DecodeError::Killed;
+    }
     let mut out = match status {
         Some(status) if !status.success() => ended(status),
         _ => why.to_string(),
     };
     if let Some(panic) = panic_message(said) {
         out.push_str(&format!(", after a panic: {panic}"));
+    } else if let Some(line) = said
+        .lines()
+        .find(|l| l.starts_with("memory allocation of "))
+    {
+        out.push_str(&format!(
+            ", out of its memory limit ({})",
+            line.trim().chars().take(120).collect::<String>()
+        ));
     }
-    out
+    DecodeError::Stopped(out)
+}
+
+#[cfg(unix)]
+fn killed(status: ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(9)
+}
+
+#[cfg(not(unix))]
+fn killed(_: ExitStatus) -> bool {
+    false
 }
 
 #[cfg(unix)]
@@ -131,7 +187,6 @@ fn ended(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.signal(), status.code()) {
         (Some(6), _) => "it aborted".into(),
-        (Some(9), _) => "it was killed, perhaps for memory".into(),
         (Some(sig), _) => format!("it was ended by signal {sig}"),
         (None, Some(code)) => format!("it exited with status {code}"),
         (None, None) => "it ended".into(),
@@ -223,6 +278,53 @@ mod tests {
         .decode(b"obus", 100)
         .unwrap();
         assert_eq!((p.width, p.height, p.luma), (2, 1, vec![7, 8]));
+    }
+
+    #[test]
+    fn a_child_that_answers_and_lingers_is_ended() {
+        let started = std::time::Instant::now();
+        let p = shell(
+            "cat >/dev/null; printf 'cav1pic1\\001\\000\\000\\000\\001\\000\\000\\000\\011'; exec sleep 30",
+        )
+        .decode(b"obus", 100)
+        .unwrap();
+        assert_eq!(p.luma, vec![9]);
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_child_killed_from_outside_says_nothing_of_the_stream() {
+        let e = shell("cat >/dev/null; kill -KILL $$")
+            .decode(b"obus", 100)
+            .unwrap_err();
+        assert!(matches!(e, DecodeError::Killed), "{e}");
+        assert!(e.says_nothing_of_the_stream());
+        assert!(!DecodeError::Stopped("it aborted".into()).says_nothing_of_the_stream());
+    }
+
+    #[test]
+    fn much_error_output_neither_blocks_nor_hides_the_answer() {
+        let e = shell(
+            "cat >/dev/null; head -c 1000000 /dev/zero >&2; printf 'cav1err1\\005\\000\\000\\000hello'",
+        )
+        .decode(b"obus", 100)
+        .unwrap_err();
+        assert!(matches!(&e, DecodeError::Refused(m) if m == "hello"), "{e}");
+    }
+
+    #[test]
+    fn a_child_out_of_memory_says_so() {
+        let e = shell(
+            "cat >/dev/null; echo 'memory allocation of 4096 bytes failed' >&2; kill -ABRT $$",
+        )
+        .decode(b"obus", 100)
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "it aborted, out of its memory limit (memory allocation of 4096 bytes failed)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub(crate) fn read_answer(
             ));
         }
         let mut luma = Vec::new();
+        luma.try_reserve_exact(samples as usize)
+            .map_err(|_| format!("its {width}×{height} picture does not fit in memory"))?;
         r.take(samples)
             .read_to_end(&mut luma)
             .map_err(|e| format!("its answer cannot be read: {e}"))?;
@@ -110,6 +112,9 @@ pub(crate) fn read_answer(
         r.take(u64::from(length))
             .read_to_end(&mut text)
             .map_err(|e| format!("its answer cannot be read: {e}"))?;
+        if text.len() as u64 != u64::from(length) {
+            return Err("its answer is cut short".into());
+        }
         Ok(Err(String::from_utf8_lossy(&text).into_owned()))
     } else {
         Err("its answer is not one of the exchange".into())
@@ -177,6 +182,11 @@ mod tests {
         assert_eq!(
             read_answer(&mut &out[..], 6).unwrap(),
             Err("no sequence header".into())
+        );
+        assert!(
+            read_answer(&mut &out[..out.len() - 1], 6)
+                .unwrap_err()
+                .contains("cut short")
         );
         assert!(
             read_answer(&mut &b"garbage!"[..], 6)

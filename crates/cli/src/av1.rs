@@ -12,8 +12,18 @@ struct Child(Isolated);
 impl Av1Decoder for Child {
     fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Av1Picture, Av1Failure> {
         let p = self.0.decode(obus, max_pixels).map_err(|e| match e {
-            DecodeError::Unavailable(_) => Av1Failure::Unavailable(e.to_string()),
-            _ => Av1Failure::Refused(e.to_string()),
+            // Nothing learnt of the stream: a later examination may succeed.
+            DecodeError::Unavailable(why) => {
+                Av1Failure::Unavailable(format!("its process could not be started: {why}"))
+            }
+            DecodeError::TimedOut(s) => {
+                Av1Failure::Unavailable(format!("it took longer than {s} s and was stopped"))
+            }
+            DecodeError::Killed => Av1Failure::Unavailable(
+                "its process was killed from outside, perhaps by the system for want of memory"
+                    .into(),
+            ),
+            DecodeError::Refused(_) | DecodeError::Stopped(_) => Av1Failure::Refused(e.to_string()),
         })?;
         Ok(Av1Picture {
             width: p.width,

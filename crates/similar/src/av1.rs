@@ -25,7 +25,8 @@ pub enum Av1Failure {
     /// The decoder read the data and failed on them: they are damaged, or use what it
     /// cannot decode. This stands for these bytes.
     Refused(String),
-    /// The decoder could not be run at all; nothing was learnt of the data.
+    /// The decoder gave no answer (it could not be run, took too long, was killed from
+    /// outside); nothing was learnt of the data, and trying again may succeed.
     Unavailable(String),
 }
 
@@ -102,7 +103,7 @@ mod tests {
         let not_run = failure(Av1Failure::Unavailable("no such file".into()), "AVIF").to_string();
         assert_eq!(
             not_run,
-            "could not hash: no AV1 decoder could be run (no such file); examining the item again may succeed"
+            "could not hash: the AV1 decoder gave no answer (no such file); examining the item again may succeed"
         );
         assert!(crate::lacked_a_decoder(&not_run));
         let refused = failure(Av1Failure::Refused("not a valid stream".into()), "AVIF").to_string();

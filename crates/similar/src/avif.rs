@@ -34,6 +34,25 @@ pub(crate) fn sniff(data: &[u8]) -> bool {
         .any(|b| b == b"avif" || b == b"avis")
 }
 
+/// Whether the file's primary picture is AV1-coded (an `av01` item, or a grid whose
+/// first tile is one), whatever brands the file names: the item decides the decoder.
+pub(crate) fn holds_av1(data: &[u8]) -> bool {
+    let Ok(meta) = meta::parse(data) else {
+        return false;
+    };
+    let Ok(primary) = meta.primary_item() else {
+        return false;
+    };
+    match &primary.item_type {
+        b"av01" => true,
+        b"grid" => iref::targets(&meta.refs, primary.id, RefKind::Dimg)
+            .first()
+            .and_then(|&t| meta.item(t))
+            .is_some_and(|t| &t.item_type == b"av01"),
+        _ => false,
+    }
+}
+
 /// The upright 32×32 grid of the file's primary image.
 pub(crate) fn grid(data: &[u8]) -> Result<phash::Grid, HashError> {
     let meta = meta::parse(data).map_err(|e| decode_error(e.to_string()))?;
@@ -42,11 +61,11 @@ pub(crate) fn grid(data: &[u8]) -> Result<phash::Grid, HashError> {
         .map_err(|e| decode_error(e.to_string()))?;
     let props =
         heic_rs::props::gather(&meta.props, primary.id).map_err(|e| decode_error(e.to_string()))?;
-    if let Some(ispe) = props.ispe {
-        check_size(ispe.width, ispe.height)?;
-    }
     let picture = match &primary.item_type {
-        b"av01" => tile(&meta, data, primary.id)?,
+        b"av01" => {
+            let size = declared(&meta, primary.id)?;
+            tile(&meta, data, primary.id, size)?
+        }
         b"grid" => tiled(&meta, data, primary.id)?,
         other => {
             return Err(decode_error(format!(
@@ -73,8 +92,28 @@ pub(crate) fn grid(data: &[u8]) -> Result<phash::Grid, HashError> {
     Ok(phash::orient(&grid, if mirrored { 3 } else { 1 }))
 }
 
-/// One AV1-coded item: its configuration's OBUs (the sequence header), then its data.
-fn tile(meta: &Meta<'_>, data: &[u8], id: u32) -> Result<av1::Av1Picture, HashError> {
+/// The size an AV1-coded item declares (`ispe`, which every image item must have),
+/// within the pixel limit.
+fn declared(meta: &Meta<'_>, id: u32) -> Result<(u32, u32), HashError> {
+    let props = heic_rs::props::gather(&meta.props, id).map_err(|e| decode_error(e.to_string()))?;
+    let ispe = props
+        .ispe
+        .ok_or_else(|| decode_error(format!("item {id} does not declare its size (ispe)")))?;
+    check_size(ispe.width, ispe.height)?;
+    if ispe.width == 0 || ispe.height == 0 {
+        return Err(decode_error(format!("item {id} declares an empty picture")));
+    }
+    Ok((ispe.width, ispe.height))
+}
+
+/// One AV1-coded item of the declared `size`: its configuration's OBUs (the sequence
+/// header), then its data, decoded no larger than declared.
+fn tile(
+    meta: &Meta<'_>,
+    data: &[u8],
+    id: u32,
+    (width, height): (u32, u32),
+) -> Result<av1::Av1Picture, HashError> {
     let config = meta
         .props
         .find(id, b"av1C")
@@ -87,17 +126,17 @@ fn tile(meta: &Meta<'_>, data: &[u8], id: u32) -> Result<av1::Av1Picture, HashEr
     let mut obus = Vec::with_capacity(config_obus.len() + item.len());
     obus.extend_from_slice(config_obus);
     obus.extend_from_slice(&item);
-    // The child decodes while this waits: its picture takes its turn in the budget,
-    // sized by what the file declares.
-    let declared = heic_rs::props::gather(&meta.props, id)
-        .ok()
-        .and_then(|p| p.ispe)
-        .map_or(0, |i| u64::from(i.width) * u64::from(i.height));
-    let _held = crate::budget::take(declared.saturating_mul(8));
-    av1::decode(&obus, MAX_PIXELS, FORMAT)
+    // The decoding child refuses a picture larger than declared before allocating it,
+    // so the declared size is what it may hold: it takes its turn in the budget so.
+    let pixels = u64::from(width) * u64::from(height);
+    let _held = crate::budget::take(pixels.saturating_mul(8));
+    av1::decode(&obus, pixels, FORMAT)
 }
 
 /// A grid of AV1-coded tiles, put together and cropped to the grid's output size.
+/// Everything is checked against what the file declares before any tile is decoded:
+/// each tile named once, all of one declared size, together covering the output with
+/// no column or row wholly outside it.
 fn tiled(meta: &Meta<'_>, data: &[u8], id: u32) -> Result<av1::Av1Picture, HashError> {
     let description = meta
         .item_data(data, id)
@@ -112,33 +151,52 @@ fn tiled(meta: &Meta<'_>, data: &[u8], id: u32) -> Result<av1::Av1Picture, HashE
     }
     let tiles = iref::targets(&meta.refs, id, RefKind::Dimg);
     heic_rs::grid::check_tiles(&grid, tiles).map_err(|e| decode_error(e.to_string()))?;
-    let (out_w, out_h) = (grid.output_width as usize, grid.output_height as usize);
-    let mut luma = vec![0u8; out_w * out_h];
-    let mut size = None;
-    for (n, &tile_id) in tiles.iter().enumerate() {
-        let t = tile(meta, data, tile_id)?;
-        let (tw, th) = (t.width as usize, t.height as usize);
-        if *size.get_or_insert((tw, th)) != (tw, th) {
-            return Err(decode_error("the grid's tiles differ in size".into()));
-        }
-        let (row, col) = (n / grid.columns as usize, n % grid.columns as usize);
-        let (x0, y0) = (col * tw, row * th);
-        for y in 0..th {
-            let oy = y0 + y;
-            if oy >= out_h || x0 >= out_w {
-                break;
-            }
-            let width = tw.min(out_w - x0);
-            luma[oy * out_w + x0..oy * out_w + x0 + width]
-                .copy_from_slice(&t.luma[y * tw..y * tw + width]);
+    let mut named = std::collections::HashSet::new();
+    if let Some(t) = tiles.iter().find(|&&t| !named.insert(t) || t == id) {
+        return Err(decode_error(format!(
+            "the grid names item {t} more than once"
+        )));
+    }
+    let (tw, th) = declared(meta, tiles[0])?;
+    for &t in &tiles[1..] {
+        if declared(meta, t)? != (tw, th) {
+            return Err(decode_error(
+                "the grid's tiles declare different sizes".into(),
+            ));
         }
     }
-    // Tiles that together fall short of the output leave part of it unpainted.
-    let (tw, th) = size.unwrap_or((0, 0));
-    if tw * (grid.columns as usize) < out_w || th * (grid.rows as usize) < out_h {
-        return Err(decode_error(
-            "the grid's tiles do not cover its picture".into(),
-        ));
+    let (cols, rows) = (grid.columns, grid.rows);
+    let fits = |tile: u32, n: u32, out: u32| {
+        let (tile, n, out) = (u64::from(tile), u64::from(n), u64::from(out));
+        tile * n >= out && tile * (n - 1) < out
+    };
+    if !fits(tw, cols, grid.output_width) || !fits(th, rows, grid.output_height) {
+        return Err(decode_error(format!(
+            "the grid's {cols}×{rows} tiles of {tw}×{th} do not fit its {}×{} picture",
+            grid.output_width, grid.output_height
+        )));
+    }
+    let (out_w, out_h) = (grid.output_width as usize, grid.output_height as usize);
+    let _canvas = crate::budget::take((out_w * out_h) as u64);
+    let mut luma = vec![0u8; out_w * out_h];
+    let (tw, th) = (tw as usize, th as usize);
+    for (n, &tile_id) in tiles.iter().enumerate() {
+        let t = tile(meta, data, tile_id, (tw as u32, th as u32))?;
+        if (t.width as usize, t.height as usize) != (tw, th) {
+            return Err(decode_error(format!(
+                "tile {} decodes to {}×{}, not the {tw}×{th} it declares",
+                n + 1,
+                t.width,
+                t.height
+            )));
+        }
+        let (row, col) = (n / cols as usize, n % cols as usize);
+        let (x0, y0) = (col * tw, row * th);
+        let width = tw.min(out_w - x0);
+        for y in 0..th.min(out_h - y0) {
+            let at = (y0 + y) * out_w + x0;
+            luma[at..at + width].copy_from_slice(&t.luma[y * tw..y * tw + width]);
+        }
     }
     Ok(av1::Av1Picture {
         width: grid.output_width,

@@ -29,10 +29,11 @@ pub enum HashError {
         format: &'static str,
         detail: String,
     },
-    /// The decoder for this format could not be run (an AV1 decoding process that could
-    /// not be started); nothing was learnt of the bytes.
+    /// The decoder for this format gave no answer (an AV1 decoding process that could
+    /// not be started, took too long or was killed from outside); nothing was learnt
+    /// of the bytes.
     #[error(
-        "could not hash: no {format} decoder could be run ({detail}); examining the item again may succeed"
+        "could not hash: the {format} decoder gave no answer ({detail}); examining the item again may succeed"
     )]
     DecoderUnavailable {
         format: &'static str,
@@ -56,14 +57,14 @@ pub fn is_read_failure(message: &str) -> bool {
 
 /// Whether `message`, the text of a [`HashError`] as recorded, says the bytes wanted a
 /// decoder rather than that they are damaged: AV1 video refused before an AV1 decoder
-/// was installed ([`crate::install_av1_decoder`]), or a decoder that could not be run
+/// was installed ([`crate::install_av1_decoder`]), or a decoder that gave no answer
 /// ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
 pub fn lacked_a_decoder(message: &str) -> bool {
     let refused_av1 = message.starts_with("could not hash: video coded as ")
         && message.contains(" is not supported (")
         && (message.contains("coded as \"av01\"") || message.contains("coded as V_AV1 "));
-    let not_run =
-        message.starts_with("could not hash: no ") && message.contains(" decoder could be run (");
+    let not_run = message.starts_with("could not hash: the ")
+        && message.contains(" decoder gave no answer (");
     (refused_av1 && crate::decodes_av1()) || not_run
 }
 

@@ -6,8 +6,9 @@
 //!
 //! - computing the hash ([`hash_path`], [`hash_reader`], [`hash_bytes`]): a fast path
 //!   that decodes only the DC coefficients of JPEG luma blocks (a 1/8-scale image), a
-//!   full HEVC decode of HEIC/HEIF photographs' luma, and a general decoder for
-//!   everything else;
+//!   full HEVC decode of HEIC/HEIF photographs' luma, AVIF stills and AV1 keyframes
+//!   through the AV1 decoder the program installs ([`install_av1_decoder`]), and a
+//!   general decoder for everything else;
 //! - the [`Index`] that answers "which hashes are within distance d" at millions of items;
 //! - grouping near-duplicates into [`clusters`](Index::clusters) and choosing a cluster's
 //!   [`earliest_provable_appearance`].
@@ -244,11 +245,13 @@ pub fn with_file_bytes<T>(
 
 /// The upright 32×32 grid of an image.
 pub(crate) fn grid_of(data: &[u8], media_type: &str) -> Result<phash::Grid, HashError> {
-    if avif::sniff(data) {
-        return avif::grid(data);
-    }
-    if heif::sniff(data) {
-        return heif::grid(data);
+    // A HEIF file's primary item, not its brands, decides the decoder.
+    if avif::sniff(data) || heif::sniff(data) {
+        return if avif::holds_av1(data) || !heif::sniff(data) {
+            avif::grid(data)
+        } else {
+            heif::grid(data)
+        };
     }
     let Some(format) = sniff(data) else {
         let lower = media_type.to_ascii_lowercase();

@@ -714,12 +714,15 @@ fn table<'a>(
 /// The first video track with a codec decoded here.
 fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     let mut seen = None;
+    let mut pictures = false;
     for trak in boxes(moov).filter(|b| &b.kind == b"trak") {
         let Some(mdia) = child(trak.body, b"mdia") else {
             continue;
         };
-        let is_video = child(mdia, b"hdlr").and_then(|h| h.get(8..12)) == Some(b"vide");
-        if !is_video {
+        let handler = child(mdia, b"hdlr").and_then(|h| h.get(8..12));
+        // An image sequence's track (an animated AVIF or HEIF) is pictures, not video.
+        pictures |= handler == Some(b"pict");
+        if handler != Some(b"vide") {
             continue;
         }
         let Some(stbl) = path(mdia, &[b"minf", b"stbl"]) else {
@@ -746,6 +749,10 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
             why: "only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded",
+        },
+        None if pictures => HashError::Unsupported {
+            media_type: "an image sequence (an animated AVIF or HEIF)".into(),
+            why: "the pictures of image sequences are not hashed, only still images",
         },
         None => no_video_track(),
     })
@@ -1621,7 +1628,11 @@ fn decode_av1(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashErro
         obus.extend_from_slice(p);
     }
     obus.extend_from_slice(frame);
-    let picture = crate::av1::decode(&obus, crate::MAX_PIXELS, "AV1")?;
+    // The decoding child refuses a larger picture before allocating it, as the other
+    // decoders' sizes are checked before they decode. Each picture takes its turn in
+    // the budget at the largest size it may have.
+    let _held = crate::budget::take(MAX_FRAME_PIXELS.saturating_mul(8));
+    let picture = crate::av1::decode(&obus, MAX_FRAME_PIXELS, "AV1")?;
     let (w, h) = (picture.width as usize, picture.height as usize);
     Ok(phash::grid_of_rows(w, h, picture.luma.chunks_exact(w), 1.0))
 }

@@ -129,7 +129,8 @@ fn refusals_of_av1_recorded_before_it_was_decoded_are_outdated() {
     for old in [
         "could not hash: video coded as \"av01\" is not supported (only H.264, HEVC, VP9 and VP8 video keyframes are decoded)",
         "could not hash: video coded as V_AV1 is not supported (only H.264, HEVC, VP9 and VP8 video keyframes are decoded)",
-        "could not hash: no AV1 decoder could be run (the AV1 decoding process could not be run (/usr/bin/custody (deleted): No such file or directory); check that the program can run itself again); examining the item again may succeed",
+        "could not hash: the AV1 decoder gave no answer (its process could not be started: /usr/bin/custody (deleted): No such file or directory); examining the item again may succeed",
+        "could not hash: the AV1 decoder gave no answer (it took longer than 60 s and was stopped); examining the item again may succeed",
     ] {
         assert!(custody_similar::lacked_a_decoder(old), "{old}");
     }
@@ -150,6 +151,95 @@ fn damaged_avif_is_refused_with_a_reason() {
     let e = hash_bytes(&bytes, "image/avif").unwrap_err().to_string();
     assert!(
         e.starts_with("could not hash: the AVIF data cannot be decoded"),
+        "{e}"
+    );
+}
+
+/// `from` replaced by `to` (the same length) at its first place in `bytes`.
+fn patched(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .unwrap_or_else(|| panic!("{from:02x?} not in the fixture"));
+    let mut out = bytes.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+fn refusal(bytes: &[u8]) -> String {
+    let e = hash_bytes(bytes, "image/avif").unwrap_err().to_string();
+    assert!(
+        e.starts_with("could not hash: the AVIF data cannot be decoded ("),
+        "{e}"
+    );
+    e
+}
+
+/// What a file declares bounds what is decoded, and is checked before any tile is: a
+/// grid naming one tile many times (each a decode), tiles that do not fit the grid's
+/// picture, a picture that does not declare its size or is larger than it declares.
+#[test]
+fn hostile_declarations_are_refused_before_decoding() {
+    install();
+    let grid = std::fs::read(data("picture_grid.avif")).unwrap();
+    // dimg from item 1 to items 2, 3, 4, 5: made 2, 2, 4, 5.
+    let twice = patched(
+        &grid,
+        b"dimg\x00\x01\x00\x04\x00\x02\x00\x03",
+        b"dimg\x00\x01\x00\x04\x00\x02\x00\x02",
+    );
+    let e = refusal(&twice);
+    assert!(e.contains("the grid names item 2 more than once"), "{e}");
+    // The grid's picture (version, flags, 2×2 tiles, 480×360) made 200 wide: its
+    // second column of 240-pixel tiles would lie wholly outside it.
+    let narrow = patched(
+        &grid,
+        b"\x00\x00\x01\x01\x01\xe0\x01\x68",
+        b"\x00\x00\x01\x01\x00\xc8\x01\x68",
+    );
+    let e = refusal(&narrow);
+    assert!(
+        e.contains("the grid's 2×2 tiles of 240×180 do not fit its 200×360 picture"),
+        "{e}"
+    );
+
+    let single = std::fs::read(data("picture.avif")).unwrap();
+    let undeclared = patched(&single, b"ispe", b"xspe");
+    let e = refusal(&undeclared);
+    assert!(e.contains("does not declare its size (ispe)"), "{e}");
+    // Declared 48×36, coded 480×360: the decoder is held to the declared size.
+    let smaller = patched(
+        &single,
+        b"ispe\x00\x00\x00\x00\x00\x00\x01\xe0\x00\x00\x01\x68",
+        b"ispe\x00\x00\x00\x00\x00\x00\x00\x30\x00\x00\x00\x24",
+    );
+    let e = refusal(&smaller);
+    assert!(e.contains("declares a size out of range"), "{e}");
+}
+
+/// The primary item, not the brands, decides the decoder: an AVIF whose `ftyp` names
+/// only generic HEIF brands (`mif1`, `miaf`) is decoded as AV1 all the same.
+#[test]
+fn an_av1_picture_under_generic_heif_brands_is_still_av1() {
+    install();
+    let avif = std::fs::read(data("picture.avif")).unwrap();
+    let generic = patched(&avif, b"ftypavif\0\0\0\0avif", b"ftypmif1\0\0\0\0miaf");
+    let expected = png_hash(&picture());
+    let h = hash_bytes(&generic, "image/heif").unwrap();
+    assert!(h.distance(&expected) <= 4, "{h} vs {expected}");
+}
+
+/// An animated AVIF's pictures are a sequence (a `pict` track): not hashed, and said to
+/// be what they are rather than "a file without a video track".
+#[test]
+fn an_animated_avif_is_said_to_be_an_image_sequence() {
+    install();
+    let e = hash_keyframes_path(&data("animated.avif"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("an image sequence (an animated AVIF or HEIF) is not supported"),
         "{e}"
     );
 }
