@@ -5,13 +5,16 @@
 //! are known good (`custody` itself decodes in a child process; its tests give it
 //! damaged ones).
 
-use std::path::{Path, PathBuf};
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 use std::process::Command;
 
 use custody_similar::{
-    Av1Decoder, Av1Failure, Av1Picture, PHash, hash_bytes, hash_keyframes_path,
-    install_av1_decoder, is_hashable,
+    Av1Decoder, Av1Failure, Av1Picture, hash_bytes, hash_keyframes_path, install_av1_decoder,
+    is_hashable,
 };
+use fixtures::{data, png_hash};
 
 struct InProcess;
 
@@ -29,18 +32,6 @@ impl Av1Decoder for InProcess {
 
 fn install() {
     install_av1_decoder(Box::new(InProcess));
-}
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn png_hash(img: &image::RgbImage) -> PHash {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    hash_bytes(out.get_ref(), "image/png").unwrap()
 }
 
 fn picture() -> image::RgbImage {

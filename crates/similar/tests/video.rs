@@ -3,23 +3,15 @@
 //! and hashed as the picture they show; checked against ffmpeg's own decoding when
 //! `ffmpeg` is installed.
 
-use std::path::{Path, PathBuf};
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
+use std::path::Path;
 use std::process::Command;
 
-use custody_similar::{Keyframe, PHash, hash_bytes, hash_keyframes_path};
+use custody_similar::{Keyframe, hash_bytes, hash_keyframes_path};
 use custody_testkit::media::have_ffmpeg;
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn png_hash(img: &image::RgbImage) -> PHash {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    hash_bytes(out.get_ref(), "image/png").unwrap()
-}
+use fixtures::{data, png_hash};
 
 /// Runs ffmpeg quietly with `args`, writing `out`.
 fn ffmpeg(args: &[&str], out: &Path) {
