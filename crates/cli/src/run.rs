@@ -1165,7 +1165,21 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
         } else {
             "video"
         };
-        outln!("  {kind:<13} {dur}{dims}{fragmented}");
+        let mut codecs: Vec<String> = Vec::new();
+        for t in vid["tracks"].as_array().into_iter().flatten() {
+            if let (Some("vide"), Some(code)) = (t["handler"].as_str(), t["codec"].as_str()) {
+                let name = codec_name(code);
+                if !codecs.contains(&name) {
+                    codecs.push(name);
+                }
+            }
+        }
+        let codecs = if codecs.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", codecs.join(" + "))
+        };
+        outln!("  {kind:<13} {dur}{dims}{codecs}{fragmented}");
     }
     if let Some(pdf) = m.get("pdf") {
         for k in ["title", "author", "creator", "producer"] {
@@ -1226,4 +1240,24 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             outln!("  {}", s(p));
         }
     }
+}
+
+/// A video track's codec as people name it, with the code its container gives (an MP4
+/// sample entry, a Matroska codec ID, an AVI FourCC); an unknown code as it is.
+fn codec_name(code: &str) -> String {
+    let name = match code.trim().to_ascii_lowercase().as_str() {
+        "avc1" | "avc3" | "v_mpeg4/iso/avc" | "h264" | "x264" | "avc" => "H.264",
+        "hvc1" | "hev1" | "v_mpegh/iso/hevc" | "hevc" | "h265" => "HEVC",
+        "av01" | "v_av1" | "av1" => "AV1",
+        "vp09" | "v_vp9" | "vp90" => "VP9",
+        "vp08" | "v_vp8" | "vp80" => "VP8",
+        "mp4v" | "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "xvid" | "divx" | "dx50" | "fmp4" => {
+            "MPEG-4 Part 2"
+        }
+        "mjpg" | "jpeg" | "v_mjpeg" | "mjpa" => "Motion JPEG",
+        "v_mpeg2" | "mp2v" | "mpg2" => "MPEG-2",
+        "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "v_prores" => "ProRes",
+        _ => return shown(code).into_owned(),
+    };
+    format!("{name} ({})", shown(code.trim()))
 }

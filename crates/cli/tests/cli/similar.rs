@@ -986,12 +986,34 @@ fn avif_pictures_are_found_and_a_damaged_one_costs_only_its_hash() {
 }
 
 /// An AV1 video (as video sites serve it, and downloaders keep it) is found from a still
-/// of its second scene, and finds the still; the same in WebM.
+/// of its second scene, and finds the still; the same in WebM. `show` names the codec.
 #[test]
 fn an_av1_video_is_found_from_a_still() {
     let aom = ["-c:v", "libaom-av1", "-cpu-used", "8", "-crf", "35"];
     found_from_a_still(&aom, "download.mp4", "video/mp4");
     found_from_a_still(&aom, "download.webm", "video/webm");
+
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data");
+    let env = Env::new();
+    env.init();
+    for name in ["moving_av1.mp4", "moving_av1.webm", "moving.mp4"] {
+        env.write(
+            &format!("dump/{name}"),
+            &std::fs::read(data.join(name)).unwrap(),
+        );
+    }
+    env.run(&["ingest", "dump"]).ok();
+    for (name, codec) in [
+        ("moving_av1.mp4", "AV1 (av01)"),
+        ("moving_av1.webm", "AV1 (V_AV1)"),
+        ("moving.mp4", "H.264 (avc1)"),
+    ] {
+        let text = env.run(&["show", &item_id(&env, name)]).ok().stdout;
+        assert!(
+            text.contains(&format!("video         3.0 s, 320×240, {codec}\n")),
+            "{name}: {text}"
+        );
+    }
 }
 
 /// Makes a video with ffmpeg, run in the test's folder with `args` after the common ones;
@@ -1293,7 +1315,7 @@ fn a_fragmented_recording_is_found_from_a_still() {
     let (recording, b) = (item_id(&env, "recording.mp4"), item_id(&env, "still-b.jpg"));
     let text = env.run(&["show", &recording]).ok().stdout;
     assert!(
-        text.contains("video         duration unknown, 480×360, fragmented MP4"),
+        text.contains("video         duration unknown, 480×360, H.264 (avc1), fragmented MP4"),
         "{text}"
     );
     assert!(text.contains("  keyframes     0:00.000 "), "{text}");
