@@ -1167,7 +1167,10 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
         };
         let mut codecs: Vec<String> = Vec::new();
         for t in vid["tracks"].as_array().into_iter().flatten() {
-            if let (Some("vide"), Some(code)) = (t["handler"].as_str(), t["codec"].as_str()) {
+            // A video track, or an image sequence's (an animated AVIF or HEIF).
+            if let (Some("vide" | "pict"), Some(code)) =
+                (t["handler"].as_str(), t["codec"].as_str())
+            {
                 let name = codec_name(code);
                 if !codecs.contains(&name) {
                     codecs.push(name);

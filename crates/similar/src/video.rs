@@ -711,20 +711,23 @@ fn table<'a>(
     Ok((count, &body[start..start + need as usize]))
 }
 
-/// The first video track with a codec decoded here.
+/// The first video track with a codec decoded here; without one, the first such
+/// image-sequence track (`pict`: an animated AVIF or HEIF), whose pictures are chosen
+/// and hashed as a video's keyframes are.
 fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     let mut seen = None;
-    let mut pictures = false;
-    for trak in boxes(moov).filter(|b| &b.kind == b"trak") {
-        let Some(mdia) = child(trak.body, b"mdia") else {
-            continue;
-        };
-        let handler = child(mdia, b"hdlr").and_then(|h| h.get(8..12));
-        // An image sequence's track (an animated AVIF or HEIF) is pictures, not video.
-        pictures |= handler == Some(b"pict");
-        if handler != Some(b"vide") {
-            continue;
-        }
+    let tracks = || {
+        boxes(moov)
+            .filter(|b| &b.kind == b"trak")
+            .filter_map(|trak| {
+                let mdia = child(trak.body, b"mdia")?;
+                let handler = child(mdia, b"hdlr").and_then(|h| h.get(8..12))?;
+                Some((trak, mdia, handler))
+            })
+    };
+    let video = tracks().filter(|t| t.2 == b"vide");
+    let pictures = tracks().filter(|t| t.2 == b"pict");
+    for (trak, mdia, _) in video.chain(pictures) {
         let Some(stbl) = path(mdia, &[b"minf", b"stbl"]) else {
             continue;
         };
@@ -749,10 +752,6 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
             why: "only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded",
-        },
-        None if pictures => HashError::Unsupported {
-            media_type: "an image sequence (an animated AVIF or HEIF)".into(),
-            why: "the pictures of image sequences are not hashed, only still images",
         },
         None => no_video_track(),
     })

@@ -221,16 +221,20 @@ fn an_av1_picture_under_generic_heif_brands_is_still_av1() {
     assert!(h.distance(&expected) <= 4, "{h} vs {expected}");
 }
 
-/// An animated AVIF's pictures are a sequence (a `pict` track): not hashed, and said to
-/// be what they are rather than "a file without a video track".
+/// An animated AVIF's pictures (an image sequence: a `pict` track) are chosen and hashed
+/// as a video's keyframes are: one second of the picture, hashed as the picture.
 #[test]
-fn an_animated_avif_is_said_to_be_an_image_sequence() {
+fn an_animated_avif_is_hashed_as_a_video() {
     install();
-    let e = hash_keyframes_path(&data("animated.avif"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("an image sequence (an animated AVIF or HEIF) is not supported"),
-        "{e}"
-    );
+    let frames = hash_keyframes_path(&data("animated.avif")).unwrap();
+    let expected = png_hash(&picture());
+    assert_eq!(frames[0].at_ms, 0, "{frames:?}");
+    for k in &frames {
+        assert!(
+            k.hash.distance(&expected) <= 4,
+            "at {} ms: {} vs the picture's {expected}",
+            k.at_ms,
+            k.hash
+        );
+    }
 }

@@ -82,8 +82,8 @@ if shutil.which("ffmpeg"):
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libaom-av1", "-cpu-used", "8", "-crf", "40",
        "-g", "10", "-pix_fmt", "yuv420p", "moving_av1.mp4")
     ff("-i", "moving_av1.mp4", "-c", "copy", "moving_av1.webm")
-    # An animated AVIF (an image sequence, brand `avis`) of one second of the pattern.
-    ff("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=1", "-c:v", "libaom-av1",
+    # An animated AVIF (an image sequence, brand `avis`): one second of the picture.
+    ff("-loop", "1", "-i", "picture.png", "-t", "1", "-r", "5", "-c:v", "libaom-av1",
        "-cpu-used", "8", "-crf", "40", "-pix_fmt", "yuv420p", "-f", "avif", "animated.avif")
     # A 10-bit AVIF still through ffmpeg's AVIF muxer.
     ff("-i", "picture.png", "-c:v", "libaom-av1", "-still-picture", "1", "-crf", "30",
