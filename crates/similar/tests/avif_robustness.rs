@@ -11,6 +11,7 @@ mod fixtures;
 use std::time::{Duration, Instant};
 
 use custody_similar::{Av1Decoder, Av1Failure, Av1Picture, hash_bytes, install_av1_decoder};
+use custody_testkit::data::Rng;
 use fixtures::data;
 
 /// Answers with a flat picture of the size the request allows when that is a square
@@ -36,19 +37,6 @@ impl Av1Decoder for StandIn {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// One to four edits, half of them within the first 1 KiB (the boxes).
 fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
     let mut d = src.to_vec();
@@ -65,7 +53,7 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
         match rng.below(6) {
             0 => d[at] ^= 1 << rng.below(8),
             1 => d[at] = [0x00, 0x01, 0x02, 0xFF, 0x7F, 0x80][rng.below(6)],
-            2 => d[at] = rng.next() as u8,
+            2 => d[at] = rng.bits() as u8,
             3 => d.truncate(at),
             4 => {
                 let end = (at + rng.below(32)).min(d.len());

@@ -10,21 +10,9 @@ use std::io::Cursor;
 
 use custody_similar::hash_bytes;
 use custody_similar::testing::{dc_luma, dc_luma_ordinary, lane_walks, same_outcome};
+use custody_testkit::data::Rng;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageEncoder, RgbImage};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
     let mut d = src.to_vec();
@@ -45,7 +33,7 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
             1 => {
                 d[at] = [0x00, 0xFF, 0xD8, 0xD9, 0xDA, 0xC4, 0xDB, 0xDD, 0xC0, 0xC2][rng.below(10)]
             }
-            2 => d[at] = rng.next() as u8,
+            2 => d[at] = rng.bits() as u8,
             3 => d.truncate(at),
             4 => {
                 let end = (at + rng.below(64)).min(d.len());
@@ -61,7 +49,7 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
                 // Segment length fields: make one huge or tiny.
                 if at + 1 < d.len() {
                     d[at] = 0xFF;
-                    d[at + 1] = rng.next() as u8;
+                    d[at + 1] = rng.bits() as u8;
                 }
             }
         }
@@ -175,7 +163,7 @@ fn mutated_photos_walk_alike_in_stretches() {
             let at = from + rng.below(d.len() - from - 64);
             match rng.below(4) {
                 0 => d[at] ^= 1 << rng.below(8),
-                1 => d[at..at + 16].fill(rng.next() as u8),
+                1 => d[at..at + 16].fill(rng.bits() as u8),
                 2 => {
                     let n = rng.below(40);
                     d.drain(at..at + n);

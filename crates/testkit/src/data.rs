@@ -14,6 +14,25 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
+/// A small deterministic generator (xorshift64*) for fixed-seed mutation tests: the same
+/// seed gives the same sequence on every machine, so a failure reproduces.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 pseudo-random bits.
+    pub fn bits(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.bits() % n.max(1) as u64) as usize
+    }
+}
+
 /// What [`geotiff`] writes: a `width` × `height` 8-bit grey TIFF with these georeferencing
 /// tags, and GeoKeys given as (key, SHORT value) pairs.
 pub struct GeoTiffSpec {

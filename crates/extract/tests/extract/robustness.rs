@@ -10,27 +10,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use custody_extract::{Metadata, extract_reader};
+use custody_testkit::data::Rng;
 
 use crate::{shared, synth};
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 /// Offsets just before a four-letter type code: where box, chunk and segment
 /// lengths live in BMFF, PNG and RIFF files.
@@ -87,7 +69,7 @@ fn mutate(rng: &mut Rng, orig: &[u8], fields: &[usize]) -> (Vec<u8>, u64, &'stat
                 0x7FFF_FFFF,
                 0xFFFF_FFFF,
                 0xFFFF,
-                rng.next() as u32,
+                rng.bits() as u32,
             ];
             let v = values[rng.below(values.len())];
             let bytes = if rng.below(2) == 0 {
@@ -122,7 +104,7 @@ fn mutate(rng: &mut Rng, orig: &[u8], fields: &[usize]) -> (Vec<u8>, u64, &'stat
             for _ in 0..1 + rng.below(4) {
                 let i = rng.below(d.len().min(1024));
                 if let Some(b) = d.get_mut(i) {
-                    *b = rng.next() as u8;
+                    *b = rng.bits() as u8;
                 }
             }
             "header bytes"
