@@ -1,8 +1,9 @@
 //! Why an isolated decode gave no picture.
 //!
-//! [`DecodeError::Refused`] and [`DecodeError::Stopped`] are the stream's own doing;
-//! the others say nothing of the stream, and trying again later may succeed
-//! ([`DecodeError::says_nothing_of_the_stream`]).
+//! [`DecodeError::Refused`], [`DecodeError::Stopped`] and [`DecodeError::TimedOut`] are
+//! the stream's own doing (the time limit is many times what the largest picture
+//! allowed takes); the others say nothing of the stream, and trying again later may
+//! succeed ([`DecodeError::says_nothing_of_the_stream`]).
 
 /// Why [`Isolated::decode`](crate::Isolated::decode) gave no picture.
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +31,8 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// Whether this failure says nothing of the stream (the process could not be
-    /// started, took too long, or was killed from outside), so that trying again later
-    /// may succeed.
+    /// started, or was killed from outside), so that trying again later may succeed.
     pub fn says_nothing_of_the_stream(&self) -> bool {
-        matches!(
-            self,
-            DecodeError::TimedOut(_) | DecodeError::Killed | DecodeError::Unavailable(_)
-        )
+        matches!(self, DecodeError::Killed | DecodeError::Unavailable(_))
     }
 }

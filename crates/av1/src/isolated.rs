@@ -88,9 +88,16 @@ impl Isolated {
                 let mut stderr = stderr;
                 let mut kept = Vec::new();
                 let mut chunk = [0u8; 4096];
-                while let Ok(n @ 1..) = stderr.read(&mut chunk) {
-                    let room = MAX_STDERR.saturating_sub(kept.len());
-                    kept.extend_from_slice(&chunk[..n.min(room)]);
+                loop {
+                    match stderr.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            let room = MAX_STDERR.saturating_sub(kept.len());
+                            kept.extend_from_slice(&chunk[..n.min(room)]);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
                 }
                 String::from_utf8_lossy(&kept).into_owned()
             });
@@ -101,7 +108,10 @@ impl Isolated {
             });
             let (answer, timed_out) = match rx.recv_timeout(self.timeout) {
                 Ok(answer) => (answer, false),
-                Err(_) => (Err("it was killed".to_string()), true),
+                Err(mpsc::RecvTimeoutError::Timeout) => (Err("it was killed".to_string()), true),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    (Err("its answer could not be read".to_string()), false)
+                }
             };
             // The child has nothing left to do once it has answered or closed its
             // output: it is given a moment to exit (its status says how it stopped),
@@ -123,19 +133,33 @@ impl Isolated {
     }
 }
 
+/// How a child ended.
+enum Ended {
+    /// By itself (or killed from outside), with this status.
+    Exited(ExitStatus),
+    /// Killed here, having lingered past its deadline.
+    Lingered,
+    /// Its status could not be read.
+    Unknown,
+}
+
 /// Waits for the child until `deadline`, then kills it; how it ended.
-fn reap(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+fn reap(child: &mut Child, deadline: Instant) -> Ended {
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
+            Ok(Some(status)) => return Ended::Exited(status),
             Ok(None) if Instant::now() < deadline => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            _ => {
-                let _ = child.kill();
-                return child.wait().ok();
+            Ok(None) => {
+                kill(child);
+                return Ended::Lingered;
+            }
+            Err(_) => {
+                kill(child);
+                return Ended::Unknown;
             }
         }
     }
@@ -147,15 +171,14 @@ fn kill(child: &mut Child) {
 }
 
 /// How a child that gave no whole answer ended, and the panic or failure it printed,
-/// if any. Killed by the system (the out-of-memory killer, an operator) says nothing
-/// of the stream.
-fn stopped(why: &str, status: Option<ExitStatus>, said: &str) -> DecodeError {
-    if status.is_some_and(killed) {
-        return DecodeError::Killed;
-    }
-    let mut out = match status {
-        Some(status) if !status.success() => ended(status),
-        _ => why.to_string(),
+/// if any. Killed from outside (the out-of-memory killer, an operator) says nothing of
+/// the stream; one killed here for lingering does.
+fn stopped(why: &str, ended_as: Ended, said: &str) -> DecodeError {
+    let mut out = match ended_as {
+        Ended::Exited(status) if killed(status) => return DecodeError::Killed,
+        Ended::Exited(status) if !status.success() => ended(status),
+        Ended::Lingered => format!("{why}, and did not exit"),
+        Ended::Exited(_) | Ended::Unknown => why.to_string(),
     };
     if let Some(panic) = panic_message(said) {
         out.push_str(&format!(", after a panic: {panic}"));
@@ -263,6 +286,8 @@ mod tests {
             .decode(b"obus", 100)
             .unwrap_err();
         assert!(matches!(e, DecodeError::TimedOut(_)), "{e}");
+        // A stream that keeps the decoder that long is the stream's doing.
+        assert!(!e.says_nothing_of_the_stream());
         assert!(started.elapsed() < Duration::from_secs(20));
     }
 
@@ -289,6 +314,20 @@ mod tests {
         .decode(b"obus", 100)
         .unwrap();
         assert_eq!(p.luma, vec![9]);
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_child_that_closes_its_output_and_lingers_is_ended_and_told() {
+        let started = std::time::Instant::now();
+        let e = shell("cat >/dev/null; exec 1>&-; exec sleep 30")
+            .decode(b"obus", 100)
+            .unwrap_err();
+        assert!(
+            matches!(&e, DecodeError::Stopped(m) if m.contains("did not exit")),
+            "{e}"
+        );
+        assert!(!e.says_nothing_of_the_stream());
         assert!(started.elapsed() < Duration::from_secs(20));
     }
 

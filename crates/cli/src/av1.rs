@@ -16,14 +16,15 @@ impl Av1Decoder for Child {
             DecodeError::Unavailable(why) => {
                 Av1Failure::Unavailable(format!("its process could not be started: {why}"))
             }
-            DecodeError::TimedOut(s) => {
-                Av1Failure::Unavailable(format!("it took longer than {s} s and was stopped"))
-            }
             DecodeError::Killed => Av1Failure::Unavailable(
                 "its process was killed from outside, perhaps by the system for want of memory"
                     .into(),
             ),
-            DecodeError::Refused(_) | DecodeError::Stopped(_) => Av1Failure::Refused(e.to_string()),
+            // The stream's own doing, the time limit included (many times what the
+            // largest picture allowed takes).
+            DecodeError::Refused(_) | DecodeError::Stopped(_) | DecodeError::TimedOut(_) => {
+                Av1Failure::Refused(e.to_string())
+            }
         })?;
         Ok(Av1Picture {
             width: p.width,

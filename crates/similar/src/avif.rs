@@ -63,8 +63,13 @@ pub(crate) fn grid(data: &[u8]) -> Result<phash::Grid, HashError> {
         heic_rs::props::gather(&meta.props, primary.id).map_err(|e| decode_error(e.to_string()))?;
     let picture = match &primary.item_type {
         b"av01" => {
-            let size = declared(&meta, primary.id)?;
-            tile(&meta, data, primary.id, size)?
+            let (w, h) = declared(&meta, primary.id)?;
+            let pixels = u64::from(w) * u64::from(h);
+            // The decoding child refuses a picture larger than declared before
+            // allocating it, so the declared size is what it may hold: it takes its
+            // turn in the budget so.
+            let _held = crate::budget::take(pixels.saturating_mul(8));
+            tile(&meta, data, primary.id, pixels)?
         }
         b"grid" => tiled(&meta, data, primary.id)?,
         other => {
@@ -106,14 +111,10 @@ fn declared(meta: &Meta<'_>, id: u32) -> Result<(u32, u32), HashError> {
     Ok((ispe.width, ispe.height))
 }
 
-/// One AV1-coded item of the declared `size`: its configuration's OBUs (the sequence
-/// header), then its data, decoded no larger than declared.
-fn tile(
-    meta: &Meta<'_>,
-    data: &[u8],
-    id: u32,
-    (width, height): (u32, u32),
-) -> Result<av1::Av1Picture, HashError> {
+/// One AV1-coded item, decoded no larger than `pixels` (its declared size): its
+/// configuration's OBUs (the sequence header), then its data. The caller holds its
+/// share of the budget.
+fn tile(meta: &Meta<'_>, data: &[u8], id: u32, pixels: u64) -> Result<av1::Av1Picture, HashError> {
     let config = meta
         .props
         .find(id, b"av1C")
@@ -126,10 +127,6 @@ fn tile(
     let mut obus = Vec::with_capacity(config_obus.len() + item.len());
     obus.extend_from_slice(config_obus);
     obus.extend_from_slice(&item);
-    // The decoding child refuses a picture larger than declared before allocating it,
-    // so the declared size is what it may hold: it takes its turn in the budget so.
-    let pixels = u64::from(width) * u64::from(height);
-    let _held = crate::budget::take(pixels.saturating_mul(8));
     av1::decode(&obus, pixels, FORMAT)
 }
 
@@ -177,11 +174,14 @@ fn tiled(meta: &Meta<'_>, data: &[u8], id: u32) -> Result<av1::Av1Picture, HashE
         )));
     }
     let (out_w, out_h) = (grid.output_width as usize, grid.output_height as usize);
-    let _canvas = crate::budget::take((out_w * out_h) as u64);
+    // One share for the canvas and the one tile decoded at a time, taken once: a
+    // second share taken while holding the first could wait for ever.
+    let tile_pixels = u64::from(tw) * u64::from(th);
+    let _held = crate::budget::take((out_w * out_h) as u64 + tile_pixels.saturating_mul(8));
     let mut luma = vec![0u8; out_w * out_h];
     let (tw, th) = (tw as usize, th as usize);
     for (n, &tile_id) in tiles.iter().enumerate() {
-        let t = tile(meta, data, tile_id, (tw as u32, th as u32))?;
+        let t = tile(meta, data, tile_id, tile_pixels)?;
         if (t.width as usize, t.height as usize) != (tw, th) {
             return Err(decode_error(format!(
                 "tile {} decodes to {}×{}, not the {tw}×{th} it declares",
