@@ -835,8 +835,8 @@ pub(crate) const STOPPED: &str = "could not hash: an internal error stopped the 
 /// examination may give the hash: the vault's copy could not be read (a storage
 /// fault), an internal error stopped the examination (a fault a later release may
 /// mend), or the bytes wanted a decoder: a codec refused that this program now
-/// decodes (AV1 video), or a decoding process that could not be started. A
-/// failure to decode the bytes is theirs, and stands.
+/// decodes (AV1 video), or a decoding process that could not be started or was killed
+/// from outside. A failure to decode the bytes is theirs, and stands.
 pub(crate) fn may_succeed_later(recorded_error: &str) -> bool {
     recorded_error == STOPPED
         || custody_similar::is_read_failure(recorded_error)

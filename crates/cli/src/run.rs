@@ -1254,9 +1254,9 @@ fn codec_name(code: &str) -> String {
         "av01" | "v_av1" | "av1" => "AV1",
         "vp09" | "v_vp9" | "vp90" => "VP9",
         "vp08" | "v_vp8" | "vp80" => "VP8",
-        "mp4v" | "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "xvid" | "divx" | "dx50" | "fmp4" => {
-            "MPEG-4 Part 2"
-        }
+        // Not `mp4v`: in MP4 it may hold MPEG-1 or MPEG-2 video too, as its decoder
+        // configuration says; the code is shown as it is.
+        "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "xvid" | "divx" | "dx50" | "fmp4" => "MPEG-4 Part 2",
         "mjpg" | "jpeg" | "v_mjpeg" | "mjpa" => "Motion JPEG",
         "v_mpeg2" | "mp2v" | "mpg2" => "MPEG-2",
         "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "v_prores" => "ProRes",

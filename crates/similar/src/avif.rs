@@ -23,15 +23,7 @@ const MAX_TILES: u64 = 4096;
 /// Whether `data` begins with an ISO base media `ftyp` box naming AVIF, as its major
 /// brand or among its compatible ones.
 pub(crate) fn sniff(data: &[u8]) -> bool {
-    if data.len() < 16 || &data[4..8] != b"ftyp" {
-        return false;
-    }
-    let major = &data[8..12];
-    let size = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
-    let brands = data.get(16..size.clamp(16, data.len())).unwrap_or(&[]);
-    std::iter::once(major)
-        .chain(brands.chunks_exact(4))
-        .any(|b| b == b"avif" || b == b"avis")
+    crate::heif::names_brand(data, |b| b == b"avif" || b == b"avis")
 }
 
 /// Whether the file's primary picture is AV1-coded (an `av01` item, or a grid whose

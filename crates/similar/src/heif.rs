@@ -34,19 +34,25 @@ const HEVC_IMAGE_BRANDS: [&[u8; 4]; 10] = [
 /// major brand or among its compatible ones. AVIF files (major brand `avif`/`avis`) are
 /// not: their pictures are AV1.
 pub(crate) fn sniff(data: &[u8]) -> bool {
+    let avif_major = data
+        .get(8..12)
+        .is_some_and(|m| m == b"avif" || m == b"avis");
+    !avif_major && names_brand(data, |b| HEVC_IMAGE_BRANDS.iter().any(|h| b == &h[..]))
+}
+
+/// Whether `data` begins with an ISO base media `ftyp` box naming a brand `wanted`
+/// takes, as its major brand or among its compatible ones (HEIF and AVIF alike).
+pub(crate) fn names_brand(data: &[u8], wanted: impl Fn(&[u8]) -> bool) -> bool {
     if data.len() < 16 || &data[4..8] != b"ftyp" {
         return false;
     }
     let major = &data[8..12];
-    if major == b"avif" || major == b"avis" {
-        return false;
-    }
     let size = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
     // Compatible brands follow the major brand and the minor version.
     let brands = data.get(16..size.clamp(16, data.len())).unwrap_or(&[]);
     std::iter::once(major)
         .chain(brands.chunks_exact(4))
-        .any(|b| HEVC_IMAGE_BRANDS.iter().any(|h| b == &h[..]))
+        .any(wanted)
 }
 
 /// The upright 32×32 grid of the file's primary image.
