@@ -1160,7 +1160,12 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             .flatten()
             .filter_map(|t| t["handler"].as_str())
             .collect();
-        let kind = if !handlers.contains(&"vide") && handlers.contains(&"soun") {
+        let kind = if handlers.contains(&"vide") {
+            "video"
+        } else if handlers.contains(&"pict") {
+            // An animated AVIF or HEIF: pictures in sequence, without a video track.
+            "sequence"
+        } else if handlers.contains(&"soun") {
             "audio"
         } else {
             "video"

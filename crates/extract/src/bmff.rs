@@ -534,6 +534,14 @@ pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
     if boxes.malformed {
         md.problem("'moov' box: a child box is malformed; later boxes were not read");
     }
+    // An image sequence (an animated AVIF or HEIF) has a picture track (`pict`) and no
+    // video track: its size is the picture track's.
+    if m.info.width.is_none() {
+        if let Some(t) = m.info.tracks.iter().find(|t| t.handler == "pict") {
+            m.info.width = t.width;
+            m.info.height = t.height;
+        }
+    }
     if m.info.fragmented {
         // The movie and track headers count only the frames listed in `moov` (none,
         // usually); the movie's length is `mehd`'s, when the file gives one.
@@ -543,6 +551,18 @@ pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
         for t in &mut m.info.tracks {
             t.duration_s = None;
         }
+    } else if m.info.duration_units == Some(0) {
+        // A movie header saying "no length" over tracks that have one (libavif writes
+        // such headers for animated AVIF): the movie lasts as long as its longest track,
+        // as players show it. The header's own value stays in `duration_units`.
+        m.info.duration_s = m
+            .info
+            .tracks
+            .iter()
+            .filter_map(|t| t.duration_s)
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .reduce(f64::max)
+            .or(m.info.duration_s);
     }
     m
 }

@@ -241,7 +241,8 @@ pub struct VideoInfo {
     pub doc_type: Option<String>,
     #[serde(default)]
     pub compatible_brands: Vec<String>,
-    /// Movie duration in seconds (`mvhd` duration / timescale).
+    /// Movie duration in seconds (`mvhd` duration / timescale; where `mvhd` says 0,
+    /// the longest track's `mdhd` duration, since 1.13).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     /// `mvhd` timescale (units per second) and duration, as stored.
@@ -249,7 +250,9 @@ pub struct VideoInfo {
     pub timescale: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_units: Option<u64>,
-    /// Width and height of the first video track (`tkhd`, display size).
+    /// Width and height of the first video track (`tkhd`, display size), or of the
+    /// first picture track (`pict`) of an image sequence that has no video track (since
+    /// 1.13).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -22,7 +22,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         let brand = &head[8..12];
         return Some(match brand {
             b"heic" | b"heix" | b"mif1" | b"msf1" | b"heim" | b"heis" | b"hevc" => "image/heif",
-            b"avif" => "image/avif",
+            // A still AVIF, or an animated one (an AV1 image sequence, `avis`).
+            b"avif" | b"avis" => "image/avif",
             b"qt  " => "video/quicktime",
             // Audio in MP4 (iTunes audio, audiobooks, phones' voice memos).
             b"M4A " | b"M4B " | b"M4P " => "audio/mp4",
@@ -162,6 +163,9 @@ mod tests {
         assert_eq!(sniff(&ftyp(b"qt  ")), Some("video/quicktime"));
         assert_eq!(sniff(&ftyp(b"M4A ")), Some("audio/mp4"));
         assert_eq!(sniff(&ftyp(b"heic")), Some("image/heif"));
+        assert_eq!(sniff(&ftyp(b"avif")), Some("image/avif"));
+        // An animated AVIF is a picture file, whatever tracks it holds.
+        assert_eq!(sniff(&ftyp(b"avis")), Some("image/avif"));
         let header =
             |doc: &[u8]| [&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x84][..], doc].concat();
         assert_eq!(sniff(&header(b"webm")), Some("video/webm"));

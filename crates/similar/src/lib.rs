@@ -165,8 +165,10 @@ pub fn hash_bytes_with(
     media_type: &str,
     variant: phash::Variant,
 ) -> Result<PHash, HashError> {
-    let grid = grid_of(data, media_type)?;
-    Ok(PHash(phash::bits(&grid, variant)))
+    match grid_of(data, media_type) {
+        Ok(grid) => Ok(PHash(phash::bits(&grid, variant))),
+        Err(still) => sequence_start(data, still).map(|t| t.hash),
+    }
 }
 
 #[doc(hidden)]
@@ -194,7 +196,40 @@ pub fn hash_turnings_path(path: &Path, media_type: &str) -> Result<Turnings, Has
 
 /// [`hash_bytes`], with the hashes the picture would have if mirrored or turned.
 pub fn hash_turnings_bytes(data: &[u8], media_type: &str) -> Result<Turnings, HashError> {
-    Ok(Turnings::of(&grid_of(data, media_type)?))
+    match grid_of(data, media_type) {
+        Ok(grid) => Ok(Turnings::of(&grid)),
+        Err(still) => sequence_start(data, still),
+    }
+}
+
+/// The picture of an image sequence that names no still (an animated AVIF or HEIF whose
+/// `meta` box, if any, has no primary item): its first picture shown, taken from its
+/// sequence track as a video's keyframe is. Any other file keeps `still`, the reason its
+/// still could not be hashed.
+fn sequence_start(data: &[u8], still: HashError) -> Result<Turnings, HashError> {
+    let sequence = (avif::sniff(data) || heif::sniff(data))
+        && matches!(
+            heic_rs::meta::parse(data),
+            Err(heic_rs::Error::MissingBox("meta" | "pitm"))
+        )
+        && matches!(
+            heic_rs::boxes::BoxIter::new(data).find(b"moov"),
+            Ok(Some(_))
+        );
+    if !sequence {
+        return Err(still);
+    }
+    let first = video::hash_keyframes(&mut std::io::Cursor::new(data))?
+        .into_iter()
+        .min_by_key(|k| k.at_ms)
+        .ok_or(HashError::Decode {
+            format: "HEIF image sequence",
+            detail: "it names no still picture, and its sequence has no picture to show".into(),
+        })?;
+    Ok(Turnings {
+        hash: first.hash,
+        turned: first.turned,
+    })
 }
 
 /// Reads the file at `path` and hashes it.

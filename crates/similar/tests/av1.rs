@@ -239,6 +239,30 @@ fn an_animated_avif_is_hashed_as_a_video() {
     }
 }
 
+/// An animated AVIF is a picture file: hashed as a still, it gives its primary picture.
+/// One that names no still (its `meta` box gone: a bare image sequence) gives the first
+/// picture of its sequence instead; a file with neither is refused with the still's
+/// reason.
+#[test]
+fn an_animated_avif_has_a_still_hash_with_or_without_a_primary_picture() {
+    install();
+    let animated = std::fs::read(data("animated.avif")).unwrap();
+    let expected = png_hash(&picture());
+    let still = hash_bytes(&animated, "image/avif").unwrap();
+    assert!(still.distance(&expected) <= 4, "{still} vs {expected}");
+
+    let bare = patched(&animated, b"meta", b"free");
+    let first = hash_keyframes_path(&data("animated.avif")).unwrap()[0].hash;
+    assert_eq!(hash_bytes(&bare, "image/avif").unwrap(), first);
+    let turnings = custody_similar::hash_turnings_bytes(&bare, "image/avif").unwrap();
+    assert_eq!(turnings.hash, first);
+
+    // Neither a still nor a sequence.
+    let neither = patched(&bare, b"moov", b"skip");
+    let e = hash_bytes(&neither, "image/avif").unwrap_err().to_string();
+    assert!(e.contains("meta"), "{e}");
+}
+
 /// A grid whose canvas and tiles together declare more than the decoding budget holds
 /// (a 16000×16000 picture of 12000×12000 tiles, from a few kilobytes) is refused, not
 /// left waiting for budget it holds itself.

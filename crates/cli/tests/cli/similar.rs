@@ -940,6 +940,11 @@ fn avif_pictures_are_found_and_a_damaged_one_costs_only_its_hash() {
         "dump/tiles.avif",
         &std::fs::read(data.join("picture_grid.avif")).unwrap(),
     );
+    // An animated AVIF of the same picture (one second of it).
+    env.write(
+        "dump/animated.avif",
+        &std::fs::read(data.join("animated.avif")).unwrap(),
+    );
     let mut damaged = avif.clone();
     let mid = damaged.len() / 2;
     damaged[mid..mid + 16].fill(0xff);
@@ -951,10 +956,18 @@ fn avif_pictures_are_found_and_a_damaged_one_costs_only_its_hash() {
     let r = env.run(&["ingest", "dump", "--json"]).ok().json();
     assert_eq!(
         (r["ingested"].as_u64(), r["failed"].as_u64()),
-        (Some(4), Some(0)),
+        (Some(5), Some(0)),
         "{r}"
     );
     let id = |name: &str| item_id(&env, name);
+
+    // The animated one is a picture file, shown with its sequence's length and size.
+    let animated = env.run(&["show", &id("animated.avif")]).ok().stdout;
+    assert!(animated.contains("image/avif (from content)"), "{animated}");
+    assert!(
+        animated.contains("sequence      1.0 s, 480×360, AV1 (av01)"),
+        "{animated}"
+    );
 
     let shown = env
         .run(&["show", &id("damaged.avif"), "--json"])
@@ -981,7 +994,11 @@ fn avif_pictures_are_found_and_a_damaged_one_costs_only_its_hash() {
         .map(|n| n["name"].as_str().unwrap_or_default())
         .collect();
     names.sort();
-    assert_eq!(names, ["forwarded.jpg", "tiles.avif"], "{near}");
+    assert_eq!(
+        names,
+        ["animated.avif", "forwarded.jpg", "tiles.avif"],
+        "{near}"
+    );
     env.run(&["verify"]).ok();
 }
 

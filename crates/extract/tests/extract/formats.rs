@@ -423,6 +423,34 @@ fn heic_items_are_found() {
     assert!(md.clock("xmp.xmp:CreateDate").is_some(), "XMP item read");
 }
 
+/// An animated AVIF (libavif's, in the hasher's test data): a picture file, sniffed as
+/// `image/avif`; its movie header says it lasts 0 s, its picture track one second,
+/// which is its length, as exiftool's media duration says; its size is the picture
+/// track's.
+#[test]
+fn an_animated_avif_is_a_picture_with_its_tracks_length() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data/animated.avif");
+    let md = extract_path(&path, "application/octet-stream");
+    assert_eq!(md.media_type, "image/avif");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let v = md.video.as_ref().expect("sequence info");
+    assert_eq!(v.duration_units, Some(0), "the header's own value is kept");
+    assert_eq!((v.width, v.height), (Some(480), Some(360)));
+    assert_eq!(v.tracks.len(), 1);
+    assert_eq!(v.tracks[0].handler, "pict");
+    assert_eq!(v.tracks[0].codec.as_deref(), Some("av01"));
+    let Some(e) = read_by_exiftool(&path) else {
+        return;
+    };
+    assert_eq!(num(&e, "QuickTime:Duration"), 0.0);
+    let media = num(&e, "Track1:MediaDuration");
+    assert!(
+        (v.duration_s.unwrap() - media).abs() < 1e-3,
+        "{v:?} vs {media}"
+    );
+    assert_eq!(num(&e, "Track1:ImageWidth"), 480.0);
+}
+
 /// A GPS time of day without its date, or one that is no time of day, is not stated as
 /// a clock, and the record says it was there (exiftool agrees on what the file holds).
 #[test]
