@@ -99,9 +99,13 @@ pub struct Reading {
 
 /// A local date-time as extractors write it (`2022-04-02T11:03:12`, fraction optional).
 fn parse_local(s: &str) -> Option<PrimitiveDateTime> {
-    let head = s.get(..19)?;
-    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(head, &fmt).ok()
+    let fmt = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    PrimitiveDateTime::parse(s, &fmt).ok().or_else(|| {
+        let whole = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        PrimitiveDateTime::parse(s.get(..19)?, &whole).ok()
+    })
 }
 
 /// Every instant a wall-clock reading `wall` (taken as if UTC) can be: UTC = local − offset.
@@ -227,6 +231,16 @@ mod tests {
     use super::*;
 
     const COLLECTED: OffsetDateTime = datetime!(2022-04-06 10:00 UTC);
+
+    /// A local time keeps its fraction of a second (a camera's SubSecTimeOriginal).
+    #[test]
+    fn local_times_keep_their_fraction_of_a_second() {
+        let r = reading(&json!({"local": "2021-05-01T10:00:00.79"})).unwrap();
+        assert_eq!(r.latest, datetime!(2021-05-01 22:00:00.79 UTC));
+        let r = reading(&json!({"local": "2021-05-01T10:00:00"})).unwrap();
+        assert_eq!(r.latest, datetime!(2021-05-01 22:00:00 UTC));
+        assert!(reading(&json!({"local": "2021-05-01"})).is_none());
+    }
 
     fn why(clock: Value) -> Option<String> {
         implausible(&reading(&clock).expect("a reading"), COLLECTED)

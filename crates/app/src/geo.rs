@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::vault::Vault;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,9 +149,7 @@ pub async fn placed_items(vault: &Vault, case: Option<&str>) -> Result<GeoExport
     if let Some(case) = case
         && items.is_empty()
     {
-        return Err(AppError::Invalid(format!(
-            "no items are filed under case {case:?}; `custody list` shows every item with its case"
-        )));
+        crate::items::no_items_in(vault, case).await?;
     }
     let mut out = GeoExport {
         items: items.len(),
@@ -296,7 +294,9 @@ fn xml_escape(s: &str) -> String {
             c => c.to_string(),
         })
         .collect();
-    crate::report::esc(&allowed)
+    // A carriage return written as itself is read back as a line feed (XML 1.0 §2.11):
+    // written as a character reference, it survives.
+    crate::report::esc(&allowed).replace('\r', "&#13;")
 }
 
 /// The capture clock in one line: local time, offset, UTC, and where it was read.
@@ -425,6 +425,12 @@ fn csv(items: &[Placed]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kml_text_keeps_carriage_returns_as_references() {
+        assert_eq!(xml_escape("cr\rret<&>.jpg"), "cr&#13;ret&lt;&amp;&gt;.jpg");
+        assert_eq!(xml_escape("tab\tline\n"), "tab\tline\n");
+    }
 
     #[test]
     fn csv_text_defuses_formulas_and_quotes_separators() {

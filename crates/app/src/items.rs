@@ -69,6 +69,41 @@ async fn resolve_with(vault: &Vault, query: &str, by_bytes: bool) -> Result<Item
     }
 }
 
+/// Why no item is filed under `case`: an error when no case of that name was opened
+/// (a mistyped name, with the names that differ from it only in letter case), `Ok`
+/// when the case was opened and simply holds no items yet, which is an empty answer.
+pub async fn no_items_in(vault: &Vault, case: &str) -> Result<()> {
+    let opened = vault.catalog().cases().await?;
+    if opened.iter().any(|c| c.id == case) {
+        return Ok(());
+    }
+    let mut names: Vec<String> = opened.into_iter().map(|c| c.id).collect();
+    for item in vault.catalog().items(&ItemFilter::default()).await? {
+        names.extend(item.case);
+    }
+    names.sort();
+    names.dedup();
+    let like: Vec<&String> = names
+        .iter()
+        .filter(|n| n.eq_ignore_ascii_case(case))
+        .collect();
+    let hint = match like.as_slice() {
+        [] => "`custody list` shows every item with its case, `custody case list` the cases opened"
+            .to_owned(),
+        found => format!(
+            "case names are exact: did you mean {}?",
+            found
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
+    Err(AppError::Invalid(format!(
+        "no case {case:?} was opened and no items are filed under it; {hint}"
+    )))
+}
+
 pub async fn list(vault: &Vault, filter: &ItemFilter) -> Result<Vec<Item>> {
     Ok(vault.catalog().items(filter).await?)
 }

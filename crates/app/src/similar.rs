@@ -808,13 +808,21 @@ async fn candidate_times(
                 continue;
             };
             // A time whose offset is unknown stands for a span of instants: the capture
-            // was no later than its latest, nor than the collection.
+            // was no later than its latest, nor than the collection. A reading set aside
+            // is given as read (the latest it can stand for), not cut to the collection:
+            // the reason names the collection beside it.
             let note = r.span_note();
+            let not_used = crate::clocks::not_capture_time(&record, c, &r, collected);
+            let at = if not_used.is_some() {
+                r.latest
+            } else {
+                r.latest.min(collected)
+            };
             push(
-                r.latest.min(collected),
+                at,
                 TimeBasis::DeviceClock,
                 format!("{source}{note}"),
-                crate::clocks::not_capture_time(&record, c, &r, collected),
+                not_used,
             );
         }
     }
@@ -940,9 +948,7 @@ pub async fn clusters(
     if let Some(case) = case
         && items_by_digest.is_empty()
     {
-        return Err(AppError::Invalid(format!(
-            "no items are filed under case {case:?}; `custody list` shows every item with its case"
-        )));
+        crate::items::no_items_in(vault, case).await?;
     }
     let mut unexamined = 0;
     for (d, items) in &items_by_digest {

@@ -122,10 +122,13 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = GeoFormatArg::Geojson)]
         format: GeoFormatArg,
-        /// Write to this file instead of standard output; a summary then goes to standard
-        /// error (to standard output as JSON, with --json). An existing file is never
-        /// replaced. Without --out, --json is accepted for GeoJSON only (the document on
-        /// standard output is JSON); with KML or CSV it is refused.
+        /// Write to this file instead of standard output (`-` is standard output); a
+        /// summary then goes to standard error (to standard output as JSON, with --json).
+        /// An existing file is never replaced. Without --out, --json is accepted for
+        /// GeoJSON only (the document on standard output is JSON); with KML or CSV it is
+        /// refused. In CSV, a text a spreadsheet would take for a formula (a file name
+        /// beginning with =, +, -, @, a tab or a carriage return) is written after a `'`;
+        /// GeoJSON and KML keep every text as it is.
         #[arg(long, short)]
         out: Option<PathBuf>,
     },

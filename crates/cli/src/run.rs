@@ -368,6 +368,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::ExportGeo { case, format, out } => {
+            // `-` is standard output, as for other tools.
+            let out = out.as_ref().filter(|p| p.as_os_str() != "-");
             // --json describes the file written with --out; without one, only a GeoJSON
             // document is JSON itself.
             let not_json = match format {
@@ -1022,6 +1024,14 @@ pub(crate) fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<()>
     }
 }
 
+/// Metres to the centimetre, without trailing zeros (a ratio of two EXIF integers,
+/// 260.56063829787234, is shown as 260.56; the record keeps every digit).
+fn centimetres(m: f64) -> String {
+    let s = format!("{m:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
 /// What the extractor found, each value with where it came from.
 /// `signer_trusted`: the vault's C2PA trust anchors vouch for the signer at the time it
 /// judged, so the validator's `signingCredential.untrusted` (it is given no trust list)
@@ -1042,9 +1052,31 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
     if let Some(times) = m["times"].as_array().filter(|t| !t.is_empty()) {
         outln!("  capture times (each clock kept apart, with its basis):");
         for c in times {
+            let date_only = c["basis"] == "date_only";
             let reading = match (c["utc"].as_str(), c["local"].as_str(), c["offset"].as_str()) {
+                // The local time beside it tells day from night where it was taken.
+                (Some(utc), Some(local), Some(off)) => {
+                    let from = c["offset_original"]
+                        .as_str()
+                        .filter(|o| o.trim() != off)
+                        .map(|o| format!(", offset written \"{}\"", shown(o)))
+                        .unwrap_or_default();
+                    format!(
+                        "{} UTC (local {}{}{from})",
+                        shown(utc),
+                        shown(local),
+                        shown(off)
+                    )
+                }
                 (Some(utc), _, _) => format!("{} UTC", shown(utc)),
                 (None, Some(local), Some(off)) => format!("{}{}", shown(local), shown(off)),
+                // A GPS date is a UTC date by the EXIF specification.
+                (None, Some(date), None) if date_only && c["source"] == "exif.gps" => {
+                    format!("{} (a UTC date, without a time of day)", shown(date))
+                }
+                (None, Some(date), None) if date_only => {
+                    format!("{} (a date without a time of day)", shown(date))
+                }
                 (None, Some(local), None) => {
                     format!("{} (local time, offset unknown: not UTC)", shown(local))
                 }
@@ -1069,11 +1101,11 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             let lon = p["longitude"].as_f64().unwrap_or(0.0);
             let alt = p["altitude_m"]
                 .as_f64()
-                .map(|a| format!(", altitude {a} m"))
+                .map(|a| format!(", altitude {} m", centimetres(a)))
                 .unwrap_or_default();
             let err = p["horizontal_error_m"]
                 .as_f64()
-                .map(|e| format!(", ±{e} m"))
+                .map(|e| format!(", ±{} m", centimetres(e)))
                 .unwrap_or_default();
             outln!(
                 "  position      {lat:.6}, {lon:.6} ({}){alt}{err}",
@@ -1268,4 +1300,18 @@ fn codec_name(code: &str) -> String {
         _ => return shown(code).into_owned(),
     };
     format!("{name} ({})", shown(code.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::centimetres;
+
+    #[test]
+    fn metres_are_shown_to_the_centimetre() {
+        assert_eq!(centimetres(260.560_638_297_872_34), "260.56");
+        assert_eq!(centimetres(38.813_004_345_127_25), "38.81");
+        assert_eq!(centimetres(5.0), "5");
+        assert_eq!(centimetres(-12.5), "-12.5");
+        assert_eq!(centimetres(-0.001), "0");
+    }
 }

@@ -353,11 +353,36 @@ fn positions_export_as_geojson_kml_and_csv() {
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(
         none.stderr
-            .contains("no items are filed under case \"NOPE\""),
+            .contains("no case \"NOPE\" was opened and no items are filed under it"),
         "{}",
         none.stderr
     );
     assert!(!env.path("none.geojson").exists(), "nothing written");
+    // A name that differs only in letter case is pointed out.
+    let lower = env.run(&["export-geo", "--case", "geo"]);
+    assert_eq!(lower.code, 2, "{}", lower.stderr);
+    assert!(
+        lower.stderr.contains("did you mean \"GEO\"?"),
+        "{}",
+        lower.stderr
+    );
+    // A case opened but holding no items yet is an empty map, not an error.
+    env.run(&["case", "open", "EMPTY", "--title", "Nothing filed yet"])
+        .ok();
+    let empty = env.run(&["export-geo", "--case", "EMPTY"]).ok().json();
+    assert_eq!(empty["type"], "FeatureCollection", "{empty}");
+    assert_eq!(empty["features"], serde_json::json!([]), "{empty}");
+    let clusters = env
+        .run(&["clusters", "--case", "EMPTY", "--json"])
+        .ok()
+        .json();
+    assert_eq!(clusters["clusters"], serde_json::json!([]), "{clusters}");
+    // `-o -` is standard output, not a file named "-".
+    let csv = env
+        .run(&["export-geo", "--case", "GEO", "--format", "csv", "-o", "-"])
+        .ok();
+    assert!(csv.stdout.starts_with("item,"), "{}", csv.stdout);
+    assert!(!env.path("-").exists(), "no file named -");
 
     let kml = env
         .run(&["export-geo", "--case", "GEO", "--format", "kml"])
@@ -888,4 +913,66 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
     } else {
         eprintln!("skipped the DER part: openssl not found");
     }
+}
+
+/// `show` gives a clock with a recorded offset as UTC and as the local time it was
+/// where it was taken (day or night there); a GPS date
+/// without a time of day is a UTC date, not a local one.
+#[test]
+fn show_gives_local_time_with_its_offset_and_gps_dates_as_utc() {
+    let Some(iphone) = shared("exif/heic/IMG_5195.HEIC") else {
+        eprintln!("skipped: ../shared/testdata not found");
+        return;
+    };
+    let env = Env::new();
+    env.init();
+    Run::of(
+        env.command()
+            .args(["--vault", "vault", "ingest"])
+            .arg(&iphone),
+    )
+    .ok();
+    let r = reference("heic/IMG_5195.HEIC");
+    let offset = r["ExifIFD:OffsetTimeOriginal"].as_str().unwrap().to_owned();
+    let human = env.run(&["show", "ITM-000001"]).ok().stdout;
+    let line = human
+        .lines()
+        .find(|l| l.trim_start().starts_with("exif.DateTimeOriginal"))
+        .unwrap_or_else(|| panic!("{human}"));
+    assert!(line.contains("Z UTC (local "), "{line}");
+    assert!(line.contains(&format!("{offset})")), "{line}");
+
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut plain)
+        .encode_image(&image::RgbImage::from_pixel(
+            64,
+            48,
+            image::Rgb([90, 120, 150]),
+        ))
+        .unwrap();
+    env.write("gps-date.jpg", &plain);
+    let tagged = std::process::Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-GPSDateStamp=2022:03:18",
+            "-GPSLatitude=50.5",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=30.2",
+            "-GPSLongitudeRef=E",
+        ])
+        .arg(env.path("gps-date.jpg"))
+        .status();
+    if !tagged.is_ok_and(|s| s.success()) {
+        eprintln!(
+            "skipped the GPS date: exiftool not found (apt-get install libimage-exiftool-perl)"
+        );
+        return;
+    }
+    env.run(&["ingest", "gps-date.jpg"]).ok();
+    let human = env.run(&["show", "ITM-000002"]).ok().stdout;
+    assert!(
+        human.contains("2022-03-18 (a UTC date, without a time of day)"),
+        "{human}"
+    );
 }

@@ -135,7 +135,8 @@ fn copies_are_found_and_strangers_are_not() {
     let r = env.run(&["clusters", "--case", "NOPE"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
-        r.stderr.contains("no items are filed under case \"NOPE\""),
+        r.stderr
+            .contains("no case \"NOPE\" was opened and no items are filed under it"),
         "{}",
         r.stderr
     );
@@ -602,8 +603,21 @@ fn impossible_device_clocks_are_flagged_and_never_the_first_appearance() {
         "{c}"
     );
     assert_eq!(why("plausible.jpg"), "", "{c}");
+    // The reading set aside is given as read (a local time: the latest instant it can
+    // stand for), not as the collection time its reason compares it with.
+    let future = member("future.jpg")["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| !t["not_used"].is_null())
+        .unwrap()["at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(future.starts_with("2099-01-01T12:00:00"), "{future}");
     let text = env.run(&["clusters"]).ok().stdout;
     assert!(text.contains("not used: exif.DateTimeOriginal"), "{text}");
+    assert!(text.contains("2099-01-01T12:00:00"), "{text}");
 
     // `show` says so beside the times, and `--json` names the clock.
     let reset = member("reset.jpg")["item"].as_str().unwrap().to_owned();
