@@ -1168,7 +1168,15 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
     }
     if let Some(img) = m.get("image") {
         if let (Some(w), Some(h)) = (img["width"].as_u64(), img["height"].as_u64()) {
-            outln!("  image         {w}×{h} {}", s(&img["container"]));
+            // As stored; a turn the file asks for is said, not applied.
+            let turn = match (
+                img["orientation"].as_u64(),
+                img["orientation_text"].as_str(),
+            ) {
+                (Some(o), Some(t)) if o != 1 => format!(" (EXIF orientation {o}: {})", shown(t)),
+                _ => String::new(),
+            };
+            outln!("  image         {w}×{h} {}{turn}", s(&img["container"]));
         }
     }
     if let Some(vid) = m.get("video") {
@@ -1176,8 +1184,17 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             .as_f64()
             .map(|d| format!("{d:.1} s"))
             .unwrap_or_else(|| "duration unknown".into());
+        // The first video track's turn, as its matrix asks a player to show it.
+        let turned = vid["tracks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["handler"] == "vide")
+            .and_then(|t| t["rotation"].as_u64())
+            .map(|r| format!(" (shown turned {r}° clockwise)"))
+            .unwrap_or_default();
         let dims = match (vid["width"].as_u64(), vid["height"].as_u64()) {
-            (Some(w), Some(h)) => format!(", {w}×{h}"),
+            (Some(w), Some(h)) => format!(", {w}×{h}{turned}"),
             _ => String::new(),
         };
         let fragmented = if vid["fragmented"].as_bool() == Some(true) {

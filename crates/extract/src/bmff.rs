@@ -604,6 +604,7 @@ fn parse_trak(b: &[u8]) -> Option<Track> {
         t.height = bytes::be_u32(tkhd, at + 4)
             .map(|h| h >> 16)
             .filter(|&h| h > 0);
+        t.rotation = rotation(tkhd, if v == 1 { 52 } else { 40 });
     }
     let mdia = find(b, b"mdia")?;
     if let Some(mdhd) = find(mdia, b"mdhd") {
@@ -641,6 +642,21 @@ fn parse_trak(b: &[u8]) -> Option<Track> {
         t.codec = bytes::slice(stsd, 12, 4).map(fourcc);
     }
     Some(t)
+}
+
+/// The turn a track's matrix (at `at` in `tkhd`: a, b, u, c, d, v, x, y, w) gives its
+/// pictures when shown, in degrees clockwise, as exiftool's `Rotation` reads it: 90 for
+/// a phone held upright (a = d = 0, b = 1, c = −1). `None` for the identity and for
+/// any matrix that is not a quarter turn (a mirror, a scale).
+fn rotation(tkhd: &[u8], at: usize) -> Option<u16> {
+    let cell = |i: usize| bytes::be_u32(tkhd, at + 4 * i).map(|x| x as i32);
+    let one = 1 << 16;
+    match (cell(0)?, cell(1)?, cell(3)?, cell(4)?) {
+        (0, b, c, 0) if b == one && c == -one => Some(90),
+        (a, 0, 0, d) if a == -one && d == -one => Some(180),
+        (0, b, c, 0) if b == -one && c == one => Some(270),
+        _ => None,
+    }
 }
 
 fn parse_udta(b: &[u8], m: &mut Movie, depth: usize) {

@@ -302,6 +302,7 @@ fn tracks(body: &[u8], info: &mut VideoInfo) {
             duration_s: None,
             language: field(LANGUAGE).map(text).filter(|l| l != "und"),
             handler,
+            rotation: None,
         };
         if track.handler == "vide" && info.width.is_none() {
             info.width = track.width;

@@ -279,6 +279,11 @@ pub struct Track {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// The turn the track's matrix (`tkhd`) gives its pictures when shown, degrees
+    /// clockwise (90, 180 or 270; a phone's upright video is 90), as exiftool's
+    /// `Rotation`; absent for no turn or a matrix that is no quarter turn (since 1.13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<u16>,
     /// Track duration in seconds (`mdhd`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,

@@ -916,7 +916,8 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
 }
 
 /// `show` gives a clock with a recorded offset as UTC and as the local time it was
-/// where it was taken (day or night there); a GPS date
+/// where it was taken (day or night there), and a turn the file asks for beside its
+/// size; a GPS date
 /// without a time of day is a UTC date, not a local one.
 #[test]
 fn show_gives_local_time_with_its_offset_and_gps_dates_as_utc() {
@@ -951,6 +952,21 @@ fn show_gives_local_time_with_its_offset_and_gps_dates_as_utc() {
         ))
         .unwrap();
     env.write("gps-date.jpg", &plain);
+
+    // A turn the file asks for is said beside the size as stored.
+    if let Some(upright) = shared("exif/heic/mobile/iphone_13_pro_max.HEIC") {
+        Run::of(
+            env.command()
+                .args(["--vault", "vault", "ingest"])
+                .arg(&upright),
+        )
+        .ok();
+        let human = env.run(&["show", "ITM-000002"]).ok().stdout;
+        assert!(
+            human.contains("(EXIF orientation 6: rotate 90 CW)"),
+            "{human}"
+        );
+    }
     let tagged = std::process::Command::new("exiftool")
         .args([
             "-q",
@@ -970,7 +986,12 @@ fn show_gives_local_time_with_its_offset_and_gps_dates_as_utc() {
         return;
     }
     env.run(&["ingest", "gps-date.jpg"]).ok();
-    let human = env.run(&["show", "ITM-000002"]).ok().stdout;
+    let list = env.run(&["list", "--json"]).ok().json();
+    let last = list.as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let human = env.run(&["show", &last]).ok().stdout;
     assert!(
         human.contains("2022-03-18 (a UTC date, without a time of day)"),
         "{human}"

@@ -1027,7 +1027,12 @@ fn an_av1_video_is_found_from_a_still() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data");
     let env = Env::new();
     env.init();
-    for name in ["moving_av1.mp4", "moving_av1.webm", "moving.mp4"] {
+    for name in [
+        "moving_av1.mp4",
+        "moving_av1.webm",
+        "moving.mp4",
+        "clip_rotated.mp4",
+    ] {
         env.write(
             &format!("dump/{name}"),
             &std::fs::read(data.join(name)).unwrap(),
@@ -1045,6 +1050,15 @@ fn an_av1_video_is_found_from_a_still() {
             "{name}: {text}"
         );
     }
+    // A track matrix's turn is said beside the size as stored.
+    let text = env
+        .run(&["show", &item_id(&env, "clip_rotated.mp4")])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("480×360 (shown turned 270° clockwise), H.264 (avc1)"),
+        "{text}"
+    );
 }
 
 /// Makes a video with ffmpeg, run in the test's folder with `args` after the common ones;

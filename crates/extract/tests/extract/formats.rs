@@ -451,6 +451,25 @@ fn an_animated_avif_is_a_picture_with_its_tracks_length() {
     assert_eq!(num(&e, "Track1:ImageWidth"), 480.0);
 }
 
+/// A video's display turn (its track matrix) is recorded as exiftool reads it: the
+/// hasher's test clip, written with ffmpeg's `rotate=90` (a quarter turn the other way,
+/// which exiftool calls 270), and one not turned.
+#[test]
+fn a_videos_turn_matches_exiftool() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../similar/tests/data");
+    for (name, want) in [("clip_rotated.mp4", Some(270)), ("moving.mp4", None)] {
+        let md = extract_path(&data.join(name), "video/mp4");
+        let v = md.video.as_ref().expect("video info");
+        let video = v.tracks.iter().find(|t| t.handler == "vide").unwrap();
+        assert_eq!(video.rotation, want, "{name}: {v:?}");
+        let Some(e) = read_by_exiftool(&data.join(name)) else {
+            return;
+        };
+        let theirs = num(&e, "Composite:Rotation") as u16;
+        assert_eq!(video.rotation.unwrap_or(0), theirs, "{name}");
+    }
+}
+
 /// A GPS time of day without its date, or one that is no time of day, is not stated as
 /// a clock, and the record says it was there (exiftool agrees on what the file holds).
 #[test]
