@@ -104,11 +104,17 @@ pub fn write_media(demo: &DemoCase, dir: &Path) -> Result<Vec<(String, PathBuf, 
         );
         let (bytes, label) = match &m.kind {
             PlaceholderKind::GreyTile => (
-                media::png(&media::grey_tile(&caption), &description),
+                media::png(
+                    &media::grey_tile(&caption, m.evidence.as_str()),
+                    &description,
+                ),
                 "grey tile",
             ),
             PlaceholderKind::StreetOutline => (
-                media::png(&media::street_outline(&caption), &description),
+                media::png(
+                    &media::street_outline(&caption, m.evidence.as_str()),
+                    &description,
+                ),
                 "street-outline drawing",
             ),
             PlaceholderKind::TimecodeVideo { seconds } => {
@@ -123,7 +129,10 @@ pub fn write_media(demo: &DemoCase, dir: &Path) -> Result<Vec<(String, PathBuf, 
                 )
             }
             PlaceholderKind::TextCard | PlaceholderKind::Other => (
-                media::png(&media::text_card(&caption), &description),
+                media::png(
+                    &media::text_card(&caption, m.evidence.as_str()),
+                    &description,
+                ),
                 "text card",
             ),
         };

@@ -573,18 +573,54 @@ fn banner(c: &mut Canvas) {
     c.text((w - text_width(t, 1)) / 2, 4, 1, t, 235);
 }
 
-/// A grey tile with a caption.
-pub fn grey_tile(caption: &str) -> Canvas {
+/// Blocks of grey, placed and shaded by `seed` (the evidence's name): each placeholder
+/// is a picture of its own, so that `custody clusters` does not group two pieces of
+/// evidence as copies of one picture because their tiles differ only in their captions.
+/// Blocks are filled (`Fill`), outlined (`Outline`) or filled in light greys that text
+/// stays readable on (`Behind`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blocks {
+    Fill,
+    Outline,
+    Behind,
+}
+
+fn blocks(c: &mut Canvas, seed: &str, style: Blocks) {
+    // FNV-1a of the seed, then a linear congruential sequence.
+    let mut state = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut next = |below: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) % below) as i64
+    };
+    for _ in 0..5 {
+        let (w, h) = (48 + next(140), 30 + next(90));
+        let (x, y) = (next(u64::from(W) - 40), 18 + next(150));
+        let v = 40 + next(180) as u8;
+        match style {
+            Blocks::Fill => c.fill(x, y, w, h, v),
+            Blocks::Outline => c.frame(x, y, w, h, 3, v / 2),
+            Blocks::Behind => c.fill(x, y, w, h, 150 + v / 5),
+        }
+    }
+}
+
+/// A grey tile with a caption, and blocks of its own (`seed`).
+pub fn grey_tile(caption: &str, seed: &str) -> Canvas {
     let mut c = Canvas::new(W, H, 128);
     c.frame(0, 0, i64::from(W), i64::from(H), 2, 96);
+    blocks(&mut c, seed, Blocks::Fill);
     banner(&mut c);
     caption_band(&mut c, caption);
     c
 }
 
 /// A street-outline drawing without people: road edges, a crossing street, building
-/// footprints.
-pub fn street_outline(caption: &str) -> Canvas {
+/// footprints, some of them its own (`seed`).
+pub fn street_outline(caption: &str, seed: &str) -> Canvas {
     let mut c = Canvas::new(W, H, 236);
     let ink = 60;
     // A main street running diagonally and a side street crossing it.
@@ -614,14 +650,16 @@ pub fn street_outline(caption: &str) -> Canvas {
     ] {
         c.frame(x, y, w, h, 2, ink);
     }
+    blocks(&mut c, seed, Blocks::Outline);
     banner(&mut c);
     caption_band(&mut c, caption);
     c
 }
 
-/// A text card.
-pub fn text_card(caption: &str) -> Canvas {
+/// A text card, on light blocks of its own (`seed`).
+pub fn text_card(caption: &str, seed: &str) -> Canvas {
     let mut c = Canvas::new(W, H, 246);
+    blocks(&mut c, seed, Blocks::Behind);
     c.frame(6, 22, i64::from(W) - 12, i64::from(H) - 28, 2, 70);
     banner(&mut c);
     c.text_block(50, 2, caption, 25, i64::from(W) - 40);
@@ -674,9 +712,24 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
     }
 
+    /// Placeholders of different evidence are different pictures to the perceptual
+    /// hash (farther apart than `custody clusters` groups by default); one piece of
+    /// evidence drawn twice is the same picture.
+    #[test]
+    fn placeholders_of_different_evidence_are_not_near_duplicates() {
+        let hash = |c: &Canvas| custody_similar::hash_bytes(&png(c, "test"), "image/png").unwrap();
+        let caption = "SATELLITE PLACEHOLDER - Yablunska";
+        for make in [grey_tile, street_outline, text_card] {
+            let a = hash(&make(caption, "EV-04"));
+            let b = hash(&make(caption, "EV-05"));
+            assert!(a.distance(&b) > 10, "{a} vs {b}: {}", a.distance(&b));
+            assert_eq!(a, hash(&make(caption, "EV-04")));
+        }
+    }
+
     #[test]
     fn png_decodes_to_the_same_pixels() {
-        let c = grey_tile("SATELLITE PLACEHOLDER - Yablunska - 2022-03-18");
+        let c = grey_tile("SATELLITE PLACEHOLDER - Yablunska - 2022-03-18", "EV-04");
         let bytes = png(&c, "test");
         let img = image::load_from_memory(&bytes)
             .expect("a valid PNG")

@@ -917,8 +917,7 @@ fn a_claims_time_stamp_is_attested_once_the_vault_holds_its_tsas_root() {
 
 /// `show` gives a clock with a recorded offset as UTC and as the local time it was
 /// where it was taken (day or night there), and a turn the file asks for beside its
-/// size; a GPS date
-/// without a time of day is a UTC date, not a local one.
+/// size; a GPS date without a time of day is a UTC date, not a local one.
 #[test]
 fn show_gives_local_time_with_its_offset_and_gps_dates_as_utc() {
     let Some(iphone) = shared("exif/heic/IMG_5195.HEIC") else {
