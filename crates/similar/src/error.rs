@@ -57,9 +57,16 @@ pub fn is_read_failure(message: &str) -> bool {
 
 /// Whether `message`, the text of a [`HashError`] as recorded, says the bytes wanted a
 /// decoder rather than that they are damaged: AV1 video refused before an AV1 decoder
-/// was installed ([`crate::install_av1_decoder`]), or a decoder that gave no answer
-/// ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
+/// was installed ([`crate::install_av1_decoder`]), MPEG-1 or MPEG-2 video in a
+/// transport or program stream refused before they were read, or a decoder that gave no
+/// answer ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
 pub fn lacked_a_decoder(message: &str) -> bool {
+    let refused_mpeg12 = message.starts_with("could not hash: ")
+        && (message.contains("(MPEG-2 video) is not supported")
+            || message.contains("(MPEG-1 video) is not supported"));
+    if refused_mpeg12 {
+        return true;
+    }
     let refused_av1 = message.starts_with("could not hash: video coded as ")
         && message.contains(" is not supported (")
         && (message.contains("coded as \"av01\"") || message.contains("coded as V_AV1 "));

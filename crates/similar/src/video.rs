@@ -29,6 +29,7 @@ mod annexb;
 mod avi;
 mod flv;
 mod matroska;
+mod mpeg12;
 mod mpegps;
 mod mpegts;
 mod pes;
@@ -583,6 +584,16 @@ enum Codec {
     Vp9,
     Vp8,
     Av1,
+    /// MPEG-1 and MPEG-2 video, read alike (`video/mpeg12`); they differ in what the
+    /// stream says (an MPEG-2 sequence header is followed by its extension).
+    Mpeg1,
+    Mpeg2,
+}
+
+impl Codec {
+    fn is_mpeg12(self) -> bool {
+        matches!(self, Codec::Mpeg1 | Codec::Mpeg2)
+    }
 }
 
 /// How a track's frames are coded: what decoding one keyframe on its own needs.
@@ -788,7 +799,7 @@ fn track<'a>(
     let (params, length_size) = match codec {
         Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
         Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
-        Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+        Codec::Vp9 | Codec::Vp8 | Codec::Mpeg1 | Codec::Mpeg2 => (Vec::new(), 0),
         Codec::Av1 => av1_config(config(b"av1C")?).ok_or_else(cut)?,
     };
 
@@ -1614,6 +1625,11 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
         }
         Codec::H264 | Codec::Hevc => decode_stream(coding.codec, &annex_b(coding, frame)?),
         Codec::Av1 => decode_av1(coding, frame),
+        // A keyframe's own bytes hold its sequence header and start codes.
+        Codec::Mpeg1 | Codec::Mpeg2 => {
+            let units: Vec<_> = annexb::nal_units(frame).collect();
+            guarded(&|| mpeg12::decode(frame, &units))
+        }
     }
 }
 
@@ -1667,6 +1683,8 @@ fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError
             }
             guarded(&|| decode_hevc(&stream.bytes))
         }
+        // Nothing in the decoder panics on purpose, but it reads hostile input.
+        Codec::Mpeg1 | Codec::Mpeg2 => guarded(&|| mpeg12::decode(&stream.bytes, &stream.nals)),
         Codec::Vp9 | Codec::Vp8 | Codec::Av1 => Err(corrupt(
             "a VP8, VP9 or AV1 frame has no Annex-B form".into(),
         )),

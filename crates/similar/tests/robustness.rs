@@ -245,9 +245,10 @@ fn mutated_heif_never_panics_or_hangs() {
     });
 }
 
-/// The same mutations of H.264, HEVC, VP9 and VP8 videos, one of them a fragmented MP4,
-/// two WebM, one a transport stream, one Flash Video and one AVI: the container readers and the decoders (third-party) refuse them with a
-/// message, never panic through, never hang.
+/// The same mutations of H.264, HEVC, VP9, VP8, MPEG-2 and MPEG-1 videos, one of them a
+/// fragmented MP4, two WebM, three transport streams, one Flash
+/// Video and one AVI: the container readers and the decoders refuse them with a message,
+/// never panic through, never hang.
 #[test]
 fn mutated_videos_never_panic_or_hang() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -262,6 +263,8 @@ fn mutated_videos_never_panic_or_hang() {
         "moving.ts",
         "moving.flv",
         "moving.avi",
+        "moving_mpeg2.ts",
+        "moving_mpeg1.ts",
     ]
     .iter()
     .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())

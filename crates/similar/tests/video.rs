@@ -489,7 +489,8 @@ fn probed_keyframes(file: &Path) -> (Vec<u64>, f64) {
     let start = probe(&["-show_entries", "stream=start_time"])
         .lines()
         .find(|l| !l.trim().is_empty())
-        .and_then(|l| l.trim().parse::<f64>().ok())
+        // MPEG-2 streams' side data can follow, after a comma.
+        .and_then(|l| l.trim().split(',').next()?.parse::<f64>().ok())
         .expect("ffprobe gives the video's start time");
     (times, start)
 }
@@ -500,7 +501,7 @@ fn probed_keyframes(file: &Path) -> (Vec<u64>, f64) {
 /// live recording with audio; an open-GOP H.264 stream (intra pictures after recovery
 /// points, not IDR); HLS segments joined. Every keyframe is at ffprobe's time counted
 /// from the stream's start and hashes as ffmpeg shows it, decoding from the start; a recording cut off keeps the
-/// keyframes before the cut; MPEG-2 video is named as not decoded.
+/// keyframes before the cut.
 #[test]
 fn transport_stream_keyframes_are_hashed_as_they_are_shown() {
     let ts = hash_keyframes_path(&data("moving.ts")).unwrap();
@@ -605,12 +606,6 @@ fn transport_stream_keyframes_are_hashed_as_they_are_shown() {
     let all = hash_keyframes_path(&file("live.ts")).unwrap();
     let cut = hash_keyframes_path(&file("cut.ts")).unwrap();
     assert_eq!(cut, all[..2].to_vec(), "cut off");
-
-    refused_as(
-        "mpeg2video",
-        &file("mpeg2.ts"),
-        "stream type 0x02 (MPEG-2 video) is not supported",
-    );
 }
 
 /// Flash Video, as RTMP live streams are recorded: the H.264 fixture (`moving.flv`)
@@ -870,8 +865,7 @@ type Rework<'a> = dyn Fn(usize, &[u8], &mut Vec<u8>) + 'a;
 /// and an HEVC recording give ffprobe's keyframe times (counted from the start) and
 /// hash as ffmpeg shows them, as does H.264 in an MPEG-1 system stream; a live
 /// recording and the HEVC fixture laid out as a CCTV recorder exports (a pack for each
-/// frame, a vendor's header, a stream map) hash as their transport streams; MPEG-2 and
-/// MPEG-1 video are named as not decoded.
+/// frame, a vendor's header, a stream map) hash as their transport streams.
 #[test]
 fn program_stream_keyframes_are_hashed_as_they_are_shown() {
     let mpg = std::fs::read(data("moving.mpg")).unwrap();
@@ -887,9 +881,11 @@ fn program_stream_keyframes_are_hashed_as_they_are_shown() {
         mp4,
         "as a recorder writes it"
     );
+    // A stream map that calls H.264 MPEG-2: read as MPEG-2, it holds no picture.
     let e = keys(&as_recorder_writes(&mpg, 0x02)).unwrap_err();
     assert!(
-        e.to_string().contains("stream type 0x02 (MPEG-2 video)"),
+        e.to_string()
+            .contains("MPEG-2 video holds no frame with a presentation time"),
         "{e}"
     );
 
@@ -1082,32 +1078,28 @@ fn program_stream_keyframes_are_hashed_as_they_are_shown() {
         "{kept:?}"
     );
 
+    // MPEG-2 video alone, without a container, is named as such.
     let pattern = "testsrc2=size=320x240:rate=25:duration=2";
-    for (codec, format, says) in [
-        (
+    let out = file("alone.m2v");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            pattern,
+            "-c:v",
             "mpeg2video",
-            "vob",
-            "stream type 0x02 (MPEG-2 video) is not supported",
-        ),
-        (
-            "mpeg1video",
-            "mpeg",
-            "stream type 0x01 (MPEG-1 video) is not supported",
-        ),
-        (
+            "-f",
             "mpeg2video",
-            "mpeg2video",
-            "MPEG-1/2 video alone, without a container",
-        ),
-    ] {
-        let out = file(&format!("{codec}-{format}.mpg"));
-        ffmpeg(
-            &["-f", "lavfi", "-i", pattern, "-c:v", codec, "-f", format],
-            &out,
-        );
-        let e = hash_keyframes_path(&out).unwrap_err();
-        assert!(e.to_string().contains(says), "{codec}: {e}");
-    }
+        ],
+        &out,
+    );
+    let e = hash_keyframes_path(&out).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("MPEG-1/2 video alone, without a container"),
+        "{e}"
+    );
 }
 
 /// How a test AVI is written.
@@ -1519,5 +1511,126 @@ fn keyframes_carry_their_turned_hashes() {
         assert_eq!(turn, Turn::Mirrored, "{k:?}");
         assert!(h.distance(&mirrored) <= 4, "{h} vs {mirrored}");
         assert!(k.hash.distance(&mirrored) > 10, "{} vs {mirrored}", k.hash);
+    }
+}
+
+/// The MPEG-2 fixture (interlaced, field DCT, coefficient table one, B-frames, in a
+/// transport stream) and the MPEG-1 one (in another) show the same moving
+/// pattern: their keyframes at ffprobe's times (the B-frames put MPEG-2's second one
+/// two frames later), the first pictures within a few bits of each other.
+#[test]
+fn mpeg2_and_mpeg1_fixtures_show_the_same_pictures() {
+    let two = hash_keyframes_path(&data("moving_mpeg2.ts")).unwrap();
+    let one = hash_keyframes_path(&data("moving_mpeg1.ts")).unwrap();
+    let times = |k: &[Keyframe]| k.iter().map(|k| k.at_ms).collect::<Vec<_>>();
+    assert_eq!(times(&two), [0, 1080], "{two:?}");
+    assert_eq!(times(&one), [0, 1000], "{one:?}");
+    let d = two[0].hash.distance(&one[0].hash);
+    assert!(d <= 6, "{} vs {}: {d}", two[0].hash, one[0].hash);
+}
+
+/// MPEG-2 video as broadcast recordings (transport streams) and DVDs (program streams)
+/// hold it, and MPEG-1 video in an MPEG-1 system stream, written by ffmpeg: every
+/// keyframe is at ffprobe's time and hashes as ffmpeg shows it; with either coefficient
+/// table (`intra_vlc`), interlaced with field DCT, 4:2:2, and a picture of the still
+/// within 4 bits of the still. `read_video` names the codec.
+#[test]
+fn mpeg1_and_mpeg2_keyframes_are_hashed_as_they_are_shown() {
+    if !have_ffmpeg() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pattern = "testsrc2=size=720x576:rate=25:duration=4";
+    let m2v = ["-c:v", "mpeg2video", "-g", "25", "-b:v", "6M"];
+    let cases: Vec<(&str, Vec<&str>, &str, &str)> = vec![
+        ("broadcast.ts", m2v.to_vec(), "mpegts", "MPEG-2 video"),
+        ("dvd.vob", m2v.to_vec(), "vob", "MPEG-2 video"),
+        (
+            "table-one.ts",
+            [&m2v[..], &["-intra_vlc", "1", "-bf", "2"]].concat(),
+            "mpegts",
+            "MPEG-2 video",
+        ),
+        (
+            "interlaced.ts",
+            [&m2v[..], &["-flags", "+ildct+ilme", "-top", "1"]].concat(),
+            "mpegts",
+            "MPEG-2 video",
+        ),
+        (
+            "studio.ts",
+            [&m2v[..], &["-pix_fmt", "yuv422p"]].concat(),
+            "mpegts",
+            "MPEG-2 video",
+        ),
+        (
+            "old.mpg",
+            vec!["-c:v", "mpeg1video", "-g", "25", "-b:v", "4M"],
+            "mpeg",
+            "MPEG-1 video",
+        ),
+    ];
+    for (name, codec, format, expected) in cases {
+        let out = tmp.path().join(name);
+        ffmpeg(
+            &[&["-f", "lavfi", "-i", pattern][..], &codec, &["-f", format]].concat(),
+            &out,
+        );
+        let read = custody_similar::read_video_path(&out);
+        assert_eq!(
+            read.stream.as_ref().map(|f| f.codec),
+            Some(expected),
+            "{name}"
+        );
+        let frames = read.keyframes.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (times, start) = probed_keyframes(&out);
+        let ours: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+        let theirs: Vec<u64> = times
+            .iter()
+            .map(|t| t - (start * 1000.0).round() as u64)
+            .collect();
+        assert_eq!(ours, theirs, "{name}: keyframe times");
+        assert_decoded_by_ffmpeg(&out, &frames, tmp.path());
+    }
+
+    // Refusals recorded before MPEG-1 and MPEG-2 were read are worth examining again.
+    for old in [
+        "could not hash: MPEG transport stream video of stream type 0x02 (MPEG-2 video) is not supported (only H.264 and HEVC video keyframes are decoded in transport streams)",
+        "could not hash: MPEG program stream video of stream type 0x01 (MPEG-1 video) is not supported (only H.264 and HEVC video keyframes are decoded in program streams)",
+    ] {
+        assert!(custody_similar::lacked_a_decoder(old), "{old}");
+    }
+    assert!(!custody_similar::lacked_a_decoder(
+        "could not hash: MPEG transport stream video of stream type 0x10 (MPEG-4 Part 2 video) is not supported (only H.264, HEVC, MPEG-1 and MPEG-2 video keyframes are decoded in transport streams)"
+    ));
+
+    // The still, as a broadcast would carry it: the keyframes hash as the picture.
+    let picture = hash_bytes(&std::fs::read(data("picture.png")).unwrap(), "image/png").unwrap();
+    let still = tmp.path().join("still.ts");
+    ffmpeg(
+        &[
+            &["-loop", "1", "-i", data("picture.png").to_str().unwrap()][..],
+            &[
+                "-t",
+                "2",
+                "-r",
+                "25",
+                "-c:v",
+                "mpeg2video",
+                "-g",
+                "25",
+                "-q:v",
+                "3",
+            ],
+            &["-pix_fmt", "yuv420p", "-f", "mpegts"],
+        ]
+        .concat(),
+        &still,
+    );
+    let frames = hash_keyframes_path(&still).unwrap();
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    for k in &frames {
+        assert!(k.hash.distance(&picture) <= 4, "{} vs {picture}", k.hash);
     }
 }

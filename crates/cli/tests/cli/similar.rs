@@ -1432,6 +1432,36 @@ fn a_cctv_export_is_found_from_a_still() {
     found_from_a_still_made(made, "export.mp4", "video/mpeg");
 }
 
+/// A broadcast recording (MPEG-2 video in a transport stream, 25 frames a second) is
+/// found from a still, and finds it; `show` names the codec. (Program streams, as DVDs
+/// hold MPEG-2, are checked against ffmpeg in `similar`'s tests.)
+#[test]
+fn an_mpeg2_broadcast_recording_is_found_from_a_still() {
+    let made = |env: &Env| {
+        let mut args = two_scene_video(
+            480,
+            &["-c:v", "mpeg2video", "-q:v", "2", "-f", "mpegts"],
+            "dump/broadcast.ts",
+        );
+        // MPEG-2 knows no 10 frames a second: 25, a keyframe a second.
+        for a in &mut args {
+            *a = a.replace("fps=10", "fps=25");
+        }
+        let g = args.iter().position(|a| a == "-g").unwrap();
+        args[g + 1] = "25".into();
+        ffmpeg(env, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let facts = serde_json::json!({"codec": "MPEG-2 video", "width": 480, "height": 360,
+                                   "frames": 50, "duration_ms": 2000});
+    found_with_stream(
+        made,
+        "broadcast.ts",
+        "video/mp2t",
+        &facts,
+        "MPEG-2 video 480×360, 50 frames, 2.0 s",
+    );
+}
+
 /// Ingests the two-scene video made with `codec` as `name` beside a still of its second
 /// scene: the video is of `media_type`, its keyframes are at 0 and 1 s, and each finds
 /// the other at 0:01.
@@ -1446,6 +1476,26 @@ fn found_from_a_still(codec: &[&str], name: &str, media_type: &str) {
 /// [`found_from_a_still`] with the video `name` made in `dump` by `make` (false: no
 /// ffmpeg, and the test skips).
 fn found_from_a_still_made(make: impl Fn(&Env) -> bool, name: &str, media_type: &str) {
+    let h264 = serde_json::json!({"codec": "H.264", "width": 480, "height": 360,
+                                  "frames": 20, "duration_ms": 2000});
+    found_with_stream(
+        make,
+        name,
+        media_type,
+        &h264,
+        "H.264 480×360, 20 frames, 2.0 s",
+    );
+}
+
+/// [`found_from_a_still_made`], a transport or program stream's video being `facts`,
+/// shown as `shown`.
+fn found_with_stream(
+    make: impl Fn(&Env) -> bool,
+    name: &str,
+    media_type: &str,
+    facts: &serde_json::Value,
+    shown_as: &str,
+) {
     let env = Env::new();
     two_scenes(&env);
     if !make(&env) {
@@ -1469,15 +1519,10 @@ fn found_from_a_still_made(make: impl Fn(&Env) -> bool, name: &str, media_type: 
     // for keyframes tells it.
     if ["video/mp2t", "video/mpeg"].contains(&media_type) {
         let stream = &shown["keyframes"]["stream"];
-        assert_eq!(
-            stream,
-            &serde_json::json!({"codec": "H.264", "width": 480, "height": 360,
-                                "frames": 20, "duration_ms": 2000}),
-            "{shown}"
-        );
+        assert_eq!(stream, facts, "{shown}");
         let text = env.run(&["show", &video]).ok().stdout;
         assert!(
-            text.contains("video stream  H.264 480×360, 20 frames, 2.0 s"),
+            text.contains(&format!("video stream  {shown_as}")),
             "{text}"
         );
     } else {

@@ -62,6 +62,9 @@ pub(super) fn kind(codec: Codec, nal: &[u8]) -> Nal {
     let Some(&b) = nal.first() else {
         return Nal::Other;
     };
+    if codec.is_mpeg12() {
+        return mpeg12_kind(nal);
+    }
     if codec == Codec::Hevc {
         let t = (b >> 1) & 0x3F;
         return match t {
@@ -88,6 +91,36 @@ pub(super) fn kind(codec: Codec, nal: &[u8]) -> Nal {
         6 => Nal::Sei,
         t @ (7 | 8) => Nal::Parameters(t),
         9 => Nal::Delimiter,
+        _ => Nal::Other,
+    }
+}
+
+/// An MPEG-1/2 unit (the bytes after a start code) in the terms of NAL units: a picture
+/// header is a picture's first "slice" (intra when it codes an I picture, which a
+/// decoder can start from), the sequence header and its extension are the parameters,
+/// a group-of-pictures header opens a unit as a delimiter does; a picture's extensions
+/// and user data belong to what they follow.
+fn mpeg12_kind(unit: &[u8]) -> Nal {
+    use super::mpeg12;
+    match unit.first() {
+        Some(0x00) => {
+            let intra = mpeg12::is_intra_picture(unit);
+            Nal::Slice {
+                irap: intra,
+                first: true,
+                intra,
+            }
+        }
+        Some(0x01..=0xAF) => Nal::Slice {
+            irap: false,
+            first: false,
+            intra: false,
+        },
+        Some(0xB3) => Nal::Parameters(0xB3),
+        Some(0xB5) if mpeg12::extension_id(unit) == Some(1) => {
+            Nal::Parameters(mpeg12::SEQUENCE_EXTENSION_KIND)
+        }
+        Some(0xB8) => Nal::Delimiter,
         _ => Nal::Other,
     }
 }
@@ -179,7 +212,8 @@ pub(super) fn first_picture(codec: Codec, d: &[u8]) -> Result<Vec<Range<usize>>,
                 "a keyframe holds more than {MAX_NALS} NAL units"
             )));
         }
-        if damaged(&d[n.clone()]) {
+        // MPEG-1/2 has no emulation prevention: its syntax alone keeps start codes out.
+        if !codec.is_mpeg12() && damaged(&d[n.clone()]) {
             return Err(corrupt(
                 "a keyframe's NAL unit holds bytes no encoder writes (00 00 00 or 00 00 02): \
                  it was overwritten"

@@ -345,7 +345,8 @@ struct VideoTrack {
 impl VideoTrack {
     fn coding(&self) -> Result<Coding<'_>, HashError> {
         let (params, length_size) = match self.codec {
-            Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+            // MPEG-1/2 keyframes carry their sequence header in their own bytes.
+            Codec::Vp9 | Codec::Vp8 | Codec::Mpeg1 | Codec::Mpeg2 => (Vec::new(), 0),
             Codec::H264 => avc_config(&self.private).ok_or_else(no_config)?,
             Codec::Hevc => hevc_config(&self.private).ok_or_else(no_config)?,
             Codec::Av1 => av1_config(&self.private).ok_or_else(no_config)?,

@@ -349,9 +349,9 @@ impl Judged {
         if self.mpeg4 {
             Some(Err(0x10))
         } else if self.mpeg2 {
-            Some(Err(0x02))
+            Some(Ok(Codec::Mpeg2))
         } else if self.mpeg12 {
-            Some(Err(0x01))
+            Some(Ok(Codec::Mpeg1))
         } else if self.hevc {
             Some(Ok(Codec::Hevc))
         } else if self.h264 {
@@ -393,7 +393,7 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
                 "MPEG program stream video of stream type 0x{kind:02X} ({})",
                 pes::name(kind)
             ),
-            why: "only H.264 and HEVC video keyframes are decoded in program streams",
+            why: "only H.264, HEVC, MPEG-1 and MPEG-2 video keyframes are decoded in program streams",
         }),
     };
     while let Some(Got { item, range, .. }) = reader.next()? {
@@ -419,6 +419,8 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
                     match kind {
                         0x1B => return Ok((id, Codec::H264)),
                         0x24 => return Ok((id, Codec::Hevc)),
+                        0x01 => return Ok((id, Codec::Mpeg1)),
+                        0x02 => return Ok((id, Codec::Mpeg2)),
                         kind if pes::other_video(kind) => return verdict(id, Err(kind)),
                         _ => {}
                     }

@@ -254,7 +254,7 @@ fn find_video<R: Read + Seek>(
                 "MPEG-TS video of stream type 0x{kind:02X} ({})",
                 pes::name(kind)
             ),
-            why: "only H.264 and HEVC video keyframes are decoded in transport streams",
+            why: "only H.264, HEVC, MPEG-1 and MPEG-2 video keyframes are decoded in transport streams",
         },
         None if !seen_pat => {
             corrupt("no program association table: the transport stream names no program".into())
@@ -319,6 +319,8 @@ fn video_stream(pmt: &[u8]) -> (Option<(u16, Codec)>, Option<u8>) {
         match kind {
             0x1B => return (Some((pid, Codec::H264)), other),
             0x24 => return (Some((pid, Codec::Hevc)), other),
+            0x01 => return (Some((pid, Codec::Mpeg1)), other),
+            0x02 => return (Some((pid, Codec::Mpeg2)), other),
             kind if pes::other_video(kind) => {
                 other.get_or_insert(kind);
             }

@@ -146,16 +146,20 @@ fn hash_noting(
             Codec::Vp9 => "VP9",
             Codec::Vp8 => "VP8",
             Codec::Av1 => "AV1",
+            Codec::Mpeg1 => "MPEG-1 video",
+            Codec::Mpeg2 => "MPEG-2 video",
         },
         width: size.map(|s| s.0),
         height: size.map(|s| s.1),
         frames: span.units,
         duration_ms: span.duration().map(|t| (t + 45) / 90),
     };
+    let facts_codec = facts.codec;
     *noted = Some(facts);
     let Some(base) = base else {
         return Err(corrupt(format!(
-            "the {container}'s video holds no frame with a presentation time"
+            "the {container}'s {} holds no frame with a presentation time",
+            facts_codec
         )));
     };
     if shown == 0 {
@@ -163,6 +167,7 @@ fn hash_noting(
             "the {container}'s video holds no whole keyframe ({})",
             match codec {
                 Codec::Hevc => "IDR, CRA or BLA picture",
+                Codec::Mpeg1 | Codec::Mpeg2 => "I picture",
                 _ => "IDR picture, or intra picture after a recovery point",
             }
         )));

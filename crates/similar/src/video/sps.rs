@@ -16,6 +16,10 @@ const READ: usize = 2048;
 pub(super) fn shown_size(codec: Codec, nal: &[u8]) -> Option<(u32, u32)> {
     let (w, h) = match codec {
         Codec::H264 if nal.first().map(|b| b & 0x1F) == Some(7) => h264_size(nal)?,
+        Codec::Mpeg1 | Codec::Mpeg2 => {
+            let (w, h) = super::mpeg12::sequence_size(nal)?;
+            (u64::from(w), u64::from(h))
+        }
         Codec::Hevc if nal.first().map(|b| (b >> 1) & 0x3F) == Some(33) => {
             let (coded, crop) = hevc_size(nal)?;
             let crop = crop?;

@@ -42,7 +42,8 @@ else:
 # Videos through ffmpeg (libx264, libx265), if it is installed: `apt-get install ffmpeg`.
 # Two seconds of the picture at 10 fps with a keyframe every ten frames (H.264 in MP4,
 # HEVC in QuickTime), the H.264 one again with a turned track, and three seconds of
-# ffmpeg's moving test pattern (H.264 with B-frames; 10-bit HEVC; VP9 and VP8 in WebM),
+# ffmpeg's moving test pattern (H.264 with B-frames; 10-bit HEVC; VP9 and VP8 in WebM;
+# MPEG-2 and MPEG-1 in transport streams),
 # and that H.264 as a fragmented MP4, an MPEG transport stream, Flash Video, AVI and an
 # MPEG program stream.
 if shutil.which("ffmpeg"):
@@ -72,6 +73,17 @@ if shutil.which("ffmpeg"):
     # And as an MPEG program stream in 2 KiB packs, as DVD-style muxers write it.
     ff("-i", "moving.mp4", "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "vob",
        "moving.mpg")
+    # The moving pattern as MPEG-2 video in a transport stream, as a broadcast is
+    # recorded, interlaced with field DCT and the second coefficient table.
+    # (MPEG-1 and MPEG-2 know no 10 fps: 25, a keyframe a second; small, for the
+    # mutation tests.)
+    pal = "testsrc2=size=176x144:rate=25:duration=2"
+    ff("-f", "lavfi", "-i", pal, "-c:v", "mpeg2video", "-g", "25", "-bf", "2",
+       "-q:v", "10", "-flags", "+ildct+ilme", "-intra_vlc", "1", "moving_mpeg2.ts")
+    # The moving pattern as MPEG-1 video, in a transport stream too (in a program stream
+    # this small, its second keyframe would begin inside a packet and have no time).
+    ff("-f", "lavfi", "-i", pal, "-c:v", "mpeg1video", "-g", "25", "-q:v", "10",
+       "moving_mpeg1.ts")
     # The moving pattern as VP9 in WebM (libvpx), as YouTube serves video.
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "10", "-b:v", "200k",
        "-deadline", "realtime", "-cpu-used", "8", "moving_vp9.webm")
