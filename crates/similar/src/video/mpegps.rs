@@ -699,11 +699,11 @@ mod tests {
         // header decides.
         assert_eq!(
             judge(&[0, 0, 1, 0xB3, 0x14, 0, 0, 1, 0x67, 100]),
-            Some(Err(0x01))
+            Some(Ok(Codec::Mpeg1))
         );
         assert_eq!(
             judge(&[0, 0, 1, 0xB3, 0x14, 0, 0, 1, 0xB5, 0x14]),
-            Some(Err(0x02))
+            Some(Ok(Codec::Mpeg2))
         );
         assert_eq!(judge(&[0, 0, 1, 0xB0, 0x01]), Some(Err(0x10)));
         assert_eq!(judge(&[0, 0, 1, 0x65, 0x88, 0x84]), None);
