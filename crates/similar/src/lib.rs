@@ -219,12 +219,17 @@ fn sequence_start(data: &[u8], still: HashError) -> Result<Turnings, HashError> 
     if !sequence {
         return Err(still);
     }
+    // The keyframes that decoded, earliest first: the still is the picture shown first
+    // (at 0), never a later one standing in for it.
     let first = video::hash_keyframes(&mut std::io::Cursor::new(data))?
         .into_iter()
         .min_by_key(|k| k.at_ms)
+        .filter(|k| k.at_ms == 0)
         .ok_or(HashError::Decode {
             format: "HEIF image sequence",
-            detail: "it names no still picture, and its sequence has no picture to show".into(),
+            detail: "it names no still picture, and the first picture of its sequence could \
+                     not be decoded"
+                .into(),
         })?;
     Ok(Turnings {
         hash: first.hash,

@@ -752,6 +752,16 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
             b"vp09" => Codec::Vp9,
             b"vp08" => Codec::Vp8,
             b"av01" => Codec::Av1,
+            // MPEG-4 visual sample entries hold MPEG-1 and MPEG-2 video too, told by
+            // the object type of their elementary stream descriptor.
+            b"mp4v" => match mpeg_object_type(entry.body) {
+                Some(0x60..=0x65) => Codec::Mpeg2,
+                Some(0x6A) => Codec::Mpeg1,
+                _ => {
+                    seen = Some("mp4v".into());
+                    continue;
+                }
+            },
             other => {
                 seen = Some(String::from_utf8_lossy(other).into_owned());
                 continue;
@@ -762,10 +772,67 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     Err(match seen {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
-            why: "only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded",
+            why: "only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded",
         },
         None => no_video_track(),
     })
+}
+
+/// The descriptors of an `esds` box (ISO/IEC 14496-1 §7.2.6): `(tag, body)` of each
+/// descriptor in `d`, a size being up to four bytes of seven bits.
+fn descriptors(mut d: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        let (&tag, rest) = d.split_first()?;
+        let (mut size, mut at) = (0usize, 0usize);
+        loop {
+            let b = *rest.get(at)?;
+            size = (size << 7) | usize::from(b & 0x7F);
+            at += 1;
+            if b & 0x80 == 0 || at == 4 {
+                break;
+            }
+        }
+        let body = rest.get(at..at.checked_add(size)?)?;
+        d = &rest[at + size..];
+        Some((tag, body))
+    })
+}
+
+/// The decoder configuration descriptor of an MPEG-4 visual sample entry's `esds`.
+fn decoder_config(entry: &[u8]) -> Option<&[u8]> {
+    let esds = child(entry.get(78..)?, b"esds")?.get(4..)?;
+    let (_, es) = descriptors(esds).find(|&(tag, _)| tag == 0x03)?;
+    // ES_ID, then flags saying which optional fields follow.
+    let flags = *es.get(2)?;
+    let mut at = 3;
+    if flags & 0x80 != 0 {
+        at += 2;
+    }
+    if flags & 0x40 != 0 {
+        at += 1 + usize::from(*es.get(at)?);
+    }
+    if flags & 0x20 != 0 {
+        at += 2;
+    }
+    descriptors(es.get(at..)?)
+        .find(|&(tag, _)| tag == 0x04)
+        .map(|(_, body)| body)
+}
+
+/// The object type an MPEG-4 visual sample entry names: 0x20 MPEG-4 Part 2, 0x60–0x65
+/// MPEG-2 video, 0x6A MPEG-1 video.
+fn mpeg_object_type(entry: &[u8]) -> Option<u8> {
+    decoder_config(entry)?.first().copied()
+}
+
+/// The decoder-specific information of an MPEG-4 visual sample entry (for MPEG-1/2
+/// video, the sequence header and its extension, with their start codes).
+fn mpeg_specific_info(entry: &[u8]) -> Option<&[u8]> {
+    // The configuration's fixed fields take 13 bytes; its descriptors follow.
+    let config = decoder_config(entry)?;
+    descriptors(config.get(13..)?)
+        .find(|&(tag, _)| tag == 0x05)
+        .map(|(_, body)| body)
 }
 
 /// A container with sound (or other tracks) and no picture: nothing to hash, and
@@ -799,7 +866,15 @@ fn track<'a>(
     let (params, length_size) = match codec {
         Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
         Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
-        Codec::Vp9 | Codec::Vp8 | Codec::Mpeg1 | Codec::Mpeg2 => (Vec::new(), 0),
+        Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+        // The sequence header, if the descriptor carries it (keyframes mostly carry their
+        // own as well).
+        Codec::Mpeg1 | Codec::Mpeg2 => (
+            mpeg_specific_info(entry)
+                .map(|i| vec![i])
+                .unwrap_or_default(),
+            0,
+        ),
         Codec::Av1 => av1_config(config(b"av1C")?).ok_or_else(cut)?,
     };
 
@@ -1625,10 +1700,13 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
         }
         Codec::H264 | Codec::Hevc => decode_stream(coding.codec, &annex_b(coding, frame)?),
         Codec::Av1 => decode_av1(coding, frame),
-        // A keyframe's own bytes hold its sequence header and start codes.
+        // The configuration's sequence header (a keyframe's own, when it has one,
+        // comes after it and is the one read), then the keyframe, start codes and all.
         Codec::Mpeg1 | Codec::Mpeg2 => {
-            let units: Vec<_> = annexb::nal_units(frame).collect();
-            guarded(&|| mpeg12::decode(frame, &units))
+            let mut bytes: Vec<u8> = coding.params.concat();
+            bytes.extend_from_slice(frame);
+            let units: Vec<_> = annexb::nal_units(&bytes).collect();
+            guarded(&|| mpeg12::decode(&bytes, &units))
         }
     }
 }

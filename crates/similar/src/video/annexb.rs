@@ -165,6 +165,9 @@ pub(super) fn keyframe_of<'a>(codec: Codec, nals: impl Iterator<Item = &'a [u8]>
     let mut recovery = false;
     for nal in nals {
         match kind(codec, nal) {
+            // MPEG-1/2: slices before the first picture header end the picture before
+            // (a packet may begin inside it); the picture header decides.
+            Nal::Slice { first: false, .. } if codec.is_mpeg12() => {}
             Nal::Slice { irap, intra, .. } => {
                 return Some(irap || (codec == Codec::H264 && recovery && intra));
             }
@@ -196,6 +199,10 @@ pub(super) fn first_picture(codec: Codec, d: &[u8]) -> Result<Vec<Range<usize>>,
     let mut seen_slice = false;
     for n in nal_units(d) {
         let k = kind(codec, &d[n.clone()]);
+        if codec.is_mpeg12() && !seen_slice && matches!(k, Nal::Slice { first: false, .. }) {
+            // The end of the picture before, in a packet that began inside it.
+            continue;
+        }
         if seen_slice {
             let next_picture = match k {
                 Nal::Slice { first, .. } => first,
@@ -292,6 +299,34 @@ fn slice_start(nal: &[u8]) -> (Option<u64>, Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// MPEG-2: a packet that begins with the last slice of the picture before, then a
+    /// sequence header, a group of pictures and an I picture, is a keyframe; its picture
+    /// leaves the slice before out. A P picture (coding type 2) is none.
+    #[test]
+    fn an_mpeg2_i_picture_after_the_tail_of_another_is_a_keyframe() {
+        // Picture headers: temporal reference, then the coding type in bits 3..6 of the
+        // second byte.
+        let i_picture: &[u8] = &[0x00, 0x00, 0x0F];
+        let p_picture: &[u8] = &[0x00, 0x00, 0x17];
+        let d = au(&[
+            &[0x2C, 0x11],
+            &[0xB3, 0x14],
+            &[0xB8, 0x00],
+            i_picture,
+            &[0x01, 0x22],
+        ]);
+        assert!(is_keyframe(Codec::Mpeg2, &d));
+        let firsts: Vec<u8> = first_picture(Codec::Mpeg2, &d)
+            .unwrap()
+            .into_iter()
+            .map(|r| d[r.start])
+            .collect();
+        assert_eq!(firsts, [0xB3, 0xB8, 0x00, 0x01]);
+        let d = au(&[&[0x2C, 0x11], p_picture, &[0x01, 0x22]]);
+        assert!(!is_keyframe(Codec::Mpeg2, &d));
+        assert_eq!(units_in(Codec::Mpeg2, &d), 1);
+    }
 
     /// An access unit of NAL units with these first bytes (each followed by `80`).
     fn au(nals: &[&[u8]]) -> Vec<u8> {

@@ -345,8 +345,9 @@ struct VideoTrack {
 impl VideoTrack {
     fn coding(&self) -> Result<Coding<'_>, HashError> {
         let (params, length_size) = match self.codec {
-            // MPEG-1/2 keyframes carry their sequence header in their own bytes.
-            Codec::Vp9 | Codec::Vp8 | Codec::Mpeg1 | Codec::Mpeg2 => (Vec::new(), 0),
+            Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+            // The sequence header, with its start code, as the codec's private data.
+            Codec::Mpeg1 | Codec::Mpeg2 => (vec![&self.private[..]], 0),
             Codec::H264 => avc_config(&self.private).ok_or_else(no_config)?,
             Codec::Hevc => hevc_config(&self.private).ok_or_else(no_config)?,
             Codec::Av1 => av1_config(&self.private).ok_or_else(no_config)?,
@@ -443,10 +444,12 @@ fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<NotTaken>) {
             "V_MPEG4/ISO/AVC" => Codec::H264,
             "V_MPEGH/ISO/HEVC" => Codec::Hevc,
             "V_AV1" => Codec::Av1,
+            "V_MPEG2" => Codec::Mpeg2,
+            "V_MPEG1" => Codec::Mpeg1,
             _ => {
                 unsupported.get_or_insert((
                     format!("video coded as {codec_id}"),
-                    "only H.264, HEVC, VP9, VP8 and AV1 video keyframes are decoded",
+                    "only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded",
                 ));
                 continue;
             }

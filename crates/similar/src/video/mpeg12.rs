@@ -102,12 +102,11 @@ pub(super) fn decode(bytes: &[u8], units: &[Range<usize>]) -> Result<phash::Grid
                 picture = Some(Picture::read(unit)?);
             }
             1..=SLICE_LAST => {
+                // The end of the picture before, in a packet that began inside it.
+                let Some(p) = picture.as_ref() else { continue };
                 let s = seq
                     .as_ref()
                     .ok_or_else(|| err("a slice before any sequence header"))?;
-                let p = picture
-                    .as_ref()
-                    .ok_or_else(|| err("a slice before any picture header"))?;
                 let plane = match &mut plane {
                     Some(pl) => pl,
                     None => plane.insert(Plane::new(s, p)?),
@@ -315,7 +314,8 @@ impl Plane {
 fn slice(unit: &[u8], s: &Sequence, p: &Picture, plane: &mut Plane) -> Result<(), HashError> {
     let mut r = Reader::new(&unit[1..]);
     let mut row = usize::from(unit[0]) - 1;
-    if s.height > 2800 {
+    // MPEG-2 only: an MPEG-1 picture that tall has slices that span rows.
+    if s.mpeg2 && s.height > 2800 {
         row += (r.bits(3) as usize) << 7;
     }
     if row >= plane.mb_height {

@@ -158,8 +158,7 @@ fn hash_noting(
     *noted = Some(facts);
     let Some(base) = base else {
         return Err(corrupt(format!(
-            "the {container}'s {} holds no frame with a presentation time",
-            facts_codec
+            "the {container}'s video ({facts_codec}) holds no frame with a presentation time"
         )));
     };
     if shown == 0 {
