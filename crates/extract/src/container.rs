@@ -24,6 +24,8 @@ pub struct Found {
     pub height: Option<u32>,
     /// Where a C2PA manifest store was seen.
     pub c2pa: Option<String>,
+    /// IPTC IIM data (a JPEG's Photoshop segment).
+    pub iptc: Option<Vec<u8>>,
     /// JPEG: the offset of the first start-of-scan marker, when the walk reached it
     /// through well-formed segments only (see [`jpeg`]) and the scan's header lies whole
     /// in the file with data after it; `None` otherwise.
@@ -114,6 +116,11 @@ pub fn jpeg<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) -> Foun
         let body_len = len - 2;
         match marker {
             0xE1 => jpeg_app1(input, md, &mut found, body_at, body_len),
+            // Photoshop image resources, with the IPTC IIM block among them.
+            0xED if found.iptc.is_none() => match input.read_at(body_at, body_len, MAX_SEGMENT) {
+                Ok(b) => found.iptc = crate::iptc::from_photoshop(&b).map(<[u8]>::to_vec),
+                Err(e) => md.problem(format_args!("JPEG APP13 (Photoshop) segment: {e}")),
+            },
             0xEB if found.c2pa.is_none() => {
                 if let Ok(b) = input.read_up_to(body_at, body_len.min(64)) {
                     if b.starts_with(b"JP") && contains(&b, b"c2pa") {

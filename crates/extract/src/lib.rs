@@ -28,6 +28,7 @@ mod clock;
 mod container;
 mod exif;
 mod geotiff;
+mod iptc;
 mod matroska;
 mod pdf;
 mod place;
@@ -212,6 +213,9 @@ fn still(found: container::Found, md: &mut Metadata) {
         height: found.height,
         ..ImageInfo::default()
     };
+    if let Some(iim) = &found.iptc {
+        iptc::apply(iim, md);
+    }
     let mut xmp_packet = found.xmp;
     if let Some(blob) = found.exif {
         let cross = blob.clone();

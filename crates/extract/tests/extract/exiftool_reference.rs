@@ -33,6 +33,16 @@ const CLOCKS: [(&str, &str); 9] = [
     ("XMP-exif:DateTimeDigitized", "xmp.exif:DateTimeDigitized"),
 ];
 
+/// IPTC IIM date and time keys of exiftool, and the clock they make.
+const IPTC_CLOCKS: [(&str, &str, &str); 2] = [
+    ("IPTC:DateCreated", "IPTC:TimeCreated", "iptc.DateCreated"),
+    (
+        "IPTC:DigitalCreationDate",
+        "IPTC:DigitalCreationTime",
+        "iptc.DigitalCreationDate",
+    ),
+];
+
 /// exiftool offset key, the clock it belongs to.
 const OFFSETS: [(&str, &str); 3] = [
     ("ExifIFD:OffsetTimeOriginal", "exif.DateTimeOriginal"),
@@ -137,6 +147,18 @@ fn compare(file: &str, md: &Metadata, e: &Value, t: &mut Tally) {
             .or(orphan)
             .map(|s| trim(&s).to_string());
         t.check(file, key, ours, text(e, key).map(|s| trim(&s).to_string()));
+    }
+    // IPTC IIM: a date and its time (with its offset) make one clock.
+    for (date_key, time_key, source) in IPTC_CLOCKS {
+        let ours = md.clock(source).and_then(|c| {
+            let local = exif_style(c.local.as_deref()?);
+            Some(format!("{local}{}", c.offset.as_deref().unwrap_or("")))
+        });
+        let theirs = text(e, date_key).map(|d| match text(e, time_key) {
+            Some(t) => format!("{d} {t}"),
+            None => d,
+        });
+        t.check(file, date_key, ours, theirs);
     }
     // GPS clock: exiftool's Composite:GPSDateTime joins GPSDateStamp and GPSTimeStamp.
     let ours = md
@@ -262,7 +284,9 @@ fn every_reference_file_agrees_with_exiftool() {
         // source outside the compared set would be an unchecked claim.
         for c in &md.times {
             assert!(
-                c.source == "exif.gps" || CLOCKS.iter().any(|(_, s)| *s == c.source),
+                c.source == "exif.gps"
+                    || CLOCKS.iter().any(|(_, s)| *s == c.source)
+                    || IPTC_CLOCKS.iter().any(|(_, _, s)| *s == c.source),
                 "{file}: clock {} is not compared with exiftool",
                 c.source
             );

@@ -470,6 +470,46 @@ fn a_videos_turn_matches_exiftool() {
     }
 }
 
+/// IPTC IIM dates (as newsroom software writes them, here by exiftool into a camera
+/// JPEG's Photoshop segment): the creation date with its time and offset, and the
+/// digitisation date alone, each as exiftool reads them, beside the camera's clocks.
+#[test]
+fn iptc_dates_match_exiftool() {
+    let Some(src) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agency.jpg");
+    std::fs::copy(&src, &path).unwrap();
+    let Some(_) = exiftool(&[
+        "-q",
+        "-overwrite_original",
+        "-IPTC:DateCreated=2022:03:18",
+        "-IPTC:TimeCreated=10:00:00+03:00",
+        "-IPTC:DigitalCreationDate=2022:03:19",
+        path.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    let e = read_by_exiftool(&path).unwrap();
+    let md = extract_path(&path, "image/jpeg");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    let created = clock(&md, "iptc.DateCreated");
+    let (date, time) = (s(&e, "IPTC:DateCreated"), s(&e, "IPTC:TimeCreated"));
+    assert_eq!(
+        created.local.as_deref(),
+        Some(&*format!("{}T{}", date.replace(':', "-"), &time[..8]))
+    );
+    assert_eq!(created.offset.as_deref(), Some(&time[8..]));
+    assert_eq!(created.utc.as_deref(), Some("2022-03-18T07:00:00Z"));
+    let digital = clock(&md, "iptc.DigitalCreationDate");
+    assert_eq!(digital.basis, Basis::DateOnly);
+    assert_eq!(
+        digital.local.as_deref(),
+        Some(&*s(&e, "IPTC:DigitalCreationDate").replace(':', "-"))
+    );
+}
+
 /// A GPS time of day without its date, or one that is no time of day, is not stated as
 /// a clock, and the record says it was there (exiftool agrees on what the file holds).
 #[test]
