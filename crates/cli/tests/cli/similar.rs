@@ -1432,34 +1432,40 @@ fn a_cctv_export_is_found_from_a_still() {
     found_from_a_still_made(made, "export.mp4", "video/mpeg");
 }
 
-/// A broadcast recording (MPEG-2 video in a transport stream, 25 frames a second) is
-/// found from a still, and finds it; `show` names the codec. (Program streams, as DVDs
-/// hold MPEG-2, are checked against ffmpeg in `similar`'s tests.)
+/// A broadcast recording (MPEG-2 video in a transport stream, 25 frames a second) and a
+/// DVD's program stream are found from a still, and find it; `show` names the codec and
+/// gives the length (in the program stream, most of the still's small frames share a
+/// packet and have no time of their own: they are counted all the same).
 #[test]
 fn an_mpeg2_broadcast_recording_is_found_from_a_still() {
-    let made = |env: &Env| {
-        let mut args = two_scene_video(
-            480,
-            &["-c:v", "mpeg2video", "-q:v", "2", "-f", "mpegts"],
-            "dump/broadcast.ts",
+    for (name, media_type, format) in [
+        ("broadcast.ts", "video/mp2t", "mpegts"),
+        ("dvd.vob", "video/mpeg", "vob"),
+    ] {
+        let made = |env: &Env| {
+            let mut args = two_scene_video(
+                480,
+                &["-c:v", "mpeg2video", "-q:v", "2", "-f", format],
+                &format!("dump/{name}"),
+            );
+            // MPEG-2 knows no 10 frames a second: 25, a keyframe a second.
+            for a in &mut args {
+                *a = a.replace("fps=10", "fps=25");
+            }
+            let g = args.iter().position(|a| a == "-g").unwrap();
+            args[g + 1] = "25".into();
+            ffmpeg(env, &args.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let facts = serde_json::json!({"codec": "MPEG-2 video", "width": 480, "height": 360,
+                                       "frames": 50, "duration_ms": 2000});
+        found_with_stream(
+            made,
+            name,
+            media_type,
+            &facts,
+            "MPEG-2 video 480×360, 50 frames, 2.0 s",
         );
-        // MPEG-2 knows no 10 frames a second: 25, a keyframe a second.
-        for a in &mut args {
-            *a = a.replace("fps=10", "fps=25");
-        }
-        let g = args.iter().position(|a| a == "-g").unwrap();
-        args[g + 1] = "25".into();
-        ffmpeg(env, &args.iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    let facts = serde_json::json!({"codec": "MPEG-2 video", "width": 480, "height": 360,
-                                   "frames": 50, "duration_ms": 2000});
-    found_with_stream(
-        made,
-        "broadcast.ts",
-        "video/mp2t",
-        &facts,
-        "MPEG-2 video 480×360, 50 frames, 2.0 s",
-    );
+    }
 }
 
 /// Ingests the two-scene video made with `codec` as `name` beside a still of its second

@@ -249,9 +249,14 @@ impl Span {
     }
 
     /// From the earliest time to the latest, plus a frame, in 90 kHz ticks; unknown
-    /// when a single time gives no step to measure a frame by.
+    /// when a single time gives no step to measure a frame by. Where units carry no
+    /// time of their own (a program stream packet holding several small frames gives a
+    /// time to the first only), the stamped span falls short of the frames shown: the
+    /// units at one frame each then say more, and the longer of the two is taken.
     fn duration(&self) -> Option<u64> {
-        Some(self.latest - self.earliest? + self.step?)
+        let step = self.step?;
+        let span = self.latest - self.earliest? + step;
+        Some(span.max(self.units.saturating_mul(step)))
     }
 }
 
