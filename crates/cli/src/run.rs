@@ -1225,7 +1225,14 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             if let (Some("vide" | "pict"), Some(code)) =
                 (t["handler"].as_str(), t["codec"].as_str())
             {
-                let name = codec_name(code);
+                let name = match (code, t["object_type"].as_u64()) {
+                    // `mp4v` holds MPEG-1, MPEG-2 or MPEG-4 Part 2 video, as its
+                    // descriptor's object type says.
+                    ("mp4v", Some(0x20)) => "MPEG-4 Part 2 (mp4v)".to_owned(),
+                    ("mp4v", Some(0x60..=0x65)) => "MPEG-2 (mp4v)".to_owned(),
+                    ("mp4v", Some(0x6A)) => "MPEG-1 (mp4v)".to_owned(),
+                    _ => codec_name(code),
+                };
                 if !codecs.contains(&name) {
                     codecs.push(name);
                 }

@@ -640,8 +640,55 @@ fn parse_trak(b: &[u8]) -> Option<Track> {
     if let Some(stsd) = stsd {
         // full box (4) + entry_count (4), then the first sample entry's header.
         t.codec = bytes::slice(stsd, 12, 4).map(fourcc);
+        let entry = stsd.get(8..).and_then(|e| Boxes::new(e).next());
+        if let Some(entry) = entry.filter(|e| matches!(&e.kind, b"mp4v" | b"mp4a")) {
+            // The fixed fields of a visual (78 bytes) or audio (28 bytes) sample entry,
+            // then its boxes.
+            let fixed = if &entry.kind == b"mp4v" { 78 } else { 28 };
+            t.object_type = entry
+                .body
+                .get(fixed..)
+                .and_then(|b| find(b, b"esds"))
+                .and_then(|esds| object_type(esds.get(4..)?));
+        }
     }
     Some(t)
+}
+
+/// The object type of an `esds` box's body (after its version and flags): the first
+/// byte of the decoder configuration descriptor (tag 4) inside the elementary stream
+/// descriptor (tag 3), ISO/IEC 14496-1 §7.2.6.
+fn object_type(es: &[u8]) -> Option<u8> {
+    // A descriptor: its tag, then a size of up to four bytes of seven bits.
+    let open = |d: &[u8], tag: u8| -> Option<usize> {
+        if *d.first()? != tag {
+            return None;
+        }
+        let mut at = 1;
+        loop {
+            let b = *d.get(at)?;
+            at += 1;
+            if b & 0x80 == 0 || at == 5 {
+                return Some(at);
+            }
+        }
+    };
+    let at = open(es, 3)?;
+    // ES_ID, then flags saying which optional fields follow.
+    let flags = *es.get(at + 2)?;
+    let mut next = at + 3;
+    if flags & 0x80 != 0 {
+        next += 2;
+    }
+    if flags & 0x40 != 0 {
+        next += 1 + usize::from(*es.get(next)?);
+    }
+    if flags & 0x20 != 0 {
+        next += 2;
+    }
+    let config = es.get(next..)?;
+    let body = open(config, 4)?;
+    config.get(body).copied()
 }
 
 /// The turn a track's matrix (at `at` in `tkhd`: a, b, u, c, d, v, x, y, w) gives its

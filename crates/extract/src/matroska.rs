@@ -303,6 +303,7 @@ fn tracks(body: &[u8], info: &mut VideoInfo) {
             language: field(LANGUAGE).map(text).filter(|l| l != "und"),
             handler,
             rotation: None,
+            object_type: None,
         };
         if track.handler == "vide" && info.width.is_none() {
             info.width = track.width;

@@ -275,6 +275,12 @@ pub struct Track {
     /// Sample entry four-character code from `stsd`: `avc1`, `hvc1`, `mp4a`…
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codec: Option<String>,
+    /// For an MPEG-4 sample entry (`mp4v`, `mp4a`), the object type its elementary
+    /// stream descriptor (`esds`) names, as ISO/IEC 14496-1 numbers them: 0x20 MPEG-4
+    /// Part 2 video, 0x60–0x65 MPEG-2 video, 0x6A MPEG-1 video, 0x40 MPEG-4 audio…
+    /// (since 1.13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_type: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

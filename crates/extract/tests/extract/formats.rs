@@ -470,6 +470,25 @@ fn a_videos_turn_matches_exiftool() {
     }
 }
 
+/// An `mp4v` track names its video's kind by the object type of its descriptor: MPEG-2,
+/// MPEG-1 or MPEG-4 Part 2 video, as ffprobe names the codec.
+#[test]
+fn mp4v_tracks_name_their_object_type() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (codec, want) in [("mpeg2video", 0x61), ("mpeg1video", 0x6A), ("mpeg4", 0x20)] {
+        let out = dir.path().join(format!("{codec}.mp4"));
+        test_pattern(1, &["-c:v", codec, "-r", "25"], &out);
+        let md = extract_path(&out, "video/mp4");
+        let v = md.video.as_ref().expect("video info");
+        let track = v.tracks.iter().find(|t| t.handler == "vide").unwrap();
+        assert_eq!(track.codec.as_deref(), Some("mp4v"), "{codec}");
+        assert_eq!(track.object_type, Some(want), "{codec}: {v:?}");
+    }
+}
+
 /// IPTC IIM dates (as newsroom software writes them, here by exiftool into a camera
 /// JPEG's Photoshop segment): the creation date with its time and offset, and the
 /// digitisation date alone, each as exiftool reads them, beside the camera's clocks.
