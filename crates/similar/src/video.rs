@@ -128,9 +128,8 @@ pub struct StreamFacts {
     /// Access units (frames, or fields coded apart) of the video stream.
     pub frames: u64,
     /// From the earliest presentation time to the latest, plus one frame: as long as a
-    /// player shows it (times made continuous over wraps and joined recordings); or the
-    /// frames at one frame's time each, when that is longer (frames without a time of
-    /// their own).
+    /// player shows it (times made continuous over wraps and joined recordings), and a
+    /// frame more for each frame after the latest time without a time of its own.
     pub duration_ms: Option<u64>,
 }
 

@@ -229,16 +229,23 @@ struct Span {
     previous: Option<u64>,
     /// The smallest step between one unit's time and the next one's: a frame.
     step: Option<u64>,
+    /// Frames after the one with the latest time that have no time of their own (the
+    /// rest of a unit holding several, and units without a time).
+    tail: u64,
 }
 
 impl Span {
     fn add(&mut self, pts: Option<u64>, units: u64) {
         self.units += units;
         let Some(t) = pts else {
+            self.tail += units;
             return;
         };
+        if self.earliest.is_none() || t >= self.latest {
+            self.latest = t;
+            self.tail = units.saturating_sub(1);
+        }
         self.earliest = Some(self.earliest.map_or(t, |e| e.min(t)));
-        self.latest = self.latest.max(t);
         if let Some(p) = self.previous {
             let d = t.abs_diff(p);
             if d > 0 {
@@ -249,14 +256,15 @@ impl Span {
     }
 
     /// From the earliest time to the latest, plus a frame, in 90 kHz ticks; unknown
-    /// when a single time gives no step to measure a frame by. Where units carry no
-    /// time of their own (a program stream packet holding several small frames gives a
-    /// time to the first only), the stamped span falls short of the frames shown: the
-    /// units at one frame each then say more, and the longer of the two is taken.
+    /// when a single time gives no step to measure a frame by. Frames after the latest
+    /// time without a time of their own (a program stream packet holding several small
+    /// frames gives a time to the first only) are shown after it, a frame each: they
+    /// are added. (Frames reordered before it would be counted too: B-frames at the end
+    /// of a stream, a few frames at most.)
     fn duration(&self) -> Option<u64> {
         let step = self.step?;
         let span = self.latest - self.earliest? + step;
-        Some(span.max(self.units.saturating_mul(step)))
+        Some(span.saturating_add(self.tail.saturating_mul(step)))
     }
 }
 
@@ -388,6 +396,20 @@ mod tests {
             three.add(Some(t), 1);
         }
         assert_eq!(three.duration(), Some(7_200 + 3_600));
+        // Frames without a time of their own after the latest time add a frame each;
+        // a timed frame earlier than the latest (reordered) adds nothing, nor do frames
+        // before the first time.
+        let mut tail = Span::default();
+        tail.add(None, 1);
+        for (t, units) in [(Some(0), 1), (Some(3_600), 1), (None, 2), (Some(1_800), 1)] {
+            tail.add(t, units);
+        }
+        assert_eq!(tail.duration(), Some(3_600 + 1_800 + 2 * 1_800));
+        // A unit holding two frames at the end: the second is one more frame.
+        let mut two = Span::default();
+        two.add(Some(0), 1);
+        two.add(Some(3_600), 2);
+        assert_eq!(two.duration(), Some(3_600 * 3));
     }
 
     #[test]
