@@ -28,7 +28,13 @@ pub fn from_photoshop(body: &[u8]) -> Option<&[u8]> {
     let mut at = body.strip_prefix(PHOTOSHOP)?;
     // Image resources: "8BIM", an ID, a Pascal name padded to an even length, a size,
     // the data padded to an even length.
-    while at.len() >= 12 && at.starts_with(b"8BIM") {
+    // Photoshop writes `8BIM`; other software its own signatures.
+    let signature = |b: &[u8]| {
+        [b"8BIM", b"PHUT", b"AgHg", b"DCSR", b"MeSa"]
+            .iter()
+            .any(|s| b.starts_with(*s))
+    };
+    while at.len() >= 12 && signature(at) {
         let id = u16::from_be_bytes([at[4], at[5]]);
         let name_len = usize::from(at[6]);
         let name_total = (1 + name_len).next_multiple_of(2);
@@ -52,7 +58,10 @@ pub fn apply(iim: &[u8], md: &mut Metadata) {
     let mut found: [Option<&[u8]>; 4] = [None; 4];
     let mut at = 0usize;
     for _ in 0..MAX_DATASETS {
-        if at >= iim.len() {
+        // The end, or padding after the last dataset (some writers fill the block with
+        // zeros; fewer than a dataset's five bytes hold none).
+        let rest = iim.get(at..).unwrap_or(&[]);
+        if rest.len() < 5 || rest.iter().all(|&b| b == 0) {
             break;
         }
         // A dataset: the tag marker 0x1C, record and dataset numbers, a length (two
@@ -114,16 +123,22 @@ pub fn apply(iim: &[u8], md: &mut Metadata) {
             }
             continue;
         };
-        let text = |b: &[u8]| {
-            String::from_utf8_lossy(b)
-                .trim_end_matches(['\0', ' '])
-                .to_owned()
-        };
+        let (date, time) = (trimmed(date), time.map(trimmed));
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let original = match time {
             Some(t) => format!("{} {}", text(date), text(t)),
             None => text(date),
         };
-        let parsed = parse(date, time);
+        let mut parsed = parse(date, time);
+        if parsed.is_none() && time.is_some() {
+            // A time that is not one loses nothing of a good date.
+            if let Some(day) = parse(date, None) {
+                md.problem(format_args!(
+                    "{source}: the time in {original:?} is not an IIM time (HHMMSS±HHMM): the date alone is kept"
+                ));
+                parsed = Some(day);
+            }
+        }
         let c = clock::clock(source, &original, parsed, Basis::Utc);
         if c.basis == Basis::Unparsed {
             md.problem(format_args!(
@@ -134,6 +149,15 @@ pub fn apply(iim: &[u8], md: &mut Metadata) {
     }
 }
 
+/// A value without the NULs and spaces some writers pad it with.
+fn trimmed(b: &[u8]) -> &[u8] {
+    let end = b
+        .iter()
+        .rposition(|&c| c != 0 && c != b' ')
+        .map_or(0, |i| i + 1);
+    &b[..end]
+}
+
 /// `CCYYMMDD` and `HHMMSS±HHMM` (or `HHMMSS`) as IIM writes them.
 fn parse(date: &[u8], time: Option<&[u8]>) -> Option<Parsed> {
     let digits = |b: &[u8]| -> Option<u32> {
@@ -141,7 +165,6 @@ fn parse(date: &[u8], time: Option<&[u8]>) -> Option<Parsed> {
             c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
         })
     };
-    let date = date.strip_suffix(b"\0").unwrap_or(date);
     if date.len() != 8 {
         return None;
     }
@@ -153,7 +176,7 @@ fn parse(date: &[u8], time: Option<&[u8]>) -> Option<Parsed> {
         date: Some(date),
         ..Parsed::default()
     };
-    let Some(t) = time.map(|t| t.strip_suffix(b"\0").unwrap_or(t)) else {
+    let Some(t) = time else {
         return Some(p);
     };
     if t.len() < 6 {
@@ -219,6 +242,30 @@ mod tests {
         apply(&dataset(2, 55, b"2022031X"), &mut md);
         assert_eq!(md.clock("iptc.DateCreated").unwrap().basis, Basis::Unparsed);
         assert_eq!(md.problems.len(), 1, "{:?}", md.problems);
+
+        // Padded values, and a block padded with zeros after its last dataset.
+        let mut padded = [dataset(2, 55, b"20220318 "), dataset(2, 60, b"100000\0")].concat();
+        padded.extend([0; 7]);
+        let mut md = Metadata::empty("image/jpeg", 0);
+        apply(&padded, &mut md);
+        assert!(md.problems.is_empty(), "{:?}", md.problems);
+        let c = md.clock("iptc.DateCreated").unwrap();
+        assert_eq!(c.basis, Basis::LocalUnknownOffset);
+        assert_eq!(c.original, "20220318 100000");
+
+        // A time that is none keeps the date, and says so.
+        let mut md = Metadata::empty("image/jpeg", 0);
+        apply(
+            &[
+                dataset(2, 55, b"20220318"),
+                dataset(2, 60, b"10:00:00+03:00"),
+            ]
+            .concat(),
+            &mut md,
+        );
+        let c = md.clock("iptc.DateCreated").unwrap();
+        assert_eq!(c.basis, Basis::DateOnly);
+        assert_eq!(md.problems.len(), 1, "{:?}", md.problems);
     }
 
     #[test]
@@ -228,6 +275,8 @@ mod tests {
             let mut md = Metadata::empty("image/jpeg", 0);
             apply(&good[..cut], &mut md);
             assert!(md.times.is_empty());
+            // Fewer than five bytes are padding; more, a dataset cut off.
+            assert_eq!(md.problems.len(), usize::from(cut >= 5), "cut at {cut}");
         }
         let mut md = Metadata::empty("image/jpeg", 0);
         apply(&[0x1C, 2, 55, 0x80, 0x09, 1, 2, 3], &mut md);

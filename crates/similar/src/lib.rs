@@ -227,8 +227,8 @@ fn sequence_start(data: &[u8], still: HashError) -> Result<Turnings, HashError> 
         .filter(|k| k.at_ms == 0)
         .ok_or(HashError::Decode {
             format: "HEIF image sequence",
-            detail: "it names no still picture, and the first picture of its sequence could \
-                     not be decoded"
+            detail: "it names no still picture, and no picture shown at the start of its \
+                     sequence could be hashed"
                 .into(),
         })?;
     Ok(Turnings {

@@ -1706,7 +1706,15 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
         Codec::Mpeg1 | Codec::Mpeg2 => {
             let mut bytes: Vec<u8> = coding.params.concat();
             bytes.extend_from_slice(frame);
-            let units: Vec<_> = annexb::nal_units(&bytes).collect();
+            let units: Vec<_> = annexb::nal_units(&bytes)
+                .take(annexb::MAX_NALS + 1)
+                .collect();
+            if units.len() > annexb::MAX_NALS {
+                return Err(corrupt(format!(
+                    "a keyframe holds more than {} start codes",
+                    annexb::MAX_NALS
+                )));
+            }
             guarded(&|| mpeg12::decode(&bytes, &units))
         }
     }

@@ -140,6 +140,9 @@ pub(super) fn begins_unit(kind: Nal, started: bool, seen_slice: bool) -> bool {
 /// hold several (a transport stream's PES packet without a time of its own continues
 /// the one before; a muxer may put two frames in one packet).
 pub(super) fn units_in(codec: Codec, d: &[u8]) -> u64 {
+    if codec.is_mpeg12() {
+        return super::mpeg12::frames_in(nal_units(d).map(|n| &d[n]));
+    }
     let (mut count, mut seen_slice) = (0u64, false);
     for n in nal_units(d) {
         let kind = kind(codec, &d[n]);
@@ -183,6 +186,8 @@ pub(super) fn leading_parameters(codec: Codec, d: &[u8]) -> Vec<(u8, Range<usize
     let mut out = Vec::new();
     for n in nal_units(d) {
         match kind(codec, &d[n.clone()]) {
+            // MPEG-1/2: the end of the picture before, in a packet that began inside it.
+            Nal::Slice { first: false, .. } if codec.is_mpeg12() && out.is_empty() => {}
             Nal::Slice { .. } => break,
             Nal::Parameters(t) => out.push((t, n)),
             _ => {}

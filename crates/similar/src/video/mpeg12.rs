@@ -50,6 +50,51 @@ pub(super) fn is_intra_picture(unit: &[u8]) -> bool {
     unit.first() == Some(&PICTURE) && unit.get(2).is_some_and(|b| (b >> 3) & 7 == 1)
 }
 
+/// How many frames the units hold: each picture header a frame, except that a pair of
+/// field pictures (told by the picture coding extension after each header) makes one;
+/// at least one.
+pub(super) fn frames_in<'a>(units: impl Iterator<Item = &'a [u8]>) -> u64 {
+    let (mut frames, mut fields, mut pending) = (0u64, 0u64, false);
+    for unit in units {
+        match unit.first() {
+            Some(&PICTURE) => {
+                frames += u64::from(pending);
+                pending = true;
+            }
+            Some(&EXTENSION) if pending && extension_id(unit) == Some(PICTURE_CODING_EXTENSION) => {
+                pending = false;
+                // picture_structure: the low two bits of the third byte after the id's.
+                match unit.get(3).map(|b| b & 3) {
+                    Some(1 | 2) => fields += 1,
+                    _ => frames += 1,
+                }
+            }
+            _ => {}
+        }
+    }
+    // A picture without a coding extension (MPEG-1) is a frame.
+    (frames + u64::from(pending) + fields.div_ceil(2)).max(1)
+}
+
+/// A frame's length in 90 kHz ticks, from a sequence header's `frame_rate_code`
+/// (rounded to the tick for the rates of 1001 parts).
+pub(super) fn frame_ticks(unit: &[u8]) -> Option<u64> {
+    if unit.first() != Some(&SEQUENCE) {
+        return None;
+    }
+    match unit.get(4)? & 0x0F {
+        1 => Some(3754), // 24000/1001
+        2 => Some(3750), // 24
+        3 => Some(3600), // 25
+        4 => Some(3003), // 30000/1001
+        5 => Some(3000), // 30
+        6 => Some(1800), // 50
+        7 => Some(1502), // 60000/1001
+        8 => Some(1500), // 60
+        _ => None,
+    }
+}
+
 /// Width and height a sequence header declares (without a sequence extension's high
 /// bits, which only pictures above 4095 pixels need).
 pub(super) fn sequence_size(unit: &[u8]) -> Option<(u32, u32)> {

@@ -134,6 +134,11 @@ fn hash_noting(
                 .into_iter()
                 .find_map(|(_, n)| sps::shown_size(codec, &unit.data[n]));
         }
+        if codec.is_mpeg12() && span.frame.is_none() {
+            span.frame = annexb::leading_parameters(codec, unit.data)
+                .into_iter()
+                .find_map(|(_, n)| super::mpeg12::frame_ticks(&unit.data[n]));
+        }
         if unit.is_keyframe(codec) {
             shown += 1;
         }
@@ -232,6 +237,8 @@ struct Span {
     /// Frames after the one with the latest time that have no time of their own (the
     /// rest of a unit holding several, and units without a time).
     tail: u64,
+    /// A frame's length, where the stream says it (MPEG-1/2 sequence headers).
+    frame: Option<u64>,
 }
 
 impl Span {
@@ -256,15 +263,17 @@ impl Span {
     }
 
     /// From the earliest time to the latest, plus a frame, in 90 kHz ticks; unknown
-    /// when a single time gives no step to measure a frame by. Frames after the latest
-    /// time without a time of their own (a program stream packet holding several small
-    /// frames gives a time to the first only) are shown after it, a frame each: they
-    /// are added. (Frames reordered before it would be counted too: B-frames at the end
-    /// of a stream, a few frames at most.)
+    /// when a single time gives no step to measure a frame by. Where the stream gives a
+    /// frame's length, frames after the latest time without a time of their own (a
+    /// program stream packet holding several small frames gives a time to the first
+    /// only) are added at that length each. (Frames reordered before it would be counted
+    /// too: B-frames at the end of a stream, a few frames at most.) Without it, they are
+    /// left out: the smallest step between times may be more than a frame.
     fn duration(&self) -> Option<u64> {
         let step = self.step?;
         let span = self.latest - self.earliest? + step;
-        Some(span.saturating_add(self.tail.saturating_mul(step)))
+        let tail = self.frame.map_or(0, |f| self.tail.saturating_mul(f));
+        Some(span.saturating_add(tail))
     }
 }
 
@@ -404,11 +413,15 @@ mod tests {
         for (t, units) in [(Some(0), 1), (Some(3_600), 1), (None, 2), (Some(1_800), 1)] {
             tail.add(t, units);
         }
+        // Without a frame length from the stream, only the stamped span.
+        assert_eq!(tail.duration(), Some(3_600 + 1_800));
+        tail.frame = Some(1_800);
         assert_eq!(tail.duration(), Some(3_600 + 1_800 + 2 * 1_800));
         // A unit holding two frames at the end: the second is one more frame.
         let mut two = Span::default();
         two.add(Some(0), 1);
         two.add(Some(3_600), 2);
+        two.frame = Some(3_600);
         assert_eq!(two.duration(), Some(3_600 * 3));
     }
 
