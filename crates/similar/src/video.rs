@@ -128,8 +128,9 @@ pub struct StreamFacts {
     /// Access units (frames, or fields coded apart) of the video stream.
     pub frames: u64,
     /// From the earliest presentation time to the latest, plus one frame: as long as a
-    /// player shows it (times made continuous over wraps and joined recordings), and a
-    /// frame more for each frame after the latest time without a time of its own.
+    /// player shows it (times made continuous over wraps and joined recordings), and,
+    /// where the stream states its frame rate (MPEG-1/2), a frame more for each frame
+    /// after the latest time without a time of its own.
     pub duration_ms: Option<u64>,
 }
 
