@@ -1225,14 +1225,7 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
             if let (Some("vide" | "pict"), Some(code)) =
                 (t["handler"].as_str(), t["codec"].as_str())
             {
-                let name = match (code, t["object_type"].as_u64()) {
-                    // `mp4v` holds MPEG-1, MPEG-2 or MPEG-4 Part 2 video, as its
-                    // descriptor's object type says.
-                    ("mp4v", Some(0x20)) => "MPEG-4 Part 2 (mp4v)".to_owned(),
-                    ("mp4v", Some(0x60..=0x65)) => "MPEG-2 (mp4v)".to_owned(),
-                    ("mp4v", Some(0x6A)) => "MPEG-1 (mp4v)".to_owned(),
-                    _ => codec_name(code),
-                };
+                let name = codec_name(code, t["object_type"].as_u64());
                 if !codecs.contains(&name) {
                     codecs.push(name);
                 }
@@ -1308,27 +1301,44 @@ fn print_metadata(m: &serde_json::Value, signer_trusted: bool, stamp_verified: b
 
 /// A video track's codec as people name it, with the code its container gives (an MP4
 /// sample entry, a Matroska codec ID, an AVI FourCC); an unknown code as it is.
-fn codec_name(code: &str) -> String {
-    let name = match code.trim().to_ascii_lowercase().as_str() {
-        "avc1" | "avc3" | "v_mpeg4/iso/avc" | "h264" | "x264" | "avc" => "H.264",
-        "hvc1" | "hev1" | "v_mpegh/iso/hevc" | "hevc" | "h265" => "HEVC",
-        "av01" | "v_av1" | "av1" => "AV1",
-        "vp09" | "v_vp9" | "vp90" => "VP9",
-        "vp08" | "v_vp8" | "vp80" => "VP8",
-        // Not `mp4v`: in MP4 it may hold MPEG-1 or MPEG-2 video too, as its decoder
-        // configuration says; the code is shown as it is.
-        "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "xvid" | "divx" | "dx50" | "fmp4" => "MPEG-4 Part 2",
-        "mjpg" | "jpeg" | "v_mjpeg" | "mjpa" => "Motion JPEG",
-        "v_mpeg2" | "mp2v" | "mpg2" => "MPEG-2",
-        "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "v_prores" => "ProRes",
-        _ => return shown(code).into_owned(),
+fn codec_name(code: &str, object_type: Option<u64>) -> String {
+    let lower = code.trim().to_ascii_lowercase();
+    let name = match (lower.as_str(), object_type) {
+        // `mp4v` holds MPEG-1, MPEG-2 or MPEG-4 Part 2 video, as its descriptor's object
+        // type says; without one, the code is shown as it is.
+        ("mp4v", Some(0x20)) => "MPEG-4 Part 2",
+        ("mp4v", Some(0x60..=0x65)) => "MPEG-2",
+        ("mp4v", Some(0x6A)) => "MPEG-1",
+        (other, _) => match other {
+            "avc1" | "avc3" | "v_mpeg4/iso/avc" | "h264" | "x264" | "avc" => "H.264",
+            "hvc1" | "hev1" | "v_mpegh/iso/hevc" | "hevc" | "h265" => "HEVC",
+            "av01" | "v_av1" | "av1" => "AV1",
+            "vp09" | "v_vp9" | "vp90" => "VP9",
+            "vp08" | "v_vp8" | "vp80" => "VP8",
+            "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "xvid" | "divx" | "dx50" | "fmp4" => {
+                "MPEG-4 Part 2"
+            }
+            "mjpg" | "jpeg" | "v_mjpeg" | "mjpa" => "Motion JPEG",
+            "v_mpeg2" | "mp2v" | "mpg2" => "MPEG-2",
+            "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "v_prores" => "ProRes",
+            _ => return shown(code).into_owned(),
+        },
     };
     format!("{name} ({})", shown(code.trim()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::centimetres;
+    use super::{centimetres, codec_name};
+
+    #[test]
+    fn mp4v_is_named_by_its_object_type() {
+        assert_eq!(codec_name("mp4v", Some(0x61)), "MPEG-2 (mp4v)");
+        assert_eq!(codec_name("mp4v", Some(0x6A)), "MPEG-1 (mp4v)");
+        assert_eq!(codec_name("mp4v", Some(0x20)), "MPEG-4 Part 2 (mp4v)");
+        assert_eq!(codec_name("mp4v", None), "mp4v");
+        assert_eq!(codec_name("avc1", None), "H.264 (avc1)");
+    }
 
     #[test]
     fn metres_are_shown_to_the_centimetre() {

@@ -215,8 +215,8 @@ fn dispatch<R: Read + Seek>(r: &mut R) -> Result<VideoRead, HashError> {
     if let Some(codec) = mpegps::elementary(&head) {
         return Err(HashError::Unsupported {
             media_type: format!("{codec} alone, without a container"),
-            why: "MPEG-1/2 and MPEG-4 Part 2 video are not decoded, and a bare stream has no \
-                  times for its frames",
+            why: "a bare stream has no times for its frames (MPEG-1/2 video is read in \
+                  transport and program streams, MP4 and Matroska; MPEG-4 Part 2 in none)",
         });
     }
     let (moov, file_len) = read_moov(r)?;
