@@ -78,7 +78,11 @@ pub fn validate<R: Read + Seek + Send>(
     md: &mut Metadata,
     scope: Option<u64>,
 ) {
-    let media_type = md.media_type.clone();
+    // A 3GPP file is an ISO BMFF file as MP4 is, and is validated as one.
+    let media_type = match md.media_type.as_str() {
+        "video/3gpp" | "video/3gpp2" => "video/mp4".to_owned(),
+        other => other.to_owned(),
+    };
     if !supported(&media_type) {
         return;
     }

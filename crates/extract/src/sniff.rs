@@ -25,6 +25,14 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
             // A still AVIF, or an animated one (an AV1 image sequence, `avis`).
             b"avif" | b"avis" => "image/avif",
             b"qt  " => "video/quicktime",
+            // 3GPP and 3GPP2: phones' video (3GP), whatever codec it holds.
+            [
+                b'3',
+                b'g',
+                b'p' | b'e' | b'g' | b's' | b'r' | b'h' | b'm' | b't',
+                _,
+            ] => "video/3gpp",
+            [b'3', b'g', b'2', _] => "video/3gpp2",
             // Audio in MP4 (iTunes audio, audiobooks, phones' voice memos).
             b"M4A " | b"M4B " | b"M4P " => "audio/mp4",
             _ => "video/mp4",
@@ -140,6 +148,7 @@ pub fn family(media_type: &str) -> Family {
         | "video/quicktime"
         | "audio/mp4"
         | "video/3gpp"
+        | "video/3gpp2"
         | "video/x-m4v"
         | "audio/x-m4a" => Family::Bmff,
         "application/pdf" => Family::Pdf,
@@ -161,6 +170,9 @@ mod tests {
         let ftyp = |brand: &[u8; 4]| [&[0, 0, 0, 24][..], b"ftyp", brand, &[0; 4]].concat();
         assert_eq!(sniff(&ftyp(b"isom")), Some("video/mp4"));
         assert_eq!(sniff(&ftyp(b"qt  ")), Some("video/quicktime"));
+        assert_eq!(sniff(&ftyp(b"3gp4")), Some("video/3gpp"));
+        assert_eq!(sniff(&ftyp(b"3gp6")), Some("video/3gpp"));
+        assert_eq!(sniff(&ftyp(b"3g2a")), Some("video/3gpp2"));
         assert_eq!(sniff(&ftyp(b"M4A ")), Some("audio/mp4"));
         assert_eq!(sniff(&ftyp(b"heic")), Some("image/heif"));
         assert_eq!(sniff(&ftyp(b"avif")), Some("image/avif"));

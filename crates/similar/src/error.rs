@@ -57,25 +57,31 @@ pub fn is_read_failure(message: &str) -> bool {
 
 /// Whether `message`, the text of a [`HashError`] as recorded, says the bytes wanted a
 /// decoder rather than that they are damaged: AV1 video refused before an AV1 decoder
-/// was installed ([`crate::install_av1_decoder`]), MPEG-1 or MPEG-2 video (or what may be
-/// such: an MP4 `mp4v` track) refused before they were read, or a decoder that gave no
-/// answer ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
+/// was installed ([`crate::install_av1_decoder`]), MPEG-1, MPEG-2 or MPEG-4 Part 2 video
+/// (or what may be such: an MP4 `mp4v` track, an AVI stream under an MPEG-4 FourCC)
+/// refused before they were read, or a decoder that gave no answer
+/// ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
 pub fn lacked_a_decoder(message: &str) -> bool {
-    // In streams, by their stream type; in MP4 (`mp4v`, which holds MPEG-4 Part 2 as
-    // well) and Matroska, refused before MPEG-1/2 was read (the refusal since names them).
+    // In streams, by their stream type; in MP4 (`mp4v`), Matroska and AVI, refused
+    // before MPEG-4 Part 2 was read (the refusal since names it).
     let in_container = [
         "coded as \"mp4v\"",
         "coded as V_MPEG2 ",
         "coded as V_MPEG1 ",
+        "coded as V_MPEG4/ISO/",
     ]
     .iter()
     .any(|c| message.contains(c))
-        && !message.contains("MPEG-2 and MPEG-1 video keyframes are decoded");
-    let refused_mpeg12 = message.starts_with("could not hash: ")
+        && !message.contains("MPEG-4 Part 2 video keyframes are decoded");
+    let in_avi =
+        message.contains("only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI");
+    let refused_mpeg = message.starts_with("could not hash: ")
         && (message.contains("(MPEG-2 video) is not supported")
             || message.contains("(MPEG-1 video) is not supported")
-            || in_container);
-    if refused_mpeg12 {
+            || message.contains("(MPEG-4 Part 2 video) is not supported")
+            || in_container
+            || in_avi);
+    if refused_mpeg {
         return true;
     }
     let refused_av1 = message.starts_with("could not hash: video coded as ")

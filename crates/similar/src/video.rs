@@ -30,6 +30,7 @@ mod avi;
 mod flv;
 mod matroska;
 mod mpeg12;
+mod mpeg4;
 mod mpegps;
 mod mpegts;
 mod pes;
@@ -103,6 +104,7 @@ pub fn has_keyframes(media_type: &str) -> bool {
             | "video/quicktime"
             | "video/x-m4v"
             | "video/3gpp"
+            | "video/3gpp2"
             | "video/webm"
             | "video/x-matroska"
             | "video/matroska"
@@ -590,11 +592,19 @@ enum Codec {
     /// stream says (an MPEG-2 sequence header is followed by its extension).
     Mpeg1,
     Mpeg2,
+    /// MPEG-4 Part 2 video (`video/mpeg4`).
+    Mpeg4,
 }
 
 impl Codec {
     fn is_mpeg12(self) -> bool {
         matches!(self, Codec::Mpeg1 | Codec::Mpeg2)
+    }
+
+    /// Whether the codec's stream is MPEG's start-code syntax (MPEG-1, MPEG-2, MPEG-4
+    /// Part 2): no emulation prevention, its syntax alone keeps start codes out.
+    fn is_mpeg_video(self) -> bool {
+        matches!(self, Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4)
     }
 }
 
@@ -759,6 +769,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
             b"mp4v" => match mpeg_object_type(entry.body) {
                 Some(0x60..=0x65) => Codec::Mpeg2,
                 Some(0x6A) => Codec::Mpeg1,
+                Some(0x20) => Codec::Mpeg4,
                 _ => {
                     seen = Some("mp4v".into());
                     continue;
@@ -774,7 +785,8 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     Err(match seen {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
-            why: "only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded",
+            why: "only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1 and MPEG-4 Part 2 video keyframes \
+                  are decoded",
         },
         None => no_video_track(),
     })
@@ -871,7 +883,7 @@ fn track<'a>(
         Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
         // The sequence header, if the descriptor carries it (keyframes mostly carry their
         // own as well).
-        Codec::Mpeg1 | Codec::Mpeg2 => (
+        Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => (
             mpeg_specific_info(entry)
                 .map(|i| vec![i])
                 .unwrap_or_default(),
@@ -1704,7 +1716,7 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
         Codec::Av1 => decode_av1(coding, frame),
         // The configuration's sequence header (a keyframe's own, when it has one,
         // comes after it and is the one read), then the keyframe, start codes and all.
-        Codec::Mpeg1 | Codec::Mpeg2 => {
+        Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => {
             let mut bytes: Vec<u8> = coding.params.concat();
             bytes.extend_from_slice(frame);
             let units: Vec<_> = annexb::nal_units(&bytes)
@@ -1716,7 +1728,11 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
                     annexb::MAX_NALS
                 )));
             }
-            guarded(&|| mpeg12::decode(&bytes, &units))
+            if coding.codec == Codec::Mpeg4 {
+                guarded(&|| mpeg4::decode(&bytes, &units))
+            } else {
+                guarded(&|| mpeg12::decode(&bytes, &units))
+            }
         }
     }
 }
@@ -1773,6 +1789,7 @@ fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError
         }
         // Nothing in the decoder panics on purpose, but it reads hostile input.
         Codec::Mpeg1 | Codec::Mpeg2 => guarded(&|| mpeg12::decode(&stream.bytes, &stream.nals)),
+        Codec::Mpeg4 => guarded(&|| mpeg4::decode(&stream.bytes, &stream.nals)),
         Codec::Vp9 | Codec::Vp8 | Codec::Av1 => Err(corrupt(
             "a VP8, VP9 or AV1 frame has no Annex-B form".into(),
         )),

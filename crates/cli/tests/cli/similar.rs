@@ -1432,6 +1432,32 @@ fn a_cctv_export_is_found_from_a_still() {
     found_from_a_still_made(made, "export.mp4", "video/mpeg");
 }
 
+/// MPEG-4 Part 2 video (ISO/IEC 14496-2) as archives and older phones hold it: an Xvid
+/// AVI with B-VOPs, and a 3GP with video packets and data partitioning, are each found
+/// from a still, and find it.
+#[test]
+fn an_xvid_file_and_a_phone_video_are_found_from_a_still() {
+    found_from_a_still(
+        &["-c:v", "mpeg4", "-vtag", "XVID", "-bf", "2", "-q:v", "2"],
+        "archive.avi",
+        "video/x-msvideo",
+    );
+    found_from_a_still(
+        &[
+            "-c:v",
+            "mpeg4",
+            "-ps",
+            "500",
+            "-data_partitioning",
+            "1",
+            "-q:v",
+            "2",
+        ],
+        "phone.3gp",
+        "video/3gpp",
+    );
+}
+
 /// A broadcast recording (MPEG-2 video in a transport stream, 25 frames a second) and a
 /// DVD's program stream are found from a still, and find it; `show` names the codec and
 /// gives the length (in the program stream, most of the still's small frames share a

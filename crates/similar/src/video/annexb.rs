@@ -65,6 +65,9 @@ pub(super) fn kind(codec: Codec, nal: &[u8]) -> Nal {
     if codec.is_mpeg12() {
         return mpeg12_kind(nal);
     }
+    if codec == Codec::Mpeg4 {
+        return mpeg4_kind(nal);
+    }
     if codec == Codec::Hevc {
         let t = (b >> 1) & 0x3F;
         return match t {
@@ -121,6 +124,29 @@ fn mpeg12_kind(unit: &[u8]) -> Nal {
             Nal::Parameters(mpeg12::SEQUENCE_EXTENSION_KIND)
         }
         Some(0xB8) => Nal::Delimiter,
+        _ => Nal::Other,
+    }
+}
+
+/// An MPEG-4 Part 2 unit in the terms of NAL units: a VOP is a picture's one "slice"
+/// (intra when it is an I-VOP), the video object layer header and the visual object
+/// header (whose version the layer's syntax follows) are the parameters, a group-of-VOPs
+/// header or visual object sequence header opens a unit as a delimiter does.
+fn mpeg4_kind(unit: &[u8]) -> Nal {
+    use super::mpeg4;
+    if let Some(intra) = mpeg4::vop_kind(unit) {
+        return Nal::Slice {
+            irap: intra,
+            first: true,
+            intra,
+        };
+    }
+    if mpeg4::is_layer(unit) {
+        return Nal::Parameters(unit[0]);
+    }
+    match unit.first() {
+        Some(0xB5) => Nal::Parameters(0xB5),
+        Some(0xB0 | 0xB3) => Nal::Delimiter,
         _ => Nal::Other,
     }
 }
@@ -224,8 +250,8 @@ pub(super) fn first_picture(codec: Codec, d: &[u8]) -> Result<Vec<Range<usize>>,
                 "a keyframe holds more than {MAX_NALS} NAL units"
             )));
         }
-        // MPEG-1/2 has no emulation prevention: its syntax alone keeps start codes out.
-        if !codec.is_mpeg12() && damaged(&d[n.clone()]) {
+        // MPEG video has no emulation prevention: its syntax alone keeps start codes out.
+        if !codec.is_mpeg_video() && damaged(&d[n.clone()]) {
             return Err(corrupt(
                 "a keyframe's NAL unit holds bytes no encoder writes (00 00 00 or 00 00 02): \
                  it was overwritten"

@@ -131,7 +131,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     let Some(kind) = video.kind else {
         return Err(HashError::Unsupported {
             media_type: format!("AVI video coded as {}", video.fourcc),
-            why: "only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI",
+            why: "only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video keyframes are decoded in AVI",
         });
     };
     let length_size = match kind {
@@ -393,10 +393,14 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
             } else {
                 Kind::AnnexB(Codec::Hevc)
             }),
+            // MPEG-4 Part 2, as Xvid, DivX, ffmpeg and cameras name it.
+            b"XVID" | b"DIVX" | b"DX50" | b"FMP4" | b"MP4V" | b"M4S2" | b"3IV2" | b"RMP4"
+            | b"SEDG" | b"WV1F" | b"BLZ0" | b"UMP4" | b"SMP4" | b"PVMM" | b"M4CC" => {
+                Some(Kind::AnnexB(Codec::Mpeg4))
+            }
             // Known codings not decoded here: named now.
-            b"XVID" | b"DIVX" | b"DX50" | b"FMP4" | b"MP4V" | b"MP42" | b"MP43" | b"DIV3"
-            | b"WMV1" | b"WMV2" | b"WMV3" | b"WVC1" | b"MPG2" | b"MPEG" | b"CVID" | b"IV50"
-            | b"DVSD" | b"MJ2C" => {
+            b"MP42" | b"MP43" | b"DIV3" | b"WMV1" | b"WMV2" | b"WMV3" | b"WVC1" | b"MPG2"
+            | b"MPEG" | b"CVID" | b"IV50" | b"DVSD" | b"MJ2C" => {
                 unsupported.get_or_insert(fourcc);
                 continue;
             }
@@ -421,7 +425,7 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
     Err(match unsupported {
         Some(name) => HashError::Unsupported {
             media_type: format!("AVI video coded as {name}"),
-            why: "only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI",
+            why: "only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video keyframes are decoded in AVI",
         },
         None => no_video_track(),
     })

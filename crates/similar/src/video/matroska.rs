@@ -347,7 +347,8 @@ impl VideoTrack {
         let (params, length_size) = match self.codec {
             Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
             // The sequence header, with its start code, as the codec's private data.
-            Codec::Mpeg1 | Codec::Mpeg2 => (vec![&self.private[..]], 0),
+            // MPEG-4 Part 2: the video object layer header, likewise.
+            Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => (vec![&self.private[..]], 0),
             Codec::H264 => avc_config(&self.private).ok_or_else(no_config)?,
             Codec::Hevc => hevc_config(&self.private).ok_or_else(no_config)?,
             Codec::Av1 => av1_config(&self.private).ok_or_else(no_config)?,
@@ -446,10 +447,12 @@ fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<NotTaken>) {
             "V_AV1" => Codec::Av1,
             "V_MPEG2" => Codec::Mpeg2,
             "V_MPEG1" => Codec::Mpeg1,
+            "V_MPEG4/ISO/SP" | "V_MPEG4/ISO/ASP" | "V_MPEG4/ISO/AP" => Codec::Mpeg4,
             _ => {
                 unsupported.get_or_insert((
                     format!("video coded as {codec_id}"),
-                    "only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded",
+                    "only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1 and MPEG-4 Part 2 video keyframes \
+                     are decoded",
                 ));
                 continue;
             }

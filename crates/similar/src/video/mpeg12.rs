@@ -270,8 +270,9 @@ impl Picture {
     }
 }
 
-/// The means of the picture's 8×8 luma blocks, filled in as slices are read.
-struct Plane {
+/// The means of a picture's 8×8 luma blocks, filled in as macroblocks are read (shared
+/// with the MPEG-4 Part 2 reader).
+pub(super) struct Plane {
     mb_width: usize,
     mb_height: usize,
     /// Blocks per row (two per macroblock) and their means, row after row.
@@ -301,22 +302,27 @@ impl Plane {
         } else {
             (s.height, (s.height as usize).div_ceil(16))
         };
-        let mb_width = s.mb_width();
+        Ok(Plane::sized(s.width, height, s.mb_width(), mb_height))
+    }
+
+    /// A `width`×`height` picture of `mb_width`×`mb_height` macroblocks, none read yet
+    /// (the caller has checked its size).
+    pub(super) fn sized(width: u32, height: u32, mb_width: usize, mb_height: usize) -> Plane {
         let cols = 2 * mb_width;
-        Ok(Plane {
+        Plane {
             mb_width,
             mb_height,
             cols,
             means: vec![0.0; cols * 2 * mb_height],
             done: vec![false; mb_width * mb_height],
-            width: s.width,
+            width,
             height,
-        })
+        }
     }
 
     /// Puts a macroblock's four luma means (in coding order) in their places; with
     /// field DCT, each of its halves is the mean of its two field blocks.
-    fn put(&mut self, address: usize, dc: [f32; 4], field_dct: bool) {
+    pub(super) fn put(&mut self, address: usize, dc: [f32; 4], field_dct: bool) {
         let (row, col) = (address / self.mb_width, address % self.mb_width);
         let at = |r: usize, c: usize| (2 * row + r) * self.cols + 2 * col + c;
         let blocks = if field_dct {
@@ -332,11 +338,12 @@ impl Plane {
         self.done[address] = true;
     }
 
-    fn grid(self) -> Result<phash::Grid, HashError> {
+    /// The grid, once every macroblock is read.
+    pub(super) fn grid(self) -> Result<phash::Grid, HashError> {
         let read = self.done.iter().filter(|&&d| d).count();
         if read < self.done.len() {
-            return Err(err(&format!(
-                "the keyframe's slices cover {read} of its {} macroblocks",
+            return Err(corrupt(format!(
+                "the keyframe's data covers {read} of its {} macroblocks",
                 self.done.len()
             )));
         }
@@ -675,18 +682,33 @@ fn lookup(codes: &Codes, (end_len, end): (u8, u16)) -> Vec<u8> {
 }
 
 /// A big-endian bit reader that reads zeros past the end of its bytes (and says so).
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    pub(super) fn new(data: &'a [u8]) -> Self {
         Reader { data, pos: 0 }
     }
 
+    /// Bits read so far.
+    pub(super) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes read from.
+    pub(super) fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Moves to bit `pos`.
+    pub(super) fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
     /// The next `n` (at most 25) bits, without moving.
-    fn peek(&self, n: usize) -> u32 {
+    pub(super) fn peek(&self, n: usize) -> u32 {
         let byte = self.pos / 8;
         let mut w = 0u32;
         for i in 0..4 {
@@ -695,17 +717,17 @@ impl<'a> Reader<'a> {
         (w << (self.pos % 8)) >> (32 - n)
     }
 
-    fn skip(&mut self, n: usize) {
+    pub(super) fn skip(&mut self, n: usize) {
         self.pos += n;
     }
 
-    fn bits(&mut self, n: usize) -> u32 {
+    pub(super) fn bits(&mut self, n: usize) -> u32 {
         let v = self.peek(n);
         self.pos += n;
         v
     }
 
-    fn bit(&mut self) -> u32 {
+    pub(super) fn bit(&mut self) -> u32 {
         self.bits(1)
     }
 
@@ -713,7 +735,7 @@ impl<'a> Reader<'a> {
     /// been taken off their end: a unit's last bits may be zeros, which cannot be told
     /// from the zero bytes before the next start code and are left out with them (22
     /// at most: 23 zeros would begin a start code).
-    fn overrun(&self) -> bool {
+    pub(super) fn overrun(&self) -> bool {
         self.pos > self.data.len() * 8 + 22
     }
 }

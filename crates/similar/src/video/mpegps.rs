@@ -347,7 +347,7 @@ impl Judged {
         }
         // MPEG-2 never uses 0xB0 or 0xB6; MPEG-4 Part 2 uses 0xB5 for its own header.
         if self.mpeg4 {
-            Some(Err(0x10))
+            Some(Ok(Codec::Mpeg4))
         } else if self.mpeg2 {
             Some(Ok(Codec::Mpeg2))
         } else if self.mpeg12 {
@@ -421,6 +421,7 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
                         0x24 => return Ok((id, Codec::Hevc)),
                         0x01 => return Ok((id, Codec::Mpeg1)),
                         0x02 => return Ok((id, Codec::Mpeg2)),
+                        0x10 => return Ok((id, Codec::Mpeg4)),
                         kind if pes::other_video(kind) => return verdict(id, Err(kind)),
                         _ => {}
                     }
@@ -705,7 +706,7 @@ mod tests {
             judge(&[0, 0, 1, 0xB3, 0x14, 0, 0, 1, 0xB5, 0x14]),
             Some(Ok(Codec::Mpeg2))
         );
-        assert_eq!(judge(&[0, 0, 1, 0xB0, 0x01]), Some(Err(0x10)));
+        assert_eq!(judge(&[0, 0, 1, 0xB0, 0x01]), Some(Ok(Codec::Mpeg4)));
         assert_eq!(judge(&[0, 0, 1, 0x65, 0x88, 0x84]), None);
     }
 

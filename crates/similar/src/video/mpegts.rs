@@ -321,6 +321,7 @@ fn video_stream(pmt: &[u8]) -> (Option<(u16, Codec)>, Option<u8>) {
             0x24 => return (Some((pid, Codec::Hevc)), other),
             0x01 => return (Some((pid, Codec::Mpeg1)), other),
             0x02 => return (Some((pid, Codec::Mpeg2)), other),
+            0x10 => return (Some((pid, Codec::Mpeg4)), other),
             kind if pes::other_video(kind) => {
                 other.get_or_insert(kind);
             }

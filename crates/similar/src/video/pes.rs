@@ -153,6 +153,7 @@ fn hash_noting(
             Codec::Av1 => "AV1",
             Codec::Mpeg1 => "MPEG-1 video",
             Codec::Mpeg2 => "MPEG-2 video",
+            Codec::Mpeg4 => "MPEG-4 Part 2 video",
         },
         width: size.map(|s| s.0),
         height: size.map(|s| s.1),
@@ -172,6 +173,7 @@ fn hash_noting(
             match codec {
                 Codec::Hevc => "IDR, CRA or BLA picture",
                 Codec::Mpeg1 | Codec::Mpeg2 => "I picture",
+                Codec::Mpeg4 => "I-VOP",
                 _ => "IDR picture, or intra picture after a recovery point",
             }
         )));

@@ -20,6 +20,10 @@ pub(super) fn shown_size(codec: Codec, nal: &[u8]) -> Option<(u32, u32)> {
             let (w, h) = super::mpeg12::sequence_size(nal)?;
             (u64::from(w), u64::from(h))
         }
+        Codec::Mpeg4 => {
+            let (w, h) = super::mpeg4::layer_size(nal)?;
+            (u64::from(w), u64::from(h))
+        }
         Codec::Hevc if nal.first().map(|b| (b >> 1) & 0x3F) == Some(33) => {
             let (coded, crop) = hevc_size(nal)?;
             let crop = crop?;

@@ -84,6 +84,13 @@ if shutil.which("ffmpeg"):
     # this small, its second keyframe would begin inside a packet and have no time).
     ff("-f", "lavfi", "-i", pal, "-c:v", "mpeg1video", "-g", "25", "-q:v", "10",
        "moving_mpeg1.ts")
+    # The moving pattern as MPEG-4 Part 2: Xvid in AVI (Advanced Simple: B-VOPs,
+    # quarter samples, video packets), and a phone's 3GP with data partitioning.
+    ff("-f", "lavfi", "-i", pal, "-c:v", "mpeg4", "-vtag", "XVID", "-g", "25", "-bf", "2",
+       "-flags", "+qpel", "-ps", "400", "-q:v", "10", "moving_mpeg4.avi")
+    ff("-f", "lavfi", "-i", "testsrc2=size=176x144:rate=15:duration=2", "-c:v", "mpeg4",
+       "-g", "15", "-ps", "400", "-data_partitioning", "1", "-q:v", "10", "-threads", "1",
+       "moving_mpeg4.3gp")
     # The moving pattern as VP9 in WebM (libvpx), as YouTube serves video.
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "10", "-b:v", "200k",
        "-deadline", "realtime", "-cpu-used", "8", "moving_vp9.webm")

@@ -1,0 +1,901 @@
+//! MPEG-4 Part 2 video (ISO/IEC 14496-2: Xvid, DivX, 3GP phones' video, many cameras
+//! and recorders) intra pictures, read at 1/8 scale as MPEG-2's are
+//! (`docs/design/near-duplicates.md` §2, "MPEG-4 Part 2 video").
+//!
+//! A keyframe is an I-VOP: every macroblock intra coded. A block's DC coefficient is
+//! its mean times eight; it is coded as a difference from a neighbour's (left or above,
+//! whichever the gradient of the three neighbours favours), quantised by a scaler that
+//! follows the quantiser. AC coefficients are only stepped over by their codes' lengths;
+//! with data partitioning they are not read at all, as every DC value comes before
+//! them.
+//!
+//! Read: Simple and Advanced Simple profiles, rectangular, 8-bit 4:2:0; progressive and
+//! interlaced (a field-coded macroblock's two left and two right blocks are averaged);
+//! video packets (resync markers) with or without their header extension; data
+//! partitioning, with or without reversible codes; both quantisation types; quarter
+//! samples, global motion and B-VOPs only matter to other pictures. Refused: shapes
+//! other than rectangular, sprites' static pictures as keyframes, complexity
+//! estimation headers, reduced-resolution pictures, scalability, NEWPRED, more than 8
+//! bits, a DC coded among the AC coefficients (`intra_dc_vlc_thr` above the
+//! quantiser), the short video header (H.263), and a picture larger than
+//! [`MAX_FRAME_PIXELS`].
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use super::mpeg12::{Plane, Reader};
+use super::{MAX_FRAME_PIXELS, corrupt};
+use crate::{HashError, phash};
+
+/// Start codes (the byte after `00 00 01`).
+const VISUAL_OBJECT: u8 = 0xB5;
+const VOP: u8 = 0xB6;
+/// Video object layer start codes.
+const LAYERS: std::ops::RangeInclusive<u8> = 0x20..=0x2F;
+
+/// Whether a unit (the bytes after a start code) is a video object layer header: the
+/// parameters a VOP is decoded with.
+pub(super) fn is_layer(unit: &[u8]) -> bool {
+    unit.first().is_some_and(|b| LAYERS.contains(b))
+}
+
+/// Whether a unit is a VOP, and an intra coded one.
+pub(super) fn vop_kind(unit: &[u8]) -> Option<bool> {
+    match unit {
+        [VOP, b, ..] => Some(b >> 6 == 0),
+        [VOP] => Some(false),
+        _ => None,
+    }
+}
+
+/// Width and height a video object layer header declares.
+pub(super) fn layer_size(unit: &[u8]) -> Option<(u32, u32)> {
+    let layer = Layer::read(unit, 1).ok()?;
+    Some((layer.width, layer.height))
+}
+
+/// The upright 32×32 grid of the I-VOP in `units` of `bytes` (each unit after its start
+/// code, the start code's byte first): the layer header (and the visual object header
+/// before it, for its version), then the VOP.
+pub(super) fn decode(bytes: &[u8], units: &[Range<usize>]) -> Result<phash::Grid, HashError> {
+    let mut verid = 1u8;
+    let mut layer: Option<Layer> = None;
+    for r in units {
+        let unit = &bytes[r.clone()];
+        match unit.first() {
+            // is_visual_object_identifier, then its version.
+            Some(&VISUAL_OBJECT) if unit.get(1).is_some_and(|b| b & 0x80 != 0) => {
+                verid = (unit[1] >> 3) & 0x0F;
+            }
+            Some(b) if LAYERS.contains(b) => layer = Some(Layer::read(unit, verid)?),
+            Some(&VOP) => {
+                let layer = layer
+                    .as_ref()
+                    .ok_or_else(|| err("a VOP before any video object layer header"))?;
+                return picture(unit, layer);
+            }
+            _ => {}
+        }
+    }
+    Err(err("the keyframe holds no VOP"))
+}
+
+fn err(what: &str) -> HashError {
+    corrupt(format!("MPEG-4 video: {what}"))
+}
+
+/// What a video object layer header says.
+#[derive(Clone, Debug)]
+struct Layer {
+    width: u32,
+    height: u32,
+    /// Bits of `vop_time_increment`.
+    time_bits: usize,
+    interlaced: bool,
+    resync: bool,
+    partitioned: bool,
+    reduced_resolution: bool,
+}
+
+impl Layer {
+    fn read(unit: &[u8], visual_verid: u8) -> Result<Layer, HashError> {
+        let refuse = |why: &'static str| {
+            Err(HashError::Unsupported {
+                media_type: "MPEG-4 Part 2 video".into(),
+                why,
+            })
+        };
+        let mut r = Reader::new(unit.get(1..).unwrap_or(&[]));
+        r.skip(1 + 8); // random_accessible_vol, video_object_type_indication
+        let mut verid = visual_verid;
+        if r.bit() == 1 {
+            verid = r.bits(4) as u8;
+            r.skip(3); // priority
+        }
+        if r.bits(4) == 0x0F {
+            r.skip(16); // pixel aspect ratio
+        }
+        if r.bit() == 1 {
+            // vol_control_parameters
+            if r.bits(2) != 1 {
+                return refuse("chroma other than 4:2:0 is not read");
+            }
+            r.skip(1); // low_delay
+            if r.bit() == 1 {
+                // vbv_parameters: 79 bits of rates, sizes and markers.
+                r.skip(79);
+            }
+        }
+        let shape = r.bits(2);
+        if shape != 0 {
+            return refuse("a video object shape other than rectangular is not read");
+        }
+        r.skip(1); // marker
+        let resolution = r.bits(16);
+        if resolution == 0 {
+            return Err(err("a time resolution of zero"));
+        }
+        let time_bits = (32 - (resolution - 1).leading_zeros()).max(1) as usize;
+        r.skip(1); // marker
+        if r.bit() == 1 {
+            r.skip(time_bits); // fixed_vop_time_increment
+        }
+        r.skip(1);
+        let width = r.bits(13);
+        r.skip(1);
+        let height = r.bits(13);
+        r.skip(1);
+        let interlaced = r.bit() == 1;
+        r.skip(1); // obmc_disable
+        let sprite = if verid == 1 { r.bits(1) } else { r.bits(2) };
+        if sprite == 1 || sprite == 2 {
+            if sprite == 1 {
+                r.skip(4 * 14); // sprite width, height, left and top, with markers
+            }
+            r.skip(6 + 2 + 1); // warping points, accuracy, brightness change
+            if sprite == 1 {
+                r.skip(1); // low_latency_sprite_enable
+            }
+        }
+        if r.bit() == 1 {
+            return refuse("video of more than 8 bits is not read");
+        }
+        if r.bit() == 1 {
+            // quant_type 1: the intra and non-intra matrices, if loaded.
+            for _ in 0..2 {
+                if r.bit() == 1 {
+                    for _ in 0..64 {
+                        if r.bits(8) == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if verid != 1 {
+            r.skip(1); // quarter_sample
+        }
+        if r.bit() == 0 {
+            return refuse("complexity estimation headers are not read");
+        }
+        let resync = r.bit() == 0;
+        let partitioned = r.bit() == 1;
+        if partitioned {
+            r.skip(1); // reversible_vlc: only the AC coefficients, which are not read
+        }
+        let mut reduced_resolution = false;
+        if verid != 1 {
+            if r.bit() == 1 {
+                return refuse("NEWPRED is not read");
+            }
+            reduced_resolution = r.bit() == 1;
+        }
+        if r.bit() == 1 {
+            return refuse("a scalable layer is not read");
+        }
+        if r.overrun() {
+            return Err(err("a video object layer header cut short"));
+        }
+        if width == 0 || height == 0 {
+            return Err(err("a picture size of zero"));
+        }
+        Ok(Layer {
+            width,
+            height,
+            time_bits,
+            interlaced,
+            resync,
+            partitioned,
+            reduced_resolution,
+        })
+    }
+
+    fn mb_width(&self) -> usize {
+        (self.width as usize).div_ceil(16)
+    }
+
+    fn mb_height(&self) -> usize {
+        (self.height as usize).div_ceil(16)
+    }
+}
+
+/// The value of an unavailable neighbour's DC (2^(bits + 2), 8-bit video).
+const UNAVAILABLE: i32 = 1024;
+
+/// `intra_dc_vlc_thr`: below which quantiser the DC has codes of its own.
+const DC_THRESHOLD: [u32; 8] = [32, 13, 15, 17, 19, 21, 23, 0];
+
+/// Changes of the quantiser a `dquant` code gives.
+const DQUANT: [i32; 4] = [-1, -2, 1, 2];
+
+/// The DC scaler of a luma block at quantiser `q`.
+fn luma_scaler(q: u32) -> i32 {
+    match q {
+        0..=4 => 8,
+        5..=8 => 2 * q as i32,
+        9..=24 => q as i32 + 8,
+        _ => 2 * q as i32 - 16,
+    }
+}
+
+/// The luma DC values of the picture, as 8×8 block means, and which video packet each
+/// block was read in (neighbours in another are unavailable).
+struct Blocks {
+    cols: usize,
+    f: Vec<i32>,
+    packet: Vec<u32>,
+}
+
+impl Blocks {
+    fn new(mb_width: usize, mb_height: usize) -> Blocks {
+        let cols = 2 * mb_width;
+        Blocks {
+            cols,
+            f: vec![UNAVAILABLE; cols * 2 * mb_height],
+            packet: vec![u32::MAX; cols * 2 * mb_height],
+        }
+    }
+
+    fn at(&self, x: usize, y: usize, packet: u32) -> i32 {
+        let k = y * self.cols + x;
+        if self.packet[k] == packet {
+            self.f[k]
+        } else {
+            UNAVAILABLE
+        }
+    }
+
+    /// The predicted DC (as a level at `scaler`) of the block at `(x, y)`, from its left
+    /// (A), above-left (B) and above (C) neighbours in the same packet.
+    fn predicted(&self, x: usize, y: usize, packet: u32, scaler: i32) -> i32 {
+        let a = if x > 0 {
+            self.at(x - 1, y, packet)
+        } else {
+            UNAVAILABLE
+        };
+        let b = if x > 0 && y > 0 {
+            self.at(x - 1, y - 1, packet)
+        } else {
+            UNAVAILABLE
+        };
+        let c = if y > 0 {
+            self.at(x, y - 1, packet)
+        } else {
+            UNAVAILABLE
+        };
+        let p = if (a - b).abs() < (b - c).abs() { c } else { a };
+        (p + scaler / 2) / scaler
+    }
+
+    /// Records the block's DC (`level × scaler`, saturated as decoders keep it) and
+    /// gives the block's mean.
+    fn set(&mut self, x: usize, y: usize, packet: u32, level: i32, scaler: i32) -> f32 {
+        let k = y * self.cols + x;
+        let dc = level * scaler;
+        self.f[k] = dc.clamp(0, 2047);
+        self.packet[k] = packet;
+        dc as f32 / 8.0
+    }
+}
+
+/// Reads an I-VOP into its grid.
+fn picture(unit: &[u8], layer: &Layer) -> Result<phash::Grid, HashError> {
+    let mut r = Reader::new(&unit[1..]);
+    if r.bits(2) != 0 {
+        return Err(err("the keyframe is not an I-VOP"));
+    }
+    while r.bit() == 1 {
+        if r.overrun() {
+            return Err(err("a VOP header cut short"));
+        }
+    } // modulo_time_base
+    r.skip(1 + layer.time_bits + 1);
+    if r.bit() == 0 {
+        return Err(err(
+            "the keyframe's VOP is not coded (it repeats the picture before)",
+        ));
+    }
+    if layer.reduced_resolution && r.bit() == 1 {
+        return Err(HashError::Unsupported {
+            media_type: "MPEG-4 Part 2 video".into(),
+            why: "a reduced-resolution VOP is not read",
+        });
+    }
+    let threshold = DC_THRESHOLD[r.bits(3) as usize];
+    if layer.interlaced {
+        r.skip(2); // top_field_first, alternate_vertical_scan_flag
+    }
+    let quantiser = r.bits(5);
+    if quantiser == 0 || r.overrun() {
+        return Err(err("a VOP header without a quantiser"));
+    }
+    let pixels = u64::from(layer.width) * u64::from(layer.height);
+    if pixels > MAX_FRAME_PIXELS {
+        return Err(HashError::TooLarge {
+            width: layer.width,
+            height: layer.height,
+            max: MAX_FRAME_PIXELS,
+        });
+    }
+    let (mb_width, mb_height) = (layer.mb_width(), layer.mb_height());
+    let mut vop = Vop {
+        layer,
+        threshold,
+        total: mb_width * mb_height,
+        blocks: Blocks::new(mb_width, mb_height),
+        plane: Plane::sized(layer.width, layer.height, mb_width, mb_height),
+        mb_width,
+    };
+    let mut packet = 0u32;
+    let mut first = 0usize;
+    let mut q = quantiser;
+    loop {
+        let next = if layer.partitioned {
+            vop.partitioned(&mut r, packet, first, &mut q)?
+        } else {
+            vop.combined(&mut r, packet, first, &mut q)?
+        };
+        match next {
+            Some(n) => {
+                packet += 1;
+                let (mb, quant) = vop.packet_header(&mut r)?;
+                if mb != n {
+                    return Err(err(&format!(
+                        "a video packet begins at macroblock {mb}, not at the next ({n})"
+                    )));
+                }
+                first = mb;
+                q = quant;
+            }
+            None => break,
+        }
+    }
+    vop.plane.grid()
+}
+
+/// A VOP being read.
+struct Vop<'a> {
+    layer: &'a Layer,
+    threshold: u32,
+    total: usize,
+    blocks: Blocks,
+    plane: Plane,
+    mb_width: usize,
+}
+
+impl Vop<'_> {
+    /// Whether the bits at `r` are stuffing to the next byte and a resync marker
+    /// (sixteen zeros and a one, in an I-VOP).
+    fn at_resync(&self, r: &Reader<'_>) -> bool {
+        if !self.layer.resync {
+            return false;
+        }
+        let n = 8 - r.position() % 8;
+        if r.peek(n) != (1 << (n - 1)) - 1 {
+            return false;
+        }
+        r.peek(n + 17) == ((((1 << (n - 1)) - 1) << 17) | 1)
+    }
+
+    /// Moves `r` to the next resync marker at a byte boundary (sixteen zero bits and a
+    /// one), past data that is not read; `false` when there is none.
+    fn next_resync(r: &mut Reader<'_>) -> bool {
+        let data = r.data();
+        let from = r.position().div_ceil(8);
+        let found = data
+            .get(from..)
+            .unwrap_or(&[])
+            .windows(3)
+            .position(|w| w[0] == 0 && w[1] == 0 && w[2] & 0x80 != 0);
+        match found {
+            Some(at) => {
+                r.seek((from + at) * 8);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reads a video packet's header from its resync marker (at a byte boundary): the
+    /// first macroblock's number and the quantiser.
+    fn packet_header(&self, r: &mut Reader<'_>) -> Result<(usize, u32), HashError> {
+        r.skip(17);
+        let bits = (usize::BITS - (self.total - 1).leading_zeros()).max(1) as usize;
+        let mb = r.bits(bits) as usize;
+        let q = r.bits(5);
+        if r.bit() == 1 {
+            // header_extension_code: the VOP's time and type again.
+            while r.bit() == 1 {
+                if r.overrun() {
+                    break;
+                }
+            }
+            r.skip(1 + self.layer.time_bits + 1);
+            if r.bits(2) != 0 {
+                return Err(err("a video packet of another kind of VOP inside an I-VOP"));
+            }
+            r.skip(3); // intra_dc_vlc_thr (decoders keep the VOP's)
+        }
+        if r.overrun() || q == 0 || mb >= self.total {
+            return Err(err("a damaged video packet header"));
+        }
+        Ok((mb, q))
+    }
+
+    /// The macroblock type and chroma pattern (`mcbpc`), past any stuffing.
+    fn mcbpc(r: &mut Reader<'_>) -> Result<(bool, u32), HashError> {
+        loop {
+            let v = r.peek(9);
+            let (len, dquant, cbpc) = match v {
+                _ if v >> 8 == 1 => (1, false, 0),
+                _ if v >> 6 != 0 => (3, false, v >> 6),
+                _ if v >> 5 == 1 => (4, true, 0),
+                _ if v >> 3 != 0 => (6, true, v >> 3),
+                1 => {
+                    r.skip(9); // stuffing
+                    if r.overrun() {
+                        return Err(err("a picture ends in macroblock stuffing"));
+                    }
+                    continue;
+                }
+                _ => return Err(err("a macroblock type no I-VOP holds")),
+            };
+            r.skip(len);
+            return Ok((dquant, cbpc));
+        }
+    }
+
+    /// Reads one macroblock's DC values (and, when `ac` is given, steps over its AC
+    /// coefficients, the blocks coded by that pattern); returns its four luma means.
+    fn dc_values(
+        &mut self,
+        r: &mut Reader<'_>,
+        address: usize,
+        packet: u32,
+        quantiser_before: u32,
+        q: u32,
+        ac: Option<u32>,
+    ) -> Result<[f32; 4], HashError> {
+        // The quantiser before the macroblock's own change decides (running_QP).
+        if quantiser_before >= self.threshold {
+            return Err(HashError::Unsupported {
+                media_type: "MPEG-4 Part 2 video".into(),
+                why: "a DC coefficient coded among the AC coefficients (intra_dc_vlc_thr) is not read",
+            });
+        }
+        let (mx, my) = (address % self.mb_width, address / self.mb_width);
+        let scaler = luma_scaler(q);
+        let mut luma = [0f32; 4];
+        for (b, mean) in luma.iter_mut().enumerate() {
+            let diff = dc_difference(r, true)?;
+            let (x, y) = (2 * mx + b % 2, 2 * my + b / 2);
+            let level = self.blocks.predicted(x, y, packet, scaler) + diff;
+            *mean = self.blocks.set(x, y, packet, level, scaler);
+            if let Some(pattern) = ac
+                && pattern & (32 >> b) != 0
+            {
+                skip_ac(r)?;
+            }
+        }
+        for b in 4..6 {
+            dc_difference(r, false)?;
+            if let Some(pattern) = ac
+                && pattern & (32 >> b) != 0
+            {
+                skip_ac(r)?;
+            }
+        }
+        Ok(luma)
+    }
+
+    /// Reads the macroblocks of a packet without data partitioning, from `first`, until
+    /// a resync marker (giving the next macroblock's number) or the picture's end.
+    fn combined(
+        &mut self,
+        r: &mut Reader<'_>,
+        packet: u32,
+        first: usize,
+        q: &mut u32,
+    ) -> Result<Option<usize>, HashError> {
+        let mut address = first;
+        while address < self.total {
+            if address > first && self.at_resync(r) {
+                r.skip(8 - r.position() % 8);
+                return Ok(Some(address));
+            }
+            let (dquant, cbpc) = Self::mcbpc(r)?;
+            r.skip(1); // ac_pred_flag
+            let cbpy = cbpy(r)?;
+            let before = *q;
+            if dquant {
+                *q = (*q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
+            }
+            let field_dct = self.layer.interlaced && r.bit() == 1;
+            let pattern = (cbpy << 2) | cbpc;
+            let luma = self.dc_values(r, address, packet, before, *q, Some(pattern))?;
+            if r.overrun() {
+                return Err(err("the picture ends inside a macroblock"));
+            }
+            self.plane.put(address, luma, field_dct);
+            address += 1;
+        }
+        Ok(None)
+    }
+
+    /// Reads a packet with data partitioning: its macroblocks' types and DC values up
+    /// to the DC marker, then their patterns (and field DCT flags); the AC coefficients
+    /// after them are passed over to the next resync marker.
+    fn partitioned(
+        &mut self,
+        r: &mut Reader<'_>,
+        packet: u32,
+        first: usize,
+        q: &mut u32,
+    ) -> Result<Option<usize>, HashError> {
+        const DC_MARKER: u32 = 0b110_1011_0000_0000_0001;
+        let mut read: Vec<(usize, [f32; 4])> = Vec::new();
+        let mut address = first;
+        while r.peek(19) != DC_MARKER {
+            if address >= self.total {
+                return Err(err("a video packet runs past the picture's macroblocks"));
+            }
+            let (dquant, _) = Self::mcbpc(r)?;
+            let before = *q;
+            if dquant {
+                *q = (*q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
+            }
+            let luma = self.dc_values(r, address, packet, before, *q, None)?;
+            if r.overrun() {
+                return Err(err("a video packet ends before its DC marker"));
+            }
+            read.push((address, luma));
+            address += 1;
+        }
+        r.skip(19);
+        for (address, luma) in read {
+            r.skip(1); // ac_pred_flag
+            cbpy(r)?;
+            let field_dct = self.layer.interlaced && r.bit() == 1;
+            if r.overrun() {
+                return Err(err("a video packet ends inside its second partition"));
+            }
+            self.plane.put(address, luma, field_dct);
+        }
+        // The next resync marker, byte aligned after the AC coefficients' partition.
+        if address >= self.total {
+            return Ok(None);
+        }
+        match Self::next_resync(r) {
+            true => Ok(Some(address)),
+            false => Err(err(&format!(
+                "the picture's video packets cover {address} of its {} macroblocks",
+                self.total
+            ))),
+        }
+    }
+}
+
+/// `dct_dc_size_luminance` (Table B-13) or `_chrominance` (B-14), then the difference.
+fn dc_difference(r: &mut Reader<'_>, luma: bool) -> Result<i32, HashError> {
+    let v = r.peek(12);
+    let zeros = (v << 20).leading_zeros() as usize; // leading zeros of the 12 bits
+    let (size, len) = if luma {
+        match v >> 9 {
+            0b011 => (0, 3),
+            0b110 | 0b111 => (1, 2),
+            0b100 | 0b101 => (2, 2),
+            0b010 => (3, 3),
+            0b001 => (4, 3),
+            _ if zeros <= 10 => (zeros + 2, zeros + 1),
+            _ => return Err(err("a DC size that is no code")),
+        }
+    } else {
+        match v >> 10 {
+            0b11 => (0, 2),
+            0b10 => (1, 2),
+            0b01 => (2, 2),
+            _ if zeros <= 11 => (zeros + 1, zeros + 1),
+            _ => return Err(err("a DC size that is no code")),
+        }
+    };
+    r.skip(len);
+    if size == 0 {
+        return Ok(0);
+    }
+    let bits = r.bits(size) as i32;
+    let diff = if bits < 1 << (size - 1) {
+        bits - (1 << size) + 1
+    } else {
+        bits
+    };
+    if size > 8 && r.bit() == 0 {
+        return Err(err("a DC difference without its marker"));
+    }
+    if r.overrun() {
+        return Err(err("a block cut short"));
+    }
+    Ok(diff)
+}
+
+/// `cbpy` (Table B-8), as an intra macroblock's luma pattern: bit 3 the first block.
+fn cbpy(r: &mut Reader<'_>) -> Result<u32, HashError> {
+    let v = r.peek(6);
+    let (pattern, len) = match v {
+        0b110000..=0b111111 => (15, 2),
+        _ => match v >> 2 {
+            0b0011 => (0, 4),
+            0b1001 => (3, 4),
+            0b0111 => (5, 4),
+            0b1011 => (7, 4),
+            0b0101 => (10, 4),
+            0b1010 => (11, 4),
+            0b0100 => (12, 4),
+            0b1000 => (13, 4),
+            0b0110 => (14, 4),
+            _ => match v >> 1 {
+                0b00101 => (1, 5),
+                0b00100 => (2, 5),
+                0b00011 => (4, 5),
+                0b00010 => (8, 5),
+                _ => match v {
+                    0b000010 => (6, 6),
+                    0b000011 => (9, 6),
+                    _ => return Err(err("a luma pattern that is no code")),
+                },
+            },
+        },
+    };
+    r.skip(len);
+    Ok(pattern)
+}
+
+/// Steps over an intra block's AC coefficients up to the one marked last.
+fn skip_ac(r: &mut Reader<'_>) -> Result<(), HashError> {
+    let table = intra_table();
+    // At most 64 coefficients (the first is the DC's place, coded apart).
+    for _ in 0..64 {
+        let e = table[r.peek(12) as usize];
+        let len = usize::from(e & LEN);
+        let last = if e & ESCAPE != 0 {
+            r.skip(len);
+            match r.peek(2) {
+                0b11 => {
+                    // Third escape: last, run (6), marker, level (12), marker.
+                    r.skip(2);
+                    let v = r.bits(21);
+                    if v & (1 << 13) == 0 || v & 1 == 0 {
+                        return Err(err("an escaped coefficient without its markers"));
+                    }
+                    v >> 20 == 1
+                }
+                first => {
+                    // First (0) or second (10) escape: a coefficient's code follows,
+                    // its level or run offset.
+                    r.skip(if first >> 1 == 0 { 1 } else { 2 });
+                    let e = table[r.peek(12) as usize];
+                    if e == 0 || e & ESCAPE != 0 {
+                        return Err(err("an escape without a coefficient after it"));
+                    }
+                    r.skip(usize::from(e & LEN) + 1);
+                    e & LAST != 0
+                }
+            }
+        } else if e == 0 {
+            return Err(err("a coefficient that is no code"));
+        } else {
+            r.skip(len + 1); // the code and its sign
+            e & LAST != 0
+        };
+        if r.overrun() {
+            break;
+        }
+        if last {
+            return Ok(());
+        }
+    }
+    Err(err("a block runs past its 64 coefficients or its picture"))
+}
+
+const LEN: u8 = 0x0F;
+const LAST: u8 = 0x40;
+const ESCAPE: u8 = 0x80;
+const CODE: u8 = 0x20;
+
+/// Table B-16 (intra TCOEF) as lookups by the next 12 bits: each entry the length of
+/// the code they begin with (sign bit not counted) and whether it is the block's last
+/// coefficient; 0 for no code.
+fn intra_table() -> &'static [u8] {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![0u8; 1 << 12];
+        let mut set = |len: u8, code: u16, kind: u8| {
+            let shift = 12 - u32::from(len);
+            let from = usize::from(code) << shift;
+            for e in &mut t[from..from + (1 << shift)] {
+                *e = kind | len;
+            }
+        };
+        for &(len, not_last, last) in &INTRA_CODES {
+            for &(a, b) in not_last {
+                (a..=b).for_each(|c| set(len, c, CODE));
+            }
+            for &(a, b) in last {
+                (a..=b).for_each(|c| set(len, c, CODE | LAST));
+            }
+        }
+        set(7, 0b0000011, ESCAPE);
+        t
+    })
+}
+
+/// The codes of Table B-16 by length: runs `first..=last` of codes for a coefficient
+/// that is not the block's last, then of those that are (LAST = 1). 67 and 35 codes,
+/// and the escape `0000011`.
+type Runs = &'static [(u16, u16)];
+const INTRA_CODES: [(u8, Runs, Runs); 11] = [
+    (2, &[(0b10, 0b10)], &[]),
+    (3, &[(0b110, 0b110)], &[]),
+    (4, &[(0b1110, 0b1111)], &[(0b0111, 0b0111)]),
+    (5, &[(0b01011, 0b01101)], &[]),
+    (
+        6,
+        &[(0x0D, 0x0D), (0x10, 0x15)],
+        &[(0x0C, 0x0C), (0x0E, 0x0F)],
+    ),
+    (
+        7,
+        &[(0x12, 0x12), (0x14, 0x17)],
+        &[(0x10, 0x11), (0x13, 0x13)],
+    ),
+    (
+        8,
+        &[(0x17, 0x19), (0x1B, 0x1F)],
+        &[(0x13, 0x16), (0x1A, 0x1A)],
+    ),
+    (9, &[(0x18, 0x25)], &[(0x11, 0x17)]),
+    (10, &[(0x07, 0x0F), (0x20, 0x21)], &[(0x04, 0x06)]),
+    (
+        11,
+        &[(0x06, 0x07), (0x20, 0x23)],
+        &[(0x04, 0x05), (0x24, 0x27)],
+    ),
+    (12, &[(0x50, 0x58)], &[(0x59, 0x5F)]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_codes() -> Vec<(u8, u16, bool)> {
+        let mut all = vec![(7u8, 0b0000011u16, false)];
+        for &(len, not_last, last) in &INTRA_CODES {
+            for (runs, is_last) in [(not_last, false), (last, true)] {
+                for &(a, b) in runs {
+                    all.extend((a..=b).map(|c| (len, c, is_last)));
+                }
+            }
+        }
+        all
+    }
+
+    /// Table B-16 counts 67 codes before the last coefficient and 35 for it, no code is
+    /// the beginning of another, and with the escape they leave unused only the codes
+    /// that begin with nine zeros (kept from start codes).
+    #[test]
+    fn the_intra_coefficient_table_is_a_prefix_code() {
+        let all = all_codes();
+        assert_eq!(
+            all.iter()
+                .filter(|c| c.0 != 7 || c.1 != 3)
+                .filter(|c| !c.2)
+                .count(),
+            67
+        );
+        assert_eq!(all.iter().filter(|c| c.2).count(), 35);
+        for (i, &(la, a, _)) in all.iter().enumerate() {
+            for &(lb, b, _) in &all[i + 1..] {
+                let (short, long, ls, ll) = if la <= lb {
+                    (a, b, la, lb)
+                } else {
+                    (b, a, lb, la)
+                };
+                assert_ne!(long >> (ll - ls), short, "{short:b} prefixes {long:b}");
+            }
+        }
+        let kraft: f64 = all.iter().map(|&(l, _, _)| 0.5f64.powi(i32::from(l))).sum();
+        assert_eq!(kraft, 1.0 - 0.5f64.powi(9));
+        // The lookup agrees with the list.
+        let t = intra_table();
+        for (len, code, last) in all {
+            let e = t[usize::from(code) << (12 - len)];
+            assert_eq!(usize::from(e & LEN), usize::from(len));
+            assert_eq!(e & LAST != 0, last);
+        }
+        assert_eq!(t[0], 0);
+    }
+
+    fn reader(bits: &str) -> Vec<u8> {
+        let mut out = vec![0u8; bits.len().div_ceil(8) + 4];
+        for (i, c) in bits.chars().enumerate() {
+            if c == '1' {
+                out[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn dc_sizes_and_differences_are_read_by_their_codes() {
+        let read = |bits: &str, luma: bool| {
+            let d = reader(bits);
+            let mut r = Reader::new(&d);
+            (dc_difference(&mut r, luma).unwrap(), r.position())
+        };
+        // Size 0; size 1 (+1, −1); size 3 (+5, −5); size 9 with its marker.
+        assert_eq!(read("011", true), (0, 3));
+        assert_eq!(read("111", true), (1, 3));
+        assert_eq!(read("110", true), (-1, 3));
+        assert_eq!(read("010101", true), (5, 6));
+        assert_eq!(read("010010", true), (-5, 6));
+        assert_eq!(read("000000011000000001", true), (256, 8 + 9 + 1));
+        assert_eq!(read("11", false), (0, 2));
+        assert_eq!(read("101", false), (1, 3));
+        assert_eq!(read("001101", false), (5, 6));
+        // A size 9 difference without its marker is refused.
+        let d = reader("000000011111111110");
+        assert!(dc_difference(&mut Reader::new(&d), true).is_err());
+    }
+
+    #[test]
+    fn luma_patterns_are_read_by_their_codes() {
+        let read = |bits: &str| {
+            let d = reader(bits);
+            let mut r = Reader::new(&d);
+            (cbpy(&mut r).unwrap(), r.position())
+        };
+        assert_eq!(read("11"), (15, 2));
+        assert_eq!(read("0011"), (0, 4));
+        assert_eq!(read("00101"), (1, 5));
+        assert_eq!(read("000010"), (6, 6));
+        assert_eq!(read("000011"), (9, 6));
+        assert_eq!(read("1000"), (13, 4));
+        let d = reader("000000");
+        assert!(cbpy(&mut Reader::new(&d)).is_err());
+    }
+
+    #[test]
+    fn blocks_predict_from_the_flatter_side_within_their_packet() {
+        let mut b = Blocks::new(2, 2);
+        // Nothing around: 1024 at scaler 8 is level 128.
+        assert_eq!(b.predicted(0, 0, 0, 8), 128);
+        b.set(0, 0, 0, 100, 8); // 800
+        b.set(1, 0, 0, 50, 8); // 400
+        b.set(0, 1, 0, 101, 8); // 808
+        // At (1, 1): A 808, B 800, C 400: |A − B| < |B − C|, so from above.
+        assert_eq!(b.predicted(1, 1, 0, 8), 50);
+        // In another packet, every neighbour is unavailable.
+        assert_eq!(b.predicted(1, 1, 1, 8), 128);
+        // Rounded to the nearest level at another scaler.
+        assert_eq!(b.predicted(1, 1, 0, 16), 25);
+    }
+}
