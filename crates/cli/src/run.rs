@@ -1315,9 +1315,9 @@ fn codec_name(code: &str, object_type: Option<u64>) -> String {
             "av01" | "v_av1" | "av1" => "AV1",
             "vp09" | "v_vp9" | "vp90" => "VP9",
             "vp08" | "v_vp8" | "vp80" => "VP8",
-            "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "xvid" | "divx" | "dx50" | "fmp4" => {
-                "MPEG-4 Part 2"
-            }
+            "v_mpeg4/iso/asp" | "v_mpeg4/iso/sp" | "v_mpeg4/iso/ap" | "xvid" | "divx" | "dx50"
+            | "fmp4" => "MPEG-4 Part 2",
+            "s263" | "h263" => "H.263",
             "mjpg" | "jpeg" | "v_mjpeg" | "mjpa" => "Motion JPEG",
             "v_mpeg2" | "mp2v" | "mpg2" => "MPEG-2",
             "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "v_prores" => "ProRes",
@@ -1338,6 +1338,7 @@ mod tests {
         assert_eq!(codec_name("mp4v", Some(0x20)), "MPEG-4 Part 2 (mp4v)");
         assert_eq!(codec_name("mp4v", None), "mp4v");
         assert_eq!(codec_name("avc1", None), "H.264 (avc1)");
+        assert_eq!(codec_name("s263", None), "H.263 (s263)");
     }
 
     #[test]

@@ -57,8 +57,9 @@ pub fn is_read_failure(message: &str) -> bool {
 
 /// Whether `message`, the text of a [`HashError`] as recorded, says the bytes wanted a
 /// decoder rather than that they are damaged: AV1 video refused before an AV1 decoder
-/// was installed ([`crate::install_av1_decoder`]), MPEG-1, MPEG-2 or MPEG-4 Part 2 video
-/// (or what may be such: an MP4 `mp4v` track, an AVI stream under an MPEG-4 FourCC)
+/// was installed ([`crate::install_av1_decoder`]), MPEG-1, MPEG-2, MPEG-4 Part 2 or
+/// H.263 video (or what may be such: an MP4 `mp4v` track, an AVI stream under an MPEG-4
+/// FourCC)
 /// refused before they were read, or a decoder that gave no answer
 /// ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
 pub fn lacked_a_decoder(message: &str) -> bool {
@@ -69,10 +70,12 @@ pub fn lacked_a_decoder(message: &str) -> bool {
         "coded as V_MPEG2 ",
         "coded as V_MPEG1 ",
         "coded as V_MPEG4/ISO/",
+        "coded as \"s263\"",
+        "coded as \"h263\"",
     ]
     .iter()
     .any(|c| message.contains(c))
-        && !message.contains("MPEG-4 Part 2 video keyframes are decoded");
+        && !message.contains("H.263 video keyframes are decoded");
     let in_avi =
         message.contains("only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI");
     let refused_mpeg = message.starts_with("could not hash: ")

@@ -594,6 +594,8 @@ enum Codec {
     Mpeg2,
     /// MPEG-4 Part 2 video (`video/mpeg4`).
     Mpeg4,
+    /// H.263 baseline (`video/mpeg4`, the short video header): 3GP phones' video.
+    H263,
 }
 
 impl Codec {
@@ -764,6 +766,7 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
             b"vp09" => Codec::Vp9,
             b"vp08" => Codec::Vp8,
             b"av01" => Codec::Av1,
+            b"s263" | b"h263" | b"H263" => Codec::H263,
             // MPEG-4 visual sample entries hold MPEG-1 and MPEG-2 video too, told by
             // the object type of their elementary stream descriptor.
             b"mp4v" => match mpeg_object_type(entry.body) {
@@ -785,8 +788,8 @@ fn video_track(moov: &[u8], file_len: u64) -> Result<Track<'_>, HashError> {
     Err(match seen {
         Some(codec) => HashError::Unsupported {
             media_type: format!("video coded as {codec:?}"),
-            why: "only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1 and MPEG-4 Part 2 video keyframes \
-                  are decoded",
+            why: "only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1, MPEG-4 Part 2 and H.263 video \
+                  keyframes are decoded",
         },
         None => no_video_track(),
     })
@@ -880,7 +883,7 @@ fn track<'a>(
     let (params, length_size) = match codec {
         Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
         Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
-        Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+        Codec::Vp9 | Codec::Vp8 | Codec::H263 => (Vec::new(), 0),
         // The sequence header, if the descriptor carries it (keyframes mostly carry their
         // own as well).
         Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => (
@@ -1714,6 +1717,8 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
         }
         Codec::H264 | Codec::Hevc => decode_stream(coding.codec, &annex_b(coding, frame)?),
         Codec::Av1 => decode_av1(coding, frame),
+        // A picture's header gives its size, checked against the standard's few.
+        Codec::H263 => guarded(&|| mpeg4::decode_h263(frame)),
         // The configuration's sequence header (a keyframe's own, when it has one,
         // comes after it and is the one read), then the keyframe, start codes and all.
         Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => {
@@ -1790,8 +1795,8 @@ fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError
         // Nothing in the decoder panics on purpose, but it reads hostile input.
         Codec::Mpeg1 | Codec::Mpeg2 => guarded(&|| mpeg12::decode(&stream.bytes, &stream.nals)),
         Codec::Mpeg4 => guarded(&|| mpeg4::decode(&stream.bytes, &stream.nals)),
-        Codec::Vp9 | Codec::Vp8 | Codec::Av1 => Err(corrupt(
-            "a VP8, VP9 or AV1 frame has no Annex-B form".into(),
+        Codec::Vp9 | Codec::Vp8 | Codec::Av1 | Codec::H263 => Err(corrupt(
+            "a VP8, VP9, AV1 or H.263 frame has no Annex-B form".into(),
         )),
     }
 }

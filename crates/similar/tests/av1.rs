@@ -126,7 +126,7 @@ fn refusals_of_av1_recorded_before_it_was_decoded_are_outdated() {
         assert!(custody_similar::lacked_a_decoder(old), "{old}");
     }
     for standing in [
-        "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1 and MPEG-4 Part 2 video keyframes are decoded)",
+        "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1, MPEG-4 Part 2 and H.263 video keyframes are decoded)",
         "could not hash: the AV1 data cannot be decoded (the AV1 data is not a valid stream)",
     ] {
         assert!(!custody_similar::lacked_a_decoder(standing), "{standing}");

@@ -1531,7 +1531,7 @@ fn mpeg2_and_mpeg1_fixtures_show_the_same_pictures() {
 }
 
 /// The MPEG-4 Part 2 fixtures (Xvid in AVI with video packets, B-VOPs and quarter
-/// samples; a 3GP with data partitioning) show the moving pattern: a keyframe a second,
+/// samples; a 3GP with data partitioning) and the H.263 3GP show the moving pattern: a keyframe a second,
 /// the first pictures within a few bits of the MPEG-2 fixture's.
 #[test]
 fn mpeg4_fixtures_show_the_same_pictures() {
@@ -1541,7 +1541,9 @@ fn mpeg4_fixtures_show_the_same_pictures() {
     let times = |k: &[Keyframe]| k.iter().map(|k| k.at_ms).collect::<Vec<_>>();
     assert_eq!(times(&xvid), [0, 1000], "{xvid:?}");
     assert_eq!(times(&phone), [0, 1000], "{phone:?}");
-    for k in [&xvid[0], &phone[0]] {
+    let h263 = hash_keyframes_path(&data("moving_h263.3gp")).unwrap();
+    assert_eq!(times(&h263), [0, 1000], "{h263:?}");
+    for k in [&xvid[0], &phone[0], &h263[0]] {
         let d = two[0].hash.distance(&k.hash);
         assert!(d <= 6, "{} vs {}: {d}", two[0].hash, k.hash);
     }
@@ -1807,7 +1809,7 @@ fn mpeg4_part2_keyframes_are_hashed_as_they_are_shown() {
         assert!(custody_similar::lacked_a_decoder(old), "{old}");
     }
     assert!(!custody_similar::lacked_a_decoder(
-        "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1 and MPEG-4 Part 2 video keyframes are decoded)"
+        "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1, MPEG-4 Part 2 and H.263 video keyframes are decoded)"
     ));
 
     // The still, as an old phone or a DivX file would carry it.
@@ -1842,4 +1844,80 @@ fn encoder_available(name: &str) -> bool {
                 .any(|w| w == name)
         })
         .unwrap_or(false)
+}
+
+/// H.263 as 3GP phones wrote it (ffmpeg's baseline encoder): at QCIF, CIF with a header
+/// for every group of blocks, 4CIF (two rows of macroblocks a group) in QuickTime, and
+/// with the quantiser changing by macroblock: every keyframe is at ffprobe's time and
+/// hashes as ffmpeg shows it. H.263 version 2's extended header is refused by name.
+#[test]
+fn h263_keyframes_are_hashed_as_they_are_shown() {
+    if !have_ffmpeg() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let size = |s: &str| format!("testsrc2=size={s}:rate=15:duration=3");
+    let h263 = ["-c:v", "h263", "-g", "15"];
+    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
+        ("phone.3gp", size("176x144"), h263.to_vec(), "3gp"),
+        (
+            "groups.3gp",
+            size("352x288"),
+            [&h263[..], &["-ps", "300"]].concat(),
+            "3gp",
+        ),
+        (
+            "4cif.mov",
+            size("704x576"),
+            [&h263[..], &["-b:v", "2M"]].concat(),
+            "mov",
+        ),
+        (
+            "adaptive.3gp",
+            size("176x144"),
+            [&h263[..], &["-lumi_mask", "0.5", "-dark_mask", "0.5"]].concat(),
+            "3gp",
+        ),
+    ];
+    for (name, pattern, codec, format) in cases {
+        let out = tmp.path().join(name);
+        ffmpeg(
+            &[
+                &["-f", "lavfi", "-i", &pattern][..],
+                &codec,
+                &["-f", format],
+            ]
+            .concat(),
+            &out,
+        );
+        let frames = hash_keyframes_path(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (times, start) = probed_keyframes(&out);
+        let ours: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+        let theirs: Vec<u64> = times
+            .iter()
+            .map(|t| t - (start * 1000.0).round() as u64)
+            .collect();
+        assert_eq!(ours, theirs, "{name}: keyframe times");
+        assert_decoded_by_ffmpeg(&out, &frames, tmp.path());
+    }
+    let plus = tmp.path().join("plus.mov");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &size("320x240"),
+            "-c:v",
+            "h263p",
+            "-f",
+            "mov",
+        ],
+        &plus,
+    );
+    let e = hash_keyframes_path(&plus).unwrap_err().to_string();
+    assert!(e.contains("PLUSPTYPE"), "{e}");
+    assert!(custody_similar::lacked_a_decoder(
+        "could not hash: video coded as \"s263\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded)"
+    ));
 }

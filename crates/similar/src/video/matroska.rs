@@ -345,7 +345,7 @@ struct VideoTrack {
 impl VideoTrack {
     fn coding(&self) -> Result<Coding<'_>, HashError> {
         let (params, length_size) = match self.codec {
-            Codec::Vp9 | Codec::Vp8 => (Vec::new(), 0),
+            Codec::Vp9 | Codec::Vp8 | Codec::H263 => (Vec::new(), 0),
             // The sequence header, with its start code, as the codec's private data.
             // MPEG-4 Part 2: the video object layer header, likewise.
             Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => (vec![&self.private[..]], 0),
@@ -451,8 +451,8 @@ fn video_track(tracks: &[u8]) -> (Option<VideoTrack>, Option<NotTaken>) {
             _ => {
                 unsupported.get_or_insert((
                     format!("video coded as {codec_id}"),
-                    "only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1 and MPEG-4 Part 2 video keyframes \
-                     are decoded",
+                    "only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1, MPEG-4 Part 2 and H.263 video \
+                     keyframes are decoded",
                 ));
                 continue;
             }

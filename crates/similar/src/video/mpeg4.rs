@@ -17,8 +17,10 @@
 //! other than rectangular, sprites' static pictures as keyframes, complexity
 //! estimation headers, reduced-resolution pictures, scalability, NEWPRED, more than 8
 //! bits, a DC coded among the AC coefficients (`intra_dc_vlc_thr` above the
-//! quantiser), the short video header (H.263), and a picture larger than
-//! [`MAX_FRAME_PIXELS`].
+//! quantiser), and a picture larger than [`MAX_FRAME_PIXELS`].
+//!
+//! H.263 baseline (3GP phones' video; MPEG-4's short video header is the same) shares
+//! the macroblock and coefficient codes: [`decode_h263`].
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -669,14 +671,34 @@ fn cbpy(r: &mut Reader<'_>) -> Result<u32, HashError> {
     Ok(pattern)
 }
 
+/// How a coefficient table's escape is followed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Escapes {
+    /// MPEG-4: three kinds, told by the bits after the escape.
+    Mpeg4,
+    /// H.263: last, run (6) and level (8), the level neither 0 nor −128.
+    H263,
+}
+
 /// Steps over an intra block's AC coefficients up to the one marked last.
 fn skip_ac(r: &mut Reader<'_>) -> Result<(), HashError> {
-    let table = intra_table();
-    // At most 64 coefficients (the first is the DC's place, coded apart).
+    skip_coefficients(r, intra_table(), Escapes::Mpeg4)
+}
+
+/// Steps over a block's coefficients, coded with `table`, up to the one marked last.
+fn skip_coefficients(r: &mut Reader<'_>, table: &[u8], escapes: Escapes) -> Result<(), HashError> {
+    // At most 64 coefficients.
     for _ in 0..64 {
         let e = table[r.peek(12) as usize];
         let len = usize::from(e & LEN);
-        let last = if e & ESCAPE != 0 {
+        let last = if e & ESCAPE != 0 && escapes == Escapes::H263 {
+            r.skip(len);
+            let v = r.bits(15);
+            if v & 0x7F == 0 {
+                return Err(err("an escaped coefficient of level 0 or −128"));
+            }
+            v >> 14 == 1
+        } else if e & ESCAPE != 0 {
             r.skip(len);
             match r.peek(2) {
                 0b11 => {
@@ -726,32 +748,43 @@ const CODE: u8 = 0x20;
 /// coefficient; 0 for no code.
 fn intra_table() -> &'static [u8] {
     static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = vec![0u8; 1 << 12];
-        let mut set = |len: u8, code: u16, kind: u8| {
-            let shift = 12 - u32::from(len);
-            let from = usize::from(code) << shift;
-            for e in &mut t[from..from + (1 << shift)] {
-                *e = kind | len;
-            }
-        };
-        for &(len, not_last, last) in &INTRA_CODES {
-            for &(a, b) in not_last {
-                (a..=b).for_each(|c| set(len, c, CODE));
-            }
-            for &(a, b) in last {
-                (a..=b).for_each(|c| set(len, c, CODE | LAST));
-            }
-        }
-        set(7, 0b0000011, ESCAPE);
-        t
-    })
+    TABLE.get_or_init(|| lookup(&INTRA_CODES))
 }
 
-/// The codes of Table B-16 by length: runs `first..=last` of codes for a coefficient
-/// that is not the block's last, then of those that are (LAST = 1). 67 and 35 codes,
-/// and the escape `0000011`.
+/// Table B-17 (inter TCOEF), which H.263 uses for every block's coefficients (its
+/// Table 16), as a lookup alike.
+fn h263_table() -> &'static [u8] {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    TABLE.get_or_init(|| lookup(&INTER_CODES))
+}
+
+fn lookup(codes: &[(u8, Runs, Runs)]) -> Vec<u8> {
+    let mut t = vec![0u8; 1 << 12];
+    let mut set = |len: u8, code: u16, kind: u8| {
+        let shift = 12 - u32::from(len);
+        let from = usize::from(code) << shift;
+        for e in &mut t[from..from + (1 << shift)] {
+            *e = kind | len;
+        }
+    };
+    for &(len, not_last, last) in codes {
+        for &(a, b) in not_last {
+            (a..=b).for_each(|c| set(len, c, CODE));
+        }
+        for &(a, b) in last {
+            (a..=b).for_each(|c| set(len, c, CODE | LAST));
+        }
+    }
+    set(7, 0b0000011, ESCAPE);
+    t
+}
+
+/// The codes of a coefficient table by length: runs `first..=last` of codes for a
+/// coefficient that is not the block's last, then of those that are (LAST = 1). Both
+/// tables share the escape `0000011`.
 type Runs = &'static [(u16, u16)];
+
+/// Table B-16: 67 codes before the last coefficient, 35 for it.
 const INTRA_CODES: [(u8, Runs, Runs); 11] = [
     (2, &[(0b10, 0b10)], &[]),
     (3, &[(0b110, 0b110)], &[]),
@@ -782,6 +815,157 @@ const INTRA_CODES: [(u8, Runs, Runs); 11] = [
     (12, &[(0x50, 0x58)], &[(0x59, 0x5F)]),
 ];
 
+/// Table B-17 (H.263 Table 16): 58 codes before the last coefficient, 44 for it.
+const INTER_CODES: [(u8, Runs, Runs); 11] = [
+    (2, &[(0b10, 0b10)], &[]),
+    (3, &[(0b110, 0b110)], &[]),
+    (4, &[(0b1110, 0b1111)], &[(0b0111, 0b0111)]),
+    (5, &[(0b01011, 0b01101)], &[]),
+    (6, &[(0x10, 0x15)], &[(0x0C, 0x0F)]),
+    (7, &[(0x14, 0x17)], &[(0x10, 0x13)]),
+    (8, &[(0x1B, 0x1F)], &[(0x13, 0x1A)]),
+    (9, &[(0x1A, 0x25)], &[(0x11, 0x19)]),
+    (10, &[(0x08, 0x0F), (0x20, 0x21)], &[(0x04, 0x07)]),
+    (
+        11,
+        &[(0x06, 0x07), (0x20, 0x23)],
+        &[(0x04, 0x05), (0x24, 0x27)],
+    ),
+    (12, &[(0x50, 0x57)], &[(0x58, 0x5F)]),
+];
+
+/// An H.263 picture (ITU-T H.263 baseline, as 3GP phones and MPEG-4's short video
+/// header code it) read at 1/8 scale: an INTRA picture's blocks each begin with their
+/// DC as eight bits (`INTRADC`), so no prediction is needed; the coefficients after it
+/// are stepped over with Table 16. Refused: the extended header of H.263 version 2
+/// (PLUSPTYPE) and syntax-based arithmetic coding.
+pub(super) fn decode_h263(picture: &[u8]) -> Result<phash::Grid, HashError> {
+    // The macroblock and coefficient codes are MPEG-4's: their errors say H.263.
+    h263_picture(picture).map_err(|e| match e {
+        HashError::Decode { format, detail } => HashError::Decode {
+            format,
+            detail: detail.replacen("MPEG-4 video: ", "H.263: ", 1),
+        },
+        other => other,
+    })
+}
+
+fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
+    let herr = |what: &str| corrupt(format!("H.263: {what}"));
+    let refuse = |why: &'static str| {
+        Err(HashError::Unsupported {
+            media_type: "H.263 video".into(),
+            why,
+        })
+    };
+    let mut r = Reader::new(picture);
+    if r.bits(22) != 0b10_0000 {
+        return Err(herr("the picture does not begin with its start code"));
+    }
+    r.skip(8); // temporal reference
+    if r.bits(2) != 0b10 {
+        return Err(herr("a damaged picture type"));
+    }
+    r.skip(3); // split screen, document camera, freeze release
+    let (width, height) = match r.bits(3) {
+        1 => (128, 96),
+        2 => (176, 144),
+        3 => (352, 288),
+        4 => (704, 576),
+        5 => (1408, 1152),
+        7 => {
+            return refuse("the extended picture header of H.263 version 2 (PLUSPTYPE) is not read");
+        }
+        _ => return Err(herr("a source format that is none")),
+    };
+    if r.bit() != 0 {
+        return Err(herr("the keyframe is not an INTRA picture"));
+    }
+    r.skip(1); // unrestricted motion vectors
+    if r.bit() == 1 {
+        return refuse("syntax-based arithmetic coding is not read");
+    }
+    r.skip(2); // advanced prediction, PB-frames
+    let mut q = r.bits(5);
+    // Continuous presence multipoint: a sub-bitstream indicator here and in every
+    // group's header.
+    let cpm = r.bit() == 1;
+    if cpm {
+        r.skip(2); // PSBI
+    }
+    while r.bit() == 1 {
+        r.skip(8); // PSPARE
+        if r.overrun() {
+            return Err(herr("a picture header cut short"));
+        }
+    }
+    if q == 0 {
+        return Err(herr("a picture without a quantiser"));
+    }
+    let (mb_width, mb_height) = (width / 16, height / 16);
+    // A group of blocks is one row of macroblocks up to CIF, two in 4CIF, four in 16CIF.
+    let gob_rows = match height {
+        576 => 2,
+        1152 => 4,
+        _ => 1,
+    };
+    let mut plane = Plane::sized(width as u32, height as u32, mb_width, mb_height);
+    let table = h263_table();
+    for address in 0..mb_width * mb_height {
+        if address > 0 && address % (mb_width * gob_rows) == 0 {
+            // A group's header is optional: stuffing zeros to a byte, then GBSC.
+            let stuffing = (8 - r.position() % 8) % 8;
+            let found = if r.peek(17) == 1 {
+                Some(0)
+            } else if stuffing > 0 && r.peek(stuffing) == 0 && r.peek(stuffing + 17) == 1 {
+                Some(stuffing)
+            } else {
+                None
+            };
+            if let Some(n) = found {
+                r.skip(n + 17);
+                let gn = r.bits(5) as usize;
+                if gn != address / (mb_width * gob_rows) {
+                    return Err(herr("a group of blocks out of its place"));
+                }
+                if cpm {
+                    r.skip(2); // GSBI
+                }
+                r.skip(2); // GFID
+                q = r.bits(5);
+                if q == 0 {
+                    return Err(herr("a group of blocks without a quantiser"));
+                }
+            }
+        }
+        let (dquant, cbpc) = Vop::mcbpc(&mut r)?;
+        let cbpy = cbpy(&mut r)?;
+        if dquant {
+            q = (q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
+        }
+        let pattern = (cbpy << 2) | cbpc;
+        let mut luma = [0f32; 4];
+        for b in 0..6 {
+            let dc = r.bits(8);
+            if dc == 0 || dc == 128 {
+                return Err(herr("an INTRADC value no encoder writes"));
+            }
+            if let Some(mean) = luma.get_mut(b) {
+                *mean = if dc == 255 { 128.0 } else { dc as f32 };
+            }
+            if pattern & (32 >> b) != 0 {
+                skip_coefficients(&mut r, table, Escapes::H263)?;
+            }
+        }
+        if r.overrun() {
+            return Err(herr("the picture ends inside a macroblock"));
+        }
+        plane.put(address, luma, false);
+    }
+    plane.grid()
+}
+
+#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,6 +154,7 @@ fn hash_noting(
             Codec::Mpeg1 => "MPEG-1 video",
             Codec::Mpeg2 => "MPEG-2 video",
             Codec::Mpeg4 => "MPEG-4 Part 2 video",
+            Codec::H263 => "H.263",
         },
         width: size.map(|s| s.0),
         height: size.map(|s| s.1),

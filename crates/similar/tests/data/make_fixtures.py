@@ -91,6 +91,9 @@ if shutil.which("ffmpeg"):
     ff("-f", "lavfi", "-i", "testsrc2=size=176x144:rate=15:duration=2", "-c:v", "mpeg4",
        "-g", "15", "-ps", "400", "-data_partitioning", "1", "-q:v", "10", "-threads", "1",
        "moving_mpeg4.3gp")
+    # And as H.263, as older phones wrote 3GP, with a header for every group of blocks.
+    ff("-f", "lavfi", "-i", "testsrc2=size=176x144:rate=15:duration=2", "-c:v", "h263",
+       "-g", "15", "-ps", "200", "-q:v", "10", "moving_h263.3gp")
     # The moving pattern as VP9 in WebM (libvpx), as YouTube serves video.
     ff("-f", "lavfi", "-i", pattern, "-c:v", "libvpx-vp9", "-g", "10", "-b:v", "200k",
        "-deadline", "realtime", "-cpu-used", "8", "moving_vp9.webm")
