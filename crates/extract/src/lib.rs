@@ -54,7 +54,7 @@ pub const EXTRACTOR: &str = "custody-extract";
 
 /// Version of the extractor and its output: `<record format>.<extractor revision>`.
 /// Bumped whenever the output for some input changes.
-pub const VERSION: &str = "1.13";
+pub const VERSION: &str = "1.14";
 
 /// Extracts metadata from the file at `path`, read as `media_type` (sniffed from the
 /// content when it is `application/octet-stream` or empty).

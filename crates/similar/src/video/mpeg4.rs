@@ -874,7 +874,9 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
         4 => (704, 576),
         5 => (1408, 1152),
         7 => {
-            return refuse("the extended picture header of H.263 version 2 (PLUSPTYPE) is not read");
+            return refuse(
+                "the extended picture header of H.263 version 2 (PLUSPTYPE) is not read",
+            );
         }
         _ => return Err(herr("a source format that is none")),
     };
