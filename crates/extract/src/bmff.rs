@@ -10,6 +10,7 @@
 use std::io::{Read, Seek};
 
 use crate::container::Found;
+use crate::fragments::Fragments;
 use crate::record::{Metadata, Track, VideoInfo};
 use crate::source::{Input, MAX_SEGMENT, MAX_XMP, bytes};
 
@@ -23,16 +24,19 @@ const C2PA_UUID: [u8; 16] = [
 ];
 
 const MAX_BOXES: usize = 100_000;
+/// Most bytes of one movie fragment's index (`moof`) read, and of all of them.
+const MAX_MOOF: u64 = 1 << 20;
+const MAX_MOOF_BYTES: u64 = 64 << 20;
 const MAX_DEPTH: usize = 12;
 
 /// One box inside a slice: its type and body.
-struct BoxRef<'a> {
-    kind: [u8; 4],
-    body: &'a [u8],
+pub(crate) struct BoxRef<'a> {
+    pub(crate) kind: [u8; 4],
+    pub(crate) body: &'a [u8],
 }
 
 /// Iterates the boxes of a slice; stops (and reports) at the first malformed header.
-struct Boxes<'a> {
+pub(crate) struct Boxes<'a> {
     data: &'a [u8],
     pos: usize,
     count: usize,
@@ -40,7 +44,7 @@ struct Boxes<'a> {
 }
 
 impl<'a> Boxes<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         Boxes {
             data,
             pos: 0,
@@ -103,6 +107,8 @@ pub struct TopLevel {
     pub moov: Option<Vec<u8>>,
     pub xmp: Option<Vec<u8>>,
     pub c2pa: bool,
+    /// What the movie fragments (`moof`) say of their tracks' lengths.
+    pub fragments: Fragments,
 }
 
 impl TopLevel {
@@ -120,6 +126,7 @@ pub fn top_level<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) ->
     let mut top = TopLevel::default();
     let size = input.size();
     let mut pos = 0u64;
+    let mut moof_bytes = 0u64;
     for _ in 0..MAX_BOXES {
         if pos >= size {
             return top;
@@ -184,6 +191,14 @@ pub fn top_level<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) ->
                 Ok(b) => top.moov = Some(b),
                 Err(e) => md.problem(format_args!("'moov' box: {e}")),
             },
+            // A movie fragment's index: a few KiB, its frames in the `mdat` after it.
+            b"moof" if body_len <= MAX_MOOF && moof_bytes + body_len <= MAX_MOOF_BYTES => {
+                moof_bytes += body_len;
+                match input.read_at(body_at, body_len, MAX_MOOF) {
+                    Ok(b) => top.fragments.add_moof(&b),
+                    Err(e) => md.problem(format_args!("'moof' box at offset {pos}: {e}")),
+                }
+            }
             b"uuid" if body_len >= 16 => {
                 if let Ok(id) = input.read_at(body_at, 16, 16) {
                     if id == XMP_UUID && top.xmp.is_none() {
@@ -497,8 +512,8 @@ pub struct Movie {
     pub loci: Option<Vec<u8>>,
 }
 
-/// Parses `moov`.
-pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
+/// Parses `moov`; a fragmented file's lengths are counted from `fragments`.
+pub fn movie(moov: &[u8], fragments: &Fragments, md: &mut Metadata) -> Movie {
     let mut m = Movie::default();
     let mut fragment_duration = None;
     let mut boxes = Boxes::new(moov);
@@ -544,13 +559,16 @@ pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
     }
     if m.info.fragmented {
         // The movie and track headers count only the frames listed in `moov` (none,
-        // usually); the movie's length is `mehd`'s, when the file gives one.
+        // usually); the movie's length is `mehd`'s, when the file gives one, else the
+        // longest track's: its frames in `moov` and in every fragment (since 1.14).
+        let counted = fragment_lengths(moov, fragments);
+        for (t, counted) in m.info.tracks.iter_mut().zip(&counted) {
+            t.duration_s = *counted;
+        }
         m.info.duration_s = fragment_duration
             .zip(m.info.timescale.filter(|&t| t > 0))
-            .map(|(d, ts)| d as f64 / f64::from(ts));
-        for t in &mut m.info.tracks {
-            t.duration_s = None;
-        }
+            .map(|(d, ts)| d as f64 / f64::from(ts))
+            .or_else(|| counted.iter().flatten().copied().reduce(f64::max));
     } else if m.info.duration_units == Some(0) {
         // A movie header saying "no length" over tracks that have one (libavif writes
         // such headers for animated AVIF): the movie lasts as long as its longest track,
@@ -565,6 +583,50 @@ pub fn movie(moov: &[u8], md: &mut Metadata) -> Movie {
             .or(m.info.duration_s);
     }
     m
+}
+
+/// Each track's length in seconds (in `moov`'s order, as [`parse_trak`] lists them),
+/// counted from its `mdhd` (the frames `moov` lists) and its movie fragments, `trex`'s
+/// default duration standing in where a fragment gives none; `None` for a track no
+/// fragment holds.
+fn fragment_lengths(moov: &[u8], fragments: &Fragments) -> Vec<Option<f64>> {
+    if fragments.is_empty() {
+        return Vec::new();
+    }
+    // trex: track ID, then default sample description index and duration.
+    let trex: Vec<(u32, u32)> = find(moov, b"mvex")
+        .map(|mvex| {
+            Boxes::new(mvex)
+                .filter(|b| &b.kind == b"trex")
+                .filter_map(|b| Some((bytes::be_u32(b.body, 4)?, bytes::be_u32(b.body, 12)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Boxes::new(moov)
+        .filter(|b| &b.kind == b"trak")
+        .filter(|b| parse_trak(b.body).is_some())
+        .take(256)
+        .map(|trak| {
+            let tkhd = find(trak.body, b"tkhd")?;
+            let id = if tkhd.first() == Some(&1) {
+                bytes::be_u32(tkhd, 20)?
+            } else {
+                bytes::be_u32(tkhd, 12)?
+            };
+            let mdhd = find(find(trak.body, b"mdia")?, b"mdhd")?;
+            let (timescale, listed) = if mdhd.first() == Some(&1) {
+                (bytes::be_u32(mdhd, 20)?, bytes::be_u64(mdhd, 24)?)
+            } else {
+                (
+                    bytes::be_u32(mdhd, 12)?,
+                    u64::from(bytes::be_u32(mdhd, 16)?),
+                )
+            };
+            let default = trex.iter().find(|(t, _)| *t == id).map(|(_, d)| *d);
+            let units = fragments.units(id, default)?;
+            (timescale > 0).then(|| listed.saturating_add(units) as f64 / f64::from(timescale))
+        })
+        .collect()
 }
 
 fn parse_mvhd(b: &[u8], m: &mut Movie) {

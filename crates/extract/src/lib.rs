@@ -27,6 +27,7 @@ mod c2pa_stamp;
 mod clock;
 mod container;
 mod exif;
+mod fragments;
 mod geotiff;
 mod iptc;
 mod matroska;

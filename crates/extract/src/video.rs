@@ -10,7 +10,7 @@ pub fn apply(top: &TopLevel, md: &mut Metadata) {
         md.problem("MP4/MOV: no 'moov' box (truncated file, or metadata at an unread location)");
         return;
     };
-    let movie = bmff::movie(moov, md);
+    let movie = bmff::movie(moov, &top.fragments, md);
     let mut info = movie.info.clone();
     info.major_brand = top.major_brand.as_ref().map(bmff::brand);
     info.compatible_brands = top.compatible.iter().map(bmff::brand).take(64).collect();

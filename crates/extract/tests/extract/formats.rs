@@ -651,9 +651,10 @@ fn a_stray_link_after_a_sub_directory_loses_nothing() {
 }
 
 /// A fragmented MP4 (`mvex`): the movie header counts only the frames listed in `moov`,
-/// so the record says the file is fragmented and gives `mehd`'s duration, or none. It
-/// never repeats the header's 0 s (or, when ffmpeg lists the first fragment in `moov`,
-/// the first fragment's length) as the movie's.
+/// so the record says the file is fragmented and gives `mehd`'s duration, or without
+/// one the length its fragments add up to (with the frames `moov` lists), as ffprobe
+/// gives it. It never repeats the header's 0 s (or, when ffmpeg lists the first
+/// fragment in `moov`, the first fragment's length) as the movie's.
 #[test]
 fn fragmented_mp4_states_no_false_duration() {
     let dir = tempfile::tempdir().unwrap();
@@ -687,29 +688,71 @@ fn fragmented_mp4_states_no_false_duration() {
     assert!(!plain.fragmented);
     assert_eq!(plain.duration_s, Some(12.345));
 
-    // Real fragmented files from ffmpeg: three seconds of its test pattern, in
-    // fragments at every keyframe, with an empty `moov` and with the first fragment
-    // listed in it.
+    // Real fragmented files from ffmpeg (no `mehd`): three seconds of its test pattern,
+    // in fragments at every keyframe, with an empty `moov` and with the first fragment
+    // listed in it, and with sound in fragments of their own every 100 ms.
     if !have_ffmpeg() {
         return;
     }
-    for flags in ["frag_keyframe+empty_moov", "frag_keyframe"] {
+    for flags in [
+        "frag_keyframe+empty_moov",
+        "frag_keyframe",
+        "frag_keyframe+empty_moov+separate_moof",
+    ] {
         let out = dir.path().join(format!("{flags}.mp4"));
-        test_pattern(
-            3,
-            &["-c:v", "libx264", "-g", "10", "-movflags", flags],
-            &out,
-        );
+        let mut args = vec!["-c:v", "libx264", "-g", "10", "-movflags", flags];
+        if flags.contains("separate_moof") {
+            args = [
+                &["-f", "lavfi", "-i", "sine=duration=3"][..],
+                &args,
+                &["-frag_duration", "100000"],
+            ]
+            .concat();
+        }
+        test_pattern(3, &args, &out);
         let md = extract_path(&out, "video/mp4");
+        assert!(md.problems.is_empty(), "{flags}: {:?}", md.problems);
         let v = md.video.as_ref().expect("video info");
         assert!(v.fragmented, "{flags}");
-        assert_eq!(v.duration_s, None, "{flags}: {v:?}");
-        assert_eq!((v.width, v.height), (Some(64), Some(48)), "{flags}");
+        let probed = probed_duration(&out);
+        let d = v.duration_s.unwrap_or_else(|| panic!("{flags}: {v:?}"));
         assert!(
-            v.tracks.iter().all(|t| t.duration_s.is_none()),
-            "{flags}: {v:?}"
+            (d - probed).abs() < 0.05,
+            "{flags}: {d} s, ffprobe {probed} s"
         );
+        assert_eq!((v.width, v.height), (Some(64), Some(48)), "{flags}");
+        let streams = probed_durations(&out, "stream=duration");
+        assert_eq!(streams.len(), v.tracks.len(), "{flags}: {v:?}");
+        for (t, probed) in v.tracks.iter().zip(streams) {
+            let td = t.duration_s.unwrap_or_else(|| panic!("{flags}: {t:?}"));
+            assert!(
+                (td - probed).abs() < 0.05,
+                "{flags}: {t:?}, ffprobe {probed} s"
+            );
+        }
     }
+}
+
+/// ffprobe's duration of a file, seconds.
+fn probed_duration(file: &Path) -> f64 {
+    probed_durations(file, "format=duration")[0]
+}
+
+/// The durations ffprobe gives for `entries` (`format=duration`, `stream=duration`).
+fn probed_durations(file: &Path, entries: &str) -> Vec<f64> {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", entries, "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            l.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("ffprobe's {entries} of {}: {l}", file.display()))
+        })
+        .collect()
 }
 
 /// Matroska and WebM, written by ffmpeg (VP9 in WebM with a creation time, H.264 in
