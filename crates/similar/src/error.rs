@@ -76,8 +76,12 @@ pub fn lacked_a_decoder(message: &str) -> bool {
     .iter()
     .any(|c| message.contains(c))
         && !message.contains("H.263 video keyframes are decoded");
-    let in_avi =
-        message.contains("only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI");
+    let in_avi = [
+        "only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI",
+        "only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video keyframes are decoded in AVI",
+    ]
+    .iter()
+    .any(|old| message.contains(old));
     let refused_mpeg = message.starts_with("could not hash: ")
         && (message.contains("(MPEG-2 video) is not supported")
             || message.contains("(MPEG-1 video) is not supported")

@@ -1339,7 +1339,7 @@ fn avi_keyframes_are_hashed_as_they_are_shown() {
     refused_as(
         "msmpeg4",
         &file("divx3.avi"),
-        "is not supported (only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video",
+        "is not supported (only Motion JPEG, H.264, HEVC, MPEG-4 Part 2, MPEG-2 and MPEG-1 video",
     );
 }
 
@@ -1554,7 +1554,8 @@ fn mpeg4_fixtures_show_the_same_pictures() {
 /// its object type) and MPEG-2 in Matroska (`V_MPEG2`), written by ffmpeg: every
 /// keyframe is at ffprobe's time and hashes as ffmpeg shows it; with either coefficient
 /// table (`intra_vlc`), interlaced with field DCT, 4:2:2, and a picture of the still
-/// within 4 bits of the still. `read_video` names the codec.
+/// within 4 bits of the still. `read_video` names the codec. Both in AVI hash as their
+/// MP4 copies, at their frame numbers' times.
 #[test]
 fn mpeg1_and_mpeg2_keyframes_are_hashed_as_they_are_shown() {
     if !have_ffmpeg() {
@@ -1619,6 +1620,28 @@ fn mpeg1_and_mpeg2_keyframes_are_hashed_as_they_are_shown() {
             .collect();
         assert_eq!(ours, theirs, "{name}: keyframe times");
         assert_decoded_by_ffmpeg(&out, &frames, tmp.path());
+    }
+
+    // In AVI (as capture cards write them): the same coded pictures hash alike, at the
+    // times their frame numbers give (ffprobe gives AVI frames no times to compare).
+    for (avi, mp4, codec) in [
+        ("capture.avi", "in.mp4", m2v.to_vec()),
+        (
+            "old.avi",
+            "old.mp4",
+            vec!["-c:v", "mpeg1video", "-g", "25", "-b:v", "4M"],
+        ),
+    ] {
+        let out = tmp.path().join(avi);
+        ffmpeg(
+            &[&["-f", "lavfi", "-i", pattern][..], &codec, &["-f", "avi"]].concat(),
+            &out,
+        );
+        let ours = hash_keyframes_path(&out).unwrap_or_else(|e| panic!("{avi}: {e}"));
+        let theirs = hash_keyframes_path(&tmp.path().join(mp4)).unwrap();
+        assert_eq!(ours, theirs, "{avi} against {mp4}");
+        let times: Vec<u64> = ours.iter().map(|k| k.at_ms).collect();
+        assert_eq!(times, [0, 1000, 2000, 3000], "{avi}");
     }
 
     // Refusals recorded before MPEG-1 and MPEG-2 were read are worth examining again.

@@ -1331,7 +1331,8 @@ fn clock(ms: u64) -> String {
 }
 
 /// A fragmented MP4 (frames in movie fragments, as a screen recorder or a stream writes
-/// them): `show` says it is fragmented, gives no false duration and lists its
+/// them): `show` says it is fragmented, gives the length its fragments add up to (no
+/// false one) and lists its
 /// keyframes; a still of its second scene finds it at the keyframe showing that scene.
 #[test]
 fn a_fragmented_recording_is_found_from_a_still() {
@@ -1360,7 +1361,8 @@ fn a_fragmented_recording_is_found_from_a_still() {
     let (recording, b) = (item_id(&env, "recording.mp4"), item_id(&env, "still-b.jpg"));
     let text = env.run(&["show", &recording]).ok().stdout;
     assert!(
-        text.contains("video         duration unknown, 480×360, H.264 (avc1), fragmented MP4"),
+        // Its length counted from its fragments (the file has no `mehd`).
+        text.contains("video         2.0 s, 480×360, H.264 (avc1), fragmented MP4"),
         "{text}"
     );
     assert!(text.contains("  keyframes     0:00.000 "), "{text}");

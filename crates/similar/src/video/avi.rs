@@ -131,7 +131,7 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     let Some(kind) = video.kind else {
         return Err(HashError::Unsupported {
             media_type: format!("AVI video coded as {}", video.fourcc),
-            why: "only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video keyframes are decoded in AVI",
+            why: "only Motion JPEG, H.264, HEVC, MPEG-4 Part 2, MPEG-2 and MPEG-1 video keyframes are decoded in AVI",
         });
     };
     let length_size = match kind {
@@ -398,9 +398,14 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
             | b"SEDG" | b"WV1F" | b"BLZ0" | b"UMP4" | b"SMP4" | b"PVMM" | b"M4CC" => {
                 Some(Kind::AnnexB(Codec::Mpeg4))
             }
+            // MPEG-2 and MPEG-1, as capture cards and converters name them.
+            b"MPG2" | b"MPEG" | b"MMES" | b"M701" | b"PIM2" | b"EM2V" | b"LMP2" => {
+                Some(Kind::AnnexB(Codec::Mpeg2))
+            }
+            b"MPG1" | b"PIM1" => Some(Kind::AnnexB(Codec::Mpeg1)),
             // Known codings not decoded here: named now.
-            b"MP42" | b"MP43" | b"DIV3" | b"WMV1" | b"WMV2" | b"WMV3" | b"WVC1" | b"MPG2"
-            | b"MPEG" | b"CVID" | b"IV50" | b"DVSD" | b"MJ2C" => {
+            b"MP42" | b"MP43" | b"DIV3" | b"WMV1" | b"WMV2" | b"WMV3" | b"WVC1" | b"CVID"
+            | b"IV50" | b"DVSD" | b"MJ2C" => {
                 unsupported.get_or_insert(fourcc);
                 continue;
             }
@@ -425,7 +430,7 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
     Err(match unsupported {
         Some(name) => HashError::Unsupported {
             media_type: format!("AVI video coded as {name}"),
-            why: "only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video keyframes are decoded in AVI",
+            why: "only Motion JPEG, H.264, HEVC, MPEG-4 Part 2, MPEG-2 and MPEG-1 video keyframes are decoded in AVI",
         },
         None => no_video_track(),
     })
