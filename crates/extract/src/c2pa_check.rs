@@ -244,9 +244,12 @@ struct Validated {
 ///   must name the signer's certificate (`x5chain`), and it must be the certificate the
 ///   validator verified the signature with: the key was then fixed when the token was
 ///   issued, and a signature under a fixed key cannot precede what it signs;
-/// - its time is, to the second, the time the validator took. A token the validator
-///   took no time from is kept only if it does not stamp this claim (it then shows why
-///   the claim's time is not proven, and can never verify).
+/// - its time is, to the second, the time the validator took: its `genTime`, or the
+///   CMS signing time its signer signed beside it, which c2pa-rs reports instead when
+///   there is one (OpenSSL's TSA signs one, a moment apart from `genTime` and so at
+///   times a second off). A token the validator took no time from is kept only if it
+///   does not stamp this claim (it then shows why the claim's time is not proven, and
+///   can never verify).
 fn agrees_with_validator(read: &crate::c2pa_stamp::Read, v: &Validated) -> Result<(), String> {
     use time::format_description::well_known::Rfc3339;
     let stamp = &read.stamp;
@@ -284,8 +287,20 @@ fn agrees_with_validator(read: &crate::c2pa_stamp::Read, v: &Validated) -> Resul
             .ok()
             .map(|t| t.unix_timestamp())
     };
+    let signed = || {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&stamp.token)
+            .ok()
+            .and_then(|der| custody_timestamp::cms_signing_time(&der))
+    };
     match v.time.as_deref() {
-        Some(t) if second(t).is_some() && second(t) == second(&stamp.gen_time) => Ok(()),
+        Some(t)
+            if second(t).is_some()
+                && (second(t) == second(&stamp.gen_time) || second(t) == signed()) =>
+        {
+            Ok(())
+        }
         Some(t) => Err(format!(
             "the token read (genTime {}) is not the one the validator took (time {t})",
             stamp.gen_time

@@ -26,6 +26,8 @@ pub mod oid {
     pub const CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
     /// `id-messageDigest` signed attribute (RFC 5652 §11.2).
     pub const MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+    /// `id-signingTime` signed attribute (RFC 5652 §11.3).
+    pub const SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
     /// `id-aa-signingCertificate` (RFC 2634 §5.4, ESSCertID with SHA-1).
     pub const SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
     /// `id-aa-signingCertificateV2` (RFC 5035 §3, ESSCertIDv2).

@@ -45,6 +45,7 @@ pub use store::{StampFiles, certificates_pem, write_file};
 pub use token::{AccuracyInfo, HashAlg, TokenInfo, parse_token, token_from_stored};
 pub use verify::{
     CertificateFacts, CertificateReport, Check, CheckKind, CheckedChain, Outcome, Status,
-    TrustAnchors, Verification, certificate_facts, certificates_from_pem, pem_certificate_blocks,
-    verify, verify_chain, verify_data, verify_digest, verify_signer_profile,
+    TrustAnchors, Verification, certificate_facts, certificates_from_pem, cms_signing_time,
+    pem_certificate_blocks, verify, verify_chain, verify_data, verify_digest,
+    verify_signer_profile,
 };

@@ -874,6 +874,19 @@ fn check_imprint(report: &mut Report, token: &ParsedToken, expected: Expected<'_
     }
 }
 
+/// The signing time a token's signer signed beside its `TSTInfo` (the CMS `signingTime`
+/// attribute, RFC 5652 §11.3), as Unix seconds; `None` when the token has none or
+/// cannot be read. It is not the token's time (`genTime` is), but some TSAs (OpenSSL's
+/// among them) sign one, taken a moment apart from `genTime` and so at times a second
+/// off it, and some validators (c2pa-rs) report it as the token's time.
+pub fn cms_signing_time(token_der: &[u8]) -> Option<i64> {
+    let token = ParsedToken::parse(token_der).ok()?;
+    let attrs = token.signer.signed_attrs.as_ref()?;
+    let value = attribute(attrs.as_slice(), oid::SIGNING_TIME).ok()??;
+    let time = value.decode_as::<x509_cert::time::Time>().ok()?;
+    i64::try_from(time.to_unix_duration().as_secs()).ok()
+}
+
 fn attribute(attrs: &[Attribute], oid: ObjectIdentifier) -> Result<Option<&der::Any>, String> {
     let mut found = attrs.iter().filter(|a| a.oid == oid);
     let Some(attr) = found.next() else {

@@ -417,3 +417,24 @@ fn damaged_tokens_never_panic_and_every_damaged_byte_is_caught() {
     // checked for conformance.
     assert!(accepted.is_empty(), "damage at {accepted:?} went unnoticed");
 }
+
+/// The CMS signing time OpenSSL's TSA signs beside genTime is read, and is genTime to
+/// within a second (it is taken a moment apart); a token without signed attributes to
+/// read gives none.
+#[test]
+fn the_cms_signing_time_beside_gen_time_is_read() {
+    need_openssl!();
+    let fx = Fixture::new(Key::P256, TsaConfig::default());
+    let stamp = fx.stamp();
+    let gen_time = unix(stamp.info.gen_time.to_system_time()) as i64;
+    let signed = custody_timestamp::cms_signing_time(&stamp.token_der)
+        .expect("OpenSSL signs a signing time");
+    assert!(
+        (signed - gen_time).abs() <= 1,
+        "signed {signed}, genTime {gen_time}"
+    );
+    assert_eq!(custody_timestamp::cms_signing_time(b"not a token"), None);
+    let mut cut = stamp.token_der.clone();
+    cut.truncate(cut.len() / 2);
+    assert_eq!(custody_timestamp::cms_signing_time(&cut), None);
+}
