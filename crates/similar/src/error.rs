@@ -72,6 +72,7 @@ pub fn lacked_a_decoder(message: &str) -> bool {
         "coded as V_MPEG4/ISO/",
         "coded as \"s263\"",
         "coded as \"h263\"",
+        "coded as \"H263\"",
     ]
     .iter()
     .any(|c| message.contains(c))
@@ -81,7 +82,8 @@ pub fn lacked_a_decoder(message: &str) -> bool {
         "only Motion JPEG, H.264, HEVC and MPEG-4 Part 2 video keyframes are decoded in AVI",
     ]
     .iter()
-    .any(|old| message.contains(old));
+    .any(|old| message.contains(old))
+        && avi_fourcc(message).is_some_and(|f| MPEG_AVI_FOURCCS.contains(&f.as_str()));
     let refused_mpeg = message.starts_with("could not hash: ")
         && (message.contains("(MPEG-2 video) is not supported")
             || message.contains("(MPEG-1 video) is not supported")
@@ -97,6 +99,21 @@ pub fn lacked_a_decoder(message: &str) -> bool {
     let not_run = message.starts_with("could not hash: the ")
         && message.contains(" decoder gave no answer (");
     (refused_av1 && crate::decodes_av1()) || not_run
+}
+
+/// The FourCCs under which AVI streams of MPEG-1, MPEG-2 or MPEG-4 Part 2 video are read
+/// (since they are), upper case.
+const MPEG_AVI_FOURCCS: [&str; 24] = [
+    "XVID", "DIVX", "DX50", "FMP4", "MP4V", "M4S2", "3IV2", "RMP4", "SEDG", "WV1F", "BLZ0", "UMP4",
+    "SMP4", "PVMM", "M4CC", "MPG2", "MPEG", "MMES", "M701", "PIM2", "EM2V", "LMP2", "MPG1", "PIM1",
+];
+
+/// The FourCC an AVI refusal names ("AVI video coded as XVID is not supported"), upper
+/// case.
+fn avi_fourcc(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("AVI video coded as ")?;
+    let (fourcc, _) = rest.split_once(" is not supported")?;
+    Some(fourcc.to_ascii_uppercase())
 }
 
 /// A string that is not 16 hex digits.

@@ -1828,9 +1828,29 @@ fn mpeg4_part2_keyframes_are_hashed_as_they_are_shown() {
         "could not hash: MPEG-TS video of stream type 0x10 (MPEG-4 Part 2 video) is not supported (only H.264, HEVC, MPEG-1 and MPEG-2 video keyframes are decoded in transport streams)",
         "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded)",
         "could not hash: AVI video coded as XVID is not supported (only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI)",
+        "could not hash: AVI video coded as mpg2 is not supported (only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI)",
+        "could not hash: video coded as \"H263\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded)",
     ] {
         assert!(custody_similar::lacked_a_decoder(old), "{old}");
     }
+    // An AVI refused for a codec still not read is not examined again.
+    assert!(!custody_similar::lacked_a_decoder(
+        "could not hash: AVI video coded as WMV3 is not supported (only Motion JPEG, H.264 and HEVC video keyframes are decoded in AVI)"
+    ));
+    // Interlaced with data partitioning is refused by name: decoders do not agree on
+    // where its DCT types lie (ffmpeg cannot decode what its encoder writes).
+    let both = tmp.path().join("interlaced-partitioned.mp4");
+    ffmpeg(
+        &[
+            &["-f", "lavfi", "-i", pal][..],
+            &m4,
+            &["-data_partitioning", "1", "-flags", "+ildct", "-f", "mp4"],
+        ]
+        .concat(),
+        &both,
+    );
+    let e = hash_keyframes_path(&both).unwrap_err().to_string();
+    assert!(e.contains("interlaced video with data partitioning"), "{e}");
     assert!(!custody_similar::lacked_a_decoder(
         "could not hash: video coded as \"mp4v\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2, MPEG-1, MPEG-4 Part 2 and H.263 video keyframes are decoded)"
     ));

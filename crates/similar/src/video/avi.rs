@@ -395,7 +395,7 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
             }),
             // MPEG-4 Part 2, as Xvid, DivX, ffmpeg and cameras name it.
             b"XVID" | b"DIVX" | b"DX50" | b"FMP4" | b"MP4V" | b"M4S2" | b"3IV2" | b"RMP4"
-            | b"SEDG" | b"WV1F" | b"BLZ0" | b"UMP4" | b"SMP4" | b"PVMM" | b"M4CC" => {
+            | b"SEDG" | b"WV1F" | b"BLZ0" | b"UMP4" | b"SMP4" | b"PVMM" | b"M4CC" | b"MP4S" => {
                 Some(Kind::AnnexB(Codec::Mpeg4))
             }
             // MPEG-2 and MPEG-1, as capture cards and converters name them.

@@ -12,11 +12,12 @@
 //! Read: Simple and Advanced Simple profiles, rectangular, 8-bit 4:2:0; progressive and
 //! interlaced (a field-coded macroblock's two left and two right blocks are averaged);
 //! video packets (resync markers) with or without their header extension; data
-//! partitioning, with or without reversible codes; both quantisation types; quarter
-//! samples, global motion and B-VOPs only matter to other pictures. Refused: shapes
-//! other than rectangular, sprites' static pictures as keyframes, complexity
-//! estimation headers, reduced-resolution pictures, scalability, NEWPRED, more than 8
-//! bits, a DC coded among the AC coefficients (`intra_dc_vlc_thr` above the
+//! partitioning, with or without reversible codes (progressive only); both quantisation
+//! types; quarter samples, global motion and B-VOPs only matter to other pictures.
+//! Refused: shapes other than rectangular, static sprites, complexity estimation
+//! headers, reduced-resolution pictures, scalability, NEWPRED, more than 8 bits,
+//! interlaced video with data partitioning (where its DCT type lies, decoders do not
+//! agree), a DC coded among the AC coefficients (`intra_dc_vlc_thr` above the
 //! quantiser), and a picture larger than [`MAX_FRAME_PIXELS`].
 //!
 //! H.263 baseline (3GP phones' video; MPEG-4's short video header is the same) shares
@@ -52,6 +53,9 @@ pub(super) fn vop_kind(unit: &[u8]) -> Option<bool> {
 
 /// Width and height a video object layer header declares.
 pub(super) fn layer_size(unit: &[u8]) -> Option<(u32, u32)> {
+    if !is_layer(unit) {
+        return None;
+    }
     let layer = Layer::read(unit, 1).ok()?;
     Some((layer.width, layer.height))
 }
@@ -97,6 +101,8 @@ struct Layer {
     resync: bool,
     partitioned: bool,
     reduced_resolution: bool,
+    /// A static sprite: its I-VOP is the sprite, not a picture of the layer's size.
+    static_sprite: bool,
 }
 
 impl Layer {
@@ -195,6 +201,11 @@ impl Layer {
         if r.bit() == 1 {
             return refuse("a scalable layer is not read");
         }
+        if interlaced && partitioned {
+            // Decoders do not agree on where a field-coded macroblock's DCT type lies
+            // with data partitioning (ffmpeg's encoder and decoder disagree).
+            return refuse("interlaced video with data partitioning is not read");
+        }
         if r.overrun() {
             return Err(err("a video object layer header cut short"));
         }
@@ -209,6 +220,7 @@ impl Layer {
             resync,
             partitioned,
             reduced_resolution,
+            static_sprite: sprite == 1,
         })
     }
 
@@ -305,6 +317,12 @@ fn picture(unit: &[u8], layer: &Layer) -> Result<phash::Grid, HashError> {
     let mut r = Reader::new(&unit[1..]);
     if r.bits(2) != 0 {
         return Err(err("the keyframe is not an I-VOP"));
+    }
+    if layer.static_sprite {
+        return Err(HashError::Unsupported {
+            media_type: "MPEG-4 Part 2 video".into(),
+            why: "a static sprite's pictures are not read",
+        });
     }
     while r.bit() == 1 {
         if r.overrun() {
@@ -437,11 +455,28 @@ impl Vop<'_> {
                 return Err(err("a video packet of another kind of VOP inside an I-VOP"));
             }
             r.skip(3); // intra_dc_vlc_thr (decoders keep the VOP's)
+            if self.layer.reduced_resolution && r.bit() == 1 {
+                return Err(HashError::Unsupported {
+                    media_type: "MPEG-4 Part 2 video".into(),
+                    why: "a reduced-resolution VOP is not read",
+                });
+            }
         }
         if r.overrun() || q == 0 || mb >= self.total {
             return Err(err("a damaged video packet header"));
         }
         Ok((mb, q))
+    }
+
+    /// Applies a macroblock's `dquant` (when it has one) to the quantiser `q`, and gives
+    /// the running quantiser that decides whether its DC values have codes of their own:
+    /// the one before, or the macroblock's own for the first of a VOP or video packet.
+    fn requantise(r: &mut Reader<'_>, q: &mut u32, dquant: bool, first: bool) -> u32 {
+        let before = *q;
+        if dquant {
+            *q = (*q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
+        }
+        if first { *q } else { before }
     }
 
     /// The macroblock type and chroma pattern (`mcbpc`), past any stuffing.
@@ -474,12 +509,12 @@ impl Vop<'_> {
         r: &mut Reader<'_>,
         address: usize,
         packet: u32,
-        quantiser_before: u32,
+        running: u32,
         q: u32,
         ac: Option<u32>,
     ) -> Result<[f32; 4], HashError> {
-        // The quantiser before the macroblock's own change decides (running_QP).
-        if quantiser_before >= self.threshold {
+        // The running quantiser decides (`running_QP`).
+        if running >= self.threshold {
             return Err(HashError::Unsupported {
                 media_type: "MPEG-4 Part 2 video".into(),
                 why: "a DC coefficient coded among the AC coefficients (intra_dc_vlc_thr) is not read",
@@ -528,13 +563,10 @@ impl Vop<'_> {
             let (dquant, cbpc) = Self::mcbpc(r)?;
             r.skip(1); // ac_pred_flag
             let cbpy = cbpy(r)?;
-            let before = *q;
-            if dquant {
-                *q = (*q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
-            }
+            let running = Self::requantise(r, q, dquant, address == first);
             let field_dct = self.layer.interlaced && r.bit() == 1;
             let pattern = (cbpy << 2) | cbpc;
-            let luma = self.dc_values(r, address, packet, before, *q, Some(pattern))?;
+            let luma = self.dc_values(r, address, packet, running, *q, Some(pattern))?;
             if r.overrun() {
                 return Err(err("the picture ends inside a macroblock"));
             }
@@ -545,7 +577,7 @@ impl Vop<'_> {
     }
 
     /// Reads a packet with data partitioning: its macroblocks' types and DC values up
-    /// to the DC marker, then their patterns (and field DCT flags); the AC coefficients
+    /// to the DC marker, then their patterns; the AC coefficients
     /// after them are passed over to the next resync marker.
     fn partitioned(
         &mut self,
@@ -557,16 +589,20 @@ impl Vop<'_> {
         const DC_MARKER: u32 = 0b110_1011_0000_0000_0001;
         let mut read: Vec<(usize, [f32; 4])> = Vec::new();
         let mut address = first;
-        while r.peek(19) != DC_MARKER {
+        loop {
+            // Macroblock stuffing may come before the DC marker too.
+            while r.peek(9) == 1 && !r.overrun() {
+                r.skip(9);
+            }
+            if r.peek(19) == DC_MARKER {
+                break;
+            }
             if address >= self.total {
                 return Err(err("a video packet runs past the picture's macroblocks"));
             }
             let (dquant, _) = Self::mcbpc(r)?;
-            let before = *q;
-            if dquant {
-                *q = (*q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
-            }
-            let luma = self.dc_values(r, address, packet, before, *q, None)?;
+            let running = Self::requantise(r, q, dquant, address == first);
+            let luma = self.dc_values(r, address, packet, running, *q, None)?;
             if r.overrun() {
                 return Err(err("a video packet ends before its DC marker"));
             }
@@ -574,14 +610,14 @@ impl Vop<'_> {
             address += 1;
         }
         r.skip(19);
+        // (Progressive only: the layer header refuses interlaced video here.)
         for (address, luma) in read {
             r.skip(1); // ac_pred_flag
             cbpy(r)?;
-            let field_dct = self.layer.interlaced && r.bit() == 1;
             if r.overrun() {
                 return Err(err("a video packet ends inside its second partition"));
             }
-            self.plane.put(address, luma, field_dct);
+            self.plane.put(address, luma, false);
         }
         // The next resync marker, byte aligned after the AC coefficients' partition.
         if address >= self.total {
@@ -887,7 +923,10 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
     if r.bit() == 1 {
         return refuse("syntax-based arithmetic coding is not read");
     }
-    r.skip(2); // advanced prediction, PB-frames
+    r.skip(1); // advanced prediction
+    if r.bit() == 1 {
+        return Err(herr("an INTRA picture marked as PB-frames"));
+    }
     let mut q = r.bits(5);
     // Continuous presence multipoint: a sub-bitstream indicator here and in every
     // group's header.

@@ -393,7 +393,8 @@ fn find_video<R: Read + Seek>(r: &mut R, first: u64) -> Result<(u8, Codec), Hash
                 "MPEG program stream video of stream type 0x{kind:02X} ({})",
                 pes::name(kind)
             ),
-            why: "only H.264, HEVC, MPEG-1 and MPEG-2 video keyframes are decoded in program streams",
+            why: "only H.264, HEVC, MPEG-1, MPEG-2 and MPEG-4 Part 2 video keyframes are decoded in \
+                  program streams",
         }),
     };
     while let Some(Got { item, range, .. }) = reader.next()? {

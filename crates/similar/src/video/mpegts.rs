@@ -254,7 +254,8 @@ fn find_video<R: Read + Seek>(
                 "MPEG-TS video of stream type 0x{kind:02X} ({})",
                 pes::name(kind)
             ),
-            why: "only H.264, HEVC, MPEG-1 and MPEG-2 video keyframes are decoded in transport streams",
+            why: "only H.264, HEVC, MPEG-1, MPEG-2 and MPEG-4 Part 2 video keyframes are decoded in \
+                  transport streams",
         },
         None if !seen_pat => {
             corrupt("no program association table: the transport stream names no program".into())
