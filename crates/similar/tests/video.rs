@@ -1603,23 +1603,7 @@ fn mpeg1_and_mpeg2_keyframes_are_hashed_as_they_are_shown() {
         ),
     ];
     for (name, codec, format, expected) in cases {
-        let out = tmp.path().join(name);
-        ffmpeg(
-            &[&["-f", "lavfi", "-i", pattern][..], &codec, &["-f", format]].concat(),
-            &out,
-        );
-        let read = custody_similar::read_video_path(&out);
-        let expected = Some(expected).filter(|e| !e.is_empty());
-        assert_eq!(read.stream.as_ref().map(|f| f.codec), expected, "{name}");
-        let frames = read.keyframes.unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (times, start) = probed_keyframes(&out);
-        let ours: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
-        let theirs: Vec<u64> = times
-            .iter()
-            .map(|t| t - (start * 1000.0).round() as u64)
-            .collect();
-        assert_eq!(ours, theirs, "{name}: keyframe times");
-        assert_decoded_by_ffmpeg(&out, &frames, tmp.path());
+        made_as_ffmpeg_shows(tmp.path(), name, pattern, &codec, format, expected, 3);
     }
 
     // In AVI (as capture cards write them): the same coded pictures hash alike, at the
@@ -1799,26 +1783,10 @@ fn mpeg4_part2_keyframes_are_hashed_as_they_are_shown() {
         eprintln!("note: ffmpeg has no libxvid; Xvid's own encoder is not tried");
     }
     for (name, pattern, codec, format, expected) in cases {
-        let out = tmp.path().join(name);
-        ffmpeg(
-            &[&["-f", "lavfi", "-i", pattern][..], &codec, &["-f", format]].concat(),
-            &out,
-        );
-        let read = custody_similar::read_video_path(&out);
-        let expected = Some(expected).filter(|e| !e.is_empty());
-        assert_eq!(read.stream.as_ref().map(|f| f.codec), expected, "{name}");
-        let frames = read.keyframes.unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (times, start) = probed_keyframes(&out);
-        let ours: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
-        let theirs: Vec<u64> = times
-            .iter()
-            .map(|t| t - (start * 1000.0).round() as u64)
-            .collect();
-        assert_eq!(ours, theirs, "{name}: keyframe times");
         // A field-coded macroblock gives the mean of each half's sixteen rows, not of
         // its quarters: a bit or two more.
         let bits = if name.contains("interlaced") { 5 } else { 3 };
-        shown_alike(&out, &frames, tmp.path(), false, bits);
+        made_as_ffmpeg_shows(tmp.path(), name, pattern, &codec, format, expected, bits);
     }
     if let Some(facts) = custody_similar::read_video_path(&tmp.path().join("broadcast.ts")).stream {
         assert_eq!((facts.width, facts.height), (Some(720), Some(576)));
@@ -1924,25 +1892,7 @@ fn h263_keyframes_are_hashed_as_they_are_shown() {
         ),
     ];
     for (name, pattern, codec, format) in cases {
-        let out = tmp.path().join(name);
-        ffmpeg(
-            &[
-                &["-f", "lavfi", "-i", &pattern][..],
-                &codec,
-                &["-f", format],
-            ]
-            .concat(),
-            &out,
-        );
-        let frames = hash_keyframes_path(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (times, start) = probed_keyframes(&out);
-        let ours: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
-        let theirs: Vec<u64> = times
-            .iter()
-            .map(|t| t - (start * 1000.0).round() as u64)
-            .collect();
-        assert_eq!(ours, theirs, "{name}: keyframe times");
-        assert_decoded_by_ffmpeg(&out, &frames, tmp.path());
+        made_as_ffmpeg_shows(tmp.path(), name, &pattern, &codec, format, "", 3);
     }
     let plus = tmp.path().join("plus.mov");
     ffmpeg(
@@ -1963,4 +1913,36 @@ fn h263_keyframes_are_hashed_as_they_are_shown() {
     assert!(custody_similar::lacked_a_decoder(
         "could not hash: video coded as \"s263\" is not supported (only H.264, HEVC, VP9, VP8, AV1, MPEG-2 and MPEG-1 video keyframes are decoded)"
     ));
+}
+
+/// Makes `name` in `dir` from the lavfi source `pattern` with ffmpeg's `codec` arguments
+/// in `format`, and checks it: `read_video` names its stream `stream` (`""`: the
+/// container's header describes it, so no stream facts), every keyframe is at ffprobe's
+/// time, and each hashes within `bits` of the picture ffmpeg decodes there.
+fn made_as_ffmpeg_shows(
+    dir: &Path,
+    name: &str,
+    pattern: &str,
+    codec: &[&str],
+    format: &str,
+    stream: &str,
+    bits: u32,
+) {
+    let out = dir.join(name);
+    ffmpeg(
+        &[&["-f", "lavfi", "-i", pattern][..], codec, &["-f", format]].concat(),
+        &out,
+    );
+    let read = custody_similar::read_video_path(&out);
+    let expected = Some(stream).filter(|e| !e.is_empty());
+    assert_eq!(read.stream.as_ref().map(|f| f.codec), expected, "{name}");
+    let frames = read.keyframes.unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (times, start) = probed_keyframes(&out);
+    let ours: Vec<u64> = frames.iter().map(|k| k.at_ms).collect();
+    let theirs: Vec<u64> = times
+        .iter()
+        .map(|t| t - (start * 1000.0).round() as u64)
+        .collect();
+    assert_eq!(ours, theirs, "{name}: keyframe times");
+    shown_alike(&out, &frames, dir, false, bits);
 }
