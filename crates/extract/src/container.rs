@@ -44,6 +44,8 @@ pub fn jpeg<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) -> Foun
         container: "jpeg",
         ..Found::default()
     };
+    // The Photoshop resources of the APP13 segments, joined.
+    let mut photoshop: Vec<u8> = Vec::new();
     let head = match input.read_up_to(0, 2) {
         Ok(h) => h,
         Err(e) => {
@@ -116,11 +118,25 @@ pub fn jpeg<R: Read + Seek>(input: &mut Input<'_, R>, md: &mut Metadata) -> Foun
         let body_len = len - 2;
         match marker {
             0xE1 => jpeg_app1(input, md, &mut found, body_at, body_len),
-            // Photoshop image resources, with the IPTC IIM block among them.
-            0xED if found.iptc.is_none() => match input.read_at(body_at, body_len, MAX_SEGMENT) {
-                Ok(b) => found.iptc = crate::iptc::from_photoshop(&b).map(<[u8]>::to_vec),
-                Err(e) => md.problem(format_args!("JPEG APP13 (Photoshop) segment: {e}")),
-            },
+            // Photoshop image resources, with the IPTC IIM block among them; resources
+            // too long for one segment continue in the next, after the same leading
+            // bytes.
+            0xED if found.iptc.is_none() && photoshop.len() as u64 + body_len <= MAX_SEGMENT => {
+                match input.read_at(body_at, body_len, MAX_SEGMENT) {
+                    Ok(b) => {
+                        let lead = crate::iptc::PHOTOSHOP_SEGMENT;
+                        match b.strip_prefix(lead) {
+                            Some(rest) if !photoshop.is_empty() => {
+                                photoshop.extend_from_slice(rest)
+                            }
+                            Some(_) => photoshop = b,
+                            None => {}
+                        }
+                        found.iptc = crate::iptc::from_photoshop(&photoshop).map(<[u8]>::to_vec);
+                    }
+                    Err(e) => md.problem(format_args!("JPEG APP13 (Photoshop) segment: {e}")),
+                }
+            }
             0xEB if found.c2pa.is_none() => {
                 if let Ok(b) = input.read_up_to(body_at, body_len.min(64)) {
                     if b.starts_with(b"JP") && contains(&b, b"c2pa") {

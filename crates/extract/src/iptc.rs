@@ -1,5 +1,6 @@
-//! IPTC IIM (Information Interchange Model) in a JPEG's Photoshop segment (APP13): the
-//! dates a newsroom or a photographer's software records. News agencies and
+//! IPTC IIM (Information Interchange Model) in a JPEG's Photoshop segments (APP13, one
+//! or several joined) or a TIFF's IPTC-NAA or Photoshop tag: the dates a newsroom or a
+//! photographer's software records. News agencies and
 //! photojournalists' tools write them, often without EXIF or XMP dates beside them.
 //!
 //! Read: record 2, DateCreated (2:55, `CCYYMMDD`) with TimeCreated (2:60, `HHMMSS±HHMM`),
@@ -23,9 +24,18 @@ const IPTC_RESOURCE: u16 = 0x0404;
 /// Most datasets read from one IIM block.
 const MAX_DATASETS: usize = 10_000;
 
-/// The IIM bytes of an APP13 segment's body, if it holds them.
+/// The leading bytes of a JPEG's Photoshop segment (APP13), which a continuation of the
+/// resources in a further segment repeats.
+pub const PHOTOSHOP_SEGMENT: &[u8] = PHOTOSHOP;
+
+/// The IIM bytes of an APP13 segment's body (or of several joined), if it holds them.
 pub fn from_photoshop(body: &[u8]) -> Option<&[u8]> {
-    let mut at = body.strip_prefix(PHOTOSHOP)?;
+    from_resources(body.strip_prefix(PHOTOSHOP)?)
+}
+
+/// The IIM bytes among Photoshop image resources (as a TIFF's Photoshop tag holds them,
+/// without the segment's leading bytes).
+pub fn from_resources(mut at: &[u8]) -> Option<&[u8]> {
     // Image resources: "8BIM", an ID, a Pascal name padded to an even length, a size,
     // the data padded to an even length.
     // Photoshop writes `8BIM`; other software its own signatures.

@@ -227,6 +227,11 @@ fn still(found: container::Found, md: &mut Metadata) {
                 if xmp_packet.is_none() {
                     xmp_packet = tiff_xmp(&ex, md);
                 }
+                if found.iptc.is_none() {
+                    if let Some(iim) = tiff_iptc(&ex, &cross) {
+                        iptc::apply(&iim, md);
+                    }
+                }
                 // In a TIFF file, IFD0's size is the image's size.
                 image.width = ex.uint(::exif::Tag::ImageWidth);
                 image.height = ex.uint(::exif::Tag::ImageLength);
@@ -257,6 +262,43 @@ fn still(found: container::Found, md: &mut Metadata) {
         md.c2pa = Some(C2paReport::found(at));
     }
     md.image = Some(image);
+}
+
+/// A TIFF's IPTC IIM block: its IPTC-NAA tag (33723), which writers store as bytes or
+/// as 32-bit words in the file's byte order, else the IIM resource of its Photoshop tag
+/// (34377).
+fn tiff_iptc(ex: &exif::Exif, tiff: &[u8]) -> Option<Vec<u8>> {
+    let in_ifd0 = |number: u16| {
+        ex.fields()
+            .find(|f| f.ifd_num.index() == 0 && f.tag.number() == number)
+    };
+    if let Some(f) = in_ifd0(33723) {
+        let little = tiff.starts_with(b"II");
+        match &f.value {
+            ::exif::Value::Byte(b) | ::exif::Value::Undefined(b, _) => return Some(b.clone()),
+            ::exif::Value::Long(words) => {
+                return Some(
+                    words
+                        .iter()
+                        .flat_map(|w| {
+                            if little {
+                                w.to_le_bytes()
+                            } else {
+                                w.to_be_bytes()
+                            }
+                        })
+                        .collect(),
+                );
+            }
+            _ => {}
+        }
+    }
+    match &in_ifd0(34377)?.value {
+        ::exif::Value::Byte(b) | ::exif::Value::Undefined(b, _) => {
+            iptc::from_resources(b).map(<[u8]>::to_vec)
+        }
+        _ => None,
+    }
 }
 
 fn tiff_xmp(ex: &exif::Exif, md: &mut Metadata) -> Option<Vec<u8>> {

@@ -529,6 +529,85 @@ fn iptc_dates_match_exiftool() {
     );
 }
 
+/// IPTC dates are read where else writers put them, as exiftool reads them: in a TIFF
+/// (exiftool writes its IPTC-NAA tag), and in a JPEG whose Photoshop resources continue
+/// from one APP13 segment into the next (as a large block must).
+#[test]
+fn iptc_dates_in_tiff_and_split_segments_match_exiftool() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiff = write(dir.path(), "scan.tif", &synth::geotiff());
+    let Some(_) = exiftool(&[
+        "-q",
+        "-overwrite_original",
+        "-IPTC:DateCreated=2022:04:02",
+        "-IPTC:TimeCreated=14:05:00+03:00",
+        tiff.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    let e = read_by_exiftool(&tiff).unwrap();
+    let md = extract_path(&tiff, "image/tiff");
+    let created = clock(&md, "iptc.DateCreated");
+    let (date, time) = (s(&e, "IPTC:DateCreated"), s(&e, "IPTC:TimeCreated"));
+    assert_eq!(
+        created.local.as_deref(),
+        Some(&*format!("{}T{}", date.replace(':', "-"), &time[..8]))
+    );
+    assert_eq!(created.utc.as_deref(), Some("2022-04-02T11:05:00Z"));
+
+    // A JPEG with an IPTC block, its Photoshop segment then split in two.
+    let Some(src) = shared("testdata/exif/jpg/gps/DSCN0010.jpg") else {
+        return;
+    };
+    let jpeg = dir.path().join("agency.jpg");
+    std::fs::copy(&src, &jpeg).unwrap();
+    exiftool(&[
+        "-q",
+        "-overwrite_original",
+        "-IPTC:DateCreated=2022:03:18",
+        "-IPTC:TimeCreated=10:00:00+03:00",
+        jpeg.to_str().unwrap(),
+    ])
+    .unwrap();
+    let bytes = std::fs::read(&jpeg).unwrap();
+    let lead = b"Photoshop 3.0\0";
+    let at = bytes
+        .windows(lead.len())
+        .position(|w| w == lead)
+        .expect("an APP13 segment")
+        - 4;
+    assert_eq!(&bytes[at..at + 2], &[0xFF, 0xED]);
+    let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+    let body = &bytes[at + 4..at + 2 + len];
+    let (first, rest) = body.split_at(lead.len() + 20);
+    let segment = |b: &[u8]| {
+        let mut v = vec![0xFF, 0xED];
+        v.extend(((b.len() + 2) as u16).to_be_bytes());
+        v.extend_from_slice(b);
+        v
+    };
+    let split = [
+        &bytes[..at],
+        &segment(first),
+        &segment(&[&lead[..], rest].concat()),
+        &bytes[at + 2 + len..],
+    ]
+    .concat();
+    let split_path = write(dir.path(), "split.jpg", &split);
+    let e = read_by_exiftool(&split_path).unwrap();
+    assert_eq!(
+        s(&e, "IPTC:DateCreated"),
+        "2022:03:18",
+        "exiftool reads it too"
+    );
+    let md = extract_path(&split_path, "image/jpeg");
+    assert!(md.problems.is_empty(), "{:?}", md.problems);
+    assert_eq!(
+        clock(&md, "iptc.DateCreated").utc.as_deref(),
+        Some("2022-03-18T07:00:00Z")
+    );
+}
+
 /// A GPS time of day without its date, or one that is no time of day, is not stated as
 /// a clock, and the record says it was there (exiftool agrees on what the file holds).
 #[test]
