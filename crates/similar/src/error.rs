@@ -88,6 +88,7 @@ pub fn lacked_a_decoder(message: &str) -> bool {
         && (message.contains("(MPEG-2 video) is not supported")
             || message.contains("(MPEG-1 video) is not supported")
             || message.contains("(MPEG-4 Part 2 video) is not supported")
+            || message.contains("FLV video coded as Sorenson H.263 is not supported")
             || in_container
             || in_avi);
     if refused_mpeg {

@@ -596,6 +596,8 @@ enum Codec {
     Mpeg4,
     /// H.263 baseline (`video/mpeg4`, the short video header): 3GP phones' video.
     H263,
+    /// Sorenson H.263 (`video/mpeg4`): FLV's codec 2.
+    Sorenson,
 }
 
 impl Codec {
@@ -883,7 +885,7 @@ fn track<'a>(
     let (params, length_size) = match codec {
         Codec::H264 => avc_config(config(b"avcC")?).ok_or_else(cut)?,
         Codec::Hevc => hevc_config(config(b"hvcC")?).ok_or_else(cut)?,
-        Codec::Vp9 | Codec::Vp8 | Codec::H263 => (Vec::new(), 0),
+        Codec::Vp9 | Codec::Vp8 | Codec::H263 | Codec::Sorenson => (Vec::new(), 0),
         // The sequence header, if the descriptor carries it (keyframes mostly carry their
         // own as well).
         Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => (
@@ -1719,6 +1721,7 @@ fn decode(coding: &Coding<'_>, frame: &[u8]) -> Result<phash::Grid, HashError> {
         Codec::Av1 => decode_av1(coding, frame),
         // A picture's header gives its size, checked against the standard's few.
         Codec::H263 => guarded(&|| mpeg4::decode_h263(frame)),
+        Codec::Sorenson => guarded(&|| mpeg4::decode_sorenson(frame)),
         // The configuration's sequence header (a keyframe's own, when it has one,
         // comes after it and is the one read), then the keyframe, start codes and all.
         Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => {
@@ -1795,7 +1798,7 @@ fn decode_stream(codec: Codec, stream: &Stream) -> Result<phash::Grid, HashError
         // Nothing in the decoder panics on purpose, but it reads hostile input.
         Codec::Mpeg1 | Codec::Mpeg2 => guarded(&|| mpeg12::decode(&stream.bytes, &stream.nals)),
         Codec::Mpeg4 => guarded(&|| mpeg4::decode(&stream.bytes, &stream.nals)),
-        Codec::Vp9 | Codec::Vp8 | Codec::Av1 | Codec::H263 => Err(corrupt(
+        Codec::Vp9 | Codec::Vp8 | Codec::Av1 | Codec::H263 | Codec::Sorenson => Err(corrupt(
             "a VP8, VP9, AV1 or H.263 frame has no Annex-B form".into(),
         )),
     }

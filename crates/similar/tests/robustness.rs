@@ -247,7 +247,7 @@ fn mutated_heif_never_panics_or_hangs() {
 
 /// The same mutations of H.264, HEVC, VP9, VP8, MPEG-2, MPEG-1, MPEG-4 Part 2 and H.263
 /// videos, one of them a fragmented MP4, two WebM, three transport streams, one Flash
-/// Video, two AVI, a 3GP with data partitioning and an H.263 3GP: the container readers and the decoders refuse them with a message,
+/// Video, two AVI, a 3GP with data partitioning, an H.263 3GP and a Sorenson FLV: the container readers and the decoders refuse them with a message,
 /// never panic through, never hang.
 #[test]
 fn mutated_videos_never_panic_or_hang() {
@@ -268,6 +268,7 @@ fn mutated_videos_never_panic_or_hang() {
         "moving_mpeg4.avi",
         "moving_mpeg4.3gp",
         "moving_h263.3gp",
+        "moving_sorenson.flv",
     ]
     .iter()
     .map(|n| std::fs::read(manifest.join("tests/data").join(n)).unwrap())

@@ -678,9 +678,9 @@ fn flash_video_keyframes_are_hashed_as_they_are_shown() {
     assert_eq!(kept, [frames[0], frames[2], frames[3], frames[4]]);
 
     refused_as(
-        "flv1",
-        &file("h263.flv"),
-        "FLV video coded as Sorenson H.263 is not supported",
+        "flashsv",
+        &file("screen.flv"),
+        "FLV video coded as Screen video is not supported",
     );
     ffmpeg(
         &["-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac"],
@@ -1945,4 +1945,40 @@ fn made_as_ffmpeg_shows(
         .collect();
     assert_eq!(ours, theirs, "{name}: keyframe times");
     shown_alike(&out, &frames, dir, false, bits);
+}
+
+/// Sorenson H.263 in FLV (Flash video of the 2000s, as ffmpeg's `flv` encoder writes
+/// it: format version 1, escapes of 7- or 11-bit levels): at a standard size, at a size
+/// of its own (16-bit fields), and at a high quality that escapes many coefficients;
+/// every keyframe is at ffprobe's time and hashes as ffmpeg shows it.
+#[test]
+fn sorenson_flv_keyframes_are_hashed_as_they_are_shown() {
+    if !have_ffmpeg() {
+        eprintln!("skipped: ffmpeg is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let flv = ["-c:v", "flv", "-g", "25"];
+    for (name, size, extra) in [
+        ("qvga.flv", "320x240", &[][..]),
+        ("own-size.flv", "400x300", &["-b:v", "2M"][..]),
+        ("fine.flv", "176x144", &["-q:v", "1"][..]),
+    ] {
+        let pattern = format!("testsrc2=size={size}:rate=25:duration=3");
+        made_as_ffmpeg_shows(
+            tmp.path(),
+            name,
+            &pattern,
+            &[&flv[..], extra].concat(),
+            "flv",
+            "",
+            3,
+        );
+    }
+    assert!(custody_similar::lacked_a_decoder(
+        "could not hash: FLV video coded as Sorenson H.263 is not supported (only H.264 video keyframes are decoded in FLV)"
+    ));
+    let fixture = hash_keyframes_path(&data("moving_sorenson.flv")).unwrap();
+    let times: Vec<u64> = fixture.iter().map(|k| k.at_ms).collect();
+    assert_eq!(times, [0, 1000]);
 }

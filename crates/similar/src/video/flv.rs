@@ -1,5 +1,7 @@
 //! Keyframes of Flash Video (FLV): H.264 as RTMP live streams are recorded (OBS's and
-//! streaming servers' recordings, older live platforms, some downloads).
+//! streaming servers' recordings, older live platforms, some downloads), and Sorenson
+//! H.263 (codec 2), as Flash video sites served video in the 2000s: each frame is one
+//! picture with its own header, read by `video/mpeg4`.
 //!
 //! An FLV file is a header and then tags, each with its type, size and time in
 //! milliseconds. Only tag headers (and a video tag's first five bytes) are read while
@@ -31,6 +33,8 @@ const VIDEO: u8 = 9;
 const SCRIPT: u8 = 18;
 /// The H.264 codec ID of a video tag.
 const AVC: u8 = 7;
+/// The Sorenson H.263 codec ID of a video tag (Flash video of the 2000s).
+const SORENSON: u8 = 2;
 /// Largest sequence header read (an `avcC` record is a few dozen bytes).
 const MAX_HEADER_BYTES: u32 = 64 * 1024;
 /// Bytes looked through for the next tag after damage before the walk gives up.
@@ -47,17 +51,25 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
 ) -> Result<Vec<Keyframe>, HashError> {
     let mut shown = 0u64;
     let mut first: Option<i64> = None;
+    // The codec of the first frame: a file's frames of another are passed over.
+    let mut codec: Option<u8> = None;
     let has_video = walk(r, file_len, |tag| {
-        if let Tag::Frame { pts, key, .. } = tag {
+        if let Tag::Frame {
+            pts, key, codec: c, ..
+        } = tag
+        {
+            if *codec.get_or_insert(c) != c {
+                return;
+            }
             first = first.or(Some(pts));
             if key {
                 shown += 1;
             }
         }
     })?;
-    let Some(first) = first else {
+    let (Some(first), Some(codec)) = (first, codec) else {
         return Err(if has_video {
-            corrupt("the FLV file's video holds no H.264 frames".into())
+            corrupt("the FLV file's video holds no H.264 or Sorenson H.263 frames".into())
         } else {
             no_video_track()
         });
@@ -78,7 +90,8 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
             key: true,
             offset,
             size,
-        } => {
+            codec: c,
+        } if c == codec => {
             if wanted.binary_search(&rank).is_ok() {
                 let at_ms = u64::try_from(pts - first).unwrap_or(0);
                 chosen.push((
@@ -98,6 +111,16 @@ pub(super) fn hash_keyframes<R: Read + Seek>(
     let mut results = Vec::with_capacity(chosen.len());
     for (frame, header) in chosen {
         let hashed = match &header {
+            // A Sorenson picture carries all it needs in its own header.
+            _ if codec == SORENSON => {
+                let coding = Coding {
+                    codec: Codec::Sorenson,
+                    params: Vec::new(),
+                    length_size: 0,
+                };
+                hash_frames(r, file_len, &coding, 1, &[frame])
+                    .map(|mut k| k.pop().expect("one frame"))
+            }
             None => Err(corrupt(format!(
                 "keyframe {} has no readable H.264 sequence header (avcC) before it",
                 frame.number
@@ -131,6 +154,8 @@ enum Tag {
         key: bool,
         offset: u64,
         size: u32,
+        /// The tag's codec ID: H.264's or Sorenson H.263's.
+        codec: u8,
     },
 }
 
@@ -220,6 +245,21 @@ fn walk<R: Read + Seek>(
                 other.get_or_insert_with(|| {
                     format!("{} (enhanced FLV)", String::from_utf8_lossy(&t[12..16]))
                 });
+            } else if first & 0x0F == SORENSON {
+                // A frame type, then the picture itself (its own header first).
+                let frame_type = first >> 4;
+                seen_avc = true;
+                if size > 1 && frame_type != 5 {
+                    seen_frame = true;
+                    let dts = i64::try_from(clock.time(u64::from(time))).unwrap_or(i64::MAX);
+                    f(Tag::Frame {
+                        pts: dts,
+                        key: matches!(frame_type, 1 | 4),
+                        offset: data + 1,
+                        size: size - 1,
+                        codec: SORENSON,
+                    });
+                }
             } else if first & 0x0F != AVC {
                 other.get_or_insert_with(|| codec_name(first & 0x0F).to_owned());
             } else if size >= 5 && got >= 16 {
@@ -252,6 +292,7 @@ fn walk<R: Read + Seek>(
                             key: matches!(frame_type, 1 | 4),
                             offset: data + 5,
                             size: size - 5,
+                            codec: AVC,
                         });
                     }
                     _ => {}
@@ -269,7 +310,7 @@ fn walk<R: Read + Seek>(
         }),
         (false, Some(name), _) => Err(HashError::Unsupported {
             media_type: format!("FLV video coded as {name}"),
-            why: "only H.264 video keyframes are decoded in FLV",
+            why: "only H.264 and Sorenson H.263 video keyframes are decoded in FLV",
         }),
         _ if cut && !seen_video => Err(corrupt(
             "the FLV file is cut off before its first video tag".into(),
@@ -401,13 +442,15 @@ mod tests {
                     pts: 0x0100_0000 + 40,
                     key: true,
                     offset: key_at + 11 + 5,
-                    size: 2
+                    size: 2,
+                    codec: AVC,
                 },
                 Tag::Frame {
                     pts: 0x0100_00A0 - 40,
                     key: false,
                     offset: key_at + 22 + 11 + 5,
-                    size: 1
+                    size: 1,
+                    codec: AVC,
                 },
             ]
         );

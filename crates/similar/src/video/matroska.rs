@@ -345,7 +345,7 @@ struct VideoTrack {
 impl VideoTrack {
     fn coding(&self) -> Result<Coding<'_>, HashError> {
         let (params, length_size) = match self.codec {
-            Codec::Vp9 | Codec::Vp8 | Codec::H263 => (Vec::new(), 0),
+            Codec::Vp9 | Codec::Vp8 | Codec::H263 | Codec::Sorenson => (Vec::new(), 0),
             // The sequence header, with its start code, as the codec's private data.
             // MPEG-4 Part 2: the video object layer header, likewise.
             Codec::Mpeg1 | Codec::Mpeg2 | Codec::Mpeg4 => (vec![&self.private[..]], 0),

@@ -714,6 +714,9 @@ enum Escapes {
     Mpeg4,
     /// H.263: last, run (6) and level (8), the level neither 0 nor −128.
     H263,
+    /// Sorenson H.263, format version 1: a bit for an 11-bit level (else 7), then last,
+    /// run (6) and the level.
+    Sorenson,
 }
 
 /// Steps over an intra block's AC coefficients up to the one marked last.
@@ -727,7 +730,13 @@ fn skip_coefficients(r: &mut Reader<'_>, table: &[u8], escapes: Escapes) -> Resu
     for _ in 0..64 {
         let e = table[r.peek(12) as usize];
         let len = usize::from(e & LEN);
-        let last = if e & ESCAPE != 0 && escapes == Escapes::H263 {
+        let last = if e & ESCAPE != 0 && escapes == Escapes::Sorenson {
+            r.skip(len);
+            let long = r.bit() == 1;
+            let last = r.bit() == 1;
+            r.skip(6 + if long { 11 } else { 7 });
+            last
+        } else if e & ESCAPE != 0 && escapes == Escapes::H263 {
             r.skip(len);
             let v = r.bits(15);
             if v & 0x7F == 0 {
@@ -927,7 +936,7 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
     if r.bit() == 1 {
         return Err(herr("an INTRA picture marked as PB-frames"));
     }
-    let mut q = r.bits(5);
+    let q = r.bits(5);
     // Continuous presence multipoint: a sub-bitstream indicator here and in every
     // group's header.
     let cpm = r.bit() == 1;
@@ -943,17 +952,46 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
     if q == 0 {
         return Err(herr("a picture without a quantiser"));
     }
-    let (mb_width, mb_height) = (width / 16, height / 16);
     // A group of blocks is one row of macroblocks up to CIF, two in 4CIF, four in 16CIF.
     let gob_rows = match height {
         576 => 2,
         1152 => 4,
         _ => 1,
     };
+    intra_blocks(
+        &mut r,
+        width,
+        height,
+        q,
+        Some((gob_rows, cpm)),
+        Escapes::H263,
+    )
+}
+
+/// Reads an H.263-style INTRA picture's macroblocks from `r` into its grid: a
+/// `width`×`height` picture at quantiser `q`, in groups of blocks of so many rows
+/// (whose headers are optional) with CPM, or none (Sorenson's).
+fn intra_blocks(
+    r: &mut Reader<'_>,
+    width: usize,
+    height: usize,
+    mut q: u32,
+    groups: Option<(usize, bool)>,
+    escapes: Escapes,
+) -> Result<phash::Grid, HashError> {
+    let herr = |what: &str| corrupt(format!("H.263: {what}"));
+    let pixels = width as u64 * height as u64;
+    if pixels > MAX_FRAME_PIXELS || width == 0 || height == 0 {
+        return Err(herr("a picture of no size, or larger than is read"));
+    }
+    let (mb_width, mb_height) = (width.div_ceil(16), height.div_ceil(16));
     let mut plane = Plane::sized(width as u32, height as u32, mb_width, mb_height);
     let table = h263_table();
     for address in 0..mb_width * mb_height {
-        if address > 0 && address % (mb_width * gob_rows) == 0 {
+        if let Some((gob_rows, cpm)) = groups
+            && address > 0
+            && address % (mb_width * gob_rows) == 0
+        {
             // A group's header is optional: stuffing zeros to a byte, then GBSC.
             let stuffing = (8 - r.position() % 8) % 8;
             let found = if r.peek(17) == 1 {
@@ -979,8 +1017,8 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
                 }
             }
         }
-        let (dquant, cbpc) = Vop::mcbpc(&mut r)?;
-        let cbpy = cbpy(&mut r)?;
+        let (dquant, cbpc) = Vop::mcbpc(r)?;
+        let cbpy = cbpy(r)?;
         if dquant {
             q = (q as i32 + DQUANT[r.bits(2) as usize]).clamp(1, 31) as u32;
         }
@@ -995,7 +1033,7 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
                 *mean = if dc == 255 { 128.0 } else { dc as f32 };
             }
             if pattern & (32 >> b) != 0 {
-                skip_coefficients(&mut r, table, Escapes::H263)?;
+                skip_coefficients(r, table, escapes)?;
             }
         }
         if r.overrun() {
@@ -1006,7 +1044,65 @@ fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
     plane.grid()
 }
 
-#[cfg(test)]
+/// A Sorenson H.263 picture (FLV's codec 2, Flash video of the 2000s): H.263's
+/// macroblocks under a header of its own (a 17-bit start code, a format version, any
+/// picture size) and no groups of blocks; format version 1 escapes a coefficient with a
+/// 7- or 11-bit level.
+pub(super) fn decode_sorenson(picture: &[u8]) -> Result<phash::Grid, HashError> {
+    sorenson_picture(picture).map_err(|e| match e {
+        HashError::Decode { format, detail } => HashError::Decode {
+            format,
+            detail: detail
+                .replacen("MPEG-4 video: ", "Sorenson H.263: ", 1)
+                .replacen("H.263: ", "Sorenson H.263: ", 1),
+        },
+        other => other,
+    })
+}
+
+fn sorenson_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
+    let serr = |what: &str| corrupt(format!("Sorenson H.263: {what}"));
+    let mut r = Reader::new(picture);
+    if r.bits(17) != 1 {
+        return Err(serr("the picture does not begin with its start code"));
+    }
+    let version = r.bits(5);
+    if version > 1 {
+        return Err(serr("a format version other than 0 or 1"));
+    }
+    r.skip(8); // temporal reference
+    let (width, height) = match r.bits(3) {
+        0 => (r.bits(8) as usize, r.bits(8) as usize),
+        1 => (r.bits(16) as usize, r.bits(16) as usize),
+        2 => (352, 288),
+        3 => (176, 144),
+        4 => (128, 96),
+        5 => (320, 240),
+        6 => (160, 120),
+        _ => return Err(serr("a reserved picture size")),
+    };
+    if r.bits(2) != 0 {
+        return Err(serr("the keyframe is not an intra picture"));
+    }
+    r.skip(1); // deblocking
+    let q = r.bits(5);
+    while r.bit() == 1 {
+        r.skip(8); // extra information
+        if r.overrun() {
+            return Err(serr("a picture header cut short"));
+        }
+    }
+    if q == 0 {
+        return Err(serr("a picture without a quantiser"));
+    }
+    let escapes = if version == 1 {
+        Escapes::Sorenson
+    } else {
+        Escapes::H263
+    };
+    intra_blocks(&mut r, width, height, q, None, escapes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,7 @@ fn hash_noting(
             Codec::Mpeg2 => "MPEG-2 video",
             Codec::Mpeg4 => "MPEG-4 Part 2 video",
             Codec::H263 => "H.263",
+            Codec::Sorenson => "Sorenson H.263",
         },
         width: size.map(|s| s.0),
         height: size.map(|s| s.1),

@@ -91,6 +91,9 @@ if shutil.which("ffmpeg"):
     ff("-f", "lavfi", "-i", "testsrc2=size=176x144:rate=15:duration=2", "-c:v", "mpeg4",
        "-g", "15", "-ps", "400", "-data_partitioning", "1", "-q:v", "10", "-threads", "1",
        "moving_mpeg4.3gp")
+    # As Sorenson H.263 in FLV, as Flash video of the 2000s was.
+    ff("-f", "lavfi", "-i", "testsrc2=size=176x144:rate=25:duration=2", "-c:v", "flv",
+       "-g", "25", "-q:v", "12", "moving_sorenson.flv")
     # And as H.263, as older phones wrote 3GP, with a header for every group of blocks.
     ff("-f", "lavfi", "-i", "testsrc2=size=176x144:rate=15:duration=2", "-c:v", "h263",
        "-g", "15", "-ps", "200", "-q:v", "10", "moving_h263.3gp")
