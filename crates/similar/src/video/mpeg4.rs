@@ -1107,9 +1107,9 @@ fn sorenson_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
 mod tests {
     use super::*;
 
-    fn all_codes() -> Vec<(u8, u16, bool)> {
+    fn all_codes(table: &[(u8, Runs, Runs)]) -> Vec<(u8, u16, bool)> {
         let mut all = vec![(7u8, 0b0000011u16, false)];
-        for &(len, not_last, last) in &INTRA_CODES {
+        for &(len, not_last, last) in table {
             for (runs, is_last) in [(not_last, false), (last, true)] {
                 for &(a, b) in runs {
                     all.extend((a..=b).map(|c| (len, c, is_last)));
@@ -1119,40 +1119,43 @@ mod tests {
         all
     }
 
-    /// Table B-16 counts 67 codes before the last coefficient and 35 for it, no code is
-    /// the beginning of another, and with the escape they leave unused only the codes
-    /// that begin with nine zeros (kept from start codes).
+    /// Table B-16 counts 67 codes before the last coefficient and 35 for it, Table B-17
+    /// (H.263's Table 16) 58 and 44; in each no code is the beginning of another, and
+    /// with the escape they leave unused only the codes that begin with nine zeros
+    /// (kept from start codes); each lookup agrees with its list.
     #[test]
-    fn the_intra_coefficient_table_is_a_prefix_code() {
-        let all = all_codes();
-        assert_eq!(
-            all.iter()
-                .filter(|c| c.0 != 7 || c.1 != 3)
-                .filter(|c| !c.2)
-                .count(),
-            67
-        );
-        assert_eq!(all.iter().filter(|c| c.2).count(), 35);
-        for (i, &(la, a, _)) in all.iter().enumerate() {
-            for &(lb, b, _) in &all[i + 1..] {
-                let (short, long, ls, ll) = if la <= lb {
-                    (a, b, la, lb)
-                } else {
-                    (b, a, lb, la)
-                };
-                assert_ne!(long >> (ll - ls), short, "{short:b} prefixes {long:b}");
+    fn the_coefficient_tables_are_prefix_codes() {
+        for (name, table, lookup, counts) in [
+            ("B-16", &INTRA_CODES, intra_table(), (67, 35)),
+            ("B-17", &INTER_CODES, h263_table(), (58, 44)),
+        ] {
+            let all = all_codes(table);
+            let not_last = all.iter().filter(|c| (c.0, c.1) != (7, 3) && !c.2).count();
+            let last = all.iter().filter(|c| c.2).count();
+            assert_eq!((not_last, last), counts, "{name}");
+            for (i, &(la, a, _)) in all.iter().enumerate() {
+                for &(lb, b, _) in &all[i + 1..] {
+                    let (short, long, ls, ll) = if la <= lb {
+                        (a, b, la, lb)
+                    } else {
+                        (b, a, lb, la)
+                    };
+                    assert_ne!(
+                        long >> (ll - ls),
+                        short,
+                        "{name}: {short:b} prefixes {long:b}"
+                    );
+                }
             }
+            let kraft: f64 = all.iter().map(|&(l, _, _)| 0.5f64.powi(i32::from(l))).sum();
+            assert_eq!(kraft, 1.0 - 0.5f64.powi(9), "{name}");
+            for (len, code, is_last) in all {
+                let e = lookup[usize::from(code) << (12 - len)];
+                assert_eq!(usize::from(e & LEN), usize::from(len), "{name}");
+                assert_eq!(e & LAST != 0, is_last, "{name}");
+            }
+            assert_eq!(lookup[0], 0, "{name}");
         }
-        let kraft: f64 = all.iter().map(|&(l, _, _)| 0.5f64.powi(i32::from(l))).sum();
-        assert_eq!(kraft, 1.0 - 0.5f64.powi(9));
-        // The lookup agrees with the list.
-        let t = intra_table();
-        for (len, code, last) in all {
-            let e = t[usize::from(code) << (12 - len)];
-            assert_eq!(usize::from(e & LEN), usize::from(len));
-            assert_eq!(e & LAST != 0, last);
-        }
-        assert_eq!(t[0], 0);
     }
 
     fn reader(bits: &str) -> Vec<u8> {
