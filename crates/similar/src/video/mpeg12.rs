@@ -741,7 +741,7 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Every code of both coefficient tables has one meaning: no code is the beginning
@@ -759,21 +759,26 @@ mod tests {
                     all.extend((a..=b).map(|c| (len, c)));
                 }
             }
-            for (i, &(la, a)) in all.iter().enumerate() {
-                for &(lb, b) in &all[i + 1..] {
-                    let (short, long, ls, ll) = if la <= lb {
-                        (a, b, la, lb)
-                    } else {
-                        (b, a, lb, la)
-                    };
-                    assert_ne!(
-                        long >> (ll - ls),
-                        short,
-                        "{name}: {short:b} prefixes {long:b}"
-                    );
-                }
-            }
+            assert_prefix_free(name, &all);
             assert_eq!(all.len(), 113, "{name}");
+        }
+    }
+
+    /// Asserts that no code of `codes` (length, bits) is the beginning of another.
+    pub(in crate::video) fn assert_prefix_free(name: &str, codes: &[(u8, u16)]) {
+        for (i, &(la, a)) in codes.iter().enumerate() {
+            for &(lb, b) in &codes[i + 1..] {
+                let (short, long, ls, ll) = if la <= lb {
+                    (a, b, la, lb)
+                } else {
+                    (b, a, lb, la)
+                };
+                assert_ne!(
+                    long >> (ll - ls),
+                    short,
+                    "{name}: {short:b} prefixes {long:b}"
+                );
+            }
         }
     }
 

@@ -1133,20 +1133,8 @@ mod tests {
             let not_last = all.iter().filter(|c| (c.0, c.1) != (7, 3) && !c.2).count();
             let last = all.iter().filter(|c| c.2).count();
             assert_eq!((not_last, last), counts, "{name}");
-            for (i, &(la, a, _)) in all.iter().enumerate() {
-                for &(lb, b, _) in &all[i + 1..] {
-                    let (short, long, ls, ll) = if la <= lb {
-                        (a, b, la, lb)
-                    } else {
-                        (b, a, lb, la)
-                    };
-                    assert_ne!(
-                        long >> (ll - ls),
-                        short,
-                        "{name}: {short:b} prefixes {long:b}"
-                    );
-                }
-            }
+            let codes: Vec<(u8, u16)> = all.iter().map(|&(l, c, _)| (l, c)).collect();
+            crate::video::mpeg12::tests::assert_prefix_free(name, &codes);
             let kraft: f64 = all.iter().map(|&(l, _, _)| 0.5f64.powi(i32::from(l))).sum();
             assert_eq!(kraft, 1.0 - 0.5f64.powi(9), "{name}");
             for (len, code, is_last) in all {
