@@ -1320,6 +1320,7 @@ fn codec_name(code: &str, object_type: Option<u64>) -> String {
             "s263" | "h263" => "H.263",
             "mjpg" | "jpeg" | "v_mjpeg" | "mjpa" => "Motion JPEG",
             "v_mpeg2" | "mp2v" | "mpg2" => "MPEG-2",
+            "v_mpeg1" | "mp1v" | "mpg1" => "MPEG-1",
             "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "v_prores" => "ProRes",
             _ => return shown(code).into_owned(),
         },
@@ -1339,6 +1340,7 @@ mod tests {
         assert_eq!(codec_name("mp4v", None), "mp4v");
         assert_eq!(codec_name("avc1", None), "H.264 (avc1)");
         assert_eq!(codec_name("s263", None), "H.263 (s263)");
+        assert_eq!(codec_name("mpg1", None), "MPEG-1 (mpg1)");
     }
 
     #[test]

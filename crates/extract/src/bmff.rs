@@ -561,9 +561,11 @@ pub fn movie(moov: &[u8], fragments: &Fragments, md: &mut Metadata) -> Movie {
         // The movie and track headers count only the frames listed in `moov` (none,
         // usually); the movie's length is `mehd`'s, when the file gives one, else the
         // longest track's: its frames in `moov` and in every fragment (since 1.14).
+        // A track no fragment was read of has no length given: its header's counts only
+        // the frames `moov` lists.
         let counted = fragment_lengths(moov, fragments);
-        for (t, counted) in m.info.tracks.iter_mut().zip(&counted) {
-            t.duration_s = *counted;
+        for (i, t) in m.info.tracks.iter_mut().enumerate() {
+            t.duration_s = counted.get(i).copied().flatten();
         }
         m.info.duration_s = fragment_duration
             .zip(m.info.timescale.filter(|&t| t > 0))

@@ -57,10 +57,9 @@ pub fn is_read_failure(message: &str) -> bool {
 
 /// Whether `message`, the text of a [`HashError`] as recorded, says the bytes wanted a
 /// decoder rather than that they are damaged: AV1 video refused before an AV1 decoder
-/// was installed ([`crate::install_av1_decoder`]), MPEG-1, MPEG-2, MPEG-4 Part 2 or
-/// H.263 video (or what may be such: an MP4 `mp4v` track, an AVI stream under an MPEG-4
-/// FourCC)
-/// refused before they were read, or a decoder that gave no answer
+/// was installed ([`crate::install_av1_decoder`]), MPEG-1, MPEG-2, MPEG-4 Part 2, H.263
+/// or Sorenson H.263 video (or what may be such: an MP4 `mp4v` track, an AVI stream
+/// under an MPEG FourCC) refused before they were read, or a decoder that gave no answer
 /// ([`HashError::DecoderUnavailable`]). Hashing those bytes again may succeed.
 pub fn lacked_a_decoder(message: &str) -> bool {
     // In streams, by their stream type; in MP4 (`mp4v`), Matroska and AVI, refused
@@ -83,7 +82,7 @@ pub fn lacked_a_decoder(message: &str) -> bool {
     ]
     .iter()
     .any(|old| message.contains(old))
-        && avi_fourcc(message).is_some_and(|f| MPEG_AVI_FOURCCS.contains(&f.as_str()));
+        && avi_fourcc(message).is_some_and(crate::video::avi_fourcc_is_mpeg);
     let refused_mpeg = message.starts_with("could not hash: ")
         && (message.contains("(MPEG-2 video) is not supported")
             || message.contains("(MPEG-1 video) is not supported")
@@ -102,19 +101,11 @@ pub fn lacked_a_decoder(message: &str) -> bool {
     (refused_av1 && crate::decodes_av1()) || not_run
 }
 
-/// The FourCCs under which AVI streams of MPEG-1, MPEG-2 or MPEG-4 Part 2 video are read
-/// (since they are), upper case.
-const MPEG_AVI_FOURCCS: [&str; 24] = [
-    "XVID", "DIVX", "DX50", "FMP4", "MP4V", "M4S2", "3IV2", "RMP4", "SEDG", "WV1F", "BLZ0", "UMP4",
-    "SMP4", "PVMM", "M4CC", "MPG2", "MPEG", "MMES", "M701", "PIM2", "EM2V", "LMP2", "MPG1", "PIM1",
-];
-
-/// The FourCC an AVI refusal names ("AVI video coded as XVID is not supported"), upper
-/// case.
-fn avi_fourcc(message: &str) -> Option<String> {
+/// The FourCC an AVI refusal names ("AVI video coded as XVID is not supported").
+fn avi_fourcc(message: &str) -> Option<&str> {
     let (_, rest) = message.split_once("AVI video coded as ")?;
     let (fourcc, _) = rest.split_once(" is not supported")?;
-    Some(fourcc.to_ascii_uppercase())
+    Some(fourcc)
 }
 
 /// A string that is not 16 hex digits.

@@ -96,6 +96,13 @@ impl Keyframe {
     }
 }
 
+/// Whether an AVI FourCC (any case) names MPEG-1, MPEG-2 or MPEG-4 Part 2 video, which
+/// this release reads (for [`crate::lacked_a_decoder`]).
+pub(crate) fn avi_fourcc_is_mpeg(fourcc: &str) -> bool {
+    let upper = fourcc.to_ascii_uppercase();
+    <[u8; 4]>::try_from(upper.as_bytes()).is_ok_and(|tag| avi::mpeg_fourcc(&tag).is_some())
+}
+
 /// Whether a media type names a video whose keyframes [`hash_keyframes_path`] hashes.
 pub fn has_keyframes(media_type: &str) -> bool {
     matches!(
@@ -217,8 +224,8 @@ fn dispatch<R: Read + Seek>(r: &mut R) -> Result<VideoRead, HashError> {
     if let Some(codec) = mpegps::elementary(&head) {
         return Err(HashError::Unsupported {
             media_type: format!("{codec} alone, without a container"),
-            why: "a bare stream has no times for its frames (MPEG-1/2 video is read in \
-                  transport and program streams, MP4 and Matroska; MPEG-4 Part 2 in none)",
+            why: "a bare stream has no times for its frames (MPEG-1/2 and MPEG-4 Part 2 video \
+                  are read in transport and program streams, MP4, Matroska and AVI)",
         });
     }
     let (moov, file_len) = read_moov(r)?;

@@ -1100,6 +1100,11 @@ fn program_stream_keyframes_are_hashed_as_they_are_shown() {
             .contains("MPEG-1/2 video alone, without a container"),
         "{e}"
     );
+    assert!(
+        e.to_string()
+            .contains("are read in transport and program streams, MP4, Matroska and AVI"),
+        "{e}"
+    );
 }
 
 /// How a test AVI is written.

@@ -762,6 +762,12 @@ fn fragmented_mp4_states_no_false_duration() {
     assert!(v.fragmented);
     assert_eq!(v.duration_s, Some(5.0));
     assert_eq!(v.duration_units, Some(12_345), "as stored");
+    // No fragment is there to count: the tracks' header lengths are not given as theirs.
+    assert!(
+        v.tracks.iter().all(|t| t.duration_s.is_none()),
+        "{:?}",
+        v.tracks
+    );
     let plain = extract_path(&write(dir.path(), "plain.mp4", &synth::mp4()), "video/mp4");
     let plain = plain.video.expect("video info");
     assert!(!plain.fragmented);

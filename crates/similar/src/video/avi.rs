@@ -378,6 +378,7 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
         };
         let record = extra.first() == Some(&1);
         let kind = match &tag {
+            _ if let Some(codec) = mpeg_fourcc(&tag) => Some(Kind::AnnexB(codec)),
             // Motion JPEG under the names cameras and capture cards give it.
             b"MJPG" | b"AVRN" | b"DMB1" | b"JPEG" | b"JPGL" | b"MJPA" | b"ACDV" | b"QIVG"
             | b"SLMJ" | b"CJPG" | b"IJPG" | b"AVDJ" | b"MMJP" => Some(Kind::Mjpeg),
@@ -393,16 +394,6 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
             } else {
                 Kind::AnnexB(Codec::Hevc)
             }),
-            // MPEG-4 Part 2, as Xvid, DivX, ffmpeg and cameras name it.
-            b"XVID" | b"DIVX" | b"DX50" | b"FMP4" | b"MP4V" | b"M4S2" | b"3IV2" | b"RMP4"
-            | b"SEDG" | b"WV1F" | b"BLZ0" | b"UMP4" | b"SMP4" | b"PVMM" | b"M4CC" | b"MP4S" => {
-                Some(Kind::AnnexB(Codec::Mpeg4))
-            }
-            // MPEG-2 and MPEG-1, as capture cards and converters name them.
-            b"MPG2" | b"MPEG" | b"MMES" | b"M701" | b"PIM2" | b"EM2V" | b"LMP2" => {
-                Some(Kind::AnnexB(Codec::Mpeg2))
-            }
-            b"MPG1" | b"PIM1" => Some(Kind::AnnexB(Codec::Mpeg1)),
             // Known codings not decoded here: named now.
             b"MP42" | b"MP43" | b"DIV3" | b"WMV1" | b"WMV2" | b"WMV3" | b"WVC1" | b"CVID"
             | b"IV50" | b"DVSD" | b"MJ2C" => {
@@ -434,6 +425,19 @@ fn video_stream(hdrl: &[u8]) -> Result<Video, HashError> {
         },
         None => no_video_track(),
     })
+}
+
+/// The MPEG video an AVI stream's FourCC (upper case) names: MPEG-4 Part 2 as Xvid,
+/// DivX, ffmpeg and cameras name it, MPEG-2 and MPEG-1 as capture cards and converters
+/// do.
+pub(super) fn mpeg_fourcc(tag: &[u8; 4]) -> Option<Codec> {
+    match tag {
+        b"XVID" | b"DIVX" | b"DX50" | b"FMP4" | b"MP4V" | b"M4S2" | b"3IV2" | b"RMP4" | b"SEDG"
+        | b"WV1F" | b"BLZ0" | b"UMP4" | b"SMP4" | b"PVMM" | b"M4CC" | b"MP4S" => Some(Codec::Mpeg4),
+        b"MPG2" | b"MPEG" | b"MMES" | b"M701" | b"PIM2" | b"EM2V" | b"LMP2" => Some(Codec::Mpeg2),
+        b"MPG1" | b"PIM1" => Some(Codec::Mpeg1),
+        _ => None,
+    }
 }
 
 /// A frame of the video stream met by a walk: its number in the stream (0-based),

@@ -1,6 +1,6 @@
 //! MPEG-4 Part 2 video (ISO/IEC 14496-2: Xvid, DivX, 3GP phones' video, many cameras
 //! and recorders) intra pictures, read at 1/8 scale as MPEG-2's are
-//! (`docs/design/near-duplicates.md` §2, "MPEG-4 Part 2 video").
+//! (`docs/design/near-duplicates.md` §2, "MPEG-4 Part 2 and H.263 video").
 //!
 //! A keyframe is an I-VOP: every macroblock intra coded. A block's DC coefficient is
 //! its mean times eight; it is coded as a difference from a neighbour's (left or above,
@@ -21,7 +21,8 @@
 //! quantiser), and a picture larger than [`MAX_FRAME_PIXELS`].
 //!
 //! H.263 baseline (3GP phones' video; MPEG-4's short video header is the same) shares
-//! the macroblock and coefficient codes: [`decode_h263`].
+//! the macroblock and coefficient codes: [`decode_h263`]; so does FLV's Sorenson H.263
+//! under a header of its own: [`decode_sorenson`].
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -495,7 +496,7 @@ impl Vop<'_> {
                     }
                     continue;
                 }
-                _ => return Err(err("a macroblock type no I-VOP holds")),
+                _ => return Err(err("a macroblock type no intra picture holds")),
             };
             r.skip(len);
             return Ok((dquant, cbpc));
@@ -885,14 +886,25 @@ const INTER_CODES: [(u8, Runs, Runs); 11] = [
 /// are stepped over with Table 16. Refused: the extended header of H.263 version 2
 /// (PLUSPTYPE) and syntax-based arithmetic coding.
 pub(super) fn decode_h263(picture: &[u8]) -> Result<phash::Grid, HashError> {
-    // The macroblock and coefficient codes are MPEG-4's: their errors say H.263.
-    h263_picture(picture).map_err(|e| match e {
-        HashError::Decode { format, detail } => HashError::Decode {
-            format,
-            detail: detail.replacen("MPEG-4 video: ", "H.263: ", 1),
-        },
+    h263_picture(picture).map_err(|e| named(e, "H.263: "))
+}
+
+/// An error of the shared macroblock and coefficient readers (which say "MPEG-4 video"
+/// or "H.263") given the name of the codec read, `name`.
+fn named(e: HashError, name: &str) -> HashError {
+    match e {
+        HashError::Decode { format, detail } => {
+            let rest = ["MPEG-4 video: ", "H.263: "]
+                .iter()
+                .find_map(|p| detail.strip_prefix(p))
+                .unwrap_or(&detail);
+            HashError::Decode {
+                format,
+                detail: format!("{name}{rest}"),
+            }
+        }
         other => other,
-    })
+    }
 }
 
 fn h263_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
@@ -1049,19 +1061,11 @@ fn intra_blocks(
 /// picture size) and no groups of blocks; format version 1 escapes a coefficient with a
 /// 7- or 11-bit level.
 pub(super) fn decode_sorenson(picture: &[u8]) -> Result<phash::Grid, HashError> {
-    sorenson_picture(picture).map_err(|e| match e {
-        HashError::Decode { format, detail } => HashError::Decode {
-            format,
-            detail: detail
-                .replacen("MPEG-4 video: ", "Sorenson H.263: ", 1)
-                .replacen("H.263: ", "Sorenson H.263: ", 1),
-        },
-        other => other,
-    })
+    sorenson_picture(picture).map_err(|e| named(e, "Sorenson H.263: "))
 }
 
 fn sorenson_picture(picture: &[u8]) -> Result<phash::Grid, HashError> {
-    let serr = |what: &str| corrupt(format!("Sorenson H.263: {what}"));
+    let serr = |what: &str| corrupt(format!("H.263: {what}"));
     let mut r = Reader::new(picture);
     if r.bits(17) != 1 {
         return Err(serr("the picture does not begin with its start code"));
@@ -1193,6 +1197,37 @@ mod tests {
         assert_eq!(read("1000"), (13, 4));
         let d = reader("000000");
         assert!(cbpy(&mut Reader::new(&d)).is_err());
+    }
+
+    /// Errors of the shared readers carry the name of the codec read, once.
+    #[test]
+    fn errors_name_the_codec_read() {
+        let text = |e: HashError| e.to_string();
+        let sorenson = text(decode_sorenson(&[0xFF; 16]).unwrap_err());
+        assert!(
+            sorenson.contains("Sorenson H.263: the picture does not begin"),
+            "{sorenson}"
+        );
+        assert!(!sorenson.contains("Sorenson Sorenson"), "{sorenson}");
+        // A Sorenson header (start code, version 1, QCIF, intra, quantiser 8) over
+        // macroblocks that are no codes: the shared reader's error, renamed.
+        let mut bits = String::from("00000000000000001");
+        bits += "00001"; // version 1
+        bits += "00000000"; // temporal reference
+        bits += "011"; // 176x144
+        bits += "00"; // intra
+        bits += "0"; // deblocking
+        bits += "01000"; // quantiser 8
+        bits += "0"; // no extra information
+        bits += "000000000000"; // no macroblock type
+        let e = text(decode_sorenson(&reader(&bits)).unwrap_err());
+        assert!(
+            e.contains("Sorenson H.263: a macroblock type no intra picture holds"),
+            "{e}"
+        );
+        let h263 = text(decode_h263(&[0xFF; 16]).unwrap_err());
+        assert!(h263.contains("H.263: the picture does not begin"), "{h263}");
+        assert!(!h263.contains("MPEG-4"), "{h263}");
     }
 
     #[test]
